@@ -1,0 +1,78 @@
+/**
+ * TLS 1.3 cipher suites usable with QUIC (RFC 9001 §5.3) and what packet protection needs of each.
+ */
+import type { HashName } from './hkdf.js';
+
+export enum CipherSuite {
+  AES_128_GCM_SHA256 = 0x1301,
+  AES_256_GCM_SHA384 = 0x1302,
+  CHACHA20_POLY1305_SHA256 = 0x1303,
+}
+
+export interface CipherSuiteParams {
+  suite: CipherSuite;
+  name: string;
+  hash: HashName;
+  /** node:crypto AEAD cipher name. */
+  aead: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
+  keyLength: number;
+  /** AEAD nonce length (RFC 9001 §5.3: the IV is 12 bytes for all three). */
+  ivLength: 12;
+  /** Header protection (RFC 9001 §5.4.3, §5.4.4): AES in ECB mode, or ChaCha20. */
+  headerProtection: 'aes-128-ecb' | 'aes-256-ecb' | 'chacha20';
+  hpKeyLength: number;
+  tagLength: 16;
+}
+
+const PARAMS: Record<CipherSuite, CipherSuiteParams> = {
+  [CipherSuite.AES_128_GCM_SHA256]: {
+    suite: CipherSuite.AES_128_GCM_SHA256,
+    name: 'TLS_AES_128_GCM_SHA256',
+    hash: 'sha256',
+    aead: 'aes-128-gcm',
+    keyLength: 16,
+    ivLength: 12,
+    headerProtection: 'aes-128-ecb',
+    hpKeyLength: 16,
+    tagLength: 16,
+  },
+  [CipherSuite.AES_256_GCM_SHA384]: {
+    suite: CipherSuite.AES_256_GCM_SHA384,
+    name: 'TLS_AES_256_GCM_SHA384',
+    hash: 'sha384',
+    aead: 'aes-256-gcm',
+    keyLength: 32,
+    ivLength: 12,
+    headerProtection: 'aes-256-ecb',
+    hpKeyLength: 32,
+    tagLength: 16,
+  },
+  [CipherSuite.CHACHA20_POLY1305_SHA256]: {
+    suite: CipherSuite.CHACHA20_POLY1305_SHA256,
+    name: 'TLS_CHACHA20_POLY1305_SHA256',
+    hash: 'sha256',
+    aead: 'chacha20-poly1305',
+    keyLength: 32,
+    ivLength: 12,
+    headerProtection: 'chacha20',
+    hpKeyLength: 32,
+    tagLength: 16,
+  },
+};
+
+export function cipherSuiteParams(suite: CipherSuite): CipherSuiteParams {
+  const p = PARAMS[suite];
+  if (!p) throw new RangeError(`unsupported cipher suite 0x${Number(suite).toString(16)}`);
+  return p;
+}
+
+export function isSupportedCipherSuite(value: number): value is CipherSuite {
+  return value in PARAMS;
+}
+
+/** Default preference order: AES-128-GCM first (fastest on AES-NI hardware). */
+export const DEFAULT_CIPHER_SUITES: readonly CipherSuite[] = [
+  CipherSuite.AES_128_GCM_SHA256,
+  CipherSuite.CHACHA20_POLY1305_SHA256,
+  CipherSuite.AES_256_GCM_SHA384,
+];
