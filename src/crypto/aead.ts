@@ -1,0 +1,148 @@
+/**
+ * Packet payload protection with the negotiated AEAD (RFC 9001 §5.3).
+ *
+ * node:crypto AEAD cipher objects cannot be rekeyed with a new nonce, so each packet creates one
+ * (createCipheriv / createDecipheriv); everything else (key, IV, nonce buffer) is kept per key.
+ */
+import {
+  type CipherChaCha20Poly1305,
+  type CipherGCM,
+  createCipheriv,
+  createDecipheriv,
+  type DecipherChaCha20Poly1305,
+  type DecipherGCM,
+} from 'node:crypto';
+import { type CipherSuite, cipherSuiteParams } from './cipher-suite.js';
+
+const TAG_LENGTH = 16;
+/** Shared, never modified: avoids an options object per packet. */
+const CIPHER_OPTIONS = { authTagLength: TAG_LENGTH } as const;
+const TWO_POW_32 = 0x1_0000_0000;
+
+export class Aead {
+  readonly suite: CipherSuite;
+  private readonly algorithm: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
+  private readonly key: Buffer;
+  /** IV bytes 4..7 and 8..11 as big-endian integers; bytes 0..3 are copied into `nonce` once. */
+  private readonly ivHigh: number;
+  private readonly ivLow: number;
+  /** Reused for every packet: createCipheriv copies the nonce it is given. */
+  private readonly nonce: Buffer;
+  /** Reused setAAD options (only CCM needs the length, but the ChaCha20-Poly1305 typing asks for it). */
+  private readonly aadOptions = { plaintextLength: 0 };
+  private seals = 0;
+  private failures = 0;
+
+  constructor(suite: CipherSuite, key: Uint8Array, iv: Uint8Array) {
+    const params = cipherSuiteParams(suite);
+    if (key.length !== params.keyLength) {
+      throw new RangeError(`${params.aead} key must be ${params.keyLength} bytes, got ${key.length}`);
+    }
+    if (iv.length !== params.ivLength) {
+      throw new RangeError(`AEAD IV must be ${params.ivLength} bytes, got ${iv.length}`);
+    }
+    this.suite = suite;
+    this.algorithm = params.aead;
+    this.key = Buffer.from(key);
+    this.nonce = Buffer.from(iv);
+    this.ivHigh = this.nonce.readUInt32BE(4);
+    this.ivLow = this.nonce.readUInt32BE(8);
+  }
+
+  /** Packets sealed with this key so far (confidentiality limit, RFC 9001 §6.6). */
+  get sealCount(): number {
+    return this.seals;
+  }
+
+  /** Packets that failed authentication with this key so far (integrity limit, RFC 9001 §6.6). */
+  get openFailures(): number {
+    return this.failures;
+  }
+
+  /**
+   * Encrypts plaintext; writes ciphertext||tag into `out` at outOffset (may equal the plaintext
+   * position: in-place is allowed); returns bytes written (plaintext.length + 16).
+   */
+  seal(
+    packetNumber: number,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    outOffset: number,
+  ): number {
+    const cipher = this.newCipher(packetNumber);
+    this.aadOptions.plaintextLength = plaintext.length;
+    cipher.setAAD(aad, this.aadOptions);
+    // update() returns a new buffer, so reading plaintext before overwriting it in place is safe.
+    const ciphertext = cipher.update(plaintext);
+    out.set(ciphertext, outOffset);
+    let written = ciphertext.length;
+    const rest = cipher.final();
+    if (rest.length > 0) {
+      out.set(rest, outOffset + written);
+      written += rest.length;
+    }
+    out.set(cipher.getAuthTag(), outOffset + written);
+    this.seals++;
+    return written + TAG_LENGTH;
+  }
+
+  /** Returns the plaintext, or null when authentication fails (never throws for bad input). */
+  open(packetNumber: number, aad: Uint8Array, ciphertextAndTag: Uint8Array): Buffer | null {
+    const ctLength = ciphertextAndTag.length - TAG_LENGTH;
+    if (ctLength < 0) {
+      this.failures++;
+      return null;
+    }
+    const decipher = this.newDecipher(packetNumber);
+    decipher.setAuthTag(ciphertextAndTag.subarray(ctLength));
+    this.aadOptions.plaintextLength = ctLength;
+    decipher.setAAD(aad, this.aadOptions);
+    const plaintext = decipher.update(ciphertextAndTag.subarray(0, ctLength));
+    try {
+      // final() verifies the tag (in constant time) and throws when it does not match.
+      decipher.final();
+    } catch {
+      this.failures++;
+      return null;
+    }
+    return plaintext;
+  }
+
+  private newCipher(packetNumber: number): CipherGCM | CipherChaCha20Poly1305 {
+    const algorithm = this.algorithm;
+    const nonce = this.setNonce(packetNumber);
+    return algorithm === 'chacha20-poly1305'
+      ? createCipheriv(algorithm, this.key, nonce, CIPHER_OPTIONS)
+      : createCipheriv(algorithm, this.key, nonce, CIPHER_OPTIONS);
+  }
+
+  private newDecipher(packetNumber: number): DecipherGCM | DecipherChaCha20Poly1305 {
+    const algorithm = this.algorithm;
+    const nonce = this.setNonce(packetNumber);
+    return algorithm === 'chacha20-poly1305'
+      ? createDecipheriv(algorithm, this.key, nonce, CIPHER_OPTIONS)
+      : createDecipheriv(algorithm, this.key, nonce, CIPHER_OPTIONS);
+  }
+
+  /**
+   * RFC 9001 §5.3: the nonce is the IV XORed with the packet number, left-padded with zeros to the IV
+   * length. Packet numbers are below 2^62, so only the last 8 bytes change.
+   */
+  private setNonce(packetNumber: number): Buffer {
+    const high = Math.floor(packetNumber / TWO_POW_32);
+    const low = packetNumber >>> 0;
+    const n = this.nonce;
+    const h = (this.ivHigh ^ high) >>> 0;
+    const l = (this.ivLow ^ low) >>> 0;
+    n[4] = h >>> 24;
+    n[5] = (h >>> 16) & 0xff;
+    n[6] = (h >>> 8) & 0xff;
+    n[7] = h & 0xff;
+    n[8] = l >>> 24;
+    n[9] = (l >>> 16) & 0xff;
+    n[10] = (l >>> 8) & 0xff;
+    n[11] = l & 0xff;
+    return n;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Packet protection keys (RFC 9001 §5.1): from one traffic secret, HKDF-Expand-Label derives the AEAD
+ * key ("quic key"), the IV ("quic iv") and the header protection key ("quic hp"); QUIC v2 uses
+ * "quicv2 key" / "quicv2 iv" / "quicv2 hp" (RFC 9369 §3.3.2).
+ */
+import { Aead } from './aead.js';
+import { CipherSuite, cipherSuiteParams } from './cipher-suite.js';
+import { HeaderProtection } from './header-protection.js';
+import { hkdfExpandLabel } from './hkdf.js';
+import { deriveInitialSecrets } from './initial-secrets.js';
+import { quicKeyLabels } from './quic-version.js';
+
+/** Everything needed to protect or unprotect packets in one direction at one encryption level. */
+export interface PacketKeys {
+  readonly suite: CipherSuite;
+  readonly aead: Aead;
+  readonly hp: HeaderProtection;
+  /** The traffic secret these keys come from (the input of the next key update, RFC 9001 §6.1). */
+  readonly secret: Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The raw key material of one traffic secret (RFC 9001 §5.1), e.g. for tests and key logging. */
+export interface PacketKeyMaterial {
+  readonly key: Buffer;
+  readonly iv: Buffer;
+  readonly hp: Buffer;
+}
+
+/**
+ * RFC 9001 §5.1: key = HKDF-Expand-Label(secret, "quic key", "", key length), iv with "quic iv" (the
+ * 12-byte nonce length of every suite QUIC uses, §5.3), hp with "quic hp" (header protection key
+ * length); v2 labels per RFC 9369 §3.3.2. Throws RangeError for an unsupported version or suite.
+ */
+export function derivePacketKeyMaterial(
+  suite: CipherSuite,
+  secret: Uint8Array,
+  version: number,
+): PacketKeyMaterial {
+  const params = cipherSuiteParams(suite);
+  const labels = quicKeyLabels(version);
+  return {
+    key: hkdfExpandLabel(params.hash, secret, labels.key, EMPTY, params.keyLength),
+    iv: hkdfExpandLabel(params.hash, secret, labels.iv, EMPTY, params.ivLength),
+    hp: hkdfExpandLabel(params.hash, secret, labels.hp, EMPTY, params.hpKeyLength),
+  };
+}
+
+/** The AEAD (key and IV only) for a traffic secret (RFC 9001 §5.1); used by key updates (§6). */
+export function deriveAead(suite: CipherSuite, secret: Uint8Array, version: number): Aead {
+  const params = cipherSuiteParams(suite);
+  const labels = quicKeyLabels(version);
+  const key = hkdfExpandLabel(params.hash, secret, labels.key, EMPTY, params.keyLength);
+  const iv = hkdfExpandLabel(params.hash, secret, labels.iv, EMPTY, params.ivLength);
+  return new Aead(suite, key, iv);
+}
+
+/** Packet protection keys for `secret` under `suite` and QUIC `version` (RFC 9001 §5.1). */
+export function derivePacketKeys(suite: CipherSuite, secret: Uint8Array, version: number): PacketKeys {
+  const m = derivePacketKeyMaterial(suite, secret, version);
+  return {
+    suite,
+    aead: new Aead(suite, m.key, m.iv),
+    hp: new HeaderProtection(suite, m.hp),
+    secret: Uint8Array.from(secret),
+  };
+}
+
+/**
+ * Initial keys for both directions (RFC 9001 §5.2): always AES-128-GCM with SHA-256, from the
+ * Destination Connection ID of the client's first Initial packet.
+ */
+export function deriveInitialKeys(
+  version: number,
+  dcid: Uint8Array,
+): { client: PacketKeys; server: PacketKeys } {
+  const secrets = deriveInitialSecrets(version, dcid);
+  return {
+    client: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, secrets.client, version),
+    server: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, secrets.server, version),
+  };
+}

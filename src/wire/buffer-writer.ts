@@ -1,0 +1,118 @@
+/**
+ * A fixed-capacity cursor writing into a caller's buffer (typically one datagram being packed).
+ * Every write that would pass the end of the buffer throws RangeError and writes nothing; values out
+ * of range for their field (negative, non-integer, too large) also throw RangeError.
+ */
+import { varintLength, writeVarint, writeVarintFixed } from './varint.js';
+
+export class BufferWriter {
+  /** Position of the next byte to write. */
+  offset: number;
+  readonly buffer: Uint8Array;
+  private readonly start: number;
+
+  constructor(buf: Uint8Array, offset = 0) {
+    if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
+      throw new RangeError(`BufferWriter: invalid offset ${offset} for ${buf.length} bytes`);
+    }
+    this.buffer = buf;
+    this.offset = offset;
+    this.start = offset;
+  }
+
+  /** A writer over a new zero-filled Buffer of `size` bytes. */
+  static alloc(size: number): BufferWriter {
+    return new BufferWriter(Buffer.alloc(size));
+  }
+
+  get remaining(): number {
+    return this.buffer.length - this.offset;
+  }
+
+  private ensure(n: number): number {
+    const o = this.offset;
+    if (o + n > this.buffer.length) {
+      throw new RangeError(`BufferWriter overflow: ${n} bytes at ${o} of ${this.buffer.length}`);
+    }
+    return o;
+  }
+
+  u8(v: number): void {
+    checkUint(v, 0xff);
+    const o = this.ensure(1);
+    this.buffer[o] = v;
+    this.offset = o + 1;
+  }
+
+  u16(v: number): void {
+    checkUint(v, 0xffff);
+    const o = this.ensure(2);
+    const b = this.buffer;
+    b[o] = v >>> 8;
+    b[o + 1] = v & 0xff;
+    this.offset = o + 2;
+  }
+
+  u24(v: number): void {
+    checkUint(v, 0xff_ffff);
+    const o = this.ensure(3);
+    const b = this.buffer;
+    b[o] = v >>> 16;
+    b[o + 1] = (v >>> 8) & 0xff;
+    b[o + 2] = v & 0xff;
+    this.offset = o + 3;
+  }
+
+  u32(v: number): void {
+    checkUint(v, 0xffff_ffff);
+    const o = this.ensure(4);
+    const b = this.buffer;
+    b[o] = v >>> 24;
+    b[o + 1] = (v >>> 16) & 0xff;
+    b[o + 2] = (v >>> 8) & 0xff;
+    b[o + 3] = v & 0xff;
+    this.offset = o + 4;
+  }
+
+  /** A QUIC varint in its minimal encoding (RFC 9000 §16). */
+  varint(v: number | bigint): void {
+    if (typeof v === 'number' && v < 0x40 && v >= 0 && (v | 0) === v) {
+      const o = this.ensure(1);
+      this.buffer[o] = v;
+      this.offset = o + 1;
+      return;
+    }
+    this.ensure(varintLength(v));
+    this.offset = writeVarint(this.buffer, this.offset, v);
+  }
+
+  /** A QUIC varint using exactly `length` bytes (RFC 9000 §16 permits non-minimal encodings). */
+  varintFixed(v: number, length: 1 | 2 | 4 | 8): void {
+    this.ensure(length);
+    this.offset = writeVarintFixed(this.buffer, this.offset, v, length);
+  }
+
+  bytes(b: Uint8Array): void {
+    const o = this.ensure(b.length);
+    this.buffer.set(b, o);
+    this.offset = o + b.length;
+  }
+
+  /** `n` copies of `byte`. */
+  fill(byte: number, n: number): void {
+    checkUint(byte, 0xff);
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`BufferWriter.fill: invalid count ${n}`);
+    const o = this.ensure(n);
+    this.buffer.fill(byte, o, o + n);
+    this.offset = o + n;
+  }
+
+  /** A view of what was written: [initial offset, offset). */
+  toBytes(): Uint8Array {
+    return this.buffer.subarray(this.start, this.offset);
+  }
+}
+
+function checkUint(v: number, max: number): void {
+  if (!(v >= 0 && v <= max) || !Number.isInteger(v)) throw new RangeError(`value out of range: ${v}`);
+}

@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { createCipheriv } from 'node:crypto';
+import { test } from 'node:test';
+import { Aead } from '../../../src/crypto/aead.js';
+import { CipherSuite } from '../../../src/crypto/cipher-suite.js';
+import { hex } from './rfc-vectors.js';
+
+const KEY_256 = hex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
+const KEY_128 = KEY_256.subarray(0, 16);
+const IV = hex('a0a1a2a3a4a5a6a7a8a9aaab');
+const AAD = hex('4100112233');
+const PLAINTEXT = Buffer.from('a QUIC payload of some length, longer than one block', 'latin1');
+
+/** Independent reference: nonce = iv XOR left-padded 62-bit packet number (RFC 9001 §5.3). */
+function referenceNonce(iv: Uint8Array, pn: bigint): Buffer {
+  const nonce = Buffer.from(iv);
+  const padded = Buffer.alloc(12);
+  padded.writeBigUInt64BE(pn, 4);
+  for (let i = 0; i < 12; i++) nonce[i]! ^= padded[i]!;
+  return nonce;
+}
+
+function referenceSeal(
+  alg: 'aes-128-gcm' | 'aes-256-gcm',
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  pt: Uint8Array,
+) {
+  const c = createCipheriv(alg, key, nonce);
+  c.setAAD(aad);
+  return Buffer.concat([c.update(pt), c.final(), c.getAuthTag()]);
+}
+
+test('AES-256-GCM round trip, output written at an offset', () => {
+  const aead = new Aead(CipherSuite.AES_256_GCM_SHA384, KEY_256, IV);
+  const out = Buffer.alloc(7 + PLAINTEXT.length + 16, 0xee);
+  const n = aead.seal(42, AAD, PLAINTEXT, out, 7);
+  assert.equal(n, PLAINTEXT.length + 16);
+  assert.deepEqual(out.subarray(0, 7), Buffer.alloc(7, 0xee));
+  const sealed = out.subarray(7);
+  assert.deepEqual(sealed, referenceSeal('aes-256-gcm', KEY_256, referenceNonce(IV, 42n), AAD, PLAINTEXT));
+  assert.deepEqual(aead.open(42, AAD, sealed), PLAINTEXT);
+  assert.equal(aead.sealCount, 1);
+  assert.equal(aead.openFailures, 0);
+});
+
+test('seal in place over the plaintext', () => {
+  const aead = new Aead(CipherSuite.AES_128_GCM_SHA256, KEY_128, IV);
+  const buf = Buffer.concat([AAD, PLAINTEXT, Buffer.alloc(16)]);
+  const n = aead.seal(
+    7,
+    buf.subarray(0, AAD.length),
+    buf.subarray(AAD.length, AAD.length + PLAINTEXT.length),
+    buf,
+    5,
+  );
+  assert.equal(n, PLAINTEXT.length + 16);
+  assert.deepEqual(
+    buf.subarray(5),
+    referenceSeal('aes-128-gcm', KEY_128, referenceNonce(IV, 7n), AAD, PLAINTEXT),
+  );
+  assert.deepEqual(aead.open(7, AAD, buf.subarray(5)), PLAINTEXT);
+});
+
+test('empty plaintext seals to a bare tag and opens to an empty buffer', () => {
+  for (const suite of [CipherSuite.AES_128_GCM_SHA256, CipherSuite.CHACHA20_POLY1305_SHA256]) {
+    const key = suite === CipherSuite.AES_128_GCM_SHA256 ? KEY_128 : KEY_256;
+    const aead = new Aead(suite, key, IV);
+    const out = Buffer.alloc(16);
+    assert.equal(aead.seal(0, AAD, new Uint8Array(0), out, 0), 16);
+    const opened = aead.open(0, AAD, out);
+    assert.ok(opened);
+    assert.equal(opened.length, 0);
+  }
+});
+
+test('nonce uses all 62 bits of large packet numbers', () => {
+  const aead = new Aead(CipherSuite.AES_128_GCM_SHA256, KEY_128, IV);
+  for (const pn of [0, 1, 0xff, 0x1_0000_0000, 2 ** 40 + 12345, 2 ** 53 - 1]) {
+    const out = Buffer.alloc(PLAINTEXT.length + 16);
+    aead.seal(pn, AAD, PLAINTEXT, out, 0);
+    const expected = referenceSeal('aes-128-gcm', KEY_128, referenceNonce(IV, BigInt(pn)), AAD, PLAINTEXT);
+    assert.deepEqual(out, expected, `pn ${pn}`);
+  }
+  assert.equal(aead.sealCount, 6);
+});
+
+test('authentication failures return null and are counted', () => {
+  for (const suite of [
+    CipherSuite.AES_128_GCM_SHA256,
+    CipherSuite.AES_256_GCM_SHA384,
+    CipherSuite.CHACHA20_POLY1305_SHA256,
+  ]) {
+    const key = suite === CipherSuite.AES_128_GCM_SHA256 ? KEY_128 : KEY_256;
+    const aead = new Aead(suite, key, IV);
+    const sealed = Buffer.alloc(PLAINTEXT.length + 16);
+    aead.seal(9, AAD, PLAINTEXT, sealed, 0);
+    const flip = (b: Buffer, i: number) => {
+      const c = Buffer.from(b);
+      c[i]! ^= 0x80;
+      return c;
+    };
+    assert.equal(aead.open(9, flip(AAD, 2), sealed), null, 'flipped aad');
+    assert.equal(aead.open(9, AAD, flip(sealed, 3)), null, 'flipped ciphertext');
+    assert.equal(aead.open(9, AAD, flip(sealed, sealed.length - 1)), null, 'flipped tag');
+    assert.equal(aead.open(10, AAD, sealed), null, 'wrong packet number');
+    assert.equal(aead.open(9, AAD, sealed.subarray(0, 15)), null, 'shorter than a tag');
+    assert.equal(aead.open(9, AAD, new Uint8Array(0)), null, 'empty');
+    const wrongKey = Buffer.from(key);
+    wrongKey[0]! ^= 1;
+    const other = new Aead(suite, wrongKey, IV);
+    assert.equal(other.open(9, AAD, sealed), null, 'wrong key');
+    assert.equal(aead.openFailures, 6);
+    assert.equal(other.openFailures, 1);
+    // The failures left no state behind: the genuine packet still opens.
+    assert.deepEqual(aead.open(9, AAD, sealed), PLAINTEXT);
+    assert.equal(aead.openFailures, 6);
+  }
+});
+
+test('constructor rejects wrong key and iv lengths and unknown suites', () => {
+  assert.throws(() => new Aead(CipherSuite.AES_128_GCM_SHA256, KEY_256, IV), RangeError);
+  assert.throws(() => new Aead(CipherSuite.AES_256_GCM_SHA384, KEY_128, IV), RangeError);
+  assert.throws(() => new Aead(CipherSuite.CHACHA20_POLY1305_SHA256, KEY_256, IV.subarray(0, 8)), RangeError);
+  assert.throws(() => new Aead(0x1304 as CipherSuite, KEY_128, IV), RangeError);
+});
+
+test('the key is copied: later changes to the caller buffer do not matter', () => {
+  const key = Buffer.from(KEY_128);
+  const iv = Buffer.from(IV);
+  const aead = new Aead(CipherSuite.AES_128_GCM_SHA256, key, iv);
+  key.fill(0);
+  iv.fill(0);
+  const out = Buffer.alloc(PLAINTEXT.length + 16);
+  aead.seal(3, AAD, PLAINTEXT, out, 0);
+  assert.deepEqual(out, referenceSeal('aes-128-gcm', KEY_128, referenceNonce(IV, 3n), AAD, PLAINTEXT));
+});
