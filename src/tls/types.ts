@@ -60,7 +60,9 @@ export interface TlsEngine {
   /**
    * Handshake bytes received in CRYPTO frames at `level`, in order (the connection reassembles CRYPTO
    * frames by offset). Messages may be split anywhere or several may arrive together.
-   * Throws TlsAlertError on any failure.
+   * Throws TlsAlertError on any failure, except QuicTransportError(PROTOCOL_VIOLATION) where RFC 9001
+   * requires it (client: NewSessionTicket max_early_data_size other than 0xffffffff, §4.6.1;
+   * post-handshake CertificateRequest, §4.4). After a failure every call throws the same error.
    */
   receive(level: EncryptionLevel, data: Uint8Array, now: Millis): void;
   /** Next chunk of handshake bytes to send, or undefined. */

@@ -1,0 +1,263 @@
+/**
+ * ACK generation for one packet number space (RFC 9000 §13.2): which packets were received, when
+ * an ACK is due, and the ACK frame itself.
+ *
+ * Received packet numbers are kept as at most `maxRanges` disjoint ranges. When ranges are dropped
+ * (too many, or acknowledged by the peer, §13.2.4) everything below the lowest remaining range is
+ * treated as already received, so a duplicate can never be accepted twice (§13.2.3).
+ */
+
+import { PacketNumberSpace } from '../recovery/types.js';
+import type { Millis } from '../util/time.js';
+import { type AckFrame, type AckRange, type EcnCounts, FrameType } from '../wire/frames.js';
+
+export interface AckManagerOptions {
+  space: PacketNumberSpace;
+  /** Our max_ack_delay in ms (RFC 9000 §18.2); only used in the Application Data space. */
+  maxAckDelay: Millis;
+  /** Ack-eliciting packets that trigger an immediate ACK (RFC 9000 §13.2.2), default 2. */
+  ackElicitingThreshold?: number;
+  /** Ranges remembered and reported (RFC 9000 §13.2.3), default 64. */
+  maxRanges?: number;
+  /** Acknowledge every ack-eliciting packet immediately; default true for Initial and Handshake (§13.2.1). */
+  immediateAck?: boolean;
+}
+
+export type EcnMark = 'ect0' | 'ect1' | 'ce';
+
+/** Bytes of a QUIC variable-length integer (RFC 9000 §16). */
+function varintLength(v: number): number {
+  if (v < 0x40) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x40000000) return 4;
+  return 8;
+}
+
+export class AckManager {
+  readonly space: PacketNumberSpace;
+  private readonly maxAckDelay: Millis;
+  private readonly threshold: number;
+  private readonly maxRanges: number;
+  private readonly immediate: boolean;
+  /** Received ranges, ascending and disjoint, not adjacent: [los[i], his[i]]. */
+  private los: number[] = [];
+  private his: number[] = [];
+  /** Packet numbers below this are treated as duplicates (their ranges were dropped). */
+  private floor = 0;
+  private _largestReceived = -1;
+  private largestReceivedTime: Millis = 0;
+  private largestAckEliciting = -1;
+  private ackElicitingSinceAck = 0;
+  private newSinceAck = false;
+  private deadline: Millis | undefined;
+  private readonly ecn: EcnCounts = { ect0: 0, ect1: 0, ce: 0 };
+
+  constructor(opts: AckManagerOptions) {
+    this.space = opts.space;
+    this.maxAckDelay = opts.space === PacketNumberSpace.ApplicationData ? opts.maxAckDelay : 0;
+    this.threshold = Math.max(1, opts.ackElicitingThreshold ?? 2);
+    this.maxRanges = Math.max(1, opts.maxRanges ?? 64);
+    this.immediate = opts.immediateAck ?? opts.space !== PacketNumberSpace.ApplicationData;
+  }
+
+  /** The largest packet number received, -1 if none (for packet number decoding, RFC 9000 §17.1). */
+  get largestReceived(): number {
+    return this._largestReceived;
+  }
+
+  /** Whether anything was received since the last ACK was sent (to piggyback an ACK). */
+  get hasNewAckable(): boolean {
+    return this.newSinceAck && this.los.length > 0;
+  }
+
+  /** Ranges currently remembered (bounded by maxRanges). */
+  get rangeCount(): number {
+    return this.los.length;
+  }
+
+  /** ECN counts of the packets received in this space (RFC 9000 §13.4.1). */
+  get ecnCounts(): Readonly<EcnCounts> {
+    return this.ecn;
+  }
+
+  /**
+   * True if the packet number was already received, or is below what is still tracked (RFC 9000
+   * §12.3, §13.2.3). The caller drops such packets.
+   */
+  isDuplicate(packetNumber: number): boolean {
+    if (packetNumber < this.floor) return true;
+    const i = this.rangeAtOrBelow(packetNumber);
+    return i >= 0 && packetNumber <= this.his[i]!;
+  }
+
+  /** Records a packet that was successfully decrypted and processed. Duplicates are ignored. */
+  onPacketReceived(packetNumber: number, ackEliciting: boolean, now: Millis, ecn?: EcnMark): void {
+    if (!(packetNumber >= 0) || !Number.isSafeInteger(packetNumber) || this.isDuplicate(packetNumber)) return;
+    const idx = this.insert(packetNumber);
+    if (packetNumber > this._largestReceived) {
+      this._largestReceived = packetNumber;
+      this.largestReceivedTime = now;
+    }
+    if (ecn !== undefined) this.ecn[ecn]++;
+    this.newSinceAck = true;
+
+    if (ackEliciting) {
+      // RFC 9000 §13.2.1: acknowledge immediately when this packet fills a hole below the largest
+      // ack-eliciting packet, or leaves a hole between it and this packet.
+      const outOfOrder =
+        packetNumber < this.largestAckEliciting || this.los[idx]! > this.largestAckEliciting + 1;
+      if (packetNumber > this.largestAckEliciting) this.largestAckEliciting = packetNumber;
+      this.ackElicitingSinceAck++;
+      if (
+        this.immediate || // §13.2.1: Initial and Handshake
+        outOfOrder ||
+        ecn === 'ce' || // §13.2.1: ECN-CE
+        this.ackElicitingSinceAck >= this.threshold // §13.2.2
+      ) {
+        if (this.deadline === undefined || now < this.deadline) this.deadline = now;
+      } else if (this.deadline === undefined) {
+        // §13.2.1: within max_ack_delay.
+        this.deadline = now + this.maxAckDelay;
+      }
+    }
+    this.limitRanges();
+  }
+
+  /** When an ACK must be sent at the latest; undefined when none is owed. A time <= now means now. */
+  ackDeadline(): Millis | undefined {
+    return this.deadline;
+  }
+
+  /**
+   * The ACK frame to send now: ranges in descending order, the ACK Delay in units of
+   * 2^ackDelayExponent microseconds (RFC 9000 §19.3), ECN counts if any packet carried a mark.
+   * Older ranges are left out to fit `maxBytes` (§13.2.3); undefined if nothing fits or nothing
+   * was received.
+   */
+  buildAckFrame(
+    now: Millis,
+    ackDelayExponent: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): AckFrame | undefined {
+    const n = this.los.length;
+    if (n === 0) return undefined;
+    const largest = this.his[n - 1]!;
+    const delayMs = now - this.largestReceivedTime;
+    // §13.2.5: the delay since the largest packet was received, in microseconds, scaled down.
+    const ackDelay = delayMs > 0 ? Math.floor((delayMs * 1000) / 2 ** ackDelayExponent) : 0;
+    const { ect0, ect1, ce } = this.ecn;
+    const hasEcn = ect0 + ect1 + ce > 0;
+
+    let size =
+      1 +
+      varintLength(largest) +
+      varintLength(ackDelay) +
+      varintLength(largest - this.los[n - 1]!) +
+      (hasEcn ? varintLength(ect0) + varintLength(ect1) + varintLength(ce) : 0);
+    if (size + 1 > maxBytes) return undefined;
+    const ranges: AckRange[] = [{ smallest: this.los[n - 1]!, largest }];
+    for (let i = n - 2; i >= 0; i--) {
+      // §19.3.1: Gap = previous smallest - largest - 2; ACK Range Length = largest - smallest.
+      const gap = this.los[i + 1]! - this.his[i]! - 2;
+      const len = this.his[i]! - this.los[i]!;
+      const extra = varintLength(gap) + varintLength(len);
+      if (size + extra + varintLength(ranges.length) > maxBytes) break;
+      size += extra;
+      ranges.push({ smallest: this.los[i]!, largest: this.his[i]! });
+    }
+    const frame: AckFrame = { type: FrameType.Ack, ackDelay, ranges };
+    if (hasEcn) frame.ecn = { ect0, ect1, ce };
+    return frame;
+  }
+
+  /** An ACK frame was put in a packet: the ack-eliciting count and the timer restart. */
+  onAckSent(): void {
+    this.ackElicitingSinceAck = 0;
+    this.deadline = undefined;
+    this.newSinceAck = false;
+  }
+
+  /**
+   * A packet carrying our ACK with this Largest Acknowledged was acknowledged: stop reporting
+   * ranges at or below it (RFC 9000 §13.2.4); those packet numbers now count as duplicates.
+   */
+  onAckOfAckReceived(largestAckedInOurAck: number): void {
+    if (largestAckedInOurAck < this.floor) return;
+    this.floor = largestAckedInOurAck + 1;
+    let drop = 0;
+    while (drop < this.los.length && this.his[drop]! <= largestAckedInOurAck) drop++;
+    if (drop > 0) {
+      this.los.splice(0, drop);
+      this.his.splice(0, drop);
+    }
+    if (this.los.length > 0 && this.los[0]! < this.floor) this.los[0] = this.floor;
+    if (this.los.length === 0) {
+      // Nothing left to report: no ACK is owed any more.
+      this.ackElicitingSinceAck = 0;
+      this.deadline = undefined;
+      this.newSinceAck = false;
+    }
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  /** Index of the last range whose smallest is <= pn, -1 if none. */
+  private rangeAtOrBelow(pn: number): number {
+    const los = this.los;
+    let lo = 0;
+    let hi = los.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (los[mid]! <= pn) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** Adds a packet number known not to be present; returns the index of the range holding it. */
+  private insert(pn: number): number {
+    const los = this.los;
+    const his = this.his;
+    const n = los.length;
+    // Fast path: in-order arrival extends or follows the top range.
+    if (n === 0 || pn > his[n - 1]! + 1) {
+      los.push(pn);
+      his.push(pn);
+      return n;
+    }
+    if (pn === his[n - 1]! + 1) {
+      his[n - 1] = pn;
+      return n - 1;
+    }
+    const left = this.rangeAtOrBelow(pn);
+    const right = left + 1;
+    const joinsLeft = left >= 0 && his[left]! + 1 === pn;
+    const joinsRight = right < n && los[right]! - 1 === pn;
+    if (joinsLeft && joinsRight) {
+      his[left] = his[right]!;
+      los.splice(right, 1);
+      his.splice(right, 1);
+      return left;
+    }
+    if (joinsLeft) {
+      his[left] = pn;
+      return left;
+    }
+    if (joinsRight) {
+      los[right] = pn;
+      return right;
+    }
+    los.splice(right, 0, pn);
+    his.splice(right, 0, pn);
+    return right;
+  }
+
+  /** RFC 9000 §13.2.3: bound the ranges; what is dropped below becomes "duplicate". */
+  private limitRanges(): void {
+    const excess = this.los.length - this.maxRanges;
+    if (excess <= 0) return;
+    this.los.splice(0, excess);
+    this.his.splice(0, excess);
+    this.floor = this.los[0]!;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The TLS 1.3 key schedule (RFC 8446 §7.1): Early Secret -> Handshake Secret -> Master Secret, the
+ * traffic secrets derived from each with the transcript hash, Finished keys (§4.4.4), PSK binders
+ * (§4.2.11.2) and the resumption PSK (§4.6.1).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { emptyHash, type HashName, hashLength, hkdfExpandLabel, hkdfExtract } from '../crypto/hkdf.js';
+
+/** Derive-Secret(Secret, Label, Messages) with the transcript hash already computed. */
+export function deriveSecret(
+  hash: HashName,
+  secret: Uint8Array,
+  label: string,
+  transcriptHash: Uint8Array,
+): Buffer {
+  return hkdfExpandLabel(hash, secret, label, transcriptHash, hashLength(hash));
+}
+
+/** RFC 8446 §4.4.4: finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length). */
+export function finishedKey(hash: HashName, baseKey: Uint8Array): Buffer {
+  return hkdfExpandLabel(hash, baseKey, 'finished', new Uint8Array(0), hashLength(hash));
+}
+
+/** RFC 8446 §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(...)). */
+export function finishedVerifyData(hash: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array): Buffer {
+  return createHmac(hash, finishedKey(hash, baseKey)).update(transcriptHash).digest();
+}
+
+/** Constant-time comparison of MACs (Finished, binders). */
+export function macEquals(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** RFC 8446 §4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length). */
+export function resumptionPsk(hash: HashName, resumptionMasterSecret: Uint8Array, nonce: Uint8Array): Buffer {
+  return hkdfExpandLabel(hash, resumptionMasterSecret, 'resumption', nonce, hashLength(hash));
+}
+
+/** The secrets of one handshake, derived step by step as the handshake progresses. */
+export class KeySchedule {
+  readonly hash: HashName;
+  readonly hashLength: number;
+  readonly earlySecret: Buffer;
+  private handshakeSecretValue: Buffer | undefined;
+  private masterSecretValue: Buffer | undefined;
+
+  /** RFC 8446 §7.1: Early Secret = HKDF-Extract(0, PSK), PSK = 0 when none is used. */
+  constructor(hash: HashName, psk?: Uint8Array) {
+    this.hash = hash;
+    this.hashLength = hashLength(hash);
+    this.earlySecret = hkdfExtract(hash, Buffer.alloc(this.hashLength), psk ?? Buffer.alloc(this.hashLength));
+  }
+
+  /** RFC 8446 §7.1: binder_key = Derive-Secret(Early Secret, "res binder", ""). */
+  resumptionBinderKey(): Buffer {
+    return deriveSecret(this.hash, this.earlySecret, 'res binder', emptyHash(this.hash));
+  }
+
+  /** RFC 8446 §4.2.11.2: the binder is computed like Finished with the binder key as BaseKey. */
+  binder(truncatedTranscriptHash: Uint8Array): Buffer {
+    return finishedVerifyData(this.hash, this.resumptionBinderKey(), truncatedTranscriptHash);
+  }
+
+  /** client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello). */
+  clientEarlyTrafficSecret(transcriptHash: Uint8Array): Buffer {
+    return deriveSecret(this.hash, this.earlySecret, 'c e traffic', transcriptHash);
+  }
+
+  /** Handshake Secret = HKDF-Extract(Derive-Secret(Early Secret, "derived", ""), (EC)DHE). */
+  deriveHandshakeSecret(sharedSecret: Uint8Array): Buffer {
+    const salt = deriveSecret(this.hash, this.earlySecret, 'derived', emptyHash(this.hash));
+    this.handshakeSecretValue = hkdfExtract(this.hash, salt, sharedSecret);
+    return this.handshakeSecretValue;
+  }
+
+  get handshakeSecret(): Buffer {
+    if (!this.handshakeSecretValue) throw new Error('handshake secret not derived yet');
+    return this.handshakeSecretValue;
+  }
+
+  /** c hs traffic over ClientHello...ServerHello. */
+  clientHandshakeTrafficSecret(transcriptHash: Uint8Array): Buffer {
+    return deriveSecret(this.hash, this.handshakeSecret, 'c hs traffic', transcriptHash);
+  }
+
+  /** s hs traffic over ClientHello...ServerHello. */
+  serverHandshakeTrafficSecret(transcriptHash: Uint8Array): Buffer {
+    return deriveSecret(this.hash, this.handshakeSecret, 's hs traffic', transcriptHash);
+  }
+
+  /** Master Secret = HKDF-Extract(Derive-Secret(Handshake Secret, "derived", ""), 0). */
+  deriveMasterSecret(): Buffer {
+    const salt = deriveSecret(this.hash, this.handshakeSecret, 'derived', emptyHash(this.hash));
+    this.masterSecretValue = hkdfExtract(this.hash, salt, Buffer.alloc(this.hashLength));
+    return this.masterSecretValue;
+  }
+
+  get masterSecret(): Buffer {
+    if (!this.masterSecretValue) throw new Error('master secret not derived yet');
+    return this.masterSecretValue;
+  }
+
+  /** c ap traffic over ClientHello...server Finished. */
+  clientApplicationTrafficSecret(transcriptHash: Uint8Array): Buffer {
+    return deriveSecret(this.hash, this.masterSecret, 'c ap traffic', transcriptHash);
+  }
+
+  /** s ap traffic over ClientHello...server Finished. */
+  serverApplicationTrafficSecret(transcriptHash: Uint8Array): Buffer {
+    return deriveSecret(this.hash, this.masterSecret, 's ap traffic', transcriptHash);
+  }
+
+  /** exp master over ClientHello...server Finished. */
+  exporterMasterSecret(transcriptHash: Uint8Array): Buffer {
+    return deriveSecret(this.hash, this.masterSecret, 'exp master', transcriptHash);
+  }
+
+  /** res master over ClientHello...client Finished. */
+  resumptionMasterSecret(transcriptHash: Uint8Array): Buffer {
+    return deriveSecret(this.hash, this.masterSecret, 'res master', transcriptHash);
+  }
+}

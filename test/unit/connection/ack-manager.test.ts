@@ -1,0 +1,245 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AckManager } from '../../../src/connection/ack-manager.js';
+import { PacketNumberSpace } from '../../../src/recovery/types.js';
+import { type AckFrame, FrameType } from '../../../src/wire/frames.js';
+
+const { Initial, Handshake, ApplicationData: App } = PacketNumberSpace;
+
+function app(opts: { threshold?: number; maxRanges?: number } = {}) {
+  return new AckManager({
+    space: App,
+    maxAckDelay: 25,
+    ackElicitingThreshold: opts.threshold,
+    maxRanges: opts.maxRanges,
+  });
+}
+
+const ranges = (f: AckFrame | undefined) => f?.ranges.map((r) => [r.largest, r.smallest]);
+
+function varintLength(v: number): number {
+  return v < 64 ? 1 : v < 16384 ? 2 : v < 2 ** 30 ? 4 : 8;
+}
+
+/** Encoded size of an ACK frame per RFC 9000 §19.3. */
+function encodedSize(f: AckFrame): number {
+  const r = f.ranges;
+  let size = 1 + varintLength(r[0]!.largest) + varintLength(f.ackDelay) + varintLength(r.length - 1);
+  size += varintLength(r[0]!.largest - r[0]!.smallest);
+  for (let i = 1; i < r.length; i++) {
+    size +=
+      varintLength(r[i - 1]!.smallest - r[i]!.largest - 2) + varintLength(r[i]!.largest - r[i]!.smallest);
+  }
+  if (f.ecn) size += varintLength(f.ecn.ect0) + varintLength(f.ecn.ect1) + varintLength(f.ecn.ce);
+  return size;
+}
+
+test('RFC 9000 §13.2.1: Initial and Handshake packets are acknowledged immediately', () => {
+  for (const space of [Initial, Handshake]) {
+    const m = new AckManager({ space, maxAckDelay: 25 });
+    assert.equal(m.ackDeadline(), undefined);
+    assert.equal(m.hasNewAckable, false);
+    m.onPacketReceived(0, true, 100);
+    assert.equal(m.ackDeadline(), 100);
+    assert.equal(m.hasNewAckable, true);
+    const f = m.buildAckFrame(100, 3);
+    assert.equal(f?.type, FrameType.Ack);
+    assert.deepEqual(ranges(f), [[0, 0]]);
+    m.onAckSent();
+    assert.equal(m.ackDeadline(), undefined);
+  }
+});
+
+test('RFC 9000 §13.2.1, §13.2.2: application packets are acked after max_ack_delay or every 2nd ack-eliciting packet', () => {
+  const m = app();
+  m.onPacketReceived(0, true, 1000);
+  assert.equal(m.ackDeadline(), 1025);
+  m.onPacketReceived(1, true, 1010);
+  assert.equal(m.ackDeadline(), 1010);
+  m.onAckSent();
+  assert.equal(m.ackDeadline(), undefined);
+  assert.equal(m.hasNewAckable, false);
+  m.onPacketReceived(2, true, 1020);
+  assert.equal(m.ackDeadline(), 1045);
+  // A later packet does not push the deadline back.
+  m.onPacketReceived(3, false, 1030);
+  assert.equal(m.ackDeadline(), 1045);
+});
+
+test('ackElicitingThreshold: acknowledge every 10th packet', () => {
+  const m = app({ threshold: 10 });
+  for (let pn = 0; pn < 9; pn++) m.onPacketReceived(pn, true, pn);
+  assert.equal(m.ackDeadline(), 25);
+  m.onPacketReceived(9, true, 9);
+  assert.equal(m.ackDeadline(), 9);
+});
+
+test('RFC 9000 §13.2.1: non-ack-eliciting packets alone never make an ACK due', () => {
+  const m = app();
+  for (let pn = 0; pn < 10; pn += 2) m.onPacketReceived(pn, false, pn);
+  assert.equal(m.ackDeadline(), undefined);
+  // But they are acknowledged when an ACK is sent anyway.
+  assert.equal(m.hasNewAckable, true);
+  assert.deepEqual(ranges(m.buildAckFrame(20, 3)), [
+    [8, 8],
+    [6, 6],
+    [4, 4],
+    [2, 2],
+    [0, 0],
+  ]);
+});
+
+test('RFC 9000 §13.2.1: out-of-order and gapped ack-eliciting packets are acknowledged immediately', () => {
+  const m = app();
+  m.onPacketReceived(0, true, 0);
+  m.onPacketReceived(1, true, 1);
+  m.onAckSent();
+  // Gap: 2 is missing.
+  m.onPacketReceived(3, true, 10);
+  assert.equal(m.ackDeadline(), 10);
+  m.onAckSent();
+  // Fills the hole below the largest.
+  m.onPacketReceived(2, true, 20);
+  assert.equal(m.ackDeadline(), 20);
+  m.onAckSent();
+  // In order again: delayed.
+  m.onPacketReceived(4, true, 30);
+  assert.equal(m.ackDeadline(), 55);
+  m.onAckSent();
+  // A gap behind a non-ack-eliciting packet counts too: 5 (non-eliciting) then 7.
+  m.onPacketReceived(5, false, 40);
+  assert.equal(m.ackDeadline(), undefined);
+  m.onPacketReceived(7, true, 41);
+  assert.equal(m.ackDeadline(), 41);
+  m.onAckSent();
+  // No gap: 8 follows 7 directly, 9 is non-eliciting, 10 continues after it.
+  m.onPacketReceived(8, true, 50);
+  m.onAckSent();
+  m.onPacketReceived(9, false, 51);
+  m.onPacketReceived(10, true, 52);
+  assert.equal(m.ackDeadline(), 77);
+});
+
+test('RFC 9000 §13.2.1, §13.4.1: ECN-CE is acknowledged immediately and ECN counts are reported', () => {
+  const m = app();
+  m.onPacketReceived(0, true, 0, 'ect0');
+  assert.equal(m.ackDeadline(), 25);
+  m.onAckSent();
+  m.onPacketReceived(1, true, 5, 'ce');
+  assert.equal(m.ackDeadline(), 5);
+  m.onPacketReceived(2, false, 6, 'ect1');
+  assert.deepEqual(m.buildAckFrame(6, 3)?.ecn, { ect0: 1, ect1: 1, ce: 1 });
+  assert.deepEqual(m.ecnCounts, { ect0: 1, ect1: 1, ce: 1 });
+  // Without marks, no ECN section.
+  const plain = app();
+  plain.onPacketReceived(0, true, 0);
+  assert.equal(plain.buildAckFrame(0, 3)?.ecn, undefined);
+});
+
+test('RFC 9000 §13.2.3, §19.3: ranges of a gappy sequence, descending; ACK Delay scaled by the exponent', () => {
+  const m = app();
+  for (const pn of [0, 1, 2, 5, 6, 9]) m.onPacketReceived(pn, true, 10);
+  assert.equal(m.largestReceived, 9);
+  const f = m.buildAckFrame(15, 3);
+  assert.deepEqual(ranges(f), [
+    [9, 9],
+    [6, 5],
+    [2, 0],
+  ]);
+  // 5 ms = 5000 us, in units of 2^3 us.
+  assert.equal(f?.ackDelay, 625);
+  assert.equal(m.buildAckFrame(15, 0)?.ackDelay, 5000);
+  assert.equal(m.buildAckFrame(10, 3)?.ackDelay, 0);
+  // Filling holes merges ranges, in any order.
+  for (const pn of [4, 3, 7, 8]) m.onPacketReceived(pn, true, 20);
+  assert.deepEqual(ranges(m.buildAckFrame(20, 3)), [[9, 0]]);
+  assert.equal(m.rangeCount, 1);
+  // The ACK delay is measured from the arrival of the largest packet (9 at t=10).
+  assert.equal(m.buildAckFrame(20, 3)?.ackDelay, 1250);
+});
+
+test('RFC 9000 §12.3: duplicates are detected, and a duplicate changes nothing', () => {
+  const m = app();
+  assert.equal(m.largestReceived, -1);
+  assert.equal(m.isDuplicate(0), false);
+  m.onPacketReceived(5, true, 0);
+  m.onPacketReceived(7, true, 0);
+  assert.equal(m.isDuplicate(5), true);
+  assert.equal(m.isDuplicate(7), true);
+  assert.equal(m.isDuplicate(6), false);
+  assert.equal(m.isDuplicate(4), false);
+  assert.equal(m.isDuplicate(8), false);
+  m.onAckSent();
+  m.onPacketReceived(7, true, 1, 'ce');
+  assert.equal(m.ackDeadline(), undefined);
+  assert.equal(m.hasNewAckable, false);
+  assert.deepEqual(m.ecnCounts, { ect0: 0, ect1: 0, ce: 0 });
+});
+
+test('RFC 9000 §13.2.4: an acknowledged ACK stops the ranges at or below its Largest Acknowledged', () => {
+  const m = app();
+  for (const pn of [0, 1, 2, 5, 6, 9]) m.onPacketReceived(pn, true, 10);
+  m.onAckSent();
+  m.onAckOfAckReceived(5);
+  assert.deepEqual(ranges(m.buildAckFrame(20, 3)), [
+    [9, 9],
+    [6, 6],
+  ]);
+  // Everything at or below 5 now counts as received, even 3 and 4 which never arrived.
+  assert.equal(m.isDuplicate(3), true);
+  assert.equal(m.isDuplicate(5), true);
+  assert.equal(m.isDuplicate(7), false);
+  assert.equal(m.isDuplicate(8), false);
+  // An older ack-of-ack changes nothing.
+  m.onAckOfAckReceived(2);
+  assert.equal(m.rangeCount, 2);
+  m.onAckOfAckReceived(9);
+  assert.equal(m.rangeCount, 0);
+  assert.equal(m.buildAckFrame(30, 3), undefined);
+  assert.equal(m.hasNewAckable, false);
+  // The largest received survives (packet number decoding needs it).
+  assert.equal(m.largestReceived, 9);
+  m.onPacketReceived(10, true, 40);
+  assert.deepEqual(ranges(m.buildAckFrame(40, 3)), [[10, 10]]);
+  // 10 directly follows the acknowledged 9: in order, not urgent.
+  assert.equal(m.ackDeadline(), 65);
+});
+
+test('RFC 9000 §13.2.3: every other packet for 100k packets keeps the ranges bounded', () => {
+  const m = app({ maxRanges: 64 });
+  for (let pn = 0; pn < 200_000; pn += 2) m.onPacketReceived(pn, true, pn / 1000);
+  assert.equal(m.rangeCount, 64);
+  const f = m.buildAckFrame(200, 3)!;
+  assert.equal(f.ranges.length, 64);
+  assert.equal(f.ranges[0]!.largest, 199_998);
+  assert.equal(f.ranges[63]!.smallest, 199_998 - 126);
+  // Old, pruned packet numbers count as duplicates; recent holes do not.
+  assert.equal(m.isDuplicate(1), true);
+  assert.equal(m.isDuplicate(199_998 - 128), true);
+  assert.equal(m.isDuplicate(199_997), false);
+  assert.equal(m.isDuplicate(199_998 - 125), false);
+  assert.equal(m.largestReceived, 199_998);
+});
+
+test('RFC 9000 §13.2.3: ranges out of maxBytes are left out, oldest first', () => {
+  const m = app();
+  for (let pn = 0; pn < 100; pn += 2) m.onPacketReceived(pn, true, 0);
+  const full = m.buildAckFrame(1, 3)!;
+  assert.equal(full.ranges.length, 50);
+  // type, largest 98, delay 125, count 49, first range 0, then 49 x (gap 0, length 0)
+  assert.equal(encodedSize(full), 1 + 2 + 2 + 1 + 1 + 49 * 2);
+  for (const maxBytes of [7, 8, 9, 10, 20, 50, 104, 105]) {
+    const f = m.buildAckFrame(1, 3, maxBytes)!;
+    assert.ok(encodedSize(f) <= maxBytes, `size ${encodedSize(f)} > ${maxBytes}`);
+    assert.ok(encodedSize(f) > maxBytes - 2 || f.ranges.length === 50, `${maxBytes}: too few ranges`);
+    assert.equal(f.ranges[0]!.largest, 98);
+  }
+  assert.equal(m.buildAckFrame(1, 3, 6), undefined);
+  assert.equal(m.buildAckFrame(1, 3, 7)?.ranges.length, 1);
+});
+
+test('the maximum ACK delay only applies in the Application Data space', () => {
+  const m = new AckManager({ space: Handshake, maxAckDelay: 25, immediateAck: false });
+  m.onPacketReceived(0, true, 7);
+  assert.equal(m.ackDeadline(), 7);
+});
