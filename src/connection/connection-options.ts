@@ -1,0 +1,132 @@
+/**
+ * Transport settings of a connection, their defaults, and the transport parameters they produce
+ * (RFC 9000 §18.2).
+ */
+import type { Millis } from '../util/time.js';
+import { defaultTransportParameters, type TransportParameters } from '../wire/transport-parameters.js';
+
+export type CongestionControlAlgorithm = 'cubic' | 'newreno';
+
+export interface TransportOptions {
+  /** Our max_idle_timeout (ms). The effective timeout is the minimum of both sides' (RFC 9000 §10.1). */
+  maxIdleTimeout: Millis;
+  /** Give up a handshake that has not completed after this long. */
+  handshakeTimeout: Millis;
+  /** Initial connection-level receive window (initial_max_data). */
+  initialMaxData: number;
+  /** Initial per-stream receive window, for all three stream kinds. */
+  initialMaxStreamData: number;
+  /** Auto-tuning ceilings of the receive windows. */
+  maxConnectionReceiveWindow: number;
+  maxStreamReceiveWindow: number;
+  /** How many streams of each kind the peer may open (initial_max_streams_bidi/uni). */
+  maxStreamsBidi: number;
+  maxStreamsUni: number;
+  /** Per-stream send buffer before write() asks the caller to wait. */
+  sendBufferSize: number;
+  ackDelayExponent: number;
+  /** Our max_ack_delay (ms). */
+  maxAckDelay: Millis;
+  activeConnectionIdLimit: number;
+  /** Enables DATAGRAM frames (RFC 9221) when set: the largest frame we accept. */
+  maxDatagramFrameSize: number | undefined;
+  /** Largest UDP payload we are willing to receive (max_udp_payload_size). */
+  maxUdpPayloadSize: number;
+  /** Largest UDP payload we send (further limited by the peer's max_udp_payload_size). */
+  maxDatagramSize: number;
+  congestionControl: CongestionControlAlgorithm;
+  /** Initiate a 1-RTT key update after this many packets sent in one key phase (RFC 9001 §6). */
+  keyUpdateInterval: number;
+  /** Send a PING when nothing was sent for this long, to keep the connection alive; 0 = off. */
+  keepAlivePeriod: Millis;
+  /** Length of the connection IDs we issue (RFC 9000 §5.1). */
+  connectionIdLength: number;
+  /** RTT assumed before the first sample (RFC 9002 §6.2.2). */
+  initialRtt: Millis;
+}
+
+export const DEFAULT_TRANSPORT_OPTIONS: Readonly<TransportOptions> = {
+  maxIdleTimeout: 30_000,
+  handshakeTimeout: 10_000,
+  initialMaxData: 1024 * 1024,
+  initialMaxStreamData: 512 * 1024,
+  maxConnectionReceiveWindow: 24 * 1024 * 1024,
+  maxStreamReceiveWindow: 16 * 1024 * 1024,
+  maxStreamsBidi: 100,
+  maxStreamsUni: 100,
+  sendBufferSize: 1024 * 1024,
+  ackDelayExponent: 3,
+  maxAckDelay: 25,
+  activeConnectionIdLimit: 4,
+  maxDatagramFrameSize: undefined,
+  maxUdpPayloadSize: 1500,
+  maxDatagramSize: 1252,
+  congestionControl: 'cubic',
+  keyUpdateInterval: 1_000_000,
+  keepAlivePeriod: 0,
+  connectionIdLength: 8,
+  initialRtt: 333,
+};
+
+export function resolveTransportOptions(partial: Partial<TransportOptions> | undefined): TransportOptions {
+  const o: TransportOptions = { ...DEFAULT_TRANSPORT_OPTIONS };
+  if (partial) {
+    for (const [k, v] of Object.entries(partial) as Array<[keyof TransportOptions, unknown]>) {
+      if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+    }
+  }
+  validateTransportOptions(o);
+  return o;
+}
+
+/** Bad options are programming errors of the caller: a RangeError naming the option. */
+function validateTransportOptions(o: TransportOptions): void {
+  const need = (ok: boolean, what: string) => {
+    if (!ok) throw new RangeError(`invalid transport option: ${what}`);
+  };
+  const nonNegInt = (v: number) => Number.isSafeInteger(v) && v >= 0;
+  need(o.maxIdleTimeout >= 0, 'maxIdleTimeout must be >= 0');
+  need(o.handshakeTimeout > 0, 'handshakeTimeout must be > 0');
+  need(nonNegInt(o.initialMaxData), 'initialMaxData');
+  need(nonNegInt(o.initialMaxStreamData), 'initialMaxStreamData');
+  need(o.maxConnectionReceiveWindow >= o.initialMaxData, 'maxConnectionReceiveWindow < initialMaxData');
+  need(o.maxStreamReceiveWindow >= o.initialMaxStreamData, 'maxStreamReceiveWindow < initialMaxStreamData');
+  need(nonNegInt(o.maxStreamsBidi) && o.maxStreamsBidi <= 2 ** 60, 'maxStreamsBidi');
+  need(nonNegInt(o.maxStreamsUni) && o.maxStreamsUni <= 2 ** 60, 'maxStreamsUni');
+  need(o.sendBufferSize > 0, 'sendBufferSize');
+  need(nonNegInt(o.ackDelayExponent) && o.ackDelayExponent <= 20, 'ackDelayExponent must be <= 20');
+  need(o.maxAckDelay >= 0 && o.maxAckDelay < 2 ** 14, 'maxAckDelay must be < 2^14');
+  need(
+    nonNegInt(o.activeConnectionIdLimit) && o.activeConnectionIdLimit >= 2,
+    'activeConnectionIdLimit >= 2',
+  );
+  need(o.maxUdpPayloadSize >= 1200 && o.maxUdpPayloadSize <= 65527, 'maxUdpPayloadSize in [1200, 65527]');
+  need(o.maxDatagramSize >= 1200 && o.maxDatagramSize <= 16383, 'maxDatagramSize in [1200, 16383]');
+  need(nonNegInt(o.keyUpdateInterval) && o.keyUpdateInterval > 0, 'keyUpdateInterval > 0');
+  need(o.keepAlivePeriod >= 0, 'keepAlivePeriod >= 0');
+  need(
+    nonNegInt(o.connectionIdLength) && o.connectionIdLength >= 4 && o.connectionIdLength <= 20,
+    'connectionIdLength in [4, 20]',
+  );
+  need(o.initialRtt > 0, 'initialRtt > 0');
+  if (o.maxDatagramFrameSize !== undefined) need(nonNegInt(o.maxDatagramFrameSize), 'maxDatagramFrameSize');
+}
+
+/** Our transport parameters, before the CIDs and tokens the connection fills in. */
+export function localTransportParameters(o: TransportOptions): TransportParameters {
+  const p = defaultTransportParameters();
+  p.maxIdleTimeout = o.maxIdleTimeout;
+  p.maxUdpPayloadSize = o.maxUdpPayloadSize;
+  p.initialMaxData = o.initialMaxData;
+  p.initialMaxStreamDataBidiLocal = o.initialMaxStreamData;
+  p.initialMaxStreamDataBidiRemote = o.initialMaxStreamData;
+  p.initialMaxStreamDataUni = o.initialMaxStreamData;
+  p.initialMaxStreamsBidi = o.maxStreamsBidi;
+  p.initialMaxStreamsUni = o.maxStreamsUni;
+  p.ackDelayExponent = o.ackDelayExponent;
+  p.maxAckDelay = o.maxAckDelay;
+  p.activeConnectionIdLimit = o.activeConnectionIdLimit;
+  p.disableActiveMigration = true;
+  if (o.maxDatagramFrameSize !== undefined) p.maxDatagramFrameSize = o.maxDatagramFrameSize;
+  return p;
+}

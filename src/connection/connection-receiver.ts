@@ -1,0 +1,417 @@
+/**
+ * Receiving side of a connection: splits datagrams into packets (RFC 9000 §12.2), removes packet
+ * protection with the right keys (RFC 9001 §5, key phases §6), drops duplicates (RFC 9000 §12.3),
+ * and dispatches each frame (RFC 9000 §12.4, §19).
+ */
+
+import type { PacketKeys } from '../crypto/packet-keys.js';
+import { decryptPayload, openPacket, removeHeaderProtection } from '../crypto/packet-protection.js';
+import { verifyRetryIntegrity } from '../crypto/retry.js';
+import { TransportErrorCode, transportError } from '../errors/transport-error.js';
+import { PacketNumberSpace } from '../recovery/types.js';
+import { EncryptionLevel } from '../tls/types.js';
+import type { Millis } from '../util/time.js';
+import { splitDatagram } from '../wire/coalesced.js';
+import { decodeFrames } from '../wire/frame-codec.js';
+import { isAckEliciting, isFrameAllowedInPacket } from '../wire/frame-rules.js';
+import { type AckFrame, type Frame, FrameType } from '../wire/frames.js';
+import {
+  type LongHeaderPacket,
+  PacketType,
+  type ParsedPacket,
+  parsePacket,
+  type RetryPacket,
+  type ShortHeaderPacket,
+  type VersionNegotiationPacket,
+} from '../wire/packet-header.js';
+import { decodePacketNumber } from '../wire/packet-number.js';
+import { SUPPORTED_VERSIONS } from '../wire/version.js';
+import type { Connection } from './connection.js';
+import { equalBytes } from './local-connection-ids.js';
+
+/** Packets that arrived before their keys, kept for a later attempt (RFC 9001 §5.7). */
+const MAX_BUFFERED_PACKETS = 16;
+
+type Outcome = 'processed' | 'dropped' | 'undecryptable' | 'no-keys';
+
+export class ConnectionReceiver {
+  private buffered: Uint8Array[] = [];
+
+  constructor(private readonly c: Connection) {}
+
+  receiveDatagram(datagram: Uint8Array, from: string, now: Millis): void {
+    const c = this.c;
+    const packets = splitDatagram(datagram, c.options.connectionIdLength);
+    if (packets.length === 0) {
+      this.checkStatelessReset(datagram, now);
+      return;
+    }
+    let firstDcid: Uint8Array | undefined;
+    let keysChanged = false;
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i]!;
+      if (p.type === PacketType.VersionNegotiation) {
+        this.onVersionNegotiation(p, now);
+        return;
+      }
+      if (p.type === PacketType.Retry) {
+        this.onRetry(p, datagram, now);
+        continue;
+      }
+      // RFC 9000 §12.2: coalesced packets with another DCID are not part of this connection.
+      if (firstDcid && !equalBytes(p.dcid, firstDcid)) continue;
+      firstDcid ??= p.dcid;
+      const before = this.keyEpoch();
+      const outcome = this.processPacket(datagram, p, now, from);
+      if (outcome === 'no-keys') this.buffer(datagram.subarray(p.packetStart, p.packetEnd));
+      if (outcome === 'undecryptable' && i === packets.length - 1 && p.form === 'short') {
+        this.checkStatelessReset(datagram, now);
+      }
+      if (c.isClosed) return;
+      if (this.keyEpoch() !== before) keysChanged = true;
+    }
+    if (keysChanged) this.retryBuffered(from, now);
+  }
+
+  /** A number that changes whenever new read keys or handshake state make buffered packets readable. */
+  private keyEpoch(): string {
+    const c = this.c;
+    return `${c.spaces[1].readKeys ? 1 : 0}${c.oneRtt ? 1 : 0}${c.zeroRttKeys ? 1 : 0}${c.handshakeComplete ? 1 : 0}`;
+  }
+
+  private buffer(packet: Uint8Array): void {
+    if (this.buffered.length >= MAX_BUFFERED_PACKETS) return;
+    this.buffered.push(packet.slice());
+  }
+
+  private retryBuffered(from: string, now: Millis): void {
+    const c = this.c;
+    for (let round = 0; round < 4 && this.buffered.length > 0; round++) {
+      const pending = this.buffered;
+      this.buffered = [];
+      const before = this.keyEpoch();
+      for (const bytes of pending) {
+        let p: ParsedPacket;
+        try {
+          p = parsePacket(bytes, 0, c.options.connectionIdLength);
+        } catch {
+          continue;
+        }
+        if (p.type === PacketType.VersionNegotiation || p.type === PacketType.Retry) continue;
+        const outcome = this.processPacket(bytes, p, now, from);
+        if (outcome === 'no-keys') this.buffer(bytes);
+        if (c.isClosed) return;
+      }
+      if (this.keyEpoch() === before) break;
+    }
+  }
+
+  private processPacket(
+    buf: Uint8Array,
+    p: LongHeaderPacket | ShortHeaderPacket,
+    now: Millis,
+    from: string,
+  ): Outcome {
+    const c = this.c;
+    if (p.form === 'long' && p.version !== c.version) return 'dropped';
+    let spaceIndex: PacketNumberSpace;
+    switch (p.type) {
+      case PacketType.Initial:
+        spaceIndex = PacketNumberSpace.Initial;
+        break;
+      case PacketType.Handshake:
+        spaceIndex = PacketNumberSpace.Handshake;
+        break;
+      default:
+        spaceIndex = PacketNumberSpace.ApplicationData;
+    }
+    const space = c.spaces[spaceIndex];
+    if (space.discarded) return 'dropped';
+
+    let pn: number;
+    let firstByte: number;
+    let payload: Uint8Array;
+    if (p.type === PacketType.OneRtt) {
+      const keys = c.oneRtt;
+      // RFC 9001 §5.7: a server does not process 1-RTT packets before the handshake completes.
+      if (!keys || (c.role === 'server' && !c.handshakeComplete)) return 'no-keys';
+      const hp = removeHeaderProtection(
+        keys.readHeaderProtection,
+        buf,
+        p.packetStart,
+        p.pnOffset,
+        p.packetEnd,
+      );
+      if (!hp) return 'undecryptable';
+      pn = decodePacketNumber(space.acks.largestReceived, hp.truncatedPn, hp.pnLength * 8);
+      const phase = (hp.firstByte >> 2) & 1;
+      const choice = keys.readKeysFor(phase, pn);
+      const plain = decryptPayload(
+        choice.keys.aead,
+        buf,
+        p.packetStart,
+        p.pnOffset + hp.pnLength,
+        p.packetEnd,
+        pn,
+      );
+      if (!plain) {
+        // The header is unprotected in place; restore nothing: the packet is dropped anyway.
+        return 'undecryptable';
+      }
+      if (choice.which === 'next') keys.onNextPhaseReceived(pn, now, c.ptoPeriod());
+      else if (choice.which === 'current') keys.onCurrentPhaseReceived(pn);
+      firstByte = hp.firstByte;
+      payload = plain;
+      // RFC 9000 §17.3.1: reserved bits must be zero after removing protection.
+      if ((firstByte & 0x18) !== 0) {
+        throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved bits set in a short header');
+      }
+    } else {
+      let keys: PacketKeys | undefined;
+      if (p.type === PacketType.ZeroRtt) {
+        if (c.role === 'client') return 'dropped';
+        keys = c.zeroRttKeys;
+        // 0-RTT rejected (or never offered): RFC 9001 §4.6.2, such packets are discarded.
+        if (!keys) return c.handshakeComplete ? 'dropped' : 'no-keys';
+      } else {
+        keys = space.readKeys;
+        if (!keys) return 'no-keys';
+      }
+      const opened = openPacket(
+        keys,
+        buf,
+        p.packetStart,
+        p.pnOffset,
+        p.packetEnd,
+        space.acks.largestReceived,
+      );
+      if (!opened) return 'undecryptable';
+      pn = opened.packetNumber;
+      firstByte = opened.firstByte;
+      payload = opened.payload;
+      // RFC 9000 §17.2: reserved bits must be zero after removing protection.
+      if ((firstByte & 0x0c) !== 0) {
+        throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved bits set in a long header');
+      }
+    }
+
+    if (space.acks.isDuplicate(pn)) return 'dropped';
+    c.stats.packetsReceived++;
+    const frames = decodeFrames(payload);
+
+    if (p.form === 'long') this.onLongHeaderPacket(p, now);
+
+    let ackEliciting = false;
+    for (const f of frames) {
+      if (!isFrameAllowedInPacket(f.type, p.type)) {
+        throw transportError(
+          TransportErrorCode.PROTOCOL_VIOLATION,
+          `frame type 0x${f.type.toString(16)} not allowed in this packet type`,
+          f.type,
+        );
+      }
+      if (isAckEliciting(f.type)) ackEliciting = true;
+      c.trace?.({ direction: 'received', packetType: p.type, packetNumber: pn, frame: f });
+      this.handleFrame(f, spaceIndex, p, now);
+      if (c.state === 'draining' || c.state === 'closed') return 'processed';
+    }
+    space.acks.onPacketReceived(pn, ackEliciting, now);
+    c.onPacketProcessed(now);
+    // NAT rebinding: follow the peer to its new address on a non-probing 1-RTT packet (RFC 9000 §9.3).
+    if (p.type === PacketType.OneRtt && from !== c.remoteAddress && pn >= space.acks.largestReceived) {
+      c.remoteAddress = from;
+    }
+    return 'processed';
+  }
+
+  private onLongHeaderPacket(p: LongHeaderPacket, now: Millis): void {
+    const c = this.c;
+    if (c.role === 'client') {
+      if (!c.receivedServerPacket && p.type !== PacketType.ZeroRtt) {
+        // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
+        c.receivedServerPacket = true;
+        c.peerInitialScid = p.scid.slice();
+        c.peerCids.setInitial(c.peerInitialScid);
+      }
+    } else if (p.type === PacketType.Handshake) {
+      // RFC 9000 §8.1: a Handshake packet proves the client's address.
+      c.addressValidated = true;
+      c.lossDetector.setAmplificationBlocked(false);
+      // RFC 9001 §4.9.1: the server discards Initial keys on its first Handshake packet.
+      c.discardSpace(PacketNumberSpace.Initial, now);
+    }
+  }
+
+  private handleFrame(
+    f: Frame,
+    spaceIndex: PacketNumberSpace,
+    p: LongHeaderPacket | ShortHeaderPacket,
+    now: Millis,
+  ): void {
+    const c = this.c;
+    switch (f.type) {
+      case FrameType.Padding:
+      case FrameType.Ping:
+        return;
+      case FrameType.Ack:
+        this.onAck(spaceIndex, f, now);
+        return;
+      case FrameType.Crypto: {
+        const level =
+          spaceIndex === PacketNumberSpace.Initial
+            ? EncryptionLevel.Initial
+            : spaceIndex === PacketNumberSpace.Handshake
+              ? EncryptionLevel.Handshake
+              : EncryptionLevel.Application;
+        const bytes = c.spaces[spaceIndex].crypto.receive(f.offset, f.data);
+        if (bytes && bytes.length > 0) c.feedTls(level, bytes, now);
+        return;
+      }
+      case FrameType.NewToken:
+        // RFC 9000 §19.7: only servers send NEW_TOKEN.
+        if (c.role === 'server') {
+          throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', f.type);
+        }
+        c.pushEvent({ type: 'new-token', token: f.token.slice() });
+        return;
+      case FrameType.Stream:
+      case FrameType.ResetStream:
+      case FrameType.StopSending:
+      case FrameType.MaxData:
+      case FrameType.MaxStreamData:
+      case FrameType.MaxStreamsBidi:
+      case FrameType.MaxStreamsUni:
+      case FrameType.DataBlocked:
+      case FrameType.StreamDataBlocked:
+      case FrameType.StreamsBlockedBidi:
+      case FrameType.StreamsBlockedUni: {
+        const epoch = c.epoch;
+        if (!epoch || epoch.rejected) {
+          throw transportError(
+            TransportErrorCode.PROTOCOL_VIOLATION,
+            'stream frame before the handshake',
+            f.type,
+          );
+        }
+        epoch.streams.handleFrame(f, now);
+        return;
+      }
+      case FrameType.NewConnectionId:
+        c.peerCids.onNewConnectionId(f, c.peerCids.current.length === 0);
+        return;
+      case FrameType.RetireConnectionId:
+        c.localCids.onRetire(f.sequenceNumber, p.dcid);
+        return;
+      case FrameType.PathChallenge:
+        if (c.pathResponses.length < 4) c.pathResponses.push(f.data.slice());
+        return;
+      case FrameType.PathResponse:
+        // We never initiate path validation; an unsolicited response is ignored (RFC 9000 §19.18 allows it).
+        return;
+      case FrameType.ConnectionCloseTransport:
+        c.startDraining(
+          {
+            source: 'remote',
+            application: false,
+            errorCode: f.errorCode,
+            frameType: f.frameType,
+            reason: f.reason,
+            ...(f.errorCode >= 0x100 && f.errorCode <= 0x1ff ? { tlsAlert: f.errorCode - 0x100 } : {}),
+          },
+          now,
+        );
+        return;
+      case FrameType.ConnectionCloseApplication:
+        c.startDraining(
+          { source: 'remote', application: true, errorCode: f.errorCode, reason: f.reason },
+          now,
+        );
+        return;
+      case FrameType.HandshakeDone:
+        // RFC 9000 §19.20: a server receiving HANDSHAKE_DONE treats it as PROTOCOL_VIOLATION.
+        if (c.role === 'server') {
+          throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'HANDSHAKE_DONE from a client', f.type);
+        }
+        c.onHandshakeConfirmed();
+        return;
+      case FrameType.Datagram: {
+        const max = c.options.maxDatagramFrameSize;
+        // RFC 9221 §3: DATAGRAM without having advertised support, or too large: PROTOCOL_VIOLATION.
+        if (max === undefined || f.data.length > max) {
+          throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'unexpected DATAGRAM frame', f.type);
+        }
+        c.pushEvent({ type: 'datagram', data: f.data.slice() });
+        return;
+      }
+    }
+  }
+
+  private onAck(space: PacketNumberSpace, f: AckFrame, now: Millis): void {
+    const c = this.c;
+    // RFC 9002 §5.3: the Initial ack delay may be ignored; other spaces use the peer's exponent.
+    const exponent = space === PacketNumberSpace.ApplicationData ? (c.peerParams?.ackDelayExponent ?? 3) : 3;
+    const ackDelay = space === PacketNumberSpace.Initial ? 0 : (f.ackDelay * 2 ** exponent) / 1000;
+    const result = c.lossDetector.onAckReceived(space, f.ranges, ackDelay, now, f.ecn, c.handshakeConfirmed);
+    for (const p of result.newlyAcked) {
+      c.onFramesAcked(p);
+      c.onAckOfAck(space, p);
+    }
+    for (const p of result.lost) c.onFramesLost(p);
+    // RFC 9002 §6.2.2.1: a Handshake ACK tells the client the server validated its address.
+    if (c.role === 'client' && space === PacketNumberSpace.Handshake) {
+      c.lossDetector.setPeerCompletedAddressValidation();
+    }
+  }
+
+  /**
+   * RFC 9000 §10.3.1: a datagram ending with a stateless reset token of the peer's ends the
+   * connection. Returns whether it was one.
+   */
+  checkStatelessReset(datagram: Uint8Array, now: Millis): boolean {
+    const c = this.c;
+    if (datagram.length < 21 || (datagram[0]! & 0x80) !== 0) return false;
+    const token = datagram.subarray(datagram.length - 16);
+    if (!c.peerCids.isStatelessResetToken(token)) return false;
+    c.startDraining(
+      {
+        source: 'stateless-reset',
+        application: false,
+        errorCode: TransportErrorCode.NO_ERROR,
+        reason: 'stateless reset received',
+      },
+      now,
+    );
+    return true;
+  }
+
+  /** RFC 9000 §6.2: the client's handling of Version Negotiation. */
+  private onVersionNegotiation(p: VersionNegotiationPacket, now: Millis): void {
+    const c = this.c;
+    if (!c.canNegotiateVersion) return;
+    if (!equalBytes(p.dcid, c.localCid) || !equalBytes(p.scid, c.originalDcid)) return;
+    // A VN listing our version is spoofed or stale: ignore it.
+    if (p.versions.includes(c.version)) return;
+    const pick = SUPPORTED_VERSIONS.find((v) => p.versions.includes(v));
+    if (pick === undefined) {
+      c.abandon({
+        source: 'version-negotiation',
+        application: false,
+        errorCode: TransportErrorCode.VERSION_NEGOTIATION_ERROR,
+        reason: `no common QUIC version (server offers ${p.versions.map((v) => `0x${v.toString(16)}`).join(', ')})`,
+      });
+      return;
+    }
+    c.restartWithVersion(pick, now);
+  }
+
+  /** RFC 9000 §17.2.5.2: the client accepts at most one valid Retry, before any other server packet. */
+  private onRetry(p: RetryPacket, datagram: Uint8Array, now: Millis): void {
+    const c = this.c;
+    if (c.role !== 'client' || c.receivedServerPacket || c.retrySourceCid) return;
+    if (p.version !== c.version) return;
+    if (!equalBytes(p.dcid, c.localCid) || p.token.length === 0) return;
+    if (!verifyRetryIntegrity(c.version, c.originalDcid, datagram.subarray(p.packetStart, p.packetEnd)))
+      return;
+    c.onRetry(p.scid, p.token, now);
+  }
+}

@@ -1,0 +1,981 @@
+/**
+ * The QUIC connection state machine (RFC 9000, RFC 9001, RFC 9002), sans-IO.
+ *
+ * Datagrams and time go in (`receive`, `handleTimeout`); datagrams, a timeout and events come out
+ * (`transmit`, `nextTimeout`, `pollEvent`). Nothing here reads a clock, sets a timer or touches a
+ * socket: the Node shell and the simulator drive it the same way.
+ *
+ * The work is split by concern: `ConnectionSender` fills datagrams, `ConnectionReceiver` opens
+ * packets and dispatches frames, `HandshakeDriver`-like logic (TLS events) lives here because it
+ * ties keys, transport parameters and stream epochs together.
+ */
+import { deriveInitialKeys, derivePacketKeys, type PacketKeys } from '../crypto/packet-keys.js';
+import { cryptoErrorCode, QuicTransportError, TransportErrorCode } from '../errors/transport-error.js';
+import { Cubic } from '../recovery/cubic.js';
+import { LossDetector } from '../recovery/loss-detector.js';
+import { NewReno } from '../recovery/new-reno.js';
+import { Pacer } from '../recovery/pacer.js';
+import { RttEstimator } from '../recovery/rtt-estimator.js';
+import { type CongestionController, PacketNumberSpace, type SentPacket } from '../recovery/types.js';
+import type { StreamManagerConfig } from '../streams/stream-manager.js';
+import { TlsAlertError } from '../tls/alert.js';
+import { TlsClient } from '../tls/tls-client.js';
+import { TlsServer } from '../tls/tls-server.js';
+import {
+  type EarlyDataContext,
+  EncryptionLevel,
+  type TlsClientConfig,
+  type TlsEngine,
+  type TlsServerConfig,
+} from '../tls/types.js';
+import type { RandomBytes } from '../util/random.js';
+import type { Millis } from '../util/time.js';
+import type { Frame } from '../wire/frames.js';
+import type { PacketType } from '../wire/packet-header.js';
+import {
+  decodeTransportParameters,
+  encodeTransportParameters,
+  type TransportParameters,
+} from '../wire/transport-parameters.js';
+import { QUIC_V1 } from '../wire/version.js';
+import type { CloseInfo, ConnectionEvent } from './connection-events.js';
+import {
+  localTransportParameters,
+  resolveTransportOptions,
+  type TransportOptions,
+} from './connection-options.js';
+import { ConnectionReceiver } from './connection-receiver.js';
+import { ConnectionSender } from './connection-sender.js';
+import { LocalConnectionIds } from './local-connection-ids.js';
+import { OneRttKeys } from './one-rtt-keys.js';
+import { PacketSpace } from './packet-space.js';
+import { PeerConnectionIds } from './peer-connection-ids.js';
+import type { SentFrame, SentPacketPayload } from './sent-frames.js';
+import { flowLimitsOf, StreamEpoch } from './stream-epoch.js';
+import {
+  checkClientConnectionIds,
+  checkServerConnectionIds,
+  reducedZeroRttLimit,
+} from './transport-parameter-checks.js';
+
+export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters' | 'random'>;
+export type ServerTlsOptions = Omit<
+  TlsServerConfig,
+  'transportParameters' | 'random' | 'ticketAppData' | 'acceptEarlyData'
+>;
+
+/** A frame observed on the wire, for qlog-style tracing and for tests. */
+export interface FrameTraceEvent {
+  direction: 'sent' | 'received';
+  packetType: PacketType;
+  packetNumber: number;
+  frame: Frame;
+}
+
+interface CommonConfig {
+  remoteAddress: string;
+  transport?: Partial<TransportOptions>;
+  random: RandomBytes;
+  now: Millis;
+  /** Stateless reset token for each CID we issue (RFC 9000 §10.3.2); derived by the endpoint. */
+  statelessResetToken: (cid: Uint8Array) => Uint8Array;
+  trace?: (e: FrameTraceEvent) => void;
+  /**
+   * For tests of the peer's validation only: rewrites our encoded transport parameters before they
+   * go into the handshake.
+   */
+  testRewriteTransportParameters?: (encoded: Uint8Array) => Uint8Array;
+}
+
+export interface ClientConnectionConfig extends CommonConfig {
+  role: 'client';
+  version?: number;
+  tls: ClientTlsOptions;
+  /** Our Source Connection ID; random if absent. */
+  localCid?: Uint8Array;
+  /** A NEW_TOKEN from an earlier connection to this server (RFC 9000 §8.1.3). */
+  token?: Uint8Array;
+}
+
+export interface ServerConnectionConfig extends CommonConfig {
+  role: 'server';
+  version: number;
+  /** The DCID of the client's very first Initial (before any Retry). */
+  originalDcid: Uint8Array;
+  /** The DCID of the Initial that created this connection (Initial keys derive from it). */
+  initialDcid: Uint8Array;
+  clientScid: Uint8Array;
+  localCid: Uint8Array;
+  retrySourceCid?: Uint8Array;
+  /** Address already validated (valid Retry or NEW_TOKEN token): no amplification limit. */
+  addressValidated: boolean;
+  tls: ServerTlsOptions;
+  /** The application's 0-RTT policy (RFC 9001 §4.6.2); the connection adds the transport parameter rule. */
+  acceptEarlyData?: (ctx: EarlyDataContext) => boolean;
+  /** Produces a NEW_TOKEN token for the client after the handshake (RFC 9000 §8.1.3), if any. */
+  newToken?: () => Uint8Array | undefined;
+}
+
+export type ConnectionConfig = ClientConnectionConfig | ServerConnectionConfig;
+
+export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
+
+export interface ConnectionStats {
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  packetsLost: number;
+  keyUpdates: number;
+  smoothedRtt: Millis;
+  congestionWindow: number;
+}
+
+export class Connection {
+  readonly role: 'client' | 'server';
+  version: number;
+  readonly options: TransportOptions;
+  readonly random: RandomBytes;
+  state: ConnectionState = 'handshake';
+  remoteAddress: string;
+
+  // ---- handshake and keys ----
+  tls: TlsEngine;
+  readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
+  oneRtt: OneRttKeys | undefined;
+  /** Client: 0-RTT write keys. Server: 0-RTT read keys. */
+  zeroRttKeys: PacketKeys | undefined;
+  private pendingAppSecrets: { read?: Uint8Array; write?: Uint8Array; suite?: number } = {};
+  handshakeComplete = false;
+  handshakeConfirmed = false;
+  alpn: string | undefined;
+  peerCertificates: Uint8Array[] = [];
+  resumed = false;
+  /** Client: 0-RTT was offered; then accepted or rejected. Server: 0-RTT accepted. */
+  earlyDataState: 'none' | 'offered' | 'accepted' | 'rejected' = 'none';
+
+  // ---- connection IDs ----
+  readonly localCids: LocalConnectionIds;
+  readonly peerCids: PeerConnectionIds;
+  /** Client: DCID of our first Initial. Server: from the token or the first Initial. */
+  originalDcid: Uint8Array;
+  retrySourceCid: Uint8Array | undefined;
+  /** Client: the server's SCID, learnt from its first packet. Server: the client's SCID. */
+  peerInitialScid: Uint8Array | undefined;
+  token: Uint8Array;
+
+  // ---- transport parameters ----
+  localParams: TransportParameters;
+  peerParams: TransportParameters | undefined;
+  /** Client, 0-RTT: the server parameters remembered with the ticket. */
+  private rememberedParams: TransportParameters | undefined;
+  private pendingPeerParams: TransportParameters | undefined;
+
+  // ---- recovery ----
+  readonly rtt: RttEstimator;
+  readonly congestion: CongestionController;
+  readonly pacer: Pacer;
+  readonly lossDetector: LossDetector<SentPacketPayload>;
+
+  // ---- streams ----
+  epoch: StreamEpoch | undefined;
+  private epochCounter = 0;
+
+  // ---- address validation and amplification (RFC 9000 §8.1) ----
+  addressValidated: boolean;
+  bytesReceived = 0;
+  bytesSent = 0;
+
+  // ---- pending control frames ----
+  handshakeDonePending = false;
+  newTokenPending: Uint8Array | undefined;
+  pathResponses: Uint8Array[] = [];
+  pingPending = false;
+
+  // ---- timers ----
+  private readonly createdAt: Millis;
+  lastActivity: Millis;
+  private lastSendTime: Millis;
+  private ackElicitingSentSinceReceive = false;
+  closeDeadline: Millis | undefined;
+
+  // ---- closing ----
+  closeInfo: CloseInfo | undefined;
+  closeFrame: Frame | undefined;
+  closeSendPending = false;
+
+  // ---- client-side handshake facts ----
+  receivedServerPacket = false;
+  private versionNegotiated = false;
+  private readonly clientTlsOptions: ClientTlsOptions | undefined;
+
+  readonly trace: ((e: FrameTraceEvent) => void) | undefined;
+  private readonly config: ConnectionConfig;
+  private readonly events: ConnectionEvent[] = [];
+  readonly sender: ConnectionSender;
+  readonly receiver: ConnectionReceiver;
+  readonly stats: ConnectionStats = {
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    packetsLost: 0,
+    keyUpdates: 0,
+    smoothedRtt: 0,
+    congestionWindow: 0,
+  };
+
+  constructor(config: ConnectionConfig) {
+    this.config = config;
+    this.role = config.role;
+    this.options = resolveTransportOptions(config.transport);
+    this.random = config.random;
+    this.remoteAddress = config.remoteAddress;
+    this.trace = config.trace;
+    this.createdAt = config.now;
+    this.lastActivity = config.now;
+    this.lastSendTime = config.now;
+
+    const o = this.options;
+    this.spaces = [
+      new PacketSpace(PacketNumberSpace.Initial, o.maxAckDelay),
+      new PacketSpace(PacketNumberSpace.Handshake, o.maxAckDelay),
+      new PacketSpace(PacketNumberSpace.ApplicationData, o.maxAckDelay),
+    ];
+    this.rtt = new RttEstimator(o.initialRtt);
+    this.congestion =
+      o.congestionControl === 'newreno'
+        ? new NewReno({ maxDatagramSize: o.maxDatagramSize })
+        : new Cubic({ maxDatagramSize: o.maxDatagramSize });
+    this.pacer = new Pacer({ maxDatagramSize: o.maxDatagramSize });
+    this.lossDetector = new LossDetector<SentPacketPayload>({
+      rtt: this.rtt,
+      congestion: this.congestion,
+      isServer: config.role === 'server',
+    });
+
+    const localCid = config.localCid ?? config.random(o.connectionIdLength);
+    this.localCids = new LocalConnectionIds({
+      initial: localCid,
+      cidLength: o.connectionIdLength,
+      random: config.random,
+      resetToken: config.statelessResetToken,
+    });
+    this.localParams = localTransportParameters(o);
+    this.localParams.initialSourceConnectionId = localCid;
+
+    if (config.role === 'client') {
+      this.version = config.version ?? QUIC_V1;
+      // RFC 9000 §7.2: the first DCID is unpredictable and at least 8 bytes.
+      this.originalDcid = config.random(8);
+      this.peerCids = new PeerConnectionIds(this.originalDcid, o.activeConnectionIdLimit);
+      this.token = config.token ?? new Uint8Array(0);
+      this.addressValidated = true; // amplification limits apply to servers only
+      this.clientTlsOptions = config.tls;
+      this.installInitialKeys(this.originalDcid);
+      this.tls = this.createClientTls();
+    } else {
+      this.version = config.version;
+      this.originalDcid = config.originalDcid;
+      this.retrySourceCid = config.retrySourceCid;
+      this.peerInitialScid = config.clientScid;
+      this.peerCids = new PeerConnectionIds(config.clientScid, o.activeConnectionIdLimit);
+      this.token = new Uint8Array(0);
+      this.addressValidated = config.addressValidated;
+      this.clientTlsOptions = undefined;
+      this.localParams.originalDestinationConnectionId = config.originalDcid;
+      if (config.retrySourceCid) this.localParams.retrySourceConnectionId = config.retrySourceCid;
+      this.localParams.statelessResetToken = config.statelessResetToken(localCid);
+      this.installInitialKeys(config.initialDcid);
+      this.tls = this.createServerTls(config);
+    }
+    this.sender = new ConnectionSender(this);
+    this.receiver = new ConnectionReceiver(this);
+    this.lossDetector.setAmplificationBlocked(false);
+    if (config.role === 'client') {
+      this.runTls(() => this.tls.start(config.now));
+    }
+  }
+
+  // ===================================================================== public driving interface
+
+  /** A UDP datagram arrived from `from`. */
+  receive(datagram: Uint8Array, from: string, now: Millis): void {
+    if (this.state === 'draining' || this.state === 'closed') return;
+    this.bytesReceived += datagram.length;
+    this.stats.bytesReceived += datagram.length;
+    this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
+    if (this.state === 'closing') this.closeSendPending = true;
+    this.afterActivity(now);
+  }
+
+  /**
+   * A datagram that no connection ID routes (RFC 9000 §10.3.1): is it a stateless reset for this
+   * connection? If so the connection drains.
+   */
+  receiveStatelessReset(datagram: Uint8Array, now: Millis): boolean {
+    if (this.isClosed) return false;
+    return this.receiver.checkStatelessReset(datagram, now);
+  }
+
+  /** The next datagram to send, or undefined (nothing to send, or limited: see nextTimeout). */
+  transmit(now: Millis): Uint8Array | undefined {
+    let out: Uint8Array | undefined;
+    this.guard(now, () => {
+      out = this.sender.transmit(now);
+    });
+    if (out) {
+      this.bytesSent += out.length;
+      this.stats.bytesSent += out.length;
+      this.lastSendTime = now;
+    }
+    return out;
+  }
+
+  /** The earliest time handleTimeout must be called, if any. */
+  nextTimeout(): Millis | undefined {
+    if (this.state === 'closed') return undefined;
+    if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
+    let t = this.idleDeadline();
+    const consider = (v: Millis | undefined) => {
+      if (v !== undefined && (t === undefined || v < t)) t = v;
+    };
+    if (!this.handshakeComplete) consider(this.createdAt + this.options.handshakeTimeout);
+    consider(this.lossDetector.lossDetectionTimeout());
+    consider(this.sender.nextSendTimeout());
+    consider(this.oneRtt?.previousReadDiscardAt);
+    if (this.options.keepAlivePeriod > 0 && this.handshakeComplete) {
+      consider(Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod);
+    }
+    return t;
+  }
+
+  handleTimeout(now: Millis): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'closing' || this.state === 'draining') {
+      if (this.closeDeadline !== undefined && now >= this.closeDeadline) this.terminate();
+      return;
+    }
+    const idle = this.idleDeadline();
+    if (idle !== undefined && now >= idle) {
+      // RFC 9000 §10.1: the connection is silently closed and its state discarded.
+      this.closeInfo = {
+        source: 'idle-timeout',
+        application: false,
+        errorCode: TransportErrorCode.NO_ERROR,
+        reason: 'idle timeout',
+      };
+      this.events.push({ type: 'closed', info: this.closeInfo });
+      this.terminate();
+      return;
+    }
+    if (!this.handshakeComplete && now >= this.createdAt + this.options.handshakeTimeout) {
+      this.closeInfo = {
+        source: 'handshake-timeout',
+        application: false,
+        errorCode: TransportErrorCode.NO_ERROR,
+        reason: 'handshake timed out',
+      };
+      this.events.push({ type: 'closed', info: this.closeInfo });
+      this.terminate();
+      return;
+    }
+    this.guard(now, () => {
+      this.oneRtt?.discardPreviousIfDue(now);
+      const lossTimeout = this.lossDetector.lossDetectionTimeout();
+      if (lossTimeout !== undefined && now >= lossTimeout) this.onLossDetectionTimeout(now);
+      if (
+        this.options.keepAlivePeriod > 0 &&
+        this.handshakeComplete &&
+        now >= Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod
+      ) {
+        this.pingPending = true;
+      }
+    });
+  }
+
+  pollEvent(): ConnectionEvent | undefined {
+    const e = this.events.shift();
+    if (e) return e;
+    const epoch = this.epoch;
+    if (epoch && !epoch.rejected) {
+      const se = epoch.streams.pollEvent();
+      if (se) return { type: 'stream', epoch, event: se };
+    }
+    return undefined;
+  }
+
+  /** Close the connection with an application error code (RFC 9000 §10.2). */
+  close(errorCode: number, reason: string, now: Millis): void {
+    this.startClosing({ source: 'local', application: true, errorCode, reason }, now);
+  }
+
+  /** Queue a DATAGRAM frame (RFC 9221). Returns false if the peer does not accept one this large. */
+  sendDatagram(data: Uint8Array): boolean {
+    const max = this.peerParams?.maxDatagramFrameSize ?? this.rememberedParams?.maxDatagramFrameSize;
+    const epoch = this.epoch;
+    if (max === undefined || !epoch || epoch.rejected) return false;
+    if (data.length + 1 + 8 > max) return false;
+    // Bounded queue: DATAGRAM is unreliable, dropping the oldest is allowed (RFC 9221 §5).
+    while (epoch.datagramBytes + data.length > 1024 * 1024 && epoch.datagrams.length > 0) {
+      epoch.datagramBytes -= epoch.datagrams.shift()!.length;
+    }
+    epoch.datagrams.push(data.slice());
+    epoch.datagramBytes += data.length;
+    return true;
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closing' || this.state === 'draining' || this.state === 'closed';
+  }
+
+  get isTerminated(): boolean {
+    return this.state === 'closed';
+  }
+
+  get localCid(): Uint8Array {
+    return this.localCids.all()[0]!.cid;
+  }
+
+  /** Whether 0-RTT data was sent and accepted (client) or received under accepted 0-RTT (server). */
+  get used0RTT(): boolean {
+    return this.earlyDataState === 'accepted';
+  }
+
+  /** CID routing changes for the endpoint (CIDs issued and retired). */
+  takeRoutingChanges() {
+    return this.localCids.takeRoutingChanges();
+  }
+
+  /** The effective maximum UDP payload we send. */
+  get maxDatagramSize(): number {
+    const peerMax = this.peerParams?.maxUdpPayloadSize ?? 65527;
+    return Math.min(this.options.maxDatagramSize, peerMax);
+  }
+
+  snapshotStats(): ConnectionStats {
+    this.stats.smoothedRtt = this.rtt.smoothedRtt;
+    this.stats.congestionWindow = this.congestion.congestionWindow;
+    this.stats.keyUpdates = this.oneRtt?.updates ?? 0;
+    return { ...this.stats };
+  }
+
+  // ===================================================================== internals used by sender/receiver
+
+  pushEvent(e: ConnectionEvent): void {
+    this.events.push(e);
+  }
+
+  /** The PTO used for closing, draining and key discard periods. */
+  ptoPeriod(): Millis {
+    return this.rtt.pto(this.peerParams?.maxAckDelay ?? 25, true);
+  }
+
+  /** Run `fn`, turning protocol errors into an immediate close (RFC 9000 §10.2). */
+  guard(now: Millis, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof QuicTransportError) {
+        this.startClosing(
+          {
+            source: 'local',
+            application: false,
+            errorCode: err.errorCode,
+            frameType: err.frameType ?? 0,
+            reason: err.reason,
+          },
+          now,
+        );
+      } else if (err instanceof TlsAlertError) {
+        this.startClosing(
+          {
+            source: 'local',
+            application: false,
+            errorCode: cryptoErrorCode(err.alert),
+            reason: err.message,
+            tlsAlert: err.alert,
+          },
+          now,
+        );
+      } else {
+        const message = err instanceof Error ? err.message : String(err);
+        this.startClosing(
+          {
+            source: 'local',
+            application: false,
+            errorCode: TransportErrorCode.INTERNAL_ERROR,
+            reason: `internal error: ${message}`,
+          },
+          now,
+        );
+        // An internal error is a bug: keep it visible to tests and the shell.
+        this.internalErrors.push(err);
+      }
+    }
+  }
+
+  /** Unexpected exceptions caught while processing (bugs); tests assert this stays empty. */
+  readonly internalErrors: unknown[] = [];
+
+  /** Enter the closing state and queue CONNECTION_CLOSE (RFC 9000 §10.2.1). */
+  startClosing(info: CloseInfo, now: Millis): void {
+    if (this.isClosed) return;
+    this.closeInfo = info;
+    this.state = 'closing';
+    this.closeDeadline = now + 3 * this.ptoPeriod();
+    this.closeSendPending = true;
+    this.events.push({ type: 'closed', info });
+  }
+
+  /** The peer closed (CONNECTION_CLOSE) or reset: enter draining (RFC 9000 §10.2.2). */
+  startDraining(info: CloseInfo, now: Millis): void {
+    if (this.state === 'draining' || this.state === 'closed') return;
+    const wasClosing = this.state === 'closing';
+    this.state = 'draining';
+    this.closeDeadline = now + 3 * this.ptoPeriod();
+    this.closeSendPending = false;
+    if (!wasClosing) {
+      this.closeInfo = info;
+      this.events.push({ type: 'closed', info });
+    }
+  }
+
+  /** Give up without sending anything (no common version, ...). */
+  abandon(info: CloseInfo): void {
+    if (this.state === 'closed') return;
+    this.closeInfo = info;
+    this.events.push({ type: 'closed', info });
+    this.terminate();
+  }
+
+  private terminate(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.events.push({ type: 'terminated' });
+  }
+
+  private idleDeadline(): Millis | undefined {
+    // RFC 9000 §10.1: the minimum of both advertised values (0 = none), at least 3 PTO.
+    const local = this.options.maxIdleTimeout;
+    const peer = this.peerParams?.maxIdleTimeout ?? 0;
+    let idle = local === 0 ? peer : peer === 0 ? local : Math.min(local, peer);
+    if (idle === 0) return undefined;
+    idle = Math.max(idle, 3 * this.ptoPeriod());
+    return this.lastActivity + idle;
+  }
+
+  /** RFC 9000 §10.1: the idle timer restarts on receiving a packet, and on sending the first ack-eliciting one after that. */
+  onPacketProcessed(now: Millis): void {
+    this.lastActivity = now;
+    this.ackElicitingSentSinceReceive = false;
+  }
+
+  onAckElicitingSent(now: Millis): void {
+    if (!this.ackElicitingSentSinceReceive) {
+      this.lastActivity = Math.max(this.lastActivity, now);
+      this.ackElicitingSentSinceReceive = true;
+    }
+  }
+
+  private afterActivity(now: Millis): void {
+    if (this.state === 'closing' && this.closeDeadline !== undefined && now >= this.closeDeadline) {
+      this.terminate();
+    }
+  }
+
+  // ===================================================================== keys
+
+  private installInitialKeys(dcid: Uint8Array): void {
+    const keys = deriveInitialKeys(this.version, dcid);
+    const initial = this.spaces[PacketNumberSpace.Initial];
+    if (this.role === 'client') {
+      initial.writeKeys = keys.client;
+      initial.readKeys = keys.server;
+    } else {
+      initial.writeKeys = keys.server;
+      initial.readKeys = keys.client;
+    }
+  }
+
+  /** RFC 9001 §4.9.1 / §4.9.2: drop a space's keys and its packets in flight. */
+  discardSpace(space: PacketNumberSpace.Initial | PacketNumberSpace.Handshake, now: Millis): void {
+    const s = this.spaces[space];
+    if (s.discarded) return;
+    s.discard();
+    this.lossDetector.discardSpace(space, now);
+  }
+
+  // ===================================================================== TLS
+
+  private encodedLocalParams(): Uint8Array {
+    const encoded = encodeTransportParameters(this.localParams);
+    return this.config.testRewriteTransportParameters?.(encoded) ?? encoded;
+  }
+
+  private createClientTls(): TlsEngine {
+    const tlsOptions = this.clientTlsOptions!;
+    const session = tlsOptions.session;
+    if (session && tlsOptions.offerEarlyData && session.maxEarlyDataSize > 0) {
+      try {
+        this.rememberedParams = decodeTransportParameters(session.transportParameters, 'server');
+      } catch {
+        this.rememberedParams = undefined;
+      }
+    }
+    return new TlsClient({
+      ...tlsOptions,
+      offerEarlyData: tlsOptions.offerEarlyData === true && this.rememberedParams !== undefined,
+      transportParameters: this.encodedLocalParams(),
+      random: this.random,
+    });
+  }
+
+  private createServerTls(config: ServerConnectionConfig): TlsEngine {
+    // What the server remembers in its tickets: the limits 0-RTT may rely on (RFC 9000 §7.4.1).
+    const remembered = localTransportParameters(this.options);
+    const rememberedBytes = encodeTransportParameters(remembered);
+    return new TlsServer({
+      ...config.tls,
+      transportParameters: this.encodedLocalParams(),
+      random: this.random,
+      ticketAppData: () => rememberedBytes,
+      acceptEarlyData: (ctx) => this.decideEarlyData(ctx, config),
+    });
+  }
+
+  /**
+   * Server: 0-RTT is accepted only when the application's policy allows it and our current limits are
+   * not below those remembered in the ticket (RFC 9000 §7.4.1, RFC 9001 §4.6.2).
+   */
+  private decideEarlyData(ctx: EarlyDataContext, config: ServerConnectionConfig): boolean {
+    if (!config.acceptEarlyData) return false;
+    let remembered: TransportParameters;
+    try {
+      remembered = decodeTransportParameters(ctx.ticketAppData, 'server');
+    } catch {
+      return false;
+    }
+    const current = localTransportParameters(this.options);
+    if (reducedZeroRttLimit(remembered, current) !== undefined) return false;
+    return config.acceptEarlyData(ctx);
+  }
+
+  /** Feed handshake bytes to TLS, then apply whatever it produced. */
+  feedTls(level: EncryptionLevel, data: Uint8Array, now: Millis): void {
+    this.runTls(() => this.tls.receive(level, data, now));
+  }
+
+  private runTls(step: () => void): void {
+    step();
+    for (let e = this.tls.pollEvent(); e; e = this.tls.pollEvent()) {
+      switch (e.type) {
+        case 'secret':
+          this.onSecret(e.level, e.direction, e.suite, e.secret);
+          break;
+        case 'peer-transport-parameters':
+          this.onPeerTransportParameters(e.data);
+          break;
+        case 'early-data':
+          this.onEarlyDataVerdict(e.accepted);
+          break;
+        case 'handshake-complete':
+          this.alpn = e.alpn;
+          this.resumed = e.resumed;
+          this.peerCertificates = e.peerCertificates;
+          this.onHandshakeComplete();
+          break;
+        case 'session-ticket':
+          this.events.push({ type: 'session-ticket', session: e.session });
+          break;
+      }
+    }
+    for (let out = this.tls.takeOutput(); out; out = this.tls.takeOutput()) {
+      const space =
+        out.level === EncryptionLevel.Initial
+          ? this.spaces[0]
+          : out.level === EncryptionLevel.Handshake
+            ? this.spaces[1]
+            : this.spaces[2];
+      if (!space.discarded) space.crypto.write(out.data);
+    }
+  }
+
+  private onSecret(
+    level: EncryptionLevel,
+    direction: 'read' | 'write',
+    suite: number,
+    secret: Uint8Array,
+  ): void {
+    switch (level) {
+      case EncryptionLevel.EarlyData: {
+        this.zeroRttKeys = derivePacketKeys(suite, secret, this.version);
+        if (this.role === 'client') {
+          this.earlyDataState = 'offered';
+          if (!this.epoch && this.rememberedParams) this.startEpoch(this.rememberedParams, true);
+        }
+        break;
+      }
+      case EncryptionLevel.Handshake: {
+        const keys = derivePacketKeys(suite, secret, this.version);
+        if (direction === 'read') this.spaces[1].readKeys = keys;
+        else this.spaces[1].writeKeys = keys;
+        this.lossDetector.setHasHandshakeKeys(true);
+        break;
+      }
+      case EncryptionLevel.Application: {
+        this.pendingAppSecrets.suite = suite;
+        if (direction === 'read') this.pendingAppSecrets.read = secret;
+        else this.pendingAppSecrets.write = secret;
+        const { read, write } = this.pendingAppSecrets;
+        if (read && write && !this.oneRtt) {
+          this.oneRtt = new OneRttKeys(suite, this.version, read, write);
+          this.pendingAppSecrets = {};
+        }
+        break;
+      }
+    }
+  }
+
+  private onPeerTransportParameters(data: Uint8Array): void {
+    const peerRole = this.role === 'client' ? 'server' : 'client';
+    const params = decodeTransportParameters(data, peerRole);
+    if (this.role === 'client') {
+      checkServerConnectionIds(params, {
+        originalDcid: this.originalDcid,
+        serverScid: this.peerInitialScid ?? this.peerCids.current,
+        retrySourceCid: this.retrySourceCid,
+      });
+      if (params.statelessResetToken) this.peerCids.setInitialResetToken(params.statelessResetToken);
+    } else {
+      checkClientConnectionIds(params, this.peerInitialScid!);
+    }
+    this.peerParams = params;
+    this.lossDetector.setPeerMaxAckDelay(params.maxAckDelay);
+    if (this.role === 'client' && this.epoch?.early) {
+      // The verdict on 0-RTT decides what happens to the early epoch.
+      this.pendingPeerParams = params;
+      if (this.earlyDataState === 'accepted' || this.earlyDataState === 'rejected') this.settleEarlyEpoch();
+      return;
+    }
+    if (!this.epoch) this.startEpoch(params, false);
+  }
+
+  private onEarlyDataVerdict(accepted: boolean): void {
+    if (this.role === 'server') {
+      this.earlyDataState = accepted ? 'accepted' : 'none';
+      if (accepted) this.events.push({ type: 'early-data', accepted: true });
+      return;
+    }
+    if (this.earlyDataState === 'none') return;
+    this.earlyDataState = accepted ? 'accepted' : 'rejected';
+    if (!accepted) this.rejectEarlyData();
+    if (this.pendingPeerParams) this.settleEarlyEpoch();
+  }
+
+  /**
+   * RFC 9001 §4.6.2: the server rejected 0-RTT. The early epoch dies as a whole: its 0-RTT packets are
+   * forgotten (not retransmitted), its streams and queued frames are never sent. A fresh epoch starts
+   * once the server's transport parameters are known.
+   */
+  private rejectEarlyData(): void {
+    const early = this.epoch;
+    if (early) early.rejected = true;
+    this.zeroRttKeys = undefined;
+    this.lossDetector.discardPackets(PacketNumberSpace.ApplicationData, (p) => p.payload.zeroRtt);
+    this.events.push({ type: 'early-data', accepted: false });
+  }
+
+  private settleEarlyEpoch(): void {
+    const params = this.pendingPeerParams!;
+    this.pendingPeerParams = undefined;
+    if (this.earlyDataState === 'accepted') {
+      // RFC 9000 §7.4.1: a server accepting 0-RTT must not reduce the remembered limits.
+      const reduced = reducedZeroRttLimit(this.rememberedParams!, params);
+      if (reduced !== undefined) {
+        throw new QuicTransportError(
+          TransportErrorCode.PROTOCOL_VIOLATION,
+          `server accepted 0-RTT but reduced ${reduced}`,
+        );
+      }
+      this.epoch!.streams.updatePeerLimits(flowLimitsOf(params));
+      this.events.push({ type: 'early-data', accepted: true });
+    } else {
+      this.startEpoch(params, false);
+    }
+  }
+
+  private startEpoch(peer: TransportParameters, early: boolean): void {
+    const o = this.options;
+    const config: StreamManagerConfig = {
+      role: this.role,
+      local: flowLimitsOf(this.localParams),
+      peer: flowLimitsOf(peer),
+      maxConnectionReceiveWindow: o.maxConnectionReceiveWindow,
+      maxStreamReceiveWindow: o.maxStreamReceiveWindow,
+      sendBufferSize: o.sendBufferSize,
+      rtt: () => (this.rtt.hasSample ? this.rtt.smoothedRtt : o.initialRtt),
+    };
+    this.epoch = new StreamEpoch(++this.epochCounter, config, early);
+    this.events.push({ type: 'epoch', epoch: this.epoch });
+  }
+
+  private onHandshakeComplete(): void {
+    this.handshakeComplete = true;
+    this.state = 'established';
+    this.events.push({ type: 'handshake-complete' });
+    if (this.role === 'server') {
+      // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
+      this.handshakeDonePending = true;
+      this.onHandshakeConfirmed();
+      const token = (this.config as ServerConnectionConfig).newToken?.();
+      if (token) this.newTokenPending = token;
+    } else if (this.earlyDataState === 'offered') {
+      // A server that says nothing about early data in EncryptedExtensions rejected it.
+      this.earlyDataState = 'rejected';
+      this.rejectEarlyData();
+      if (this.pendingPeerParams) this.settleEarlyEpoch();
+    }
+  }
+
+  onHandshakeConfirmed(): void {
+    if (this.handshakeConfirmed) return;
+    this.handshakeConfirmed = true;
+    this.lossDetector.setHandshakeConfirmed();
+    this.lossDetector.setPeerCompletedAddressValidation();
+    // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
+    this.discardSpace(PacketNumberSpace.Handshake, this.lastActivity);
+    this.localCids.replenish(this.peerParams?.activeConnectionIdLimit ?? 2);
+    this.events.push({ type: 'handshake-confirmed' });
+  }
+
+  // ===================================================================== client: Retry and Version Negotiation
+
+  /** RFC 9000 §17.2.5.2: a valid Retry changes the DCID, the token and the Initial keys. */
+  onRetry(scid: Uint8Array, token: Uint8Array, now: Millis): void {
+    this.retrySourceCid = scid.slice();
+    this.token = token.slice();
+    this.peerCids.setInitial(this.retrySourceCid);
+    this.installInitialKeys(this.retrySourceCid);
+    this.requeueInFlight(now);
+  }
+
+  /** RFC 9000 §6.2: start again with a version the server supports. */
+  restartWithVersion(version: number, now: Millis): void {
+    this.versionNegotiated = true;
+    this.version = version;
+    this.originalDcid = this.random(8);
+    this.peerCids.setInitial(this.originalDcid);
+    this.requeueInFlight(now);
+    // Packet numbers continue (the loss detector remembers them); the handshake bytes start over.
+    this.spaces[0].restartHandshake();
+    this.spaces[1].restartHandshake();
+    this.installInitialKeys(this.originalDcid);
+    this.zeroRttKeys = undefined;
+    this.earlyDataState = 'none';
+    this.tls = this.createClientTls();
+    this.runTls(() => this.tls.start(now));
+  }
+
+  get canNegotiateVersion(): boolean {
+    return this.role === 'client' && !this.versionNegotiated && !this.receivedServerPacket;
+  }
+
+  /** Forget Initial and 0-RTT packets in flight and queue their content again (Retry, Version Negotiation). */
+  private requeueInFlight(_now: Millis): void {
+    this.lossDetector.discardPackets(PacketNumberSpace.Initial, () => true);
+    const early = this.lossDetector.discardPackets(
+      PacketNumberSpace.ApplicationData,
+      (p) => p.payload.zeroRtt,
+    );
+    for (const p of early) this.onFramesLost(p);
+    this.spaces[0].crypto.resendAll();
+  }
+
+  // ===================================================================== acknowledgments and loss
+
+  onFramesAcked(p: SentPacket<SentPacketPayload>): void {
+    for (const f of p.payload.frames) this.onFrameAcked(f);
+    if (p.space === PacketNumberSpace.ApplicationData && !p.payload.zeroRtt) {
+      this.oneRtt?.onPacketAcked(p.packetNumber, p.payload.keyPhase);
+    }
+  }
+
+  private onFrameAcked(f: SentFrame): void {
+    switch (f.kind) {
+      case 'crypto':
+        this.cryptoSpace(f.level)?.crypto.onAcked(f.offset, f.length);
+        break;
+      case 'stream':
+        // Only the current epoch hears about its frames; a dead epoch hears nothing.
+        if (f.epoch === this.epoch && !f.epoch.rejected) f.epoch.streams.onFrameAcked(f.record);
+        break;
+      case 'ack':
+        break;
+      default:
+        break;
+    }
+  }
+
+  onAckOfAck(space: PacketNumberSpace, p: SentPacket<SentPacketPayload>): void {
+    for (const f of p.payload.frames) {
+      if (f.kind === 'ack') this.spaces[space].acks.onAckOfAckReceived(f.largestAcked);
+    }
+  }
+
+  onFramesLost(p: SentPacket<SentPacketPayload>): void {
+    this.stats.packetsLost++;
+    for (const f of p.payload.frames) {
+      switch (f.kind) {
+        case 'crypto': {
+          const space = this.cryptoSpace(f.level);
+          if (space && !space.discarded) space.crypto.onLost(f.offset, f.length);
+          break;
+        }
+        case 'stream':
+          if (f.epoch === this.epoch && !f.epoch.rejected) f.epoch.streams.onFrameLost(f.record);
+          break;
+        case 'handshake-done':
+          this.handshakeDonePending = true;
+          break;
+        case 'new-connection-id':
+          this.localCids.onAnnouncementLost(f.sequenceNumber);
+          break;
+        case 'retire-connection-id':
+          this.peerCids.onRetirementLost(f.sequenceNumber);
+          break;
+        case 'new-token':
+          this.newTokenPending ??= f.token;
+          break;
+        case 'ack':
+          break;
+      }
+    }
+  }
+
+  private cryptoSpace(level: EncryptionLevel): PacketSpace | undefined {
+    if (level === EncryptionLevel.Initial) return this.spaces[0];
+    if (level === EncryptionLevel.Handshake) return this.spaces[1];
+    if (level === EncryptionLevel.Application) return this.spaces[2];
+    return undefined;
+  }
+
+  private onLossDetectionTimeout(now: Millis): void {
+    const result = this.lossDetector.onLossDetectionTimeout(now);
+    for (const p of result.lost) this.onFramesLost(p);
+    if (result.probe) {
+      const space = this.spaces[result.probe.space];
+      space.probesPending = Math.max(space.probesPending, result.probe.count);
+      // RFC 9002 §6.2.4: a probe should carry data; unacknowledged handshake data goes again.
+      if (result.probe.space !== PacketNumberSpace.ApplicationData) space.crypto.resendUnacked();
+      // RFC 9002 §6.2.2.1: a client without Handshake keys probes with an Initial.
+      if (
+        this.role === 'client' &&
+        result.probe.space === PacketNumberSpace.ApplicationData &&
+        !this.handshakeComplete
+      ) {
+        this.spaces[0].probesPending = Math.max(this.spaces[0].probesPending, 1);
+      }
+    }
+  }
+}

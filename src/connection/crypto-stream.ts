@@ -1,0 +1,99 @@
+/**
+ * The CRYPTO "stream" of one encryption level (RFC 9000 §19.6, §7.5): handshake bytes sent with
+ * retransmission of lost ranges, and received bytes reassembled in order for the TLS engine.
+ */
+import { TransportErrorCode, transportError } from '../errors/transport-error.js';
+import { RangeSet } from '../streams/range-set.js';
+import { ReassemblyBuffer } from '../streams/reassembly-buffer.js';
+import { FrameType } from '../wire/frames.js';
+
+/**
+ * RFC 9000 §7.5: an endpoint must buffer at least 4096 bytes of out-of-order CRYPTO data; beyond its
+ * limit it closes with CRYPTO_BUFFER_EXCEEDED. Certificate chains make handshakes larger than that, so
+ * the limit is generous but finite.
+ */
+export const CRYPTO_RECEIVE_LIMIT = 256 * 1024;
+
+export class CryptoStream {
+  /** Everything written at this level; kept until the level's keys are discarded. */
+  private sendData: Uint8Array = new Uint8Array(0);
+  private sendLength = 0;
+  /** Next offset never sent. */
+  private sendOffset = 0;
+  /** Lost ranges to send again. */
+  private readonly retransmit = new RangeSet();
+  /** Acknowledged ranges. */
+  private readonly acked = new RangeSet();
+  private readonly receiveBuffer = new ReassemblyBuffer(CRYPTO_RECEIVE_LIMIT);
+
+  /** Queue handshake bytes from the TLS engine. */
+  write(data: Uint8Array): void {
+    if (this.sendLength + data.length > this.sendData.length) {
+      const grown = new Uint8Array(Math.max(this.sendData.length * 2, this.sendLength + data.length, 1024));
+      grown.set(this.sendData.subarray(0, this.sendLength));
+      this.sendData = grown;
+    }
+    this.sendData.set(data, this.sendLength);
+    this.sendLength += data.length;
+  }
+
+  hasDataToSend(): boolean {
+    return !this.retransmit.isEmpty || this.sendOffset < this.sendLength;
+  }
+
+  /**
+   * The next chunk to put in a CRYPTO frame, at most `maxData` bytes: lost data first, then new data.
+   * Returns a view of the internal buffer; the packer copies it into the packet.
+   */
+  nextChunk(maxData: number): { offset: number; data: Uint8Array } | undefined {
+    if (maxData <= 0) return undefined;
+    if (!this.retransmit.isEmpty) {
+      const start = this.retransmit.firstStart;
+      const end = Math.min(this.retransmit.firstEnd, start + maxData);
+      this.retransmit.remove(start, end);
+      return { offset: start, data: this.sendData.subarray(start, end) };
+    }
+    if (this.sendOffset >= this.sendLength) return undefined;
+    const end = Math.min(this.sendLength, this.sendOffset + maxData);
+    const chunk = { offset: this.sendOffset, data: this.sendData.subarray(this.sendOffset, end) };
+    this.sendOffset = end;
+    return chunk;
+  }
+
+  /** A packet carrying [offset, offset+length) was declared lost: send what of it is unacknowledged again. */
+  onLost(offset: number, length: number): void {
+    this.acked.forEachGap(offset, offset + length, (s, e) => this.retransmit.add(s, e));
+  }
+
+  onAcked(offset: number, length: number): void {
+    this.acked.add(offset, offset + length);
+    this.retransmit.remove(offset, offset + length);
+  }
+
+  /** Queue everything sent but not acknowledged (a PTO probe, RFC 9002 §6.2.4). */
+  resendUnacked(): void {
+    if (this.sendOffset > 0) this.onLost(0, this.sendOffset);
+  }
+
+  /** Queue everything sent so far, acknowledged or not (after a Retry the server has forgotten it all). */
+  resendAll(): void {
+    this.acked.clear();
+    if (this.sendOffset > 0) this.retransmit.add(0, this.sendOffset);
+  }
+
+  /**
+   * A CRYPTO frame arrived. Returns the newly contiguous bytes for the TLS engine, if any.
+   * RFC 9000 §7.5: data beyond what we are willing to buffer is CRYPTO_BUFFER_EXCEEDED.
+   */
+  receive(offset: number, data: Uint8Array): Uint8Array | undefined {
+    if (offset + data.length > this.receiveBuffer.readOffset + CRYPTO_RECEIVE_LIMIT) {
+      throw transportError(
+        TransportErrorCode.CRYPTO_BUFFER_EXCEEDED,
+        `CRYPTO data up to offset ${offset + data.length} exceeds the ${CRYPTO_RECEIVE_LIMIT}-byte buffer`,
+        FrameType.Crypto,
+      );
+    }
+    this.receiveBuffer.insert(offset, data);
+    return this.receiveBuffer.read();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * One packet number space (RFC 9000 §12.3): its next packet number, received-packet tracking for
+ * ACKs, its CRYPTO stream and (for Initial and Handshake) its keys.
+ */
+import type { PacketKeys } from '../crypto/packet-keys.js';
+import { PacketNumberSpace } from '../recovery/types.js';
+import { EncryptionLevel } from '../tls/types.js';
+import { AckManager } from './ack-manager.js';
+import { CryptoStream } from './crypto-stream.js';
+
+export class PacketSpace {
+  nextPacketNumber = 0;
+  readonly acks: AckManager;
+  crypto = new CryptoStream();
+  /** Initial and Handshake only; the application space keeps its keys in OneRttKeys / 0-RTT keys. */
+  readKeys: PacketKeys | undefined;
+  writeKeys: PacketKeys | undefined;
+  /** Keys discarded (RFC 9001 §4.9): nothing is sent or accepted in this space any more. */
+  discarded = false;
+  /** Ack-eliciting probe packets owed after a PTO (RFC 9002 §6.2.4). */
+  probesPending = 0;
+
+  constructor(
+    readonly space: PacketNumberSpace,
+    maxAckDelay: number,
+  ) {
+    this.acks = new AckManager({
+      space,
+      maxAckDelay: space === PacketNumberSpace.ApplicationData ? maxAckDelay : 0,
+      immediateAck: space !== PacketNumberSpace.ApplicationData,
+    });
+  }
+
+  get level(): EncryptionLevel {
+    switch (this.space) {
+      case PacketNumberSpace.Initial:
+        return EncryptionLevel.Initial;
+      case PacketNumberSpace.Handshake:
+        return EncryptionLevel.Handshake;
+      default:
+        return EncryptionLevel.Application;
+    }
+  }
+
+  /** A new connection attempt (Version Negotiation): the handshake starts over, packet numbers go on. */
+  restartHandshake(): void {
+    this.crypto = new CryptoStream();
+    this.probesPending = 0;
+  }
+
+  discard(): void {
+    this.discarded = true;
+    this.readKeys = undefined;
+    this.writeKeys = undefined;
+    this.probesPending = 0;
+  }
+}

@@ -1,0 +1,398 @@
+/**
+ * A QUIC endpoint, sans-IO: one UDP socket's worth of connections.
+ *
+ * It routes datagrams to connections by Destination Connection ID (RFC 9000 §5.2), accepts new
+ * connections from valid client Initials (RFC 9000 §7, §14.1), answers unknown versions with Version
+ * Negotiation (RFC 9000 §6.1), optionally validates addresses with Retry (RFC 9000 §8.1.2), accepts
+ * NEW_TOKEN tokens (§8.1.3), sends stateless resets for packets of unknown connections (§10.3) and
+ * bounds the number of half-open connections. Clients use it too, to dial many connections from one
+ * socket.
+ */
+
+import {
+  type ClientTlsOptions,
+  Connection,
+  type FrameTraceEvent,
+  type ServerTlsOptions,
+} from '../connection/connection.js';
+import type { TransportOptions } from '../connection/connection-options.js';
+import { retryIntegrityTag } from '../crypto/retry.js';
+import { StatelessResetTokens } from '../crypto/stateless-reset.js';
+import type { EarlyDataContext } from '../tls/types.js';
+import type { RandomBytes } from '../util/random.js';
+import type { Millis } from '../util/time.js';
+import {
+  encodeRetryWithoutTag,
+  encodeVersionNegotiation,
+  type LongHeaderPacket,
+  PacketType,
+  type ParsedPacket,
+  parseInvariantHeader,
+  parsePacket,
+} from '../wire/packet-header.js';
+import { SUPPORTED_VERSIONS } from '../wire/version.js';
+import { AddressTokens } from './address-token.js';
+import { type EarlyDataReplayStore, InMemoryReplayStore } from './anti-replay.js';
+
+export interface ServerEndpointOptions {
+  tls: ServerTlsOptions;
+  /** Send a Retry to every Initial that has no valid token (RFC 9000 §8.1.2). */
+  retry?: boolean;
+  /**
+   * The 0-RTT policy: return true to accept early data from this client and ticket. Absent: reject.
+   * The endpoint adds single-use replay protection and the transport parameter rule.
+   */
+  allowEarlyData?: (info: { address: string; context: EarlyDataContext }) => boolean;
+  /** Where used tickets are recorded (RFC 8446 §8); default: in memory, per endpoint. */
+  replayStore?: EarlyDataReplayStore;
+  /** Send NEW_TOKEN to clients after the handshake (default true). */
+  issueNewTokens?: boolean;
+  /** Versions we accept, in preference order (default: v1, v2). */
+  versions?: readonly number[];
+  /** Connections still in their handshake; Initials beyond it are dropped (default 1000). */
+  maxHalfOpen?: number;
+  transport?: Partial<TransportOptions>;
+}
+
+export interface EndpointConfig {
+  random: RandomBytes;
+  /** Key for stateless reset tokens (>= 16 bytes); random when absent. Share it across restarts to reset old connections. */
+  statelessResetKey?: Uint8Array;
+  /** Key for Retry and NEW_TOKEN tokens (32 bytes); random when absent. */
+  tokenKey?: Uint8Array;
+  /** Length of the connection IDs we issue (default 8). */
+  connectionIdLength?: number;
+  server?: ServerEndpointOptions;
+  /** Defaults for connections dialled from this endpoint. */
+  transport?: Partial<TransportOptions>;
+  trace?: (connection: Connection, e: FrameTraceEvent) => void;
+}
+
+export interface DialOptions {
+  remoteAddress: string;
+  tls: ClientTlsOptions;
+  transport?: Partial<TransportOptions>;
+  token?: Uint8Array;
+  version?: number;
+  /** See ConnectionConfig.testRewriteTransportParameters. */
+  testRewriteTransportParameters?: (encoded: Uint8Array) => Uint8Array;
+}
+
+export type EndpointEvent = { type: 'connection'; connection: Connection };
+
+/** Stateless packets waiting to go out (VN, Retry, resets); bounded so a flood cannot grow memory. */
+const MAX_STATELESS_QUEUE = 64;
+/** RFC 9000 §10.3: a stateless reset is at least this long (and shorter than what triggered it). */
+const MIN_STATELESS_RESET = 21;
+
+export class Endpoint {
+  private readonly random: RandomBytes;
+  private readonly cidLength: number;
+  private readonly resetTokens: StatelessResetTokens;
+  private readonly tokens: AddressTokens;
+  private readonly replayStore: EarlyDataReplayStore;
+  /** DCID (hex) -> connection. */
+  private readonly routes = new Map<string, Connection>();
+  /** Routes each connection owns, to remove them when it terminates. */
+  private readonly routesOf = new Map<Connection, Set<string>>();
+  readonly connections = new Set<Connection>();
+  /** Connections that may have something to send. */
+  private readonly active = new Set<Connection>();
+  private readonly stateless: Array<{ datagram: Uint8Array; to: string }> = [];
+  private readonly events: EndpointEvent[] = [];
+
+  constructor(private readonly config: EndpointConfig) {
+    this.random = config.random;
+    this.cidLength = config.connectionIdLength ?? 8;
+    this.resetTokens = new StatelessResetTokens(config.statelessResetKey ?? config.random(32));
+    this.tokens = new AddressTokens({ key: config.tokenKey ?? config.random(32), random: config.random });
+    this.replayStore = config.server?.replayStore ?? new InMemoryReplayStore();
+  }
+
+  get isServer(): boolean {
+    return this.config.server !== undefined;
+  }
+
+  /** Start a client connection from this endpoint. */
+  connect(opts: DialOptions, now: Millis): Connection {
+    const conn = new Connection({
+      role: 'client',
+      remoteAddress: opts.remoteAddress,
+      tls: opts.tls,
+      transport: { ...this.config.transport, ...opts.transport, connectionIdLength: this.cidLength },
+      ...(opts.token ? { token: opts.token } : {}),
+      ...(opts.version !== undefined ? { version: opts.version } : {}),
+      ...(opts.testRewriteTransportParameters
+        ? { testRewriteTransportParameters: opts.testRewriteTransportParameters }
+        : {}),
+      random: this.random,
+      now,
+      statelessResetToken: (cid) => this.resetTokens.tokenFor(cid),
+      ...(this.config.trace ? { trace: (e: FrameTraceEvent) => this.config.trace!(conn, e) } : {}),
+    });
+    this.adopt(conn, [conn.localCid]);
+    return conn;
+  }
+
+  receive(datagram: Uint8Array, from: string, now: Millis): void {
+    let header: ReturnType<typeof parseInvariantHeader>;
+    try {
+      header = parseInvariantHeader(datagram, 0, this.cidLength);
+    } catch {
+      return;
+    }
+    const conn = this.routes.get(hex(header.dcid));
+    if (conn) {
+      conn.receive(datagram, from, now);
+      this.afterConnectionActivity(conn);
+      return;
+    }
+    if (header.form === 'short') {
+      // RFC 9000 §10.3.1: a stateless reset carries no routable CID; check it against the tokens of
+      // the connections to that peer before answering with a reset of our own.
+      for (const c of this.connections) {
+        if (c.remoteAddress === from && c.receiveStatelessReset(datagram, now)) {
+          this.afterConnectionActivity(c);
+          return;
+        }
+      }
+      this.sendStatelessReset(datagram, header.dcid, from);
+      return;
+    }
+    if (this.config.server) this.acceptInitial(datagram, header, from, now);
+  }
+
+  /** Next datagram to send from any connection, or a stateless response. */
+  transmit(now: Millis): { datagram: Uint8Array; to: string } | undefined {
+    const s = this.stateless.shift();
+    if (s) return s;
+    for (const conn of this.active) {
+      const datagram = conn.transmit(now);
+      if (datagram) {
+        // Round robin: move the connection to the back of the active set.
+        this.active.delete(conn);
+        this.active.add(conn);
+        return { datagram, to: conn.remoteAddress };
+      }
+      this.active.delete(conn);
+      this.afterConnectionActivity(conn);
+    }
+    return undefined;
+  }
+
+  nextTimeout(): Millis | undefined {
+    let t: Millis | undefined;
+    for (const conn of this.connections) {
+      const c = conn.nextTimeout();
+      if (c !== undefined && (t === undefined || c < t)) t = c;
+    }
+    return t;
+  }
+
+  handleTimeout(now: Millis): void {
+    for (const conn of [...this.connections]) {
+      const t = conn.nextTimeout();
+      if (t !== undefined && t <= now) {
+        conn.handleTimeout(now);
+        this.active.add(conn);
+        this.afterConnectionActivity(conn);
+      }
+    }
+  }
+
+  /** Mark a connection as possibly having data (the application wrote, opened a stream, ...). */
+  markActive(conn: Connection): void {
+    if (this.connections.has(conn)) this.active.add(conn);
+  }
+
+  pollEvent(): EndpointEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** Stop accepting new connections; existing ones continue. */
+  stopAccepting(): void {
+    this.acceptingClosed = true;
+  }
+
+  private acceptingClosed = false;
+
+  get halfOpenCount(): number {
+    let n = 0;
+    for (const c of this.connections) if (c.role === 'server' && !c.handshakeComplete && !c.isClosed) n++;
+    return n;
+  }
+
+  // ------------------------------------------------------------------ routing
+
+  private adopt(conn: Connection, cids: Uint8Array[]): void {
+    this.connections.add(conn);
+    this.routesOf.set(conn, new Set());
+    for (const cid of cids) this.addRoute(conn, cid);
+    this.active.add(conn);
+  }
+
+  private addRoute(conn: Connection, cid: Uint8Array): void {
+    const key = hex(cid);
+    this.routes.set(key, conn);
+    this.routesOf.get(conn)?.add(key);
+  }
+
+  /** Apply CID changes and forget terminated connections. */
+  private afterConnectionActivity(conn: Connection): void {
+    for (const change of conn.takeRoutingChanges()) {
+      const key = hex(change.cid);
+      if (change.type === 'add') this.addRoute(conn, change.cid);
+      else if (this.routes.get(key) === conn) {
+        this.routes.delete(key);
+        this.routesOf.get(conn)?.delete(key);
+      }
+    }
+    if (conn.isTerminated) this.forget(conn);
+  }
+
+  private forget(conn: Connection): void {
+    for (const key of this.routesOf.get(conn) ?? []) {
+      if (this.routes.get(key) === conn) this.routes.delete(key);
+    }
+    this.routesOf.delete(conn);
+    this.connections.delete(conn);
+    this.active.delete(conn);
+  }
+
+  get routeCount(): number {
+    return this.routes.size;
+  }
+
+  // ------------------------------------------------------------------ server accept
+
+  private acceptInitial(
+    datagram: Uint8Array,
+    header: ReturnType<typeof parseInvariantHeader>,
+    from: string,
+    now: Millis,
+  ): void {
+    const server = this.config.server!;
+    if (this.acceptingClosed) return;
+    const versions = server.versions ?? SUPPORTED_VERSIONS;
+    // RFC 9000 §14.1: Initials in datagrams below 1200 bytes are dropped (this also limits VN amplification).
+    if (datagram.length < 1200) return;
+    if (!versions.includes(header.version)) {
+      // RFC 9000 §6.1: Version Negotiation, echoing the CIDs swapped.
+      if (header.version !== 0) {
+        this.queueStateless(
+          encodeVersionNegotiation(header.scid, header.dcid, versions, this.random(1)[0]! & 0x7f),
+          from,
+        );
+      }
+      return;
+    }
+    let packet: ParsedPacket;
+    try {
+      packet = parsePacket(datagram, 0, this.cidLength);
+    } catch {
+      return;
+    }
+    if (packet.type !== PacketType.Initial) return; // 0-RTT before its Initial: dropped
+    const initial = packet as LongHeaderPacket;
+    // RFC 9000 §7.2: the client's first DCID is at least 8 bytes.
+    if (initial.dcid.length < 8) return;
+    if (this.halfOpenCount >= (server.maxHalfOpen ?? 1000)) return;
+
+    let originalDcid = initial.dcid;
+    let retrySourceCid: Uint8Array | undefined;
+    let validated = false;
+    if (initial.token.length > 0) {
+      const retryToken = this.tokens.validate(initial.token, 'retry', from, now);
+      if (retryToken) {
+        originalDcid = retryToken.originalDcid!;
+        retrySourceCid = initial.dcid;
+        validated = true;
+      } else if (this.tokens.validate(initial.token, 'new-token', from, now)) {
+        validated = true;
+      }
+    }
+    if (server.retry && !validated) {
+      this.sendRetry(initial, from, now);
+      return;
+    }
+
+    const localCid = this.random(this.cidLength);
+    const conn: Connection = new Connection({
+      role: 'server',
+      version: initial.version,
+      originalDcid: originalDcid.slice(),
+      initialDcid: initial.dcid.slice(),
+      clientScid: initial.scid.slice(),
+      localCid,
+      ...(retrySourceCid ? { retrySourceCid: retrySourceCid.slice() } : {}),
+      addressValidated: validated,
+      remoteAddress: from,
+      tls: server.tls,
+      transport: { ...server.transport, connectionIdLength: this.cidLength },
+      random: this.random,
+      now,
+      statelessResetToken: (cid) => this.resetTokens.tokenFor(cid),
+      acceptEarlyData: (ctx) => this.decideEarlyData(conn, ctx, now),
+      ...(server.issueNewTokens === false
+        ? {}
+        : {
+            newToken: () =>
+              this.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now }),
+          }),
+      ...(this.config.trace ? { trace: (e: FrameTraceEvent) => this.config.trace!(conn, e) } : {}),
+    });
+    this.adopt(conn, [initial.dcid, localCid]);
+    this.events.push({ type: 'connection', connection: conn });
+    conn.receive(datagram, from, now);
+    this.afterConnectionActivity(conn);
+  }
+
+  /** The application's policy, then single use of the ticket (RFC 8446 §8.1). */
+  private decideEarlyData(conn: Connection, ctx: EarlyDataContext, now: Millis): boolean {
+    const policy = this.config.server?.allowEarlyData;
+    if (!policy?.({ address: conn.remoteAddress, context: ctx })) return false;
+    // Remember the ticket for as long as it could still be accepted.
+    return this.replayStore.claim(ctx.ticketId, now, now + 7 * 24 * 3600_000);
+  }
+
+  /** RFC 9000 §17.2.5: a Retry carrying a token that binds the address and the original DCID. */
+  private sendRetry(initial: LongHeaderPacket, from: string, now: Millis): void {
+    const scid = this.random(this.cidLength);
+    const token = this.tokens.issue({
+      kind: 'retry',
+      address: from,
+      issuedAt: now,
+      originalDcid: initial.dcid,
+    });
+    const body = encodeRetryWithoutTag(initial.version, initial.scid, scid, token, this.random(1)[0]! & 0x0f);
+    const tag = retryIntegrityTag(initial.version, initial.dcid, body);
+    const packet = new Uint8Array(body.length + tag.length);
+    packet.set(body, 0);
+    packet.set(tag, body.length);
+    this.queueStateless(packet, from);
+  }
+
+  /**
+   * RFC 9000 §10.3: answer a short-header packet for an unknown connection with a stateless reset,
+   * smaller than the packet that triggered it (so two endpoints cannot loop) and looking like a
+   * short header packet.
+   */
+  private sendStatelessReset(datagram: Uint8Array, dcid: Uint8Array, to: string): void {
+    if (dcid.length === 0 || datagram.length <= MIN_STATELESS_RESET) return;
+    const length = Math.max(MIN_STATELESS_RESET, Math.min(datagram.length - 1, 43));
+    const packet = new Uint8Array(length);
+    packet.set(this.random(length - 16), 0);
+    packet[0] = (packet[0]! & 0x3f) | 0x40;
+    packet.set(this.resetTokens.tokenFor(dcid), length - 16);
+    this.queueStateless(packet, to);
+  }
+
+  private queueStateless(datagram: Uint8Array, to: string): void {
+    if (this.stateless.length >= MAX_STATELESS_QUEUE) return;
+    this.stateless.push({ datagram, to });
+  }
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}

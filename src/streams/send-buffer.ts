@@ -1,0 +1,129 @@
+/**
+ * The bytes of one stream's sending part, from the lowest unacknowledged offset to the end of what
+ * the application wrote (RFC 9000 §3.1: data is kept until acknowledged so that it can be
+ * retransmitted). Written bytes are copied once; small writes are packed into shared blocks so a
+ * frame usually is a view (no copy) of a single chunk.
+ */
+
+const BLOCK_SIZE = 16384;
+const SMALL_WRITE = 2048;
+
+export class SendBuffer {
+  private starts: number[] = [];
+  private chunks: Uint8Array[] = [];
+  private head = 0;
+  private block: Uint8Array | undefined;
+  private blockUsed = 0;
+  private _end = 0;
+
+  /** Offset just past the last written byte (total bytes written). */
+  get end(): number {
+    return this._end;
+  }
+
+  /** Offset of the first byte still held. */
+  get start(): number {
+    return this.head < this.chunks.length ? this.starts[this.head]! : this._end;
+  }
+
+  /** Appends a copy of `data`. */
+  append(data: Uint8Array): void {
+    const len = data.length;
+    if (len === 0) return;
+    const n = this.chunks.length;
+    if (len < SMALL_WRITE) {
+      const block = this.block;
+      const last = n > this.head ? this.chunks[n - 1]! : undefined;
+      if (
+        block !== undefined &&
+        last !== undefined &&
+        this.blockUsed + len <= block.length &&
+        last.buffer === block.buffer &&
+        last.byteOffset + last.length === this.blockUsed
+      ) {
+        block.set(data, this.blockUsed);
+        this.chunks[n - 1] = block.subarray(last.byteOffset, this.blockUsed + len);
+        this.blockUsed += len;
+        this._end += len;
+        return;
+      }
+      if (block === undefined || this.blockUsed + len > block.length) {
+        this.block = new Uint8Array(BLOCK_SIZE);
+        this.blockUsed = 0;
+      }
+      const b = this.block!;
+      b.set(data, this.blockUsed);
+      this.starts.push(this._end);
+      this.chunks.push(b.subarray(this.blockUsed, this.blockUsed + len));
+      this.blockUsed += len;
+    } else {
+      this.starts.push(this._end);
+      this.chunks.push(new Uint8Array(data));
+    }
+    this._end += len;
+  }
+
+  /** Index of the chunk holding `offset` (start <= offset < end). */
+  private indexOf(offset: number): number {
+    let lo = this.head;
+    let hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** The bytes [from, to); a view when they lie in one chunk, otherwise a copy. Requires start <= from < to <= end. */
+  slice(from: number, to: number): Uint8Array {
+    let k = this.indexOf(from);
+    const s = this.starts[k]!;
+    const chunk = this.chunks[k]!;
+    if (to <= s + chunk.length) return chunk.subarray(from - s, to - s);
+    const out = new Uint8Array(to - from);
+    let written = 0;
+    let pos = from;
+    while (pos < to) {
+      const cs = this.starts[k]!;
+      const c = this.chunks[k]!;
+      const take = Math.min(cs + c.length, to) - pos;
+      out.set(c.subarray(pos - cs, pos - cs + take), written);
+      written += take;
+      pos += take;
+      k++;
+    }
+    return out;
+  }
+
+  /** Drops the chunks that lie entirely below `offset` (they were acknowledged). */
+  release(offset: number): void {
+    const n = this.chunks.length;
+    let h = this.head;
+    while (h < n && this.starts[h]! + this.chunks[h]!.length <= offset) h++;
+    if (h === this.head) return;
+    if (h === n) {
+      this.starts = [];
+      this.chunks = [];
+      this.head = 0;
+      return;
+    }
+    const empty = new Uint8Array(0);
+    for (let k = this.head; k < h; k++) this.chunks[k] = empty;
+    this.head = h;
+    if (h >= 64 && h * 2 >= n) {
+      this.starts.splice(0, h);
+      this.chunks.splice(0, h);
+      this.head = 0;
+    }
+  }
+
+  /** Drops everything (the stream was reset); `end` stays. */
+  clear(): void {
+    this.starts = [];
+    this.chunks = [];
+    this.head = 0;
+    this.block = undefined;
+    this.blockUsed = 0;
+  }
+}

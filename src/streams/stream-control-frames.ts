@@ -1,0 +1,120 @@
+/**
+ * The control frames one stream can have pending: RESET_STREAM (RFC 9000 §19.4), STOP_SENDING
+ * (§19.5), MAX_STREAM_DATA (§19.10) and STREAM_DATA_BLOCKED (§19.13). Each is produced with the
+ * stream's latest state when the packet is built, and dropped when no longer accurate.
+ */
+
+import type { Millis } from '../util/time.js';
+import { FrameType } from '../wire/frames.js';
+import type { ReceiveWindow } from './flow-control.js';
+import { resetStreamFrameLength, streamControlFrameLength } from './frame-size.js';
+import { ReceiveState } from './receive-stream.js';
+import { SendState } from './send-stream.js';
+import { SentFrameKind, SentFrameRecord } from './sent-frame-record.js';
+import type { StreamEntry } from './stream-entry.js';
+import type { PoppedFrame } from './stream-types.js';
+
+export function hasStreamControl(entry: StreamEntry): boolean {
+  const send = entry.send;
+  const recv = entry.recv;
+  return (
+    send?.resetPending === true ||
+    send?.blockedPending === true ||
+    recv?.stopSendingPending === true ||
+    recv?.maxStreamDataDue === true
+  );
+}
+
+/**
+ * The next pending control frame of `entry` that fits in maxBytes. A stream window update is
+ * auto-tuned at this moment; the connection window is kept at least 1.5 times any stream window.
+ */
+export function popStreamControl(
+  owner: object,
+  entry: StreamEntry,
+  maxBytes: number,
+  now: Millis,
+  rtt: () => Millis,
+  connectionWindow: ReceiveWindow,
+): PoppedFrame | undefined {
+  const id = entry.id;
+  const send = entry.send;
+  const recv = entry.recv;
+  if (send?.resetPending) {
+    if (send.state !== SendState.ResetSent) {
+      send.resetPending = false;
+    } else if (resetStreamFrameLength(id, send.resetCode, send.resetFinalSize) <= maxBytes) {
+      send.resetPending = false;
+      return {
+        frame: {
+          type: FrameType.ResetStream,
+          streamId: id,
+          errorCode: send.resetCode,
+          finalSize: send.resetFinalSize,
+        },
+        record: new SentFrameRecord(owner, SentFrameKind.ResetStream, entry, send.resetFinalSize),
+      };
+    }
+  }
+  if (recv?.stopSendingPending) {
+    // RFC 9000 §3.5: STOP_SENDING only matters in Recv / Size Known.
+    if (!recv.stopped || (recv.state !== ReceiveState.Recv && recv.state !== ReceiveState.SizeKnown)) {
+      recv.stopSendingPending = false;
+    } else if (streamControlFrameLength(id, recv.stopCode) <= maxBytes) {
+      recv.stopSendingPending = false;
+      return {
+        frame: { type: FrameType.StopSending, streamId: id, errorCode: recv.stopCode },
+        record: new SentFrameRecord(owner, SentFrameKind.StopSending, entry, recv.stopCode),
+      };
+    }
+  }
+  if (recv?.maxStreamDataDue) {
+    const window = recv.window;
+    const smoothed = rtt();
+    const value = window.updateDue ? window.nextLimit(now, smoothed) : window.limit;
+    if (streamControlFrameLength(id, value) <= maxBytes) {
+      if (window.updateDue) {
+        window.commitUpdate(now, smoothed);
+        connectionWindow.ensureWindow(window.window * 1.5);
+      }
+      recv.maxStreamDataResend = false;
+      return {
+        frame: { type: FrameType.MaxStreamData, streamId: id, maximumStreamData: value },
+        record: new SentFrameRecord(owner, SentFrameKind.MaxStreamData, entry, value),
+      };
+    }
+  }
+  if (send?.blockedPending) {
+    const value = send.credit.limit;
+    if (!send.isBlockedAt(value)) {
+      send.blockedPending = false;
+    } else if (streamControlFrameLength(id, value) <= maxBytes) {
+      send.onBlockedFrameSent();
+      return {
+        frame: { type: FrameType.StreamDataBlocked, streamId: id, maximumStreamData: value },
+        record: new SentFrameRecord(owner, SentFrameKind.StreamDataBlocked, entry, value),
+      };
+    }
+  }
+  return undefined;
+}
+
+/** A per-stream control frame was lost: flag it again if still needed (latest value at send time). */
+export function onStreamControlLost(entry: StreamEntry, kind: SentFrameKind, value: number): void {
+  switch (kind) {
+    case SentFrameKind.ResetStream:
+      entry.send!.onResetLost();
+      return;
+    case SentFrameKind.StopSending:
+      entry.recv!.onStopSendingLost();
+      return;
+    case SentFrameKind.MaxStreamData:
+      entry.recv!.onMaxStreamDataLost(value);
+      return;
+    case SentFrameKind.StreamDataBlocked:
+      if (entry.send!.isBlockedAt(value)) entry.send!.blockedPending = true;
+      return;
+    default:
+      return;
+  }
+}

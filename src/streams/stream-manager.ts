@@ -1,0 +1,655 @@
+/**
+ * Everything stream-related of one connection epoch (RFC 9000 §2-4): all streams with their send and
+ * receive state machines, connection-level flow control in both directions, stream-count limits,
+ * pending control frames and the send scheduler. There is no module-level state: when 0-RTT is
+ * rejected the connection drops this object and builds a new one, and nothing of the old epoch can
+ * reach the new one (records of the old manager are ignored by the new one).
+ */
+import { TransportErrorCode, transportError } from '../errors/transport-error.js';
+import type { Millis } from '../util/time.js';
+import { FrameType, type ResetStreamFrame, type StopSendingFrame, type StreamFrame } from '../wire/frames.js';
+import { ConnectionFlow } from './connection-flow.js';
+import { ReassemblyFragmentationError } from './reassembly-buffer.js';
+import { type ReceiveState, ReceiveStream } from './receive-stream.js';
+import { SendScheduler } from './send-scheduler.js';
+import { type SendState, SendStream } from './send-stream.js';
+import { SentFrameKind, SentFrameRecord } from './sent-frame-record.js';
+import { hasStreamControl, onStreamControlLost, popStreamControl } from './stream-control-frames.js';
+import { StreamEntry } from './stream-entry.js';
+import {
+  isBidirectional,
+  isLocallyInitiated,
+  MAX_STREAMS_LIMIT,
+  type Role,
+  STREAM_OFFSET_BOUND,
+  streamId,
+  streamIndex,
+} from './stream-id.js';
+import { StreamStateError } from './stream-state-error.js';
+import type {
+  FlowLimits,
+  PoppedFrame,
+  ReadResult,
+  StreamEvent,
+  StreamManagerConfig,
+  StreamManagerFrame,
+} from './stream-types.js';
+
+export { ReceiveState } from './receive-stream.js';
+export { SendState } from './send-stream.js';
+export { SentFrameRecord } from './sent-frame-record.js';
+export { StreamStateError } from './stream-state-error.js';
+export type {
+  FlowLimits,
+  PoppedFrame,
+  ReadResult,
+  StreamEvent,
+  StreamManagerConfig,
+  StreamManagerFrame,
+} from './stream-types.js';
+
+const MiB = 1024 * 1024;
+
+/** Application error codes are varints (RFC 9000 §20.2): integers in [0, 2^62). */
+function checkErrorCode(id: number, errorCode: number): void {
+  if (!Number.isInteger(errorCode) || errorCode < 0 || errorCode >= 2 ** 62) {
+    throw new StreamStateError(id, `invalid application error code ${errorCode}`);
+  }
+}
+
+export class StreamManager {
+  private readonly role: Role;
+  private readonly local: FlowLimits;
+  private peer: FlowLimits;
+  private readonly rtt: () => Millis;
+  private readonly maxStreamWindow: number;
+  private readonly sendBufferSize: number;
+
+  private readonly streams = new Map<number, StreamEntry>();
+  private readonly conn: ConnectionFlow;
+  private readonly scheduler = new SendScheduler<StreamEntry>();
+  /** Streams with a pending RESET_STREAM, STOP_SENDING, MAX_STREAM_DATA or STREAM_DATA_BLOCKED. */
+  private readonly controlQueue = new Set<StreamEntry>();
+  private events: StreamEvent[] = [];
+  private eventHead = 0;
+  private streamsOpened = 0;
+
+  constructor(config: StreamManagerConfig) {
+    this.role = config.role;
+    this.local = { ...config.local };
+    this.peer = { ...config.peer };
+    this.rtt = config.rtt;
+    this.maxStreamWindow = config.maxStreamReceiveWindow ?? 6 * MiB;
+    this.sendBufferSize = config.sendBufferSize ?? MiB;
+    this.conn = new ConnectionFlow(this.local, this.peer, config.maxConnectionReceiveWindow ?? 16 * MiB);
+  }
+
+  // ---------------------------------------------------------------- application
+
+  /** Opens a stream; undefined when the peer's stream limit is reached (STREAMS_BLOCKED is queued). */
+  openStream(bidirectional: boolean): number | undefined {
+    const index = this.conn.local(bidirectional).tryOpen();
+    if (index === undefined) return undefined;
+    const id = streamId(this.role, bidirectional, index);
+    // The peer's limits for a stream we initiate: its "remote" bidi or uni parameter (RFC 9000 §18.2).
+    const send = new SendStream(
+      id,
+      bidirectional ? this.peer.initialMaxStreamDataBidiRemote : this.peer.initialMaxStreamDataUni,
+    );
+    const recv = bidirectional
+      ? new ReceiveStream(id, this.local.initialMaxStreamDataBidiLocal, this.maxStreamWindow)
+      : undefined;
+    this.streams.set(id, new StreamEntry(id, send, recv));
+    this.streamsOpened++;
+    return id;
+  }
+
+  /**
+   * Buffers data to send; returns false when the stream's unacknowledged bytes are now above
+   * sendBufferSize (wait for 'writable'). Throws StreamStateError after end()/reset, on a
+   * receive-only stream, or for a stream that does not exist (never opened, or closed).
+   */
+  write(id: number, data: Uint8Array): boolean {
+    const entry = this.appEntry(id, true);
+    if (entry === undefined) throw new StreamStateError(id, 'write on a closed stream');
+    const send = entry.send!;
+    if (!send.canWrite) {
+      throw new StreamStateError(id, `write after ${send.ended ? 'end()' : 'reset'} (${send.state})`);
+    }
+    send.write(data);
+    this.reschedule(entry);
+    const ok = send.unackedBytes <= this.sendBufferSize;
+    if (!ok) send.needWritable = true;
+    return ok;
+  }
+
+  /** Queues a FIN after the buffered data. No-op when already ended, reset or closed. */
+  end(id: number): void {
+    const entry = this.appEntry(id, true);
+    if (entry === undefined) return;
+    const send = entry.send!;
+    if (!send.canWrite) return;
+    send.end();
+    this.reschedule(entry);
+  }
+
+  /** "Cancel write" (RFC 9000 §3.1, §19.4): RESET_STREAM; no-op if already reset, done or closed. */
+  resetStream(id: number, errorCode: number): void {
+    checkErrorCode(id, errorCode);
+    const entry = this.appEntry(id, true);
+    if (entry === undefined) return;
+    if (entry.send!.reset(errorCode)) this.afterSendReset(entry);
+  }
+
+  /** "Cancel read" (RFC 9000 §3.5, §19.5): STOP_SENDING, and buffered incoming data is discarded. */
+  stopSending(id: number, errorCode: number): void {
+    checkErrorCode(id, errorCode);
+    const entry = this.appEntry(id, false);
+    if (entry === undefined) return;
+    const recv = entry.recv!;
+    const consumed = recv.stopSending(errorCode);
+    if (consumed < 0) return;
+    this.conn.recv.consumed += consumed;
+    if (recv.stopSendingPending) this.controlQueue.add(entry);
+    this.maybeClose(entry);
+  }
+
+  /** In-order data (at most maxBytes); consuming it opens flow-control windows. */
+  read(id: number, maxBytes?: number): ReadResult | undefined {
+    const entry = this.appEntry(id, false);
+    if (entry === undefined) return undefined;
+    const recv = entry.recv!;
+    if (!recv.isActive || recv.stopped) return undefined;
+    const data = recv.read(maxBytes);
+    if (data !== undefined) {
+      this.conn.recv.consumed += data.length;
+      if (recv.maxStreamDataDue) this.controlQueue.add(entry);
+    }
+    const fin = recv.atEnd;
+    if (data === undefined && !fin) {
+      recv.readableSignaled = false;
+      return undefined;
+    }
+    if (fin) {
+      recv.onFinRead();
+      this.maybeClose(entry);
+    } else if (!recv.buffer.hasReadable) {
+      recv.readableSignaled = false;
+    }
+    return { data: data ?? new Uint8Array(0), fin };
+  }
+
+  pollEvent(): StreamEvent | undefined {
+    if (this.eventHead >= this.events.length) {
+      if (this.events.length > 0) {
+        this.events = [];
+        this.eventHead = 0;
+      }
+      return undefined;
+    }
+    const event = this.events[this.eventHead++]!;
+    if (event.type === 'reset') {
+      // RFC 9000 §3.2: the application received the reset signal: Reset Recvd -> Reset Read.
+      const entry = this.streams.get(event.id);
+      if (entry?.recv?.onResetRead()) this.maybeClose(entry);
+    }
+    return event;
+  }
+
+  has(id: number): boolean {
+    return this.streams.has(id);
+  }
+
+  /** Streams currently tracked (opened and not yet closed). */
+  get openStreamCount(): number {
+    return this.streams.size;
+  }
+
+  // ---------------------------------------------------------------- network
+
+  /**
+   * Processes a stream-related frame; throws QuicTransportError with the RFC 9000 §20 code.
+   * (`now` is part of the contract; window auto-tuning reads the clock when updates are sent.)
+   */
+  handleFrame(frame: StreamManagerFrame, _now: Millis): void {
+    switch (frame.type) {
+      case FrameType.Stream:
+        this.onStreamFrame(frame);
+        return;
+      case FrameType.ResetStream:
+        this.onResetStream(frame);
+        return;
+      case FrameType.StopSending:
+        this.onStopSending(frame);
+        return;
+      case FrameType.MaxData:
+        this.conn.send.raise(frame.maximumData);
+        return;
+      case FrameType.MaxStreamData: {
+        const entry = this.networkEntry(frame.streamId, true, frame.type);
+        if (entry?.send?.credit.raise(frame.maximumStreamData)) this.reschedule(entry);
+        return;
+      }
+      case FrameType.MaxStreamsBidi:
+      case FrameType.MaxStreamsUni: {
+        this.checkStreamCount(frame.maximumStreams, frame.type);
+        const bidirectional = frame.type === FrameType.MaxStreamsBidi;
+        if (this.conn.local(bidirectional).raise(frame.maximumStreams))
+          this.emit({ type: 'streams-available', bidirectional });
+        return;
+      }
+      case FrameType.DataBlocked:
+        // Informational (RFC 9000 §19.12); our MAX_DATA is driven by consumption, not by this.
+        return;
+      case FrameType.StreamDataBlocked:
+        // Opens a peer stream (RFC 9000 §3.2); otherwise informational (§19.13).
+        this.networkEntry(frame.streamId, false, frame.type);
+        return;
+      case FrameType.StreamsBlockedBidi:
+      case FrameType.StreamsBlockedUni:
+        this.checkStreamCount(frame.maximumStreams, frame.type);
+        return;
+    }
+  }
+
+  /** RFC 9000 §19.11, §19.14: a stream count above 2^60 is a FRAME_ENCODING_ERROR. */
+  private checkStreamCount(value: number, frameType: number): void {
+    if (value > MAX_STREAMS_LIMIT) {
+      throw transportError(
+        TransportErrorCode.FRAME_ENCODING_ERROR,
+        `stream count ${value} exceeds 2^60`,
+        frameType,
+      );
+    }
+  }
+
+  private onStreamFrame(frame: StreamFrame): void {
+    const length = frame.data.length;
+    // RFC 9000 §19.8: offset + length must not exceed 2^62-1.
+    if (frame.offset + length >= STREAM_OFFSET_BOUND) {
+      throw transportError(
+        TransportErrorCode.FRAME_ENCODING_ERROR,
+        `stream ${frame.streamId}: offset ${frame.offset} + length ${length} exceeds 2^62-1`,
+        FrameType.Stream,
+      );
+    }
+    const entry = this.networkEntry(frame.streamId, false, FrameType.Stream);
+    if (entry === undefined) return;
+    const recv = entry.recv!;
+    const growth = recv.checkStreamFrame(frame.offset, length, frame.fin);
+    this.conn.countReceived(growth, FrameType.Stream);
+    let discarded: number;
+    try {
+      discarded = recv.onStreamFrame(frame.offset, frame.data, frame.fin);
+    } catch (err) {
+      if (err instanceof RangeError) {
+        throw transportError(
+          err instanceof ReassemblyFragmentationError
+            ? TransportErrorCode.INTERNAL_ERROR
+            : TransportErrorCode.FLOW_CONTROL_ERROR,
+          `stream ${frame.streamId}: ${err.message}`,
+          FrameType.Stream,
+        );
+      }
+      throw err;
+    }
+    this.conn.recv.consumed += discarded;
+    if (recv.stopped) {
+      recv.finishDiscarded();
+    } else if (!recv.readableSignaled && recv.isReadable) {
+      recv.readableSignaled = true;
+      this.emit({ type: 'readable', id: entry.id });
+    }
+    this.maybeClose(entry);
+  }
+
+  private onResetStream(frame: ResetStreamFrame): void {
+    const entry = this.networkEntry(frame.streamId, false, FrameType.ResetStream);
+    if (entry === undefined) return;
+    const recv = entry.recv!;
+    this.conn.countReceived(recv.checkReset(frame.finalSize), FrameType.ResetStream);
+    const consumed = recv.onReset(frame.errorCode, frame.finalSize);
+    if (consumed < 0) return;
+    // RFC 9000 §4.5: the final size is the credit consumed; it is all returned to the connection.
+    this.conn.recv.consumed += consumed;
+    if (recv.stopped) {
+      recv.onResetRead();
+    } else {
+      this.emit({ type: 'reset', id: entry.id, errorCode: frame.errorCode });
+    }
+    this.maybeClose(entry);
+  }
+
+  private onStopSending(frame: StopSendingFrame): void {
+    const entry = this.networkEntry(frame.streamId, true, FrameType.StopSending);
+    if (entry === undefined) return;
+    // RFC 9000 §3.5: answer with RESET_STREAM, copying the error code.
+    if (entry.send!.reset(frame.errorCode)) {
+      this.afterSendReset(entry);
+      this.emit({ type: 'stop-sending', id: entry.id, errorCode: frame.errorCode });
+    }
+  }
+
+  private afterSendReset(entry: StreamEntry): void {
+    this.scheduler.remove(entry);
+    this.controlQueue.add(entry);
+  }
+
+  /** Whether popFrame could return something (control frames or stream data within flow control). */
+  hasPendingFrames(): boolean {
+    if (this.conn.hasPendingControl) return true;
+    for (const entry of this.controlQueue) {
+      if (hasStreamControl(entry)) return true;
+      this.controlQueue.delete(entry);
+    }
+    for (const entry of this.scheduler.retransmissions) {
+      if (entry.send!.hasRetransmit()) return true;
+      this.scheduler.retransmissions.delete(entry);
+    }
+    const connectionCredit = this.conn.send.available;
+    for (const entry of this.scheduler.newData) {
+      const send = entry.send!;
+      if (!send.wantsNew()) {
+        this.scheduler.newData.delete(entry);
+        continue;
+      }
+      if (connectionCredit > 0 || send.hasPendingFin()) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The next frame whose encoded size (with the Length field) is <= maxBytes: control frames first,
+   * then retransmitted stream data, then new stream data, round-robin between streams.
+   */
+  popFrame(maxBytes: number, now: Millis): PoppedFrame | undefined {
+    return (
+      this.conn.popControl(this, maxBytes, now, this.rtt) ??
+      this.popStreamControl(maxBytes, now) ??
+      this.popRetransmission(maxBytes) ??
+      this.popNewData(maxBytes)
+    );
+  }
+
+  private popStreamControl(maxBytes: number, now: Millis): PoppedFrame | undefined {
+    for (const entry of this.controlQueue) {
+      const popped = popStreamControl(this, entry, maxBytes, now, this.rtt, this.conn.recv);
+      if (!hasStreamControl(entry)) this.controlQueue.delete(entry);
+      if (popped !== undefined) return popped;
+    }
+    return undefined;
+  }
+
+  private popRetransmission(maxBytes: number): PoppedFrame | undefined {
+    const queue = this.scheduler.retransmissions;
+    for (const entry of queue) {
+      const send = entry.send!;
+      if (!send.hasRetransmit()) {
+        queue.delete(entry);
+        continue;
+      }
+      const frame = send.popRetransmit(maxBytes);
+      if (frame === undefined) continue;
+      queue.served(entry, send.hasRetransmit());
+      return { frame, record: this.streamRecord(entry, frame) };
+    }
+    return undefined;
+  }
+
+  private popNewData(maxBytes: number): PoppedFrame | undefined {
+    const queue = this.scheduler.newData;
+    const connectionCredit = this.conn.send.available;
+    for (const entry of queue) {
+      const send = entry.send!;
+      if (!send.wantsNew()) {
+        queue.delete(entry);
+        continue;
+      }
+      if (connectionCredit === 0 && !send.hasPendingFin()) continue;
+      const frame = send.popNew(maxBytes, connectionCredit);
+      if (frame === undefined) continue;
+      this.conn.send.used += frame.data.length;
+      queue.served(entry, send.wantsNew());
+      if (send.checkBlocked()) this.controlQueue.add(entry);
+      this.checkConnectionBlocked();
+      return { frame, record: this.streamRecord(entry, frame) };
+    }
+    return undefined;
+  }
+
+  private streamRecord(entry: StreamEntry, frame: StreamFrame): SentFrameRecord {
+    return new SentFrameRecord(this, SentFrameKind.Stream, entry, frame.offset, frame.data.length, frame.fin);
+  }
+
+  /** RFC 9000 §4.1: DATA_BLOCKED once per limit when data waits for connection credit. */
+  private checkConnectionBlocked(): void {
+    if (!this.conn.blockedCheckDue) return;
+    for (const entry of this.scheduler.newData) {
+      const send = entry.send!;
+      if (send.unsentBytes > 0 && send.credit.available > 0) {
+        this.conn.reportBlocked();
+        return;
+      }
+    }
+  }
+
+  /** Puts a stream into the scheduler rounds it belongs to after a change. */
+  private reschedule(entry: StreamEntry): void {
+    const send = entry.send;
+    if (send === undefined) return;
+    if (send.hasRetransmit()) this.scheduler.retransmissions.add(entry);
+    if (send.wantsNew()) {
+      this.scheduler.newData.add(entry);
+      this.checkConnectionBlocked();
+    }
+    if (send.checkBlocked()) this.controlQueue.add(entry);
+  }
+
+  onFrameAcked(record: SentFrameRecord): void {
+    if (record.owner !== this) return;
+    const entry = record.stream;
+    if (entry?.closed) return;
+    switch (record.kind) {
+      case SentFrameKind.Stream: {
+        const send = entry!.send!;
+        if (send.onAcked(record.offset, record.length, record.fin)) {
+          this.emit({ type: 'send-done', id: entry!.id });
+          this.maybeClose(entry!);
+        } else if (send.needWritable && send.unackedBytes <= this.sendBufferSize && send.canWrite) {
+          send.needWritable = false;
+          this.emit({ type: 'writable', id: entry!.id });
+        }
+        return;
+      }
+      case SentFrameKind.ResetStream:
+        if (entry!.send!.onResetAcked()) this.maybeClose(entry!);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Re-queues what is still needed, with the latest values for control frames. */
+  onFrameLost(record: SentFrameRecord): void {
+    if (record.owner !== this) return;
+    const entry = record.stream;
+    if (entry?.closed) return;
+    if (record.kind === SentFrameKind.Stream) {
+      entry!.send!.onLost(record.offset, record.length, record.fin);
+      this.reschedule(entry!);
+    } else if (entry === undefined) {
+      this.conn.onLost(record.kind, record.offset);
+    } else {
+      onStreamControlLost(entry, record.kind, record.offset);
+      if (hasStreamControl(entry)) this.controlQueue.add(entry);
+    }
+  }
+
+  /** 0-RTT accepted: the server's real transport parameters replace the remembered ones (only ever larger). */
+  updatePeerLimits(peer: FlowLimits): void {
+    this.peer = { ...peer };
+    this.conn.send.raise(peer.initialMaxData);
+    if (this.conn.local(true).raise(peer.initialMaxStreamsBidi)) {
+      this.emit({ type: 'streams-available', bidirectional: true });
+    }
+    if (this.conn.local(false).raise(peer.initialMaxStreamsUni)) {
+      this.emit({ type: 'streams-available', bidirectional: false });
+    }
+    for (const entry of this.streams.values()) {
+      if (entry.send === undefined) continue;
+      const limit = !isLocallyInitiated(entry.id, this.role)
+        ? peer.initialMaxStreamDataBidiLocal
+        : isBidirectional(entry.id)
+          ? peer.initialMaxStreamDataBidiRemote
+          : peer.initialMaxStreamDataUni;
+      if (entry.send.credit.raise(limit)) this.reschedule(entry);
+    }
+  }
+
+  stats(): {
+    bytesSent: number;
+    bytesReceived: number;
+    peerMaxData: number;
+    localMaxData: number;
+    streamsOpened: number;
+  } {
+    return {
+      bytesSent: this.conn.send.used,
+      bytesReceived: this.conn.recv.received,
+      peerMaxData: this.conn.send.limit,
+      localMaxData: this.conn.recv.limit,
+      streamsOpened: this.streamsOpened,
+    };
+  }
+
+  streamState(id: number): { send?: SendState; receive?: ReceiveState } | undefined {
+    const entry = this.streams.get(id);
+    if (entry === undefined) return undefined;
+    const state: { send?: SendState; receive?: ReceiveState } = {};
+    if (entry.send !== undefined) state.send = entry.send.state;
+    if (entry.recv !== undefined) state.receive = entry.recv.state;
+    return state;
+  }
+
+  /** Bytes a stream holds in memory (for tests and diagnostics), or undefined once it is closed. */
+  streamBuffers(id: number): { send: number; receive: number; receiveWindow: number } | undefined {
+    const entry = this.streams.get(id);
+    if (entry === undefined) return undefined;
+    return {
+      send: entry.send?.unackedBytes ?? 0,
+      receive: entry.recv?.buffer.bufferedBytes ?? 0,
+      receiveWindow: entry.recv?.window.window ?? 0,
+    };
+  }
+
+  /** The connection receive window size (grows with auto-tuning). */
+  get connectionReceiveWindow(): number {
+    return this.conn.recv.window;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private emit(event: StreamEvent): void {
+    this.events.push(event);
+  }
+
+  /** Whether a stream with this ID has been created at some point (open now or closed). */
+  private everCreated(id: number): boolean {
+    const index = streamIndex(id);
+    const bidi = isBidirectional(id);
+    if (isLocallyInitiated(id, this.role)) return index < this.conn.local(bidi).next;
+    return index < this.conn.peer(bidi).next;
+  }
+
+  /**
+   * The stream for an application call; undefined when it existed and is closed (calls are then
+   * no-ops). Throws StreamStateError for the wrong direction or a stream that never existed.
+   */
+  private appEntry(id: number, sending: boolean): StreamEntry | undefined {
+    const local = isLocallyInitiated(id, this.role);
+    if (!isBidirectional(id) && local !== sending) {
+      throw new StreamStateError(id, sending ? 'receive-only stream' : 'send-only stream');
+    }
+    const entry = this.streams.get(id);
+    if (entry !== undefined) return entry;
+    if (!Number.isSafeInteger(id) || id < 0 || !this.everCreated(id)) {
+      throw new StreamStateError(id, 'unknown stream');
+    }
+    return undefined;
+  }
+
+  /**
+   * The stream a received frame refers to, creating peer streams as needed (RFC 9000 §3.2: lower IDs of
+   * the type first, each reported as 'opened'). `sendSide`: the frame concerns our sending part
+   * (MAX_STREAM_DATA, STOP_SENDING). Returns undefined for a closed stream: late frames are ignored.
+   */
+  private networkEntry(id: number, sendSide: boolean, frameType: number): StreamEntry | undefined {
+    const local = isLocallyInitiated(id, this.role);
+    const bidi = isBidirectional(id);
+    if (!bidi && local !== sendSide) {
+      // RFC 9000 §19.4, §19.8, §19.13: receiving-part frames on our send-only stream;
+      // §19.5, §19.10: sending-part frames on our receive-only stream.
+      throw transportError(
+        TransportErrorCode.STREAM_STATE_ERROR,
+        `frame 0x${frameType.toString(16)} on ${local ? 'send-only' : 'receive-only'} stream ${id}`,
+        frameType,
+      );
+    }
+    const index = streamIndex(id);
+    if (local) {
+      // RFC 9000 §19.5, §19.8, §19.10: a locally initiated stream that we have not created.
+      if (index >= this.conn.local(bidi).next) {
+        throw transportError(
+          TransportErrorCode.STREAM_STATE_ERROR,
+          `frame 0x${frameType.toString(16)} on locally initiated stream ${id} that was never opened`,
+          frameType,
+        );
+      }
+      return this.streams.get(id);
+    }
+    const limit = this.conn.peer(bidi);
+    if (index < limit.next) return this.streams.get(id);
+    if (!limit.allows(index)) {
+      // RFC 9000 §4.6
+      throw transportError(
+        TransportErrorCode.STREAM_LIMIT_ERROR,
+        `peer opened stream ${id} beyond its limit of ${limit.limit} streams`,
+        frameType,
+      );
+    }
+    for (let k = limit.next; k <= index; k++) this.createPeerStream(bidi, k);
+    limit.next = index + 1;
+    return this.streams.get(id);
+  }
+
+  private createPeerStream(bidi: boolean, index: number): void {
+    const id = streamId(this.role === 'client' ? 'server' : 'client', bidi, index);
+    // RFC 9000 §3.1: the sending part of a peer's bidirectional stream starts in Ready; its limit is
+    // the peer's "local" parameter.
+    const send = bidi ? new SendStream(id, this.peer.initialMaxStreamDataBidiLocal) : undefined;
+    const recv = new ReceiveStream(
+      id,
+      bidi ? this.local.initialMaxStreamDataBidiRemote : this.local.initialMaxStreamDataUni,
+      this.maxStreamWindow,
+    );
+    this.streams.set(id, new StreamEntry(id, send, recv));
+    this.streamsOpened++;
+    this.emit({ type: 'opened', id });
+  }
+
+  /** Frees a stream whose parts are all terminal (and drained): state removed, credit returned. */
+  private maybeClose(entry: StreamEntry): void {
+    if (entry.closed) return;
+    if (entry.send !== undefined && !entry.send.isTerminal) return;
+    if (entry.recv !== undefined && !entry.recv.isTerminal) return;
+    entry.closed = true;
+    this.streams.delete(entry.id);
+    this.controlQueue.delete(entry);
+    this.scheduler.remove(entry);
+    if (!isLocallyInitiated(entry.id, this.role)) {
+      // RFC 9000 §4.6: raise MAX_STREAMS as peer streams close.
+      this.conn.peer(isBidirectional(entry.id)).onClosed();
+    }
+    this.emit({ type: 'closed', id: entry.id });
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Runs tsquic client and server endpoints over the simulated network.
+ */
+import type { ClientTlsOptions, Connection } from '../../src/connection/connection.js';
+import type { TransportOptions } from '../../src/connection/connection-options.js';
+import { Endpoint, type EndpointConfig, type ServerEndpointOptions } from '../../src/endpoint/endpoint.js';
+import {
+  type CertificateKeyType,
+  createTestPki,
+  type GeneratedCertificate,
+} from '../../src/tls/x509-builder.js';
+import type { Millis } from '../../src/util/time.js';
+import {
+  DEFAULT_START_TIME,
+  type LinkConditions,
+  SimNetwork,
+  type SimNode,
+  seededRandomBytes,
+} from './network.js';
+
+export const SERVER_ADDRESS = '10.0.0.1:4433';
+export const CLIENT_ADDRESS = '10.0.0.2:50000';
+export const SERVER_NAME = 'quic.test';
+
+const pkiCache = new Map<string, { ca: GeneratedCertificate; leaf: GeneratedCertificate }>();
+
+/** A CA and a server certificate valid around the simulator's clock. Cached per key type. */
+export function simPki(keyType: CertificateKeyType = 'ec-p256') {
+  let pki = pkiCache.get(keyType);
+  if (!pki) {
+    pki = createTestPki({ names: [SERVER_NAME], now: DEFAULT_START_TIME, keyType });
+    pkiCache.set(keyType, pki);
+  }
+  return pki;
+}
+
+/** An endpoint as a simulator node; `after` runs after every event (the application's turn). */
+export class EndpointNode implements SimNode {
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly after: () => void,
+  ) {}
+
+  receive(datagram: Uint8Array, from: string, now: Millis): void {
+    this.endpoint.receive(datagram, from, now);
+    this.after();
+  }
+
+  transmit(now: Millis) {
+    return this.endpoint.transmit(now);
+  }
+
+  nextTimeout(): Millis | undefined {
+    return this.endpoint.nextTimeout();
+  }
+
+  handleTimeout(now: Millis): void {
+    this.endpoint.handleTimeout(now);
+    this.after();
+  }
+}
+
+export interface QuicSimOptions {
+  seed: number;
+  /** Conditions in both directions, or per direction. */
+  link?: LinkConditions;
+  up?: LinkConditions;
+  down?: LinkConditions;
+  server?: Partial<ServerEndpointOptions>;
+  serverTransport?: Partial<TransportOptions>;
+  clientTransport?: Partial<TransportOptions>;
+  keyType?: CertificateKeyType;
+  /** Extra settings for the server endpoint (keys, ...). */
+  serverEndpoint?: Partial<EndpointConfig>;
+  trace?: EndpointConfig['trace'];
+}
+
+export class QuicSim {
+  readonly net: SimNetwork;
+  server: Endpoint;
+  readonly client: Endpoint;
+  readonly serverConnections: Connection[] = [];
+  /** Called after every event on either side, so applications can react. */
+  readonly appHooks: Array<() => void> = [];
+  private readonly opts: QuicSimOptions;
+
+  constructor(opts: QuicSimOptions) {
+    this.opts = opts;
+    this.net = new SimNetwork({ seed: opts.seed });
+    this.random = seededRandomBytes(this.net.prng.fork('endpoints'));
+    this.server = this.createServer();
+    this.client = new Endpoint({
+      random: this.random,
+      transport: opts.clientTransport,
+      ...(opts.trace ? { trace: opts.trace } : {}),
+    });
+    const hook = () => {
+      this.collectServerConnections();
+      for (const h of this.appHooks) h();
+      // The applications may have written: let both endpoints look at every connection again.
+      for (const c of this.client.connections) this.client.markActive(c);
+      for (const c of this.server.connections) this.server.markActive(c);
+    };
+    this.hook = hook;
+    this.net.addNode(SERVER_ADDRESS, new EndpointNode(this.server, hook));
+    this.net.addNode(CLIENT_ADDRESS, new EndpointNode(this.client, hook));
+    const up = opts.up ?? opts.link;
+    const down = opts.down ?? opts.link;
+    if (up) this.net.setLink(CLIENT_ADDRESS, SERVER_ADDRESS, up);
+    if (down) this.net.setLink(SERVER_ADDRESS, CLIENT_ADDRESS, down);
+  }
+
+  private readonly random: ReturnType<typeof seededRandomBytes>;
+  private readonly hook: () => void;
+
+  private createServer(): Endpoint {
+    const opts = this.opts;
+    const pki = simPki(opts.keyType);
+    return new Endpoint({
+      random: this.random,
+      ...opts.serverEndpoint,
+      ...(opts.trace ? { trace: opts.trace } : {}),
+      server: {
+        tls: {
+          alpn: ['hq-interop', 'test'],
+          identity: { certificateChain: pki.leaf.certPem, privateKey: pki.leaf.keyPem },
+        },
+        ...opts.server,
+        transport: { ...opts.serverTransport, ...opts.server?.transport },
+      },
+    });
+  }
+
+  /** Replace the server by a fresh endpoint with the same configuration (all state lost). */
+  restartServer(): void {
+    this.net.removeNode(SERVER_ADDRESS);
+    this.server = this.createServer();
+    this.net.addNode(SERVER_ADDRESS, new EndpointNode(this.server, this.hook));
+  }
+
+  get now(): Millis {
+    return this.net.now;
+  }
+
+  clientTls(extra?: Partial<ClientTlsOptions>): ClientTlsOptions {
+    return {
+      alpn: ['hq-interop'],
+      serverName: SERVER_NAME,
+      ca: [simPki(this.opts.keyType).ca.certPem],
+      ...extra,
+    };
+  }
+
+  /** Start a client connection (the handshake runs as the simulation runs). */
+  dial(
+    tls?: Partial<ClientTlsOptions>,
+    transport?: Partial<TransportOptions>,
+    extra?: {
+      token?: Uint8Array;
+      version?: number;
+      testRewriteTransportParameters?: (encoded: Uint8Array) => Uint8Array;
+    },
+  ): Connection {
+    return this.client.connect(
+      {
+        remoteAddress: SERVER_ADDRESS,
+        tls: this.clientTls(tls),
+        ...(transport ? { transport } : {}),
+        ...extra,
+      },
+      this.net.now,
+    );
+  }
+
+  /** Run until `conn` completes its handshake (and the server side too); returns the server connection. */
+  handshake(conn: Connection, maxTime: Millis = 30_000): Connection {
+    this.run(() => conn.handshakeConfirmed || conn.isClosed, maxTime);
+    if (!conn.handshakeConfirmed) throw new Error(`handshake failed: ${conn.closeInfo?.reason ?? 'timeout'}`);
+    return this.serverConnections[this.serverConnections.length - 1]!;
+  }
+
+  private collectServerConnections(): void {
+    for (let e = this.server.pollEvent(); e; e = this.server.pollEvent()) {
+      this.serverConnections.push(e.connection);
+      this.onServerConnection?.(e.connection);
+    }
+  }
+
+  onServerConnection: ((c: Connection) => void) | undefined;
+
+  run(until: () => boolean, maxTime: Millis = 120_000): Millis {
+    return this.net.run({ until, maxTime });
+  }
+}
