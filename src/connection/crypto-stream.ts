@@ -93,7 +93,19 @@ export class CryptoStream {
         FrameType.Crypto,
       );
     }
-    this.receiveBuffer.insert(offset, data);
+    try {
+      this.receiveBuffer.insert(offset, data);
+    } catch (err) {
+      // Too many gaps (a peer fragmenting CRYPTO data to grow our memory) is the same violation.
+      if (err instanceof RangeError) {
+        throw transportError(
+          TransportErrorCode.CRYPTO_BUFFER_EXCEEDED,
+          `CRYPTO data too fragmented: ${err.message}`,
+          FrameType.Crypto,
+        );
+      }
+      throw err;
+    }
     return this.receiveBuffer.read();
   }
 }
