@@ -85,7 +85,8 @@ function validateTransportOptions(o: TransportOptions): void {
     if (!ok) throw new RangeError(`invalid transport option: ${what}`);
   };
   const nonNegInt = (v: number) => Number.isSafeInteger(v) && v >= 0;
-  need(o.maxIdleTimeout >= 0, 'maxIdleTimeout must be >= 0');
+  // Values sent as transport parameters are varints: whole numbers (RFC 9000 §18.2).
+  need(nonNegInt(o.maxIdleTimeout), 'maxIdleTimeout must be an integer >= 0');
   need(o.handshakeTimeout > 0, 'handshakeTimeout must be > 0');
   need(nonNegInt(o.initialMaxData), 'initialMaxData');
   need(nonNegInt(o.initialMaxStreamData), 'initialMaxStreamData');
@@ -95,20 +96,27 @@ function validateTransportOptions(o: TransportOptions): void {
   need(nonNegInt(o.maxStreamsUni) && o.maxStreamsUni <= 2 ** 60, 'maxStreamsUni');
   need(o.sendBufferSize > 0, 'sendBufferSize');
   need(nonNegInt(o.ackDelayExponent) && o.ackDelayExponent <= 20, 'ackDelayExponent must be <= 20');
-  need(o.maxAckDelay >= 0 && o.maxAckDelay < 2 ** 14, 'maxAckDelay must be < 2^14');
+  need(nonNegInt(o.maxAckDelay) && o.maxAckDelay < 2 ** 14, 'maxAckDelay must be an integer < 2^14');
   need(
     nonNegInt(o.activeConnectionIdLimit) && o.activeConnectionIdLimit >= 2,
     'activeConnectionIdLimit >= 2',
   );
-  need(o.maxUdpPayloadSize >= 1200 && o.maxUdpPayloadSize <= 65527, 'maxUdpPayloadSize in [1200, 65527]');
-  need(o.maxDatagramSize >= 1200 && o.maxDatagramSize <= 16383, 'maxDatagramSize in [1200, 16383]');
+  need(
+    Number.isInteger(o.maxUdpPayloadSize) && o.maxUdpPayloadSize >= 1200 && o.maxUdpPayloadSize <= 65527,
+    'maxUdpPayloadSize in [1200, 65527]',
+  );
+  need(
+    Number.isInteger(o.maxDatagramSize) && o.maxDatagramSize >= 1200 && o.maxDatagramSize <= 16383,
+    'maxDatagramSize in [1200, 16383]',
+  );
+  need(o.congestionControl === 'cubic' || o.congestionControl === 'newreno', 'congestionControl');
   need(nonNegInt(o.keyUpdateInterval) && o.keyUpdateInterval > 0, 'keyUpdateInterval > 0');
   need(o.keepAlivePeriod >= 0, 'keepAlivePeriod >= 0');
   need(
     nonNegInt(o.connectionIdLength) && o.connectionIdLength >= 4 && o.connectionIdLength <= 20,
     'connectionIdLength in [4, 20]',
   );
-  need(o.initialRtt > 0, 'initialRtt > 0');
+  need(o.initialRtt > 0 && Number.isFinite(o.initialRtt), 'initialRtt > 0');
   if (o.maxDatagramFrameSize !== undefined) need(nonNegInt(o.maxDatagramFrameSize), 'maxDatagramFrameSize');
 }
 

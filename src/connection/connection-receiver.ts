@@ -81,7 +81,7 @@ export class ConnectionReceiver {
 
   private buffer(packet: Uint8Array): void {
     if (this.buffered.length >= MAX_BUFFERED_PACKETS) return;
-    this.buffered.push(packet.slice());
+    this.buffered.push(new Uint8Array(packet));
   }
 
   private retryBuffered(from: string, now: Millis): void {
@@ -230,7 +230,7 @@ export class ConnectionReceiver {
       if (!c.receivedServerPacket && p.type !== PacketType.ZeroRtt) {
         // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
         c.receivedServerPacket = true;
-        c.peerInitialScid = p.scid.slice();
+        c.peerInitialScid = new Uint8Array(p.scid);
         c.peerCids.setInitial(c.peerInitialScid);
       }
     } else if (p.type === PacketType.Handshake) {
@@ -272,7 +272,7 @@ export class ConnectionReceiver {
         if (c.role === 'server') {
           throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', f.type);
         }
-        c.pushEvent({ type: 'new-token', token: f.token.slice() });
+        c.pushEvent({ type: 'new-token', token: new Uint8Array(f.token) });
         return;
       case FrameType.Stream:
       case FrameType.ResetStream:
@@ -301,9 +301,11 @@ export class ConnectionReceiver {
         return;
       case FrameType.RetireConnectionId:
         c.localCids.onRetire(f.sequenceNumber, p.dcid);
+        // RFC 9000 §5.1.1: an endpoint SHOULD supply a new connection ID when the peer retires one.
+        if (c.handshakeConfirmed) c.localCids.replenish(c.peerParams?.activeConnectionIdLimit ?? 2);
         return;
       case FrameType.PathChallenge:
-        if (c.pathResponses.length < 4) c.pathResponses.push(f.data.slice());
+        if (c.pathResponses.length < 4) c.pathResponses.push(new Uint8Array(f.data));
         return;
       case FrameType.PathResponse:
         // We never initiate path validation; an unsolicited response is ignored (RFC 9000 §19.18 allows it).
@@ -340,7 +342,7 @@ export class ConnectionReceiver {
         if (max === undefined || f.data.length > max) {
           throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'unexpected DATAGRAM frame', f.type);
         }
-        c.pushEvent({ type: 'datagram', data: f.data.slice() });
+        c.pushEvent({ type: 'datagram', data: new Uint8Array(f.data) });
         return;
       }
     }
@@ -410,6 +412,8 @@ export class ConnectionReceiver {
     if (c.role !== 'client' || c.receivedServerPacket || c.retrySourceCid) return;
     if (p.version !== c.version) return;
     if (!equalBytes(p.dcid, c.localCid) || p.token.length === 0) return;
+    // RFC 9000 §17.2.5.2: a Retry whose SCID equals the DCID of our Initial is discarded.
+    if (equalBytes(p.scid, c.originalDcid)) return;
     if (!verifyRetryIntegrity(c.version, c.originalDcid, datagram.subarray(p.packetStart, p.packetEnd)))
       return;
     c.onRetry(p.scid, p.token, now);

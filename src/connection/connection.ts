@@ -420,7 +420,8 @@ export class Connection {
     while (epoch.datagramBytes + data.length > 1024 * 1024 && epoch.datagrams.length > 0) {
       epoch.datagramBytes -= epoch.datagrams.shift()!.length;
     }
-    epoch.datagrams.push(data.slice());
+    // A real copy (Buffer#slice is a view): the application may reuse its buffer.
+    epoch.datagrams.push(new Uint8Array(data));
     epoch.datagramBytes += data.length;
     return true;
   }
@@ -853,8 +854,8 @@ export class Connection {
 
   /** RFC 9000 §17.2.5.2: a valid Retry changes the DCID, the token and the Initial keys. */
   onRetry(scid: Uint8Array, token: Uint8Array, now: Millis): void {
-    this.retrySourceCid = scid.slice();
-    this.token = token.slice();
+    this.retrySourceCid = new Uint8Array(scid);
+    this.token = new Uint8Array(token);
     this.peerCids.setInitial(this.retrySourceCid);
     this.installInitialKeys(this.retrySourceCid);
     this.requeueInFlight(now);

@@ -91,8 +91,9 @@ export class PeerConnectionIds {
     }
     this.cids.set(frame.sequenceNumber, {
       sequenceNumber: frame.sequenceNumber,
-      cid: frame.connectionId.slice(),
-      resetToken: frame.statelessResetToken.slice(),
+      // Real copies: frames are views of the packet (a Buffer, whose slice() would be a view too).
+      cid: new Uint8Array(frame.connectionId),
+      resetToken: new Uint8Array(frame.statelessResetToken),
     });
     if (frame.retirePriorTo > this.retirePriorTo) {
       this.retirePriorTo = frame.retirePriorTo;

@@ -12,7 +12,8 @@ export class StatelessResetTokens {
 
   constructor(key: Uint8Array) {
     if (key.length < 16) throw new RangeError('stateless reset key must be at least 16 bytes');
-    this.key = key.slice();
+    // A real copy: Buffer#slice would share the caller's memory.
+    this.key = Uint8Array.from(key);
   }
 
   tokenFor(cid: Uint8Array): Buffer {

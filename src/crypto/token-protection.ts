@@ -18,7 +18,8 @@ export class TokenProtector {
     private readonly random: RandomBytes,
   ) {
     if (key.length !== 32) throw new RangeError('token key must be 32 bytes');
-    this.key = key.slice();
+    // A real copy: Buffer#slice would share the caller's memory.
+    this.key = Uint8Array.from(key);
   }
 
   /** `aad` binds the token to its purpose (e.g. "retry" or "new-token") so one cannot stand for the other. */

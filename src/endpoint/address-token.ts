@@ -75,7 +75,12 @@ export class AddressTokens {
       if (addr !== address) return undefined;
       const lifetime = kind === 'retry' ? this.retryLifetime : this.newTokenLifetime;
       if (now < issuedAt - 1000 || now > issuedAt + lifetime) return undefined;
-      return { kind, address: addr, issuedAt, ...(kind === 'retry' ? { originalDcid: odcid.slice() } : {}) };
+      return {
+        kind,
+        address: addr,
+        issuedAt,
+        ...(kind === 'retry' ? { originalDcid: new Uint8Array(odcid) } : {}),
+      };
     } catch {
       return undefined;
     }

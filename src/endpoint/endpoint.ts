@@ -15,7 +15,7 @@ import {
   type FrameTraceEvent,
   type ServerTlsOptions,
 } from '../connection/connection.js';
-import type { TransportOptions } from '../connection/connection-options.js';
+import { resolveTransportOptions, type TransportOptions } from '../connection/connection-options.js';
 import { retryIntegrityTag } from '../crypto/retry.js';
 import { StatelessResetTokens } from '../crypto/stateless-reset.js';
 import type { EarlyDataContext } from '../tls/types.js';
@@ -104,6 +104,11 @@ export class Endpoint {
   constructor(private readonly config: EndpointConfig) {
     this.random = config.random;
     this.cidLength = config.connectionIdLength ?? 8;
+    // Bad transport options are the caller's error: report them here (RangeError), not as an exception
+    // out of receive() when the first Initial arrives.
+    resolveTransportOptions({ ...config.transport, connectionIdLength: this.cidLength });
+    if (config.server)
+      resolveTransportOptions({ ...config.server.transport, connectionIdLength: this.cidLength });
     this.resetTokens = new StatelessResetTokens(config.statelessResetKey ?? config.random(32));
     this.tokens = new AddressTokens({ key: config.tokenKey ?? config.random(32), random: config.random });
     this.replayStore = config.server?.replayStore ?? new InMemoryReplayStore();
@@ -144,6 +149,8 @@ export class Endpoint {
     const conn = this.routes.get(hex(header.dcid));
     if (conn) {
       conn.receive(datagram, from, now);
+      // What arrived usually calls for an answer (ACK, handshake data): let transmit() look at it.
+      this.active.add(conn);
       this.afterConnectionActivity(conn);
       return;
     }
@@ -320,11 +327,12 @@ export class Endpoint {
     const conn: Connection = new Connection({
       role: 'server',
       version: initial.version,
-      originalDcid: originalDcid.slice(),
-      initialDcid: initial.dcid.slice(),
-      clientScid: initial.scid.slice(),
+      // Real copies (Buffer#slice is a view): the connection keeps these for its lifetime.
+      originalDcid: new Uint8Array(originalDcid),
+      initialDcid: new Uint8Array(initial.dcid),
+      clientScid: new Uint8Array(initial.scid),
       localCid,
-      ...(retrySourceCid ? { retrySourceCid: retrySourceCid.slice() } : {}),
+      ...(retrySourceCid ? { retrySourceCid: new Uint8Array(retrySourceCid) } : {}),
       addressValidated: validated,
       remoteAddress: from,
       tls: server.tls,

@@ -14,12 +14,19 @@ export interface PacerOptions {
   burstPackets?: number;
   /** N in RFC 9002 §7.7, default 1.25. */
   gain?: number;
+  /**
+   * How late a timer may fire, in ms (default 1: Node's timers). The bucket holds at least two such
+   * intervals' worth of sending at the current rate, or a coarse timer would cap the rate at one
+   * burst per tick.
+   */
+  timerGranularity?: Millis;
 }
 
 export class Pacer {
   private maxDatagramSize: number;
   private readonly burstPackets: number;
   private readonly gain: number;
+  private readonly timerGranularity: Millis;
   /** Bytes that may be sent right now; starts full. */
   private tokens: number;
   private lastUpdate: Millis | undefined;
@@ -28,6 +35,7 @@ export class Pacer {
     this.maxDatagramSize = opts.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM_SIZE;
     this.burstPackets = opts.burstPackets ?? 10;
     this.gain = opts.gain ?? 1.25;
+    this.timerGranularity = opts.timerGranularity ?? 1;
     this.tokens = this.capacity();
   }
 
@@ -41,7 +49,7 @@ export class Pacer {
     const rate = this.rate(congestionWindow, smoothedRtt);
     if (rate === undefined) return now;
     const tokens = this.tokensAt(now, rate);
-    const needed = Math.min(bytes, this.capacity());
+    const needed = Math.min(bytes, this.capacity(rate));
     if (tokens >= needed) return now;
     return now + (needed - tokens) / rate;
   }
@@ -51,12 +59,13 @@ export class Pacer {
     const rate = this.rate(congestionWindow, smoothedRtt);
     const tokens = rate === undefined ? this.capacity() : this.tokensAt(now, rate);
     // A packet sent early anyway (a probe) leaves a debt of at most one burst.
-    this.tokens = Math.max(tokens - bytes, -this.capacity());
+    this.tokens = Math.max(tokens - bytes, -this.capacity(rate));
     if (this.lastUpdate === undefined || now > this.lastUpdate) this.lastUpdate = now;
   }
 
-  private capacity(): number {
-    return this.burstPackets * this.maxDatagramSize;
+  private capacity(rate?: number): number {
+    const burst = this.burstPackets * this.maxDatagramSize;
+    return rate === undefined ? burst : Math.max(burst, 2 * this.timerGranularity * rate);
   }
 
   /** Bytes per millisecond, or undefined when pacing cannot apply (no RTT or no window). */
@@ -68,6 +77,6 @@ export class Pacer {
   private tokensAt(now: Millis, rate: number): number {
     const elapsed = this.lastUpdate === undefined ? 0 : now - this.lastUpdate;
     if (elapsed <= 0) return this.tokens;
-    return Math.min(this.capacity(), this.tokens + elapsed * rate);
+    return Math.min(this.capacity(rate), this.tokens + elapsed * rate);
   }
 }

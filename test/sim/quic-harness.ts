@@ -1,7 +1,7 @@
 /**
  * Runs tsquic client and server endpoints over the simulated network.
  */
-import type { ClientTlsOptions, Connection } from '../../src/connection/connection.js';
+import type { ClientTlsOptions, Connection, ServerTlsOptions } from '../../src/connection/connection.js';
 import type { TransportOptions } from '../../src/connection/connection-options.js';
 import { Endpoint, type EndpointConfig, type ServerEndpointOptions } from '../../src/endpoint/endpoint.js';
 import {
@@ -66,7 +66,8 @@ export interface QuicSimOptions {
   link?: LinkConditions;
   up?: LinkConditions;
   down?: LinkConditions;
-  server?: Partial<ServerEndpointOptions>;
+  /** Server endpoint options; `tls` is merged over the default identity and ALPN list. */
+  server?: Partial<Omit<ServerEndpointOptions, 'tls'>> & { tls?: Partial<ServerTlsOptions> };
   serverTransport?: Partial<TransportOptions>;
   clientTransport?: Partial<TransportOptions>;
   keyType?: CertificateKeyType;
@@ -121,11 +122,12 @@ export class QuicSim {
       ...opts.serverEndpoint,
       ...(opts.trace ? { trace: opts.trace } : {}),
       server: {
+        ...opts.server,
         tls: {
           alpn: ['hq-interop', 'test'],
           identity: { certificateChain: pki.leaf.certPem, privateKey: pki.leaf.keyPem },
+          ...opts.server?.tls,
         },
-        ...opts.server,
         transport: { ...opts.serverTransport, ...opts.server?.transport },
       },
     });

@@ -1,0 +1,269 @@
+/**
+ * Runs every benchmark in one process, prints each one's figures as it finishes, then a compact summary
+ * table of the headline figures. Every figure is the median over --runs runs; figures are printed,
+ * never asserted. See bench/README.md for what each figure means and how to compare them.
+ *
+ *   npm run bench [-- options]
+ *   node --import tsx [--single-threaded-gc] bench/index.ts [options]
+ *
+ * Options:
+ *   --only name[,name]   run only these benchmarks (repeatable): wire, crypto, tls, core
+ *   --runs N             runs per figure, median taken (default 3)
+ *   --size MiB           core: bytes per transfer (default 200)
+ *   --sim-size MiB       core: bytes of the simulator transfer (default: --size)
+ *   --duration ms        wire, crypto, tls: time per measurement (defaults 500, 1000, 1000)
+ *   --quick              smoke run: --runs 1 --size 20, short measurements
+ *   --json               also print every figure as one JSON document at the end
+ */
+import { pathToFileURL } from 'node:url';
+import { formatCore, formatMachine, machineInfo, numberFlag, run as runCore } from './core.js';
+import { run as runCrypto } from './crypto.js';
+import { run as runTls } from './tls.js';
+import { run as runWire } from './wire.js';
+
+/** One measured figure. `headline` figures go to the summary table. */
+export interface Figure {
+  bench: string;
+  name: string;
+  value: number;
+  unit: string;
+  /** Decimals when printed. */
+  digits: number;
+  headline: boolean;
+}
+
+export interface IndexOptions {
+  runs: number;
+  sizeMiB: number;
+  simSizeMiB: number | undefined;
+  /** Per-measurement time of the micro-benchmarks; undefined: each one's default. */
+  durationMs: number | undefined;
+  quick: boolean;
+}
+
+interface Bench {
+  name: string;
+  run(o: IndexOptions): Promise<Figure[]>;
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >>> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Runs `once` `runs` times; each figure of the result is the median of its values over the runs. */
+async function medianOfRuns(runs: number, once: () => Promise<Figure[]>): Promise<Figure[]> {
+  const all: Figure[][] = [];
+  for (let i = 0; i < runs; i++) all.push(await once());
+  return all[0]!.map((f, k) => ({ ...f, value: median(all.map((r) => r[k]!.value)) }));
+}
+
+function duration(o: IndexOptions, normal: number, quick: number): number {
+  return o.durationMs ?? (o.quick ? quick : normal);
+}
+
+const SHORT_SUITE: Record<string, string> = {
+  TLS_AES_128_GCM_SHA256: 'AES-128-GCM',
+  TLS_AES_256_GCM_SHA384: 'AES-256-GCM',
+  TLS_CHACHA20_POLY1305_SHA256: 'ChaCha20-Poly1305',
+};
+
+const BENCHES: Bench[] = [
+  {
+    name: 'wire',
+    run: (o) =>
+      medianOfRuns(o.runs, async () => {
+        const out: Figure[] = [];
+        for (const r of await runWire(duration(o, 500, 150))) {
+          const headline = r.name.startsWith('STREAM') || r.name.startsWith('mix');
+          const name = r.name.startsWith('mix') ? 'frame mix (7 kinds)' : r.name;
+          for (const [op, v] of [
+            ['encode', r.encodePerSecond],
+            ['decode', r.decodePerSecond],
+          ] as const) {
+            out.push({
+              bench: 'wire',
+              name: `${name} ${op}`,
+              value: v / 1e6,
+              unit: 'M frames/s',
+              digits: 2,
+              headline,
+            });
+          }
+        }
+        return out;
+      }),
+  },
+  {
+    name: 'crypto',
+    run: (o) =>
+      medianOfRuns(o.runs, async () => {
+        const out: Figure[] = [];
+        for (const r of runCrypto({ durationMs: duration(o, 1000, 250) })) {
+          const suite = SHORT_SUITE[r.suite] ?? r.suite;
+          const headline = r.operation !== 'hp-mask' && suite !== 'AES-256-GCM';
+          const what =
+            r.operation === 'hp-mask' ? 'header-protection mask' : `1252-byte packet ${r.operation}`;
+          out.push({
+            bench: 'crypto',
+            name: `${suite} ${what}`,
+            value: r.packetsPerSecond / 1e3,
+            unit: r.operation === 'hp-mask' ? 'k masks/s' : 'k packets/s',
+            digits: 0,
+            headline,
+          });
+          if (r.operation !== 'hp-mask') {
+            out.push({
+              bench: 'crypto',
+              name: `${suite} ${r.operation} throughput`,
+              value: r.mbitPerSecond,
+              unit: 'Mbit/s',
+              digits: 0,
+              headline: false,
+            });
+          }
+        }
+        return out;
+      }),
+  },
+  {
+    name: 'tls',
+    run: (o) =>
+      medianOfRuns(o.runs, async () => {
+        const out: Figure[] = [];
+        for (const r of await runTls(duration(o, 1000, 250))) {
+          const headline = r.keyType === 'ec-p256';
+          out.push(
+            {
+              bench: 'tls',
+              name: `${r.keyType} full handshake`,
+              value: r.fullPerSecond,
+              unit: '/s',
+              digits: 0,
+              headline,
+            },
+            {
+              bench: 'tls',
+              name: `${r.keyType} resumed + 0-RTT handshake`,
+              value: r.resumedPerSecond,
+              unit: '/s',
+              digits: 0,
+              headline,
+            },
+          );
+        }
+        return out;
+      }),
+  },
+  {
+    name: 'core',
+    run: async (o) => {
+      const r = await runCore({
+        sizeMiB: o.sizeMiB,
+        runs: o.runs,
+        ...(o.simSizeMiB !== undefined ? { simSizeMiB: o.simSizeMiB } : {}),
+        log: (line) => console.error(line),
+      });
+      console.log(formatCore(r));
+      const b = r.backToBack;
+      const f = (name: string, value: number, unit: string, digits: number, headline: boolean): Figure => ({
+        bench: 'core',
+        name,
+        value,
+        unit,
+        digits,
+        headline,
+      });
+      const out = [
+        f(`back-to-back ${r.sizeMiB} MiB goodput`, b.goodputMbpsCpu, 'Mbit/s per CPU s', 0, true),
+        f('back-to-back goodput, wall clock', b.goodputMbpsWall, 'Mbit/s', 0, false),
+        f('back-to-back CPU per MiB', b.cpuMsPerMiB, 'ms', 1, true),
+        f('back-to-back datagrams (both ways)', b.packetsPerCpuSecond / 1e3, 'k per CPU s', 1, true),
+      ];
+      const s = r.sim;
+      if (s) {
+        const label = `sim ${r.simSizeMiB} MiB ${(r.simLoss * 100).toFixed(0)}% loss`;
+        out.push(
+          f(`${label} goodput`, s.goodputMbpsCpu, 'Mbit/s per CPU s', 0, true),
+          f(`${label} goodput, virtual time`, s.goodputMbpsVirtual, 'Mbit/s', 1, true),
+          f(`${label} CPU per MiB`, s.cpuMsPerMiB, 'ms', 1, false),
+          f(`${label} datagrams (both ways)`, s.packetsPerCpuSecond / 1e3, 'k per CPU s', 1, false),
+        );
+      }
+      return out;
+    },
+  },
+];
+
+function formatValue(f: Figure): string {
+  return f.value.toLocaleString('en-US', {
+    minimumFractionDigits: f.digits,
+    maximumFractionDigits: f.digits,
+  });
+}
+
+function table(figures: readonly Figure[]): string {
+  const nameWidth = Math.max(...figures.map((f) => f.name.length));
+  return figures
+    .map(
+      (f) => `  ${f.bench.padEnd(7)}${f.name.padEnd(nameWidth + 2)}${formatValue(f).padStart(10)} ${f.unit}`,
+    )
+    .join('\n');
+}
+
+/** Every value of `--name` (repeatable, comma-separated). */
+function listFlag(argv: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  argv.forEach((a, i) => {
+    if (a === name && argv[i + 1] !== undefined) out.push(...argv[i + 1]!.split(','));
+    else if (a.startsWith(`${name}=`)) out.push(...a.slice(name.length + 1).split(','));
+  });
+  return out.map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+export async function main(argv: readonly string[]): Promise<Figure[]> {
+  const only = listFlag(argv, '--only');
+  const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
+  if (unknown.length > 0) {
+    throw new RangeError(
+      `unknown bench ${unknown.join(', ')}; have ${BENCHES.map((b) => b.name).join(', ')}`,
+    );
+  }
+  const quick = argv.includes('--quick');
+  const o: IndexOptions = {
+    runs: Math.floor(numberFlag(argv, '--runs') ?? (quick ? 1 : 3)),
+    sizeMiB: numberFlag(argv, '--size') ?? (quick ? 20 : 200),
+    simSizeMiB: numberFlag(argv, '--sim-size'),
+    durationMs: numberFlag(argv, '--duration'),
+    quick,
+  };
+  console.log(formatMachine(machineInfo()));
+  console.log(`median of ${o.runs} run(s) per figure; compare figures within one run only\n`);
+  const figures: Figure[] = [];
+  for (const bench of BENCHES) {
+    if (only.length > 0 && !only.includes(bench.name)) continue;
+    console.error(`running ${bench.name} ...`);
+    const got = await bench.run(o);
+    if (bench.name !== 'core') console.log(`${bench.name}\n${table(got)}\n`);
+    else console.log('');
+    figures.push(...got);
+  }
+  console.log(`summary (headline figures, median of ${o.runs} run(s))`);
+  console.log(table(figures.filter((f) => f.headline)));
+  if (argv.includes('--json')) {
+    console.log(JSON.stringify({ machine: machineInfo(), runs: o.runs, figures }, null, 2));
+  }
+  return figures;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    await main(process.argv.slice(2));
+  } catch (e) {
+    // Bad options: a one-line message, not a stack trace.
+    if (!(e instanceof RangeError)) throw e;
+    console.error(`bench: ${e.message}`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/lucas-clemente/quic-go"
+)
+
+// job is what the client does on one connection: optionally cancel a stream, then fetch the files or
+// run the echo. It is repeated as a whole on the next connection when 0-RTT is rejected.
+type job struct {
+	paths      []string // HTTP/0.9 request paths (ALPN hq-interop)
+	outputDir  string   // "" = only count and hash the bytes
+	echoData   []byte   // non-nil: echo mode (ALPN echo)
+	echoCount  int      // concurrent echo streams
+	cancelCode int64    // >= 0: cancel a stream with this code first
+	tracer     *tracer
+	ackTimeout time.Duration
+}
+
+func (j *job) run(conn quic.Connection) error {
+	var acked <-chan struct{}
+	if j.cancelCode >= 0 {
+		var err error
+		if acked, err = j.cancelStream(conn); err != nil {
+			return err
+		}
+	}
+	var err error
+	if j.echoData != nil {
+		err = parallel(j.echoCount, func(int) error { return echo(conn, j.echoData) })
+	} else {
+		err = parallel(len(j.paths), func(i int) error { return fetch(conn, j.paths[i], j.outputDir) })
+	}
+	if err != nil || acked == nil {
+		return err
+	}
+	// The work above took at least a round trip; still, only leave once the server has acknowledged
+	// both cancel frames, so closing the connection cannot drop them.
+	t := time.NewTimer(j.ackTimeout)
+	defer t.Stop()
+	select {
+	case <-acked:
+		return nil
+	case <-conn.Context().Done():
+		return errors.New("connection closed before the cancel frames were acknowledged")
+	case <-t.C:
+		return errors.New("the cancel frames were not acknowledged in time")
+	}
+}
+
+// cancelStream opens a bidirectional stream, writes a few bytes without FIN, then aborts both
+// directions: CancelWrite sends RESET_STREAM (RFC 9000 §19.4), CancelRead sends STOP_SENDING (§19.5).
+func (j *job) cancelStream(conn quic.Connection) (<-chan struct{}, error) {
+	str, err := conn.OpenStreamSync(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	ct := j.tracer.of(conn)
+	if ct == nil {
+		return nil, errors.New("no tracer for the connection")
+	}
+	acked := ct.watchCancel(str.StreamID())
+	if _, err := str.Write([]byte("cancel")); err != nil {
+		return nil, err
+	}
+	code := quic.StreamErrorCode(j.cancelCode)
+	str.CancelWrite(code)
+	str.CancelRead(code)
+	emit("cancel", "stream", int64(str.StreamID()), "code", uint64(code))
+	return acked, nil
+}
+
+// parallel runs n functions concurrently and returns the first error.
+func parallel(n int, f func(i int) error) error {
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs <- f(i)
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fetch sends "GET /path\r\n" and FIN (hq-interop) and reads the answer up to the server's FIN; a
+// file has arrived whole only if the stream ended with FIN, not with a reset or a closed connection.
+func fetch(conn quic.Connection, reqPath, outputDir string) error {
+	str, err := conn.OpenStreamSync(context.Background())
+	if err != nil {
+		return err
+	}
+	if _, err := str.Write([]byte("GET " + reqPath + "\r\n")); err != nil {
+		return err
+	}
+	if err := str.Close(); err != nil {
+		return err
+	}
+	h := sha256.New()
+	var sink io.Writer = h
+	var file *os.File
+	if outputDir != "" {
+		target := filepath.Join(outputDir, filepath.FromSlash(path.Clean("/"+reqPath)))
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if file, err = os.Create(target); err != nil {
+			return err
+		}
+		defer file.Close()
+		sink = io.MultiWriter(h, file)
+	}
+	n, err := io.Copy(sink, str)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", reqPath, err)
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			return err
+		}
+	}
+	emit("file", "path", reqPath, "bytes", n, "sha256", hex.EncodeToString(h.Sum(nil)),
+		"stream", int64(str.StreamID()))
+	return nil
+}
+
+// echo sends data and FIN on a new stream while reading the answer, and checks that it is the same.
+func echo(conn quic.Connection, data []byte) error {
+	str, err := conn.OpenStreamSync(context.Background())
+	if err != nil {
+		return err
+	}
+	writeErr := make(chan error, 1)
+	go func() {
+		if _, err := str.Write(data); err != nil {
+			writeErr <- err
+			return
+		}
+		writeErr <- str.Close()
+	}()
+	got, err := io.ReadAll(str)
+	if err != nil {
+		return fmt.Errorf("echo on stream %d: %w", str.StreamID(), err)
+	}
+	if err := <-writeErr; err != nil {
+		return fmt.Errorf("echo on stream %d: %w", str.StreamID(), err)
+	}
+	if !bytes.Equal(got, data) {
+		return fmt.Errorf("echo on stream %d: sent %d bytes, got %d different bytes back", str.StreamID(), len(data), len(got))
+	}
+	emit("echo", "stream", int64(str.StreamID()), "bytes", len(got))
+	return nil
+}

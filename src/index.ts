@@ -1,0 +1,26 @@
+/**
+ * tsquic: QUIC (RFC 9000, 9001, 9002) for Node.js, in TypeScript, with 0-RTT done right.
+ */
+
+export { CipherSuite } from './crypto/cipher-suite.js';
+export { type EarlyDataReplayStore, InMemoryReplayStore } from './endpoint/anti-replay.js';
+export {
+  ConnectionClosedError,
+  HandshakeError,
+  IdleTimeoutError,
+  QuicError,
+  QuicUsageError,
+  StatelessResetError,
+  StreamResetError,
+  VersionNegotiationError,
+  ZeroRTTRejectedError,
+} from './errors/public-errors.js';
+export type { SocketAddress } from './node/address.js';
+export { type DialTarget, dial, dialEarly, listen, listenEarly, QuicEndpoint } from './node/api.js';
+export type { CloseReason } from './node/close-errors.js';
+export type { ClientOptions, CommonOptions, ServerOptions } from './node/options.js';
+export { EarlyConnection, QuicConnection } from './node/quic-connection.js';
+export { QuicServer } from './node/quic-server.js';
+export { QuicReceiveStream, QuicSendStream, QuicStream } from './node/quic-stream.js';
+export { type ResumptionSession, SessionCache, type SessionStore } from './node/session-cache.js';
+export { createCertificate, createTestPki, type GeneratedCertificate } from './tls/x509-builder.js';

@@ -1,0 +1,243 @@
+/**
+ * The entry points: listen, listenEarly, dial, dialEarly, and QuicEndpoint for dialling many
+ * connections from one socket.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { QuicUsageError } from '../errors/public-errors.js';
+import { formatAddress, parseTarget, type SocketAddress } from './address.js';
+import { now } from './clock.js';
+import { ConnectionHandle } from './connection-handle.js';
+import { type ClientOptions, keyLogWriter, type ServerOptions, transportOptions } from './options.js';
+import { EarlyConnection, QuicConnection } from './quic-connection.js';
+import { QuicServer } from './quic-server.js';
+import { UdpEndpoint } from './udp-endpoint.js';
+
+/** A server that hands out connections once their handshake completes. */
+export function listen(options: ServerOptions): Promise<QuicServer> {
+  return QuicServer.create(options, false);
+}
+
+/** A server that hands out connections as soon as they may carry 0-RTT data. */
+export function listenEarly(options: ServerOptions): Promise<QuicServer> {
+  return QuicServer.create(options, true);
+}
+
+export type DialTarget = string | { host: string; port: number };
+
+/** Connect and complete the handshake. */
+export async function dial(target: DialTarget, options: ClientOptions): Promise<QuicConnection> {
+  validateClientOptions(target, options);
+  const endpoint = await QuicEndpoint.ephemeral(target, options);
+  try {
+    return await endpoint.dial(target, options);
+  } catch (err) {
+    // The socket closes once the failed connection (if any) has finished closing.
+    void endpoint.close();
+    throw err;
+  }
+}
+
+/**
+ * Connect and return at once: with a usable session ticket in `options.sessionCache`, streams opened
+ * on the returned connection go out as 0-RTT. Without one, this behaves like dial().
+ */
+export async function dialEarly(target: DialTarget, options: ClientOptions): Promise<EarlyConnection> {
+  validateClientOptions(target, options);
+  const endpoint = await QuicEndpoint.ephemeral(target, options);
+  try {
+    return await endpoint.dialEarly(target, options);
+  } catch (err) {
+    void endpoint.close();
+    throw err;
+  }
+}
+
+function validateClientOptions(target: DialTarget, options: ClientOptions): void {
+  parseTarget(target);
+  if (!options || !Array.isArray(options.alpn) || options.alpn.length === 0) {
+    throw new TypeError('options.alpn must be a non-empty array of protocol names (QUIC requires ALPN)');
+  }
+  if (options.signal?.aborted) throw abortError();
+}
+
+/** A client UDP socket from which many connections can be dialled. */
+export class QuicEndpoint {
+  private constructor(private readonly driver: UdpEndpoint) {}
+
+  /** Bind a socket (default: any address, free port). */
+  static async bind(
+    opts: { host?: string; port?: number; socketBufferSize?: number } = {},
+  ): Promise<QuicEndpoint> {
+    const driver = await UdpEndpoint.bind({
+      host: opts.host ?? '0.0.0.0',
+      port: opts.port ?? 0,
+      ...(opts.socketBufferSize !== undefined ? { socketBufferSize: opts.socketBufferSize } : {}),
+      endpoint: {},
+    });
+    return new QuicEndpoint(driver);
+  }
+
+  /** @internal One socket for one connection, closed when the connection ends. */
+  static async ephemeral(target: DialTarget, options: ClientOptions): Promise<QuicEndpoint> {
+    const { host } = parseTarget(target);
+    const v6 = isIP(host) === 6;
+    const driver = await UdpEndpoint.bind({
+      host: options.localHost ?? (v6 ? '::' : '0.0.0.0'),
+      port: options.localPort ?? 0,
+      ...(options.socketBufferSize !== undefined ? { socketBufferSize: options.socketBufferSize } : {}),
+      endpoint: {},
+      autoClose: true,
+    });
+    return new QuicEndpoint(driver);
+  }
+
+  address(): SocketAddress {
+    return this.driver.address();
+  }
+
+  /** Close the socket once every connection dialled from it has ended. */
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+
+  async dial(target: DialTarget, options: ClientOptions): Promise<QuicConnection> {
+    const { handle, first } = await this.start(target, options, false);
+    try {
+      await abortable(handle.handshakeComplete, options.signal, () => abortConnection(handle));
+    } catch (err) {
+      throw err instanceof Error ? err : new Error(String(err));
+    }
+    const pub = first();
+    if (!pub)
+      throw (
+        handle.closeError ?? new QuicUsageError('ERR_QUIC_INTERNAL', 'no stream epoch after the handshake')
+      );
+    return pub;
+  }
+
+  async dialEarly(target: DialTarget, options: ClientOptions): Promise<EarlyConnection> {
+    const { handle, early, next } = await this.start(target, options, true);
+    if (early) return early;
+    // No usable ticket: like dial(), and nextConnection() is this same connection.
+    await abortable(handle.handshakeComplete, options.signal, () => abortConnection(handle));
+    const pub = await next;
+    return pub as EarlyConnection;
+  }
+
+  private async start(target: DialTarget, options: ClientOptions, wantEarly: boolean) {
+    validateClientOptions(target, options);
+    const { host, port } = parseTarget(target);
+    const address = isIP(host) ? host : (await lookup(host, { family: this.driver.isIPv6 ? 0 : 4 })).address;
+    if (options.signal?.aborted) throw abortError();
+    const remote = formatAddress(address, port);
+    const serverName = options.serverName ?? host;
+    const store = options.sessionCache;
+    const session = store?.takeSession(serverName, now());
+    const token = store?.takeToken?.(remote);
+    const keyLog = keyLogWriter(options.keylog);
+    const core = this.driver.endpoint.connect(
+      {
+        remoteAddress: remote,
+        tls: {
+          alpn: options.alpn,
+          serverName,
+          ...(options.ca !== undefined ? { ca: Array.isArray(options.ca) ? options.ca : [options.ca] } : {}),
+          ...(options.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
+          ...(session ? { session, offerEarlyData: wantEarly } : {}),
+          ...(options.cipherSuites ? { cipherSuites: options.cipherSuites } : {}),
+          ...(options.groups ? { groups: options.groups } : {}),
+          ...(keyLog ? { keyLog } : {}),
+        },
+        transport: transportOptions(options, isIP(address) === 6),
+        ...(token ? { token } : {}),
+      },
+      now(),
+    );
+    const handle = new ConnectionHandle(core, this.driver, store, remote);
+    let firstPub: QuicConnection | undefined;
+    let earlyPub: EarlyConnection | undefined;
+    let nextPub: QuicConnection | undefined;
+    let resolveNext!: (c: QuicConnection) => void;
+    let rejectNext!: (e: Error) => void;
+    const next = new Promise<QuicConnection>((res, rej) => {
+      resolveNext = res;
+      rejectNext = rej;
+    });
+    next.catch(() => {});
+    handle.callbacks = {
+      onEpoch: (epoch) => {
+        let pub: QuicConnection;
+        if (epoch.early) {
+          earlyPub = new EarlyConnection(handle, epoch, next);
+          pub = earlyPub;
+        } else if (earlyPub || !wantEarly) {
+          // The fresh epoch after a rejected 0-RTT attempt, or a plain dial().
+          pub = new QuicConnection(handle, epoch);
+        } else {
+          // dialEarly() without 0-RTT: the one connection is also its own next connection.
+          pub = new EarlyConnection(handle, epoch, next);
+        }
+        firstPub ??= pub;
+        if (!epoch.early) nextPub = pub;
+        return pub;
+      },
+      onEarlyData: (accepted) => {
+        if (!accepted) earlyPub?._reject0Rtt();
+      },
+      onHandshakeComplete: () => {
+        const pub = nextPub ?? earlyPub;
+        if (pub) resolveNext(pub);
+      },
+    };
+    handle.handshakeComplete.catch((err: Error) => rejectNext(err));
+    // The early epoch (if 0-RTT is offered) exists as soon as the ClientHello is built.
+    handle.drainEvents();
+    this.driver.attach(core, handle);
+    if (options.signal) {
+      const signal = options.signal;
+      const onAbort = () => abortConnection(handle);
+      signal.addEventListener('abort', onAbort, { once: true });
+      handle.closed.then(() => signal.removeEventListener('abort', onAbort));
+    }
+    return { handle, early: earlyPub, next, first: () => firstPub };
+  }
+}
+
+function abortError(): Error {
+  const err = new QuicUsageError('ABORT_ERR', 'The operation was aborted');
+  Object.defineProperty(err, 'name', { value: 'AbortError' });
+  return err;
+}
+
+function abortConnection(handle: ConnectionHandle): void {
+  if (handle.core.isClosed) return;
+  handle.core.close(0, 'aborted', now());
+  handle.kick();
+}
+
+/** Wait for `p`, but reject with an AbortError (and run `onAbort`) if `signal` fires first. */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) {
+    onAbort();
+    return Promise.reject(abortError());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const listener = () => {
+      onAbort();
+      reject(abortError());
+    };
+    signal.addEventListener('abort', listener, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', listener);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', listener);
+        reject(e);
+      },
+    );
+  });
+}

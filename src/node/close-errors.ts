@@ -1,0 +1,53 @@
+/**
+ * The public error for a connection's end (src/errors/public-errors.ts), from the core's CloseInfo.
+ */
+import type { CloseInfo } from '../connection/connection-events.js';
+import {
+  ConnectionClosedError,
+  HandshakeError,
+  IdleTimeoutError,
+  type QuicError,
+  StatelessResetError,
+  VersionNegotiationError,
+} from '../errors/public-errors.js';
+
+export function closeError(info: CloseInfo, handshakeComplete: boolean): QuicError {
+  switch (info.source) {
+    case 'idle-timeout':
+      return new IdleTimeoutError();
+    case 'handshake-timeout':
+      return new IdleTimeoutError('QUIC handshake timed out');
+    case 'stateless-reset':
+      return new StatelessResetError();
+    case 'version-negotiation':
+      return new VersionNegotiationError(info.reason);
+  }
+  const remote = info.source === 'remote';
+  if (!handshakeComplete && info.tlsAlert !== undefined) {
+    return new HandshakeError(info.tlsAlert, info.reason, remote);
+  }
+  return new ConnectionClosedError(info.errorCode, info.reason, info.application, remote, info.frameType);
+}
+
+/** What `connection.closed` resolves to. */
+export interface CloseReason {
+  /** Who ended it and how. */
+  source: CloseInfo['source'];
+  errorCode: number;
+  reason: string;
+  /** Application error code space. */
+  application: boolean;
+  /** The error that failed pending operations; undefined for a clean local close with code 0. */
+  error: QuicError | undefined;
+}
+
+export function closeReason(info: CloseInfo, handshakeComplete: boolean): CloseReason {
+  const clean = info.source === 'local' && info.application && info.errorCode === 0;
+  return {
+    source: info.source,
+    errorCode: info.errorCode,
+    reason: info.reason,
+    application: info.application,
+    error: clean ? undefined : closeError(info, handshakeComplete),
+  };
+}

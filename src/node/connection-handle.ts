@@ -1,0 +1,131 @@
+/**
+ * Owns one core connection on behalf of the public API: drains its events after each I/O turn and
+ * dispatches them to the public connection object of the right epoch.
+ */
+import type { Connection } from '../connection/connection.js';
+import type { CloseInfo } from '../connection/connection-events.js';
+import type { StreamEpoch } from '../connection/stream-epoch.js';
+import { ConnectionClosedError, type QuicError } from '../errors/public-errors.js';
+import { type CloseReason, closeReason } from './close-errors.js';
+import type { QuicConnection } from './quic-connection.js';
+import type { SessionStore } from './session-cache.js';
+import type { ConnectionOwner, UdpEndpoint } from './udp-endpoint.js';
+
+export interface HandleCallbacks {
+  /** A stream epoch became current: create the public connection bound to it. */
+  onEpoch(epoch: StreamEpoch): QuicConnection;
+  /** The client's 0-RTT verdict. */
+  onEarlyData?(accepted: boolean): void;
+  /** Handshake completed. */
+  onHandshakeComplete?(): void;
+  /** The connection is gone. */
+  onTerminated?(): void;
+}
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Rejections are also reported through other paths; an unobserved one must not crash the process.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+export class ConnectionHandle implements ConnectionOwner {
+  readonly publics = new Map<StreamEpoch, QuicConnection>();
+  closeError: QuicError | undefined;
+  closeInfo: CloseInfo | undefined;
+  private readonly handshake = deferred<void>();
+  private readonly closedDeferred = deferred<CloseReason>();
+  private terminated = false;
+  callbacks: HandleCallbacks | undefined;
+
+  constructor(
+    readonly core: Connection,
+    readonly driver: UdpEndpoint,
+    private readonly sessionStore: SessionStore | undefined,
+    /** "host:port" of the server, for NEW_TOKEN tokens (client only). */
+    private readonly serverKey: string | undefined,
+  ) {}
+
+  get handshakeComplete(): Promise<void> {
+    return this.handshake.promise;
+  }
+
+  get closed(): Promise<CloseReason> {
+    return this.closedDeferred.promise;
+  }
+
+  kick(): void {
+    this.driver.kick(this.core);
+  }
+
+  drainEvents(): void {
+    const c = this.core;
+    for (let e = c.pollEvent(); e; e = c.pollEvent()) {
+      switch (e.type) {
+        case 'epoch': {
+          const pub = this.callbacks?.onEpoch(e.epoch);
+          if (pub) this.publics.set(e.epoch, pub);
+          break;
+        }
+        case 'stream':
+          this.publics.get(e.epoch)?._onStreamEvent(e.event);
+          break;
+        case 'early-data':
+          this.callbacks?.onEarlyData?.(e.accepted);
+          break;
+        case 'handshake-complete':
+          this.handshake.resolve();
+          this.callbacks?.onHandshakeComplete?.();
+          break;
+        case 'session-ticket':
+          this.sessionStore?.saveSession(e.session);
+          break;
+        case 'new-token':
+          if (this.serverKey) this.sessionStore?.saveToken?.(this.serverKey, e.token);
+          break;
+        case 'datagram': {
+          const epoch = c.epoch;
+          if (epoch) this.publics.get(epoch)?._onDatagram(e.data);
+          break;
+        }
+        case 'closed':
+          this.onClosed(e.info);
+          break;
+        case 'terminated':
+        case 'handshake-confirmed':
+          break;
+      }
+    }
+  }
+
+  private onClosed(info: CloseInfo): void {
+    this.closeInfo = info;
+    const reason = closeReason(info, this.core.handshakeComplete);
+    this.closeError =
+      reason.error ?? new ConnectionClosedError(info.errorCode, info.reason, info.application, false);
+    if (!this.core.handshakeComplete) this.handshake.reject(this.closeError);
+    // A clean local close (code 0) ends streams quietly, like destroying a socket; anything else
+    // fails them with the error.
+    for (const pub of this.publics.values()) pub._onClosed(this.closeError, reason.error === undefined);
+    this.closedDeferred.resolve(reason);
+  }
+
+  onTerminated(): void {
+    if (this.terminated) return;
+    this.terminated = true;
+    if (!this.closeInfo) {
+      this.onClosed({
+        source: 'local',
+        application: true,
+        errorCode: 0,
+        reason: 'connection terminated',
+      });
+    }
+    this.callbacks?.onTerminated?.();
+  }
+}

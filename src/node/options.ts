@@ -1,0 +1,142 @@
+/**
+ * Options of the public API and their translation into core configuration.
+ */
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { TransportOptions } from '../connection/connection-options.js';
+import type { CipherSuite } from '../crypto/cipher-suite.js';
+import type { EarlyDataReplayStore } from '../endpoint/anti-replay.js';
+import type { NamedGroupName } from '../tls/types.js';
+import type { SessionStore } from './session-cache.js';
+
+/** Settings shared by clients and servers. All are optional. */
+export interface CommonOptions {
+  /** Our max_idle_timeout in ms (default 30000). */
+  idleTimeout?: number;
+  /** Handshake deadline in ms (default 10000). */
+  handshakeTimeout?: number;
+  /** Send PINGs after this many ms of silence to keep the connection open (default off). */
+  keepAlive?: number;
+  /** Initial connection-level receive window in bytes (initial_max_data). */
+  initialMaxData?: number;
+  /** Initial per-stream receive window in bytes. */
+  initialMaxStreamData?: number;
+  /** Auto-tuning ceilings of the receive windows. */
+  maxConnectionWindow?: number;
+  maxStreamWindow?: number;
+  /** Streams the peer may open at once. */
+  maxStreamsBidi?: number;
+  maxStreamsUni?: number;
+  /** Per-stream send buffer before writes apply backpressure. */
+  sendBufferSize?: number;
+  /** Largest UDP payload we send (default 1252 for IPv4, 1232 for IPv6). */
+  maxDatagramSize?: number;
+  congestionControl?: 'cubic' | 'newreno';
+  /** 1-RTT key update after this many packets in one key phase. */
+  keyUpdateInterval?: number;
+  /** TLS cipher suites in preference order. */
+  cipherSuites?: CipherSuite[];
+  /** Key exchange groups in preference order. */
+  groups?: NamedGroupName[];
+  /** NSS key log (SSLKEYLOGFILE format) to a file path or a writable stream, for Wireshark. */
+  keylog?: string | Writable;
+  /** Write a qlog file (JSON-SEQ) per connection into this directory. */
+  qlogDir?: string;
+  /** UDP socket buffer sizes in bytes (default 4 MiB, capped by the OS). */
+  socketBufferSize?: number;
+}
+
+export interface ServerOptions extends CommonOptions {
+  /** Address to bind (default '::' which also accepts IPv4 where the OS allows, else '0.0.0.0'). */
+  host?: string;
+  /** Port to bind; 0 picks a free one (default 0). */
+  port?: number;
+  /** PEM certificate chain (leaf first). */
+  cert: string | Buffer;
+  /** PEM private key (EC P-256/P-384, RSA, Ed25519). */
+  key: string | Buffer;
+  /** Supported ALPN protocols in preference order (required by QUIC). */
+  alpn: string[];
+  /**
+   * Accept 0-RTT: true, false (default), or a function of the client's address and the ticket.
+   * Replay protection (each ticket accepted at most once) is always applied on top.
+   */
+  allow0RTT?:
+    | boolean
+    | ((info: { address: string; port: number; ticketAge: number; alpn: string }) => boolean);
+  /** Always validate client addresses with a Retry round trip (RFC 9000 §8.1.2). */
+  retry?: boolean;
+  /** 32-byte key sealing session tickets; share it between servers that should resume each other's sessions. */
+  ticketKey?: Buffer;
+  /** Ticket lifetime in seconds (default 86400). */
+  ticketLifetime?: number;
+  /** 32-byte key sealing Retry/NEW_TOKEN tokens (share it across a server group). */
+  tokenKey?: Buffer;
+  /** Key for stateless reset tokens (>= 16 bytes); keep it across restarts to reset stale connections. */
+  statelessResetKey?: Buffer;
+  /** Where used 0-RTT tickets are recorded (default: in memory); shared stores give deployment-wide single use. */
+  replayStore?: EarlyDataReplayStore;
+  /** Connections still in their handshake beyond which new ones are refused (default 1000). */
+  maxHalfOpen?: number;
+}
+
+export interface ClientOptions extends CommonOptions {
+  /** ALPN protocols to offer (required by QUIC). */
+  alpn: string[];
+  /** Name for SNI and certificate verification (default: the host dialled). */
+  serverName?: string;
+  /** Trusted CA certificates (PEM); default: Node's root store. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Skip certificate verification. Only for tests: anyone can impersonate the server. */
+  insecureSkipVerify?: boolean;
+  /** Where session tickets and tokens are kept for resumption and 0-RTT. */
+  sessionCache?: SessionStore;
+  /** Abort the connection attempt (and the connection). */
+  signal?: AbortSignal;
+  /** Local address to bind (default: any, matching the target's family). */
+  localHost?: string;
+  localPort?: number;
+}
+
+export function transportOptions(o: CommonOptions, ipv6: boolean): Partial<TransportOptions> {
+  const t: Partial<TransportOptions> = {};
+  if (o.idleTimeout !== undefined) t.maxIdleTimeout = o.idleTimeout;
+  if (o.handshakeTimeout !== undefined) t.handshakeTimeout = o.handshakeTimeout;
+  if (o.keepAlive !== undefined) t.keepAlivePeriod = o.keepAlive;
+  if (o.initialMaxData !== undefined) t.initialMaxData = o.initialMaxData;
+  if (o.initialMaxStreamData !== undefined) t.initialMaxStreamData = o.initialMaxStreamData;
+  if (o.maxConnectionWindow !== undefined) t.maxConnectionReceiveWindow = o.maxConnectionWindow;
+  if (o.maxStreamWindow !== undefined) t.maxStreamReceiveWindow = o.maxStreamWindow;
+  if (o.maxStreamsBidi !== undefined) t.maxStreamsBidi = o.maxStreamsBidi;
+  if (o.maxStreamsUni !== undefined) t.maxStreamsUni = o.maxStreamsUni;
+  if (o.sendBufferSize !== undefined) t.sendBufferSize = o.sendBufferSize;
+  if (o.congestionControl !== undefined) t.congestionControl = o.congestionControl;
+  if (o.keyUpdateInterval !== undefined) t.keyUpdateInterval = o.keyUpdateInterval;
+  // RFC 9000 §14: 1200 bytes always fit; 1252/1232 leave room for IPv4/IPv6 + UDP headers in 1280-1300 MTUs.
+  t.maxDatagramSize = o.maxDatagramSize ?? (ipv6 ? 1232 : 1252);
+  if (t.initialMaxData !== undefined && t.maxConnectionReceiveWindow === undefined) {
+    t.maxConnectionReceiveWindow = Math.max(t.initialMaxData, 24 * 1024 * 1024);
+  }
+  if (t.initialMaxStreamData !== undefined && t.maxStreamReceiveWindow === undefined) {
+    t.maxStreamReceiveWindow = Math.max(t.initialMaxStreamData, 16 * 1024 * 1024);
+  }
+  return t;
+}
+
+/** One append stream per key log path, shared by every connection that logs there. */
+const keyLogFiles = new Map<string, Writable>();
+
+/** A key log sink from the `keylog` option: lines are written with a newline. */
+export function keyLogWriter(target: string | Writable | undefined): ((line: string) => void) | undefined {
+  if (target === undefined) return undefined;
+  let out: Writable;
+  if (typeof target === 'string') {
+    out = keyLogFiles.get(target) ?? createWriteStream(target, { flags: 'a', mode: 0o600 });
+    keyLogFiles.set(target, out);
+  } else {
+    out = target;
+  }
+  return (line: string) => {
+    out.write(`${line}\n`);
+  };
+}

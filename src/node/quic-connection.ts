@@ -1,0 +1,277 @@
+/**
+ * The public connection objects. A `QuicConnection` is bound to one stream epoch of a core
+ * connection (src/connection/stream-epoch.ts): its streams, stream IDs and limits are that epoch's.
+ * An `EarlyConnection` is bound to the early (0-RTT) epoch; when the server rejects 0-RTT it dies as
+ * a whole and `nextConnection()` gives the QuicConnection bound to the fresh epoch.
+ */
+import { EventEmitter } from 'node:events';
+import type { Connection, ConnectionStats } from '../connection/connection.js';
+import type { StreamEpoch } from '../connection/stream-epoch.js';
+import {
+  ConnectionClosedError,
+  type QuicError,
+  QuicUsageError,
+  ZeroRTTRejectedError,
+} from '../errors/public-errors.js';
+import { isBidirectional, isLocallyInitiated } from '../streams/stream-id.js';
+import type { StreamEvent } from '../streams/stream-manager.js';
+import { parseAddress, type SocketAddress } from './address.js';
+import { now } from './clock.js';
+import type { CloseReason } from './close-errors.js';
+import {
+  type AnyQuicStream,
+  QuicReceiveStream,
+  QuicSendStream,
+  QuicStream,
+  type StreamHost,
+} from './quic-stream.js';
+
+/** What a public connection needs from the object that owns the core connection. */
+export interface ConnectionHost {
+  readonly core: Connection;
+  kick(): void;
+  readonly closeError: QuicError | undefined;
+  readonly closed: Promise<CloseReason>;
+  readonly handshakeComplete: Promise<void>;
+}
+
+interface Waiter<T> {
+  resolve: (v: T) => void;
+  reject: (e: Error) => void;
+}
+
+export class QuicConnection extends EventEmitter {
+  /** Resolves when the handshake completes; rejects with the error that ended the attempt. */
+  readonly handshakeComplete: Promise<void>;
+  /** Resolves (never rejects) when the connection has closed, with how it ended. */
+  readonly closed: Promise<CloseReason>;
+
+  /** @internal */
+  protected readonly host: ConnectionHost;
+  /** @internal */
+  readonly epoch: StreamEpoch;
+  private readonly streams = new Map<number, AnyQuicStream>();
+  private readonly incomingBidi: QuicStream[] = [];
+  private readonly incomingUni: QuicReceiveStream[] = [];
+  private readonly acceptBidiWaiters: Array<Waiter<QuicStream>> = [];
+  private readonly acceptUniWaiters: Array<Waiter<QuicReceiveStream>> = [];
+  private readonly creditWaiters: Array<{ bidi: boolean; wake: () => void }> = [];
+  /** Set when this connection can no longer be used (closed, or 0-RTT rejected). */
+  private failure: Error | undefined;
+  private readonly streamHost: StreamHost;
+
+  /** @internal */
+  constructor(host: ConnectionHost, epoch: StreamEpoch) {
+    super();
+    this.host = host;
+    this.epoch = epoch;
+    this.handshakeComplete = host.handshakeComplete;
+    this.closed = host.closed;
+    this.streamHost = {
+      kick: () => host.kick(),
+      get closeError() {
+        return host.closeError;
+      },
+    };
+  }
+
+  /** The ALPN protocol negotiated (after the handshake). */
+  get alpn(): string | undefined {
+    return this.host.core.alpn;
+  }
+
+  get remoteAddress(): SocketAddress {
+    return parseAddress(this.host.core.remoteAddress);
+  }
+
+  /** True when this connection's data went as accepted 0-RTT. */
+  get used0RTT(): boolean {
+    return this.host.core.used0RTT && this.epoch.early === (this.host.core.role === 'client');
+  }
+
+  /** True when the session was resumed from a ticket. */
+  get resumed(): boolean {
+    return this.host.core.resumed;
+  }
+
+  /** Open a bidirectional stream, waiting for stream credit (MAX_STREAMS) if needed. */
+  async openStream(): Promise<QuicStream> {
+    const id = await this.openId(true);
+    const s = new QuicStream(this.epoch, id, this.streamHost);
+    this.streams.set(id, s);
+    return s;
+  }
+
+  /** Open a unidirectional (send-only) stream. */
+  async openUniStream(): Promise<QuicSendStream> {
+    const id = await this.openId(false);
+    const s = new QuicSendStream(this.epoch, id, this.streamHost);
+    this.streams.set(id, s);
+    return s;
+  }
+
+  /** The next bidirectional stream the peer opened. */
+  acceptStream(): Promise<QuicStream> {
+    const s = this.incomingBidi.shift();
+    if (s) return Promise.resolve(s);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.acceptBidiWaiters.push({ resolve, reject }));
+  }
+
+  /** The next unidirectional stream the peer opened. */
+  acceptUniStream(): Promise<QuicReceiveStream> {
+    const s = this.incomingUni.shift();
+    if (s) return Promise.resolve(s);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.acceptUniWaiters.push({ resolve, reject }));
+  }
+
+  /** Incoming bidirectional streams, as they arrive, until the connection ends. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<QuicStream> {
+    for (;;) {
+      try {
+        yield await this.acceptStream();
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Close the connection with an application error code (default 0) and reason (RFC 9000 §10.2).
+   * Resolves when the connection is closed.
+   */
+  async close(code = 0, reason = ''): Promise<CloseReason> {
+    if (!Number.isSafeInteger(code) || code < 0) {
+      throw new QuicUsageError('ERR_QUIC_INVALID_ERROR_CODE', 'close code must be a non-negative integer');
+    }
+    this.host.core.close(code, reason, now());
+    this.host.kick();
+    return this.closed;
+  }
+
+  /** Send an unreliable DATAGRAM (RFC 9221) if the peer accepts them; returns false otherwise. */
+  sendDatagram(data: Uint8Array): boolean {
+    if (this.failure) return false;
+    const ok = this.host.core.sendDatagram(data);
+    if (ok) this.host.kick();
+    return ok;
+  }
+
+  stats(): ConnectionStats {
+    return this.host.core.snapshotStats();
+  }
+
+  private async openId(bidi: boolean): Promise<number> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (this.host.closeError) throw this.host.closeError;
+      const id = this.epoch.streams.openStream(bidi);
+      if (id !== undefined) {
+        this.host.kick();
+        return id;
+      }
+      // RFC 9000 §4.6: wait for MAX_STREAMS (the core queued STREAMS_BLOCKED).
+      this.host.kick();
+      await new Promise<void>((wake) => this.creditWaiters.push({ bidi, wake }));
+    }
+  }
+
+  // ------------------------------------------------------------------ called by the handle
+
+  /** @internal */
+  _onStreamEvent(ev: StreamEvent): void {
+    if (ev.type === 'streams-available') {
+      const ready = this.creditWaiters.filter((w) => w.bidi === ev.bidirectional);
+      for (const w of ready) this.creditWaiters.splice(this.creditWaiters.indexOf(w), 1);
+      for (const w of ready) w.wake();
+      return;
+    }
+    if (ev.type === 'opened') {
+      this.onPeerStream(ev.id);
+      return;
+    }
+    const s = this.streams.get(ev.id);
+    if (!s) return;
+    if (ev.type === 'closed') {
+      this.streams.delete(ev.id);
+      return;
+    }
+    s._onEvent(ev);
+  }
+
+  private onPeerStream(id: number): void {
+    if (isLocallyInitiated(id, this.host.core.role)) return;
+    if (isBidirectional(id)) {
+      const s = new QuicStream(this.epoch, id, this.streamHost);
+      this.streams.set(id, s);
+      const w = this.acceptBidiWaiters.shift();
+      if (w) w.resolve(s);
+      else this.incomingBidi.push(s);
+      this.emit('stream', s);
+    } else {
+      const s = new QuicReceiveStream(this.epoch, id, this.streamHost);
+      this.streams.set(id, s);
+      const w = this.acceptUniWaiters.shift();
+      if (w) w.resolve(s);
+      else this.incomingUni.push(s);
+      this.emit('stream', s);
+    }
+  }
+
+  /**
+   * @internal The connection ended (or 0-RTT was rejected): everything pending fails with `err`,
+   * once. With `quiet`, open streams are destroyed without an error (a clean local close).
+   */
+  _fail(err: Error, rejected: boolean, quiet = false): void {
+    if (this.failure) return;
+    this.failure = err;
+    for (const w of this.acceptBidiWaiters.splice(0)) w.reject(err);
+    for (const w of this.acceptUniWaiters.splice(0)) w.reject(err);
+    for (const w of this.creditWaiters.splice(0)) w.wake();
+    for (const s of [...this.streams.values(), ...this.incomingBidi, ...this.incomingUni]) {
+      if (quiet) s._close(err);
+      else s._fail(err, rejected);
+    }
+    this.streams.clear();
+  }
+
+  /** @internal */
+  _onClosed(error: QuicError | undefined, quiet: boolean): void {
+    this._fail(error ?? new ConnectionClosedError(0, 'connection closed', true, false), false, quiet);
+  }
+
+  /** @internal */
+  _onDatagram(data: Uint8Array): void {
+    this.emit('datagram', data);
+  }
+}
+
+/**
+ * A client connection returned by dialEarly(): usable before the handshake completes, sending its
+ * streams as 0-RTT. If the server rejects 0-RTT, every operation on it fails with
+ * ZeroRTTRejectedError and `nextConnection()` gives the fresh connection to continue on.
+ */
+export class EarlyConnection extends QuicConnection {
+  private readonly next: Promise<QuicConnection>;
+
+  /** @internal */
+  constructor(host: ConnectionHost, epoch: StreamEpoch, next: Promise<QuicConnection>) {
+    super(host, epoch);
+    this.next = next;
+  }
+
+  /**
+   * After the handshake: this same connection when 0-RTT was accepted (or not attempted), or a new
+   * QuicConnection when it was rejected, whose stream IDs start again at 0 and whose limits come
+   * from the server's actual transport parameters. Rejects if the handshake fails.
+   */
+  nextConnection(): Promise<QuicConnection> {
+    return this.next;
+  }
+
+  /** @internal */
+  _reject0Rtt(): void {
+    this._fail(new ZeroRTTRejectedError(), true);
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The I/O loop of one UDP socket: it feeds received datagrams to a sans-IO Endpoint, lets the
+ * connections' owners react to events, sends what the endpoint produces, and keeps one timer armed
+ * for the endpoint's next deadline.
+ *
+ * Work is batched per event-loop turn (see ../shared/guide/PERFORMANCE.md): every datagram that
+ * arrives in one turn is processed, then a single flush handles events and sends.
+ */
+import { randomBytes } from 'node:crypto';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import type { Connection } from '../connection/connection.js';
+import { Endpoint, type EndpointConfig } from '../endpoint/endpoint.js';
+import { formatAddress, parseAddress, type SocketAddress } from './address.js';
+import { now } from './clock.js';
+
+/** What the driver calls back into for each connection it carries. */
+export interface ConnectionOwner {
+  /** Drain the connection's events (called once per flush). */
+  drainEvents(): void;
+  /** The connection is gone. */
+  onTerminated(): void;
+}
+
+export interface UdpEndpointOptions {
+  host: string;
+  port: number;
+  socketBufferSize?: number;
+  endpoint: Omit<EndpointConfig, 'random'>;
+  /** Close the socket when the last connection ends (one-off client sockets). */
+  autoClose?: boolean;
+}
+
+/** Datagrams sent per flush before yielding to the event loop (so ACKs can come in). */
+const MAX_SENDS_PER_FLUSH = 512;
+const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
+
+export class UdpEndpoint {
+  readonly endpoint: Endpoint;
+  private readonly owners = new Map<Connection, ConnectionOwner>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private flushScheduled = false;
+  private closing = false;
+  private closedPromise: Promise<void> | undefined;
+  /** Server: called for each connection the endpoint accepts. */
+  onConnection: ((conn: Connection) => void) | undefined;
+  /** Keeps the socket open while a server listens even with no connections. */
+  listening = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    config: EndpointConfig,
+    private readonly autoClose: boolean,
+  ) {
+    this.endpoint = new Endpoint(config);
+    socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, rinfo));
+    // Send errors (unreachable, message too long) are packet loss for QUIC: recovery handles them.
+    socket.on('error', () => {});
+  }
+
+  static async bind(opts: UdpEndpointOptions): Promise<UdpEndpoint> {
+    const type = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
+    const socket = createSocket({ type, ...(type === 'udp6' ? { ipv6Only: false } : {}) });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      socket.once('error', onError);
+      socket.bind(opts.port, opts.host, () => {
+        socket.off('error', onError);
+        resolve();
+      });
+    });
+    const size = opts.socketBufferSize ?? DEFAULT_SOCKET_BUFFER;
+    for (const set of [socket.setRecvBufferSize, socket.setSendBufferSize]) {
+      try {
+        set.call(socket, size);
+      } catch {
+        // The OS caps or refuses the size: keep its default.
+      }
+    }
+    return new UdpEndpoint(socket, { ...opts.endpoint, random: randomBytes }, opts.autoClose ?? false);
+  }
+
+  address(): SocketAddress {
+    const a = this.socket.address();
+    return { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+  }
+
+  get isIPv6(): boolean {
+    return this.socket.address().family === 'IPv6';
+  }
+
+  /** Carry a connection: its events go to `owner`. */
+  attach(conn: Connection, owner: ConnectionOwner): void {
+    this.owners.set(conn, owner);
+    this.kick(conn);
+  }
+
+  /** Something changed for `conn` (the application wrote, opened, closed): flush soon. */
+  kick(conn?: Connection): void {
+    if (conn) this.endpoint.markActive(conn);
+    this.scheduleFlush();
+  }
+
+  get connectionCount(): number {
+    return this.owners.size;
+  }
+
+  /** Stop accepting; close the socket once every connection has ended. */
+  close(): Promise<void> {
+    this.listening = false;
+    this.endpoint.stopAccepting();
+    if (!this.closedPromise) {
+      this.closedPromise = new Promise<void>((resolve) => {
+        this.onIdle = resolve;
+      });
+    }
+    this.maybeClose();
+    return this.closedPromise;
+  }
+
+  private onIdle: (() => void) | undefined;
+
+  private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.closing) return;
+    this.endpoint.receive(msg, formatAddress(rinfo.address, rinfo.port), now());
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.closing) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closing) return;
+    for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
+      this.onConnection?.(e.connection);
+    }
+    for (const owner of [...this.owners.values()]) owner.drainEvents();
+    const t = now();
+    let sent = 0;
+    for (let d = this.endpoint.transmit(t); d; d = this.endpoint.transmit(t)) {
+      const to = parseAddress(d.to);
+      this.socket.send(d.datagram, to.port, to.address);
+      if (++sent >= MAX_SENDS_PER_FLUSH) {
+        this.scheduleFlush();
+        break;
+      }
+    }
+    // Sending may have finished closes; drain again so owners see terminations.
+    for (const [conn, owner] of [...this.owners]) {
+      if (conn.isTerminated) {
+        owner.drainEvents();
+        this.owners.delete(conn);
+        owner.onTerminated();
+      }
+    }
+    this.armTimer();
+    this.maybeClose();
+  }
+
+  private armTimer(): void {
+    const next = this.endpoint.nextTimeout();
+    if (next === undefined) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.timer && next === this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - now()));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    if (this.closing) return;
+    this.endpoint.handleTimeout(now());
+    this.flush();
+  }
+
+  private maybeClose(): void {
+    if (this.closing || this.listening || this.owners.size > 0) return;
+    if (!this.autoClose && !this.closedPromise) return;
+    this.closing = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.socket.close(() => this.onIdle?.());
+    if (!this.closedPromise) this.closedPromise = Promise.resolve();
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * LocalConnectionIds (RFC 9000 §5.1.1, §19.15, §19.16): the CIDs we issue, their stateless reset
+ * tokens, NEW_CONNECTION_ID announcements (and re-announcement after loss), RETIRE_CONNECTION_ID
+ * handling and the routing changes the endpoint applies.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DatagramBuilder } from '../../../src/connection/datagram-builder.js';
+import { LocalConnectionIds } from '../../../src/connection/local-connection-ids.js';
+import { QuicTransportError, TransportErrorCode } from '../../../src/errors/transport-error.js';
+import { PacketNumberSpace } from '../../../src/recovery/types.js';
+import { FrameType, type NewConnectionIdFrame } from '../../../src/wire/frames.js';
+import { Prng, seededRandomBytes } from '../../sim/prng.js';
+import { CLIENT_ADDRESS, QuicSim } from '../../sim/quic-harness.js';
+
+const INITIAL = Uint8Array.from([0xa0, 1, 2, 3, 4, 5, 6, 7]);
+/** A recognisable token per CID: its bytes reversed, then 0xee. */
+const tokenOf = (cid: Uint8Array) =>
+  Uint8Array.from([...cid].reverse().concat(new Array(16 - cid.length).fill(0xee)));
+
+function make(cidLength = 8) {
+  const random = seededRandomBytes(new Prng(5));
+  const drawn: number[] = [];
+  const ids = new LocalConnectionIds({
+    initial: INITIAL,
+    cidLength,
+    random: (n) => {
+      drawn.push(n);
+      return random(n);
+    },
+    resetToken: tokenOf,
+  });
+  return { ids, drawn };
+}
+
+function announcements(ids: LocalConnectionIds): NewConnectionIdFrame[] {
+  const out: NewConnectionIdFrame[] = [];
+  for (let f = ids.nextAnnouncement(); f; f = ids.nextAnnouncement()) out.push(f);
+  assert.equal(ids.hasPendingFrames(), false);
+  return out;
+}
+
+function isProtocolViolation(err: unknown): boolean {
+  assert.ok(err instanceof QuicTransportError, String(err));
+  assert.equal(err.errorCode, TransportErrorCode.PROTOCOL_VIOLATION);
+  assert.equal(err.frameType, FrameType.RetireConnectionId);
+  return true;
+}
+
+test('the handshake CID is sequence 0 with its reset token; nothing is announced for it', () => {
+  const { ids } = make();
+  assert.equal(ids.count, 1);
+  assert.deepEqual(ids.all(), [{ sequenceNumber: 0, cid: INITIAL, resetToken: tokenOf(INITIAL) }]);
+  assert.equal(ids.hasPendingFrames(), false);
+  assert.equal(ids.nextAnnouncement(), undefined);
+  assert.deepEqual(ids.takeRoutingChanges(), []);
+});
+
+test("replenish issues CIDs up to the peer's active_connection_id_limit, announced once each", () => {
+  const { ids, drawn } = make(10);
+  ids.replenish(4);
+  assert.equal(ids.count, 4);
+  assert.deepEqual(drawn, [10, 10, 10]);
+  const frames = announcements(ids);
+  assert.deepEqual(
+    frames.map((f) => [f.sequenceNumber, f.retirePriorTo]),
+    [
+      [1, 0],
+      [2, 0],
+      [3, 0],
+    ],
+  );
+  for (const f of frames) {
+    assert.equal(f.type, FrameType.NewConnectionId);
+    assert.equal(f.connectionId.length, 10);
+    assert.deepEqual(f.statelessResetToken, tokenOf(f.connectionId));
+  }
+  // Distinct CIDs; each one is routed.
+  assert.equal(new Set(frames.map((f) => Buffer.from(f.connectionId).toString('hex'))).size, 3);
+  assert.deepEqual(
+    ids.takeRoutingChanges(),
+    frames.map((f) => ({ type: 'add', cid: f.connectionId })),
+  );
+  assert.deepEqual(ids.takeRoutingChanges(), [], 'changes are drained');
+  // Already at the limit: nothing more.
+  ids.replenish(4);
+  assert.equal(ids.count, 4);
+  assert.equal(ids.hasPendingFrames(), false);
+});
+
+test('replenish is capped at 8 CIDs and does nothing for the minimum limit of 2 beyond one more', () => {
+  const a = make().ids;
+  a.replenish(2);
+  assert.equal(a.count, 2);
+  assert.equal(announcements(a).length, 1);
+  const b = make().ids;
+  b.replenish(1_000_000);
+  assert.equal(b.count, 8);
+  assert.deepEqual(
+    announcements(b).map((f) => f.sequenceNumber),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
+});
+
+test('a lost NEW_CONNECTION_ID is announced again, unless the CID was retired meanwhile', () => {
+  const { ids } = make();
+  ids.replenish(3);
+  const [f1, f2] = announcements(ids);
+  ids.onAnnouncementLost(f1!.sequenceNumber);
+  ids.onAnnouncementLost(f2!.sequenceNumber);
+  ids.onRetire(f2!.sequenceNumber, INITIAL);
+  const again = announcements(ids);
+  assert.deepEqual(again, [f1]);
+  // Loss of a sequence number never issued is ignored.
+  ids.onAnnouncementLost(99);
+  assert.equal(ids.hasPendingFrames(), false);
+});
+
+test('RETIRE_CONNECTION_ID removes the CID and its route; a repeat is a no-op', () => {
+  const { ids } = make();
+  ids.replenish(3);
+  const [f1, f2] = announcements(ids);
+  ids.takeRoutingChanges();
+  ids.onRetire(1, f2!.connectionId);
+  assert.equal(ids.count, 2);
+  assert.deepEqual(
+    ids.all().map((c) => c.sequenceNumber),
+    [0, 2],
+  );
+  assert.deepEqual(ids.takeRoutingChanges(), [{ type: 'remove', cid: f1!.connectionId }]);
+  ids.onRetire(1, f2!.connectionId);
+  assert.equal(ids.count, 2);
+  assert.deepEqual(ids.takeRoutingChanges(), []);
+  // Sequence 0 (the handshake CID) may be retired too, from a packet sent to another CID.
+  ids.onRetire(0, f2!.connectionId);
+  assert.deepEqual(
+    ids.all().map((c) => c.sequenceNumber),
+    [2],
+  );
+  assert.deepEqual(ids.takeRoutingChanges(), [{ type: 'remove', cid: INITIAL }]);
+});
+
+test('RFC 9000 §19.16: retiring a sequence number never issued is PROTOCOL_VIOLATION', () => {
+  const { ids } = make();
+  assert.throws(() => ids.onRetire(1, INITIAL), isProtocolViolation);
+  ids.replenish(2);
+  assert.doesNotThrow(() => ids.onRetire(1, INITIAL));
+  assert.throws(() => ids.onRetire(2, INITIAL), isProtocolViolation);
+  assert.throws(() => ids.onRetire(2 ** 53, INITIAL), isProtocolViolation);
+});
+
+test('RFC 9000 §19.16: retiring the CID the packet was sent to is PROTOCOL_VIOLATION', () => {
+  const { ids } = make();
+  ids.replenish(2);
+  const [f1] = announcements(ids);
+  assert.throws(() => ids.onRetire(0, INITIAL), isProtocolViolation);
+  assert.throws(() => ids.onRetire(1, Uint8Array.from(f1!.connectionId)), isProtocolViolation);
+  // Nothing was removed by the refused frames.
+  assert.equal(ids.count, 2);
+});
+
+test('in a connection: a retired CID is replaced by a new one (RFC 9000 §5.1.1 SHOULD), and routed', () => {
+  const sent: NewConnectionIdFrame[] = [];
+  const sim = new QuicSim({
+    seed: 31,
+    trace: (conn, e) => {
+      if (conn.role === 'server' && e.direction === 'sent' && e.frame.type === FrameType.NewConnectionId) {
+        sent.push(e.frame);
+      }
+    },
+  });
+  const conn = sim.dial();
+  const server = sim.handshake(conn);
+  sim.net.runFor(100);
+  // The client's default active_connection_id_limit is 4: the server issued sequence numbers 1-3.
+  assert.deepEqual(
+    sent.map((f) => f.sequenceNumber),
+    [1, 2, 3],
+  );
+  const routes = sim.server.routeCount;
+  // The client retires sequence 1 in a 1-RTT packet protected with its keys, handed straight to the
+  // server endpoint; what the server sends back is collected by the trace, not delivered.
+  const builder = new DatagramBuilder(new Uint8Array(2048));
+  builder.reset(1252);
+  const keys = conn.oneRtt!;
+  builder.openShort(
+    { dcid: conn.peerCids.current, keyPhase: keys.writePhase === 1, spin: false },
+    PacketNumberSpace.ApplicationData,
+    keys.write,
+    conn.spaces[PacketNumberSpace.ApplicationData].nextPacketNumber++,
+    4,
+  );
+  builder.writeFrame({ type: FrameType.RetireConnectionId, sequenceNumber: 1 });
+  builder.closePacket();
+  sim.server.receive(builder.buffer.slice(0, builder.seal()), CLIENT_ADDRESS, sim.now);
+  while (sim.server.transmit(sim.now)) {
+    /* drop it */
+  }
+  assert.equal(server.isClosed, false, server.closeInfo?.reason);
+  assert.equal(server.localCids.count, 4);
+  assert.deepEqual(
+    server.localCids.all().map((c) => c.sequenceNumber),
+    [0, 2, 3, 4],
+  );
+  assert.deepEqual(
+    sent.map((f) => f.sequenceNumber),
+    [1, 2, 3, 4],
+  );
+  // The retired CID is no longer routed, the new one is.
+  assert.equal(sim.server.routeCount, routes);
+  assert.deepEqual(server.internalErrors, []);
+});
