@@ -32,8 +32,13 @@ export interface TransportOptions {
   maxDatagramFrameSize: number | undefined;
   /** Largest UDP payload we are willing to receive (max_udp_payload_size). */
   maxUdpPayloadSize: number;
-  /** Largest UDP payload we send (further limited by the peer's max_udp_payload_size). */
+  /** UDP payload size we start with (further limited by the peer's max_udp_payload_size). */
   maxDatagramSize: number;
+  /**
+   * Ceiling for PMTU discovery (RFC 9000 §14.3): after the handshake, datagrams larger than
+   * maxDatagramSize are probed up to this size. 0 (or a value not above maxDatagramSize) disables it.
+   */
+  mtuDiscoveryMax: number;
   congestionControl: CongestionControlAlgorithm;
   /** Initiate a 1-RTT key update after this many packets sent in one key phase (RFC 9001 §6). */
   keyUpdateInterval: number;
@@ -59,8 +64,9 @@ export const DEFAULT_TRANSPORT_OPTIONS: Readonly<TransportOptions> = {
   maxAckDelay: 25,
   activeConnectionIdLimit: 4,
   maxDatagramFrameSize: undefined,
-  maxUdpPayloadSize: 1500,
+  maxUdpPayloadSize: 65527,
   maxDatagramSize: 1252,
+  mtuDiscoveryMax: 1452,
   congestionControl: 'cubic',
   keyUpdateInterval: 1_000_000,
   keepAlivePeriod: 0,
@@ -108,6 +114,12 @@ function validateTransportOptions(o: TransportOptions): void {
   need(
     Number.isInteger(o.maxDatagramSize) && o.maxDatagramSize >= 1200 && o.maxDatagramSize <= 16383,
     'maxDatagramSize in [1200, 16383]',
+  );
+  // A ceiling below maxDatagramSize simply means nothing larger is probed.
+  need(
+    o.mtuDiscoveryMax === 0 ||
+      (Number.isInteger(o.mtuDiscoveryMax) && o.mtuDiscoveryMax >= 1200 && o.mtuDiscoveryMax <= 16383),
+    'mtuDiscoveryMax is 0 or in [1200, 16383]',
   );
   need(o.congestionControl === 'cubic' || o.congestionControl === 'newreno', 'congestionControl');
   need(nonNegInt(o.keyUpdateInterval) && o.keyUpdateInterval > 0, 'keyUpdateInterval > 0');

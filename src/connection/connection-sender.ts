@@ -50,6 +50,10 @@ export class ConnectionSender {
     }
 
     const b = this.builder;
+    if (allowData && !probing) {
+      const probe = this.buildMtuProbe(now);
+      if (probe) return probe;
+    }
     b.reset(maxSize);
     for (const space of c.spaces) this.fillSpace(space, now, allowData, maxSize);
     if (b.packets.length === 0) return undefined;
@@ -65,6 +69,38 @@ export class ConnectionSender {
     }
     const length = b.seal();
     this.register(b.packets, now, length);
+    return b.buffer.slice(0, length);
+  }
+
+  /**
+   * A PMTU probe (RFC 9000 §14.3): a 1-RTT packet with PING, padded to the size being probed, in a
+   * datagram of its own. Only once the handshake is confirmed, one at a time, within the congestion
+   * window like any packet.
+   */
+  private buildMtuProbe(now: Millis): Uint8Array | undefined {
+    const c = this.c;
+    if (!c.handshakeConfirmed || !c.oneRtt) return undefined;
+    const size = c.mtu.nextProbe();
+    if (size === undefined || size > (c.peerParams?.maxUdpPayloadSize ?? 65527)) return undefined;
+    const s = c.spaces[PacketNumberSpace.ApplicationData];
+    const b = this.builder;
+    b.reset(size);
+    const pn = s.nextPacketNumber;
+    const opened = b.openShort(
+      { dcid: c.peerCids.current, keyPhase: c.oneRtt.writePhase === 1, spin: false },
+      s.space,
+      c.oneRtt.write,
+      pn,
+      packetNumberLength(pn, c.lossDetector.largestAcked(s.space)),
+    );
+    if (!opened) return undefined;
+    this.write({ type: FrameType.Ping }, PacketType.OneRtt, pn);
+    b.closePacket();
+    b.padDatagramTo(size);
+    const length = b.seal();
+    s.nextPacketNumber++;
+    c.mtu.onProbeSent(size);
+    this.register(b.packets, now, length, size);
     return b.buffer.slice(0, length);
   }
 
@@ -308,7 +344,7 @@ export class ConnectionSender {
     }
   }
 
-  private register(packets: BuiltPacket[], now: Millis, datagramLength: number): void {
+  private register(packets: BuiltPacket[], now: Millis, datagramLength: number, pmtuProbe?: number): void {
     const c = this.c;
     let inFlight = false;
     let sentHandshake = false;
@@ -320,10 +356,12 @@ export class ConnectionSender {
         size: p.size,
         ackEliciting: p.ackEliciting,
         inFlight: p.inFlight,
+        ...(pmtuProbe !== undefined ? { pmtuProbe: true } : {}),
         payload: {
           frames: p.frames,
           zeroRtt: p.type === PacketType.ZeroRtt,
           keyPhase: c.oneRtt?.writePhase ?? 0,
+          ...(pmtuProbe !== undefined ? { pmtuProbe } : {}),
         },
       });
       c.stats.packetsSent++;

@@ -47,6 +47,7 @@ import {
 import { ConnectionReceiver } from './connection-receiver.js';
 import { ConnectionSender } from './connection-sender.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
+import { MtuDiscovery } from './mtu-discovery.js';
 import { OneRttKeys } from './one-rtt-keys.js';
 import { PacketSpace } from './packet-space.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
@@ -176,6 +177,8 @@ export class Connection {
   readonly congestion: CongestionController;
   readonly pacer: Pacer;
   readonly lossDetector: LossDetector<SentPacketPayload>;
+  /** The datagram size for 1-RTT packets, raised by PMTU discovery (RFC 9000 §14.3). */
+  readonly mtu: MtuDiscovery;
 
   // ---- streams ----
   epoch: StreamEpoch | undefined;
@@ -248,6 +251,10 @@ export class Connection {
         ? new NewReno({ maxDatagramSize: o.maxDatagramSize })
         : new Cubic({ maxDatagramSize: o.maxDatagramSize });
     this.pacer = new Pacer({ maxDatagramSize: o.maxDatagramSize });
+    this.mtu = new MtuDiscovery(
+      o.maxDatagramSize,
+      o.mtuDiscoveryMax === 0 ? o.maxDatagramSize : o.mtuDiscoveryMax,
+    );
     this.lossDetector = new LossDetector<SentPacketPayload>({
       rtt: this.rtt,
       congestion: this.congestion,
@@ -448,10 +455,10 @@ export class Connection {
     return this.localCids.takeRoutingChanges();
   }
 
-  /** The effective maximum UDP payload we send. */
+  /** The effective maximum UDP payload we send: the discovered path MTU within the peer's limit. */
   get maxDatagramSize(): number {
     const peerMax = this.peerParams?.maxUdpPayloadSize ?? 65527;
-    return Math.min(this.options.maxDatagramSize, peerMax);
+    return Math.min(this.mtu.current, peerMax);
   }
 
   snapshotStats(): ConnectionStats {
@@ -753,6 +760,7 @@ export class Connection {
     }
     this.peerParams = params;
     this.lossDetector.setPeerMaxAckDelay(params.maxAckDelay);
+    this.mtu.limit(params.maxUdpPayloadSize);
     if (this.role === 'client' && this.epoch?.early) {
       // The verdict on 0-RTT decides what happens to the early epoch.
       this.pendingPeerParams = params;
@@ -896,6 +904,7 @@ export class Connection {
   // ===================================================================== acknowledgments and loss
 
   onFramesAcked(p: SentPacket<SentPacketPayload>): void {
+    if (p.payload.pmtuProbe !== undefined) this.onMtuProbeAcked(p.payload.pmtuProbe);
     for (const f of p.payload.frames) this.onFrameAcked(f);
     if (p.space === PacketNumberSpace.ApplicationData && !p.payload.zeroRtt) {
       this.oneRtt?.onPacketAcked(p.packetNumber, p.payload.keyPhase);
@@ -924,7 +933,22 @@ export class Connection {
     }
   }
 
+  /** A probe got through: use the larger size from now on (RFC 9000 §14.3). */
+  private onMtuProbeAcked(size: number): void {
+    const before = this.mtu.current;
+    this.mtu.onProbeAcked(size);
+    if (this.mtu.current > before) {
+      this.congestion.setMaxDatagramSize(this.maxDatagramSize);
+      this.pacer.setMaxDatagramSize(this.maxDatagramSize);
+    }
+  }
+
   onFramesLost(p: SentPacket<SentPacketPayload>): void {
+    if (p.payload.pmtuProbe !== undefined) {
+      // Not a loss of data: the probe only carried PING and padding (RFC 9000 §14.4).
+      this.mtu.onProbeLost(p.payload.pmtuProbe);
+      return;
+    }
     this.stats.packetsLost++;
     for (const f of p.payload.frames) {
       switch (f.kind) {

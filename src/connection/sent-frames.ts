@@ -21,4 +21,6 @@ export interface SentPacketPayload {
   zeroRtt: boolean;
   /** 1-RTT key phase the packet used (for key update confirmation, RFC 9001 §6.2). */
   keyPhase: number;
+  /** A PMTU probe of this many bytes (RFC 9000 §14.4). */
+  pmtuProbe?: number;
 }

@@ -65,6 +65,8 @@ export interface EndpointConfig {
   server?: ServerEndpointOptions;
   /** Defaults for connections dialled from this endpoint. */
   transport?: Partial<TransportOptions>;
+  /** Per-peer adjustments for accepted connections (e.g. a larger PMTU ceiling for loopback peers). */
+  transportFor?: (remoteAddress: string) => Partial<TransportOptions>;
   trace?: (connection: Connection, e: FrameTraceEvent) => void;
 }
 
@@ -336,7 +338,11 @@ export class Endpoint {
       addressValidated: validated,
       remoteAddress: from,
       tls: server.tls,
-      transport: { ...server.transport, connectionIdLength: this.cidLength },
+      transport: {
+        ...server.transport,
+        ...this.config.transportFor?.(from),
+        connectionIdLength: this.cidLength,
+      },
       random: this.random,
       now,
       statelessResetToken: (cid) => this.resetTokens.tokenFor(cid),

@@ -8,7 +8,13 @@ import { QuicUsageError } from '../errors/public-errors.js';
 import { formatAddress, parseTarget, type SocketAddress } from './address.js';
 import { now } from './clock.js';
 import { ConnectionHandle } from './connection-handle.js';
-import { type ClientOptions, keyLogWriter, type ServerOptions, transportOptions } from './options.js';
+import {
+  type ClientOptions,
+  keyLogWriter,
+  mtuCeiling,
+  type ServerOptions,
+  transportOptions,
+} from './options.js';
 import { EarlyConnection, QuicConnection } from './quic-connection.js';
 import { QuicServer } from './quic-server.js';
 import { UdpEndpoint } from './udp-endpoint.js';
@@ -149,7 +155,10 @@ export class QuicEndpoint {
           ...(options.groups ? { groups: options.groups } : {}),
           ...(keyLog ? { keyLog } : {}),
         },
-        transport: transportOptions(options, isIP(address) === 6),
+        transport: {
+          ...transportOptions(options, isIP(address) === 6),
+          mtuDiscoveryMax: mtuCeiling(address, options),
+        },
         ...(token ? { token } : {}),
       },
       now(),

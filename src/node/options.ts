@@ -98,6 +98,21 @@ export interface ClientOptions extends CommonOptions {
   localPort?: number;
 }
 
+/** Loopback addresses: the path MTU is the loopback interface's (65536 on Linux). */
+export function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.');
+}
+
+/**
+ * The PMTU discovery ceiling for a peer (RFC 9000 §14.3). Node cannot set the DF bit, so probes larger
+ * than the first hop's MTU could be fragmented rather than lost: discovery stays within 1452 bytes
+ * (Ethernet with IPv6 and UDP headers), except to a loopback peer, where it may grow to 16383.
+ */
+export function mtuCeiling(peerAddress: string, o: CommonOptions): number {
+  if (o.maxDatagramSize !== undefined && o.maxDatagramSize > 1452) return o.maxDatagramSize;
+  return isLoopback(peerAddress) ? 16383 : 1452;
+}
+
 export function transportOptions(o: CommonOptions, ipv6: boolean): Partial<TransportOptions> {
   const t: Partial<TransportOptions> = {};
   if (o.idleTimeout !== undefined) t.maxIdleTimeout = o.idleTimeout;

@@ -13,7 +13,7 @@ import { SessionTicketKeys } from '../tls/session-ticket-keys.js';
 import { parseAddress, type SocketAddress } from './address.js';
 import { now } from './clock.js';
 import { ConnectionHandle } from './connection-handle.js';
-import { keyLogWriter, type ServerOptions, transportOptions } from './options.js';
+import { keyLogWriter, mtuCeiling, type ServerOptions, transportOptions } from './options.js';
 import { QuicConnection } from './quic-connection.js';
 import { UdpEndpoint } from './udp-endpoint.js';
 
@@ -44,6 +44,7 @@ export class QuicServer extends EventEmitter {
         ...(options.socketBufferSize !== undefined ? { socketBufferSize: options.socketBufferSize } : {}),
         endpoint: {
           server: { ...serverOptions, transport: transportOptions(options, h.includes(':')) },
+          transportFor: (remote) => ({ mtuDiscoveryMax: mtuCeiling(parseAddress(remote).address, options) }),
           ...(options.statelessResetKey ? { statelessResetKey: options.statelessResetKey } : {}),
           ...(options.tokenKey ? { tokenKey: options.tokenKey } : {}),
         },

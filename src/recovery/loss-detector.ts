@@ -460,7 +460,18 @@ export class LossDetector<P> {
 
   /** B.8 OnPacketsLost, with the persistent congestion check; returns whether it was established. */
   private onPacketsLost(now: Millis, lost: LostBatch<P>): boolean {
-    this.cc.onPacketsLost(now, lost.packets);
+    // RFC 9000 §14.4: a lost PMTU probe leaves bytes in flight but is no congestion signal.
+    let probeBytes = 0;
+    for (const p of lost.packets) if (p.pmtuProbe && p.inFlight) probeBytes += p.size;
+    if (probeBytes > 0) {
+      this.cc.onPacketsDiscarded(probeBytes);
+      this.cc.onPacketsLost(
+        now,
+        lost.packets.filter((p) => !p.pmtuProbe),
+      );
+    } else {
+      this.cc.onPacketsLost(now, lost.packets);
+    }
     if (!this.inPersistentCongestion(lost)) return false;
     // RFC 9002 §7.6.2: collapse the window; §5.2: min_rtt restarts from the newest sample.
     this.cc.onPersistentCongestion(now);
@@ -482,7 +493,7 @@ export class LossDetector<P> {
     for (let i = 0; i < lost.packets.length; i++) {
       const p = lost.packets[i]!;
       if (p.timeSent <= first || lost.ackedGapBefore[i]) runStart = undefined;
-      if (p.timeSent <= first || !p.ackEliciting) continue;
+      if (p.timeSent <= first || !p.ackEliciting || p.pmtuProbe) continue;
       if (runStart === undefined) runStart = p.timeSent;
       else if (p.timeSent - runStart > duration) return true;
     }

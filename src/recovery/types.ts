@@ -24,6 +24,11 @@ export interface SentPacket<P> {
   ackEliciting: boolean;
   /** Counts toward bytes in flight (ack-eliciting or PADDING-only). */
   inFlight: boolean;
+  /**
+   * A PMTU probe (RFC 9000 §14.4): its loss is not a sign of congestion, so it neither reduces the
+   * window nor counts toward persistent congestion.
+   */
+  pmtuProbe?: boolean;
   payload: P;
 }
 
@@ -51,6 +56,8 @@ export interface CongestionController {
   onPacketsDiscarded(bytes: number): void;
   /** ECN-CE increase (RFC 9002 B.7), with the send time of the largest acked packet. */
   onCongestionEvent(now: Millis, sentTime: Millis): void;
+  /** The path carries larger datagrams now (PMTU discovery raised it). */
+  setMaxDatagramSize(bytes: number): void;
   /** The application has nothing to send right now (to avoid growing the window while app-limited). */
   setAppLimited(appLimited: boolean): void;
   readonly inSlowStart: boolean;

@@ -37,6 +37,8 @@ export interface LinkConditions {
   corrupt?: number;
   /** Everything sent in [start, end) is dropped. Absolute virtual times. */
   blackholes?: Array<{ start: Millis; end: Millis }>;
+  /** Largest datagram (UDP payload) the path carries; larger ones are dropped. Default: no limit. */
+  mtu?: number;
 }
 
 export type DatagramFate = 'delivered' | 'lost' | 'corrupted' | 'duplicated' | 'queue-drop' | 'blackholed';
@@ -183,6 +185,12 @@ export class Link {
     stats.sent++;
     stats.bytesSent += size;
     this.duplicateArrival = -1;
+
+    if (c.mtu !== undefined && size > c.mtu) {
+      // Too big for the path (a PMTU probe beyond the MTU, RFC 9000 §14): dropped, like a loss.
+      stats.lost++;
+      return 'lost';
+    }
 
     if (c.blackholes !== undefined) {
       for (const b of c.blackholes) {

@@ -105,10 +105,11 @@ export class QuicSim {
     this.hook = hook;
     this.net.addNode(SERVER_ADDRESS, new EndpointNode(this.server, hook));
     this.net.addNode(CLIENT_ADDRESS, new EndpointNode(this.client, hook));
-    const up = opts.up ?? opts.link;
-    const down = opts.down ?? opts.link;
-    if (up) this.net.setLink(CLIENT_ADDRESS, SERVER_ADDRESS, up);
-    if (down) this.net.setLink(SERVER_ADDRESS, CLIENT_ADDRESS, down);
+    // An Ethernet-like path: 1500-byte IP MTU, so 1472 bytes of UDP payload over IPv4.
+    const up = { mtu: 1472, ...(opts.up ?? opts.link) };
+    const down = { mtu: 1472, ...(opts.down ?? opts.link) };
+    this.net.setLink(CLIENT_ADDRESS, SERVER_ADDRESS, up);
+    this.net.setLink(SERVER_ADDRESS, CLIENT_ADDRESS, down);
   }
 
   private readonly random: ReturnType<typeof seededRandomBytes>;

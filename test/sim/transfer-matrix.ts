@@ -59,15 +59,12 @@ export function runTransfer(
     const sim = new QuicSim({ seed, clientTransport: transport, serverTransport: transport });
     const random = sim.net.prng.fork('condition');
     const link = condition.link({ handshakeDone: () => handshakeDone, random: () => random.next() });
-    sim.net.setLink('10.0.0.2:50000', '10.0.0.1:4433', link);
-    sim.net.setLink(
-      '10.0.0.1:4433',
-      '10.0.0.2:50000',
-      condition.link({
-        handshakeDone: () => handshakeDone,
-        random: () => random.next(),
-      }),
-    );
+    // An Ethernet-like path (1472 bytes of UDP payload) under each condition.
+    sim.net.setLink('10.0.0.2:50000', '10.0.0.1:4433', { mtu: 1472, ...link });
+    sim.net.setLink('10.0.0.1:4433', '10.0.0.2:50000', {
+      mtu: 1472,
+      ...condition.link({ handshakeDone: () => handshakeDone, random: () => random.next() }),
+    });
     const conn = sim.dial();
     const client = new TransferClient(conn, spec);
     const server = new TransferServer();

@@ -1,0 +1,65 @@
+/**
+ * Datagram Packetization Layer PMTU Discovery (RFC 9000 §14.3, RFC 8899): once the handshake is
+ * confirmed, probe larger datagrams (a PING padded to the probe size) one at a time; an acknowledged
+ * probe raises the size used for 1-RTT packets, a size lost three times lowers the search ceiling.
+ * Every packet costs the same per-packet CPU whatever its size, so on paths with a large MTU
+ * (loopback, jumbo frames) fewer, larger packets mean proportionally more throughput.
+ */
+
+/** Probes of one size lost this many times: that size does not fit (RFC 8899 §5.1.2 MAX_PROBES). */
+const MAX_PROBES = 3;
+/** Stop searching when the remaining interval is this small. */
+const SEARCH_PRECISION = 16;
+
+export class MtuDiscovery {
+  /** The datagram size in use. */
+  current: number;
+  private high: number;
+  private probing: number | undefined;
+  private lossesAtSize = 0;
+  private triedCeiling = false;
+
+  /** `base`: a size known to work; `max`: the largest we would ever use (both in UDP payload bytes). */
+  constructor(base: number, max: number) {
+    this.current = base;
+    this.high = Math.max(base, max);
+  }
+
+  /** The peer's max_udp_payload_size (RFC 9000 §18.2) caps the search. */
+  limit(max: number): void {
+    this.high = Math.max(this.current, Math.min(this.high, max));
+  }
+
+  get done(): boolean {
+    return this.high - this.current < SEARCH_PRECISION;
+  }
+
+  /**
+   * The size to probe next, when no probe is outstanding and the search is not over. The first
+   * probe tries the ceiling (on loopback it succeeds at once), then the search halves the interval.
+   */
+  nextProbe(): number | undefined {
+    if (this.probing !== undefined || this.done) return undefined;
+    return this.triedCeiling ? Math.floor((this.current + this.high + 1) / 2) : this.high;
+  }
+
+  onProbeSent(size: number): void {
+    this.triedCeiling = true;
+    this.probing = size;
+  }
+
+  onProbeAcked(size: number): void {
+    if (size > this.current) this.current = size;
+    if (this.probing === size) this.probing = undefined;
+    this.lossesAtSize = 0;
+  }
+
+  onProbeLost(size: number): void {
+    if (this.probing === size) this.probing = undefined;
+    // The ceiling is tried once (a guess); an intermediate size gets MAX_PROBES chances.
+    if (size === this.high || ++this.lossesAtSize >= MAX_PROBES) {
+      this.high = Math.max(this.current, size - 1);
+      this.lossesAtSize = 0;
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MtuDiscovery } from '../../../src/connection/mtu-discovery.js';
+
+/** Run the search against a path that carries datagrams up to `pathMtu`. */
+function search(base: number, max: number, pathMtu: number): { size: number; probes: number } {
+  const d = new MtuDiscovery(base, max);
+  let probes = 0;
+  for (let size = d.nextProbe(); size !== undefined; size = d.nextProbe()) {
+    probes++;
+    d.onProbeSent(size);
+    if (size <= pathMtu) d.onProbeAcked(size);
+    else d.onProbeLost(size);
+    assert.ok(probes < 100, 'the search terminates');
+  }
+  return { size: d.current, probes };
+}
+
+test('the ceiling is tried first: a loopback-sized path is found with one probe', () => {
+  assert.deepEqual(search(1252, 16383, 65535), { size: 16383, probes: 1 });
+});
+
+test('binary search converges to within 16 bytes below the path MTU, never above', () => {
+  for (const mtu of [1252, 1300, 1472, 1500, 4000, 8972, 9000]) {
+    const r = search(1252, 16383, mtu);
+    assert.ok(r.size <= mtu, `mtu ${mtu}: chose ${r.size}`);
+    assert.ok(mtu - r.size < 16 || r.size === 16383, `mtu ${mtu}: chose ${r.size}`);
+    assert.ok(r.probes < 40, `mtu ${mtu}: ${r.probes} probes`);
+  }
+});
+
+test('an intermediate size is retried (random loss) before it is given up', () => {
+  const d = new MtuDiscovery(1200, 2000);
+  d.onProbeSent(d.nextProbe()!); // the ceiling
+  d.onProbeLost(2000);
+  const mid = d.nextProbe()!;
+  d.onProbeSent(mid);
+  d.onProbeLost(mid); // one random loss
+  assert.equal(d.nextProbe(), mid, 'the same size again');
+  d.onProbeSent(mid);
+  d.onProbeAcked(mid);
+  assert.equal(d.current, mid);
+});
+
+test("the peer's max_udp_payload_size caps the search; one probe at a time", () => {
+  const d = new MtuDiscovery(1252, 16383);
+  d.limit(1400);
+  assert.equal(d.nextProbe(), 1400);
+  d.onProbeSent(1400);
+  assert.equal(d.nextProbe(), undefined, 'no second probe while one is outstanding');
+  d.onProbeAcked(1400);
+  assert.equal(d.done, true);
+  assert.equal(d.current, 1400);
+});
