@@ -92,6 +92,7 @@ export class QuicEndpoint {
       host: options.localHost ?? (v6 ? '::' : '0.0.0.0'),
       port: options.localPort ?? 0,
       ...(options.socketBufferSize !== undefined ? { socketBufferSize: options.socketBufferSize } : {}),
+      ...(options.qlogDir !== undefined ? { qlogDir: options.qlogDir } : {}),
       endpoint: {},
       autoClose: true,
     });

@@ -42,6 +42,7 @@ export class QuicServer extends EventEmitter {
         host: h,
         port: options.port ?? 0,
         ...(options.socketBufferSize !== undefined ? { socketBufferSize: options.socketBufferSize } : {}),
+        ...(options.qlogDir !== undefined ? { qlogDir: options.qlogDir } : {}),
         endpoint: {
           server: { ...serverOptions, transport: transportOptions(options, h.includes(':')) },
           transportFor: (remote) => ({ mtuDiscoveryMax: mtuCeiling(parseAddress(remote).address, options) }),

@@ -13,6 +13,7 @@ import type { Connection } from '../connection/connection.js';
 import { Endpoint, type EndpointConfig } from '../endpoint/endpoint.js';
 import { formatAddress, parseAddress, type SocketAddress } from './address.js';
 import { now } from './clock.js';
+import { QlogWriter } from './qlog.js';
 
 /** What the driver calls back into for each connection it carries. */
 export interface ConnectionOwner {
@@ -29,6 +30,8 @@ export interface UdpEndpointOptions {
   endpoint: Omit<EndpointConfig, 'random'>;
   /** Close the socket when the last connection ends (one-off client sockets). */
   autoClose?: boolean;
+  /** Write a qlog file per connection into this directory. */
+  qlogDir?: string;
 }
 
 /** Datagrams sent per flush before yielding to the event loop (so ACKs can come in). */
@@ -52,8 +55,9 @@ export class UdpEndpoint {
     private readonly socket: Socket,
     config: EndpointConfig,
     private readonly autoClose: boolean,
+    private readonly qlog: QlogWriter | undefined,
   ) {
-    this.endpoint = new Endpoint(config);
+    this.endpoint = new Endpoint(qlog ? { ...config, trace: (conn, e) => qlog.trace(conn, e) } : config);
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, rinfo));
     // Send errors (unreachable, message too long) are packet loss for QUIC: recovery handles them.
     socket.on('error', () => {});
@@ -78,7 +82,12 @@ export class UdpEndpoint {
         // The OS caps or refuses the size: keep its default.
       }
     }
-    return new UdpEndpoint(socket, { ...opts.endpoint, random: randomBytes }, opts.autoClose ?? false);
+    return new UdpEndpoint(
+      socket,
+      { ...opts.endpoint, random: randomBytes },
+      opts.autoClose ?? false,
+      opts.qlogDir ? new QlogWriter(opts.qlogDir) : undefined,
+    );
   }
 
   address(): SocketAddress {
@@ -155,6 +164,7 @@ export class UdpEndpoint {
       if (conn.isTerminated) {
         owner.drainEvents();
         this.owners.delete(conn);
+        this.qlog?.close(conn);
         owner.onTerminated();
       }
     }

@@ -324,3 +324,39 @@ test('1,000 sequential connections leave no state behind on the server', async (
   await ep.close();
   void testPki;
 });
+
+test('qlogDir writes a JSON-SEQ qlog per connection on both sides', async () => {
+  const { mkdtempSync, readdirSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'tsquic-qlog-'));
+  const s = await server({ qlogDir: dir });
+  echoServer(s);
+  const conn = await dial({ host: '127.0.0.1', port: s.address().port }, clientOptions({ qlogDir: dir }));
+  const st = await conn.openStream();
+  st.end(Buffer.from('qlog me'));
+  assert.equal((await readAll(st)).toString(), 'qlog me');
+  await conn.close();
+  await s.close();
+  const files = readdirSync(dir).sort();
+  assert.equal(files.length, 2, files.join());
+  assert.ok(files.some((f) => f.endsWith('_client.sqlog')) && files.some((f) => f.endsWith('_server.sqlog')));
+  for (const f of files) {
+    const records = readFileSync(join(dir, f), 'utf8')
+      .split('\x1e')
+      .filter((r) => r.trim())
+      .map(
+        (r) =>
+          JSON.parse(r) as {
+            qlog_format?: string;
+            name?: string;
+            data?: { frames: Array<{ frame_type: string }> };
+          },
+      );
+    assert.equal(records[0]!.qlog_format, 'JSON-SEQ');
+    const names = new Set(records.map((r) => r.name));
+    assert.ok(names.has('transport:packet_sent') && names.has('transport:packet_received'));
+    const frames = records.flatMap((r) => r.data?.frames ?? []).map((fr) => fr.frame_type);
+    assert.ok(frames.includes('crypto') && frames.includes('stream') && frames.includes('ack'), f);
+  }
+});

@@ -1,0 +1,200 @@
+/**
+ * qlog output (draft-ietf-quic-qlog-main-schema, quic-events, JSON-SEQ): one file per connection with
+ * a `transport:packet_sent` / `transport:packet_received` event per packet and its frames, readable by
+ * qvis and other qlog tools.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import type { Connection, FrameTraceEvent } from '../connection/connection.js';
+import { type Frame, FrameType } from '../wire/frames.js';
+import { PacketType } from '../wire/packet-header.js';
+import { now } from './clock.js';
+
+const RS = '\x1e';
+
+const PACKET_TYPES: Record<PacketType, string> = {
+  [PacketType.Initial]: 'initial',
+  [PacketType.ZeroRtt]: '0RTT',
+  [PacketType.Handshake]: 'handshake',
+  [PacketType.Retry]: 'retry',
+  [PacketType.OneRtt]: '1RTT',
+  [PacketType.VersionNegotiation]: 'version_negotiation',
+};
+
+/** Writes the qlog of the connections of one endpoint into `dir`. */
+export class QlogWriter {
+  private readonly files = new Map<Connection, ConnectionQlog>();
+
+  constructor(private readonly dir: string) {}
+
+  /** The endpoint's trace hook. */
+  trace(conn: Connection, e: FrameTraceEvent): void {
+    let q = this.files.get(conn);
+    if (!q) {
+      q = new ConnectionQlog(this.dir, conn);
+      this.files.set(conn, q);
+    }
+    q.add(e);
+  }
+
+  /** The connection is gone: finish its file. */
+  close(conn: Connection): void {
+    const q = this.files.get(conn);
+    if (!q) return;
+    this.files.delete(conn);
+    q.end();
+  }
+}
+
+class ConnectionQlog {
+  private readonly out: WriteStream;
+  private readonly start = now();
+  private pending: { e: FrameTraceEvent; frames: unknown[]; time: number } | undefined;
+
+  constructor(dir: string, conn: Connection) {
+    const odcid = Buffer.from(conn.originalDcid).toString('hex');
+    this.out = createWriteStream(join(dir, `${odcid}_${conn.role}.sqlog`), { mode: 0o600 });
+    this.write({
+      qlog_version: '0.3',
+      qlog_format: 'JSON-SEQ',
+      title: `tsquic ${conn.role}`,
+      trace: {
+        vantage_point: { type: conn.role },
+        common_fields: { ODCID: odcid, time_format: 'relative', reference_time: this.start },
+      },
+    });
+  }
+
+  /** Frames of one packet arrive one by one; they are grouped into one packet event. */
+  add(e: FrameTraceEvent): void {
+    const p = this.pending;
+    if (
+      p &&
+      (p.e.direction !== e.direction ||
+        p.e.packetNumber !== e.packetNumber ||
+        p.e.packetType !== e.packetType)
+    ) {
+      this.flush();
+    }
+    if (!this.pending) this.pending = { e, frames: [], time: now() - this.start };
+    this.pending.frames.push(qlogFrame(e.frame));
+  }
+
+  end(): void {
+    this.flush();
+    this.out.end();
+  }
+
+  private flush(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    this.write({
+      time: Math.round(p.time * 1000) / 1000,
+      name: p.e.direction === 'sent' ? 'transport:packet_sent' : 'transport:packet_received',
+      data: {
+        header: { packet_type: PACKET_TYPES[p.e.packetType], packet_number: p.e.packetNumber },
+        frames: p.frames,
+      },
+    });
+  }
+
+  private write(record: unknown): void {
+    this.out.write(`${RS}${JSON.stringify(record)}\n`);
+  }
+}
+
+/** A frame in qlog's vocabulary (quic-events "QuicFrame"). */
+function qlogFrame(f: Frame): Record<string, unknown> {
+  switch (f.type) {
+    case FrameType.Padding:
+      return { frame_type: 'padding', payload_length: f.length };
+    case FrameType.Ping:
+      return { frame_type: 'ping' };
+    case FrameType.Ack:
+      return {
+        frame_type: 'ack',
+        ack_delay: f.ackDelay,
+        acked_ranges: f.ranges.map((r) =>
+          r.smallest === r.largest ? [r.smallest] : [r.smallest, r.largest],
+        ),
+      };
+    case FrameType.ResetStream:
+      return {
+        frame_type: 'reset_stream',
+        stream_id: f.streamId,
+        error_code: f.errorCode,
+        final_size: f.finalSize,
+      };
+    case FrameType.StopSending:
+      return { frame_type: 'stop_sending', stream_id: f.streamId, error_code: f.errorCode };
+    case FrameType.Crypto:
+      return { frame_type: 'crypto', offset: f.offset, length: f.data.length };
+    case FrameType.NewToken:
+      return { frame_type: 'new_token', token: { length: f.token.length } };
+    case FrameType.Stream:
+      return {
+        frame_type: 'stream',
+        stream_id: f.streamId,
+        offset: f.offset,
+        length: f.data.length,
+        fin: f.fin,
+      };
+    case FrameType.MaxData:
+      return { frame_type: 'max_data', maximum: f.maximumData };
+    case FrameType.MaxStreamData:
+      return { frame_type: 'max_stream_data', stream_id: f.streamId, maximum: f.maximumStreamData };
+    case FrameType.MaxStreamsBidi:
+    case FrameType.MaxStreamsUni:
+      return {
+        frame_type: 'max_streams',
+        stream_type: f.type === FrameType.MaxStreamsBidi ? 'bidirectional' : 'unidirectional',
+        maximum: f.maximumStreams,
+      };
+    case FrameType.DataBlocked:
+      return { frame_type: 'data_blocked', limit: f.maximumData };
+    case FrameType.StreamDataBlocked:
+      return { frame_type: 'stream_data_blocked', stream_id: f.streamId, limit: f.maximumStreamData };
+    case FrameType.StreamsBlockedBidi:
+    case FrameType.StreamsBlockedUni:
+      return {
+        frame_type: 'streams_blocked',
+        stream_type: f.type === FrameType.StreamsBlockedBidi ? 'bidirectional' : 'unidirectional',
+        limit: f.maximumStreams,
+      };
+    case FrameType.NewConnectionId:
+      return {
+        frame_type: 'new_connection_id',
+        sequence_number: f.sequenceNumber,
+        retire_prior_to: f.retirePriorTo,
+        connection_id: Buffer.from(f.connectionId).toString('hex'),
+      };
+    case FrameType.RetireConnectionId:
+      return { frame_type: 'retire_connection_id', sequence_number: f.sequenceNumber };
+    case FrameType.PathChallenge:
+      return { frame_type: 'path_challenge', data: Buffer.from(f.data).toString('hex') };
+    case FrameType.PathResponse:
+      return { frame_type: 'path_response', data: Buffer.from(f.data).toString('hex') };
+    case FrameType.ConnectionCloseTransport:
+      return {
+        frame_type: 'connection_close',
+        error_space: 'transport',
+        error_code: f.errorCode,
+        trigger_frame_type: f.frameType,
+        reason: f.reason,
+      };
+    case FrameType.ConnectionCloseApplication:
+      return {
+        frame_type: 'connection_close',
+        error_space: 'application',
+        error_code: f.errorCode,
+        reason: f.reason,
+      };
+    case FrameType.HandshakeDone:
+      return { frame_type: 'handshake_done' };
+    case FrameType.Datagram:
+      return { frame_type: 'datagram', length: f.data.length };
+    default:
+      return { frame_type: 'unknown' };
+  }
+}
