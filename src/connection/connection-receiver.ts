@@ -264,7 +264,7 @@ export class ConnectionReceiver {
               ? EncryptionLevel.Handshake
               : EncryptionLevel.Application;
         const bytes = c.spaces[spaceIndex].crypto.receive(f.offset, f.data);
-        if (bytes && bytes.length > 0) c.feedTls(level, bytes, now);
+        if (bytes && bytes.length > 0) c.handshake.feed(level, bytes, now);
         return;
       }
       case FrameType.NewToken:
@@ -355,10 +355,10 @@ export class ConnectionReceiver {
     const ackDelay = space === PacketNumberSpace.Initial ? 0 : (f.ackDelay * 2 ** exponent) / 1000;
     const result = c.lossDetector.onAckReceived(space, f.ranges, ackDelay, now, f.ecn, c.handshakeConfirmed);
     for (const p of result.newlyAcked) {
-      c.onFramesAcked(p);
-      c.onAckOfAck(space, p);
+      c.recovery.onFramesAcked(p);
+      c.recovery.onAckOfAck(space, p);
     }
-    for (const p of result.lost) c.onFramesLost(p);
+    for (const p of result.lost) c.recovery.onFramesLost(p);
     // RFC 9002 §6.2.2.1: a Handshake ACK tells the client the server validated its address.
     if (c.role === 'client' && space === PacketNumberSpace.Handshake) {
       c.lossDetector.setPeerCompletedAddressValidation();

@@ -9,55 +9,39 @@
  * packets and dispatches frames, `HandshakeDriver`-like logic (TLS events) lives here because it
  * ties keys, transport parameters and stream epochs together.
  */
-import { deriveInitialKeys, derivePacketKeys, type PacketKeys } from '../crypto/packet-keys.js';
+import { deriveInitialKeys, type PacketKeys } from '../crypto/packet-keys.js';
 import { cryptoErrorCode, QuicTransportError, TransportErrorCode } from '../errors/transport-error.js';
 import { Cubic } from '../recovery/cubic.js';
 import { LossDetector } from '../recovery/loss-detector.js';
 import { NewReno } from '../recovery/new-reno.js';
 import { Pacer } from '../recovery/pacer.js';
 import { RttEstimator } from '../recovery/rtt-estimator.js';
-import { type CongestionController, PacketNumberSpace, type SentPacket } from '../recovery/types.js';
-import type { StreamManagerConfig } from '../streams/stream-manager.js';
+import { type CongestionController, PacketNumberSpace } from '../recovery/types.js';
 import { TlsAlertError } from '../tls/alert.js';
-import { TlsClient } from '../tls/tls-client.js';
-import { TlsServer } from '../tls/tls-server.js';
-import {
-  type EarlyDataContext,
-  EncryptionLevel,
-  type TlsClientConfig,
-  type TlsEngine,
-  type TlsServerConfig,
-} from '../tls/types.js';
+import type { EarlyDataContext, TlsClientConfig, TlsEngine, TlsServerConfig } from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
 import type { Frame } from '../wire/frames.js';
 import type { PacketType } from '../wire/packet-header.js';
-import {
-  decodeTransportParameters,
-  encodeTransportParameters,
-  type TransportParameters,
-} from '../wire/transport-parameters.js';
+import type { TransportParameters } from '../wire/transport-parameters.js';
 import { QUIC_V1 } from '../wire/version.js';
 import type { CloseInfo, ConnectionEvent } from './connection-events.js';
+import { HandshakeDriver } from './connection-handshake.js';
 import {
   localTransportParameters,
   resolveTransportOptions,
   type TransportOptions,
 } from './connection-options.js';
 import { ConnectionReceiver } from './connection-receiver.js';
+import { ConnectionRecovery } from './connection-recovery.js';
 import { ConnectionSender } from './connection-sender.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
 import { MtuDiscovery } from './mtu-discovery.js';
-import { OneRttKeys } from './one-rtt-keys.js';
+import type { OneRttKeys } from './one-rtt-keys.js';
 import { PacketSpace } from './packet-space.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
-import type { SentFrame, SentPacketPayload } from './sent-frames.js';
-import { flowLimitsOf, StreamEpoch } from './stream-epoch.js';
-import {
-  checkClientConnectionIds,
-  checkServerConnectionIds,
-  reducedZeroRttLimit,
-} from './transport-parameter-checks.js';
+import type { SentPacketPayload } from './sent-frames.js';
+import type { StreamEpoch } from './stream-epoch.js';
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters' | 'random'>;
 export type ServerTlsOptions = Omit<
@@ -146,7 +130,6 @@ export class Connection {
   oneRtt: OneRttKeys | undefined;
   /** Client: 0-RTT write keys. Server: 0-RTT read keys. */
   zeroRttKeys: PacketKeys | undefined;
-  private pendingAppSecrets: { read?: Uint8Array; write?: Uint8Array; suite?: number } = {};
   handshakeComplete = false;
   handshakeConfirmed = false;
   alpn: string | undefined;
@@ -168,9 +151,6 @@ export class Connection {
   // ---- transport parameters ----
   localParams: TransportParameters;
   peerParams: TransportParameters | undefined;
-  /** Client, 0-RTT: the server parameters remembered with the ticket. */
-  private rememberedParams: TransportParameters | undefined;
-  private pendingPeerParams: TransportParameters | undefined;
 
   // ---- recovery ----
   readonly rtt: RttEstimator;
@@ -182,7 +162,6 @@ export class Connection {
 
   // ---- streams ----
   epoch: StreamEpoch | undefined;
-  private epochCounter = 0;
 
   // ---- address validation and amplification (RFC 9000 §8.1) ----
   addressValidated: boolean;
@@ -210,13 +189,13 @@ export class Connection {
   // ---- client-side handshake facts ----
   receivedServerPacket = false;
   private versionNegotiated = false;
-  private readonly clientTlsOptions: ClientTlsOptions | undefined;
 
   readonly trace: ((e: FrameTraceEvent) => void) | undefined;
-  private readonly config: ConnectionConfig;
   private readonly events: ConnectionEvent[] = [];
   readonly sender: ConnectionSender;
   readonly receiver: ConnectionReceiver;
+  readonly handshake: HandshakeDriver;
+  readonly recovery: ConnectionRecovery;
   readonly stats: ConnectionStats = {
     packetsSent: 0,
     packetsReceived: 0,
@@ -229,7 +208,6 @@ export class Connection {
   };
 
   constructor(config: ConnectionConfig) {
-    this.config = config;
     this.role = config.role;
     this.options = resolveTransportOptions(config.transport);
     this.random = config.random;
@@ -261,6 +239,7 @@ export class Connection {
       isServer: config.role === 'server',
     });
 
+    this.handshake = new HandshakeDriver(this, config, config.role === 'client' ? config.tls : undefined);
     const localCid = config.localCid ?? config.random(o.connectionIdLength);
     this.localCids = new LocalConnectionIds({
       initial: localCid,
@@ -278,9 +257,8 @@ export class Connection {
       this.peerCids = new PeerConnectionIds(this.originalDcid, o.activeConnectionIdLimit);
       this.token = config.token ?? new Uint8Array(0);
       this.addressValidated = true; // amplification limits apply to servers only
-      this.clientTlsOptions = config.tls;
       this.installInitialKeys(this.originalDcid);
-      this.tls = this.createClientTls();
+      this.tls = this.handshake.createClientTls();
     } else {
       this.version = config.version;
       this.originalDcid = config.originalDcid;
@@ -289,18 +267,18 @@ export class Connection {
       this.peerCids = new PeerConnectionIds(config.clientScid, o.activeConnectionIdLimit);
       this.token = new Uint8Array(0);
       this.addressValidated = config.addressValidated;
-      this.clientTlsOptions = undefined;
       this.localParams.originalDestinationConnectionId = config.originalDcid;
       if (config.retrySourceCid) this.localParams.retrySourceConnectionId = config.retrySourceCid;
       this.localParams.statelessResetToken = config.statelessResetToken(localCid);
       this.installInitialKeys(config.initialDcid);
-      this.tls = this.createServerTls(config);
+      this.tls = this.handshake.createServerTls(config);
     }
     this.sender = new ConnectionSender(this);
+    this.recovery = new ConnectionRecovery(this);
     this.receiver = new ConnectionReceiver(this);
     this.lossDetector.setAmplificationBlocked(false);
     if (config.role === 'client') {
-      this.runTls(() => this.tls.start(config.now));
+      this.handshake.run(() => this.tls.start(config.now));
     }
   }
 
@@ -390,7 +368,7 @@ export class Connection {
     this.guard(now, () => {
       this.oneRtt?.discardPreviousIfDue(now);
       const lossTimeout = this.lossDetector.lossDetectionTimeout();
-      if (lossTimeout !== undefined && now >= lossTimeout) this.onLossDetectionTimeout(now);
+      if (lossTimeout !== undefined && now >= lossTimeout) this.recovery.onLossDetectionTimeout(now);
       if (
         this.options.keepAlivePeriod > 0 &&
         this.handshakeComplete &&
@@ -419,7 +397,8 @@ export class Connection {
 
   /** Queue a DATAGRAM frame (RFC 9221). Returns false if the peer does not accept one this large. */
   sendDatagram(data: Uint8Array): boolean {
-    const max = this.peerParams?.maxDatagramFrameSize ?? this.rememberedParams?.maxDatagramFrameSize;
+    const max =
+      this.peerParams?.maxDatagramFrameSize ?? this.handshake.rememberedParams?.maxDatagramFrameSize;
     const epoch = this.epoch;
     if (max === undefined || !epoch || epoch.rejected) return false;
     if (data.length + 1 + 8 > max) return false;
@@ -614,239 +593,6 @@ export class Connection {
     this.lossDetector.discardSpace(space, now);
   }
 
-  // ===================================================================== TLS
-
-  private encodedLocalParams(): Uint8Array {
-    const encoded = encodeTransportParameters(this.localParams);
-    return this.config.testRewriteTransportParameters?.(encoded) ?? encoded;
-  }
-
-  private createClientTls(): TlsEngine {
-    const tlsOptions = this.clientTlsOptions!;
-    const session = tlsOptions.session;
-    if (session && tlsOptions.offerEarlyData && session.maxEarlyDataSize > 0) {
-      try {
-        this.rememberedParams = decodeTransportParameters(session.transportParameters, 'server');
-      } catch {
-        this.rememberedParams = undefined;
-      }
-    }
-    return new TlsClient({
-      ...tlsOptions,
-      offerEarlyData: tlsOptions.offerEarlyData === true && this.rememberedParams !== undefined,
-      transportParameters: this.encodedLocalParams(),
-      random: this.random,
-    });
-  }
-
-  private createServerTls(config: ServerConnectionConfig): TlsEngine {
-    // What the server remembers in its tickets: the limits 0-RTT may rely on (RFC 9000 §7.4.1).
-    const remembered = localTransportParameters(this.options);
-    const rememberedBytes = encodeTransportParameters(remembered);
-    return new TlsServer({
-      ...config.tls,
-      transportParameters: this.encodedLocalParams(),
-      random: this.random,
-      ticketAppData: () => rememberedBytes,
-      acceptEarlyData: (ctx) => this.decideEarlyData(ctx, config),
-    });
-  }
-
-  /**
-   * Server: 0-RTT is accepted only when the application's policy allows it and our current limits are
-   * not below those remembered in the ticket (RFC 9000 §7.4.1, RFC 9001 §4.6.2).
-   */
-  private decideEarlyData(ctx: EarlyDataContext, config: ServerConnectionConfig): boolean {
-    if (!config.acceptEarlyData) return false;
-    let remembered: TransportParameters;
-    try {
-      remembered = decodeTransportParameters(ctx.ticketAppData, 'server');
-    } catch {
-      return false;
-    }
-    const current = localTransportParameters(this.options);
-    if (reducedZeroRttLimit(remembered, current) !== undefined) return false;
-    return config.acceptEarlyData(ctx);
-  }
-
-  /** Feed handshake bytes to TLS, then apply whatever it produced. */
-  feedTls(level: EncryptionLevel, data: Uint8Array, now: Millis): void {
-    this.runTls(() => this.tls.receive(level, data, now));
-  }
-
-  private runTls(step: () => void): void {
-    step();
-    for (let e = this.tls.pollEvent(); e; e = this.tls.pollEvent()) {
-      switch (e.type) {
-        case 'secret':
-          this.onSecret(e.level, e.direction, e.suite, e.secret);
-          break;
-        case 'peer-transport-parameters':
-          this.onPeerTransportParameters(e.data);
-          break;
-        case 'early-data':
-          this.onEarlyDataVerdict(e.accepted);
-          break;
-        case 'handshake-complete':
-          this.alpn = e.alpn;
-          this.resumed = e.resumed;
-          this.peerCertificates = e.peerCertificates;
-          this.onHandshakeComplete();
-          break;
-        case 'session-ticket':
-          this.events.push({ type: 'session-ticket', session: e.session });
-          break;
-      }
-    }
-    for (let out = this.tls.takeOutput(); out; out = this.tls.takeOutput()) {
-      const space =
-        out.level === EncryptionLevel.Initial
-          ? this.spaces[0]
-          : out.level === EncryptionLevel.Handshake
-            ? this.spaces[1]
-            : this.spaces[2];
-      if (!space.discarded) space.crypto.write(out.data);
-    }
-  }
-
-  private onSecret(
-    level: EncryptionLevel,
-    direction: 'read' | 'write',
-    suite: number,
-    secret: Uint8Array,
-  ): void {
-    switch (level) {
-      case EncryptionLevel.EarlyData: {
-        this.zeroRttKeys = derivePacketKeys(suite, secret, this.version);
-        if (this.role === 'client') {
-          this.earlyDataState = 'offered';
-          if (!this.epoch && this.rememberedParams) this.startEpoch(this.rememberedParams, true);
-        }
-        break;
-      }
-      case EncryptionLevel.Handshake: {
-        const keys = derivePacketKeys(suite, secret, this.version);
-        if (direction === 'read') this.spaces[1].readKeys = keys;
-        else this.spaces[1].writeKeys = keys;
-        this.lossDetector.setHasHandshakeKeys(true);
-        break;
-      }
-      case EncryptionLevel.Application: {
-        this.pendingAppSecrets.suite = suite;
-        if (direction === 'read') this.pendingAppSecrets.read = secret;
-        else this.pendingAppSecrets.write = secret;
-        const { read, write } = this.pendingAppSecrets;
-        if (read && write && !this.oneRtt) {
-          this.oneRtt = new OneRttKeys(suite, this.version, read, write);
-          this.pendingAppSecrets = {};
-        }
-        break;
-      }
-    }
-  }
-
-  private onPeerTransportParameters(data: Uint8Array): void {
-    const peerRole = this.role === 'client' ? 'server' : 'client';
-    const params = decodeTransportParameters(data, peerRole);
-    if (this.role === 'client') {
-      checkServerConnectionIds(params, {
-        originalDcid: this.originalDcid,
-        serverScid: this.peerInitialScid ?? this.peerCids.current,
-        retrySourceCid: this.retrySourceCid,
-      });
-      if (params.statelessResetToken) this.peerCids.setInitialResetToken(params.statelessResetToken);
-    } else {
-      checkClientConnectionIds(params, this.peerInitialScid!);
-    }
-    this.peerParams = params;
-    this.lossDetector.setPeerMaxAckDelay(params.maxAckDelay);
-    this.mtu.limit(params.maxUdpPayloadSize);
-    if (this.role === 'client' && this.epoch?.early) {
-      // The verdict on 0-RTT decides what happens to the early epoch.
-      this.pendingPeerParams = params;
-      if (this.earlyDataState === 'accepted' || this.earlyDataState === 'rejected') this.settleEarlyEpoch();
-      return;
-    }
-    if (!this.epoch) this.startEpoch(params, false);
-  }
-
-  private onEarlyDataVerdict(accepted: boolean): void {
-    if (this.role === 'server') {
-      this.earlyDataState = accepted ? 'accepted' : 'none';
-      if (accepted) this.events.push({ type: 'early-data', accepted: true });
-      return;
-    }
-    if (this.earlyDataState === 'none') return;
-    this.earlyDataState = accepted ? 'accepted' : 'rejected';
-    if (!accepted) this.rejectEarlyData();
-    if (this.pendingPeerParams) this.settleEarlyEpoch();
-  }
-
-  /**
-   * RFC 9001 §4.6.2: the server rejected 0-RTT. The early epoch dies as a whole: its 0-RTT packets are
-   * forgotten (not retransmitted), its streams and queued frames are never sent. A fresh epoch starts
-   * once the server's transport parameters are known.
-   */
-  private rejectEarlyData(): void {
-    const early = this.epoch;
-    if (early) early.rejected = true;
-    this.zeroRttKeys = undefined;
-    this.lossDetector.discardPackets(PacketNumberSpace.ApplicationData, (p) => p.payload.zeroRtt);
-    this.events.push({ type: 'early-data', accepted: false });
-  }
-
-  private settleEarlyEpoch(): void {
-    const params = this.pendingPeerParams!;
-    this.pendingPeerParams = undefined;
-    if (this.earlyDataState === 'accepted') {
-      // RFC 9000 §7.4.1: a server accepting 0-RTT must not reduce the remembered limits.
-      const reduced = reducedZeroRttLimit(this.rememberedParams!, params);
-      if (reduced !== undefined) {
-        throw new QuicTransportError(
-          TransportErrorCode.PROTOCOL_VIOLATION,
-          `server accepted 0-RTT but reduced ${reduced}`,
-        );
-      }
-      this.epoch!.streams.updatePeerLimits(flowLimitsOf(params));
-      this.events.push({ type: 'early-data', accepted: true });
-    } else {
-      this.startEpoch(params, false);
-    }
-  }
-
-  private startEpoch(peer: TransportParameters, early: boolean): void {
-    const o = this.options;
-    const config: StreamManagerConfig = {
-      role: this.role,
-      local: flowLimitsOf(this.localParams),
-      peer: flowLimitsOf(peer),
-      maxConnectionReceiveWindow: o.maxConnectionReceiveWindow,
-      maxStreamReceiveWindow: o.maxStreamReceiveWindow,
-      sendBufferSize: o.sendBufferSize,
-      rtt: () => (this.rtt.hasSample ? this.rtt.smoothedRtt : o.initialRtt),
-    };
-    this.epoch = new StreamEpoch(++this.epochCounter, config, early);
-    this.events.push({ type: 'epoch', epoch: this.epoch });
-  }
-
-  private onHandshakeComplete(): void {
-    this.handshakeComplete = true;
-    this.state = 'established';
-    this.events.push({ type: 'handshake-complete' });
-    if (this.role === 'server') {
-      // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
-      this.handshakeDonePending = true;
-      this.onHandshakeConfirmed();
-      const token = (this.config as ServerConnectionConfig).newToken?.();
-      if (token) this.newTokenPending = token;
-    } else if (this.earlyDataState === 'offered') {
-      // A server that says nothing about early data in EncryptedExtensions rejected it.
-      this.earlyDataState = 'rejected';
-      this.rejectEarlyData();
-      if (this.pendingPeerParams) this.settleEarlyEpoch();
-    }
-  }
-
   onHandshakeConfirmed(): void {
     if (this.handshakeConfirmed) return;
     this.handshakeConfirmed = true;
@@ -861,12 +607,12 @@ export class Connection {
   // ===================================================================== client: Retry and Version Negotiation
 
   /** RFC 9000 §17.2.5.2: a valid Retry changes the DCID, the token and the Initial keys. */
-  onRetry(scid: Uint8Array, token: Uint8Array, now: Millis): void {
+  onRetry(scid: Uint8Array, token: Uint8Array, _now: Millis): void {
     this.retrySourceCid = new Uint8Array(scid);
     this.token = new Uint8Array(token);
     this.peerCids.setInitial(this.retrySourceCid);
     this.installInitialKeys(this.retrySourceCid);
-    this.requeueInFlight(now);
+    this.recovery.requeueInFlight();
   }
 
   /** RFC 9000 §6.2: start again with a version the server supports. */
@@ -875,132 +621,18 @@ export class Connection {
     this.version = version;
     this.originalDcid = this.random(8);
     this.peerCids.setInitial(this.originalDcid);
-    this.requeueInFlight(now);
+    this.recovery.requeueInFlight();
     // Packet numbers continue (the loss detector remembers them); the handshake bytes start over.
     this.spaces[0].restartHandshake();
     this.spaces[1].restartHandshake();
     this.installInitialKeys(this.originalDcid);
     this.zeroRttKeys = undefined;
     this.earlyDataState = 'none';
-    this.tls = this.createClientTls();
-    this.runTls(() => this.tls.start(now));
+    this.tls = this.handshake.createClientTls();
+    this.handshake.run(() => this.tls.start(now));
   }
 
   get canNegotiateVersion(): boolean {
     return this.role === 'client' && !this.versionNegotiated && !this.receivedServerPacket;
-  }
-
-  /** Forget Initial and 0-RTT packets in flight and queue their content again (Retry, Version Negotiation). */
-  private requeueInFlight(_now: Millis): void {
-    this.lossDetector.discardPackets(PacketNumberSpace.Initial, () => true);
-    const early = this.lossDetector.discardPackets(
-      PacketNumberSpace.ApplicationData,
-      (p) => p.payload.zeroRtt,
-    );
-    for (const p of early) this.onFramesLost(p);
-    this.spaces[0].crypto.resendAll();
-  }
-
-  // ===================================================================== acknowledgments and loss
-
-  onFramesAcked(p: SentPacket<SentPacketPayload>): void {
-    if (p.payload.pmtuProbe !== undefined) this.onMtuProbeAcked(p.payload.pmtuProbe);
-    for (const f of p.payload.frames) this.onFrameAcked(f);
-    if (p.space === PacketNumberSpace.ApplicationData && !p.payload.zeroRtt) {
-      this.oneRtt?.onPacketAcked(p.packetNumber, p.payload.keyPhase);
-    }
-  }
-
-  private onFrameAcked(f: SentFrame): void {
-    switch (f.kind) {
-      case 'crypto':
-        this.cryptoSpace(f.level)?.crypto.onAcked(f.offset, f.length);
-        break;
-      case 'stream':
-        // Only the current epoch hears about its frames; a dead epoch hears nothing.
-        if (f.epoch === this.epoch && !f.epoch.rejected) f.epoch.streams.onFrameAcked(f.record);
-        break;
-      case 'ack':
-        break;
-      default:
-        break;
-    }
-  }
-
-  onAckOfAck(space: PacketNumberSpace, p: SentPacket<SentPacketPayload>): void {
-    for (const f of p.payload.frames) {
-      if (f.kind === 'ack') this.spaces[space].acks.onAckOfAckReceived(f.largestAcked);
-    }
-  }
-
-  /** A probe got through: use the larger size from now on (RFC 9000 §14.3). */
-  private onMtuProbeAcked(size: number): void {
-    const before = this.mtu.current;
-    this.mtu.onProbeAcked(size);
-    if (this.mtu.current > before) {
-      this.congestion.setMaxDatagramSize(this.maxDatagramSize);
-      this.pacer.setMaxDatagramSize(this.maxDatagramSize);
-    }
-  }
-
-  onFramesLost(p: SentPacket<SentPacketPayload>): void {
-    if (p.payload.pmtuProbe !== undefined) {
-      // Not a loss of data: the probe only carried PING and padding (RFC 9000 §14.4).
-      this.mtu.onProbeLost(p.payload.pmtuProbe);
-      return;
-    }
-    this.stats.packetsLost++;
-    for (const f of p.payload.frames) {
-      switch (f.kind) {
-        case 'crypto': {
-          const space = this.cryptoSpace(f.level);
-          if (space && !space.discarded) space.crypto.onLost(f.offset, f.length);
-          break;
-        }
-        case 'stream':
-          if (f.epoch === this.epoch && !f.epoch.rejected) f.epoch.streams.onFrameLost(f.record);
-          break;
-        case 'handshake-done':
-          this.handshakeDonePending = true;
-          break;
-        case 'new-connection-id':
-          this.localCids.onAnnouncementLost(f.sequenceNumber);
-          break;
-        case 'retire-connection-id':
-          this.peerCids.onRetirementLost(f.sequenceNumber);
-          break;
-        case 'new-token':
-          this.newTokenPending ??= f.token;
-          break;
-        case 'ack':
-          break;
-      }
-    }
-  }
-
-  private cryptoSpace(level: EncryptionLevel): PacketSpace | undefined {
-    if (level === EncryptionLevel.Initial) return this.spaces[0];
-    if (level === EncryptionLevel.Handshake) return this.spaces[1];
-    if (level === EncryptionLevel.Application) return this.spaces[2];
-    return undefined;
-  }
-
-  private onLossDetectionTimeout(now: Millis): void {
-    const result = this.lossDetector.onLossDetectionTimeout(now);
-    for (const p of result.lost) this.onFramesLost(p);
-    if (result.probe) {
-      const space = this.spaces[result.probe.space];
-      space.probesPending = Math.max(space.probesPending, result.probe.count);
-      // RFC 9002 §6.2.4: a probe should carry data; unacknowledged handshake data goes again.
-      if (result.probe.space !== PacketNumberSpace.ApplicationData) space.crypto.resendUnacked();
-      // RFC 9002 §6.2.2.1: a client without Handshake keys probes with an Initial.
-      if (
-        this.role === 'client' &&
-        result.probe.space === PacketNumberSpace.ApplicationData &&
-        !this.handshakeComplete
-      ) {
-        this.spaces[0].probesPending = Math.max(this.spaces[0].probesPending, 1);
-      }
-    }
   }
 }

@@ -1,0 +1,128 @@
+/**
+ * What happens to frames when the packets that carried them are acknowledged or lost (RFC 9000
+ * §13.3: information is retransmitted, not packets), and the loss detection timer's probes
+ * (RFC 9002 §6.2). Stream frames go back to the epoch that sent them, and only while it is the
+ * current one: a rejected 0-RTT epoch hears nothing more.
+ */
+import { PacketNumberSpace, type SentPacket } from '../recovery/types.js';
+import { EncryptionLevel } from '../tls/types.js';
+import type { Millis } from '../util/time.js';
+import type { Connection } from './connection.js';
+import type { PacketSpace } from './packet-space.js';
+import type { SentFrame, SentPacketPayload } from './sent-frames.js';
+
+export class ConnectionRecovery {
+  constructor(private readonly c: Connection) {}
+
+  /** Forget Initial and 0-RTT packets in flight and queue their content again (Retry, Version Negotiation). */
+  requeueInFlight(): void {
+    this.c.lossDetector.discardPackets(PacketNumberSpace.Initial, () => true);
+    const early = this.c.lossDetector.discardPackets(
+      PacketNumberSpace.ApplicationData,
+      (p) => p.payload.zeroRtt,
+    );
+    for (const p of early) this.onFramesLost(p);
+    this.c.spaces[0].crypto.resendAll();
+  }
+
+  onFramesAcked(p: SentPacket<SentPacketPayload>): void {
+    if (p.payload.pmtuProbe !== undefined) this.onMtuProbeAcked(p.payload.pmtuProbe);
+    for (const f of p.payload.frames) this.onFrameAcked(f);
+    if (p.space === PacketNumberSpace.ApplicationData && !p.payload.zeroRtt) {
+      this.c.oneRtt?.onPacketAcked(p.packetNumber, p.payload.keyPhase);
+    }
+  }
+
+  private onFrameAcked(f: SentFrame): void {
+    switch (f.kind) {
+      case 'crypto':
+        this.cryptoSpace(f.level)?.crypto.onAcked(f.offset, f.length);
+        break;
+      case 'stream':
+        // Only the current epoch hears about its frames; a dead epoch hears nothing.
+        if (f.epoch === this.c.epoch && !f.epoch.rejected) f.epoch.streams.onFrameAcked(f.record);
+        break;
+      case 'ack':
+        break;
+      default:
+        break;
+    }
+  }
+
+  onAckOfAck(space: PacketNumberSpace, p: SentPacket<SentPacketPayload>): void {
+    for (const f of p.payload.frames) {
+      if (f.kind === 'ack') this.c.spaces[space].acks.onAckOfAckReceived(f.largestAcked);
+    }
+  }
+
+  /** A probe got through: use the larger size from now on (RFC 9000 §14.3). */
+  private onMtuProbeAcked(size: number): void {
+    const before = this.c.mtu.current;
+    this.c.mtu.onProbeAcked(size);
+    if (this.c.mtu.current > before) {
+      this.c.congestion.setMaxDatagramSize(this.c.maxDatagramSize);
+      this.c.pacer.setMaxDatagramSize(this.c.maxDatagramSize);
+    }
+  }
+
+  onFramesLost(p: SentPacket<SentPacketPayload>): void {
+    if (p.payload.pmtuProbe !== undefined) {
+      // Not a loss of data: the probe only carried PING and padding (RFC 9000 §14.4).
+      this.c.mtu.onProbeLost(p.payload.pmtuProbe);
+      return;
+    }
+    this.c.stats.packetsLost++;
+    for (const f of p.payload.frames) {
+      switch (f.kind) {
+        case 'crypto': {
+          const space = this.cryptoSpace(f.level);
+          if (space && !space.discarded) space.crypto.onLost(f.offset, f.length);
+          break;
+        }
+        case 'stream':
+          if (f.epoch === this.c.epoch && !f.epoch.rejected) f.epoch.streams.onFrameLost(f.record);
+          break;
+        case 'handshake-done':
+          this.c.handshakeDonePending = true;
+          break;
+        case 'new-connection-id':
+          this.c.localCids.onAnnouncementLost(f.sequenceNumber);
+          break;
+        case 'retire-connection-id':
+          this.c.peerCids.onRetirementLost(f.sequenceNumber);
+          break;
+        case 'new-token':
+          this.c.newTokenPending ??= f.token;
+          break;
+        case 'ack':
+          break;
+      }
+    }
+  }
+
+  private cryptoSpace(level: EncryptionLevel): PacketSpace | undefined {
+    if (level === EncryptionLevel.Initial) return this.c.spaces[0];
+    if (level === EncryptionLevel.Handshake) return this.c.spaces[1];
+    if (level === EncryptionLevel.Application) return this.c.spaces[2];
+    return undefined;
+  }
+
+  onLossDetectionTimeout(now: Millis): void {
+    const result = this.c.lossDetector.onLossDetectionTimeout(now);
+    for (const p of result.lost) this.onFramesLost(p);
+    if (result.probe) {
+      const space = this.c.spaces[result.probe.space];
+      space.probesPending = Math.max(space.probesPending, result.probe.count);
+      // RFC 9002 §6.2.4: a probe should carry data; unacknowledged handshake data goes again.
+      if (result.probe.space !== PacketNumberSpace.ApplicationData) space.crypto.resendUnacked();
+      // RFC 9002 §6.2.2.1: a client without Handshake keys probes with an Initial.
+      if (
+        this.c.role === 'client' &&
+        result.probe.space === PacketNumberSpace.ApplicationData &&
+        !this.c.handshakeComplete
+      ) {
+        this.c.spaces[0].probesPending = Math.max(this.c.spaces[0].probesPending, 1);
+      }
+    }
+  }
+}
