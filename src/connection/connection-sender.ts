@@ -82,6 +82,9 @@ export class ConnectionSender {
     if (!c.handshakeConfirmed || !c.oneRtt) return undefined;
     const size = c.mtu.nextProbe();
     if (size === undefined || size > (c.peerParams?.maxUdpPayloadSize ?? 65527)) return undefined;
+    // A probe is congestion controlled like any packet (RFC 9002 §7): it waits until the whole of it
+    // fits in the window, so it never holds back data that does (e.g. the first response).
+    if (c.congestion.availableWindow() < size) return undefined;
     const s = c.spaces[PacketNumberSpace.ApplicationData];
     const b = this.builder;
     b.reset(size);
