@@ -217,6 +217,19 @@ function applyEvent(core: StreamCore, side: Readable | Writable, ev: StreamEvent
   }
 }
 
+/**
+ * 0-RTT rejected, or the connection ended: pending writes fail with `err` and the stream is destroyed
+ * with it, unless every direction it has had already finished cleanly (a rejection always fails it).
+ */
+function failStream(core: StreamCore, side: Readable | Writable, err: Error, rejected: boolean): void {
+  if (rejected) core.rejected = true;
+  const cb = core.pendingWrite;
+  core.pendingWrite = undefined;
+  cb?.(err);
+  const finished = (!core.hasSend || core.writeDone) && (!core.hasReceive || core.readEnded);
+  if (!side.destroyed && (rejected || !finished)) side.destroy(err);
+}
+
 /** A clean local close: pending writes fail, the stream is destroyed without an 'error' event. */
 function closeQuietly(core: StreamCore, side: Readable | Writable, err: Error): void {
   if (side.destroyed) return;
@@ -299,11 +312,7 @@ export class QuicStream extends Duplex {
 
   /** @internal 0-RTT rejected or the connection closed: fail once with `err`. */
   _fail(err: Error, rejected: boolean): void {
-    if (rejected) this.core.rejected = true;
-    const c = this.core;
-    c.pendingWrite?.(err);
-    c.pendingWrite = undefined;
-    if (!this.destroyed && !(c.readEnded && c.writeDone && !rejected)) this.destroy(err);
+    failStream(this.core, this, err, rejected);
   }
 }
 
@@ -361,10 +370,7 @@ export class QuicSendStream extends Writable {
 
   /** @internal */
   _fail(err: Error, rejected: boolean): void {
-    if (rejected) this.core.rejected = true;
-    this.core.pendingWrite?.(err);
-    this.core.pendingWrite = undefined;
-    if (!this.destroyed && !(this.core.writeDone && !rejected)) this.destroy(err);
+    failStream(this.core, this, err, rejected);
   }
 }
 
@@ -406,8 +412,7 @@ export class QuicReceiveStream extends Readable {
 
   /** @internal */
   _fail(err: Error, rejected: boolean): void {
-    if (rejected) this.core.rejected = true;
-    if (!this.destroyed && !(this.core.readEnded && !rejected)) this.destroy(err);
+    failStream(this.core, this, err, rejected);
   }
 }
 
