@@ -20,6 +20,7 @@ import { now } from './clock.js';
 import type { CloseReason } from './close-errors.js';
 import {
   type AnyQuicStream,
+  markAccepted,
   QuicReceiveStream,
   QuicSendStream,
   QuicStream,
@@ -113,7 +114,10 @@ export class QuicConnection extends EventEmitter {
   /** The next bidirectional stream the peer opened. */
   acceptStream(): Promise<QuicStream> {
     const s = this.incomingBidi.shift();
-    if (s) return Promise.resolve(s);
+    if (s) {
+      markAccepted(s);
+      return Promise.resolve(s);
+    }
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => this.acceptBidiWaiters.push({ resolve, reject }));
   }
@@ -121,7 +125,10 @@ export class QuicConnection extends EventEmitter {
   /** The next unidirectional stream the peer opened. */
   acceptUniStream(): Promise<QuicReceiveStream> {
     const s = this.incomingUni.shift();
-    if (s) return Promise.resolve(s);
+    if (s) {
+      markAccepted(s);
+      return Promise.resolve(s);
+    }
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => this.acceptUniWaiters.push({ resolve, reject }));
   }
@@ -200,21 +207,38 @@ export class QuicConnection extends EventEmitter {
     s._onEvent(ev);
   }
 
+  /**
+   * A stream the peer opened: handed to a waiting acceptStream(), or queued. Until the application
+   * has it, errors on it are held back (it has no 'error' listener yet: see markAccepted).
+   */
   private onPeerStream(id: number): void {
     if (isLocallyInitiated(id, this.host.core.role)) return;
+    const observed = this.listenerCount('stream') > 0;
     if (isBidirectional(id)) {
       const s = new QuicStream(this.epoch, id, this.streamHost);
+      s.core.accepted = false;
       this.streams.set(id, s);
       const w = this.acceptBidiWaiters.shift();
-      if (w) w.resolve(s);
-      else this.incomingBidi.push(s);
+      if (w) {
+        markAccepted(s);
+        w.resolve(s);
+      } else {
+        this.incomingBidi.push(s);
+      }
+      if (observed) markAccepted(s);
       this.emit('stream', s);
     } else {
       const s = new QuicReceiveStream(this.epoch, id, this.streamHost);
+      s.core.accepted = false;
       this.streams.set(id, s);
       const w = this.acceptUniWaiters.shift();
-      if (w) w.resolve(s);
-      else this.incomingUni.push(s);
+      if (w) {
+        markAccepted(s);
+        w.resolve(s);
+      } else {
+        this.incomingUni.push(s);
+      }
+      if (observed) markAccepted(s);
       this.emit('stream', s);
     }
   }

@@ -165,6 +165,13 @@ class StreamCore {
 
   /** Set by a clean local close: what a pending write is told. */
   closeError: Error | undefined;
+  /**
+   * False for a peer-opened stream the application has not accepted yet: it has no 'error'
+   * listener, so an error that would destroy it waits in `deferredError` until it is handed out.
+   */
+  accepted = true;
+  accepting = false;
+  deferredError: Error | undefined;
 
   /** On destroy(): give up whatever direction is unfinished (code 0). */
   abandon(err: Error | null): void {
@@ -199,7 +206,7 @@ function applyEvent(core: StreamCore, side: Readable | Writable, ev: StreamEvent
     case 'reset':
       // The peer reset its sending side: our reads fail with its code.
       core.readEnded = true;
-      if (!side.destroyed) side.destroy(new StreamResetError(ev.errorCode, 'reset', core.id));
+      destroyWith(core, side, new StreamResetError(ev.errorCode, 'reset', core.id));
       return;
     case 'stop-sending': {
       // The peer stopped reading; the core has reset our sending side (RFC 9000 §3.5).
@@ -209,7 +216,7 @@ function applyEvent(core: StreamCore, side: Readable | Writable, ev: StreamEvent
       const cb = core.pendingWrite;
       core.pendingWrite = undefined;
       if (cb) cb(err);
-      else if (!core.hasReceive && !side.destroyed) side.destroy(err);
+      else if (!core.hasReceive) destroyWith(core, side, err);
       return;
     }
     default:
@@ -227,7 +234,34 @@ function failStream(core: StreamCore, side: Readable | Writable, err: Error, rej
   core.pendingWrite = undefined;
   cb?.(err);
   const finished = (!core.hasSend || core.writeDone) && (!core.hasReceive || core.readEnded);
-  if (!side.destroyed && (rejected || !finished)) side.destroy(err);
+  if (rejected || !finished) destroyWith(core, side, err);
+}
+
+/** Destroy with `err`, or keep it for when the application accepts the stream (see `accepted`). */
+function destroyWith(core: StreamCore, side: Readable | Writable, err: Error): void {
+  if (side.destroyed) return;
+  if (!core.accepted) {
+    core.deferredError ??= err;
+    return;
+  }
+  side.destroy(err);
+}
+
+/**
+ * The application now holds the stream (acceptStream() resolved, or a 'stream' listener got it).
+ * It may add its listeners in a promise continuation, which runs after process.nextTick, where
+ * Node emits 'error': so the stream counts as accepted, and a held-back error is delivered, only on
+ * the next turn of the event loop.
+ */
+export function markAccepted(stream: AnyQuicStream): void {
+  const core = stream.core;
+  if (core.accepted || core.accepting) return;
+  core.accepting = true;
+  setImmediate(() => {
+    core.accepted = true;
+    const err = core.deferredError;
+    if (err) destroyWith(core, stream, err);
+  });
 }
 
 /** A clean local close: pending writes fail, the stream is destroyed without an 'error' event. */

@@ -360,3 +360,28 @@ test('qlogDir writes a JSON-SEQ qlog per connection on both sides', async () => 
     assert.ok(frames.includes('crypto') && frames.includes('stream') && frames.includes('ack'), f);
   }
 });
+
+test('a stream the peer opens and resets at once cannot crash the server (errors wait for accept)', async () => {
+  const s = await server();
+  const errors: unknown[] = [];
+  serve(s, async (conn) => {
+    for await (const st of conn) {
+      st.on('error', (e) => errors.push(e));
+      st.resume();
+    }
+  });
+  for (let i = 0; i < 3; i++) {
+    const conn = await dial({ host: '127.0.0.1', port: s.address().port }, clientOptions());
+    const st = await conn.openStream();
+    st.on('error', () => {});
+    // STREAM and RESET_STREAM leave in the same packet.
+    st.write(Buffer.from('hello'));
+    st.cancelWrite(7);
+    const deadline = Date.now() + 5_000;
+    while (errors.length <= i && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await conn.close();
+  }
+  // The server process is alive and delivered each reset to the application.
+  assert.equal(errors.length, 3);
+  for (const e of errors) assert.ok(e instanceof StreamResetError && e.errorCode === 7);
+});
