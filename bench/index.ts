@@ -7,19 +7,24 @@
  *   node --import tsx [--single-threaded-gc] bench/index.ts [options]
  *
  * Options:
- *   --only name[,name]   run only these benchmarks (repeatable): wire, crypto, tls, core
+ *   --only name[,name]   run only these benchmarks (repeatable): wire, crypto, tls, core, udp, zero-rtt
  *   --runs N             runs per figure, median taken (default 3)
- *   --size MiB           core: bytes per transfer (default 200)
+ *   --size MiB           core and udp: bytes per transfer (default 200)
  *   --sim-size MiB       core: bytes of the simulator transfer (default: --size)
- *   --duration ms        wire, crypto, tls: time per measurement (defaults 500, 1000, 1000)
+ *   --duration ms        wire, crypto, tls: time per measurement (defaults 500, 1000, 1000); udp: time
+ *                        each handshake rate is counted (default 3000); zero-rtt: the same (default 1000)
  *   --quick              smoke run: --runs 1 --size 20, short measurements
  *   --json               also print every figure as one JSON document at the end
+ *   udp only: --stacks tsquic,quic-go,tls (default all), --no-stgc (no single-threaded-GC column),
+ *             --warmup ms (default 500), --tsquic-max-datagram-size N (diagnosis; see bench/README.md)
  */
 import { pathToFileURL } from 'node:url';
 import { formatCore, formatMachine, machineInfo, numberFlag, run as runCore } from './core.js';
 import { run as runCrypto } from './crypto.js';
 import { run as runTls } from './tls.js';
+import { formatUdp, parseStacks, run as runUdp, ROWS as UDP_ROWS, ratio as udpRatio } from './udp.js';
 import { run as runWire } from './wire.js';
+import { formatZeroRtt, run as runZeroRtt, KINDS as ZERO_RTT_KINDS } from './zero-rtt.js';
 
 /** One measured figure. `headline` figures go to the summary table. */
 export interface Figure {
@@ -39,6 +44,8 @@ export interface IndexOptions {
   /** Per-measurement time of the micro-benchmarks; undefined: each one's default. */
   durationMs: number | undefined;
   quick: boolean;
+  /** The whole command line, for the options of one bench (udp). */
+  argv: readonly string[];
 }
 
 interface Bench {
@@ -194,7 +201,70 @@ const BENCHES: Bench[] = [
       return out;
     },
   },
+  {
+    name: 'udp',
+    run: async (o) => {
+      const r = await runUdp({
+        sizeMiB: o.sizeMiB,
+        runs: o.runs,
+        durationMs: duration(o, 3000, 1000),
+        warmupMs: numberFlag(o.argv, '--warmup') ?? (o.quick ? 200 : 500),
+        singleThreadedGc: !o.argv.includes('--no-stgc'),
+        stacks: parseStacks(o.argv),
+        tsquicMaxDatagramSize: numberFlag(o.argv, '--tsquic-max-datagram-size'),
+        log: (line) => console.error(line),
+      });
+      console.log(formatUdp(r));
+      const out: Figure[] = [];
+      const f = (
+        name: string,
+        value: number | undefined,
+        unit: string,
+        digits: number,
+        headline: boolean,
+      ) => {
+        if (value !== undefined) out.push({ bench: 'udp', name, value, unit, digits, headline });
+      };
+      for (const row of UDP_ROWS) {
+        const label = row.label(r);
+        for (const c of r.columns) {
+          f(`${c.label} ${label}`, c.cells[row.mode]?.median, row.unit, 0, c.key === 'tsquic');
+        }
+        f(`tsquic/quic-go ${label}`, udpRatio(r, 'tsquic', 'quic-go', row.mode), 'x', 2, true);
+        f(`tsquic/tls ${label}`, udpRatio(r, 'tsquic', 'tls', row.mode), 'x', 2, true);
+      }
+      return out;
+    },
+  },
+  {
+    name: 'zero-rtt',
+    run: async (o) => {
+      const r = await runZeroRtt({
+        runs: o.runs,
+        durationMs: duration(o, 1000, 250),
+        log: (line) => console.error(line),
+      });
+      console.log(formatZeroRtt(r));
+      const out: Figure[] = [];
+      const f = (name: string, value: number, unit: string, digits: number, headline: boolean) =>
+        out.push({ bench: 'zero-rtt', name, value, unit, digits, headline });
+      const label = { full: 'full', resumed: 'resumed', '0rtt': '0-RTT' } as const;
+      for (const t of r.ttfb) {
+        for (const k of ZERO_RTT_KINDS) {
+          f(`first byte at ${t.rttMs} ms RTT, ${label[k]}`, t.ms[k], 'ms', 1, false);
+        }
+        f(`0-RTT saves at ${t.rttMs} ms RTT (vs resumed)`, t.savedVsResumed, 'RTT', 2, true);
+      }
+      for (const rate of r.rates) {
+        f(`${label[rate.kind]} handshakes, core back to back`, rate.perCpuSecond, '/CPU s', 0, true);
+      }
+      return out;
+    },
+  },
 ];
+
+/** Benches that print their own side-by-side output instead of the generic table. */
+const SELF_PRINTING = new Set(['core', 'udp', 'zero-rtt']);
 
 function formatValue(f: Figure): string {
   return f.value.toLocaleString('en-US', {
@@ -207,7 +277,7 @@ function table(figures: readonly Figure[]): string {
   const nameWidth = Math.max(...figures.map((f) => f.name.length));
   return figures
     .map(
-      (f) => `  ${f.bench.padEnd(7)}${f.name.padEnd(nameWidth + 2)}${formatValue(f).padStart(10)} ${f.unit}`,
+      (f) => `  ${f.bench.padEnd(9)}${f.name.padEnd(nameWidth + 2)}${formatValue(f).padStart(10)} ${f.unit}`,
     )
     .join('\n');
 }
@@ -237,6 +307,7 @@ export async function main(argv: readonly string[]): Promise<Figure[]> {
     simSizeMiB: numberFlag(argv, '--sim-size'),
     durationMs: numberFlag(argv, '--duration'),
     quick,
+    argv,
   };
   console.log(formatMachine(machineInfo()));
   console.log(`median of ${o.runs} run(s) per figure; compare figures within one run only\n`);
@@ -245,7 +316,7 @@ export async function main(argv: readonly string[]): Promise<Figure[]> {
     if (only.length > 0 && !only.includes(bench.name)) continue;
     console.error(`running ${bench.name} ...`);
     const got = await bench.run(o);
-    if (bench.name !== 'core') console.log(`${bench.name}\n${table(got)}\n`);
+    if (!SELF_PRINTING.has(bench.name)) console.log(`${bench.name}\n${table(got)}\n`);
     else console.log('');
     figures.push(...got);
   }

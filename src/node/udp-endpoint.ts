@@ -6,7 +6,6 @@
  * Work is batched per event-loop turn (see ../shared/guide/PERFORMANCE.md): every datagram that
  * arrives in one turn is processed, then a single flush handles events and sends.
  */
-import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Connection } from '../connection/connection.js';
@@ -14,6 +13,7 @@ import { Endpoint, type EndpointConfig } from '../endpoint/endpoint.js';
 import { formatAddress, parseAddress, type SocketAddress } from './address.js';
 import { now } from './clock.js';
 import { QlogWriter } from './qlog.js';
+import { pooledRandomBytes } from './random-pool.js';
 
 /** What the driver calls back into for each connection it carries. */
 export interface ConnectionOwner {
@@ -84,7 +84,7 @@ export class UdpEndpoint {
     }
     return new UdpEndpoint(
       socket,
-      { ...opts.endpoint, random: randomBytes },
+      { ...opts.endpoint, random: pooledRandomBytes },
       opts.autoClose ?? false,
       opts.qlogDir ? new QlogWriter(opts.qlogDir) : undefined,
     );

@@ -146,6 +146,23 @@ export function createTrustStore(ca: ReadonlyArray<string | Uint8Array>): TrustS
   return store;
 }
 
+/** Recently used custom trust stores, by content: clients pass the same CA list on every dial. */
+const storeCache = new Map<string, TrustStore>();
+const STORE_CACHE_SIZE = 8;
+
+function cachedTrustStore(ca: ReadonlyArray<string | Uint8Array>): TrustStore {
+  const key = ca
+    .map((e) => (typeof e === 'string' ? `s${e}` : `b${Buffer.from(e).toString('base64')}`))
+    .join('\0');
+  let store = storeCache.get(key);
+  if (store === undefined) {
+    store = createTrustStore(ca);
+    storeCache.set(key, store);
+    if (storeCache.size > STORE_CACHE_SIZE) storeCache.delete(storeCache.keys().next().value!);
+  }
+  return store;
+}
+
 let defaultStore: TrustStore | undefined;
 
 /** Node's bundled root certificates, parsed once. Entries our reader rejects are skipped. */
@@ -468,7 +485,7 @@ export function verifyCertificateChain(
   }
   let store: TrustStore;
   try {
-    store = opts.ca !== undefined ? createTrustStore(opts.ca) : defaultTrustStore();
+    store = opts.ca !== undefined ? cachedTrustStore(opts.ca) : defaultTrustStore();
   } catch (err) {
     return fail(AlertDescription.internal_error, describe(err));
   }
