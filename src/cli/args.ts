@@ -47,7 +47,7 @@ export interface HostPort {
   port: number;
 }
 
-/** `HOST:PORT` or `[V6]:PORT` (port 0 allowed: any free port), as given to `server --listen`. */
+/** `HOST:PORT` or `[V6]:PORT` (port 0 allowed: a free port), as given to `server --listen`. */
 export function parseHostPort(text: string, flag: string): HostPort {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
   if (!m) throw new UsageError(`${flag} must be HOST:PORT or [IPV6]:PORT, got ${JSON.stringify(text)}`);

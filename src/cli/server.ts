@@ -24,7 +24,7 @@ on a bidirectional stream, the response is the file's bytes). Nothing outside --
 0-RTT is accepted (each ticket at most once) unless --no-0rtt. Stops cleanly on SIGINT/SIGTERM.
 
 Options:
-  --listen HOST:PORT   address to bind, e.g. 0.0.0.0:4433 or [::]:4433 (port 0: any free port)
+  --listen HOST:PORT   address to bind, e.g. 0.0.0.0:4433 or [::]:4433 (port 0: a free port)
   --cert FILE          PEM certificate chain, leaf first
   --key FILE           PEM private key of the certificate
   --root DIR           directory to serve

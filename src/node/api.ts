@@ -71,7 +71,7 @@ function validateClientOptions(target: DialTarget, options: ClientOptions): void
 export class QuicEndpoint {
   private constructor(private readonly driver: UdpEndpoint) {}
 
-  /** Bind a socket (default: any address, free port). */
+  /** Bind a socket (default: all addresses, a free port). */
   static async bind(
     opts: { host?: string; port?: number; socketBufferSize?: number } = {},
   ): Promise<QuicEndpoint> {

@@ -93,7 +93,7 @@ export interface ClientOptions extends CommonOptions {
   sessionCache?: SessionStore;
   /** Abort the connection attempt (and the connection). */
   signal?: AbortSignal;
-  /** Local address to bind (default: any, matching the target's family). */
+  /** Local address to bind (default: all addresses of the target's family). */
   localHost?: string;
   localPort?: number;
 }

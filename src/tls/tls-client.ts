@@ -476,7 +476,7 @@ export class TlsClient extends TlsEngineBase {
     const ed = nst.extensions.get(ExtensionType.early_data);
     if (ed !== undefined) {
       maxEarlyDataSize = decodeEarlyDataTicket(ed);
-      // RFC 9001 §4.6.1: any other value is a PROTOCOL_VIOLATION.
+      // RFC 9001 §4.6.1: every other value is a PROTOCOL_VIOLATION.
       if (maxEarlyDataSize !== QUIC_MAX_EARLY_DATA_SIZE) {
         throw transportError(
           TransportErrorCode.PROTOCOL_VIOLATION,
