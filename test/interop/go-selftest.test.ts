@@ -308,7 +308,11 @@ describe('quic-go interop peers: Go client <-> Go server', () => {
     await waitForCount(server, (e) => e.event === 'frame' && e.id === second.id, 2);
     const frames = of(server.events, 'frame').filter((e) => e.id === second.id);
     assert.deepEqual(frames.map((e) => e.frame).sort(), ['RESET_STREAM', 'STOP_SENDING']);
-    assert.ok(frames.every((e) => e.packet === '0RTT' && e.code === 7 && e.stream === 0));
+    // quic-go's client sends the cancels in 0-RTT packets, or in 1-RTT ones when its handshake has
+    // completed by then (timing): either way the server reports which packet type carried them.
+    assert.ok(
+      frames.every((e) => (e.packet === '0RTT' || e.packet === '1RTT') && e.code === 7 && e.stream === 0),
+    );
   });
 
   test('ChaCha20-only and key updates initiated by the client every 20 packets', async (t) => {
