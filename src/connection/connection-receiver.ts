@@ -61,22 +61,27 @@ export class ConnectionReceiver {
       // RFC 9000 §12.2: coalesced packets with another DCID are not part of this connection.
       if (firstDcid && !equalBytes(p.dcid, firstDcid)) continue;
       firstDcid ??= p.dcid;
-      const before = this.keyEpoch();
+      const before = this.keyState();
       const outcome = this.processPacket(datagram, p, now, from);
       if (outcome === 'no-keys') this.buffer(datagram.subarray(p.packetStart, p.packetEnd));
       if (outcome === 'undecryptable' && i === packets.length - 1 && p.form === 'short') {
         this.checkStatelessReset(datagram, now);
       }
       if (c.isClosed) return;
-      if (this.keyEpoch() !== before) keysChanged = true;
+      if (this.keyState() !== before) keysChanged = true;
     }
     if (keysChanged) this.retryBuffered(from, now);
   }
 
-  /** A number that changes whenever new read keys or handshake state make buffered packets readable. */
-  private keyEpoch(): string {
+  /** A bit set that changes whenever new read keys or handshake state make buffered packets readable. */
+  private keyState(): number {
     const c = this.c;
-    return `${c.spaces[1].readKeys ? 1 : 0}${c.oneRtt ? 1 : 0}${c.zeroRttKeys ? 1 : 0}${c.handshakeComplete ? 1 : 0}`;
+    return (
+      (c.spaces[1].readKeys ? 1 : 0) |
+      (c.oneRtt ? 2 : 0) |
+      (c.zeroRttKeys ? 4 : 0) |
+      (c.handshakeComplete ? 8 : 0)
+    );
   }
 
   private buffer(packet: Uint8Array): void {
@@ -89,7 +94,7 @@ export class ConnectionReceiver {
     for (let round = 0; round < 4 && this.buffered.length > 0; round++) {
       const pending = this.buffered;
       this.buffered = [];
-      const before = this.keyEpoch();
+      const before = this.keyState();
       for (const bytes of pending) {
         let p: ParsedPacket;
         try {
@@ -102,7 +107,7 @@ export class ConnectionReceiver {
         if (outcome === 'no-keys') this.buffer(bytes);
         if (c.isClosed) return;
       }
-      if (this.keyEpoch() === before) break;
+      if (this.keyState() === before) break;
     }
   }
 

@@ -17,6 +17,7 @@ import {
   writeLongHeader,
   writeShortHeader,
 } from '../wire/packet-header.js';
+import { varintLength } from '../wire/varint.js';
 import type { SentFrame } from './sent-frames.js';
 
 const TAG_LENGTH = 16;
@@ -111,7 +112,7 @@ export class DatagramBuilder {
       2 +
       pnLength +
       (spec.type === PacketType.Initial
-        ? varintSize(spec.token?.length ?? 0) + (spec.token?.length ?? 0)
+        ? varintLength(spec.token?.length ?? 0) + (spec.token?.length ?? 0)
         : 0);
     if (start + headerSize + TAG_LENGTH + 4 > this.maxSize) return false;
     const { lengthOffset, pnOffset } = writeLongHeader(this.writer, {
@@ -278,8 +279,4 @@ export class DatagramBuilder {
     }
     return this.writer.offset;
   }
-}
-
-function varintSize(v: number): number {
-  return v < 64 ? 1 : v < 16384 ? 2 : v < 1073741824 ? 4 : 8;
 }

@@ -149,6 +149,29 @@ function readVarintAt(b: Uint8Array, o: number, end: number, what: string): [num
 }
 
 /**
+ * The version-independent part of a long header (RFC 8999 §5.1): version, DCID and SCID (up to 255
+ * bytes each here), and the offset just after them. Throws PacketParseError on truncation.
+ */
+function readLongPrefix(
+  datagram: Uint8Array,
+  offset: number,
+  end: number,
+): { version: number; dcid: Uint8Array; scid: Uint8Array; next: number } {
+  let o = offset + 1;
+  if (o + 5 > end) fail('truncated long header');
+  const version = readU32(datagram, o);
+  o += 4;
+  const dcidLen = datagram[o++]!;
+  if (o + dcidLen + 1 > end) fail('truncated destination connection ID');
+  const dcid = datagram.subarray(o, o + dcidLen);
+  o += dcidLen;
+  const scidLen = datagram[o++]!;
+  if (o + scidLen > end) fail('truncated source connection ID');
+  const scid = datagram.subarray(o, o + scidLen);
+  return { version, dcid, scid, next: o + scidLen };
+}
+
+/**
  * Version-independent header (RFC 8999 §5): for routing and for answering unknown versions.
  * Connection IDs of a long header may be up to 255 bytes here. Throws PacketParseError on truncation.
  */
@@ -166,18 +189,7 @@ export function parseInvariantHeader(
     if (dcidEnd > end) fail('truncated short header');
     return { form: 'short', version: 0, dcid: datagram.subarray(offset + 1, dcidEnd), scid: EMPTY };
   }
-  // RFC 8999 §5.1: long header.
-  let o = offset + 1;
-  if (o + 5 > end) fail('truncated long header');
-  const version = readU32(datagram, o);
-  o += 4;
-  const dcidLen = datagram[o++]!;
-  if (o + dcidLen + 1 > end) fail('truncated destination connection ID');
-  const dcid = datagram.subarray(o, o + dcidLen);
-  o += dcidLen;
-  const scidLen = datagram[o++]!;
-  if (o + scidLen > end) fail('truncated source connection ID');
-  const scid = datagram.subarray(o, o + scidLen);
+  const { version, dcid, scid } = readLongPrefix(datagram, offset, end);
   return { form: 'long', version, dcid, scid };
 }
 
@@ -211,18 +223,9 @@ export function parsePacket(
     };
   }
 
-  let o = offset + 1;
-  if (o + 5 > end) fail('truncated long header');
-  const version = readU32(datagram, o);
-  o += 4;
-  const dcidLen = datagram[o++]!;
-  if (o + dcidLen + 1 > end) fail('truncated destination connection ID');
-  const dcid = datagram.subarray(o, o + dcidLen);
-  o += dcidLen;
-  const scidLen = datagram[o++]!;
-  if (o + scidLen > end) fail('truncated source connection ID');
-  const scid = datagram.subarray(o, o + scidLen);
-  o += scidLen;
+  const prefix = readLongPrefix(datagram, offset, end);
+  const { version, dcid, scid } = prefix;
+  let o = prefix.next;
 
   if (version === 0) {
     // RFC 9000 §17.2.1: Version Negotiation. The Unused bits (including the fixed bit position) are
@@ -248,7 +251,8 @@ export function parsePacket(
   // RFC 9000 §17.2: the fixed bit is 1 in v1 (and v2) long headers; 0 means not a QUIC packet.
   if ((first & FIXED_BIT) === 0) fail('fixed bit is 0');
   // RFC 9000 §17.2: connection IDs of v1 (and v2, RFC 9369 §3) are at most 20 bytes.
-  if (dcidLen > MAX_CID_LENGTH || scidLen > MAX_CID_LENGTH) fail('connection ID longer than 20 bytes');
+  if (dcid.length > MAX_CID_LENGTH || scid.length > MAX_CID_LENGTH)
+    fail('connection ID longer than 20 bytes');
 
   const type = types[(first >> 4) & 0x03]!;
   if (type === PacketType.Retry) {
