@@ -17,10 +17,16 @@ export {
 } from './errors/public-errors.js';
 export type { SocketAddress } from './node/address.js';
 export { type DialTarget, dial, dialEarly, listen, listenEarly, QuicEndpoint } from './node/api.js';
+export {
+  type CertificateKeyType,
+  type CreateCertificateOptions,
+  createCertificate,
+  createTestPki,
+  type GeneratedCertificate,
+} from './node/certificates.js';
 export type { CloseReason } from './node/close-errors.js';
 export type { ClientOptions, CommonOptions, ServerOptions } from './node/options.js';
 export { EarlyConnection, QuicConnection } from './node/quic-connection.js';
 export { QuicServer } from './node/quic-server.js';
 export { QuicReceiveStream, QuicSendStream, QuicStream } from './node/quic-stream.js';
 export { type ResumptionSession, SessionCache, type SessionStore } from './node/session-cache.js';
-export { createCertificate, createTestPki, type GeneratedCertificate } from './tls/x509-builder.js';
