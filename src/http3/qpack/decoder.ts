@@ -133,6 +133,14 @@ export class QpackDecoder {
     return out;
   }
 
+  /**
+   * Bytes of a partial encoder instruction held until the rest arrives. At most about four times
+   * the maximum table capacity (an entry's strings, Huffman-coded at up to 30 bits per byte).
+   */
+  get bufferedEncoderStreamBytes(): number {
+    return this.encoderStream.buffered;
+  }
+
   /** The dynamic table's capacity and size in bytes (RFC 9204 §3.2.1, §3.2.2). */
   get tableCapacity(): number {
     return this.table.capacity;

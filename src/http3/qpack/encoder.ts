@@ -207,6 +207,10 @@ export class QpackEncoder {
   get unacknowledgedSectionCount(): number {
     return this.unacked.count;
   }
+  /** Bytes of a partial decoder instruction held until the rest arrives (at most 11). */
+  get bufferedDecoderStreamBytes(): number {
+    return this.decoderStream.buffered;
+  }
 
   // ---- encoding ----
 

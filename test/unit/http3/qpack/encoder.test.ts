@@ -315,11 +315,26 @@ test('peer maximum capacity 0 (or unknown yet): no encoder-stream data ever, sta
 test('the capacity used is the smaller of the peer maximum and our tuning; RIC wraps on the peer maximum', () => {
   const enc = new QpackEncoder(undefined, { insert: 'all', maxTableCapacity: 100 });
   enc.applyPeerSettings({ maxTableCapacity: 1000, blockedStreams: 1 });
+  const dec = new QpackDecoder({ maxTableCapacity: 1000, maxBlockedStreams: 1, maxFieldSectionSize: 1e6 });
   const section = enc.encode(0, [{ name: 'x-a', value: '1' }]);
-  assert.equal(toHex(enc.takeEncoderStreamData()).slice(0, 4), '3f45', 'Set Dynamic Table Capacity 100');
+  const ins = enc.takeEncoderStreamData()!;
+  assert.equal(toHex(ins).slice(0, 4), '3f45', 'Set Dynamic Table Capacity 100');
   assert.equal(enc.tableCapacity, 100);
   // MaxEntries from the peer's 1000: 31; RIC 1 -> 1 % 62 + 1 = 2.
   assert.equal(toHex(section), '028010');
+  dec.onEncoderStreamData(ins);
+  assert.equal(dec.decode(0, section).status, 'done');
+  enc.onDecoderStreamData(dec.takeDecoderStreamData()!);
+  // Seven insertions later (three fit in 100 bytes), RIC 7 is encoded 7 % 62 + 1 = 8, not 7 % 6 + 1.
+  for (let i = 2; i <= 7; i++) {
+    const s = enc.encode(4 * i, [{ name: 'x-a', value: `${i}` }]);
+    dec.onEncoderStreamData(enc.takeEncoderStreamData()!);
+    const r = dec.decode(4 * i, s);
+    assert.deepEqual(r, { status: 'done', fields: [{ name: 'x-a', value: `${i}` }] });
+    enc.onDecoderStreamData(dec.takeDecoderStreamData()!);
+    if (i === 7) assert.equal(toHex(s).slice(0, 2), '08');
+  }
+  assert.equal(enc.insertCount, 7);
 });
 
 test('0-RTT: remembered settings are used at once; the peer must repeat a non-zero capacity (RFC 9204 §3.2.3)', () => {
