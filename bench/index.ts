@@ -7,11 +7,11 @@
  *   node --import tsx [--single-threaded-gc] bench/index.ts [options]
  *
  * Options:
- *   --only name[,name]   run only these benchmarks (repeatable): wire, crypto, tls, core, udp, zero-rtt
+ *   --only name[,name]   run only these benchmarks (repeatable): wire, qpack, crypto, tls, core, udp, zero-rtt
  *   --runs N             runs per figure, median taken (default 3)
  *   --size MiB           core and udp: bytes per transfer (default 200)
  *   --sim-size MiB       core: bytes of the simulator transfer (default: --size)
- *   --duration ms        wire, crypto, tls: time per measurement (defaults 500, 1000, 1000); udp: time
+ *   --duration ms        wire, qpack, crypto, tls: time per measurement (defaults 500, 500, 1000, 1000); udp: time
  *                        each handshake rate is counted (default 3000); zero-rtt: the same (default 1000)
  *   --quick              smoke run: --runs 1 --size 20, short measurements
  *   --json               also print every figure as one JSON document at the end
@@ -21,6 +21,7 @@
 import { pathToFileURL } from 'node:url';
 import { formatCore, formatMachine, machineInfo, numberFlag, run as runCore } from './core.js';
 import { run as runCrypto } from './crypto.js';
+import { run as runQpack } from './qpack.js';
 import { run as runTls } from './tls.js';
 import { formatUdp, parseStacks, run as runUdp, ROWS as UDP_ROWS, ratio as udpRatio } from './udp.js';
 import { run as runWire } from './wire.js';
@@ -98,6 +99,38 @@ const BENCHES: Bench[] = [
               headline,
             });
           }
+        }
+        return out;
+      }),
+  },
+  {
+    name: 'qpack',
+    run: (o) =>
+      medianOfRuns(o.runs, async () => {
+        const out: Figure[] = [];
+        for (const r of await runQpack(duration(o, 500, 150))) {
+          const headline = r.name.includes('dynamic');
+          for (const [op, v] of [
+            ['encode', r.encodeFieldsPerSecond],
+            ['decode', r.decodeFieldsPerSecond],
+          ] as const) {
+            out.push({
+              bench: 'qpack',
+              name: `${r.name} ${op}`,
+              value: v / 1e6,
+              unit: 'M fields/CPU s',
+              digits: 2,
+              headline,
+            });
+          }
+          out.push({
+            bench: 'qpack',
+            name: `${r.name} section size (${r.fieldsPerSection} fields)`,
+            value: r.bytesPerSection,
+            unit: `bytes (HTTP/1.1 text: ${r.plainBytesPerSection.toFixed(0)})`,
+            digits: 0,
+            headline: false,
+          });
         }
         return out;
       }),

@@ -76,8 +76,17 @@ export interface QpackEncoderTuning {
 
 const DEFAULT_TABLE_CAPACITY = 4096;
 const DEFAULT_MAX_UNACKED_SECTIONS = 1000;
-/** Lines remembered for the 'repeated' policy, at most (and at most 2x the capacity in bytes). */
-const SEEN_LINES = 256;
+/** Slots of the 'repeated' policy's memory of recent lines (a power of two). */
+const SEEN_SLOTS = 512;
+
+/** FNV-1a over name, a separator and value; never 0 (0 marks an empty slot). */
+function lineHash(name: string, value: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ 0x100, 0x01000193);
+  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+  return h === 0 ? 1 : h;
+}
 
 function checkSetting(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) {
@@ -115,8 +124,11 @@ export class QpackEncoder {
   private table: EncoderTable | undefined;
   private capacitySent = false;
   private readonly unacked = new UnackedSections();
-  private readonly seen = new Map<string, number>();
-  private seenBytes = 0;
+  /**
+   * Lines sent recently, for the 'repeated' policy: a direct-mapped cache of line hashes. A
+   * collision at worst inserts a line on its first sight; memory is fixed.
+   */
+  private readonly seen = new Int32Array(SEEN_SLOTS);
 
   private readonly lines = new ByteWriter(256);
   private readonly prefix = new ByteWriter(16);
@@ -340,18 +352,13 @@ export class QpackEncoder {
     // Entries above 3/4 of the table would flush it on every insertion.
     if (size > t.capacity - (t.capacity >>> 2)) return false;
     if (this.insertAll) return true;
-    const key = `${name}\u0000${value}`;
-    if (this.seen.delete(key)) {
-      this.seenBytes -= key.length;
+    const h = lineHash(name, value);
+    const slot = h & (SEEN_SLOTS - 1);
+    if (this.seen[slot] === h) {
+      this.seen[slot] = 0;
       return true;
     }
-    this.seen.set(key, 0);
-    this.seenBytes += key.length;
-    while (this.seen.size > SEEN_LINES || this.seenBytes > 2 * t.capacity) {
-      const oldest = this.seen.keys().next().value as string;
-      this.seen.delete(oldest);
-      this.seenBytes -= oldest.length;
-    }
+    this.seen[slot] = h;
     return false;
   }
 
