@@ -74,6 +74,13 @@ function checkSetting(name: string, v: number, allowInfinity: boolean): void {
     throw new QpackUsageError('ERR_QPACK_SETTINGS', `${name} must be a non-negative integer, got ${v}`);
 }
 
+/** Stream IDs go on the decoder stream (RFC 9204 §4.4.1, §4.4.2): they must be valid. */
+function checkStreamId(streamId: number): void {
+  if (!Number.isSafeInteger(streamId) || streamId < 0) {
+    throw new QpackUsageError('ERR_QPACK_STREAM_ID', `invalid stream ID ${streamId}`);
+  }
+}
+
 export class QpackDecoder {
   private readonly maxTableCapacity: number;
   private readonly maxBlockedStreams: number;
@@ -155,6 +162,7 @@ export class QpackDecoder {
    * back from `onEncoderStreamData`. Sections of one stream are returned in the order given.
    */
   decode(streamId: number, fieldSection: Uint8Array): DecodeResult {
+    checkStreamId(streamId);
     const r = this.sectionReader;
     r.reset(fieldSection, 0, fieldSection.length);
     const p = this.prefix;
@@ -216,6 +224,7 @@ export class QpackDecoder {
    * (a decoder with capacity 0 may omit it, §2.2.2.2). Call it once per abandoned stream.
    */
   cancelStream(streamId: number): void {
+    checkStreamId(streamId);
     this.blocked.delete(streamId);
     if (this.maxTableCapacity === 0) return;
     writeStreamCancellation(this.decoderStream, streamId);

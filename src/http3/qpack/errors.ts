@@ -48,8 +48,9 @@ export class QpackUsageError extends Error {
   override readonly name = 'QpackUsageError';
   constructor(
     /** 'ERR_QPACK_INVALID_FIELD': a name or value with a character above U+00FF;
-     *  'ERR_QPACK_SETTINGS': peer settings applied twice or out of range. */
-    readonly code: 'ERR_QPACK_INVALID_FIELD' | 'ERR_QPACK_SETTINGS',
+     *  'ERR_QPACK_SETTINGS': settings out of range, or the peer's applied twice;
+     *  'ERR_QPACK_STREAM_ID': a stream ID that is not a non-negative integer. */
+    readonly code: 'ERR_QPACK_INVALID_FIELD' | 'ERR_QPACK_SETTINGS' | 'ERR_QPACK_STREAM_ID',
     message: string,
   ) {
     super(message);

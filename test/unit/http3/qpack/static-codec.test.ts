@@ -174,4 +174,12 @@ test('settings are applied once and must be non-negative integers', () => {
   assert.throws(() => new QpackEncoder({ maxTableCapacity: -1 }), QpackUsageError);
   assert.throws(() => new QpackDecoder({ ...decoderOpts, maxBlockedStreams: 1.5 }), QpackUsageError);
   assert.throws(() => new QpackDecoder({ ...decoderOpts, maxTableCapacity: Number.NaN }), QpackUsageError);
+  const d = new QpackDecoder(decoderOpts);
+  for (const id of [-4, 1.5, Number.NaN, 2 ** 60]) {
+    assert.throws(
+      () => d.decode(id, hex('0000')),
+      (e) => e instanceof QpackUsageError && e.code === 'ERR_QPACK_STREAM_ID',
+    );
+    assert.throws(() => d.cancelStream(id), QpackUsageError);
+  }
 });
