@@ -18,6 +18,7 @@ import {
   ZeroRTTRejectedError,
 } from '../errors/public-errors.js';
 import type { StreamEvent } from '../streams/stream-manager.js';
+import { dropUnobservedError } from './stream-errors.js';
 
 /** What a stream needs from its connection. */
 export interface StreamHost {
@@ -166,6 +167,17 @@ class StreamCore {
   /** Set by a clean local close: what a pending write is told. */
   closeError: Error | undefined;
   /**
+   * The error tsquic ended the stream with (a network error, or the connection's clean close): what
+   * a write() or end() after that is told, rather than Node's generic ERR_STREAM_DESTROYED.
+   */
+  endedBy: Error | undefined;
+
+  /** Why a write() or end() call on this stream object fails at once, if it does. */
+  callRefusal(destroyed: boolean): Error | undefined {
+    if (this.rejected) return new ZeroRTTRejectedError();
+    return destroyed ? this.endedBy : undefined;
+  }
+  /**
    * False for a peer-opened stream the application has not accepted yet: it has no 'error'
    * listener, so an error that would destroy it waits in `deferredError` until it is handed out.
    */
@@ -244,6 +256,7 @@ function destroyWith(core: StreamCore, side: Readable | Writable, err: Error): v
     core.deferredError ??= err;
     return;
   }
+  core.endedBy ??= err;
   side.destroy(err);
 }
 
@@ -270,13 +283,17 @@ function closeQuietly(core: StreamCore, side: Readable | Writable, err: Error): 
   // destroy() marks the stream destroyed before _destroy hands `err` to a pending write callback,
   // so that callback sees the error but no 'error' event is emitted.
   core.closeError = err;
+  core.endedBy ??= err;
   side.destroy();
 }
 
-/** Overrides of write()/end() so a dead (0-RTT rejected) stream fails every later call with ZeroRTTRejectedError. */
-function rejectedCall(args: unknown[]): boolean {
+/**
+ * write()/end() on a stream tsquic has ended: the callback gets the reason (ZeroRTTRejectedError on a
+ * stream of a rejected 0-RTT attempt; the peer's reset or the connection's end otherwise). Like
+ * Node's own write after destroy, nothing is emitted.
+ */
+function refusedCall(args: unknown[], err: Error): boolean {
   const cb = args.find((a): a is Callback => typeof a === 'function');
-  const err = new ZeroRTTRejectedError();
   if (cb) process.nextTick(cb, err);
   return false;
 }
@@ -304,13 +321,15 @@ export class QuicStream extends Duplex {
   }
 
   override write(chunk: unknown, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
-    if (this.core.rejected) return rejectedCall([encoding, cb]);
+    const refused = this.core.callRefusal(this.destroyed);
+    if (refused) return refusedCall([encoding, cb], refused);
     return super.write(chunk, encoding as BufferEncoding, cb);
   }
 
   override end(...args: unknown[]): this {
-    if (this.core.rejected) {
-      rejectedCall(args);
+    const refused = this.core.callRefusal(this.destroyed);
+    if (refused) {
+      refusedCall(args, refused);
       return this;
     }
     return (super.end as (...a: unknown[]) => this)(...args);
@@ -332,6 +351,12 @@ export class QuicStream extends Duplex {
   override _destroy(err: Error | null, cb: Callback): void {
     this.core.abandon(err);
     cb(err);
+  }
+
+  /** @internal A network error nobody listens to is not emitted (src/node/stream-errors.ts). */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (dropUnobservedError(this, event, args)) return false;
+    return super.emit(event, ...args);
   }
 
   /** @internal */
@@ -367,13 +392,15 @@ export class QuicSendStream extends Writable {
   }
 
   override write(chunk: unknown, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
-    if (this.core.rejected) return rejectedCall([encoding, cb]);
+    const refused = this.core.callRefusal(this.destroyed);
+    if (refused) return refusedCall([encoding, cb], refused);
     return super.write(chunk, encoding as BufferEncoding, cb);
   }
 
   override end(...args: unknown[]): this {
-    if (this.core.rejected) {
-      rejectedCall(args);
+    const refused = this.core.callRefusal(this.destroyed);
+    if (refused) {
+      refusedCall(args, refused);
       return this;
     }
     return (super.end as (...a: unknown[]) => this)(...args);
@@ -390,6 +417,12 @@ export class QuicSendStream extends Writable {
   override _destroy(err: Error | null, cb: Callback): void {
     this.core.abandon(err);
     cb(err);
+  }
+
+  /** @internal A network error nobody listens to is not emitted (src/node/stream-errors.ts). */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (dropUnobservedError(this, event, args)) return false;
+    return super.emit(event, ...args);
   }
 
   /** @internal */
@@ -432,6 +465,12 @@ export class QuicReceiveStream extends Readable {
   override _destroy(err: Error | null, cb: Callback): void {
     this.core.abandon(err);
     cb(err);
+  }
+
+  /** @internal A network error nobody listens to is not emitted (src/node/stream-errors.ts). */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    if (dropUnobservedError(this, event, args)) return false;
+    return super.emit(event, ...args);
   }
 
   /** @internal */
