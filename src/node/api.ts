@@ -6,6 +6,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { QuicUsageError } from '../errors/public-errors.js';
 import { formatAddress, parseTarget, type SocketAddress } from './address.js';
+import { bindClientConnection } from './client-connection.js';
 import { now } from './clock.js';
 import { ConnectionHandle } from './connection-handle.js';
 import {
@@ -15,7 +16,7 @@ import {
   type ServerOptions,
   transportOptions,
 } from './options.js';
-import { EarlyConnection, QuicConnection } from './quic-connection.js';
+import type { EarlyConnection, QuicConnection } from './quic-connection.js';
 import { QuicServer } from './quic-server.js';
 import { UdpEndpoint } from './udp-endpoint.js';
 
@@ -165,42 +166,7 @@ export class QuicEndpoint {
       now(),
     );
     const handle = new ConnectionHandle(core, this.driver, store, remote);
-    let firstPub: QuicConnection | undefined;
-    let earlyPub: EarlyConnection | undefined;
-    let nextPub: QuicConnection | undefined;
-    let resolveNext!: (c: QuicConnection) => void;
-    let rejectNext!: (e: Error) => void;
-    const next = new Promise<QuicConnection>((res, rej) => {
-      resolveNext = res;
-      rejectNext = rej;
-    });
-    next.catch(() => {});
-    handle.callbacks = {
-      onEpoch: (epoch) => {
-        let pub: QuicConnection;
-        if (epoch.early) {
-          earlyPub = new EarlyConnection(handle, epoch, next);
-          pub = earlyPub;
-        } else if (earlyPub || !wantEarly) {
-          // The fresh epoch after a rejected 0-RTT attempt, or a plain dial().
-          pub = new QuicConnection(handle, epoch);
-        } else {
-          // dialEarly() without 0-RTT: the one connection is also its own next connection.
-          pub = new EarlyConnection(handle, epoch, next);
-        }
-        firstPub ??= pub;
-        if (!epoch.early) nextPub = pub;
-        return pub;
-      },
-      onEarlyData: (accepted) => {
-        if (!accepted) earlyPub?._reject0Rtt();
-      },
-      onHandshakeComplete: () => {
-        const pub = nextPub ?? earlyPub;
-        if (pub) resolveNext(pub);
-      },
-    };
-    handle.handshakeComplete.catch((err: Error) => rejectNext(err));
+    const client = bindClientConnection(handle, wantEarly);
     // The early epoch (if 0-RTT is offered) exists as soon as the ClientHello is built.
     handle.drainEvents();
     this.driver.attach(core, handle);
@@ -210,7 +176,7 @@ export class QuicEndpoint {
       signal.addEventListener('abort', onAbort, { once: true });
       handle.closed.then(() => signal.removeEventListener('abort', onAbort));
     }
-    return { handle, early: earlyPub, next, first: () => firstPub };
+    return { handle, early: client.early(), next: client.next, first: client.first };
   }
 }
 
@@ -222,7 +188,7 @@ function abortError(): Error {
 
 function abortConnection(handle: ConnectionHandle): void {
   if (handle.core.isClosed) return;
-  handle.core.close(0, 'aborted', now());
+  handle.core.close(0, 'aborted', handle.now());
   handle.kick();
 }
 

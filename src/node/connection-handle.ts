@@ -6,10 +6,18 @@ import type { Connection } from '../connection/connection.js';
 import type { CloseInfo } from '../connection/connection-events.js';
 import type { StreamEpoch } from '../connection/stream-epoch.js';
 import { ConnectionClosedError, type QuicError } from '../errors/public-errors.js';
+import type { Millis } from '../util/time.js';
+import { now } from './clock.js';
 import { type CloseReason, closeReason } from './close-errors.js';
 import type { QuicConnection } from './quic-connection.js';
 import type { SessionStore } from './session-cache.js';
-import type { ConnectionOwner, UdpEndpoint } from './udp-endpoint.js';
+import type { ConnectionOwner } from './udp-endpoint.js';
+
+/** The I/O loop that carries the connection: a UdpEndpoint, or the test simulator. */
+export interface ConnectionDriver {
+  /** Something changed for `conn` (the application wrote, opened, closed): let it send soon. */
+  kick(conn: Connection): void;
+}
 
 export interface HandleCallbacks {
   /** A stream epoch became current: create the public connection bound to it. */
@@ -45,11 +53,17 @@ export class ConnectionHandle implements ConnectionOwner {
 
   constructor(
     readonly core: Connection,
-    readonly driver: UdpEndpoint,
+    readonly driver: ConnectionDriver,
     private readonly sessionStore: SessionStore | undefined,
     /** "host:port" of the server, for NEW_TOKEN tokens (client only). */
     private readonly serverKey: string | undefined,
+    /** The clock the core runs on (the simulator passes its virtual one). */
+    private readonly clock: () => Millis = now,
   ) {}
+
+  now(): Millis {
+    return this.clock();
+  }
 
   get handshakeComplete(): Promise<void> {
     return this.handshake.promise;

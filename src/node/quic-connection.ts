@@ -15,8 +15,8 @@ import {
 } from '../errors/public-errors.js';
 import { isBidirectional, isLocallyInitiated } from '../streams/stream-id.js';
 import type { StreamEvent } from '../streams/stream-manager.js';
+import type { Millis } from '../util/time.js';
 import { parseAddress, type SocketAddress } from './address.js';
-import { now } from './clock.js';
 import type { CloseReason } from './close-errors.js';
 import {
   type AnyQuicStream,
@@ -31,6 +31,8 @@ import {
 export interface ConnectionHost {
   readonly core: Connection;
   kick(): void;
+  /** The clock the core runs on. */
+  now(): Millis;
   readonly closeError: QuicError | undefined;
   readonly closed: Promise<CloseReason>;
   readonly handshakeComplete: Promise<void>;
@@ -149,17 +151,21 @@ export class QuicConnection extends EventEmitter {
    * Resolves when the connection is closed.
    */
   async close(code = 0, reason = ''): Promise<CloseReason> {
-    if (!Number.isSafeInteger(code) || code < 0) {
-      throw new QuicUsageError('ERR_QUIC_INVALID_ERROR_CODE', 'close code must be a non-negative integer');
-    }
-    this.host.core.close(code, reason, now());
+    checkCloseCode(code);
+    return this.closeCore(code, reason);
+  }
+
+  /** @internal Close the QUIC connection itself; resolves when it is closed. */
+  protected closeCore(code: number, reason: string): Promise<CloseReason> {
+    this.host.core.close(code, reason, this.host.now());
     this.host.kick();
-    return this.closed;
+    return this.host.closed;
   }
 
   /** Send an unreliable DATAGRAM (RFC 9221) if the peer accepts them; returns false otherwise. */
   sendDatagram(data: Uint8Array): boolean {
-    if (this.failure) return false;
+    // The core queues DATAGRAMs on its current epoch: only the connection bound to it may send.
+    if (this.failure || this.host.core.epoch !== this.epoch) return false;
     const ok = this.host.core.sendDatagram(data);
     if (ok) this.host.kick();
     return ok;
@@ -268,6 +274,12 @@ export class QuicConnection extends EventEmitter {
   /** @internal */
   _onDatagram(data: Uint8Array): void {
     this.emit('datagram', data);
+  }
+}
+
+function checkCloseCode(code: number): void {
+  if (!Number.isSafeInteger(code) || code < 0) {
+    throw new QuicUsageError('ERR_QUIC_INVALID_ERROR_CODE', 'close code must be a non-negative integer');
   }
 }
 
