@@ -31,8 +31,11 @@ export function closeError(info: CloseInfo, handshakeComplete: boolean): QuicErr
 
 /** What `connection.closed` resolves to. */
 export interface CloseReason {
-  /** Who ended it and how. */
-  source: CloseInfo['source'];
+  /**
+   * Who ended it and how. 'early-data-rejected': an EarlyConnection whose 0-RTT the server rejected
+   * (the QUIC connection goes on as the one `nextConnection()` gives; docs/0rtt.md).
+   */
+  source: CloseInfo['source'] | 'early-data-rejected';
   errorCode: number;
   reason: string;
   /** Application error code space. */

@@ -287,14 +287,29 @@ function checkCloseCode(code: number): void {
  * A client connection returned by dialEarly(): usable before the handshake completes, sending its
  * streams as 0-RTT. If the server rejects 0-RTT, every operation on it fails with
  * ZeroRTTRejectedError and `nextConnection()` gives the fresh connection to continue on.
+ *
+ * After a rejection this object is dead (docs/0rtt.md has the whole surface): nothing done to it or
+ * to its streams reaches the QUIC connection, which now belongs to the connection `nextConnection()`
+ * gives. The one exception is `close()` when the application never asked for that connection: then
+ * nothing else can close it, so `close()` does.
  */
 export class EarlyConnection extends QuicConnection {
+  /** Resolves at the rejection (source 'early-data-rejected'), or like the QUIC connection's `closed`. */
+  override readonly closed: Promise<CloseReason>;
   private readonly next: Promise<QuicConnection>;
+  private resolveClosed!: (r: CloseReason) => void;
+  private rejected = false;
+  /** nextConnection() was called: the application owns the next connection and closes it. */
+  private nextAsked = false;
 
   /** @internal */
   constructor(host: ConnectionHost, epoch: StreamEpoch, next: Promise<QuicConnection>) {
     super(host, epoch);
     this.next = next;
+    this.closed = new Promise<CloseReason>((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    host.closed.then((r) => this.resolveClosed(r));
   }
 
   /**
@@ -303,11 +318,35 @@ export class EarlyConnection extends QuicConnection {
    * from the server's actual transport parameters. Rejects if the handshake fails.
    */
   nextConnection(): Promise<QuicConnection> {
+    this.nextAsked = true;
     return this.next;
+  }
+
+  /**
+   * Close the connection (RFC 9000 §10.2). After a 0-RTT rejection, this closes nothing that
+   * `nextConnection()` was asked for: it resolves with `closed` (the rejection). If the application
+   * never called `nextConnection()`, it closes the QUIC connection with `code` and `reason` first,
+   * since nothing else could.
+   */
+  override async close(code = 0, reason = ''): Promise<CloseReason> {
+    checkCloseCode(code);
+    if (!this.rejected) return this.closeCore(code, reason);
+    if (!this.nextAsked) await this.closeCore(code, reason);
+    return this.closed;
   }
 
   /** @internal */
   _reject0Rtt(): void {
-    this._fail(new ZeroRTTRejectedError(), true);
+    if (this.rejected) return;
+    this.rejected = true;
+    const err = new ZeroRTTRejectedError();
+    this.resolveClosed({
+      source: 'early-data-rejected',
+      errorCode: 0,
+      reason: '0-RTT rejected',
+      application: false,
+      error: err,
+    });
+    this._fail(err, true);
   }
 }

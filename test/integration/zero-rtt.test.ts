@@ -11,167 +11,30 @@
  * saw. (The same scenario at core level, on the simulator's frame trace: test/sim/zero-rtt-4706.)
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import {
-  dial,
   dialEarly,
   type EarlyConnection,
-  type QuicConnection,
-  type QuicServer,
-  type QuicStream,
-  type ResumptionSession,
   type ServerOptions,
   SessionCache,
   StreamResetError,
   ZeroRTTRejectedError,
 } from '../../src/index.js';
-import { clientOptions, readAll, startServer, within } from './helpers.js';
+import { clientOptions, readAll, within } from './helpers.js';
+import {
+  cleanupZeroRtt,
+  earlyEchoServer,
+  frames,
+  getTicket,
+  qlogDir,
+  qlogOf,
+  TIMEOUT,
+  TicketCache,
+} from './zero-rtt-helpers.js';
 
 const CANCEL = 42;
-const TIMEOUT = 10_000;
 
-const servers: QuicServer[] = [];
-const dirs: string[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-/** A session cache that tells when a ticket arrived. */
-class TicketCache extends SessionCache {
-  private waiters: Array<() => void> = [];
-  override saveSession(session: ResumptionSession): void {
-    super.saveSession(session);
-    for (const w of this.waiters.splice(0)) w();
-  }
-  whenTicket(): Promise<void> {
-    return this.size > 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
-  }
-}
-
-interface ServerStreamRecord {
-  conn: number;
-  id: number;
-  bidi: boolean;
-  bytes: number;
-  errors: Error[];
-  finished: boolean;
-}
-
-/** What the server application saw: every stream of every connection, its bytes and errors. */
-interface ServerView {
-  server: QuicServer;
-  port: number;
-  connections: QuicConnection[];
-  streams: ServerStreamRecord[];
-  errors: unknown[];
-}
-
-/** A listenEarly echo server recording everything its application sees. */
-async function earlyEchoServer(opts: Partial<ServerOptions>): Promise<ServerView> {
-  const server = await startServer({ early: true, ...opts });
-  servers.push(server);
-  const view: ServerView = { server, port: server.address().port, connections: [], streams: [], errors: [] };
-  const track = (conn: number, s: QuicStream | Readable, id: number, bidi: boolean) => {
-    const rec: ServerStreamRecord = { conn, id, bidi, bytes: 0, errors: [], finished: false };
-    view.streams.push(rec);
-    s.on('error', (e: Error) => rec.errors.push(e));
-    s.on('data', (chunk: Buffer) => {
-      rec.bytes += chunk.length;
-    });
-    return rec;
-  };
-  (async () => {
-    for await (const conn of server) {
-      const index = view.connections.push(conn) - 1;
-      (async () => {
-        for await (const s of conn) {
-          const rec = track(index, s, s.id, true);
-          s.pipe(s);
-          s.on('finish', () => {
-            rec.finished = true;
-          });
-        }
-      })().catch((e: unknown) => view.errors.push(e));
-      (async () => {
-        for (;;) {
-          const u = await conn.acceptUniStream();
-          track(index, u, u.id, false);
-        }
-      })().catch(() => {});
-    }
-  })().catch((e: unknown) => view.errors.push(e));
-  return view;
-}
-
-/** A first connection to `port` whose only purpose is a session ticket. */
-async function getTicket(
-  port: number,
-  cache: TicketCache,
-  extra: Record<string, unknown> = {},
-): Promise<void> {
-  const conn = await dial({ host: '127.0.0.1', port }, clientOptions({ sessionCache: cache, ...extra }));
-  const s = await conn.openStream();
-  s.end(Buffer.from('ticket please'));
-  assert.equal((await within(readAll(s), TIMEOUT, 'first echo')).toString(), 'ticket please');
-  await within(cache.whenTicket(), TIMEOUT, 'session ticket');
-  await conn.close();
-}
-
-function qlogDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tsquic-0rtt-'));
-  dirs.push(d);
-  return d;
-}
-
-interface QlogFrame {
-  frame_type: string;
-  stream_id?: number;
-  length?: number;
-}
-interface QlogPacket {
-  name: string;
-  packetType: string;
-  frames: QlogFrame[];
-}
-
-/** The packets of one qlog file (JSON-SEQ). */
-function readQlog(file: string): QlogPacket[] {
-  return readFileSync(file, 'utf8')
-    .split('\x1e')
-    .filter((r) => r.trim())
-    .map(
-      (r) =>
-        JSON.parse(r) as { name?: string; data?: { header?: { packet_type: string }; frames?: QlogFrame[] } },
-    )
-    .filter((r) => r.name !== undefined)
-    .map((r) => ({
-      name: r.name!,
-      packetType: r.data?.header?.packet_type ?? '',
-      frames: r.data?.frames ?? [],
-    }));
-}
-
-/** Waits (bounded) until every `role` file in `dir` is complete: each contains `needle` (the close). */
-async function qlogOf(dir: string, role: 'client' | 'server', needle: string): Promise<QlogPacket[][]> {
-  for (let i = 0; i < 200; i++) {
-    const files = readdirSync(dir).filter((f) => f.endsWith(`_${role}.sqlog`));
-    const all = files.map((f) => readQlog(join(dir, f)));
-    if (all.length > 0 && all.every((packets) => JSON.stringify(packets).includes(needle))) return all;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`qlog files in ${dir} never completed`);
-}
-
-function frames(packets: QlogPacket[], name: string): Array<QlogFrame & { packetType: string }> {
-  return packets
-    .filter((p) => p.name === name)
-    .flatMap((p) => p.frames.map((f) => ({ ...f, packetType: p.packetType })));
-}
+after(cleanupZeroRtt);
 
 const target = (port: number) => ({ host: '127.0.0.1', port });
 
