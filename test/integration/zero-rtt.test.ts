@@ -2,10 +2,12 @@
  * 0-RTT through the public API over real UDP on loopback (docs/0rtt.md): dialEarly, listenEarly,
  * allow0RTT, ZeroRTTRejectedError, nextConnection().
  *
- * The headline is the quic-go #4706 scenario word for word, against a tsquic listenEarly server whose
- * allow0RTT policy rejects: a stream of the rejected attempt is cancelled in an unconditional
- * `finally { oldStream.cancelRead(42); oldStream.cancelWrite(42) }`, then `nextConnection()`, a new
- * stream writes and awaits the echo. The echo must arrive; neither application may see a stream reset;
+ * The headline is the quic-go #4706 scenario, against a tsquic listenEarly server whose allow0RTT
+ * policy rejects: the request on stream 0 of the rejected attempt fails; `nextConnection()`; a new
+ * stream -- ID 0 again -- is opened and written; only then the old request's cleanup runs,
+ * `oldStream.cancelRead(42); oldStream.cancelWrite(42)` (quic-go's deferred cancels), so that a cancel
+ * forwarded to the same ID on the next connection would hit the new stream; then the new stream ends
+ * and awaits the echo. The echo must arrive; neither application may see a stream reset;
  * and the wire must show no RESET_STREAM or STOP_SENDING: there is no public trace hook, so the test
  * reads the qlog files both sides write (the `qlogDir` option), next to what the server application
  * saw. (The same scenario at core level, on the simulator's frame trace: test/sim/zero-rtt-4706.)
@@ -39,7 +41,7 @@ after(cleanupZeroRtt);
 const target = (port: number) => ({ host: '127.0.0.1', port });
 
 describe('quic-go #4706 over UDP: a tsquic listenEarly server that rejects 0-RTT', () => {
-  test('cancelRead(42)/cancelWrite(42) in the finally, nextConnection(), new stream: echo, no reset anywhere', async () => {
+  test('nextConnection(), new stream 0 written, then cancelRead(42)/cancelWrite(42) on the old stream 0: echo, no reset anywhere', async () => {
     const dir = qlogDir();
     const view = await earlyEchoServer({ allow0RTT: () => false, qlogDir: dir });
     const cache = new TicketCache();
@@ -57,9 +59,6 @@ describe('quic-go #4706 over UDP: a tsquic listenEarly server that rejects 0-RTT
       assert.fail('the early attempt must have been rejected');
     } catch (err) {
       failure = err;
-    } finally {
-      oldStream.cancelRead(CANCEL);
-      oldStream.cancelWrite(CANCEL);
     }
     assert.ok(failure instanceof ZeroRTTRejectedError, String(failure));
     assert.equal(failure.code, 'ERR_QUIC_0RTT_REJECTED');
@@ -74,7 +73,11 @@ describe('quic-go #4706 over UDP: a tsquic listenEarly server that rejects 0-RTT
     const newErrors: Error[] = [];
     s.on('error', (e: Error) => newErrors.push(e));
     const payload = Buffer.from('the request, again, on the next connection');
-    s.end(payload);
+    s.write(payload.subarray(0, 10));
+    // The old request's cleanup runs now, while the new stream 0 is open (quic-go: deferred cancels).
+    oldStream.cancelRead(CANCEL);
+    oldStream.cancelWrite(CANCEL);
+    s.end(payload.subarray(10));
     const echo = await within(readAll(s), TIMEOUT, 'echo on the next connection');
     assert.deepEqual(echo, payload, 'the echo arrived');
     assert.deepEqual(newErrors, [], 'the new stream saw no reset');
@@ -324,7 +327,10 @@ describe('accepted 0-RTT over UDP', () => {
 describe('rejections for other reasons, over UDP', () => {
   const ticketKey = Buffer.alloc(32, 0x5a);
 
-  /** A ticket from server A, then a 0-RTT attempt against server B; the next connection echoes. */
+  /**
+   * A ticket from server A, then a 0-RTT attempt against server B. The next connection's first stream
+   * (ID 0, like the old request) is opened before the old stream is cancelled, as in the #4706 headline.
+   */
   async function againstB(
     a: Partial<ServerOptions>,
     b: Partial<ServerOptions>,
@@ -342,18 +348,18 @@ describe('rejections for other reasons, over UDP', () => {
       () => undefined,
       (e: unknown) => e,
     );
+    const next = await within(early.nextConnection(), TIMEOUT, 'nextConnection');
+    const first = await within(next.openStream(), TIMEOUT, 'openStream');
+    assert.equal(first.id, 0);
     old.cancelRead(CANCEL);
     old.cancelWrite(CANCEL);
-    const next = await within(early.nextConnection(), TIMEOUT, 'nextConnection');
-    return { viewB, early, next, oldResult };
+    return { viewB, early, next, first, oldResult };
   }
 
   test('the server restarted with a new ticket key: no resumption, 0-RTT rejected, the next connection works', async () => {
-    const { viewB, next, oldResult } = await againstB({}, { ticketKey: Buffer.alloc(32, 0x77) });
+    const { viewB, next, first: s, oldResult } = await againstB({}, { ticketKey: Buffer.alloc(32, 0x77) });
     assert.ok(oldResult instanceof ZeroRTTRejectedError);
     assert.equal(next.resumed, false);
-    const s = await next.openStream();
-    assert.equal(s.id, 0);
     s.end(Buffer.from('fresh'));
     assert.equal((await within(readAll(s), TIMEOUT, 'echo')).toString(), 'fresh');
     await next.close();
@@ -364,14 +370,14 @@ describe('rejections for other reasons, over UDP', () => {
   });
 
   test('the ALPN changed: 0-RTT rejected, the next connection speaks the new protocol', async () => {
-    const { viewB, next, oldResult } = await againstB(
-      { alpn: ['test', 'other'] },
-      { alpn: ['other', 'test'] },
-      { alpn: ['test', 'other'] },
-    );
+    const {
+      viewB,
+      next,
+      first: s,
+      oldResult,
+    } = await againstB({ alpn: ['test', 'other'] }, { alpn: ['other', 'test'] }, { alpn: ['test', 'other'] });
     assert.ok(oldResult instanceof ZeroRTTRejectedError);
     assert.equal(next.alpn, 'other');
-    const s = await next.openStream();
     s.end(Buffer.from('other protocol'));
     assert.equal((await within(readAll(s), TIMEOUT, 'echo')).toString(), 'other protocol');
     await next.close();
@@ -382,12 +388,10 @@ describe('rejections for other reasons, over UDP', () => {
   });
 
   test('the server lowered its limits: resumed, 0-RTT rejected, the next connection honours 1 stream (openStream waits)', async () => {
-    const { viewB, next, oldResult } = await againstB({ maxStreamsBidi: 10 }, { maxStreamsBidi: 1 });
+    const { viewB, next, first, oldResult } = await againstB({ maxStreamsBidi: 10 }, { maxStreamsBidi: 1 });
     assert.ok(oldResult instanceof ZeroRTTRejectedError);
     assert.equal(next.resumed, true);
     const order: string[] = [];
-    const first = await next.openStream();
-    assert.equal(first.id, 0);
     const secondOpened = next.openStream().then((s) => {
       order.push('second opened');
       return s;

@@ -1,12 +1,13 @@
 /**
  * Interop: 0-RTT rejected, both ways, with quic-go 0.29.
  *
- * tsquic client -> quic-go server: the quic-go issue #4706 scenario, word for word (docs/0rtt.md, issue
- * "0-RTT done right", test (c)): dialEarly; a stream of the early attempt writes data; the server rejects
- * 0-RTT, so the stream fails with ZeroRTTRejectedError; an unconditional `finally` cancels it in both
- * directions; nextConnection(); a new stream writes data and awaits the echo. The echo must arrive, no
- * side may see a stream reset, the quic-go server must receive no RESET_STREAM or STOP_SENDING on that
- * connection, and the new stream's ID must be 0. quic-go 0.29 has no Allow0RTT option: the Go server
+ * tsquic client -> quic-go server: the quic-go issue #4706 scenario (docs/0rtt.md): dialEarly; a stream
+ * of the early attempt writes data; the server rejects 0-RTT, so the stream fails with
+ * ZeroRTTRejectedError; nextConnection(); a new stream -- ID 0, like the old one -- writes data; only
+ * then the old stream is cancelled in both directions (quic-go's deferred cancels), so that a cancel
+ * forwarded to the same ID on the next connection would hit the new stream; then the new stream awaits
+ * the echo. The echo must arrive, no side may see a stream reset, and the quic-go server must receive no
+ * RESET_STREAM or STOP_SENDING on that connection. quic-go 0.29 has no Allow0RTT option: the Go server
  * rejects with a fresh ticket key per ClientHello (-reject-0rtt), or, in the second test, with a second
  * server sharing the ticket key but offering lower limits (resumption accepted, 0-RTT rejected,
  * RFC 9000 §7.4.1).
@@ -85,7 +86,7 @@ function assertNoResets(server: GoServer, id: unknown): void {
 }
 
 describe('interop: 0-RTT rejected, tsquic client -> quic-go 0.29 server', () => {
-  test('the quic-go #4706 scenario: cancel the rejected stream, nextConnection(), echo on stream 0', {
+  test('the quic-go #4706 scenario: nextConnection(), stream 0 written, then cancel the rejected stream 0: echo', {
     timeout: TEST_TIMEOUT,
   }, async (t) => {
     const server = await startGoServerFor(t, { echo: true, reject0Rtt: true, frames: REPORTED_FRAMES, pki });
@@ -108,9 +109,6 @@ describe('interop: 0-RTT rejected, tsquic client -> quic-go 0.29 server', () => 
       assert.fail('quic-go echoed 0-RTT data it must have rejected');
     } catch (err) {
       failure = err;
-    } finally {
-      oldStream.cancelRead(CANCEL_CODE);
-      oldStream.cancelWrite(CANCEL_CODE);
     }
     assert.ok(failure instanceof ZeroRTTRejectedError, `old stream failed with ${String(failure)}`);
     assert.equal(failure.code, 'ERR_QUIC_0RTT_REJECTED');
@@ -125,6 +123,9 @@ describe('interop: 0-RTT rejected, tsquic client -> quic-go 0.29 server', () => 
     assert.equal(stream.id, 0, 'stream IDs start again at 0 on the next connection');
     const data = Buffer.from('data sent on the next connection, after the rejection');
     stream.write(data);
+    // The old request's cleanup runs now, while the new stream 0 is open.
+    oldStream.cancelRead(CANCEL_CODE);
+    oldStream.cancelWrite(CANCEL_CODE);
     const echoed = await within(readBytes(stream, data.length), 10_000, 'the echo on the next connection');
     assert.ok(echoed.equals(data), 'the echo differs');
     stream.end();
@@ -182,25 +183,14 @@ describe('interop: 0-RTT rejected, tsquic client -> quic-go 0.29 server', () => 
     const uni = await early.openUniStream();
     const oldErrors: Error[] = [];
     for (const s of [big, finished, uni]) s.on('error', (e: Error) => oldErrors.push(e));
-    const outcomes: unknown[] = [];
-    try {
-      big.write(patternBytes(2 * 1024 * 1024, 5));
-      finished.end(Buffer.from('finished early'));
-      uni.end(Buffer.from('uni early'));
-      outcomes.push(
-        ...(await within(
-          Promise.allSettled([readAll(big), readAll(finished)]),
-          10_000,
-          'the old streams to fail',
-        )),
-      );
-    } finally {
-      for (const s of [big, finished]) {
-        s.cancelRead(CANCEL_CODE);
-        s.cancelWrite(CANCEL_CODE);
-      }
-      uni.cancelWrite(CANCEL_CODE);
-    }
+    big.write(patternBytes(2 * 1024 * 1024, 5));
+    finished.end(Buffer.from('finished early'));
+    uni.end(Buffer.from('uni early'));
+    const outcomes = await within(
+      Promise.allSettled([readAll(big), readAll(finished)]),
+      10_000,
+      'the old streams to fail',
+    );
     for (const o of outcomes) {
       assert.equal(o && typeof o === 'object' && 'status' in o ? o.status : undefined, 'rejected');
       assert.ok((o as PromiseRejectedResult).reason instanceof ZeroRTTRejectedError);
@@ -213,8 +203,20 @@ describe('interop: 0-RTT rejected, tsquic client -> quic-go 0.29 server', () => 
     // Eight concurrent echoes of 200 KiB: twice the new stream limit (4) and more than the new stream
     // window (64 KiB); quic-go closes the connection if tsquic used the remembered, larger limits.
     const payloads = Array.from({ length: 8 }, (_, i) => patternBytes(200 * 1024, 10 + i));
+    // The first echo's stream (ID 0) and then the old streams' cleanup: their IDs (0, 4, 2) now exist
+    // or will exist on the next connection.
+    const stream0 = await within(next.openStream(), 5000, 'the first stream of the next connection');
+    assert.equal(stream0.id, 0);
+    const firstEcho = readAll(stream0);
+    stream0.write(payloads[0]!.subarray(0, 1024));
+    for (const s of [big, finished]) {
+      s.cancelRead(CANCEL_CODE);
+      s.cancelWrite(CANCEL_CODE);
+    }
+    uni.cancelWrite(CANCEL_CODE);
+    stream0.end(payloads[0]!.subarray(1024));
     const echoes = await within(
-      Promise.all(payloads.map((p) => echoOnce(next, p))),
+      Promise.all([firstEcho, ...payloads.slice(1).map((p) => echoOnce(next, p))]),
       30_000,
       'eight echoes within the new limits',
     );
