@@ -49,12 +49,24 @@ export class PublicClient {
   }
 }
 
+/**
+ * One step of virtual time, run from a macrotask (setImmediate) like UdpEndpoint's socket and timer
+ * callbacks: what it queues with process.nextTick (stream 'error' and 'close' events) runs before the
+ * application's promise continuations, in the same order as over UDP.
+ */
+async function step(sim: QuicSim): Promise<void> {
+  await new Promise<void>((resolve) =>
+    setImmediate(() => {
+      sim.net.runFor(STEP);
+      resolve();
+    }),
+  );
+  await settleTicks(1);
+}
+
 /** Run the simulation for `ms` of virtual time, letting the application run after every step. */
 export async function advance(sim: QuicSim, ms: Millis): Promise<void> {
-  for (let t = 0; t < ms; t += STEP) {
-    sim.net.runFor(STEP);
-    await settleTicks(2);
-  }
+  for (let t = 0; t < ms; t += STEP) await step(sim);
 }
 
 /**
@@ -75,8 +87,7 @@ export async function simWait<T>(
   await settleTicks(2);
   for (let t = 0; !settled; t += STEP) {
     if (t >= maxMs) throw new Error(`simulation: ${what} did not happen within ${maxMs} ms of virtual time`);
-    sim.net.runFor(STEP);
-    await settleTicks(2);
+    await step(sim);
   }
   return tracked;
 }
