@@ -160,7 +160,6 @@ export abstract class WindowedCongestionController implements CongestionControll
     for (const p of packets) {
       if (!p.inFlight) continue;
       this.removeFromFlight(p.size);
-      if (p.timeSent < this.pathStart) continue;
       if (lastLossSent === undefined || p.timeSent > lastLossSent) lastLossSent = p.timeSent;
     }
     if (lastLossSent !== undefined) this.onCongestionEvent(now, lastLossSent);
