@@ -12,6 +12,8 @@ export class DelayRelay {
   private readonly upstreams = new Map<string, Socket>();
   private readonly pending = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** Bytes relayed from the server back to clients. */
+  bytesToClients = 0;
 
   private constructor(
     private readonly front: Socket,
@@ -58,7 +60,10 @@ export class DelayRelay {
       up = createSocket('udp4');
       // Sends issued while the bind is in progress are queued by node:dgram.
       up.bind(0, '127.0.0.1');
-      up.on('message', (back) => this.later(() => this.front.send(back, from.port, from.address)));
+      up.on('message', (back) => {
+        this.bytesToClients += back.length;
+        this.later(() => this.front.send(back, from.port, from.address));
+      });
       up.on('error', () => {});
       this.upstreams.set(key, up);
     }
