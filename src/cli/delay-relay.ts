@@ -2,7 +2,8 @@
  * A UDP relay on loopback that delays every datagram by a fixed time in each direction, so the demo
  * shows round trips as they are on a real network (on bare loopback a round trip is ~0.1 ms and
  * what 0-RTT saves would be invisible). Each client address gets its own upstream socket, so the
- * server sees one distinct peer per client.
+ * server sees one distinct peer per client, as behind a NAT; `rebind()` gives every client a new one,
+ * as a NAT that forgets its mappings does (tests of path validation, RFC 9000 §9.3).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
@@ -11,6 +12,8 @@ export class DelayRelay {
   private readonly upstreams = new Map<string, Socket>();
   private readonly pending = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** Bytes relayed from the server back to clients. */
+  bytesToClients = 0;
 
   private constructor(
     private readonly front: Socket,
@@ -32,6 +35,15 @@ export class DelayRelay {
     return this.front.address().port;
   }
 
+  /**
+   * NAT rebinding: forget every mapping. Each client's next datagram leaves from a new port; what the
+   * server sends to an old port is lost.
+   */
+  rebind(): void {
+    for (const s of this.upstreams.values()) s.close();
+    this.upstreams.clear();
+  }
+
   close(): void {
     this.closed = true;
     for (const t of this.pending) clearTimeout(t);
@@ -48,16 +60,29 @@ export class DelayRelay {
       up = createSocket('udp4');
       // Sends issued while the bind is in progress are queued by node:dgram.
       up.bind(0, '127.0.0.1');
-      up.on('message', (back) => this.later(() => this.front.send(back, from.port, from.address)));
+      up.on('message', (back) => {
+        this.bytesToClients += back.length;
+        this.later(() => this.front.send(back, from.port, from.address));
+      });
       up.on('error', () => {});
       this.upstreams.set(key, up);
     }
     const socket = up;
-    this.later(() => socket.send(msg, this.target.port, this.target.host));
+    this.later(() => {
+      try {
+        socket.send(msg, this.target.port, this.target.host);
+      } catch {
+        // The mapping was forgotten (rebind) while the datagram waited: lost, as at a NAT.
+      }
+    });
   }
 
   private later(send: () => void): void {
     if (this.closed) return;
+    if (this.delay <= 0) {
+      send();
+      return;
+    }
     const t = setTimeout(() => {
       this.pending.delete(t);
       if (!this.closed) send();

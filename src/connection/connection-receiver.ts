@@ -34,8 +34,19 @@ const MAX_BUFFERED_PACKETS = 16;
 
 type Outcome = 'processed' | 'dropped' | 'undecryptable' | 'no-keys';
 
+/** RFC 9000 §9.1: frames a probing packet may carry; any other frame makes a packet non-probing. */
+function isProbingFrame(type: FrameType): boolean {
+  return (
+    type === FrameType.PathChallenge ||
+    type === FrameType.PathResponse ||
+    type === FrameType.NewConnectionId ||
+    type === FrameType.Padding
+  );
+}
+
 export class ConnectionReceiver {
-  private buffered: Uint8Array[] = [];
+  /** Packets waiting for keys, with the address they came from. */
+  private buffered: Array<{ bytes: Uint8Array; from: string }> = [];
 
   constructor(private readonly c: Connection) {}
 
@@ -63,14 +74,14 @@ export class ConnectionReceiver {
       firstDcid ??= p.dcid;
       const before = this.keyState();
       const outcome = this.processPacket(datagram, p, now, from);
-      if (outcome === 'no-keys') this.buffer(datagram.subarray(p.packetStart, p.packetEnd));
+      if (outcome === 'no-keys') this.buffer(datagram.subarray(p.packetStart, p.packetEnd), from);
       if (outcome === 'undecryptable' && i === packets.length - 1 && p.form === 'short') {
         this.checkStatelessReset(datagram, now);
       }
       if (c.isClosed) return;
       if (this.keyState() !== before) keysChanged = true;
     }
-    if (keysChanged) this.retryBuffered(from, now);
+    if (keysChanged) this.retryBuffered(now);
   }
 
   /** A bit set that changes whenever new read keys or handshake state make buffered packets readable. */
@@ -84,18 +95,18 @@ export class ConnectionReceiver {
     );
   }
 
-  private buffer(packet: Uint8Array): void {
+  private buffer(packet: Uint8Array, from: string): void {
     if (this.buffered.length >= MAX_BUFFERED_PACKETS) return;
-    this.buffered.push(new Uint8Array(packet));
+    this.buffered.push({ bytes: new Uint8Array(packet), from });
   }
 
-  private retryBuffered(from: string, now: Millis): void {
+  private retryBuffered(now: Millis): void {
     const c = this.c;
     for (let round = 0; round < 4 && this.buffered.length > 0; round++) {
       const pending = this.buffered;
       this.buffered = [];
       const before = this.keyState();
-      for (const bytes of pending) {
+      for (const { bytes, from } of pending) {
         let p: ParsedPacket;
         try {
           p = parsePacket(bytes, 0, c.options.connectionIdLength);
@@ -104,7 +115,7 @@ export class ConnectionReceiver {
         }
         if (p.type === PacketType.VersionNegotiation || p.type === PacketType.Retry) continue;
         const outcome = this.processPacket(bytes, p, now, from);
-        if (outcome === 'no-keys') this.buffer(bytes);
+        if (outcome === 'no-keys') this.buffer(bytes, from);
         if (c.isClosed) return;
       }
       if (this.keyState() === before) break;
@@ -204,9 +215,10 @@ export class ConnectionReceiver {
     c.stats.packetsReceived++;
     const frames = decodeFrames(payload);
 
-    if (p.form === 'long') this.onLongHeaderPacket(p, now);
+    if (p.form === 'long') this.onLongHeaderPacket(p, from, now);
 
     let ackEliciting = false;
+    let nonProbing = false;
     for (const f of frames) {
       if (!isFrameAllowedInPacket(f.type, p.type)) {
         throw transportError(
@@ -216,20 +228,20 @@ export class ConnectionReceiver {
         );
       }
       if (isAckEliciting(f.type)) ackEliciting = true;
+      if (!isProbingFrame(f.type)) nonProbing = true;
       c.trace?.({ direction: 'received', packetType: p.type, packetNumber: pn, frame: f });
-      this.handleFrame(f, spaceIndex, p, now);
+      this.handleFrame(f, spaceIndex, p, from, now);
       if (c.state === 'draining' || c.state === 'closed') return 'processed';
     }
     space.acks.onPacketReceived(pn, ackEliciting, now);
     c.onPacketProcessed(now);
-    // NAT rebinding: follow the peer to its new address on a non-probing 1-RTT packet (RFC 9000 §9.3).
-    if (p.type === PacketType.OneRtt && from !== c.remoteAddress && pn >= space.acks.largestReceived) {
-      c.remoteAddress = from;
-    }
+    // RFC 9000 §9.3: the highest-numbered non-probing packet from a new address starts a migration
+    // (path validation, amplification limit and all: connection-paths.ts).
+    if (p.type === PacketType.OneRtt) c.paths.onPacket(from, pn, nonProbing, c.handshakeConfirmed, now);
     return 'processed';
   }
 
-  private onLongHeaderPacket(p: LongHeaderPacket, now: Millis): void {
+  private onLongHeaderPacket(p: LongHeaderPacket, from: string, now: Millis): void {
     const c = this.c;
     if (c.role === 'client') {
       if (!c.receivedServerPacket && p.type !== PacketType.ZeroRtt) {
@@ -240,8 +252,10 @@ export class ConnectionReceiver {
       }
     } else if (p.type === PacketType.Handshake) {
       // RFC 9000 §8.1: a Handshake packet proves the client's address.
-      c.addressValidated = true;
-      c.lossDetector.setAmplificationBlocked(false);
+      if (from === c.remoteAddress) {
+        c.paths.validateCurrent();
+        c.lossDetector.setAmplificationBlocked(false);
+      }
       // RFC 9001 §4.9.1: the server discards Initial keys on its first Handshake packet.
       c.discardSpace(PacketNumberSpace.Initial, now);
     }
@@ -251,6 +265,7 @@ export class ConnectionReceiver {
     f: Frame,
     spaceIndex: PacketNumberSpace,
     p: LongHeaderPacket | ShortHeaderPacket,
+    from: string,
     now: Millis,
   ): void {
     const c = this.c;
@@ -310,10 +325,16 @@ export class ConnectionReceiver {
         if (c.handshakeConfirmed) c.localCids.replenish(c.peerParams?.activeConnectionIdLimit ?? 2);
         return;
       case FrameType.PathChallenge:
-        if (c.pathResponses.length < 4) c.pathResponses.push(new Uint8Array(f.data));
+        // RFC 9000 §8.2.2: answered on the path it arrived on.
+        c.paths.onChallenge(from, f.data);
+        // RFC 9000 §9.3.3: a challenge on the active path gets a non-probing packet too, so that a
+        // peer misled by a copied packet moves back here.
+        if (from === c.remoteAddress) c.pingPending = true;
         return;
       case FrameType.PathResponse:
-        // We never initiate path validation; an unsolicited response is ignored (RFC 9000 §19.18 allows it).
+        // RFC 9000 §8.2.3: validates the path its challenge went out on, wherever it arrives; one
+        // matching no challenge of ours is ignored (§19.18 allows that).
+        c.paths.onResponse(f.data, now);
         return;
       case FrameType.ConnectionCloseTransport:
         c.startDraining(

@@ -1,7 +1,8 @@
 /**
  * Decides what a connection sends and builds the datagrams: coalesced Initial, Handshake and
- * 0-RTT/1-RTT packets (RFC 9000 §12.2), within the congestion window, the pacer and the server's
- * anti-amplification limit (RFC 9000 §8.1, RFC 9002 §7).
+ * 0-RTT/1-RTT packets (RFC 9000 §12.2), within the congestion window, the pacer and the
+ * anti-amplification limit of an unvalidated path (RFC 9000 §8.1, §9.3.1, RFC 9002 §7), and the
+ * path validation datagrams of connection-paths.ts (RFC 9000 §8.2).
  */
 import { TransportErrorCode } from '../errors/transport-error.js';
 import { PacketNumberSpace } from '../recovery/types.js';
@@ -13,6 +14,7 @@ import { packetNumberLength } from '../wire/packet-number.js';
 import type { Connection } from './connection.js';
 import { type BuiltPacket, DatagramBuilder } from './datagram-builder.js';
 import type { PacketSpace } from './packet-space.js';
+import type { Path } from './path.js';
 import type { SentFrame } from './sent-frames.js';
 
 /** RFC 9000 §14.1: datagrams carrying ack-eliciting Initial packets are at least this large. */
@@ -21,6 +23,14 @@ const MIN_INITIAL_DATAGRAM = 1200;
 const MAX_REASON_BYTES = 256;
 /** Largest datagram we ever build (bounded by connection-options validation). */
 const SCRATCH_SIZE = 16384;
+/** Room for a short header, one PATH_CHALLENGE or PATH_RESPONSE and the AEAD tag, with margin. */
+const MIN_PATH_PROBE = 64;
+
+/** A datagram and the path it goes out on. */
+export interface OutgoingDatagram {
+  datagram: Uint8Array;
+  path: Path;
+}
 
 export class ConnectionSender {
   private readonly builder = new DatagramBuilder(new Uint8Array(SCRATCH_SIZE));
@@ -29,12 +39,24 @@ export class ConnectionSender {
 
   constructor(private readonly c: Connection) {}
 
-  /** The next datagram, or undefined. */
-  transmit(now: Millis): Uint8Array | undefined {
+  /** The next datagram and its path, or undefined. */
+  transmit(now: Millis): OutgoingDatagram | undefined {
     const c = this.c;
     if (c.state === 'draining' || c.state === 'closed') return undefined;
-    if (c.state === 'closing') return c.closeSendPending ? this.buildClose(now) : undefined;
+    const path = c.paths.current;
+    if (c.state === 'closing') {
+      const close = c.closeSendPending ? this.buildClose(now) : undefined;
+      return close && { datagram: close, path };
+    }
+    // RFC 9000 §8.2.2: PATH_RESPONSE is not delayed; challenges go out when due.
+    const probe = this.buildPathProbe(now);
+    if (probe) return probe;
+    const datagram = this.buildDatagram(now);
+    return datagram && { datagram, path };
+  }
 
+  private buildDatagram(now: Millis): Uint8Array | undefined {
+    const c = this.c;
     const maxSize = this.sizeLimit();
     if (maxSize < 64) return undefined;
 
@@ -79,7 +101,8 @@ export class ConnectionSender {
    */
   private buildMtuProbe(now: Millis): Uint8Array | undefined {
     const c = this.c;
-    if (!c.handshakeConfirmed || !c.oneRtt) return undefined;
+    // Not toward an address still being validated (RFC 9000 §9.3.1: its amplification limit).
+    if (!c.handshakeConfirmed || !c.oneRtt || !c.paths.current.validated) return undefined;
     const size = c.mtu.nextProbe();
     if (size === undefined || size > (c.peerParams?.maxUdpPayloadSize ?? 65527)) return undefined;
     // A probe is congestion controlled like any packet (RFC 9002 §7): it waits until the whole of it
@@ -121,12 +144,66 @@ export class ConnectionSender {
     return t;
   }
 
-  /** Datagram size allowed now: path limit and, for an unvalidated server, 3x what it received. */
+  /**
+   * A datagram of PATH_CHALLENGE and PATH_RESPONSE frames for a path that has one due (RFC 9000
+   * §8.2): a 1-RTT packet with only probing frames (so it may go to any path, §9.3), expanded to
+   * 1200 bytes unless the path's amplification limit does not allow it (§8.2.1, §8.2.2). It is not
+   * congestion controlled and not tracked for loss: the validation has its own timer (§9.4).
+   */
+  private buildPathProbe(now: Millis): OutgoingDatagram | undefined {
+    const c = this.c;
+    const keys = c.oneRtt;
+    if (!keys || (c.role === 'server' && !c.handshakeComplete)) return undefined;
+    const path = c.paths.nextProbe(MIN_PATH_PROBE);
+    if (!path) return undefined;
+    const dcid = path === c.paths.current ? c.peerCids.current : c.paths.dcidFor(path);
+    if (!dcid) return undefined;
+    // Expanded to 1200 bytes where the limit allows; else as small as it is, leaving the rest of
+    // the allowance to other packets (the MTU is then checked by a second validation, §8.2.1).
+    const expand = path.allowance >= MIN_INITIAL_DATAGRAM;
+    const size = expand ? MIN_INITIAL_DATAGRAM : Math.min(c.maxDatagramSize, path.allowance);
+    const s = c.spaces[PacketNumberSpace.ApplicationData];
+    const b = this.builder;
+    b.reset(size);
+    const pn = s.nextPacketNumber;
+    const opened = b.openShort(
+      { dcid, keyPhase: keys.writePhase === 1, spin: false },
+      s.space,
+      keys.write,
+      pn,
+      packetNumberLength(pn, c.lossDetector.largestAcked(s.space)),
+    );
+    if (!opened) return undefined;
+    let challenge: Uint8Array | undefined;
+    if (path.validator?.challengeDue) {
+      challenge = c.paths.newChallengeData();
+      // RFC 9000 §8.2.1: one PATH_CHALLENGE per packet.
+      this.write({ type: FrameType.PathChallenge, data: challenge }, PacketType.OneRtt, pn);
+    }
+    while (path.hasResponses && b.remaining >= 9) {
+      // RFC 9000 §8.2.2: one PATH_RESPONSE per challenge, never retransmitted.
+      this.write({ type: FrameType.PathResponse, data: path.takeResponse()! }, PacketType.OneRtt, pn);
+    }
+    if (!b.closePacket()) return undefined;
+    if (expand) b.padDatagramTo(size);
+    const length = b.seal();
+    s.nextPacketNumber++;
+    this.register(b.packets, now, length, undefined, true);
+    if (challenge) path.validator?.onChallengeSent(challenge, length >= MIN_INITIAL_DATAGRAM, now);
+    c.paths.afterProbe(path);
+    return { datagram: b.buffer.slice(0, length), path };
+  }
+
+  /**
+   * Datagram size allowed now on the current path: the path MTU and, while the address is not
+   * validated, 3x what it received (RFC 9000 §8.1, §9.3.1).
+   */
   private sizeLimit(): number {
     const c = this.c;
     let size = c.maxDatagramSize;
-    if (!c.addressValidated) {
-      const allowance = 3 * c.bytesReceived - c.bytesSent;
+    const path = c.paths.current;
+    if (!path.validated) {
+      const allowance = path.allowance;
       c.lossDetector.setAmplificationBlocked(allowance < MIN_INITIAL_DATAGRAM);
       size = Math.min(size, allowance);
     }
@@ -153,7 +230,6 @@ export class ConnectionSender {
     if (oneRtt) {
       if (
         c.handshakeDonePending ||
-        c.pathResponses.length > 0 ||
         c.pingPending ||
         c.newTokenPending !== undefined ||
         c.localCids.hasPendingFrames() ||
@@ -296,10 +372,6 @@ export class ConnectionSender {
       c.handshakeDonePending = false;
       this.write({ type: FrameType.HandshakeDone }, type, pn, { kind: 'handshake-done' });
     }
-    while (c.pathResponses.length > 0 && b.remaining >= 9) {
-      // RFC 9000 §8.2.2: PATH_RESPONSE echoes the challenge; it is never retransmitted.
-      this.write({ type: FrameType.PathResponse, data: c.pathResponses.shift()! }, type, pn);
-    }
     for (;;) {
       const f = c.localCids.nextAnnouncement();
       if (!f) break;
@@ -347,11 +419,22 @@ export class ConnectionSender {
     }
   }
 
-  private register(packets: BuiltPacket[], now: Millis, datagramLength: number, pmtuProbe?: number): void {
+  /** `pathProbe`: a path validation datagram, tracked as neither ack-eliciting nor in flight. */
+  private register(
+    packets: BuiltPacket[],
+    now: Millis,
+    datagramLength: number,
+    pmtuProbe?: number,
+    pathProbe = false,
+  ): void {
     const c = this.c;
     let inFlight = false;
     let sentHandshake = false;
     for (const p of packets) {
+      if (pathProbe) {
+        p.ackEliciting = false;
+        p.inFlight = false;
+      }
       c.lossDetector.onPacketSent({
         packetNumber: p.packetNumber,
         space: p.space,

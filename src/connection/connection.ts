@@ -32,6 +32,7 @@ import {
   resolveTransportOptions,
   type TransportOptions,
 } from './connection-options.js';
+import { ConnectionPaths, type PathEvent } from './connection-paths.js';
 import { ConnectionReceiver } from './connection-receiver.js';
 import { ConnectionRecovery } from './connection-recovery.js';
 import { ConnectionSender } from './connection-sender.js';
@@ -39,6 +40,7 @@ import { LocalConnectionIds } from './local-connection-ids.js';
 import { MtuDiscovery } from './mtu-discovery.js';
 import type { OneRttKeys } from './one-rtt-keys.js';
 import { PacketSpace } from './packet-space.js';
+import type { Path } from './path.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
 import type { SentPacketPayload } from './sent-frames.js';
 import type { StreamEpoch } from './stream-epoch.js';
@@ -65,6 +67,8 @@ interface CommonConfig {
   /** Stateless reset token for each CID we issue (RFC 9000 §10.3.2); derived by the endpoint. */
   statelessResetToken: (cid: Uint8Array) => Uint8Array;
   trace?: (e: FrameTraceEvent) => void;
+  /** Path changes and validations (RFC 9000 §8.2, §9), for qlog and tests. */
+  pathTrace?: (e: PathEvent) => void;
   /**
    * For tests of the peer's validation only: rewrites our encoded transport parameters before they
    * go into the handshake.
@@ -122,7 +126,6 @@ export class Connection {
   readonly options: TransportOptions;
   readonly random: RandomBytes;
   state: ConnectionState = 'handshake';
-  remoteAddress: string;
 
   // ---- handshake and keys ----
   tls: TlsEngine;
@@ -163,15 +166,14 @@ export class Connection {
   // ---- streams ----
   epoch: StreamEpoch | undefined;
 
-  // ---- address validation and amplification (RFC 9000 §8.1) ----
-  addressValidated: boolean;
-  bytesReceived = 0;
-  bytesSent = 0;
+  // ---- paths: address validation, amplification limits, migration (RFC 9000 §8, §9) ----
+  readonly paths: ConnectionPaths;
+  /** Server: a NEW_TOKEN for the client's current address (RFC 9000 §8.1.3). */
+  private readonly issueNewToken: (() => Uint8Array | undefined) | undefined;
 
   // ---- pending control frames ----
   handshakeDonePending = false;
   newTokenPending: Uint8Array | undefined;
-  pathResponses: Uint8Array[] = [];
   pingPending = false;
 
   // ---- timers ----
@@ -211,7 +213,6 @@ export class Connection {
     this.role = config.role;
     this.options = resolveTransportOptions(config.transport);
     this.random = config.random;
-    this.remoteAddress = config.remoteAddress;
     this.trace = config.trace;
     this.createdAt = config.now;
     this.lastActivity = config.now;
@@ -256,7 +257,6 @@ export class Connection {
       this.originalDcid = config.random(8);
       this.peerCids = new PeerConnectionIds(this.originalDcid, o.activeConnectionIdLimit);
       this.token = config.token ?? new Uint8Array(0);
-      this.addressValidated = true; // amplification limits apply to servers only
       this.installInitialKeys(this.originalDcid);
       this.tls = this.handshake.createClientTls();
     } else {
@@ -266,13 +266,28 @@ export class Connection {
       this.peerInitialScid = config.clientScid;
       this.peerCids = new PeerConnectionIds(config.clientScid, o.activeConnectionIdLimit);
       this.token = new Uint8Array(0);
-      this.addressValidated = config.addressValidated;
+      this.issueNewToken = config.newToken;
       this.localParams.originalDestinationConnectionId = config.originalDcid;
       if (config.retrySourceCid) this.localParams.retrySourceConnectionId = config.retrySourceCid;
       this.localParams.statelessResetToken = config.statelessResetToken(localCid);
       this.installInitialKeys(config.initialDcid);
       this.tls = this.handshake.createServerTls(config);
     }
+    // The client chose the server's address; a server validates the client's (RFC 9000 §8.1).
+    this.paths = new ConnectionPaths(
+      {
+        role: config.role,
+        random: config.random,
+        cids: this.peerCids,
+        ptoPeriod: () => this.ptoPeriod(),
+        initialPtoPeriod: () => this.initialPtoPeriod(),
+        onNewPathValidated: (portOnly, now) => this.onNewPathValidated(portOnly, now),
+        closeSilently: (reason) => this.closeSilently(reason),
+        trace: config.pathTrace,
+      },
+      config.remoteAddress,
+      config.role === 'client' || config.addressValidated,
+    );
     this.sender = new ConnectionSender(this);
     this.recovery = new ConnectionRecovery(this);
     this.receiver = new ConnectionReceiver(this);
@@ -287,7 +302,8 @@ export class Connection {
   /** A UDP datagram arrived from `from`. */
   receive(datagram: Uint8Array, from: string, now: Millis): void {
     if (this.state === 'draining' || this.state === 'closed') return;
-    this.bytesReceived += datagram.length;
+    // RFC 9000 §9: a client discards packets from an address other than its server's.
+    if (!this.paths.onDatagramReceived(from, datagram.length)) return;
     this.stats.bytesReceived += datagram.length;
     this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
     if (this.state === 'closing') this.closeSendPending = true;
@@ -303,18 +319,26 @@ export class Connection {
     return this.receiver.checkStatelessReset(datagram, now);
   }
 
-  /** The next datagram to send, or undefined (nothing to send, or limited: see nextTimeout). */
-  transmit(now: Millis): Uint8Array | undefined {
-    let out: Uint8Array | undefined;
+  /**
+   * The next datagram to send and the address it goes to (the current path, or a path being
+   * validated or answered: RFC 9000 §8.2), or undefined (nothing to send, or limited: see nextTimeout).
+   */
+  transmitTo(now: Millis): { datagram: Uint8Array; to: string } | undefined {
+    let out: { datagram: Uint8Array; path: Path } | undefined;
     this.guard(now, () => {
       out = this.sender.transmit(now);
     });
-    if (out) {
-      this.bytesSent += out.length;
-      this.stats.bytesSent += out.length;
-      this.lastSendTime = now;
-    }
-    return out;
+    if (!out) return undefined;
+    const { datagram, path } = out;
+    path.onDatagramSent(datagram.length);
+    this.stats.bytesSent += datagram.length;
+    this.lastSendTime = now;
+    return { datagram, to: path.address };
+  }
+
+  /** The next datagram to send, for a driver that talks to one peer address only (see transmitTo). */
+  transmit(now: Millis): Uint8Array | undefined {
+    return this.transmitTo(now)?.datagram;
   }
 
   /** The earliest time handleTimeout must be called, if any. */
@@ -329,6 +353,7 @@ export class Connection {
     consider(this.lossDetector.lossDetectionTimeout());
     consider(this.sender.nextSendTimeout());
     consider(this.oneRtt?.previousReadDiscardAt);
+    consider(this.paths.nextTimeout());
     if (this.options.keepAlivePeriod > 0 && this.handshakeComplete) {
       consider(Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod);
     }
@@ -367,6 +392,7 @@ export class Connection {
     }
     this.guard(now, () => {
       this.oneRtt?.discardPreviousIfDue(now);
+      this.paths.handleTimeout(now);
       const lossTimeout = this.lossDetector.lossDetectionTimeout();
       if (lossTimeout !== undefined && now >= lossTimeout) this.recovery.onLossDetectionTimeout(now);
       if (
@@ -420,6 +446,16 @@ export class Connection {
     return this.state === 'closed';
   }
 
+  /** The peer's address: where non-probing packets go (RFC 9000 §9). */
+  get remoteAddress(): string {
+    return this.paths.current.address;
+  }
+
+  /** Whether the current path's address is validated (RFC 9000 §8.1; always true for a client). */
+  get addressValidated(): boolean {
+    return this.paths.current.validated;
+  }
+
   get localCid(): Uint8Array {
     return this.localCids.all()[0]!.cid;
   }
@@ -456,6 +492,38 @@ export class Connection {
   /** The PTO used for closing, draining and key discard periods. */
   ptoPeriod(): Millis {
     return this.rtt.pto(this.peerParams?.maxAckDelay ?? 25, true);
+  }
+
+  /** The PTO of a path without an RTT sample (RFC 9002 §6.2.2: kInitialRtt), for path validation. */
+  initialPtoPeriod(): Millis {
+    const rtt = this.options.initialRtt;
+    return rtt + 4 * (rtt / 2) + (this.peerParams?.maxAckDelay ?? 25);
+  }
+
+  /**
+   * A new address became the validated current path. RFC 9000 §9.4: unless only the port changed
+   * (most likely NAT rebinding), congestion control, RTT and the path MTU start again. RFC 9000
+   * §9.3: a server sends a new address validation token for the new address.
+   */
+  private onNewPathValidated(portOnly: boolean, now: Millis): void {
+    if (!portOnly) {
+      this.mtu.restart();
+      this.congestion.setMaxDatagramSize(this.maxDatagramSize);
+      this.pacer.setMaxDatagramSize(this.maxDatagramSize);
+      this.lossDetector.onNewPath(now);
+    }
+    const token = this.issueNewToken?.();
+    if (token) this.newTokenPending = token;
+  }
+
+  /** RFC 9000 §9.3.2: no validated path is left: the connection ends without a word. */
+  private closeSilently(reason: string): void {
+    this.abandon({
+      source: 'local',
+      application: false,
+      errorCode: TransportErrorCode.NO_VIABLE_PATH,
+      reason,
+    });
   }
 
   /** Run `fn`, turning protocol errors into an immediate close (RFC 9000 §10.2). */

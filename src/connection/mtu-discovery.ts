@@ -18,15 +18,30 @@ export class MtuDiscovery {
   private probing: number | undefined;
   private lossesAtSize = 0;
   private triedCeiling = false;
+  /** The peer's max_udp_payload_size, once known. */
+  private peerMax = Number.POSITIVE_INFINITY;
 
   /** `base`: a size known to work; `max`: the largest we would ever use (both in UDP payload bytes). */
-  constructor(base: number, max: number) {
+  constructor(
+    private readonly base: number,
+    private readonly max: number,
+  ) {
     this.current = base;
     this.high = Math.max(base, max);
   }
 
+  /** A new network path (RFC 9000 §14.3, §9.4): its MTU is unknown, search again from the base. */
+  restart(): void {
+    this.current = this.base;
+    this.high = Math.max(this.base, Math.min(this.max, this.peerMax));
+    this.probing = undefined;
+    this.lossesAtSize = 0;
+    this.triedCeiling = false;
+  }
+
   /** The peer's max_udp_payload_size (RFC 9000 §18.2) caps the search. */
   limit(max: number): void {
+    this.peerMax = max;
     this.high = Math.max(this.current, Math.min(this.high, max));
   }
 

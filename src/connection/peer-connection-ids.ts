@@ -162,4 +162,36 @@ export class PeerConnectionIds {
   get activeCount(): number {
     return this.cids.size;
   }
+
+  // ---- per-path connection IDs (RFC 9000 §9.5), for connection-paths.ts ----
+
+  /** The sequence number of `current`. */
+  get currentSequenceNumber(): number {
+    return this.currentSequence;
+  }
+
+  /** The connection ID with this sequence number, if it is still active. */
+  cidFor(sequenceNumber: number): Uint8Array | undefined {
+    return this.cids.get(sequenceNumber)?.cid;
+  }
+
+  /** The lowest active sequence number not in `inUse`. */
+  unusedSequenceNumber(inUse: ReadonlySet<number>): number | undefined {
+    let best: number | undefined;
+    for (const seq of this.cids.keys()) {
+      if (!inUse.has(seq) && (best === undefined || seq < best)) best = seq;
+    }
+    return best;
+  }
+
+  /** Send with this (active) connection ID from now on. */
+  use(sequenceNumber: number): void {
+    if (this.cids.has(sequenceNumber)) this.currentSequence = sequenceNumber;
+  }
+
+  /** Retire a connection ID no path uses any more (RFC 9000 §5.1.2); never the current one. */
+  retire(sequenceNumber: number): void {
+    if (sequenceNumber === this.currentSequence || !this.cids.delete(sequenceNumber)) return;
+    this.queueRetire(sequenceNumber);
+  }
 }

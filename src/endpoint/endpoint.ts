@@ -16,6 +16,7 @@ import {
   type ServerTlsOptions,
 } from '../connection/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../connection/connection-options.js';
+import type { PathEvent } from '../connection/connection-paths.js';
 import { retryIntegrityTag } from '../crypto/retry.js';
 import { StatelessResetTokens } from '../crypto/stateless-reset.js';
 import type { EarlyDataContext } from '../tls/types.js';
@@ -68,6 +69,8 @@ export interface EndpointConfig {
   /** Per-peer adjustments for accepted connections (e.g. a larger PMTU ceiling for loopback peers). */
   transportFor?: (remoteAddress: string) => Partial<TransportOptions>;
   trace?: (connection: Connection, e: FrameTraceEvent) => void;
+  /** Path changes and validations of every connection (RFC 9000 §8.2, §9). */
+  pathTrace?: (connection: Connection, e: PathEvent) => void;
 }
 
 export interface DialOptions {
@@ -122,7 +125,7 @@ export class Endpoint {
 
   /** Start a client connection from this endpoint. */
   connect(opts: DialOptions, now: Millis): Connection {
-    const conn = new Connection({
+    const conn: Connection = new Connection({
       role: 'client',
       remoteAddress: opts.remoteAddress,
       tls: opts.tls,
@@ -135,7 +138,7 @@ export class Endpoint {
       random: this.random,
       now,
       statelessResetToken: (cid) => this.resetTokens.tokenFor(cid),
-      ...(this.config.trace ? { trace: (e: FrameTraceEvent) => this.config.trace!(conn, e) } : {}),
+      ...this.traceHooks((): Connection => conn),
     });
     this.adopt(conn, [conn.localCid]);
     return conn;
@@ -176,12 +179,13 @@ export class Endpoint {
     const s = this.stateless.shift();
     if (s) return s;
     for (const conn of this.active) {
-      const datagram = conn.transmit(now);
-      if (datagram) {
+      // Usually to the peer's address; to another one for path validation (RFC 9000 §8.2).
+      const out = conn.transmitTo(now);
+      if (out) {
         // Round robin: move the connection to the back of the active set.
         this.active.delete(conn);
         this.active.add(conn);
-        return { datagram, to: conn.remoteAddress };
+        return out;
       }
       this.active.delete(conn);
       this.afterConnectionActivity(conn);
@@ -353,12 +357,24 @@ export class Endpoint {
             newToken: () =>
               this.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now }),
           }),
-      ...(this.config.trace ? { trace: (e: FrameTraceEvent) => this.config.trace!(conn, e) } : {}),
+      ...this.traceHooks((): Connection => conn),
     });
     this.adopt(conn, [initial.dcid, localCid]);
     this.events.push({ type: 'connection', connection: conn });
     conn.receive(datagram, from, now);
     this.afterConnectionActivity(conn);
+  }
+
+  /** The connection's trace hooks, bound to it (`conn` is read when an event fires). */
+  private traceHooks(conn: () => Connection): {
+    trace?: (e: FrameTraceEvent) => void;
+    pathTrace?: (e: PathEvent) => void;
+  } {
+    const { trace, pathTrace } = this.config;
+    return {
+      ...(trace ? { trace: (e: FrameTraceEvent) => trace(conn(), e) } : {}),
+      ...(pathTrace ? { pathTrace: (e: PathEvent) => pathTrace(conn(), e) } : {}),
+    };
   }
 
   /** The application's policy, then single use of the ticket (RFC 8446 §8.1). */

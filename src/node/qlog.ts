@@ -6,8 +6,10 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Connection, FrameTraceEvent } from '../connection/connection.js';
+import type { PathEvent } from '../connection/connection-paths.js';
 import { type Frame, FrameType } from '../wire/frames.js';
 import { PacketType } from '../wire/packet-header.js';
+import { parseAddress } from './address.js';
 import { now } from './clock.js';
 
 const RS = '\x1e';
@@ -35,6 +37,16 @@ export class QlogWriter {
       this.files.set(conn, q);
     }
     q.add(e);
+  }
+
+  /** The endpoint's path hook: migrations and path validations. */
+  path(conn: Connection, e: PathEvent): void {
+    let q = this.files.get(conn);
+    if (!q) {
+      q = new ConnectionQlog(this.dir, conn);
+      this.files.set(conn, q);
+    }
+    q.addPath(e);
   }
 
   /** The connection is gone: finish its file. */
@@ -80,6 +92,25 @@ class ConnectionQlog {
     this.pending.frames.push(qlogFrame(e.frame));
   }
 
+  /** quic-events `migration_state_updated`, with the remote address of the path concerned. */
+  addPath(e: PathEvent): void {
+    this.flush();
+    const [state, address] = migrationState(e);
+    const remote = parseAddress(address);
+    this.write({
+      time: Math.round((now() - this.start) * 1000) / 1000,
+      name: 'connectivity:migration_state_updated',
+      data: {
+        new: state,
+        path_remote:
+          remote.family === 'IPv6'
+            ? { ip_v6: remote.address, port_v6: remote.port }
+            : { ip_v4: remote.address, port_v4: remote.port },
+        ...('reason' in e ? { reason: e.reason } : {}),
+      },
+    });
+  }
+
   end(): void {
     this.flush();
     this.out.end();
@@ -101,6 +132,23 @@ class ConnectionQlog {
 
   private write(record: unknown): void {
     this.out.write(`${RS}${JSON.stringify(record)}\n`);
+  }
+}
+
+function migrationState(e: PathEvent): [string, string] {
+  switch (e.type) {
+    case 'migrated':
+      return ['migration_started', e.to];
+    case 'validation-started':
+      return ['probing_started', e.address];
+    case 'validated':
+      return [e.reason === 'migration' ? 'migration_complete' : 'probing_successful', e.address];
+    case 'validation-failed':
+      return ['probing_abandoned', e.address];
+    case 'validation-abandoned':
+      return ['migration_abandoned', e.address];
+    case 'reverted':
+      return ['migration_abandoned', e.from];
   }
 }
 

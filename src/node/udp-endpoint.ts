@@ -57,7 +57,11 @@ export class UdpEndpoint {
     private readonly autoClose: boolean,
     private readonly qlog: QlogWriter | undefined,
   ) {
-    this.endpoint = new Endpoint(qlog ? { ...config, trace: (conn, e) => qlog.trace(conn, e) } : config);
+    this.endpoint = new Endpoint(
+      qlog
+        ? { ...config, trace: (conn, e) => qlog.trace(conn, e), pathTrace: (conn, e) => qlog.path(conn, e) }
+        : config,
+    );
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, rinfo));
     // Send errors (unreachable, message too long) are packet loss for QUIC: recovery handles them.
     socket.on('error', () => {});

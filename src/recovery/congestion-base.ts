@@ -48,6 +48,8 @@ export abstract class WindowedCongestionController implements CongestionControll
   /** The round ends when a packet sent after this time is acknowledged. */
   private roundEnd: Millis = Number.NEGATIVE_INFINITY;
   private lastSentTime: Millis = Number.NEGATIVE_INFINITY;
+  /** Packets sent before this time belong to a previous path (RFC 9000 §9.4). */
+  private pathStart: Millis = Number.NEGATIVE_INFINITY;
 
   constructor(opts: CongestionOptions = {}) {
     this.maxDatagramSize = opts.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM_SIZE;
@@ -95,6 +97,19 @@ export abstract class WindowedCongestionController implements CongestionControll
     this.appLimited = appLimited;
   }
 
+  /** RFC 9000 §9.4, RFC 9002 B.3: a new path starts from the initial values. */
+  onNewPath(now: Millis): void {
+    this.cwnd = initialWindow(this.maxDatagramSize);
+    this.ssthresh = Number.POSITIVE_INFINITY;
+    this.recoveryStartTime = undefined;
+    this.recovering = false;
+    this.peakInFlight = this._bytesInFlight;
+    this.previousPeakInFlight = 0;
+    this.roundEnd = now;
+    this.pathStart = now;
+    this.onWindowCollapsed(now);
+  }
+
   /** B.4 OnPacketSentCC. */
   onPacketSent(now: Millis, bytes: number, inFlight: boolean): void {
     if (!inFlight) return;
@@ -116,6 +131,8 @@ export abstract class WindowedCongestionController implements CongestionControll
       if (!p.inFlight) continue;
       if (p.timeSent > this.roundEnd) roundEnded = true;
       this.removeFromFlight(p.size);
+      // RFC 9000 §9.4: a packet of the old path says nothing about the new one.
+      if (p.timeSent < this.pathStart) continue;
       // RFC 9002 §7.3.2: the recovery period ends when a packet sent after its start is acknowledged.
       if (this.inCongestionRecovery(p.timeSent)) continue;
       this.recovering = false;
@@ -150,8 +167,8 @@ export abstract class WindowedCongestionController implements CongestionControll
 
   /** B.6 OnCongestionEvent (loss or ECN-CE, RFC 9002 §7.3.2). */
   onCongestionEvent(now: Millis, sentTime: Millis): void {
-    // No reaction while in a recovery period: one reduction per round trip.
-    if (this.inCongestionRecovery(sentTime)) return;
+    // No reaction while in a recovery period (one reduction per round trip), nor to the old path.
+    if (this.inCongestionRecovery(sentTime) || sentTime < this.pathStart) return;
     this.recoveryStartTime = now;
     this.recovering = true;
     this.reduceWindow(now);

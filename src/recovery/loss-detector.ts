@@ -96,6 +96,8 @@ export class LossDetector<P> {
    * until something was sent: there is no deadlock to break before the first packet.
    */
   private timerBase: Millis | undefined;
+  /** Packets sent before this time were sent on a previous path (RFC 9000 §9.4). */
+  private pathStart: Millis = Number.NEGATIVE_INFINITY;
 
   constructor(opts: LossDetectorOptions) {
     this.rtt = opts.rtt;
@@ -254,7 +256,8 @@ export class LossDetector<P> {
     for (const p of acked) if (p.packetNumber > largestNewly.packetNumber) largestNewly = p;
     if (largestNewly.packetNumber === largest) {
       result.largestAckedNewlyAcked = true;
-      if (largestNewly.ackEliciting) {
+      // RFC 9000 §9.4: a packet sent on the old path gives no RTT sample for the new one.
+      if (largestNewly.ackEliciting && largestNewly.timeSent >= this.pathStart) {
         // RFC 9002 §5.3: Initial packets are not delayed by the peer; ignore its ACK Delay there.
         const delay = space === PacketNumberSpace.Initial ? 0 : ackDelay;
         this.rtt.update(now - largestNewly.timeSent, delay, confirmed, this.peerMaxAckDelay, now);
@@ -340,6 +343,19 @@ export class LossDetector<P> {
     this._ptoCount = 0;
     this.timerBase = now;
     return removed;
+  }
+
+  /**
+   * The connection now sends on a new path (RFC 9000 §9.4, RFC 9002 §5, B.3): the RTT estimator and
+   * the congestion controller start from their initial values, and packets sent before `now` take
+   * no part in either; the PTO backoff restarts.
+   */
+  onNewPath(now: Millis): void {
+    this.pathStart = now;
+    this.rtt.reset();
+    this.cc.onNewPath(now);
+    this._ptoCount = 0;
+    this.timerBase = now;
   }
 
   /**

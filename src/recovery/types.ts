@@ -60,6 +60,12 @@ export interface CongestionController {
   setMaxDatagramSize(bytes: number): void;
   /** The application has nothing to send right now (to avoid growing the window while app-limited). */
   setAppLimited(appLimited: boolean): void;
+  /**
+   * The connection now sends on a new path (RFC 9000 §9.4): back to the initial window and slow
+   * start. Packets sent before `now` (on the old path) still leave bytes in flight when acknowledged
+   * or lost, but neither grow nor reduce the new path's window.
+   */
+  onNewPath(now: Millis): void;
   readonly inSlowStart: boolean;
   readonly inRecovery: boolean;
 }

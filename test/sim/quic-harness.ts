@@ -74,6 +74,7 @@ export interface QuicSimOptions {
   /** Extra settings for the server endpoint (keys, ...). */
   serverEndpoint?: Partial<EndpointConfig>;
   trace?: EndpointConfig['trace'];
+  pathTrace?: EndpointConfig['pathTrace'];
 }
 
 export class QuicSim {
@@ -94,6 +95,7 @@ export class QuicSim {
       random: this.random,
       transport: opts.clientTransport,
       ...(opts.trace ? { trace: opts.trace } : {}),
+      ...(opts.pathTrace ? { pathTrace: opts.pathTrace } : {}),
     });
     const hook = () => {
       this.collectServerConnections();
@@ -104,7 +106,8 @@ export class QuicSim {
     };
     this.hook = hook;
     this.net.addNode(SERVER_ADDRESS, new EndpointNode(this.server, hook));
-    this.net.addNode(CLIENT_ADDRESS, new EndpointNode(this.client, hook));
+    this.clientNode = new EndpointNode(this.client, hook);
+    this.net.addNode(CLIENT_ADDRESS, this.clientNode);
     // An Ethernet-like path: 1500-byte IP MTU, so 1472 bytes of UDP payload over IPv4.
     const up = { mtu: 1472, ...(opts.up ?? opts.link) };
     const down = { mtu: 1472, ...(opts.down ?? opts.link) };
@@ -114,6 +117,22 @@ export class QuicSim {
 
   private readonly random: ReturnType<typeof seededRandomBytes>;
   private readonly hook: () => void;
+  private readonly clientNode: EndpointNode;
+  /** Where the client's datagrams appear to come from (a NAT's public side, as the server sees it). */
+  clientAddress = CLIENT_ADDRESS;
+
+  /**
+   * NAT rebinding: from now on the client's datagrams come from `address` and only datagrams sent
+   * there reach it; whatever is still in flight to the old address is lost. The client itself does
+   * not notice (RFC 9000 §9). Links to and from the new address get `conditions`.
+   */
+  rebindClient(address: string, conditions?: { up?: LinkConditions; down?: LinkConditions }): void {
+    this.net.removeNode(this.clientAddress);
+    this.clientAddress = address;
+    this.net.addNode(address, this.clientNode);
+    this.net.setLink(address, SERVER_ADDRESS, { mtu: 1472, ...conditions?.up });
+    this.net.setLink(SERVER_ADDRESS, address, { mtu: 1472, ...conditions?.down });
+  }
 
   private createServer(): Endpoint {
     const opts = this.opts;
@@ -122,6 +141,7 @@ export class QuicSim {
       random: this.random,
       ...opts.serverEndpoint,
       ...(opts.trace ? { trace: opts.trace } : {}),
+      ...(opts.pathTrace ? { pathTrace: opts.pathTrace } : {}),
       server: {
         ...opts.server,
         tls: {
