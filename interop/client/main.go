@@ -25,7 +25,7 @@ import (
 type options struct {
 	caFile, keylog, output, echo, alpn, sni, nextAddr string
 	insecure, zeroRTT, resume, chacha                 bool
-	n, streams                                        int
+	n, streams, dgrams, dgramSize                     int
 	cancel                                            int64
 	keyUpdate                                         uint64
 	timeout                                           time.Duration
@@ -49,6 +49,8 @@ func parseFlags() *options {
 	flag.BoolVar(&o.chacha, "chacha", false, "offer only TLS_CHACHA20_POLY1305_SHA256")
 	flag.Uint64Var(&o.keyUpdate, "key-update", 0, "initiate a 1-RTT key update every N packets (0: quic-go default)")
 	flag.DurationVar(&o.timeout, "timeout", 60*time.Second, "give up (exit 3) after this long")
+	flag.IntVar(&o.dgrams, "datagrams", 0, "first send N DATAGRAMs (RFC 9221, EnableDatagrams) and wait for them to come back")
+	flag.IntVar(&o.dgramSize, "datagram-size", 100, "payload size of each DATAGRAM (at least 4)")
 	flag.Parse()
 	if flag.NArg() == 0 {
 		fail("give at least one URL https://host:port/path (flags go before the URLs)")
@@ -171,13 +173,13 @@ func main() {
 		// One server name for every connection, also with -next-addr: it is the session cache's key.
 		c.tlsConf.ServerName, _, _ = net.SplitHostPort(addr)
 	}
-	c.quicConf = &quic.Config{Tracer: c.tracer}
+	c.quicConf = &quic.Config{Tracer: c.tracer, EnableDatagrams: o.dgrams > 0}
 	if o.zeroRTT || o.resume {
 		c.tickets = newTicketCache()
 		c.tlsConf.ClientSessionCache = c.tickets
 	}
 	c.job = &job{paths: paths, outputDir: o.output, echoCount: o.streams, cancelCode: o.cancel,
-		tracer: c.tracer, ackTimeout: 10 * time.Second}
+		tracer: c.tracer, ackTimeout: 10 * time.Second, datagrams: o.dgrams, datagramSize: o.dgramSize}
 	if o.echo != "" {
 		c.job.echoData = echoPayload(o.echo)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,16 +21,23 @@ import (
 // job is what the client does on one connection: optionally cancel a stream, then fetch the files or
 // run the echo. It is repeated as a whole on the next connection when 0-RTT is rejected.
 type job struct {
-	paths      []string // HTTP/0.9 request paths (ALPN hq-interop)
-	outputDir  string   // "" = only count and hash the bytes
-	echoData   []byte   // non-nil: echo mode (ALPN echo)
-	echoCount  int      // concurrent echo streams
-	cancelCode int64    // >= 0: cancel a stream with this code first
-	tracer     *tracer
-	ackTimeout time.Duration
+	paths        []string // HTTP/0.9 request paths (ALPN hq-interop)
+	outputDir    string   // "" = only count and hash the bytes
+	echoData     []byte   // non-nil: echo mode (ALPN echo)
+	echoCount    int      // concurrent echo streams
+	cancelCode   int64    // >= 0: cancel a stream with this code first
+	tracer       *tracer
+	ackTimeout   time.Duration
+	datagrams    int // > 0: first exchange this many DATAGRAMs with an echoing server
+	datagramSize int
 }
 
 func (j *job) run(conn quic.Connection) error {
+	if j.datagrams > 0 {
+		if err := exchangeDatagrams(conn, j.datagrams, j.datagramSize); err != nil {
+			return err
+		}
+	}
 	var acked <-chan struct{}
 	if j.cancelCode >= 0 {
 		var err error
@@ -169,5 +177,61 @@ func echo(conn quic.Connection, data []byte) error {
 		return fmt.Errorf("echo on stream %d: sent %d bytes, got %d different bytes back", str.StreamID(), len(data), len(got))
 	}
 	emit("echo", "stream", int64(str.StreamID()), "bytes", len(got))
+	return nil
+}
+
+// exchangeDatagrams sends n DATAGRAMs of size bytes (the first 4 bytes number them, the rest is a
+// pattern), then waits until the server has echoed each one back, byte for byte. DATAGRAMs are
+// unreliable (RFC 9221 §5); on loopback none is lost, and a missing one fails the run.
+func exchangeDatagrams(conn quic.Connection, n, size int) error {
+	if size < 4 {
+		size = 4
+	}
+	sent := make(map[uint32][]byte, n)
+	for i := 0; i < n; i++ {
+		msg := make([]byte, size)
+		binary.BigEndian.PutUint32(msg, uint32(i))
+		for k := 4; k < size; k++ {
+			msg[k] = byte(i + k)
+		}
+		sent[uint32(i)] = msg
+		if err := conn.SendMessage(msg); err != nil {
+			return fmt.Errorf("SendMessage %d: %w", i, err)
+		}
+		emit("datagram-sent", "index", i, "bytes", size)
+	}
+	got := make(chan []byte)
+	go func() {
+		for {
+			msg, err := conn.ReceiveMessage()
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- msg
+		}
+	}()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	for len(sent) > 0 {
+		select {
+		case msg, ok := <-got:
+			if !ok {
+				return errors.New("the connection closed before every DATAGRAM came back")
+			}
+			if len(msg) < 4 {
+				return fmt.Errorf("a DATAGRAM of %d bytes came back", len(msg))
+			}
+			i := binary.BigEndian.Uint32(msg)
+			want, ok := sent[i]
+			if !ok || !bytes.Equal(msg, want) {
+				return fmt.Errorf("DATAGRAM %d came back different or twice", i)
+			}
+			delete(sent, i)
+			emit("datagram", "index", i, "bytes", len(msg))
+		case <-deadline.C:
+			return fmt.Errorf("%d of %d DATAGRAMs did not come back within 10s", len(sent), n)
+		}
+	}
 	return nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -161,4 +163,19 @@ func drainUni(id uint64, str quic.ReceiveStream) {
 		return
 	}
 	emit("uni", "id", id, "stream", int64(str.StreamID()), "bytes", n)
+}
+
+// echoDatagrams reports every DATAGRAM payload (RFC 9221) the connection receives and sends it back.
+func echoDatagrams(id uint64, conn quic.Connection) {
+	for {
+		msg, err := conn.ReceiveMessage()
+		if err != nil {
+			return
+		}
+		sum := sha256.Sum256(msg)
+		emit("datagram", "id", id, "bytes", len(msg), "sha256", hex.EncodeToString(sum[:]))
+		if err := conn.SendMessage(msg); err != nil {
+			emit("datagram-error", "id", id, "error", err.Error())
+		}
+	}
 }

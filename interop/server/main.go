@@ -22,7 +22,7 @@ import (
 
 type options struct {
 	listen, certFile, keyFile, root, ticketKey, keylog, frames string
-	echo, retry, zeroRTT, reject0RTT, chacha, lifeline         bool
+	echo, retry, zeroRTT, reject0RTT, chacha, lifeline, dgrams bool
 	maxStreams, maxUniStreams                                  int64
 	streamWindow, connWindow, keyUpdate                        uint64
 	idleTimeout                                                time.Duration
@@ -49,6 +49,7 @@ func parseFlags() *options {
 	flag.StringVar(&o.frames, "frames", "RESET_STREAM,STOP_SENDING", "received frame types to report, comma-separated, or all")
 	flag.DurationVar(&o.idleTimeout, "idle-timeout", 0, "max_idle_timeout (0: quic-go default 30s)")
 	flag.BoolVar(&o.lifeline, "exit-on-stdin-close", false, "exit when stdin reaches EOF (the parent went away)")
+	flag.BoolVar(&o.dgrams, "datagrams", false, "EnableDatagrams (RFC 9221): report every DATAGRAM and echo it back")
 	flag.Parse()
 	if o.certFile == "" || o.keyFile == "" {
 		fail("-cert and -key are required")
@@ -128,6 +129,7 @@ func quicConfig(o *options) *quic.Config {
 		MaxConnectionReceiveWindow:     o.connWindow,
 		MaxIdleTimeout:                 o.idleTimeout,
 		Tracer:                         newTracer(o.frames),
+		EnableDatagrams:                o.dgrams,
 	}
 	if o.retry {
 		// RFC 9000 §8.1.2: a Retry makes the client prove it owns its address.
@@ -202,6 +204,9 @@ func acceptLoop(ln *listener, o *options) {
 func handleConn(conn quic.Connection, o *options) {
 	id := connTracingID(conn.Context())
 	go reportHandshake(id, conn)
+	if o.dgrams {
+		go echoDatagrams(id, conn)
+	}
 	go func() {
 		for {
 			str, err := conn.AcceptUniStream(context.Background())

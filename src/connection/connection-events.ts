@@ -42,7 +42,8 @@ export type ConnectionEvent =
   | { type: 'session-ticket'; session: ResumptionSession }
   /** Client: a NEW_TOKEN to present on a future connection to this server (RFC 9000 §8.1.3). */
   | { type: 'new-token'; token: Uint8Array }
-  | { type: 'datagram'; data: Uint8Array }
+  /** A DATAGRAM frame's payload (RFC 9221), for the epoch current when it arrived. */
+  | { type: 'datagram'; epoch: StreamEpoch; data: Uint8Array }
   /** The connection is closed for the application; it may still linger (closing/draining). */
   | { type: 'closed'; info: CloseInfo }
   /** The connection is gone: the endpoint may forget it. */

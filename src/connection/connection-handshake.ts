@@ -234,6 +234,8 @@ export class HandshakeDriver {
         );
       }
       this.c.epoch!.streams.updatePeerLimits(flowLimitsOf(params));
+      // RFC 9221 §3: the accepted early epoch now uses the server's actual (not smaller) value.
+      this.c.epoch!.peerMaxDatagramFrameSize = params.maxDatagramFrameSize;
       this.c.pushEvent({ type: 'early-data', accepted: true });
     } else {
       this.startEpoch(params, false);
@@ -251,7 +253,8 @@ export class HandshakeDriver {
       sendBufferSize: o.sendBufferSize,
       rtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : o.initialRtt),
     };
-    this.c.epoch = new StreamEpoch(++this.epochCounter, config, early);
+    // RFC 9221 §3: 0-RTT DATAGRAMs rely on the remembered max_datagram_frame_size.
+    this.c.epoch = new StreamEpoch(++this.epochCounter, config, early, peer.maxDatagramFrameSize);
     this.c.pushEvent({ type: 'epoch', epoch: this.c.epoch });
   }
 

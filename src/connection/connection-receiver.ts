@@ -364,11 +364,14 @@ export class ConnectionReceiver {
         return;
       case FrameType.Datagram: {
         const max = c.options.maxDatagramFrameSize;
-        // RFC 9221 §3: DATAGRAM without having advertised support, or too large: PROTOCOL_VIOLATION.
-        if (max === undefined || f.data.length > max) {
+        // RFC 9221 §3: DATAGRAM without having advertised support (absent or 0), or larger than our
+        // limit, which counts the whole frame: PROTOCOL_VIOLATION. The decoded frame no longer says
+        // whether it carried a Length field, so its smallest encoding (type + payload) is compared.
+        if (max === undefined || max === 0 || 1 + f.data.length > max) {
           throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'unexpected DATAGRAM frame', f.type);
         }
-        c.pushEvent({ type: 'datagram', data: new Uint8Array(f.data) });
+        const epoch = c.epoch;
+        if (epoch && !epoch.rejected) c.pushEvent({ type: 'datagram', epoch, data: new Uint8Array(f.data) });
         return;
       }
     }

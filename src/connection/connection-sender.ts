@@ -8,11 +8,13 @@ import { TransportErrorCode } from '../errors/transport-error.js';
 import { PacketNumberSpace } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
+import { frameLength } from '../wire/frame-codec.js';
 import { type Frame, FrameType } from '../wire/frames.js';
 import { PacketType } from '../wire/packet-header.js';
 import { packetNumberLength } from '../wire/packet-number.js';
 import type { Connection } from './connection.js';
 import { type BuiltPacket, DatagramBuilder } from './datagram-builder.js';
+import { packetOverhead } from './datagram-limits.js';
 import type { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
 import type { SentFrame } from './sent-frames.js';
@@ -407,10 +409,14 @@ export class ConnectionSender {
     while (epoch.datagrams.length > 0) {
       const data = epoch.datagrams[0]!;
       const f: Frame = { type: FrameType.Datagram, data };
-      if (!b.fits(f)) break;
+      const fits = b.fits(f);
+      // RFC 9221 §5: DATAGRAM frames are never split. One that cannot fit even an empty packet (the
+      // path's packet size shrank since it was queued) is dropped rather than blocking the queue.
+      if (!fits && frameLength(f) <= this.c.maxDatagramSize - packetOverhead(type === PacketType.ZeroRtt))
+        break;
       epoch.datagrams.shift();
       epoch.datagramBytes -= data.length;
-      this.write(f, type, pn);
+      if (fits) this.write(f, type, pn);
     }
     while (b.remaining > 3) {
       const next = epoch.streams.popFrame(b.remaining, now);

@@ -36,6 +36,7 @@ import { ConnectionPaths, type PathEvent } from './connection-paths.js';
 import { ConnectionReceiver } from './connection-receiver.js';
 import { ConnectionRecovery } from './connection-recovery.js';
 import { ConnectionSender } from './connection-sender.js';
+import { datagramPayloadLimit } from './datagram-limits.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
 import { MtuDiscovery } from './mtu-discovery.js';
 import type { OneRttKeys } from './one-rtt-keys.js';
@@ -106,6 +107,21 @@ export interface ServerConnectionConfig extends CommonConfig {
 }
 
 export type ConnectionConfig = ClientConnectionConfig | ServerConnectionConfig;
+
+/** What became of a DATAGRAM the application asked to send (Connection.sendDatagram). */
+export type DatagramSendResult =
+  /** Queued; it goes out when the congestion window allows (and may still be lost). */
+  | 'queued'
+  /** The send queue is full: dropped. */
+  | 'queue-full'
+  /** The peer does not accept DATAGRAM frames (RFC 9221 §3). */
+  | 'unsupported'
+  /** Larger than datagramPayloadLimit(). */
+  | 'too-large'
+  /** The epoch is dead (0-RTT rejected). */
+  | 'rejected'
+  /** The connection is closing or closed. */
+  | 'closed';
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
 
@@ -421,21 +437,27 @@ export class Connection {
     this.startClosing({ source: 'local', application: true, errorCode, reason }, now);
   }
 
-  /** Queue a DATAGRAM frame (RFC 9221). Returns false if the peer does not accept one this large. */
-  sendDatagram(data: Uint8Array): boolean {
-    const max =
-      this.peerParams?.maxDatagramFrameSize ?? this.handshake.rememberedParams?.maxDatagramFrameSize;
-    const epoch = this.epoch;
-    if (max === undefined || !epoch || epoch.rejected) return false;
-    if (data.length + 1 + 8 > max) return false;
-    // Bounded queue: DATAGRAM is unreliable, dropping the oldest is allowed (RFC 9221 §5).
-    while (epoch.datagramBytes + data.length > 1024 * 1024 && epoch.datagrams.length > 0) {
-      epoch.datagramBytes -= epoch.datagrams.shift()!.length;
-    }
-    // A real copy (Buffer#slice is a view): the application may reuse its buffer.
-    epoch.datagrams.push(new Uint8Array(data));
-    epoch.datagramBytes += data.length;
-    return true;
+  /**
+   * Queue a DATAGRAM frame (RFC 9221) on `epoch`. Only that epoch's queue is touched, so a datagram
+   * of a rejected 0-RTT attempt can never go out on the connection that follows it.
+   */
+  sendDatagram(epoch: StreamEpoch, data: Uint8Array): DatagramSendResult {
+    if (epoch.rejected || epoch !== this.epoch) return 'rejected';
+    if (this.isClosed) return 'closed';
+    const limit = this.datagramPayloadLimit(epoch);
+    if (limit === undefined) return 'unsupported';
+    if (data.length > limit) return 'too-large';
+    return epoch.queueDatagram(data) ? 'queued' : 'queue-full';
+  }
+
+  /**
+   * The largest DATAGRAM payload `epoch` may send now (RFC 9221 §3, §5): within the peer's
+   * max_datagram_frame_size (remembered, for 0-RTT) and one packet at the current path MTU.
+   * Undefined when the peer does not accept DATAGRAM frames.
+   */
+  datagramPayloadLimit(epoch: StreamEpoch): number | undefined {
+    const zeroRtt = this.role === 'client' && epoch.early && !this.oneRtt;
+    return datagramPayloadLimit(epoch.peerMaxDatagramFrameSize, this.maxDatagramSize, zeroRtt);
   }
 
   get isClosed(): boolean {

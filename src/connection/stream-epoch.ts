@@ -23,13 +23,46 @@ export class StreamEpoch {
   /** DATAGRAM frames queued by the application (RFC 9221); not retransmitted. */
   readonly datagrams: Uint8Array[] = [];
   datagramBytes = 0;
+  /**
+   * The peer's max_datagram_frame_size this epoch may rely on (RFC 9221 §3): for the early epoch the
+   * value remembered with the ticket, otherwise (and once 0-RTT is accepted) the peer's actual one.
+   * Undefined or 0: the peer does not accept DATAGRAM frames.
+   */
+  peerMaxDatagramFrameSize: number | undefined;
 
-  constructor(id: number, config: StreamManagerConfig, early: boolean) {
+  constructor(
+    id: number,
+    config: StreamManagerConfig,
+    early: boolean,
+    peerMaxDatagramFrameSize: number | undefined,
+  ) {
     this.id = id;
     this.streams = new StreamManager(config);
     this.early = early;
+    this.peerMaxDatagramFrameSize = peerMaxDatagramFrameSize;
+  }
+
+  /**
+   * Queue a DATAGRAM payload on this epoch (the caller checked support and size). False when the
+   * bounded queue is full: the datagram is dropped, which RFC 9221 §5 allows.
+   */
+  queueDatagram(data: Uint8Array): boolean {
+    if (
+      this.datagrams.length >= MAX_QUEUED_DATAGRAMS ||
+      this.datagramBytes + data.length > MAX_QUEUED_DATAGRAM_BYTES
+    ) {
+      return false;
+    }
+    // A real copy (Buffer#slice is a view): the application may reuse its buffer.
+    this.datagrams.push(new Uint8Array(data));
+    this.datagramBytes += data.length;
+    return true;
   }
 }
+
+/** Bounds of an epoch's DATAGRAM send queue (what waits for congestion window). */
+export const MAX_QUEUED_DATAGRAMS = 1024;
+export const MAX_QUEUED_DATAGRAM_BYTES = 1024 * 1024;
 
 /** The flow-control limits carried by a set of transport parameters (RFC 9000 §18.2). */
 export function flowLimitsOf(p: TransportParameters): FlowLimits {

@@ -102,11 +102,9 @@ export class ConnectionHandle implements ConnectionOwner {
         case 'new-token':
           if (this.serverKey) this.sessionStore?.saveToken?.(this.serverKey, e.token);
           break;
-        case 'datagram': {
-          const epoch = c.epoch;
-          if (epoch) this.publics.get(epoch)?._onDatagram(e.data);
+        case 'datagram':
+          this.publics.get(e.epoch)?._onDatagram(e.data);
           break;
-        }
         case 'closed':
           this.onClosed(e.info);
           break;

@@ -44,6 +44,12 @@ export interface CommonOptions {
   qlogDir?: string;
   /** UDP socket buffer sizes in bytes (default 4 MiB, capped by the OS). */
   socketBufferSize?: number;
+  /**
+   * Accept DATAGRAM frames (RFC 9221) up to this size in bytes, frame header included (the
+   * max_datagram_frame_size transport parameter; 65535 means "any that fits a packet"). Absent or 0:
+   * datagrams are off. Sending needs only the peer's support. See docs/datagrams.md.
+   */
+  maxDatagramFrameSize?: number;
 }
 
 export interface ServerOptions extends CommonOptions {
@@ -127,6 +133,7 @@ export function transportOptions(o: CommonOptions, ipv6: boolean): Partial<Trans
   if (o.sendBufferSize !== undefined) t.sendBufferSize = o.sendBufferSize;
   if (o.congestionControl !== undefined) t.congestionControl = o.congestionControl;
   if (o.keyUpdateInterval !== undefined) t.keyUpdateInterval = o.keyUpdateInterval;
+  if (o.maxDatagramFrameSize) t.maxDatagramFrameSize = o.maxDatagramFrameSize;
   // RFC 9000 §14: 1200 bytes always fit; 1252/1232 leave room for IPv4/IPv6 + UDP headers in 1280-1300 MTUs.
   t.maxDatagramSize = o.maxDatagramSize ?? (ipv6 ? 1232 : 1252);
   if (t.initialMaxData !== undefined && t.maxConnectionReceiveWindow === undefined) {

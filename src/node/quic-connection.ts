@@ -18,6 +18,7 @@ import type { StreamEvent } from '../streams/stream-manager.js';
 import type { Millis } from '../util/time.js';
 import { parseAddress, type SocketAddress } from './address.js';
 import type { CloseReason } from './close-errors.js';
+import { DatagramChannel } from './datagram-channel.js';
 import {
   type AnyQuicStream,
   markAccepted,
@@ -62,6 +63,7 @@ export class QuicConnection extends EventEmitter {
   /** Set when this connection can no longer be used (closed, or 0-RTT rejected). */
   private failure: Error | undefined;
   private readonly streamHost: StreamHost;
+  private readonly datagramChannel: DatagramChannel;
 
   /** @internal */
   constructor(host: ConnectionHost, epoch: StreamEpoch) {
@@ -76,6 +78,7 @@ export class QuicConnection extends EventEmitter {
         return host.closeError;
       },
     };
+    this.datagramChannel = new DatagramChannel(this, host.core, epoch, () => host.kick());
   }
 
   /** The ALPN protocol negotiated (after the handshake). */
@@ -162,13 +165,31 @@ export class QuicConnection extends EventEmitter {
     return this.host.closed;
   }
 
-  /** Send an unreliable DATAGRAM (RFC 9221) if the peer accepts them; returns false otherwise. */
+  /**
+   * Send `data` as one unreliable DATAGRAM frame (RFC 9221; docs/datagrams.md). True when queued;
+   * false when dropped at once (the send queue is full, the connection is closed, or it is an early
+   * connection whose 0-RTT was rejected). Throws ERR_QUIC_DATAGRAM_UNSUPPORTED when the peer takes no
+   * datagrams and ERR_QUIC_DATAGRAM_TOO_LARGE beyond `maxDatagramPayloadSize`.
+   */
   sendDatagram(data: Uint8Array): boolean {
-    // The core queues DATAGRAMs on its current epoch: only the connection bound to it may send.
-    if (this.failure || this.host.core.epoch !== this.epoch) return false;
-    const ok = this.host.core.sendDatagram(data);
-    if (ok) this.host.kick();
-    return ok;
+    return this.datagramChannel.send(data);
+  }
+
+  /**
+   * The largest DATAGRAM payload `sendDatagram()` accepts now (the peer's max_datagram_frame_size and
+   * the path's packet size); undefined when the peer does not accept datagrams.
+   */
+  get maxDatagramPayloadSize(): number | undefined {
+    return this.datagramChannel.maxPayloadSize;
+  }
+
+  /**
+   * Received DATAGRAM payloads, in arrival order; the loop ends when the connection closes (or, on an
+   * early connection, when its 0-RTT is rejected). Datagrams that arrived before anyone listened are
+   * kept (up to 128) for the first 'datagram' listener or iterator.
+   */
+  datagrams(): AsyncGenerator<Buffer, void, undefined> {
+    return this.datagramChannel.iterate();
   }
 
   stats(): ConnectionStats {
@@ -256,6 +277,7 @@ export class QuicConnection extends EventEmitter {
   _fail(err: Error, rejected: boolean, quiet = false): void {
     if (this.failure) return;
     this.failure = err;
+    this.datagramChannel.end(rejected);
     for (const w of this.acceptBidiWaiters.splice(0)) w.reject(err);
     for (const w of this.acceptUniWaiters.splice(0)) w.reject(err);
     for (const w of this.creditWaiters.splice(0)) w.wake();
@@ -273,7 +295,7 @@ export class QuicConnection extends EventEmitter {
 
   /** @internal */
   _onDatagram(data: Uint8Array): void {
-    this.emit('datagram', data);
+    this.datagramChannel.deliver(data);
   }
 }
 

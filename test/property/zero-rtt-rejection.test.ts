@@ -145,9 +145,8 @@ function apply(conn: Connection, epoch: StreamEpoch, opened: number[], ops: Op[]
           if (id !== undefined) s.resetStream(id, op.code);
           break;
         case 'datagram':
-          // The connection sends DATAGRAMs on its current epoch only; on a dead one, as the public
-          // API does, the call is refused.
-          if (conn.epoch === epoch) conn.sendDatagram(fill(op.size, byte));
+          // A DATAGRAM goes to the given epoch only; on a dead one the call is refused.
+          if (conn.sendDatagram(epoch, fill(op.size, byte)) === 'queued') assert.ok(!epoch.rejected);
           break;
       }
     } catch (err) {

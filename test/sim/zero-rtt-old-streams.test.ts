@@ -50,6 +50,8 @@ interface Condition {
   expectInZeroRtt: FrameType;
   /** Whether the old epoch must still have had frames ready to send when rejected. */
   pendingAtRejection: boolean;
+  /** Queue more DATAGRAMs than the first flight carries: some still wait in the old epoch at the verdict. */
+  datagramsAtVerdict?: boolean;
 }
 
 const COMMON: Partial<TransportOptions> = { maxStreamsBidi: 6, maxStreamsUni: 4, maxDatagramFrameSize: 1200 };
@@ -60,6 +62,7 @@ const CONDITIONS: Condition[] = [
     transport: { ...COMMON },
     expectInZeroRtt: FrameType.Stream,
     pendingAtRejection: true,
+    datagramsAtVerdict: true,
   },
   {
     name: 'blocked on stream flow control (STREAM_DATA_BLOCKED in 0-RTT)',
@@ -112,8 +115,12 @@ function runManyOldStreams(seed: number, cond: Condition): void {
   const extra = s.openStream(true);
   assert.notEqual(extra, undefined);
   assert.equal(s.openStream(true), undefined, 'the remembered bidi limit is 6');
-  assert.ok(conn.sendDatagram(fill(100, OLD)));
-  assert.ok(conn.sendDatagram(fill(200, OLD)));
+  assert.equal(conn.sendDatagram(old, fill(100, OLD)), 'queued');
+  assert.equal(conn.sendDatagram(old, fill(200, OLD)), 'queued');
+  if (cond.datagramsAtVerdict) {
+    // 40 KB of DATAGRAMs: beyond the initial congestion window, so the verdict finds some queued.
+    for (let i = 0; i < 40; i++) assert.equal(conn.sendDatagram(old, fill(1000, OLD)), 'queued');
+  }
   const oldIds = [ready, blocked, uniFin, uniReset, stopped, uniBig, big, finBidi, extra!];
 
   // More old data while the 0-RTT flight is on its way.
@@ -134,7 +141,10 @@ function runManyOldStreams(seed: number, cond: Condition): void {
     attempt(() => s.stopSending(finBidi, 14));
     attempt(() => s.openStream(false));
     attempt(() => s.openStream(true));
+    // A DATAGRAM on the dead epoch is refused, whichever epoch is current.
+    assert.equal(conn.sendDatagram(old, fill(30, OLD)), 'rejected');
   };
+  let datagramsQueuedAtRejection = 0;
   const statesAtRejection = new Set<SendState>();
   let pendingAtRejection: boolean | undefined;
   let fresh: StreamEpoch | undefined;
@@ -146,6 +156,7 @@ function runManyOldStreams(seed: number, cond: Condition): void {
       if (st) statesAtRejection.add(st);
     }
     pendingAtRejection = s.hasPendingFrames();
+    datagramsQueuedAtRejection = old.datagrams.length;
     oldOps();
   };
   app.onEpoch = (epoch) => {
@@ -157,7 +168,7 @@ function runManyOldStreams(seed: number, cond: Condition): void {
       epoch.streams.write(id, fill(NEW_SIZE, NEW));
       epoch.streams.end(id);
     }
-    assert.ok(conn.sendDatagram(fill(50, NEW)), 'DATAGRAM goes to the current epoch');
+    assert.equal(conn.sendDatagram(epoch, fill(50, NEW)), 'queued', 'DATAGRAM goes to the new epoch');
     oldOps();
   };
   app.onTurn = () => {
@@ -189,6 +200,9 @@ function runManyOldStreams(seed: number, cond: Condition): void {
     assert.ok(statesAtRejection.has(st), `an old stream was in ${st} at the verdict`);
   }
   assert.equal(pendingAtRejection, cond.pendingAtRejection);
+  if (cond.datagramsAtVerdict) {
+    assert.ok(datagramsQueuedAtRejection > 0, 'old DATAGRAMs were still queued at the verdict');
+  }
 
   // After the verdict: only the new epoch's streams 0 and 2 and its one DATAGRAM.
   const after = assertNothingOldAfterRejection(z, conn, { newByte: NEW, allowedStreamIds: new Set(newIds) });

@@ -1,0 +1,82 @@
+/**
+ * The TypeScript examples in the documentation run as written: every ```ts block of the files below is
+ * extracted, its `from 'tsquic'` imports pointed at this checkout's sources, and run as its own
+ * process (tsx). A block must finish by itself (closing what it opened) with exit status 0.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Documents whose every ```ts block is a complete program. */
+const DOCUMENTS = ['docs/datagrams.md'];
+const EXAMPLE_TIMEOUT = 30_000;
+
+const work = mkdtempSync(join(tmpdir(), 'tsquic-doc-examples-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** The ```ts blocks of a Markdown file, with the line each starts on. */
+export function tsBlocks(markdown: string): Array<{ line: number; code: string }> {
+  const blocks: Array<{ line: number; code: string }> = [];
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^```ts\s*$/.test(lines[i]!)) continue;
+    const start = i + 1;
+    let end = start;
+    while (end < lines.length && !lines[end]!.startsWith('```')) end++;
+    blocks.push({ line: start + 1, code: lines.slice(start, end).join('\n') });
+    i = end;
+  }
+  return blocks;
+}
+
+function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${EXAMPLE_TIMEOUT} ms: the example did not exit by itself)`;
+      child.kill('SIGKILL');
+    }, EXAMPLE_TIMEOUT);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+const entry = pathToFileURL(join(ROOT, 'src/index.ts')).href;
+
+for (const doc of DOCUMENTS) {
+  describe(doc, () => {
+    const blocks = tsBlocks(readFileSync(join(ROOT, doc), 'utf8'));
+    test('has examples', () => assert.ok(blocks.length > 0));
+    for (const { line, code } of blocks) {
+      test(`the example at line ${line} runs and exits 0`, { timeout: EXAMPLE_TIMEOUT + 5_000 }, async () => {
+        assert.match(code, /from 'tsquic'/, 'examples import the package by its name');
+        const file = join(work, `${doc.replace(/\W/g, '_')}_${line}.mts`);
+        writeFileSync(file, code.replaceAll("from 'tsquic'", `from '${entry}'`));
+        const r = await run(file);
+        assert.equal(
+          r.code,
+          0,
+          `${doc}:${line} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`,
+        );
+      });
+    }
+  });
+}
