@@ -5,13 +5,17 @@
 export { CipherSuite } from './crypto/cipher-suite.js';
 export { type EarlyDataReplayStore, InMemoryReplayStore } from './endpoint/anti-replay.js';
 export {
+  AbortError,
   ConnectionClosedError,
+  ConnectionRefusedError,
+  FileAccessError,
   HandshakeError,
   IdleTimeoutError,
   QuicError,
   QuicUsageError,
   StatelessResetError,
   StreamResetError,
+  TlsConfigError,
   VersionNegotiationError,
   ZeroRTTRejectedError,
 } from './errors/public-errors.js';

@@ -42,6 +42,15 @@ export function required<T>(value: T | undefined, flag: string): T {
   return value;
 }
 
+/** `--alpn PROTO`: a protocol name of 1 to 255 bytes (RFC 7301 §3.1), else a usage error. */
+export function parseAlpn(value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  const n = Buffer.byteLength(value);
+  if (n === 0 || n > 255)
+    throw new UsageError(`--alpn must be a protocol name of 1 to 255 bytes, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 export interface HostPort {
   host: string;
   port: number;

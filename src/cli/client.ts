@@ -14,6 +14,7 @@ import {
   EXIT_FAILURE,
   type FetchPlan,
   type FetchTarget,
+  parseAlpn,
   parseOrUsage,
   parseUrls,
   UsageError,
@@ -82,7 +83,7 @@ function parseClientArgs(argv: string[]): ClientArgs | 'help' {
   if (values.ca !== undefined && values.insecure) throw new UsageError('--ca and --insecure are exclusive');
   const plan = parseUrls(positionals);
   const options: ClientOptions = {
-    alpn: [values.alpn ?? 'hq-interop'],
+    alpn: [parseAlpn(values.alpn, 'hq-interop')],
     serverName: plan.serverName,
     ...(values.insecure ? { insecureSkipVerify: true } : {}),
     ...(values.keylog !== undefined ? { keylog: values.keylog } : {}),
@@ -107,7 +108,6 @@ export async function runClient(argv: string[]): Promise<number> {
   const { plan, options, early, sessionFile, outDir, caFile } = parsed;
   try {
     if (caFile !== undefined) options.ca = await readInput(caFile, '--ca');
-    if (options.qlogDir !== undefined) await mkdir(options.qlogDir, { recursive: true });
     await mkdir(outDir, { recursive: true });
     const cache = sessionFile !== undefined ? await loadSessions(sessionFile) : new SessionCache();
     const watch = new TicketWatch(cache);

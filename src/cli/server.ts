@@ -3,7 +3,7 @@
  * are handed out early (listenEarly), so requests that arrive as 0-RTT are answered before the
  * handshake completes.
  */
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -14,7 +14,7 @@ import {
   serveHq,
 } from '../hq/hq-server.js';
 import { listenEarly, type QuicConnection, type QuicServer, type ServerOptions } from '../index.js';
-import { EXIT_FAILURE, type HostPort, parseHostPort, parseOrUsage, required } from './args.js';
+import { EXIT_FAILURE, type HostPort, parseAlpn, parseHostPort, parseOrUsage, required } from './args.js';
 import { oneLine } from './format.js';
 
 export const SERVER_HELP = `Usage: tsquic server --listen HOST:PORT --cert FILE --key FILE --root DIR [options]
@@ -79,7 +79,7 @@ function parseServerArgs(argv: string[]): ServerArgs | 'help' {
     certFile: required(values.cert, '--cert'),
     keyFile: required(values.key, '--key'),
     root: resolve(required(values.root, '--root')),
-    alpn: values.alpn ?? 'hq-interop',
+    alpn: parseAlpn(values.alpn, 'hq-interop'),
     retry: values.retry === true,
     allow0RTT: values['no-0rtt'] !== true,
     keylog: values.keylog,
@@ -141,7 +141,6 @@ async function startServer(args: ServerArgs): Promise<QuicServer> {
       throw new Error(`cannot read --key ${args.keyFile}: ${oneLine(e)}`);
     }),
   ]);
-  if (args.qlogDir !== undefined) await mkdir(args.qlogDir, { recursive: true });
   const options: ServerOptions = {
     host: args.listen.host,
     port: args.listen.port,
@@ -173,6 +172,7 @@ function handleConnection(conn: QuicConnection, root: string, log: (line: string
 }
 
 function describeRequest(info: HqRequestInfo): string {
+  if (info.aborted !== undefined) return `-> aborted by the client (${info.aborted})`;
   if (info.error === undefined) return `-> ${info.bytes ?? 0} bytes`;
   const reason: Record<number, string> = {
     [HQ_NOT_FOUND]: 'not found',

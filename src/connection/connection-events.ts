@@ -17,7 +17,9 @@ export type CloseSource =
   /** The peer sent a stateless reset (RFC 9000 §10.3). */
   | 'stateless-reset'
   /** No version in common (RFC 9000 §6). */
-  | 'version-negotiation';
+  | 'version-negotiation'
+  /** The network reported the peer unreachable during the handshake (ICMP port unreachable). */
+  | 'unreachable';
 
 export interface CloseInfo {
   source: CloseSource;

@@ -618,6 +618,25 @@ export class Connection {
     }
   }
 
+  /**
+   * The network says nothing listens at the peer's address (an ICMP port unreachable, which the shell
+   * sees as ECONNREFUSED on a connected socket). Before the handshake has completed the attempt is
+   * given up at once instead of waiting for the handshake timeout; afterwards ICMP is not trusted to
+   * end a connection (it is unauthenticated, RFC 9000 §14.2.1 has the same caution for PMTU) and this
+   * returns false.
+   */
+  peerUnreachable(reason: string): boolean {
+    // Once the server has answered, a claim that nothing listens there is contradicted.
+    if (this.handshakeComplete || this.isClosed || this.receivedServerPacket) return false;
+    this.abandon({
+      source: 'unreachable',
+      application: false,
+      errorCode: TransportErrorCode.NO_ERROR,
+      reason,
+    });
+    return true;
+  }
+
   /** Give up without sending anything (no common version, ...). */
   abandon(info: CloseInfo): void {
     if (this.state === 'closed') return;

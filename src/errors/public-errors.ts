@@ -8,6 +8,44 @@ export abstract class QuicError extends Error {
   abstract readonly code: string;
 }
 
+/** An unusable TLS configuration: bad or mismatched certificate and key, bad CA, bad TLS setting. */
+export class TlsConfigError extends QuicError {
+  override readonly name = 'TlsConfigError';
+  readonly code = 'ERR_QUIC_TLS_CONFIG';
+}
+
+/**
+ * A file named in the options cannot be created, opened or written: the `keylog` file, the
+ * `qlogDir` directory, or a qlog file in it. `cause` is the file system's error (its `code` says
+ * why: ENOENT, EACCES, ENOSPC, ...).
+ */
+export class FileAccessError extends QuicError {
+  override readonly name = 'FileAccessError';
+  readonly code = 'ERR_QUIC_FILE_ACCESS';
+  constructor(
+    /** The option that named the file. */
+    readonly option: 'keylog' | 'qlogDir',
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`cannot write ${option} ${path}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * The operation was aborted through its AbortSignal (like Node's own AbortError: same `name` and
+ * `code`); `cause` is the signal's `reason`.
+ */
+export class AbortError extends QuicError {
+  override readonly name = 'AbortError';
+  readonly code = 'ABORT_ERR';
+  constructor(reason?: unknown) {
+    super('The operation was aborted', reason === undefined ? undefined : { cause: reason });
+  }
+}
+
 /** The server rejected 0-RTT: this attempt's streams are dead; use `nextConnection()`. */
 export class ZeroRTTRejectedError extends QuicError {
   override readonly name = 'ZeroRTTRejectedError';
@@ -76,6 +114,19 @@ export class IdleTimeoutError extends QuicError {
   readonly code = 'ERR_QUIC_IDLE_TIMEOUT';
   constructor(message = 'connection idle timeout') {
     super(message);
+  }
+}
+
+/**
+ * Nothing listens at the address dialled: the operating system reported ECONNREFUSED (an ICMP port
+ * unreachable) during the handshake. Reported at once instead of after the handshake timeout, on the
+ * sockets where the OS reports it: those of dial() and dialEarly() (connected UDP sockets).
+ */
+export class ConnectionRefusedError extends QuicError {
+  override readonly name = 'ConnectionRefusedError';
+  readonly code = 'ERR_QUIC_CONNECTION_REFUSED';
+  constructor(detail: string) {
+    super(`QUIC handshake failed: connection refused (${detail})`);
   }
 }
 

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { QuicError } from '../errors/public-errors.js';
 import type { QuicConnection } from '../node/quic-connection.js';
 import type { QuicStream } from '../node/quic-stream.js';
 
@@ -23,6 +24,11 @@ export interface HqRequestInfo {
   /** Bytes sent, or an error code when the stream was reset. */
   bytes?: number;
   error?: number;
+  /**
+   * The client went away before the response was complete (it reset or stopped the stream, closed
+   * the connection, or vanished): the reason, and no error code of ours.
+   */
+  aborted?: string;
 }
 
 export interface HqServeOptions {
@@ -57,7 +63,12 @@ async function handleRequest(stream: QuicStream, root: string, opts: HqServeOpti
     const { size } = await stat(file);
     await pipeline(createReadStream(file), stream);
     opts.onRequest?.({ path, bytes: size });
-  } catch {
+  } catch (err) {
+    // A QUIC error here comes from the peer or the connection's end, not from us: not a server error.
+    if (err instanceof QuicError) {
+      opts.onRequest?.({ path, aborted: err.message });
+      return;
+    }
     if (!stream.destroyed) stream.cancelWrite(HQ_INTERNAL_ERROR);
     opts.onRequest?.({ path, error: HQ_INTERNAL_ERROR });
   }

@@ -4,11 +4,12 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { QuicUsageError } from '../errors/public-errors.js';
+import { AbortError, QuicUsageError } from '../errors/public-errors.js';
 import { formatAddress, parseTarget, type SocketAddress } from './address.js';
 import { bindClientConnection } from './client-connection.js';
 import { now } from './clock.js';
 import { ConnectionHandle } from './connection-handle.js';
+import { checkClientOptions, prepareFiles } from './option-checks.js';
 import {
   type ClientOptions,
   keyLogWriter,
@@ -34,7 +35,7 @@ export type DialTarget = string | { host: string; port: number };
 
 /** Connect and complete the handshake. */
 export async function dial(target: DialTarget, options: ClientOptions): Promise<QuicConnection> {
-  validateClientOptions(target, options);
+  await prepareClient(target, options, 'dial');
   const endpoint = await QuicEndpoint.ephemeral(target, options);
   try {
     return await endpoint.dial(target, options);
@@ -50,7 +51,7 @@ export async function dial(target: DialTarget, options: ClientOptions): Promise<
  * on the returned connection go out as 0-RTT. Without one, this behaves like dial().
  */
 export async function dialEarly(target: DialTarget, options: ClientOptions): Promise<EarlyConnection> {
-  validateClientOptions(target, options);
+  await prepareClient(target, options, 'dialEarly');
   const endpoint = await QuicEndpoint.ephemeral(target, options);
   try {
     return await endpoint.dialEarly(target, options);
@@ -60,17 +61,23 @@ export async function dialEarly(target: DialTarget, options: ClientOptions): Pro
   }
 }
 
-function validateClientOptions(target: DialTarget, options: ClientOptions): void {
-  parseTarget(target);
-  if (!options || !Array.isArray(options.alpn) || options.alpn.length === 0) {
-    throw new TypeError('options.alpn must be a non-empty array of protocol names (QUIC requires ALPN)');
-  }
-  if (options.signal?.aborted) throw abortError();
+/**
+ * Every option checked and the files they name opened, before any socket is bound: a bad option
+ * throws and leaves nothing behind.
+ */
+async function prepareClient(target: DialTarget, options: ClientOptions, fn: string): Promise<void> {
+  checkClientOptions(target, options, fn);
+  if (options.signal?.aborted) throw abortError(options.signal);
+  await prepareFiles(options);
 }
 
 /** A client UDP socket from which many connections can be dialled. */
 export class QuicEndpoint {
-  private constructor(private readonly driver: UdpEndpoint) {}
+  private constructor(
+    private readonly driver: UdpEndpoint,
+    /** The socket of one dial(): connected to its peer, closed with its connection. */
+    private readonly oneOff = false,
+  ) {}
 
   /** Bind a socket (default: all addresses, a free port). */
   static async bind(
@@ -97,7 +104,7 @@ export class QuicEndpoint {
       endpoint: {},
       autoClose: true,
     });
-    return new QuicEndpoint(driver);
+    return new QuicEndpoint(driver, true);
   }
 
   address(): SocketAddress {
@@ -134,10 +141,13 @@ export class QuicEndpoint {
   }
 
   private async start(target: DialTarget, options: ClientOptions, wantEarly: boolean) {
-    validateClientOptions(target, options);
+    await prepareClient(target, options, wantEarly ? 'dialEarly' : 'dial');
     const { host, port } = parseTarget(target);
     const address = isIP(host) ? host : (await lookup(host, { family: this.driver.isIPv6 ? 0 : 4 })).address;
-    if (options.signal?.aborted) throw abortError();
+    if (options.signal?.aborted) throw abortError(options.signal);
+    // A connected socket hears of ICMP port unreachable (ECONNREFUSED): a dial to a port where
+    // nothing listens fails at once (ConnectionRefusedError) instead of after the handshake timeout.
+    if (this.oneOff) await this.driver.connect(address, port);
     const remote = formatAddress(address, port);
     const serverName = options.serverName ?? host;
     const store = options.sessionCache;
@@ -180,10 +190,8 @@ export class QuicEndpoint {
   }
 }
 
-function abortError(): Error {
-  const err = new QuicUsageError('ABORT_ERR', 'The operation was aborted');
-  Object.defineProperty(err, 'name', { value: 'AbortError' });
-  return err;
+function abortError(signal: AbortSignal): AbortError {
+  return new AbortError(signal.reason);
 }
 
 function abortConnection(handle: ConnectionHandle): void {
@@ -197,12 +205,12 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, onAbort: (
   if (!signal) return p;
   if (signal.aborted) {
     onAbort();
-    return Promise.reject(abortError());
+    return Promise.reject(abortError(signal));
   }
   return new Promise<T>((resolve, reject) => {
     const listener = () => {
       onAbort();
-      reject(abortError());
+      reject(abortError(signal));
     };
     signal.addEventListener('abort', listener, { once: true });
     p.then(

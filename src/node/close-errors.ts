@@ -4,6 +4,7 @@
 import type { CloseInfo } from '../connection/connection-events.js';
 import {
   ConnectionClosedError,
+  ConnectionRefusedError,
   HandshakeError,
   IdleTimeoutError,
   type QuicError,
@@ -21,6 +22,8 @@ export function closeError(info: CloseInfo, handshakeComplete: boolean): QuicErr
       return new StatelessResetError();
     case 'version-negotiation':
       return new VersionNegotiationError(info.reason);
+    case 'unreachable':
+      return new ConnectionRefusedError(info.reason);
   }
   const remote = info.source === 'remote';
   if (!handshakeComplete && info.tlsAlert !== undefined) {

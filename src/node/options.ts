@@ -7,6 +7,7 @@ import type { TransportOptions } from '../connection/connection-options.js';
 import type { CipherSuite } from '../crypto/cipher-suite.js';
 import type { EarlyDataReplayStore } from '../endpoint/anti-replay.js';
 import type { NamedGroupName } from '../tls/types.js';
+import { reportFileError } from './file-errors.js';
 import type { SessionStore } from './session-cache.js';
 
 /** Settings shared by clients and servers. All are optional. */
@@ -153,12 +154,22 @@ export function keyLogWriter(target: string | Writable | undefined): ((line: str
   if (target === undefined) return undefined;
   let out: Writable;
   if (typeof target === 'string') {
-    out = keyLogFiles.get(target) ?? createWriteStream(target, { flags: 'a', mode: 0o600 });
-    keyLogFiles.set(target, out);
+    let file = keyLogFiles.get(target);
+    if (!file) {
+      const path = target;
+      file = createWriteStream(path, { flags: 'a', mode: 0o600 });
+      // A write that fails later (disk full, file removed) is reported, never an unhandled 'error'.
+      file.on('error', (err) => {
+        keyLogFiles.delete(path);
+        reportFileError('keylog', path, err);
+      });
+      keyLogFiles.set(path, file);
+    }
+    out = file;
   } else {
     out = target;
   }
   return (line: string) => {
-    out.write(`${line}\n`);
+    if (!out.destroyed) out.write(`${line}\n`);
   };
 }

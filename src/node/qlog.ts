@@ -11,6 +11,7 @@ import { type Frame, FrameType } from '../wire/frames.js';
 import { PacketType } from '../wire/packet-header.js';
 import { parseAddress } from './address.js';
 import { now } from './clock.js';
+import { reportFileError } from './file-errors.js';
 
 const RS = '\x1e';
 
@@ -65,7 +66,10 @@ class ConnectionQlog {
 
   constructor(dir: string, conn: Connection) {
     const odcid = Buffer.from(conn.originalDcid).toString('hex');
-    this.out = createWriteStream(join(dir, `${odcid}_${conn.role}.sqlog`), { mode: 0o600 });
+    const path = join(dir, `${odcid}_${conn.role}.sqlog`);
+    this.out = createWriteStream(path, { mode: 0o600 });
+    // The directory vanished or the disk is full: reported, never an unhandled 'error'.
+    this.out.on('error', (err) => reportFileError('qlogDir', path, err));
     this.write({
       qlog_version: '0.3',
       qlog_format: 'JSON-SEQ',
@@ -131,7 +135,7 @@ class ConnectionQlog {
   }
 
   private write(record: unknown): void {
-    this.out.write(`${RS}${JSON.stringify(record)}\n`);
+    if (!this.out.destroyed) this.out.write(`${RS}${JSON.stringify(record)}\n`);
   }
 }
 

@@ -13,14 +13,17 @@ import { SessionTicketKeys } from '../tls/session-ticket-keys.js';
 import { parseAddress, type SocketAddress } from './address.js';
 import { now } from './clock.js';
 import { ConnectionHandle } from './connection-handle.js';
+import { checkServerOptions, prepareFiles } from './option-checks.js';
 import { keyLogWriter, mtuCeiling, type ServerOptions, transportOptions } from './options.js';
 import { QuicConnection } from './quic-connection.js';
 import { UdpEndpoint } from './udp-endpoint.js';
+import { invalidArgType, outOfRange } from './validation-errors.js';
 
 export class QuicServer extends EventEmitter {
   private readonly ready: QuicConnection[] = [];
   private readonly waiters: Array<{ resolve: (c: QuicConnection) => void; reject: (e: Error) => void }> = [];
-  private readonly handles = new Set<ConnectionHandle>();
+  /** Open connections, and whether each was handed to the application. */
+  private readonly handles = new Map<ConnectionHandle, () => boolean>();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -34,6 +37,10 @@ export class QuicServer extends EventEmitter {
 
   /** @internal */
   static async create(options: ServerOptions, early: boolean): Promise<QuicServer> {
+    // Everything is checked, and the named files opened, before the socket is bound.
+    checkServerOptions(options, early ? 'listenEarly' : 'listen');
+    checkIdentity(options);
+    await prepareFiles(options);
     const serverOptions = serverEndpointOptions(options);
     const host = options.host ?? '::';
     let driver: UdpEndpoint;
@@ -87,26 +94,62 @@ export class QuicServer extends EventEmitter {
     return this.handles.size;
   }
 
-  /** Stop accepting, close every connection (code 0) and the socket. */
-  close(): Promise<void> {
+  /**
+   * Stop accepting connections and close the socket; resolves once the socket is closed.
+   *
+   * By default every open connection is closed at once (CONNECTION_CLOSE, application code 0,
+   * reason "server closing") and the socket closes as soon as those frames are sent: milliseconds,
+   * without waiting out the closing periods (RFC 9000 §10.2).
+   *
+   * With `{ drain: true }`, connections the application has accepted may finish: the server waits
+   * until each has been closed (by either side, or by its idle timeout), then closes the socket.
+   * Connections not yet accepted are closed at once, new ones are not accepted. `timeout` (ms)
+   * bounds the wait; the connections still open then are closed as above. Calling close() again
+   * without `drain` during the wait closes everything at once.
+   */
+  close(opts: { drain?: boolean; timeout?: number } = {}): Promise<void> {
+    if (typeof opts !== 'object' || opts === null) throw invalidArgType('options', 'an object', opts);
+    if (opts.drain !== undefined && typeof opts.drain !== 'boolean') {
+      throw invalidArgType('options.drain', 'of type boolean', opts.drain);
+    }
+    const timeout = opts.timeout;
+    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 0 || timeout > 2 ** 31 - 1)) {
+      throw outOfRange('options.timeout', 'an integer >= 0 and <= 2147483647 (ms)', timeout);
+    }
     if (!this.closing) {
       for (const w of this.waiters.splice(0)) w.reject(serverClosed());
-      for (const h of this.handles) {
-        h.core.close(0, 'server closing', now());
-        h.kick();
-      }
-      this.closing = this.driver.close().then(() => {
+      this.closing = this.driver.close({ prompt: true }).then(() => {
+        if (this.drainTimer) clearTimeout(this.drainTimer);
         this.emit('close');
       });
+      if (opts.drain) {
+        // Connections the application never got are not worth waiting for.
+        for (const [h, delivered] of this.handles) if (!delivered()) closeHandle(h);
+        if (timeout !== undefined) this.drainTimer = setTimeout(() => this.closeAll(), timeout);
+        return this.closing;
+      }
     }
+    if (!opts.drain) this.closeAll();
     return this.closing;
+  }
+
+  private drainTimer: NodeJS.Timeout | undefined;
+
+  private closeAll(): void {
+    for (const h of this.handles.keys()) closeHandle(h);
   }
 
   private onConnection(core: Connection): void {
     const handle = new ConnectionHandle(core, this.driver, undefined, undefined);
     let pub: QuicConnection | undefined;
+    let delivered = false;
     const deliver = (c: QuicConnection) => {
-      if (this.closing) return;
+      if (this.closing) {
+        // Closing (or draining): a connection the application never saw is closed at once.
+        closeHandle(handle);
+        return;
+      }
+      delivered = true;
       const w = this.waiters.shift();
       if (w) w.resolve(c);
       else this.ready.push(c);
@@ -130,33 +173,30 @@ export class QuicServer extends EventEmitter {
         }
       },
     };
-    this.handles.add(handle);
+    this.handles.set(handle, () => delivered);
     this.driver.attach(core, handle);
   }
+}
+
+function closeHandle(h: ConnectionHandle): void {
+  if (h.core.isClosed) return;
+  h.core.close(0, 'server closing', now());
+  h.kick();
 }
 
 function serverClosed(): Error {
   return new QuicUsageError('ERR_QUIC_SERVER_CLOSED', 'the server is closed');
 }
 
-/** Validate ServerOptions and build the endpoint's server settings. */
-function serverEndpointOptions(o: ServerOptions): ServerEndpointOptions {
-  if (!o || typeof o !== 'object') throw new TypeError('listen() needs options');
-  if (
-    !Array.isArray(o.alpn) ||
-    o.alpn.length === 0 ||
-    o.alpn.some((p) => typeof p !== 'string' || p.length === 0)
-  ) {
-    throw new TypeError('options.alpn must be a non-empty array of protocol names (QUIC requires ALPN)');
-  }
-  if (o.cert === undefined || o.key === undefined)
-    throw new TypeError('options.cert and options.key are required');
-  // Fail at listen() time, not at the first handshake, for a bad certificate or key.
+/** Fail at listen() time, not at the first handshake, for a bad certificate or key (TlsConfigError). */
+function checkIdentity(o: ServerOptions): void {
   const key = loadPrivateKey(o.key);
   const chain = parseCertificateChain(o.cert);
   assertKeyMatchesCertificate(key, chain[0]!);
-  if (o.ticketKey !== undefined && o.ticketKey.length < 32)
-    throw new TypeError('options.ticketKey must be 32 bytes');
+}
+
+/** Build the endpoint's server settings from checked ServerOptions (see option-checks.ts). */
+function serverEndpointOptions(o: ServerOptions): ServerEndpointOptions {
   const allow = o.allow0RTT;
   const keyLog = keyLogWriter(o.keylog);
   return {

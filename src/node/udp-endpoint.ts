@@ -63,15 +63,20 @@ export class UdpEndpoint {
         : config,
     );
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, rinfo));
-    // Send errors (unreachable, message too long) are packet loss for QUIC: recovery handles them.
-    socket.on('error', () => {});
+    // Send errors (unreachable, message too long) are packet loss for QUIC: recovery handles them,
+    // except a refused port on a connected socket (see connect()).
+    socket.on('error', (err: NodeJS.ErrnoException) => this.onSocketError(err));
   }
 
   static async bind(opts: UdpEndpointOptions): Promise<UdpEndpoint> {
     const type = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
     const socket = createSocket({ type, ...(type === 'udp6' ? { ipv6Only: false } : {}) });
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
+      const onError = (err: Error) => {
+        // A socket that failed to bind must not keep the process alive.
+        socket.close();
+        reject(err);
+      };
       socket.once('error', onError);
       socket.bind(opts.port, opts.host, () => {
         socket.off('error', onError);
@@ -86,12 +91,46 @@ export class UdpEndpoint {
         // The OS caps or refuses the size: keep its default.
       }
     }
-    return new UdpEndpoint(
-      socket,
-      { ...opts.endpoint, random: pooledRandomBytes },
-      opts.autoClose ?? false,
-      opts.qlogDir ? new QlogWriter(opts.qlogDir) : undefined,
-    );
+    try {
+      return new UdpEndpoint(
+        socket,
+        { ...opts.endpoint, random: pooledRandomBytes },
+        opts.autoClose ?? false,
+        opts.qlogDir ? new QlogWriter(opts.qlogDir) : undefined,
+      );
+    } catch (err) {
+      // A configuration the endpoint refuses: nothing may stay bound.
+      socket.close();
+      throw err;
+    }
+  }
+
+  /**
+   * One-peer sockets (dial()): connect the socket to the peer, so that the OS reports an ICMP port
+   * unreachable as ECONNREFUSED; a handshake to a port where nothing listens then fails at once.
+   * Datagrams from other addresses are no longer delivered.
+   */
+  async connect(address: string, port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.socket.once('error', onError);
+      this.socket.connect(port, address, () => {
+        this.socket.off('error', onError);
+        resolve();
+      });
+    });
+    this.connectedTo = formatAddress(address, port);
+  }
+
+  private connectedTo: string | undefined;
+
+  private onSocketError(err: NodeJS.ErrnoException): void {
+    if (err.code !== 'ECONNREFUSED' || this.connectedTo === undefined || this.closing) return;
+    let changed = false;
+    for (const conn of this.owners.keys()) {
+      if (conn.peerUnreachable(`ECONNREFUSED: nothing listens on ${this.connectedTo}`)) changed = true;
+    }
+    if (changed) this.scheduleFlush();
   }
 
   address(): SocketAddress {
@@ -119,8 +158,17 @@ export class UdpEndpoint {
     return this.owners.size;
   }
 
-  /** Stop accepting; close the socket once every connection has ended. */
-  close(): Promise<void> {
+  /**
+   * Stop accepting; close the socket once every connection has ended. With `prompt`, connections
+   * that are closing or draining do not hold the socket open once their CONNECTION_CLOSE has been
+   * sent (RFC 9000 §10.2: the closing period only serves to repeat it to a peer that missed it).
+   */
+  close(opts: { prompt?: boolean } = {}): Promise<void> {
+    if (opts.prompt) {
+      this.prompt = true;
+      // Connections already closing or draining may have nothing to send: look at them now.
+      this.scheduleFlush();
+    }
     this.listening = false;
     this.endpoint.stopAccepting();
     if (!this.closedPromise) {
@@ -133,6 +181,10 @@ export class UdpEndpoint {
   }
 
   private onIdle: (() => void) | undefined;
+  /** close({ prompt: true }) was called. */
+  private prompt = false;
+  /** Every connection is closing or draining: the socket no longer keeps the process alive. */
+  private lingering = false;
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.closing) return;
@@ -156,8 +208,15 @@ export class UdpEndpoint {
     const t = now();
     let sent = 0;
     for (let d = this.endpoint.transmit(t); d; d = this.endpoint.transmit(t)) {
-      const to = parseAddress(d.to);
-      this.socket.send(d.datagram, to.port, to.address);
+      // While closing promptly, the socket closes only once the last CONNECTION_CLOSE has left it.
+      const done = this.prompt ? this.trackSend() : undefined;
+      if (this.connectedTo !== undefined) {
+        if (d.to === this.connectedTo) this.socket.send(d.datagram, done);
+        else done?.();
+      } else {
+        const to = parseAddress(d.to);
+        this.socket.send(d.datagram, to.port, to.address, done);
+      }
       if (++sent >= MAX_SENDS_PER_FLUSH) {
         this.scheduleFlush();
         break;
@@ -165,7 +224,7 @@ export class UdpEndpoint {
     }
     // Sending may have finished closes; drain again so owners see terminations.
     for (const [conn, owner] of [...this.owners]) {
-      if (conn.isTerminated) {
+      if (conn.isTerminated || (this.prompt && closeSent(conn))) {
         owner.drainEvents();
         this.owners.delete(conn);
         this.qlog?.close(conn);
@@ -173,7 +232,26 @@ export class UdpEndpoint {
       }
     }
     this.armTimer();
+    this.updateLinger();
     this.maybeClose();
+  }
+
+  /**
+   * A one-connection socket whose connection is closing or draining, its CONNECTION_CLOSE sent, only
+   * waits out the closing period: it must not keep the process alive for it (the application is done).
+   */
+  private updateLinger(): void {
+    if (!this.autoClose || this.closing) return;
+    const lingering = this.owners.size > 0 && [...this.owners.keys()].every(closeSent);
+    if (lingering === this.lingering) return;
+    this.lingering = lingering;
+    if (lingering) {
+      this.socket.unref();
+      this.timer?.unref();
+    } else {
+      this.socket.ref();
+      this.timer?.ref();
+    }
   }
 
   private armTimer(): void {
@@ -188,6 +266,7 @@ export class UdpEndpoint {
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = next;
     this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - now()));
+    if (this.lingering) this.timer.unref();
   }
 
   private onTimer(): void {
@@ -198,12 +277,27 @@ export class UdpEndpoint {
     this.flush();
   }
 
+  private pendingSends = 0;
+
+  private trackSend(): () => void {
+    this.pendingSends++;
+    return () => {
+      this.pendingSends--;
+      if (this.pendingSends === 0) this.maybeClose();
+    };
+  }
+
   private maybeClose(): void {
-    if (this.closing || this.listening || this.owners.size > 0) return;
+    if (this.closing || this.listening || this.owners.size > 0 || this.pendingSends > 0) return;
     if (!this.autoClose && !this.closedPromise) return;
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     this.socket.close(() => this.onIdle?.());
     if (!this.closedPromise) this.closedPromise = Promise.resolve();
   }
+}
+
+/** The connection is closing or draining and has nothing left to send. */
+function closeSent(conn: Connection): boolean {
+  return conn.isClosed && !conn.closeSendPending;
 }

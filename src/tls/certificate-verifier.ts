@@ -150,7 +150,8 @@ export function createTrustStore(ca: ReadonlyArray<string | Uint8Array>): TrustS
 const storeCache = new Map<string, TrustStore>();
 const STORE_CACHE_SIZE = 8;
 
-function cachedTrustStore(ca: ReadonlyArray<string | Uint8Array>): TrustStore {
+/** createTrustStore(), cached by content. */
+export function cachedTrustStore(ca: ReadonlyArray<string | Uint8Array>): TrustStore {
   const key = ca
     .map((e) => (typeof e === 'string' ? `s${e}` : `b${Buffer.from(e).toString('base64')}`))
     .join('\0');

@@ -76,11 +76,10 @@ export function encodePem(label: string, der: Uint8Array): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-/** A TLS configuration problem (bad key, bad certificate, mismatched pair). */
-export class TlsConfigError extends Error {
-  override readonly name = 'TlsConfigError';
-  readonly code = 'ERR_QUIC_TLS_CONFIG';
-}
+// A TLS configuration problem (bad key, bad certificate, mismatched pair): a public error.
+import { TlsConfigError } from '../errors/public-errors.js';
+
+export { TlsConfigError };
 
 /** Smallest RSA modulus accepted for an identity key. */
 export const MIN_RSA_BITS = 2048;

@@ -34,8 +34,9 @@ export interface CliResult {
   stderr: string;
 }
 
-function spawnCli(args: string[], cwd?: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+function spawnCli(args: string[], cwd?: string, preload: string[] = []): ChildProcess {
+  const imports = preload.flatMap((p) => ['--import', p]);
+  const child = spawn(process.execPath, ['--import', TSX, ...imports, MAIN, ...args], {
     cwd: cwd ?? process.cwd(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -81,9 +82,9 @@ function waitExit(
 /** Run `tsquic ARGS...` to completion (bounded by `timeoutMs`). */
 export async function runCli(
   args: string[],
-  opts: { cwd?: string; timeoutMs?: number } = {},
+  opts: { cwd?: string; timeoutMs?: number; preload?: string[] } = {},
 ): Promise<CliResult> {
-  const child = spawnCli(args, opts.cwd);
+  const child = spawnCli(args, opts.cwd, opts.preload);
   const io = collect(child);
   const [code, signal] = await waitExit(child, opts.timeoutMs ?? 30_000, `tsquic ${args.join(' ')}`);
   return { code, signal, stdout: io.out(), stderr: io.err() };

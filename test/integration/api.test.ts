@@ -3,15 +3,18 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, describe, test } from 'node:test';
 import {
+  AbortError,
   ConnectionClosedError,
   dial,
   HandshakeError,
   IdleTimeoutError,
   QuicEndpoint,
+  QuicError,
   type QuicServer,
   StreamResetError,
 } from '../../src/index.js';
@@ -176,19 +179,30 @@ describe('connections', () => {
     await assert.rejects(conn.openStream(), ConnectionClosedError);
   });
 
-  test('client abort via AbortSignal rejects dial with AbortError', async () => {
-    // A port with no server: the handshake cannot complete.
-    const ep = await QuicEndpoint.bind({ host: '127.0.0.1' });
-    const dead = ep.address().port;
-    await ep.close();
+  test('client abort via AbortSignal rejects dial with AbortError, whose cause is signal.reason', async () => {
+    // A socket that never answers: the handshake cannot complete (and no ICMP refuses it).
+    const silent = createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
+    const reason = new Error('user gave up');
+    setTimeout(() => ac.abort(reason), 100);
     const started = Date.now();
     await assert.rejects(
-      dial({ host: '127.0.0.1', port: dead }, clientOptions({ signal: ac.signal })),
-      (e: Error & { code?: string }) => e.name === 'AbortError' && e.code === 'ABORT_ERR',
+      dial({ host: '127.0.0.1', port: silent.address().port }, clientOptions({ signal: ac.signal })),
+      (e: unknown) =>
+        e instanceof AbortError &&
+        e instanceof QuicError &&
+        e.name === 'AbortError' &&
+        e.code === 'ABORT_ERR' &&
+        e.cause === reason,
     );
     assert.ok(Date.now() - started < 2_000);
+    silent.close();
+    // Already aborted: rejected before anything is bound, with the same cause.
+    await assert.rejects(
+      dial('127.0.0.1:9', clientOptions({ signal: AbortSignal.abort(reason) })),
+      (e: unknown) => e instanceof AbortError && e.cause === reason,
+    );
   });
 
   test('idle timeout closes both sides with IdleTimeoutError', async () => {
