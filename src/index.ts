@@ -2,6 +2,7 @@
  * tsquic: QUIC (RFC 9000, 9001, 9002) for Node.js, in TypeScript, with 0-RTT done right.
  */
 
+export type { ConnectionStats } from './connection/connection.js';
 export { CipherSuite } from './crypto/cipher-suite.js';
 export { type EarlyDataReplayStore, InMemoryReplayStore } from './endpoint/anti-replay.js';
 export {
@@ -19,7 +20,7 @@ export {
   VersionNegotiationError,
   ZeroRTTRejectedError,
 } from './errors/public-errors.js';
-export type { SocketAddress } from './node/address.js';
+export { SocketAddress } from './node/address.js';
 export { type DialTarget, dial, dialEarly, listen, listenEarly, QuicEndpoint } from './node/api.js';
 export {
   type CertificateKeyType,
@@ -29,6 +30,12 @@ export {
   type GeneratedCertificate,
 } from './node/certificates.js';
 export type { CloseReason } from './node/close-errors.js';
+export {
+  type ConnectionCloseMessage,
+  type ConnectionHandshakeMessage,
+  type ConnectionStartMessage,
+  diagnosticsChannels,
+} from './node/diagnostics.js';
 export type { ClientOptions, CommonOptions, ServerOptions } from './node/options.js';
 export { EarlyConnection, QuicConnection } from './node/quic-connection.js';
 export { QuicServer } from './node/quic-server.js';

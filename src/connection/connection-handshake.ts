@@ -106,6 +106,11 @@ export class HandshakeDriver {
         case 'secret':
           this.onSecret(e.level, e.direction, e.suite, e.secret);
           break;
+        case 'negotiated':
+          // Server: known from the ClientHello (and ticket), so 0-RTT data can be served by ALPN.
+          this.c.alpn = e.alpn;
+          this.c.resumed = e.resumed;
+          break;
         case 'peer-transport-parameters':
           this.onPeerTransportParameters(e.data);
           break;

@@ -72,6 +72,7 @@ export class ConnectionRecovery {
       return;
     }
     this.c.stats.packetsLost++;
+    this.c.stats.bytesLost += p.size;
     for (const f of p.payload.frames) {
       switch (f.kind) {
         case 'crypto': {

@@ -125,15 +125,37 @@ export type DatagramSendResult =
 
 export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
 
+/**
+ * Counters and estimates of one connection (`QuicConnection.stats()`), like quic-go's
+ * ConnectionStats. Times are in milliseconds; byte counts are UDP payload bytes.
+ */
 export interface ConnectionStats {
+  /** QUIC packets sent (several may share one UDP datagram), including retransmissions and probes. */
   packetsSent: number;
+  /** QUIC packets received and decrypted. */
   packetsReceived: number;
+  /** UDP payload bytes sent. */
   bytesSent: number;
+  /** UDP payload bytes received (including datagrams that were then dropped). */
   bytesReceived: number;
+  /** Packets declared lost (RFC 9002 §6.1); PMTU probes are not counted. */
   packetsLost: number;
+  /** Bytes of the packets declared lost. */
+  bytesLost: number;
+  /** 1-RTT key updates (RFC 9001 §6), by either side. */
   keyUpdates: number;
+  /** Smoothed RTT (RFC 9002 §5.3); the initial 333 ms estimate until the first sample. */
   smoothedRtt: Millis;
+  /** Most recent RTT sample; 0 before the first. */
+  latestRtt: Millis;
+  /** Minimum RTT seen (RFC 9002 §5.2); 0 before the first sample. */
+  minRtt: Millis;
+  /** RTT variation (rttvar, RFC 9002 §5.3). */
+  rttVariance: Millis;
+  /** Congestion window in bytes (RFC 9002 §7). */
   congestionWindow: number;
+  /** Bytes sent and not yet acknowledged or declared lost. */
+  bytesInFlight: number;
 }
 
 export class Connection {
@@ -220,9 +242,14 @@ export class Connection {
     bytesSent: 0,
     bytesReceived: 0,
     packetsLost: 0,
+    bytesLost: 0,
     keyUpdates: 0,
     smoothedRtt: 0,
+    latestRtt: 0,
+    minRtt: 0,
+    rttVariance: 0,
     congestionWindow: 0,
+    bytesInFlight: 0,
   };
 
   constructor(config: ConnectionConfig) {
@@ -500,7 +527,11 @@ export class Connection {
 
   snapshotStats(): ConnectionStats {
     this.stats.smoothedRtt = this.rtt.smoothedRtt;
+    this.stats.latestRtt = this.rtt.latestRtt;
+    this.stats.minRtt = this.rtt.minRtt;
+    this.stats.rttVariance = this.rtt.rttVar;
     this.stats.congestionWindow = this.congestion.congestionWindow;
+    this.stats.bytesInFlight = this.congestion.bytesInFlight;
     this.stats.keyUpdates = this.oneRtt?.updates ?? 0;
     return { ...this.stats };
   }

@@ -7,8 +7,18 @@ import type { CloseInfo } from '../connection/connection-events.js';
 import type { StreamEpoch } from '../connection/stream-epoch.js';
 import { ConnectionClosedError, type QuicError } from '../errors/public-errors.js';
 import type { Millis } from '../util/time.js';
+import { parseAddress, SocketAddress } from './address.js';
 import { now } from './clock.js';
 import { type CloseReason, closeReason } from './close-errors.js';
+import {
+  type ConnectionCloseMessage,
+  type ConnectionHandshakeMessage,
+  type ConnectionStartMessage,
+  closeChannel,
+  handshakeChannel,
+  nextConnectionId,
+  startChannel,
+} from './diagnostics.js';
 import type { QuicConnection } from './quic-connection.js';
 import type { SessionStore } from './session-cache.js';
 import type { ConnectionOwner } from './udp-endpoint.js';
@@ -17,6 +27,8 @@ import type { ConnectionOwner } from './udp-endpoint.js';
 export interface ConnectionDriver {
   /** Something changed for `conn` (the application wrote, opened, closed): let it send soon. */
   kick(conn: Connection): void;
+  /** The local socket's address (a UdpEndpoint has one; the simulator need not). */
+  address?(): SocketAddress;
 }
 
 export interface HandleCallbacks {
@@ -51,6 +63,9 @@ export class ConnectionHandle implements ConnectionOwner {
   private terminated = false;
   callbacks: HandleCallbacks | undefined;
 
+  /** Process-unique number, in diagnostics_channel messages. */
+  readonly id = nextConnectionId();
+
   constructor(
     readonly core: Connection,
     readonly driver: ConnectionDriver,
@@ -59,7 +74,19 @@ export class ConnectionHandle implements ConnectionOwner {
     private readonly serverKey: string | undefined,
     /** The clock the core runs on (the simulator passes its virtual one). */
     private readonly clock: () => Millis = now,
-  ) {}
+  ) {
+    if (startChannel.hasSubscribers) startChannel.publish(this.diagnostics());
+  }
+
+  private diagnostics(): ConnectionStartMessage {
+    return { id: this.id, role: this.core.role, remoteAddress: parseAddress(this.core.remoteAddress) };
+  }
+
+  /** The public connection of the current epoch. */
+  private get current(): QuicConnection | undefined {
+    const epoch = this.core.epoch;
+    return epoch ? this.publics.get(epoch) : undefined;
+  }
 
   now(): Millis {
     return this.clock();
@@ -75,6 +102,10 @@ export class ConnectionHandle implements ConnectionOwner {
 
   kick(): void {
     this.driver.kick(this.core);
+  }
+
+  localAddress(): SocketAddress {
+    return this.driver.address?.() ?? new SocketAddress('0.0.0.0', 0, 'IPv4');
   }
 
   drainEvents(): void {
@@ -95,9 +126,23 @@ export class ConnectionHandle implements ConnectionOwner {
         case 'handshake-complete':
           this.handshake.resolve();
           this.callbacks?.onHandshakeComplete?.();
+          if (handshakeChannel.hasSubscribers) {
+            const connection = this.current;
+            if (connection) {
+              handshakeChannel.publish({
+                ...this.diagnostics(),
+                connection,
+                alpn: c.alpn,
+                resumed: c.resumed,
+                used0RTT: c.used0RTT,
+              } satisfies ConnectionHandshakeMessage);
+            }
+          }
           break;
         case 'session-ticket':
           this.sessionStore?.saveSession(e.session);
+          // After the store has it: a listener may persist the store (SessionCache.export()).
+          this.current?.emit('session', e.session);
           break;
         case 'new-token':
           if (this.serverKey) this.sessionStore?.saveToken?.(this.serverKey, e.token);
@@ -125,6 +170,13 @@ export class ConnectionHandle implements ConnectionOwner {
     // fails them with the error.
     for (const pub of this.publics.values()) pub._onClosed(this.closeError, reason.error === undefined);
     this.closedDeferred.resolve(reason);
+    if (closeChannel.hasSubscribers) {
+      closeChannel.publish({
+        ...this.diagnostics(),
+        connection: this.current,
+        reason,
+      } satisfies ConnectionCloseMessage);
+    }
   }
 
   onTerminated(): void {

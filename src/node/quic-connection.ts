@@ -5,6 +5,7 @@
  * a whole and `nextConnection()` gives the QuicConnection bound to the fresh epoch.
  */
 import { EventEmitter } from 'node:events';
+import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
 import type { StreamEpoch } from '../connection/stream-epoch.js';
 import {
@@ -19,6 +20,7 @@ import type { Millis } from '../util/time.js';
 import { parseAddress, type SocketAddress } from './address.js';
 import type { CloseReason } from './close-errors.js';
 import { DatagramChannel } from './datagram-channel.js';
+import { peerCertificate } from './peer-certificate.js';
 import {
   type AnyQuicStream,
   markAccepted,
@@ -37,6 +39,8 @@ export interface ConnectionHost {
   readonly closeError: QuicError | undefined;
   readonly closed: Promise<CloseReason>;
   readonly handshakeComplete: Promise<void>;
+  /** The local UDP socket's address. */
+  localAddress(): SocketAddress;
 }
 
 interface Waiter<T> {
@@ -79,15 +83,43 @@ export class QuicConnection extends EventEmitter {
       },
     };
     this.datagramChannel = new DatagramChannel(this, host.core, epoch, () => host.kick());
+    // 'close' fires with the value `closed` resolves to. A microtask later: EarlyConnection sets its
+    // own `closed` after this constructor has run.
+    queueMicrotask(() => {
+      this.closed.then((reason) => this.emit('close', reason));
+    });
   }
 
-  /** The ALPN protocol negotiated (after the handshake). */
+  /**
+   * The ALPN protocol negotiated. On a server it is known from the ClientHello, so also while 0-RTT
+   * data arrives (listenEarly()); on a client once the handshake completes (dial()).
+   */
   get alpn(): string | undefined {
     return this.host.core.alpn;
   }
 
+  /** The peer's address; `String(conn.remoteAddress)` gives "192.0.2.1:443" or "[2001:db8::1]:443". */
   get remoteAddress(): SocketAddress {
     return parseAddress(this.host.core.remoteAddress);
+  }
+
+  /**
+   * The local UDP socket's address (the bound one: a server bound to "::" reports "::", Node's UDP
+   * sockets cannot tell which local address a datagram came to).
+   */
+  get localAddress(): SocketAddress {
+    return this.host.localAddress();
+  }
+
+  /**
+   * The peer's certificate as node:tls shapes it (`subject`, `issuer`, `subjectaltname`,
+   * `valid_from`, `valid_to`, `fingerprint256`, `raw`, ...); with `detailed`, linked to its chain
+   * through `issuerCertificate`. An empty object when there is none: on a server (tsquic does not
+   * request client certificates), before the handshake completes, or after a resumed handshake (the
+   * certificate is not sent again).
+   */
+  getPeerCertificate(detailed = false): PeerCertificate | DetailedPeerCertificate | Record<string, never> {
+    return peerCertificate(this.host.core.peerCertificates, detailed);
   }
 
   /** True when this connection's data went as accepted 0-RTT. */
@@ -95,7 +127,7 @@ export class QuicConnection extends EventEmitter {
     return this.host.core.used0RTT && this.epoch.early === (this.host.core.role === 'client');
   }
 
-  /** True when the session was resumed from a ticket. */
+  /** True when the session was resumed from a ticket (on a server: known from the ClientHello). */
   get resumed(): boolean {
     return this.host.core.resumed;
   }

@@ -10,7 +10,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { Connection } from '../connection/connection.js';
 import { Endpoint, type EndpointConfig } from '../endpoint/endpoint.js';
-import { formatAddress, parseAddress, type SocketAddress } from './address.js';
+import { formatAddress, parseAddress, SocketAddress } from './address.js';
 import { now } from './clock.js';
 import { QlogWriter } from './qlog.js';
 import { pooledRandomBytes } from './random-pool.js';
@@ -135,7 +135,7 @@ export class UdpEndpoint {
 
   address(): SocketAddress {
     const a = this.socket.address();
-    return { address: a.address, port: a.port, family: a.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    return new SocketAddress(a.address, a.port, a.family === 'IPv6' ? 'IPv6' : 'IPv4');
   }
 
   get isIPv6(): boolean {

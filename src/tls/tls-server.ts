@@ -200,6 +200,7 @@ export class TlsServer extends TlsEngineBase {
     this.resumedTicket = psk?.ticket;
     this.clientSupportsTickets = offer.pskModes.includes(PskKeyExchangeMode.psk_dhe_ke);
     this.transcript.add(msg.raw);
+    this.emit({ type: 'negotiated', alpn: this.common.alpn[this.alpnIndex]!, resumed: psk !== undefined });
     this.emit({ type: 'peer-transport-parameters', data: Buffer.from(offer.transportParameters) });
 
     const schedule = new KeySchedule(hash, psk?.ticket.psk);

@@ -35,6 +35,11 @@ export type TlsEvent =
   /** The peer's quic_transport_parameters extension, undecoded (the connection validates it). */
   | { type: 'peer-transport-parameters'; data: Uint8Array }
   /**
+   * Server: what the ClientHello settled, before the handshake completes: the ALPN protocol chosen
+   * and whether a session ticket (PSK) was accepted. Lets a server act on them during 0-RTT.
+   */
+  | { type: 'negotiated'; alpn: string; resumed: boolean }
+  /**
    * Client: the server accepted or rejected the early data the client offered (from EncryptedExtensions,
    * or implied by HelloRetryRequest / a full handshake). Server: its decision. Emitted only when early
    * data was offered.

@@ -107,6 +107,7 @@ test('events come in handshake order and carry the peer transport parameters', (
     'handshake-complete',
   ]);
   assert.deepEqual(describe(r.server), [
+    'negotiated',
     'peer-transport-parameters',
     'Handshake/read',
     'Handshake/write',
@@ -116,6 +117,10 @@ test('events come in handshake order and carry the peer transport parameters', (
   ]);
   assert.deepEqual(Buffer.from(eventsOfType(r.client, 'peer-transport-parameters')[0]!.data), SERVER_TP);
   assert.deepEqual(Buffer.from(eventsOfType(r.server, 'peer-transport-parameters')[0]!.data), CLIENT_TP);
+  // The server knows the ALPN and whether it resumed from the ClientHello alone.
+  assert.deepEqual(eventsOfType(r.server, 'negotiated'), [
+    { type: 'negotiated', alpn: 'h3', resumed: false },
+  ]);
   // Message levels: ClientHello/ServerHello at Initial, the rest at Handshake.
   assert.deepEqual(
     r.messages.map((m) => `${m.from}:${HandshakeType[m.type]}@${EncryptionLevel[m.level]}`),

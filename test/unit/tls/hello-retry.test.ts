@@ -261,5 +261,12 @@ test('HRR server side: the second ClientHello must follow the rules of RFC 8446 
   assert.equal(sh.isHelloRetryRequest, false);
   const kinds: string[] = [];
   for (let e = server.pollEvent(); e; e = server.pollEvent()) kinds.push(e.type);
-  assert.deepEqual(kinds, ['peer-transport-parameters', 'secret', 'secret', 'secret', 'secret']);
+  assert.deepEqual(kinds, [
+    'negotiated',
+    'peer-transport-parameters',
+    'secret',
+    'secret',
+    'secret',
+    'secret',
+  ]);
 });
