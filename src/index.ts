@@ -3,6 +3,7 @@
  */
 
 export type { ConnectionStats } from './connection/connection.js';
+export type { CloseSource } from './connection/connection-events.js';
 export { CipherSuite } from './crypto/cipher-suite.js';
 export { type EarlyDataReplayStore, InMemoryReplayStore } from './endpoint/anti-replay.js';
 export {
@@ -41,3 +42,5 @@ export { EarlyConnection, QuicConnection } from './node/quic-connection.js';
 export { QuicServer } from './node/quic-server.js';
 export { QuicReceiveStream, QuicSendStream, QuicStream } from './node/quic-stream.js';
 export { type ResumptionSession, SessionCache, type SessionStore } from './node/session-cache.js';
+export type { NamedGroupName } from './tls/types.js';
+export type { CertificateOptions, KeyUsageName } from './tls/x509-builder.js';

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Documents whose every ```ts block is a complete program. */
-const DOCUMENTS = ['docs/datagrams.md'];
+const DOCUMENTS = ['docs/datagrams.md', 'docs/errors.md', 'docs/certificates.md', 'docs/api.md'];
 const EXAMPLE_TIMEOUT = 30_000;
 
 const work = mkdtempSync(join(tmpdir(), 'tsquic-doc-examples-'));
