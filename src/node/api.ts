@@ -9,7 +9,7 @@ import { formatAddress, parseTarget, type SocketAddress } from './address.js';
 import { bindClientConnection } from './client-connection.js';
 import { now } from './clock.js';
 import { ConnectionHandle } from './connection-handle.js';
-import { checkClientOptions, prepareFiles } from './option-checks.js';
+import { checkBindOptions, checkClientOptions, prepareFiles } from './option-checks.js';
 import {
   type ClientOptions,
   keyLogWriter,
@@ -83,6 +83,7 @@ export class QuicEndpoint {
   static async bind(
     opts: { host?: string; port?: number; socketBufferSize?: number } = {},
   ): Promise<QuicEndpoint> {
+    checkBindOptions(opts);
     const driver = await UdpEndpoint.bind({
       host: opts.host ?? '0.0.0.0',
       port: opts.port ?? 0,

@@ -222,6 +222,14 @@ export function checkClientOptions(
   integer(o, 'localPort', 0, 65535);
 }
 
+/** The options of QuicEndpoint.bind(). */
+export function checkBindOptions(options: unknown): void {
+  const o = optionsObject(options, 'QuicEndpoint.bind');
+  nonEmptyString(o, 'host');
+  integer(o, 'port', 0, 65535);
+  integer(o, 'socketBufferSize', 1, 2 ** 31 - 1);
+}
+
 /**
  * The files the options name, before anything is bound: the key log is opened for appending (mode
  * 0600) and the qlog directory created. Throws FileAccessError when either is impossible.

@@ -12,6 +12,7 @@ import {
 } from '../tls/resumption-session.js';
 import type { ResumptionSession } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
+import { outOfRange } from './validation-errors.js';
 
 export type { ResumptionSession };
 
@@ -34,7 +35,9 @@ export class SessionCache implements SessionStore {
 
   /** `maxEntries`: servers remembered (least recently used forgotten first). */
   constructor(private readonly maxEntries = 256) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be >= 1');
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+      throw outOfRange('maxEntries', 'an integer >= 1', maxEntries);
+    }
   }
 
   saveSession(session: ResumptionSession): void {

@@ -19,8 +19,10 @@ import {
   FileAccessError,
   listen,
   listenEarly,
+  QuicEndpoint,
   QuicError,
   type ServerOptions,
+  SessionCache,
 } from '../../src/index.js';
 import { clientOptions, startServer, testPki, within } from './helpers.js';
 
@@ -124,6 +126,13 @@ describe('bad options are typed errors, thrown before anything is bound', () => 
         );
       }
     }
+  });
+
+  test('QuicEndpoint.bind() and new SessionCache() check their arguments too', async () => {
+    for (const bad of [{ port: 70000 }, { host: '' }, { socketBufferSize: 0 }, { port: '1' }]) {
+      await assert.rejects(QuicEndpoint.bind(bad as Parameters<typeof QuicEndpoint.bind>[0]), isOptionError);
+    }
+    assert.throws(() => new SessionCache(0), isOptionError);
   });
 
   test('a bad certificate, key or CA is a TlsConfigError, which is a QuicError with a code', async () => {
