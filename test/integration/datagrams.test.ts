@@ -181,6 +181,16 @@ async function getTicket(s: QuicServer, cache: TicketCache): Promise<void> {
   await conn.close();
 }
 
+async function getTicketFrom(
+  s: QuicServer,
+  cache: TicketCache,
+  options: ReturnType<typeof clientOptions>,
+): Promise<void> {
+  const conn = await dial(target(s), options);
+  await within(cache.whenTicket(), TIMEOUT, 'session ticket');
+  await conn.close();
+}
+
 interface ServerDatagram {
   data: Buffer;
   beforeHandshake: boolean;
@@ -229,6 +239,42 @@ describe('DATAGRAM frames and 0-RTT', () => {
     assert.deepEqual(seen[0]!.data, payload(1, 497, 0xee));
     assert.equal(seen[0]!.beforeHandshake, true, 'the server had it before its handshake completed (0-RTT)');
     await early.close();
+  });
+
+  test('RFC 9221 §3: the remembered limit before the handshake, the actual one after; a lower one rejects 0-RTT', async () => {
+    // Servers sharing a ticket key: the ticket of one is good at the others, whose limits differ.
+    const ticketKey = Buffer.alloc(32, 7);
+    const issuer = await server({ early: true, allow0RTT: true, ticketKey, maxDatagramFrameSize: 500 });
+    const larger = await server({ early: true, allow0RTT: true, ticketKey, maxDatagramFrameSize: 1000 });
+    const smaller = await server({ early: true, allow0RTT: true, ticketKey, maxDatagramFrameSize: 400 });
+    // One cache key for all three (the server name), as for one service behind several addresses.
+    const opts = (cache: TicketCache) => clientOptions({ sessionCache: cache, serverName: 'localhost' });
+
+    const up = new TicketCache();
+    await getTicketFrom(issuer, up, opts(up));
+    const early = await dialEarly(target(larger), opts(up));
+    assert.equal(early.maxDatagramPayloadSize, 497, 'before the handshake: the remembered 500');
+    assert.equal(early.sendDatagram(Buffer.alloc(497)), true);
+    assert.equal(await within(early.nextConnection(), TIMEOUT, 'handshake'), early);
+    assert.equal(early.used0RTT, true);
+    assert.equal(early.maxDatagramPayloadSize, 997, "after: the server's actual 1000");
+    await early.close();
+
+    const down = new TicketCache();
+    await getTicketFrom(issuer, down, opts(down));
+    const refused = await dialEarly(target(smaller), opts(down));
+    assert.equal(refused.maxDatagramPayloadSize, 497);
+    assert.equal(refused.sendDatagram(Buffer.alloc(497)), true);
+    // The server may not accept 0-RTT with a smaller limit than remembered: it rejects.
+    const next = await within(refused.nextConnection(), TIMEOUT, 'nextConnection');
+    assert.notEqual(next, refused);
+    assert.equal(refused.used0RTT, false);
+    assert.equal(next.maxDatagramPayloadSize, 397);
+    assert.throws(
+      () => next.sendDatagram(Buffer.alloc(497)),
+      (e: NodeJS.ErrnoException) => e.code === 'ERR_QUIC_DATAGRAM_TOO_LARGE',
+    );
+    await next.close();
   });
 
   test('rejected: no datagram of the rejected attempt reaches the server, queued or sent', async () => {
