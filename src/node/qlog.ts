@@ -50,12 +50,29 @@ export class QlogWriter {
     q.addPath(e);
   }
 
+  /**
+   * Write out what is held back (the last packet's record). For a connection that now only waits out
+   * its closing period, in a process that may exit before it ends.
+   */
+  flush(conn: Connection): void {
+    this.files.get(conn)?.flushPending();
+  }
+
   /** The connection is gone: finish its file. */
   close(conn: Connection): void {
     const q = this.files.get(conn);
     if (!q) return;
     this.files.delete(conn);
-    q.end();
+    const done = q.end();
+    this.ending.add(done);
+    void done.then(() => this.ending.delete(done));
+  }
+
+  private readonly ending = new Set<Promise<void>>();
+
+  /** Resolves once every file closed so far has been written and closed. */
+  async finished(): Promise<void> {
+    await Promise.all([...this.ending]);
   }
 }
 
@@ -115,9 +132,20 @@ class ConnectionQlog {
     });
   }
 
-  end(): void {
+  flushPending(): void {
     this.flush();
+  }
+
+  /** Finish the file; resolves once it is written and closed (or failed: reported separately). */
+  end(): Promise<void> {
+    this.flush();
+    if (this.out.destroyed) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => {
+      this.out.once('close', resolve);
+      this.out.once('error', () => resolve());
+    });
     this.out.end();
+    return closed;
   }
 
   private flush(): void {

@@ -246,6 +246,8 @@ export class UdpEndpoint {
     if (lingering === this.lingering) return;
     this.lingering = lingering;
     if (lingering) {
+      // The process may exit during the closing period: write out the qlog records held back.
+      for (const conn of this.owners.keys()) this.qlog?.flush(conn);
       this.socket.unref();
       this.timer?.unref();
     } else {
@@ -292,7 +294,12 @@ export class UdpEndpoint {
     if (!this.autoClose && !this.closedPromise) return;
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
-    this.socket.close(() => this.onIdle?.());
+    // close() resolves once the qlog files are complete on disk, too.
+    this.socket.close(() => {
+      const idle = () => this.onIdle?.();
+      if (this.qlog) void this.qlog.finished().then(idle);
+      else idle();
+    });
     if (!this.closedPromise) this.closedPromise = Promise.resolve();
   }
 }

@@ -351,7 +351,20 @@ test('qlogDir writes a JSON-SEQ qlog per connection on both sides', async () => 
   st.end(Buffer.from('qlog me'));
   assert.equal((await readAll(st)).toString(), 'qlog me');
   await conn.close();
+  // server.close() resolves once the server's qlog is on disk; the client's file is written
+  // asynchronously (its connection ends after its closing period): wait until it is complete.
   await s.close();
+  const clientDone = () =>
+    readdirSync(dir).some(
+      (f) => f.endsWith('_client.sqlog') && readFileSync(join(dir, f), 'utf8').includes('connection_close'),
+    );
+  await within(
+    (async () => {
+      while (!clientDone()) await new Promise((r) => setTimeout(r, 10));
+    })(),
+    10_000,
+    'the client qlog up to its CONNECTION_CLOSE',
+  );
   const files = readdirSync(dir).sort();
   assert.equal(files.length, 2, files.join());
   assert.ok(files.some((f) => f.endsWith('_client.sqlog')) && files.some((f) => f.endsWith('_server.sqlog')));

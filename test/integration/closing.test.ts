@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -87,6 +87,7 @@ describe('nothing keeps the process alive after a connection ended', () => {
     const refused = await closedPort('udp4', '127.0.0.1');
     const entry = pathToFileURL(join(import.meta.dirname, '../../src/index.ts')).href;
     const dir = mkdtempSync(join(tmpdir(), 'tsquic-closing-'));
+    const qlogDir = join(dir, 'qlog');
     const script = join(dir, 'child.mts');
     writeFileSync(
       script,
@@ -97,13 +98,13 @@ const turn = () => new Promise((r) => setImmediate(r));
 const out = {};
 try { await dial('127.0.0.1:${refused}', { alpn: ['one'], ca }); } catch (e) { out.refused = [e.code, (await turn(), sockets())]; }
 try { await dial('127.0.0.1:${s.address().port}', { alpn: ['two'], ca }); } catch (e) { out.alpn = [e.code, (await turn(), sockets())]; }
-const conn = await dial('127.0.0.1:${s.address().port}', { alpn: ['one'], ca });
+const conn = await dial('127.0.0.1:${s.address().port}', { alpn: ['one'], ca, qlogDir: ${JSON.stringify('QLOGDIR')} });
 const during = sockets();
 await conn.close();
 await turn();
 out.closed = [during, sockets()];
 console.log(JSON.stringify(out));
-`,
+`.replace('"QLOGDIR"', JSON.stringify(qlogDir)),
     );
     try {
       const r = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
@@ -130,6 +131,13 @@ console.log(JSON.stringify(out));
         alpn: ['ERR_QUIC_HANDSHAKE_FAILED', 0],
         closed: [1, 0],
       });
+      // The process exited during the closing period: its qlog still ends with the CONNECTION_CLOSE.
+      const [qlog] = readdirSync(qlogDir);
+      assert.ok(qlog, 'a qlog file');
+      const records = readFileSync(join(qlogDir, qlog), 'utf8')
+        .split('\x1e')
+        .filter((r) => r.trim());
+      assert.match(records[records.length - 1]!, /connection_close/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
