@@ -103,6 +103,21 @@ test('the client\u2019s port changes mid-download: validated, followed, byte-exa
   await conn.close();
   await server.close();
   assert.deepEqual(errors, []);
+  // server.close() resolves with the server's qlog on disk; the client's is written asynchronously.
+  await within(
+    (async () => {
+      const complete = () => {
+        try {
+          return framesOf(records(dir, 'client'), 'transport:packet_sent').includes('connection_close');
+        } catch {
+          return false; // a record half written
+        }
+      };
+      while (!complete()) await new Promise((r) => setTimeout(r, 10));
+    })(),
+    TIMEOUT,
+    'the client qlog up to its CONNECTION_CLOSE',
+  );
 
   const s = records(dir, 'server');
   const c = records(dir, 'client');
