@@ -14,7 +14,7 @@
 import { readVarint } from '../wire/varint.js';
 import { H3ErrorCode } from './error-codes.js';
 import { decodeFramePayload, type H3Frame, H3FrameType, isReservedHttp2FrameType } from './frames.js';
-import { h3ConnectionError } from './h3-protocol-error.js';
+import { h3ConnectionError, h3StreamError } from './h3-protocol-error.js';
 
 /** The frames the reader buffers and returns whole: every known type except DATA. */
 export type BufferedFrame = Exclude<H3Frame, { type: H3FrameType.Data } | { type: 'unknown' }>;
@@ -154,8 +154,9 @@ export class FrameReader {
         return true;
       case H3FrameType.Headers:
       case H3FrameType.PushPromise:
+        // A stream error: the connection goes on (a server answers 431, RFC 9114 §4.2.2).
         if (length > this.limits.maxFieldSectionFrame) {
-          throw h3ConnectionError(
+          throw h3StreamError(
             H3ErrorCode.H3_EXCESSIVE_LOAD,
             `field section frame of ${length} bytes exceeds ${this.limits.maxFieldSectionFrame}`,
           );
