@@ -179,6 +179,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
   }
 
   override onStopSending(code: number): void {
+    this.sendReset = true;
     this.sendDone = true;
     this.requestStopped = true;
     if (code === H3ErrorCode.H3_REQUEST_REJECTED) {

@@ -21,6 +21,8 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
   protected abstract readonly reader: MessageReader<InHead>;
   /** Our side of the stream is finished: FIN sent or reset. */
   protected sendDone = false;
+  /** Our side was reset: by us (RESET_STREAM) or by the transport after the peer's STOP_SENDING. */
+  protected sendReset = false;
   /** The incoming message is complete, or reading was abandoned. */
   protected receiveDone = false;
   /** Set once the exchange failed (stream error, peer reset, connection closed). */
@@ -114,10 +116,13 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
   protected abortStream(code: number): void {
     const id = this.streamId;
     if (id === undefined) return;
-    if (!this.sendDone) {
-      this.sendDone = true;
+    // RFC 9000 §3.1: a reset is allowed after FIN too, until everything was acknowledged; it
+    // tells the peer to stop processing (RFC 9114 §4.1.1).
+    if (!this.sendReset) {
+      this.sendReset = true;
       this.conn.transport.resetStream(id, code);
     }
+    this.sendDone = true;
     this.abandonReceive(code);
     this.maybeFinished();
   }

@@ -172,6 +172,7 @@ export class ServerExchange extends RequestStream<RequestHead> {
   }
 
   override onStopSending(code: number): void {
+    this.sendReset = true;
     // The transport has reset our sending side (RFC 9000 §3.5): the client wants no response.
     this.sendDone = true;
     if (this.response !== 'ended') this.fail(new Http3StreamResetError(code, 'stop-sending'));
