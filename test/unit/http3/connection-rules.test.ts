@@ -260,7 +260,6 @@ test('GOAWAY from the server: requests at or above its ID are rejected, safe to 
 test('server shutdown: GOAWAY with the next request ID, later requests rejected, close when drained', () => {
   const pending: Array<() => void> = [];
   const { t, s } = server();
-  s.conn.hooks!.onPeerBidiStream;
   const srv = s;
   // Respond only when told, so request 0 is in flight at shutdown.
   (

@@ -78,7 +78,11 @@ export class FakeTransport implements H3Transport {
     const s = this.incoming.get(id);
     if (!s) return undefined;
     const data = s.chunks.shift();
-    if (data) return { data, fin: s.fin && s.chunks.length === 0 && !s.finRead && (s.finRead = true) };
+    if (data) {
+      const fin = s.fin && s.chunks.length === 0 && !s.finRead;
+      if (fin) s.finRead = true;
+      return { data, fin };
+    }
     if (s.fin && !s.finRead) {
       s.finRead = true;
       return { data: new Uint8Array(0), fin: true };
