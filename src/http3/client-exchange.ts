@@ -155,6 +155,8 @@ export class ClientExchange extends RequestStream<ResponseHead> {
     if (this.done) return;
     this.done = true;
     this.abortStream(code);
+    // Not opened yet: it is reset when it opens (onOpened); nothing else waits for it.
+    if (this.streamId === undefined) this.onDone(this);
   }
 
   override onWritable(): void {
