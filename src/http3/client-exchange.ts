@@ -166,9 +166,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
   override onReset(code: number): void {
     const wasDone = this.receiveDone;
     this.receiveDone = true;
-    if (this.streamId !== undefined && (!this.reader.headDelivered || this.reader.blocked)) {
-      this.conn.cancelDecoding(this.streamId);
-    }
+    this.cancelDecoding();
     if (!wasDone) {
       this.abortStream(code);
       this.fail(

@@ -2,7 +2,7 @@
  * What the HTTP/3 session needs from field compression (QPACK, RFC 9204): an encoder for what we
  * send and a decoder for what we receive, created per connection. The shapes are those of
  * src/http3/qpack (the agreed QPACK interface), so the session can be tested with any codec of that
- * shape; `qpackCodec` there is the one used by default.
+ * shape; qpack-codec.ts is the one used by default.
  */
 
 /** One field line; names are lowercase (RFC 9114 §4.2). */
@@ -13,7 +13,15 @@ export interface FieldLine {
   neverIndex?: boolean;
 }
 
-export type DecodeResult = { status: 'done'; fields: FieldLine[] } | { status: 'blocked' };
+export type DecodeResult =
+  | { status: 'done'; fields: FieldLine[] }
+  /** Waits for encoder-stream data (RFC 9204 §2.1.2). */
+  | { status: 'blocked' }
+  /** Decoded, but larger than our SETTINGS_MAX_FIELD_SECTION_SIZE (RFC 9114 §4.2.2): fields dropped. */
+  | { status: 'too-large'; size: number; limit: number };
+
+/** A blocked section, decoded now. */
+export type UnblockedSection = { streamId: number } & Exclude<DecodeResult, { status: 'blocked' }>;
 
 export interface FieldEncoder {
   /** The peer's QPACK settings arrived (RFC 9204 §3.2.3). */
@@ -28,7 +36,7 @@ export interface FieldDecoder {
   /** Throws an error with `h3Code` QPACK_DECOMPRESSION_FAILED. */
   decode(streamId: number, fieldSection: Uint8Array): DecodeResult;
   /** Sections that were blocked and are now decoded. Throws an error with `h3Code`. */
-  onEncoderStreamData(data: Uint8Array): Array<{ streamId: number; fields: FieldLine[] }>;
+  onEncoderStreamData(data: Uint8Array): UnblockedSection[];
   /** We stopped reading a stream before its field sections were processed (RFC 9204 §4.4.2). */
   cancelStream(streamId: number): void;
   takeDecoderStreamData(): Uint8Array | undefined;

@@ -18,6 +18,7 @@ import {
   type FieldDecoder,
   type FieldEncoder,
   type FieldLine,
+  type UnblockedSection,
 } from './field-codec.js';
 import { encodeFrame, H3FrameType } from './frames.js';
 import { greaseValue } from './grease.js';
@@ -65,7 +66,7 @@ export interface RequestStreamHandler {
   onReset(code: number): void;
   onStopSending(code: number): void;
   /** Its blocked field section is decoded (RFC 9204 §2.1.2). */
-  onUnblocked(fields: FieldLine[]): void;
+  onUnblocked(section: UnblockedSection): void;
   /** A stream error on it was detected (RFC 9114 §8): the handler resets the stream. */
   onStreamError(err: H3ProtocolError): void;
   /** The connection ended: the exchange fails with `err` unless it is complete. */
@@ -420,7 +421,7 @@ export class H3Connection implements TransportEvents {
         uni.control!.push(data);
         return;
       case UniStreamType.QpackEncoder: {
-        let unblocked: Array<{ streamId: number; fields: FieldLine[] }>;
+        let unblocked: UnblockedSection[];
         try {
           unblocked = this.decoder.onEncoderStreamData(data);
         } catch (err) {
@@ -429,7 +430,7 @@ export class H3Connection implements TransportEvents {
         this.flushDecoder();
         for (const u of unblocked) {
           const h = this.requests.get(u.streamId);
-          if (h) this.guard(u.streamId, () => h.onUnblocked(u.fields));
+          if (h) this.guard(u.streamId, () => h.onUnblocked(u));
         }
         return;
       }

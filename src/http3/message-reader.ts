@@ -106,26 +106,32 @@ export class MessageReader<H> {
       const f = item.frame;
       if (f.type !== H3FrameType.Headers) continue; // checkFrame refused every other known type
       const result = this.deps.decode(f.fieldSection);
-      if (this.state === 'head') {
-        if (result.status === 'blocked') this.state = 'blocked-head';
-        else this.onHeadFields(result.fields);
-      } else if (result.status === 'blocked') {
-        this.state = 'blocked-trailers';
-      } else {
-        this.onTrailerFields(result.fields);
+      if (result.status === 'blocked') {
+        this.state = this.state === 'head' ? 'blocked-head' : 'blocked-trailers';
+        continue;
       }
+      this.onSection(result);
     }
   }
 
   /** The field section this stream was blocked on is decoded now. */
-  unblocked(fields: FieldLine[]): void {
-    if (this.state === 'blocked-head') {
-      this.state = 'head';
-      this.onHeadFields(fields);
-    } else if (this.state === 'blocked-trailers') {
-      this.state = 'body';
-      this.onTrailerFields(fields);
+  unblocked(result: Exclude<DecodeResult, { status: 'blocked' }>): void {
+    if (this.state === 'blocked-head') this.state = 'head';
+    else if (this.state === 'blocked-trailers') this.state = 'body';
+    else return;
+    this.onSection(result);
+  }
+
+  private onSection(result: Exclude<DecodeResult, { status: 'blocked' }>): void {
+    if (result.status === 'too-large') {
+      // RFC 9114 §4.2.2: above our SETTINGS_MAX_FIELD_SECTION_SIZE (a server answers 431).
+      throw h3StreamError(
+        H3ErrorCode.H3_EXCESSIVE_LOAD,
+        `field section of ${result.size} bytes exceeds ${result.limit}`,
+      );
     }
+    if (this.state === 'head') this.onHeadFields(result.fields);
+    else this.onTrailerFields(result.fields);
   }
 
   private checkFrame(type: number): void {

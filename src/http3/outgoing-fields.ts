@@ -26,7 +26,8 @@ export function outgoingFields(fields: Iterable<FieldLine>, isRequest: boolean):
       throw new Http3UsageError('ERR_HTTP3_INVALID_HEADER', `invalid header name ${JSON.stringify(f.name)}`);
     }
     const value = f.value.trim();
-    if (!isValidFieldValue(value)) {
+    // Fields are octets, one per UTF-16 code unit (latin1), as in node:http.
+    if (!isValidFieldValue(value) || !isLatin1(value)) {
       throw new Http3UsageError(
         'ERR_HTTP3_INVALID_HEADER',
         `invalid value for header ${JSON.stringify(f.name)}`,
@@ -35,4 +36,9 @@ export function outgoingFields(fields: Iterable<FieldLine>, isRequest: boolean):
     out.push(f.neverIndex ? { name, value, neverIndex: true } : { name, value });
   }
   return out;
+}
+
+function isLatin1(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
+  return true;
 }

@@ -6,7 +6,7 @@
  * ServerExchange and ClientExchange add what each role does.
  */
 
-import type { FieldLine } from './field-codec.js';
+import type { FieldLine, UnblockedSection } from './field-codec.js';
 import { encodeFrame, encodeFrameHeader, H3FrameType } from './frames.js';
 import type { H3Connection, RequestStreamHandler } from './h3-connection.js';
 import type { H3ProtocolError } from './h3-protocol-error.js';
@@ -27,6 +27,7 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
   protected receiveDone = false;
   /** Set once the exchange failed (stream error, peer reset, connection closed). */
   protected failed: Error | undefined;
+  private decodingCancelled = false;
 
   constructor(protected readonly conn: H3Connection) {}
 
@@ -51,8 +52,8 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
     this.pump();
   }
 
-  onUnblocked(fields: FieldLine[]): void {
-    this.reader.unblocked(fields);
+  onUnblocked(section: UnblockedSection): void {
+    this.reader.unblocked(section);
     this.pump();
   }
 
@@ -80,8 +81,18 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
     if (this.receiveDone || this.streamId === undefined) return;
     this.receiveDone = true;
     this.conn.transport.stopSending(this.streamId, code);
-    if (!this.reader.headDelivered || this.reader.blocked) this.conn.cancelDecoding(this.streamId);
+    this.cancelDecoding();
     this.maybeFinished();
+  }
+
+  /**
+   * We will not process this stream's field sections any more: QPACK Stream Cancellation (RFC 9204
+   * §4.4.2), once, unless every section it carried was decoded (the message is complete).
+   */
+  protected cancelDecoding(): void {
+    if (this.decodingCancelled || this.streamId === undefined || this.reader.done) return;
+    this.decodingCancelled = true;
+    this.conn.cancelDecoding(this.streamId);
   }
 
   // ------------------------------------------------------------------ sending

@@ -160,9 +160,7 @@ export class ServerExchange extends RequestStream<RequestHead> {
     // The client reset the request stream: the request is cancelled (RFC 9114 §4.1.1).
     const wasDone = this.receiveDone;
     this.receiveDone = true;
-    if (this.streamId !== undefined && (!this.reader.headDelivered || this.reader.blocked)) {
-      this.conn.cancelDecoding(this.streamId);
-    }
+    this.cancelDecoding();
     if (!this.head) {
       this.abortStream(H3ErrorCode.H3_REQUEST_CANCELLED);
       return;

@@ -61,7 +61,9 @@ function booleanSetting(value: number, name: string): boolean {
 export function settingsFromEntries(entries: readonly SettingEntry[]): H3Settings {
   const s: H3Settings = { ...DEFAULT_SETTINGS };
   const seen = new Set<number>();
-  for (const { id, value } of entries) {
+  for (const { id, value: raw } of entries) {
+    // Values beyond 2^53 (varints go to 2^62) mean "effectively unlimited".
+    const value = Math.min(raw, Number.MAX_SAFE_INTEGER);
     // RFC 9114 §7.2.4: the same identifier twice MAY be treated as H3_SETTINGS_ERROR; we do.
     if (seen.has(id)) throw settingsError(`setting 0x${id.toString(16)} appears twice`);
     seen.add(id);

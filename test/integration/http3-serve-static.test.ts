@@ -11,10 +11,8 @@ import { after, before, test } from 'node:test';
 import finalhandler from 'finalhandler';
 import serveStatic from 'serve-static';
 import { Client, createServer, type Http3Server } from '../../src/http3/index.js';
-import { LiteralCodec } from '../unit/http3/literal-codec.js';
 import { testPki } from './helpers.js';
 
-const codec = new LiteralCodec();
 let server: Http3Server;
 let base: string;
 let dir: string;
@@ -30,14 +28,14 @@ before(async () => {
   writeFileSync(join(dir, 'sub', 'index.html'), 'sub index');
   const serve = serveStatic(dir);
   const pki = testPki();
-  server = createServer({ cert: pki.leaf.certPem, key: pki.leaf.keyPem, codec }, (req, res) => {
+  server = createServer({ cert: pki.leaf.certPem, key: pki.leaf.keyPem }, (req, res) => {
     const r = req as unknown as IncomingMessage;
     const s = res as unknown as ServerResponse;
     serve(r, s, finalhandler(r, s));
   });
   await server.listen({ host: '127.0.0.1', port: 0 });
   base = `https://localhost:${server.address().port}`;
-  client = new Client({ ca: pki.ca.certPem, codec });
+  client = new Client({ ca: pki.ca.certPem });
 });
 
 after(async () => {

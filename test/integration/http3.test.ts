@@ -7,17 +7,15 @@ import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { H3ErrorCode } from '../../src/http3/error-codes.js';
 import { Client, createServer, type Http3Server } from '../../src/http3/index.js';
-import { LiteralCodec } from '../unit/http3/literal-codec.js';
 import { testPki } from './helpers.js';
 
-const codec = new LiteralCodec();
 let server: Http3Server;
 let base: string;
 const handlerErrors: unknown[] = [];
 
 before(async () => {
   const pki = testPki();
-  server = createServer({ cert: pki.leaf.certPem, key: pki.leaf.keyPem, codec }, async (req, res) => {
+  server = createServer({ cert: pki.leaf.certPem, key: pki.leaf.keyPem }, async (req, res) => {
     const url = new URL(req.url, 'https://x');
     switch (url.pathname) {
       case '/hello':
@@ -85,7 +83,7 @@ after(async () => {
 });
 
 function client() {
-  return new Client({ ca: testPki().ca.certPem, codec });
+  return new Client({ ca: testPki().ca.certPem });
 }
 
 test('GET: a WHATWG Response with status, headers and body', async () => {

@@ -12,9 +12,9 @@ import { type ClientSessionOptions, H3ClientSession } from '../../src/http3/clie
 import type { FieldCodec, FieldLine } from '../../src/http3/field-codec.js';
 import type { LocalSettings } from '../../src/http3/h3-connection.js';
 import type { ResponseHead } from '../../src/http3/message-validation.js';
+import { qpackCodec } from '../../src/http3/qpack-codec.js';
 import type { ServerExchange } from '../../src/http3/server-exchange.js';
 import { H3ServerSession } from '../../src/http3/server-session.js';
-import { LiteralCodec } from '../unit/http3/literal-codec.js';
 import { CoreH3Transport } from './h3-transport.js';
 import { seededRandomBytes } from './network.js';
 import { QuicSim, type QuicSimOptions } from './quic-harness.js';
@@ -60,7 +60,7 @@ export class H3Sim {
       ...opts,
       server: { ...opts.server, tls: { alpn: ['h3'], ...opts.server?.tls } },
     });
-    this.codec = opts.codec ?? new LiteralCodec();
+    this.codec = opts.codec ?? qpackCodec;
     this.random = seededRandomBytes(this.sim.net.prng.fork('h3'));
     this.sim.appHooks.push(() => this.pump());
   }

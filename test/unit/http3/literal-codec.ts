@@ -10,6 +10,7 @@ import type {
   FieldDecoder,
   FieldEncoder,
   FieldLine,
+  UnblockedSection,
 } from '../../../src/http3/field-codec.js';
 
 export class LiteralCodecError extends Error {
@@ -133,7 +134,7 @@ export class LiteralDecoder implements FieldDecoder {
   decode(_streamId: number, fieldSection: Uint8Array): DecodeResult {
     return { status: 'done', fields: decodeLiteralSection(fieldSection) };
   }
-  onEncoderStreamData(data: Uint8Array): Array<{ streamId: number; fields: FieldLine[] }> {
+  onEncoderStreamData(data: Uint8Array): UnblockedSection[] {
     this.encoderStreamBytes += data.length;
     return [];
   }
