@@ -31,6 +31,11 @@ export interface Http3ClientOptions extends Omit<QuicClientOptions, 'alpn' | 'se
   settings?: Partial<LocalSettings>;
   /** Close a pooled connection idle for this long (ms, default 4000). */
   keepAliveTimeout?: number;
+  /**
+   * Offer 0-RTT when the session cache holds a ticket that allows it (default true). With false,
+   * connections always complete the handshake before any request (they may still resume).
+   */
+  earlyData?: boolean;
   /** @internal Field compression (tests). */
   codec?: FieldCodec;
 }
@@ -181,7 +186,7 @@ export class Client {
     if (pending) return pending;
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const port = url.port ? Number(url.port) : 443;
-    const { settings, keepAliveTimeout, codec: _c, sessionCache: _s, ...quic } = this.options;
+    const { settings, keepAliveTimeout, earlyData, codec: _c, sessionCache: _s, ...quic } = this.options;
     const dial = PooledConnection.dial(
       { host, port, serverName: host },
       {
@@ -190,6 +195,7 @@ export class Client {
         codec: this.codec,
         settings,
         keepAliveTimeout: keepAliveTimeout ?? 4000,
+        earlyData: earlyData ?? true,
       },
       (p) => {
         if (this.pool.get(key) === p) this.pool.delete(key);

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ZeroRTTRejectedError } from '../../errors/public-errors.js';
-import { dialEarly } from '../../node/api.js';
+import { dial, dialEarly } from '../../node/api.js';
 import type { ClientOptions } from '../../node/options.js';
 import type { EarlyConnection, QuicConnection } from '../../node/quic-connection.js';
 import type { SessionStore } from '../../node/session-cache.js';
@@ -30,6 +30,8 @@ export interface PoolOptions {
   codec: FieldCodec;
   settings: Partial<LocalSettings> | undefined;
   keepAliveTimeout: number;
+  /** Offer 0-RTT when a ticket allows it (dialEarly), or always complete the handshake first (dial). */
+  earlyData: boolean;
 }
 
 const NO_STORE: SessionStore = {
@@ -69,12 +71,19 @@ export class PooledConnection {
   ): Promise<PooledConnection> {
     const p = new PooledConnection(opts, onGone);
     const store = new RememberingStore(opts.sessionCache ?? NO_STORE);
-    const conn = await dialEarly(
-      { host: target.host, port: target.port },
-      { ...opts.quic, alpn: ['h3'], serverName: target.serverName, sessionCache: store },
-    );
-    p.start(conn, store);
+    const quic = { ...opts.quic, alpn: ['h3'], serverName: target.serverName, sessionCache: store };
+    const where = { host: target.host, port: target.port };
+    if (opts.earlyData) p.start(await dialEarly(where, quic), store);
+    else p.startComplete(await dial(where, quic), store);
     return p;
+  }
+
+  /** A connection whose handshake completed (no 0-RTT). */
+  private startComplete(conn: QuicConnection, store: RememberingStore): void {
+    this.connections.push(conn);
+    const s = this.session(conn, store, undefined);
+    this.current = s;
+    this.resolveFinal(s);
   }
 
   private start(conn: EarlyConnection, store: RememberingStore): void {

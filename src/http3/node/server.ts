@@ -107,7 +107,6 @@ export class Http3Server extends EventEmitter {
     if (this.closing) return this.closing;
     const quic = this.quic;
     this.closing = (async () => {
-      if (!quic) return;
       for (const s of this.sessions) s.session.shutdown();
       const deadline = this.options.shutdownTimeout ?? 5000;
       await new Promise<void>((resolve) => {
@@ -122,19 +121,28 @@ export class Http3Server extends EventEmitter {
         this.on('sessionClosed', check);
         check();
       });
-      await quic.close();
+      await quic?.close();
       this.emit('close');
     })();
     return this.closing;
   }
 
-  private onConnection(conn: QuicConnection): void {
+  /**
+   * Serve HTTP/3 on a QUIC connection accepted elsewhere (e.g. a QuicServer offering several ALPN
+   * protocols, for the connections that negotiated 'h3'). Its peer must be allowed at least three
+   * unidirectional streams (RFC 9114 §6.2).
+   */
+  serveConnection(conn: QuicConnection, local?: SocketAddress): void {
+    this.onConnection(conn, local);
+  }
+
+  private onConnection(conn: QuicConnection, localAddress?: SocketAddress): void {
     if (this.closing) {
       void conn.close(H3ErrorCode.H3_NO_ERROR, 'server closing');
       return;
     }
     const transport = new QuicH3Transport(conn, 'server', { acceptBidi: true });
-    const local = this.quic?.address();
+    const local = localAddress ?? this.quic?.address();
     const socket = new PeerSocket(conn, local);
     let entry: Session | undefined;
     const session = new H3ServerSession(transport, {
