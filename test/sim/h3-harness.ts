@@ -9,12 +9,15 @@ import type { TransportOptions } from '../../src/connection/connection-options.j
 import { ZeroRTTRejectedError } from '../../src/errors/public-errors.js';
 import { ClientExchange, type ClientExchangeEvents } from '../../src/http3/client-exchange.js';
 import { type ClientSessionOptions, H3ClientSession } from '../../src/http3/client-session.js';
+import { Http3ConnectionError } from '../../src/http3/errors.js';
 import type { FieldCodec, FieldLine } from '../../src/http3/field-codec.js';
 import type { LocalSettings } from '../../src/http3/h3-connection.js';
 import type { ResponseHead } from '../../src/http3/message-validation.js';
 import { qpackCodec } from '../../src/http3/qpack-codec.js';
 import type { ServerExchange } from '../../src/http3/server-exchange.js';
 import { H3ServerSession } from '../../src/http3/server-session.js';
+import { decodeRememberedSettings, encodeRememberedSettings } from '../../src/http3/settings.js';
+import type { ResumptionSession } from '../../src/tls/types.js';
 import { CoreH3Transport } from './h3-transport.js';
 import { seededRandomBytes } from './network.js';
 import { QuicSim, type QuicSimOptions } from './quic-harness.js';
@@ -53,9 +56,13 @@ export class H3Sim {
   readonly clientTransports: CoreH3Transport[] = [];
   readonly clientSessions: H3ClientSession[] = [];
   clientSessionOptions: Partial<ClientSessionOptions> = {};
+  /** Session tickets the client received, with the server's SETTINGS of that connection kept in them. */
+  readonly tickets: ResumptionSession[] = [];
+  /** Requests of a rejected 0-RTT attempt waiting for the next epoch's session (see requestWithResend). */
+  private readonly resendQueue: Array<(s: H3ClientSession) => void> = [];
   private readonly random: ReturnType<typeof seededRandomBytes>;
 
-  constructor(private readonly opts: H3SimOptions) {
+  constructor(readonly opts: H3SimOptions) {
     this.sim = new QuicSim({
       ...opts,
       server: { ...opts.server, tls: { alpn: ['h3'], ...opts.server?.tls } },
@@ -65,8 +72,12 @@ export class H3Sim {
     this.sim.appHooks.push(() => this.pump());
   }
 
+  /** The session ticket the current connection was dialled with. */
+  private dialSession: ResumptionSession | undefined;
+
   /** Dial; sessions are created as the connection's epochs appear. */
   dial(tls?: Partial<ClientTlsOptions>, transport?: Partial<TransportOptions>): Connection {
+    this.dialSession = tls?.session;
     this.client = this.sim.dial({ alpn: ['h3'], ...tls }, transport);
     this.pump();
     return this.client;
@@ -87,12 +98,14 @@ export class H3Sim {
     return s;
   }
 
-  /** Send a request on the current client session and record what comes back. */
+  /** Send a request on the current client session and record what comes back (into `into` if given). */
   request(
     path: string,
     init: { method?: string; fields?: FieldLine[]; body?: Uint8Array; trailers?: FieldLine[] } = {},
+    into?: ResponseRecord,
+    onError?: (err: Error) => void,
   ): { ex: ClientExchange; rec: ResponseRecord } {
-    const rec: ResponseRecord = {
+    const rec: ResponseRecord = into ?? {
       interim: [],
       head: undefined,
       body: Buffer.alloc(0),
@@ -115,7 +128,8 @@ export class H3Sim {
         rec.ended = true;
       },
       onError: (e) => {
-        rec.error = e;
+        if (onError) onError(e);
+        else rec.error = e;
       },
       onWritable: () => {},
     };
@@ -142,6 +156,32 @@ export class H3Sim {
     return { ex, rec };
   }
 
+  /**
+   * A request as the Node Client sends it: on the current session (the early one during 0-RTT);
+   * if 0-RTT is rejected, it is sent again, once, on the next epoch's session, into the same record.
+   * `attempts` has every exchange used, the dead one first.
+   */
+  requestWithResend(path: string): { rec: ResponseRecord; attempts: ClientExchange[] } {
+    const attempts: ClientExchange[] = [];
+    const rec: ResponseRecord = {
+      interim: [],
+      head: undefined,
+      body: Buffer.alloc(0),
+      trailers: undefined,
+      ended: false,
+      error: undefined,
+    };
+    const onFirstError = (err: Error) => {
+      if (!isZeroRttRejection(err)) {
+        rec.error = err;
+        return;
+      }
+      this.resendQueue.push(() => attempts.push(this.request(path, {}, rec).ex));
+    };
+    attempts.push(this.request(path, {}, rec, onFirstError).ex);
+    return { rec, attempts };
+  }
+
   run(until: () => boolean, maxTime = 60_000): void {
     this.sim.run(until, maxTime);
   }
@@ -154,14 +194,27 @@ export class H3Sim {
         if (e.type === 'epoch') {
           const t = new CoreH3Transport(c, e.epoch, () => this.sim.now);
           this.clientTransports.push(t);
+          // RFC 9114 §7.2.4.2: an early epoch complies with the SETTINGS remembered with the ticket.
+          const remembered = e.epoch.early
+            ? decodeRememberedSettings(this.dialSession?.applicationData)
+            : undefined;
           const s = new H3ClientSession(t, {
             codec: this.codec,
             random: this.random,
             settings: this.opts.clientSettings,
+            ...(remembered ? { rememberedPeerSettings: remembered } : {}),
             ...this.clientSessionOptions,
           });
           t.events = s.conn;
           this.clientSessions.push(s);
+          if (!e.epoch.early) for (const resend of this.resendQueue.splice(0)) resend(s);
+          continue;
+        }
+        if (e.type === 'session-ticket') {
+          const settings = this.clientSessions[this.clientSessions.length - 1]?.conn.peerSettings;
+          this.tickets.push(
+            settings ? { ...e.session, applicationData: encodeRememberedSettings(settings) } : e.session,
+          );
           continue;
         }
         if (e.type === 'early-data' && !e.accepted) {
@@ -191,6 +244,13 @@ export class H3Sim {
       }
     }
   }
+}
+
+function isZeroRttRejection(err: Error): boolean {
+  return (
+    err instanceof ZeroRTTRejectedError ||
+    (err instanceof Http3ConnectionError && err.cause instanceof ZeroRTTRejectedError)
+  );
 }
 
 function notFound(ex: ServerExchange): void {
