@@ -20,7 +20,7 @@ export interface Peer {
   /** Every stdout line so far. */
   lines: string[];
   stderr(): string;
-  /** Resolves with the first stdout line matching `re` (bounded). */
+  /** Resolves with the first stdout (or stderr) line matching `re` (bounded). */
   waitLine(re: RegExp, ms?: number): Promise<string>;
   /** Resolves with the exit code (bounded; SIGKILL on timeout). */
   exited(ms?: number): Promise<number | null>;
@@ -50,6 +50,13 @@ export function startPeer(t: TestContext, bin: string, args: string[], opts: { c
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     err += d;
     if (err.length > 1_000_000) err = err.slice(-500_000);
+    for (const w of [...waiters]) {
+      const line = d.split('\n').find((l) => w.re.test(l));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
   });
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const peer: Peer = {
@@ -57,7 +64,7 @@ export function startPeer(t: TestContext, bin: string, args: string[], opts: { c
     lines,
     stderr: () => err,
     waitLine(re, ms = 20_000) {
-      const found = lines.find((l) => re.test(l));
+      const found = lines.find((l) => re.test(l)) ?? err.split('\n').find((l) => re.test(l));
       if (found !== undefined) return Promise.resolve(found);
       return new Promise((resolvePromise, reject) => {
         const timer = setTimeout(

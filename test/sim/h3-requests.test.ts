@@ -249,3 +249,23 @@ test('QPACK dynamic table both ways under loss and reordering: blocked streams r
   assert.ok(blocked > 0, 'some sections arrived before the instructions they need');
   assert.equal(unblocked, blocked);
 });
+
+test('a peer allowing exactly 3 unidirectional streams: our GREASE stream waits, requests do not (found against ngtcp2)', () => {
+  const h = new H3Sim({
+    seed: SEED + 6,
+    serverTransport: { maxStreamsUni: 3 },
+    onRequest: respondWith(() => ({ body: Buffer.from('ok') })),
+  });
+  h.connect();
+  const r = h.request('/');
+  h.run(() => r.rec.ended || r.rec.error !== undefined);
+  assert.equal(r.rec.body.toString(), 'ok');
+  const opened = h.clientTransports[0]!.log.filter((l) => l.startsWith('open')).map((l) =>
+    Number(l.split(' ')[1]),
+  );
+  assert.deepEqual(
+    opened.sort((a, b) => a - b),
+    [0, 2, 6, 10],
+    'control, encoder, decoder and the request; no GREASE stream',
+  );
+});

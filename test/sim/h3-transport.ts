@@ -36,14 +36,19 @@ export class CoreH3Transport implements H3Transport {
     this.openWaiting();
   }
 
+  /** Open what stream credit allows, in call order per direction (a blocked uni stream never holds up a bidi one). */
   private openWaiting(): void {
-    while (!this.dead && this.waiting.length > 0) {
-      const w = this.waiting[0]!;
-      const id = this.epoch.streams.openStream(w.bidi);
-      if (id === undefined) return;
-      this.waiting.shift();
-      this.log.push(`open ${id}`);
-      w.opened(id);
+    for (const bidi of [true, false]) {
+      for (;;) {
+        if (this.dead) return;
+        const i = this.waiting.findIndex((w) => w.bidi === bidi);
+        if (i < 0) break;
+        const id = this.epoch.streams.openStream(bidi);
+        if (id === undefined) break;
+        const w = this.waiting.splice(i, 1)[0]!;
+        this.log.push(`open ${id}`);
+        w.opened(id);
+      }
     }
   }
 

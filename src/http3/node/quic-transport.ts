@@ -28,7 +28,12 @@ export class QuicH3Transport implements H3Transport {
   events: TransportEvents | undefined;
   private readonly streams = new Map<number, AnyStream>();
   private readonly finPending = new Set<number>();
-  private openChain: Promise<unknown> = Promise.resolve();
+  /** One chain per direction: streams of a kind open in call order, and a uni stream waiting for
+   * credit (MAX_STREAMS) never holds up a request stream. */
+  private readonly openChains: Record<'bidi' | 'uni', Promise<unknown>> = {
+    bidi: Promise.resolve(),
+    uni: Promise.resolve(),
+  };
   private dead = false;
 
   constructor(
@@ -122,8 +127,9 @@ export class QuicH3Transport implements H3Transport {
   }
 
   openStream(bidirectional: boolean, opened: (id: number) => void): void {
-    // One at a time, so streams are opened in call order.
-    this.openChain = this.openChain.then(async () => {
+    // One at a time per direction, so streams are opened in call order.
+    const kind = bidirectional ? 'bidi' : 'uni';
+    this.openChains[kind] = this.openChains[kind].then(async () => {
       if (this.dead) return;
       let s: AnyStream;
       try {
