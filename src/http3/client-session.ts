@@ -80,7 +80,7 @@ export class H3ClientSession {
     if (this.conn.closedError) return;
     this.closing = true;
     this.conn.sendGoaway(0);
-    if (this.exchanges.size === 0) this.conn.close(H3ErrorCode.H3_NO_ERROR, 'client closing');
+    if (this.exchanges.size === 0) this.conn.closeGracefully('client closing');
   }
 
   private onGoaway(id: number): void {
@@ -95,7 +95,7 @@ export class H3ClientSession {
   private onExchangeDone(ex: ClientExchange): void {
     if (!this.exchanges.delete(ex)) return;
     if (this.exchanges.size === 0) {
-      if (this.closing) this.conn.close(H3ErrorCode.H3_NO_ERROR, 'client closing');
+      if (this.closing) this.conn.closeGracefully('client closing');
       else this.opts.onIdle?.();
     }
   }

@@ -220,6 +220,16 @@ export class H3Connection implements TransportEvents {
     this.onConnectionClosed(new Http3ConnectionError(code, reason, false));
   }
 
+  /**
+   * Graceful close with H3_NO_ERROR once what we sent has been acknowledged (the session has nothing
+   * in flight; RFC 9114 §5.2). The session counts as closed from now on.
+   */
+  closeGracefully(reason: string): void {
+    if (this.closedError) return;
+    this.transport.closeAfterFlush(H3ErrorCode.H3_NO_ERROR, reason);
+    this.onConnectionClosed(new Http3ConnectionError(H3ErrorCode.H3_NO_ERROR, reason, false));
+  }
+
   /** A connection error (RFC 9114 §8): CONNECTION_CLOSE with its code. */
   fail(err: unknown): void {
     const e = asConnectionError(err, H3ErrorCode.H3_INTERNAL_ERROR);

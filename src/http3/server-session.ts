@@ -86,6 +86,6 @@ export class H3ServerSession {
   }
 
   private closeIfDrained(): void {
-    if (this.shuttingDown && this.exchanges.size === 0) this.conn.close(H3ErrorCode.H3_NO_ERROR, 'shutdown');
+    if (this.shuttingDown && this.exchanges.size === 0) this.conn.closeGracefully('shutdown');
   }
 }

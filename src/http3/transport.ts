@@ -33,6 +33,12 @@ export interface H3Transport {
   read(id: number): StreamRead | undefined;
   /** Close the connection with an application error code (CONNECTION_CLOSE 0x1d). */
   close(code: number, reason: string): void;
+  /**
+   * A graceful close: CONNECTION_CLOSE once every stream this transport ended has been acknowledged
+   * by the peer (or after a bound the adapter chooses), so that responses completed just before are
+   * not lost to the close (RFC 9000 §10.2: a closing endpoint sends nothing else).
+   */
+  closeAfterFlush(code: number, reason: string): void;
 }
 
 /** What the adapter tells the session. */

@@ -217,3 +217,30 @@ test('AbortSignal cancels the request with H3_REQUEST_CANCELLED', async () => {
     await c.close();
   }
 });
+
+test('server.close(): GOAWAY, the request in flight finishes, then everything closes', async () => {
+  const pki = testPki();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const s = createServer({ cert: pki.leaf.certPem, key: pki.leaf.keyPem }, async (req, res) => {
+    if (req.url === '/slow') await gate;
+    res.end(`done ${req.url}`);
+  });
+  await s.listen({ host: '127.0.0.1', port: 0 });
+  const c = client();
+  const url = `https://localhost:${s.address().port}`;
+  await (await c.fetch(`${url}/fast`)).text();
+  const slow = c.fetch(`${url}/slow`);
+  await new Promise((r) => setTimeout(r, 100));
+  const closing = s.close();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(s.connectionCount, 1, 'the connection stays while its request is in flight');
+  release();
+  const res = await slow;
+  assert.equal(await res.text(), 'done /slow');
+  await closing;
+  assert.equal(s.connectionCount, 0);
+  await c.close();
+});

@@ -269,3 +269,54 @@ test('a peer allowing exactly 3 unidirectional streams: our GREASE stream waits,
     'control, encoder, decoder and the request; no GREASE stream',
   );
 });
+
+test('graceful shutdown under loss: requests below the GOAWAY complete whole, later ones are rejected, then H3_NO_ERROR', () => {
+  // The server holds its responses until told, so that requests are in flight at shutdown.
+  const held: Array<() => void> = [];
+  const h = new H3Sim({
+    seed: SEED + 7,
+    link: { delay: 20, loss: 0.05 },
+    onRequest: (ex) => {
+      ex.events = {
+        onData() {},
+        onTrailers() {},
+        onEnd: () =>
+          held.push(() => {
+            const body = Buffer.alloc(50_000, ex.head!.path!.length);
+            ex.respond(200, [{ name: 'content-length', value: String(body.length) }]);
+            ex.write(body);
+            ex.end();
+          }),
+        onAborted() {},
+        onWritable() {},
+      };
+    },
+  });
+  h.connect();
+  const reqs = Array.from({ length: 20 }, (_, i) => h.request(`/${'x'.repeat(i + 1)}`));
+  h.run(() => held.length >= 5);
+  h.servers[0]!.session.shutdown();
+  for (const release of held.splice(0)) release();
+  h.run(() => {
+    for (const release of held.splice(0)) release();
+    return h.client!.isClosed;
+  });
+  let completed = 0;
+  for (const [i, r] of reqs.entries()) {
+    if (r.rec.error) {
+      assert.equal(
+        (r.rec.error as { code?: string }).code,
+        'ERR_HTTP3_REQUEST_REJECTED',
+        `request ${i}: ${r.rec.error.message}`,
+      );
+      continue;
+    }
+    assert.ok(r.rec.ended, `request ${i} neither completed nor was rejected`);
+    assert.equal(r.rec.body.length, 50_000);
+    assert.ok(r.rec.body.every((b) => b === i + 2));
+    completed++;
+  }
+  assert.ok(completed >= 5, `${completed} completed`);
+  assert.equal(h.client!.closeInfo?.source, 'remote');
+  assert.equal(h.client!.closeInfo?.errorCode, H3ErrorCode.H3_NO_ERROR);
+});

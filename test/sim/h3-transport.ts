@@ -8,6 +8,7 @@ import type { ConnectionEvent } from '../../src/connection/connection-events.js'
 import type { StreamEpoch } from '../../src/connection/stream-epoch.js';
 import { Http3ConnectionError } from '../../src/http3/errors.js';
 import type { H3Transport, StreamRead, TransportEvents } from '../../src/http3/transport.js';
+import { SendState } from '../../src/streams/send-stream.js';
 import { StreamStateError } from '../../src/streams/stream-state-error.js';
 import type { Millis } from '../../src/util/time.js';
 
@@ -66,6 +67,7 @@ export class CoreH3Transport implements H3Transport {
   end(id: number): void {
     if (this.dead) return;
     this.log.push(`fin ${id}`);
+    this.finished.add(id);
     this.epoch.streams.end(id);
   }
 
@@ -92,10 +94,34 @@ export class CoreH3Transport implements H3Transport {
     this.conn.close(code, reason, this.now());
   }
 
+  private pendingClose: { code: number; reason: string } | undefined;
+  private readonly finished = new Set<number>();
+
+  /** CONNECTION_CLOSE once every stream we ended is acknowledged (checked on each event). */
+  closeAfterFlush(code: number, reason: string): void {
+    if (this.dead) return;
+    this.pendingClose = { code, reason };
+    this.maybeClose();
+  }
+
+  private maybeClose(): void {
+    const p = this.pendingClose;
+    if (!p || this.dead) return;
+    for (const id of this.finished) {
+      const send = this.epoch.streams.streamState(id)?.send;
+      if (send === undefined || send === SendState.DataRecvd || send === SendState.ResetRecvd)
+        this.finished.delete(id);
+    }
+    if (this.finished.size > 0) return;
+    this.pendingClose = undefined;
+    this.close(p.code, p.reason);
+  }
+
   /** A connection event for this transport's epoch (or the connection as a whole). */
   dispatch(e: ConnectionEvent): void {
     const ev = this.events;
     if (!ev || this.dead) return;
+    this.maybeClose();
     switch (e.type) {
       case 'stream': {
         if (e.epoch !== this.epoch) return;

@@ -15,12 +15,15 @@ import { ConnectionClosedError, StreamResetError, ZeroRTTRejectedError } from '.
 import type { CloseReason } from '../../node/close-errors.js';
 import type { QuicConnection } from '../../node/quic-connection.js';
 import type { QuicReceiveStream, QuicSendStream, QuicStream } from '../../node/quic-stream.js';
+import { SendState } from '../../streams/send-stream.js';
 import { Http3ConnectionError } from '../errors.js';
 import type { H3Transport, StreamRead, TransportEvents } from '../transport.js';
 
 type AnyStream = QuicStream | QuicSendStream | QuicReceiveStream;
 
 const EMPTY = new Uint8Array(0);
+/** The longest a graceful close waits for acknowledgments. */
+const FLUSH_LIMIT_MS = 3000;
 
 export class QuicH3Transport implements H3Transport {
   readonly role: 'client' | 'server';
@@ -28,6 +31,8 @@ export class QuicH3Transport implements H3Transport {
   events: TransportEvents | undefined;
   private readonly streams = new Map<number, AnyStream>();
   private readonly finPending = new Set<number>();
+  /** Streams we ended (FIN) or reset: a graceful close waits for them to be acknowledged. */
+  private readonly finished = new Set<number>();
   /** One chain per direction: streams of a kind open in call order, and a uni stream waiting for
    * credit (MAX_STREAMS) never holds up a request stream. */
   private readonly openChains: Record<'bidi' | 'uni', Promise<unknown>> = {
@@ -152,6 +157,7 @@ export class QuicH3Transport implements H3Transport {
   end(id: number): void {
     const s = this.streams.get(id);
     if (!s || !isWritable(s) || s.destroyed || s.writableEnded) return;
+    this.finished.add(id);
     s.end();
   }
 
@@ -184,6 +190,28 @@ export class QuicH3Transport implements H3Transport {
   close(code: number, reason: string): void {
     if (this.dead) return;
     void this.conn.close(code, reason);
+  }
+
+  /**
+   * CONNECTION_CLOSE once the streams we ended are acknowledged (their send side in Data Recvd, or
+   * gone), checked every 10 ms for at most `FLUSH_LIMIT_MS`. The public stream API does not report
+   * acknowledgment ('finish' comes when the FIN is queued), so this reads the epoch's stream states.
+   */
+  closeAfterFlush(code: number, reason: string): void {
+    if (this.dead) return;
+    const deadline = Date.now() + FLUSH_LIMIT_MS;
+    const streams = this.conn.epoch.streams;
+    const check = () => {
+      if (this.dead) return;
+      for (const id of this.finished) {
+        const send = streams.streamState(id)?.send;
+        if (send === undefined || send === SendState.DataRecvd || send === SendState.ResetRecvd)
+          this.finished.delete(id);
+      }
+      if (this.finished.size === 0 || Date.now() >= deadline) void this.conn.close(code, reason);
+      else setTimeout(check, 10);
+    };
+    check();
   }
 }
 

@@ -56,6 +56,7 @@ interface Session {
 export class Http3Server extends EventEmitter {
   private quic: QuicServer | undefined;
   private readonly sessions = new Set<Session>();
+  private readonly openConnections = new Set<QuicConnection>();
   private closing: Promise<void> | undefined;
   private readonly codec: FieldCodec;
 
@@ -110,8 +111,10 @@ export class Http3Server extends EventEmitter {
       for (const s of this.sessions) s.session.shutdown();
       const deadline = this.options.shutdownTimeout ?? 5000;
       await new Promise<void>((resolve) => {
+        // Done when every session ended and every QUIC connection finished closing (a graceful
+        // close waits for the last responses to be acknowledged first).
         const check = () => {
-          if (this.sessions.size === 0) resolve();
+          if (this.sessions.size === 0 && this.openConnections.size === 0) resolve();
         };
         const timer = setTimeout(() => {
           for (const s of this.sessions) s.session.close(H3ErrorCode.H3_NO_ERROR, 'server closing');
@@ -141,6 +144,11 @@ export class Http3Server extends EventEmitter {
       void conn.close(H3ErrorCode.H3_NO_ERROR, 'server closing');
       return;
     }
+    this.openConnections.add(conn);
+    void conn.closed.then(() => {
+      this.openConnections.delete(conn);
+      this.emit('sessionClosed');
+    });
     const transport = new QuicH3Transport(conn, 'server', { acceptBidi: true });
     const local = localAddress ?? this.quic?.address();
     const socket = new PeerSocket(conn, local);

@@ -90,6 +90,11 @@ export class FakeTransport implements H3Transport {
     return undefined;
   }
 
+  /** Acknowledgments are instant here: a graceful close is immediate. */
+  closeAfterFlush(code: number, reason: string): void {
+    this.close(code, reason);
+  }
+
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = { code, reason };
