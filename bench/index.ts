@@ -7,7 +7,8 @@
  *   node --import tsx [--single-threaded-gc] bench/index.ts [options]
  *
  * Options:
- *   --only name[,name]   run only these benchmarks (repeatable): wire, qpack, crypto, tls, core, udp, zero-rtt
+ *   --only name[,name]   run only these benchmarks (repeatable): wire, qpack, crypto, tls, core, udp, zero-rtt,
+ *                        http3
  *   --runs N             runs per figure, median taken (default 3)
  *   --size MiB           core and udp: bytes per transfer (default 200)
  *   --sim-size MiB       core: bytes of the simulator transfer (default: --size)
@@ -15,12 +16,14 @@
  *                        each handshake rate is counted (default 3000); zero-rtt: the same (default 1000)
  *   --quick              smoke run: --runs 1 --size 20, short measurements
  *   --json               also print every figure as one JSON document at the end
+ *   http3 only: --h3-size MiB (download size, default 100; --quick: 20)
  *   udp only: --stacks tsquic,quic-go,tls (default all), --no-stgc (no single-threaded-GC column),
  *             --warmup ms (default 500), --tsquic-max-datagram-size N (diagnosis; see bench/README.md)
  */
 import { pathToFileURL } from 'node:url';
 import { formatCore, formatMachine, machineInfo, numberFlag, run as runCore } from './core.js';
 import { run as runCrypto } from './crypto.js';
+import { formatHttp3, CONCURRENCY as H3_CONCURRENCY, run as runHttp3 } from './http3.js';
 import { run as runQpack } from './qpack.js';
 import { run as runTls } from './tls.js';
 import { formatUdp, parseStacks, run as runUdp, ROWS as UDP_ROWS, ratio as udpRatio } from './udp.js';
@@ -266,6 +269,30 @@ const BENCHES: Bench[] = [
         f(`tsquic/quic-go ${label}`, udpRatio(r, 'tsquic', 'quic-go', row.mode), 'x', 2, true);
         f(`tsquic/tls ${label}`, udpRatio(r, 'tsquic', 'tls', row.mode), 'x', 2, true);
       }
+      return out;
+    },
+  },
+  {
+    name: 'http3',
+    run: async (o) => {
+      const r = await runHttp3({
+        runs: o.runs,
+        durationMs: duration(o, 3000, 1000),
+        sizeMiB: numberFlag(o.argv, '--h3-size') ?? (o.quick ? 20 : 100),
+        log: (line) => console.error(line),
+      });
+      console.log(formatHttp3(r));
+      const out: Figure[] = [];
+      const f = (name: string, value: number, unit: string, digits: number, headline: boolean) =>
+        out.push({ bench: 'http3', name, value, unit, digits, headline });
+      for (const c of H3_CONCURRENCY) {
+        f(`tsquic small GETs, ${c} in flight`, r.rps.tsquic[c]!, 'requests/s', 0, false);
+        f(`quic-go small GETs, ${c} in flight`, r.rps['quic-go'][c]!, 'requests/s', 0, false);
+        f(`tsquic/quic-go small GETs, ${c} in flight`, r.rps.tsquic[c]! / r.rps['quic-go'][c]!, 'x', 2, true);
+      }
+      f(`tsquic ${r.sizeMiB} MiB download (packets up to 16383 B)`, r.goodput.tsquic, 'Mbit/s', 0, false);
+      f(`quic-go ${r.sizeMiB} MiB download (packets up to 1452 B)`, r.goodput['quic-go'], 'Mbit/s', 0, false);
+      f(`tsquic/quic-go ${r.sizeMiB} MiB download`, r.goodput.tsquic / r.goodput['quic-go'], 'x', 2, true);
       return out;
     },
   },

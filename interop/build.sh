@@ -31,7 +31,7 @@ export GOCACHE GO111MODULE=off GOPATH="$gopath" GOFLAGS="" GOPROXY=off
 
 mkdir -p "$here/bin"
 cd "$here"
-for prog in server client; do
+for prog in server client h3server h3client; do
   tmp="bin/.$prog.$$"
   if ! go build -o "$tmp" "./$prog"; then
     rm -f "$tmp"
@@ -40,4 +40,4 @@ for prog in server client; do
   fi
   mv -f "$tmp" "bin/$prog"
 done
-echo "interop/build.sh: built $here/bin/server and $here/bin/client ($(go version | cut -d' ' -f3))"
+echo "interop/build.sh: built $here/bin/{server,client,h3server,h3client} ($(go version | cut -d' ' -f3))"

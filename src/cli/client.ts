@@ -21,14 +21,16 @@ import {
 } from './args.js';
 import { connectAndRun, type HandshakeKind } from './connect.js';
 import { formatBytes, formatDuration, formatRate, oneLine } from './format.js';
+import { fetchH3 } from './h3-client.js';
 import { ProgressBar } from './progress.js';
 import { TicketWatch } from './ticket-watch.js';
 
 export const CLIENT_HELP = `Usage: tsquic client [options] URL...
 
-Fetch every https://HOST:PORT/PATH URL over HTTP/0.9 (ALPN hq-interop) on one QUIC connection,
-in parallel streams. All URLs must name the same HOST:PORT. Each file is saved in the output
-directory under the last segment of its path. Exits 0 only when every file arrived whole.
+Fetch every https://HOST:PORT/PATH URL over HTTP/0.9 (ALPN hq-interop) or HTTP/3 (--alpn h3) on
+one QUIC connection, in parallel streams. All URLs must name the same HOST:PORT. Each file is saved
+in the output directory under the last segment of its path. Exits 0 only when every file arrived
+whole (and, over HTTP/3, every status was 2xx).
 
 Options:
   --ca FILE            trust the CA certificate(s) in this PEM file (default: Node's root store)
@@ -38,7 +40,7 @@ Options:
   --0rtt               send the requests as 0-RTT when a saved ticket allows it; reports whether
                        the server accepted or rejected them (rejected requests are repeated)
   --output DIR         where to save the files (default: .)
-  --alpn PROTO         ALPN protocol to offer (default: hq-interop)
+  --alpn PROTO         hq-interop (default) or h3 (HTTP/3: prints the status of every URL)
   --keylog FILE        append TLS secrets to FILE (NSS key log format, for Wireshark)
   --qlog-dir DIR       write a qlog file (JSON-SEQ) per connection into DIR (created if missing)
   -h, --help           show this help
@@ -58,6 +60,7 @@ interface ClientArgs {
   outDir: string;
   /** PEM file of trusted CAs (read when the command runs). */
   caFile: string | undefined;
+  urls: string[];
 }
 
 function parseClientArgs(argv: string[]): ClientArgs | 'help' {
@@ -82,6 +85,9 @@ function parseClientArgs(argv: string[]): ClientArgs | 'help' {
   if (values.help) return 'help';
   if (values.ca !== undefined && values.insecure) throw new UsageError('--ca and --insecure are exclusive');
   const plan = parseUrls(positionals);
+  if (values.alpn !== undefined && values.alpn !== 'hq-interop' && values.alpn !== 'h3') {
+    throw new UsageError(`--alpn: hq-interop or h3, got ${JSON.stringify(values.alpn)}`);
+  }
   const options: ClientOptions = {
     alpn: [parseAlpn(values.alpn, 'hq-interop')],
     serverName: plan.serverName,
@@ -96,6 +102,7 @@ function parseClientArgs(argv: string[]): ClientArgs | 'help' {
     sessionFile: values['session-file'],
     outDir: resolve(values.output ?? '.'),
     caFile: values.ca,
+    urls: positionals,
   };
 }
 
@@ -105,7 +112,7 @@ export async function runClient(argv: string[]): Promise<number> {
     process.stdout.write(CLIENT_HELP);
     return 0;
   }
-  const { plan, options, early, sessionFile, outDir, caFile } = parsed;
+  const { plan, options, early, sessionFile, outDir, caFile, urls } = parsed;
   try {
     if (caFile !== undefined) options.ca = await readInput(caFile, '--ca');
     await mkdir(outDir, { recursive: true });
@@ -113,6 +120,18 @@ export async function runClient(argv: string[]): Promise<number> {
     const watch = new TicketWatch(cache);
     options.sessionCache = watch;
     try {
+      if (options.alpn[0] === 'h3') {
+        const { alpn: _a, serverName: _n, sessionCache: _c, ...client } = options;
+        return await fetchH3({
+          plan,
+          urls,
+          client,
+          early,
+          outDir,
+          watch,
+          wantTicket: sessionFile !== undefined,
+        });
+      }
       return await fetchPlan(plan, options, early, outDir, watch, sessionFile !== undefined);
     } finally {
       if (sessionFile !== undefined) await saveSessions(sessionFile, cache);

@@ -24,6 +24,7 @@ import {
 import { EXIT_FAILURE, parseOrUsage, UsageError } from './args.js';
 import { connectAndRun, type HandshakeKind } from './connect.js';
 import { DelayRelay } from './delay-relay.js';
+import { H3Demo } from './demo-h3.js';
 import { formatBytes, formatDuration, formatRate, oneLine } from './format.js';
 import { TicketWatch } from './ticket-watch.js';
 
@@ -34,6 +35,7 @@ client that connects three times:
   1. full handshake, then a file transfer
   2. resumed with a session ticket, the request sent as 0-RTT (accepted): one round trip saved
   3. a 0-RTT attempt the server rejects, recovered on nextConnection()
+  4. HTTP/3: fetch() with a request in 0-RTT accepted, then one rejected and sent again
 
 Options:
   --rtt MS     simulated round-trip time added by a relay between client and server (default 50;
@@ -112,6 +114,8 @@ class Demo {
   private allowEarly = true;
   private readonly expected = new Map<string, string>();
   private caPem = '';
+  private pki: ReturnType<typeof createTestPki> | undefined;
+  private h3: H3Demo | undefined;
 
   constructor(private readonly rtt: number) {}
 
@@ -191,13 +195,24 @@ class Demo {
       process.stderr.write(`tsquic demo: unexpected handshakes: ${one.kind}, ${two.kind}, ${three.kind}\n`);
       return EXIT_FAILURE;
     }
-    this.say('Done: 3 connections, every file byte-exact. Next: tsquic server --help, tsquic client --help');
+    this.h3 = new H3Demo(
+      { cert: this.pki!.leaf.certPem, key: this.pki!.leaf.keyPem, ca: this.caPem },
+      this.rtt,
+      (line) => this.say(line),
+      (ms) => this.time(ms),
+    );
+    if (!(await this.h3.run())) {
+      process.stderr.write('tsquic demo: the HTTP/3 0-RTT scenario did not go as expected\n');
+      return EXIT_FAILURE;
+    }
+    this.say('Done: every file byte-exact. Next: tsquic server --help, tsquic client --help');
     return 0;
   }
 
   /** Files, certificate, server and (with a simulated RTT) the relay; returns where the client dials. */
   private async setUp(): Promise<{ host: string; port: number }> {
     const pki = createTestPki({ names: ['localhost'], now: Date.now() });
+    this.pki = pki;
     this.caPem = pki.ca.certPem;
     this.root = await mkdtemp(join(tmpdir(), 'tsquic-demo-'));
     const small = Buffer.from('Hello from tsquic, over QUIC and HTTP/0.9!\n');
@@ -288,6 +303,7 @@ class Demo {
   async cleanup(): Promise<void> {
     await Promise.all([...this.open].map((c) => c.close().catch(() => undefined)));
     this.relay?.close();
+    await this.h3?.cleanup();
     await this.server?.close();
     if (this.root) await rm(this.root, { recursive: true, force: true });
   }

@@ -14,7 +14,7 @@ const HELP = `Usage: tsquic <command> [options]
 QUIC (RFC 9000/9001/9002) with 0-RTT, in TypeScript for Node.js.
 
 Commands:
-  server   serve a directory over HTTP/0.9 on QUIC (hq-interop)
+  server   serve a directory over HTTP/0.9 (hq-interop) or HTTP/3 (h3) on QUIC
   client   fetch https:// URLs from such a server, with resumption and 0-RTT
   demo     a tour on loopback: full handshake, 0-RTT accepted, 0-RTT rejected and recovered
 

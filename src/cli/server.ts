@@ -13,22 +13,27 @@ import {
   type HqRequestInfo,
   serveHq,
 } from '../hq/hq-server.js';
+import { createServer, type Http3Server } from '../http3/index.js';
 import { listenEarly, type QuicConnection, type QuicServer, type ServerOptions } from '../index.js';
-import { EXIT_FAILURE, type HostPort, parseAlpn, parseHostPort, parseOrUsage, required } from './args.js';
+import { EXIT_FAILURE, type HostPort, parseHostPort, parseOrUsage, required, UsageError } from './args.js';
 import { oneLine } from './format.js';
+import { fileHandler } from './h3-files.js';
 
 export const SERVER_HELP = `Usage: tsquic server --listen HOST:PORT --cert FILE --key FILE --root DIR [options]
 
 Serve the files under --root over HTTP/0.9 on QUIC (ALPN hq-interop: a request is "GET /path"
-on a bidirectional stream, the response is the file's bytes). Nothing outside --root is served.
-0-RTT is accepted (each ticket at most once) unless --no-0rtt. Stops cleanly on SIGINT/SIGTERM.
+on a bidirectional stream, the response is the file's bytes) or over HTTP/3 (--alpn h3: GET and
+HEAD, content-type from the extension, 404, 405, a directory's index.html). Nothing outside --root
+is served. 0-RTT is accepted (each ticket at most once) unless --no-0rtt. Stops cleanly on
+SIGINT/SIGTERM.
 
 Options:
   --listen HOST:PORT   address to bind, e.g. 0.0.0.0:4433 or [::]:4433 (port 0: a free port)
   --cert FILE          PEM certificate chain, leaf first
   --key FILE           PEM private key of the certificate
   --root DIR           directory to serve
-  --alpn PROTO         ALPN protocol (default: hq-interop)
+  --alpn LIST          ALPN protocols, comma-separated: hq-interop (default), h3, or h3,hq-interop
+                       (both offered; each connection is served in the protocol it negotiated)
   --retry              validate every client address with a Retry round trip
   --no-0rtt            issue session tickets without early data: clients resume, but never send 0-RTT
   --keylog FILE        append TLS secrets to FILE (NSS key log format, for Wireshark)
@@ -44,7 +49,7 @@ interface ServerArgs {
   certFile: string;
   keyFile: string;
   root: string;
-  alpn: string;
+  alpn: string[];
   retry: boolean;
   allow0RTT: boolean;
   keylog: string | undefined;
@@ -79,7 +84,7 @@ function parseServerArgs(argv: string[]): ServerArgs | 'help' {
     certFile: required(values.cert, '--cert'),
     keyFile: required(values.key, '--key'),
     root: resolve(required(values.root, '--root')),
-    alpn: parseAlpn(values.alpn, 'hq-interop'),
+    alpn: parseAlpnList(values.alpn),
     retry: values.retry === true,
     allow0RTT: values['no-0rtt'] !== true,
     keylog: values.keylog,
@@ -107,11 +112,12 @@ export async function runServer(argv: string[]): Promise<number> {
   const a = server.address();
   process.stdout.write(
     `listening on ${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port} ` +
-      `(ALPN ${args.alpn}, root ${args.root}, 0-RTT ${args.allow0RTT ? 'on' : 'off'}, retry ${args.retry ? 'on' : 'off'})\n`,
+      `(ALPN ${args.alpn.join(',')}, root ${args.root}, 0-RTT ${args.allow0RTT ? 'on' : 'off'}, retry ${args.retry ? 'on' : 'off'})\n`,
   );
 
+  const h3 = args.alpn.includes('h3') ? await h3Server(args, log) : undefined;
   const accepting = (async () => {
-    for await (const conn of server) handleConnection(conn, args.root, log);
+    for await (const conn of server) handleConnection(conn, args, log, h3);
   })();
 
   // Stop on the first SIGINT/SIGTERM: close every connection, then the socket.
@@ -124,6 +130,7 @@ export async function runServer(argv: string[]): Promise<number> {
   const force = () => process.exit(130);
   process.once('SIGINT', force);
   process.once('SIGTERM', force);
+  await h3?.close();
   await server.close();
   await accepting;
   log('stopped');
@@ -146,7 +153,9 @@ async function startServer(args: ServerArgs): Promise<QuicServer> {
     port: args.listen.port,
     cert,
     key,
-    alpn: [args.alpn],
+    alpn: args.alpn,
+    // RFC 9114 §6.2: HTTP/3 peers open control and QPACK streams (and may open reserved ones).
+    ...(args.alpn.includes('h3') ? { maxStreamsUni: 100 } : {}),
     allow0RTT: args.allow0RTT,
     retry: args.retry,
     ...(args.keylog !== undefined ? { keylog: args.keylog } : {}),
@@ -155,7 +164,39 @@ async function startServer(args: ServerArgs): Promise<QuicServer> {
   return listenEarly(options);
 }
 
-function handleConnection(conn: QuicConnection, root: string, log: (line: string) => void): void {
+const KNOWN_ALPN = new Set(['hq-interop', 'h3']);
+
+function parseAlpnList(value: string | undefined): string[] {
+  const list = (value ?? 'hq-interop').split(',').map((p) => p.trim());
+  for (const p of list) {
+    if (!KNOWN_ALPN.has(p))
+      throw new UsageError(`--alpn: unknown protocol ${JSON.stringify(p)} (hq-interop, h3)`);
+  }
+  if (new Set(list).size !== list.length) throw new UsageError('--alpn: a protocol is listed twice');
+  return list;
+}
+
+/** The HTTP/3 side of the server: connections that negotiated h3 are handed to it. */
+async function h3Server(args: ServerArgs, log: (line: string) => void): Promise<Http3Server> {
+  const handler = await fileHandler(args.root, (e) =>
+    log(
+      `${e.peer} ${e.method} ${e.path} -> ${e.status}${e.method === 'GET' && e.status === 200 ? `, ${e.bytes} bytes` : ''}` +
+        `${e.aborted ? ', aborted' : ''} (${e.early ? '0-RTT' : '1-RTT'})`,
+    ),
+  );
+  const [cert, key] = await Promise.all([readFile(args.certFile, 'utf8'), readFile(args.keyFile, 'utf8')]);
+  const h3 = createServer({ cert, key }, handler);
+  h3.on('handlerError', (err: unknown) => log(`request handler failed: ${oneLine(err)}`));
+  return h3;
+}
+
+function handleConnection(
+  conn: QuicConnection,
+  args: ServerArgs,
+  log: (line: string) => void,
+  h3: Http3Server | undefined,
+): void {
+  const root = args.root;
   const a = conn.remoteAddress;
   const peer = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
   conn.handshakeComplete.then(
@@ -165,6 +206,25 @@ function handleConnection(conn: QuicConnection, root: string, log: (line: string
     },
     (err: unknown) => log(`${peer} handshake failed: ${oneLine(err)}`),
   );
+  // With one protocol it is known now (0-RTT requests are served at once); with several, the
+  // server's core reports the one negotiated when the handshake completes.
+  const protocol =
+    args.alpn.length === 1 ? Promise.resolve(args.alpn[0]) : conn.handshakeComplete.then(() => conn.alpn);
+  protocol.then(
+    (p) => {
+      if (p === 'h3' && h3) h3.serveConnection(conn);
+      else serveHqConnection(conn, root, log, peer);
+    },
+    () => {},
+  );
+}
+
+function serveHqConnection(
+  conn: QuicConnection,
+  root: string,
+  log: (line: string) => void,
+  peer: string,
+): void {
   serveHq(conn, {
     root,
     onRequest: (info) => log(`${peer} GET ${info.path} ${describeRequest(info)}`),

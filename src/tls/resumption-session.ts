@@ -4,7 +4,8 @@
  *
  * Format: "TQRS", u8 version 1, opaque serverName<0..2^16-1>, opaque ticket<1..2^16-1>, u32 ticketAgeAdd,
  * u32 lifetime, f64 receivedAt, u16 suite, opaque psk<1..255>, u32 maxEarlyDataSize, opaque alpn<0..255>,
- * opaque transportParameters<0..2^16-1>.
+ * opaque transportParameters<0..2^16-1>. Version 2 appends opaque applicationData<0..2^16-1>; version 1
+ * (without it) still decodes.
  */
 import { cipherSuiteParams, isSupportedCipherSuite } from '../crypto/cipher-suite.js';
 import { hashLength } from '../crypto/hkdf.js';
@@ -16,7 +17,7 @@ import { TlsWriter } from './tls-writer.js';
 import type { ResumptionSession } from './types.js';
 
 const MAGIC = Buffer.from('TQRS', 'latin1');
-const VERSION = 1;
+const VERSION = 2;
 
 /** Thrown by decodeResumptionSession for bytes that are not a valid encoded session. */
 export class InvalidResumptionSessionError extends Error {
@@ -40,6 +41,7 @@ export function encodeResumptionSession(s: ResumptionSession): Uint8Array {
   w.u32(s.maxEarlyDataSize);
   w.vector8(Buffer.from(s.alpn, 'utf8'));
   w.vector16(s.transportParameters);
+  w.vector16(s.applicationData ?? new Uint8Array(0));
   return w.finish();
 }
 
@@ -53,7 +55,7 @@ export function decodeResumptionSession(data: Uint8Array): ResumptionSession {
     const r = new TlsReader(data);
     if (!Buffer.from(r.bytes(4, 'magic')).equals(MAGIC)) throw invalid('bad magic');
     const version = r.u8('version');
-    if (version !== VERSION) throw invalid(`unsupported version ${version}`);
+    if (version !== 1 && version !== VERSION) throw invalid(`unsupported version ${version}`);
     const serverName = Buffer.from(r.vector16('serverName')).toString('utf8');
     const ticket = Buffer.from(r.vector16('ticket', 1));
     const ticketAgeAdd = r.u32('ticketAgeAdd');
@@ -64,6 +66,7 @@ export function decodeResumptionSession(data: Uint8Array): ResumptionSession {
     const maxEarlyDataSize = r.u32('maxEarlyDataSize');
     const alpn = Buffer.from(r.vector8('alpn')).toString('utf8');
     const transportParameters = Buffer.from(r.vector16('transportParameters'));
+    const applicationData = version >= 2 ? Buffer.from(r.vector16('applicationData')) : undefined;
     r.expectEnd('session');
     if (!isSupportedCipherSuite(suite)) throw invalid(`unsupported cipher suite 0x${suite.toString(16)}`);
     if (psk.length !== hashLength(cipherSuiteParams(suite).hash))
@@ -81,6 +84,7 @@ export function decodeResumptionSession(data: Uint8Array): ResumptionSession {
       maxEarlyDataSize,
       alpn,
       transportParameters,
+      ...(applicationData && applicationData.length > 0 ? { applicationData } : {}),
     };
   } catch (err) {
     if (err instanceof InvalidResumptionSessionError) throw err;

@@ -96,6 +96,11 @@ export interface ResumptionSession {
   alpn: string;
   /** The server's transport parameters (encoded) from that connection, for 0-RTT limits. */
   transportParameters: Uint8Array;
+  /**
+   * What the application protocol keeps with the ticket for 0-RTT (HTTP/3: the server's SETTINGS,
+   * RFC 9114 §7.2.4.2). Set by the application before the session is stored; opaque to TLS.
+   */
+  applicationData?: Uint8Array;
 }
 
 /** Context handed to the server's early-data policy when a client offers 0-RTT with a valid PSK. */

@@ -14,7 +14,7 @@ function assertScenarios(stdout: string): void {
   assert.ok(one >= 0 && two > one && three > two, `three scenarios in order:\n${stdout}`);
   const s1 = stdout.slice(one, two);
   const s2 = stdout.slice(two, three);
-  const s3 = stdout.slice(three);
+  const s3 = stdout.slice(three, stdout.indexOf('4) HTTP/3'));
   assert.match(s1, /handshake complete +[\d.]+ m?s/);
   assert.match(s1, /first byte of hello\.txt +[\d.]+ m?s/);
   assert.match(s1, /big\.bin: 2\.00 MiB in [\d.]+ m?s \([\d.]+ [kMG]bit\/s\), byte-exact/);
@@ -24,7 +24,15 @@ function assertScenarios(stdout: string): void {
   assert.match(s3, /server's verdict: 0-RTT rejected/);
   assert.match(s3, /the early request failed with ERR_QUIC_0RTT_REJECTED/);
   assert.match(s3, /nextConnection\(\)/);
-  assert.match(s3, /Done: 3 connections, every file byte-exact/);
+  const four = stdout.indexOf('4) HTTP/3');
+  assert.ok(four > three, 'the HTTP/3 scenario comes fourth');
+  const s4 = stdout.slice(four);
+  assert.match(s4, /first fetch: +200, 0-RTT not-attempted/);
+  assert.match(s4, /0-RTT accepted: 200, 0-RTT accepted/);
+  assert.match(s4, /the server saw req\.early = true/);
+  assert.match(s4, /0-RTT rejected: 200, 0-RTT rejected/);
+  assert.match(s4, /one response, the server saw it once/);
+  assert.match(s4, /Done: every file byte-exact/);
 }
 
 describe('tsquic demo', () => {

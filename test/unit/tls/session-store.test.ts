@@ -156,6 +156,20 @@ test('ResumptionSession: encode/decode round trip; garbage -> InvalidResumptionS
   );
 });
 
+test('ResumptionSession: applicationData (HTTP/3 SETTINGS) round-trips; version 1 encodings still decode', () => {
+  const withData = { ...session, applicationData: Buffer.from('0106', 'hex') };
+  const d = decodeResumptionSession(encodeResumptionSession(withData));
+  assert.deepEqual(Buffer.from(d.applicationData ?? []), Buffer.from('0106', 'hex'));
+  assert.equal(decodeResumptionSession(encodeResumptionSession(session)).applicationData, undefined);
+  // Version 1: the same layout without the trailing applicationData vector.
+  const v2 = Buffer.from(encodeResumptionSession(session));
+  const v1 = Buffer.from(v2.subarray(0, v2.length - 2));
+  v1[4] = 1;
+  const old = decodeResumptionSession(v1);
+  assert.equal(old.serverName, session.serverName);
+  assert.equal(old.applicationData, undefined);
+});
+
 test('isResumptionSessionUsable: within the lifetime, never beyond 7 days', () => {
   assert.equal(isResumptionSessionUsable(session, NOW), true);
   assert.equal(isResumptionSessionUsable(session, NOW + 3600 * 1000 - 1), true);

@@ -1,0 +1,200 @@
+/**
+ * One pooled HTTP/3 connection to an origin, with 0-RTT done at the HTTP level:
+ *
+ * - It dials with dialEarly(). With a ticket allowing early data, the first session runs on the
+ *   early (0-RTT) connection under the SETTINGS remembered with that ticket (RFC 9114 §7.2.4.2), and
+ *   requests allowed to go early are sent on it at once.
+ * - If the server accepts 0-RTT, that session simply continues. If it rejects, the early session is
+ *   dropped whole (its transport is killed, its streams, QPACK state and everything else with it)
+ *   and a fresh session starts on nextConnection(), with default SETTINGS until the server's
+ *   arrive; requests of the dead attempt are sent again by their callers on that session.
+ * - Idle for `keepAliveTimeout` ms, the connection closes gracefully.
+ */
+import { randomBytes } from 'node:crypto';
+import { ZeroRTTRejectedError } from '../../errors/public-errors.js';
+import { dial, dialEarly } from '../../node/api.js';
+import type { ClientOptions } from '../../node/options.js';
+import type { EarlyConnection, QuicConnection } from '../../node/quic-connection.js';
+import type { SessionStore } from '../../node/session-cache.js';
+import { H3ClientSession } from '../client-session.js';
+import type { FieldCodec } from '../field-codec.js';
+import type { LocalSettings } from '../h3-connection.js';
+import type { H3Settings } from '../settings.js';
+import { QuicH3Transport } from './quic-transport.js';
+import { RememberingStore } from './remembering-store.js';
+import type { ZeroRttOutcome } from './response.js';
+
+export interface PoolOptions {
+  quic: Omit<ClientOptions, 'alpn' | 'sessionCache'>;
+  sessionCache: SessionStore | undefined;
+  codec: FieldCodec;
+  settings: Partial<LocalSettings> | undefined;
+  keepAliveTimeout: number;
+  /** Offer 0-RTT when a ticket allows it (dialEarly), or always complete the handshake first (dial). */
+  earlyData: boolean;
+}
+
+const NO_STORE: SessionStore = {
+  saveSession() {},
+  takeSession: () => undefined,
+};
+
+export class PooledConnection {
+  /** The session of the 0-RTT attempt, while it may still be used. */
+  private earlySession: H3ClientSession | undefined;
+  private current: H3ClientSession | undefined;
+  private readonly final: Promise<H3ClientSession>;
+  private resolveFinal!: (s: H3ClientSession) => void;
+  private rejectFinal!: (e: Error) => void;
+  /** How the 0-RTT attempt went ('not-attempted' without one). */
+  zeroRtt: ZeroRttOutcome | 'pending' = 'not-attempted';
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** The QUIC connections of this pool entry (the early one, and the next one after a rejection). */
+  readonly connections: QuicConnection[] = [];
+
+  private constructor(
+    private readonly opts: PoolOptions,
+    private readonly onGone: (p: PooledConnection) => void,
+  ) {
+    this.final = new Promise((resolve, reject) => {
+      this.resolveFinal = resolve;
+      this.rejectFinal = reject;
+    });
+    this.final.catch(() => {});
+  }
+
+  static async dial(
+    target: { host: string; port: number; serverName: string },
+    opts: PoolOptions,
+    onGone: (p: PooledConnection) => void,
+  ): Promise<PooledConnection> {
+    const p = new PooledConnection(opts, onGone);
+    const store = new RememberingStore(opts.sessionCache ?? NO_STORE);
+    const quic = { ...opts.quic, alpn: ['h3'], serverName: target.serverName, sessionCache: store };
+    const where = { host: target.host, port: target.port };
+    if (opts.earlyData) p.start(await dialEarly(where, quic), store);
+    else p.startComplete(await dial(where, quic), store);
+    return p;
+  }
+
+  /** A connection whose handshake completed (no 0-RTT). */
+  private startComplete(conn: QuicConnection, store: RememberingStore): void {
+    this.connections.push(conn);
+    const s = this.session(conn, store, undefined);
+    this.current = s;
+    this.resolveFinal(s);
+  }
+
+  private start(conn: EarlyConnection, store: RememberingStore): void {
+    this.connections.push(conn);
+    // The early (0-RTT) epoch is current: dialEarly returned before the handshake completed.
+    const attempted = conn.epoch.early;
+    const first = this.session(conn, store, attempted ? store.rememberedSettings : undefined);
+    this.current = first;
+    if (!attempted) {
+      this.resolveFinal(first);
+      return;
+    }
+    this.zeroRtt = 'pending';
+    this.earlySession = first;
+    conn.nextConnection().then(
+      (next) => {
+        this.earlySession = undefined;
+        if (next === conn) {
+          this.zeroRtt = 'accepted';
+          this.resolveFinal(first);
+          return;
+        }
+        // 0-RTT rejected: the early session dies whole; a fresh one runs on the next connection.
+        this.zeroRtt = 'rejected';
+        (first.conn.transport as QuicH3Transport).kill(new ZeroRTTRejectedError());
+        this.connections.push(next);
+        const fresh = this.session(next, store, undefined);
+        this.current = fresh;
+        this.resolveFinal(fresh);
+      },
+      (err: Error) => {
+        this.earlySession = undefined;
+        this.rejectFinal(err);
+        this.gone();
+      },
+    );
+  }
+
+  private session(
+    conn: QuicConnection,
+    store: RememberingStore,
+    remembered: H3Settings | undefined,
+  ): H3ClientSession {
+    const transport = new QuicH3Transport(conn, 'client', { acceptBidi: true });
+    const session: H3ClientSession = new H3ClientSession(transport, {
+      codec: this.opts.codec,
+      random: randomBytes,
+      ...(this.opts.settings ? { settings: this.opts.settings } : {}),
+      ...(remembered ? { rememberedPeerSettings: remembered } : {}),
+      onSettings: (s) => store.onSettings(s),
+      onIdle: () => this.armIdle(),
+      onClosed: () => {
+        store.flush();
+        if (session === this.current) this.gone();
+      },
+    });
+    transport.events = session.conn;
+    return session;
+  }
+
+  /** The session for a request now: the early one (0-RTT) when allowed and still possible. */
+  sessionNow(allowEarly: boolean): { session: H3ClientSession; early: boolean } | undefined {
+    this.disarmIdle();
+    if (allowEarly && this.earlySession?.available) return { session: this.earlySession, early: true };
+    if (this.zeroRtt !== 'pending' && this.current?.available) return { session: this.current, early: false };
+    return undefined;
+  }
+
+  /** The session once the handshake has completed (after a rejection: the fresh one). */
+  finalSession(): Promise<H3ClientSession> {
+    this.disarmIdle();
+    return this.final;
+  }
+
+  /** New requests may use this connection. */
+  get available(): boolean {
+    if (this.closed) return false;
+    if (this.zeroRtt === 'pending') return this.earlySession?.available ?? true;
+    return this.current?.available ?? false;
+  }
+
+  /** Graceful close: GOAWAY, then close once the requests in flight are done. */
+  close(): Promise<void> {
+    this.disarmIdle();
+    this.closed = true;
+    const conns = [...this.connections];
+    this.current?.close();
+    this.earlySession?.close();
+    return Promise.all(conns.map((c) => c.closed)).then(() => {});
+  }
+
+  private armIdle(): void {
+    this.disarmIdle();
+    if (this.closed) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.current && this.current.activeRequests === 0) {
+        this.closed = true;
+        this.gone();
+        this.current.close();
+      }
+    }, this.opts.keepAliveTimeout);
+  }
+
+  private disarmIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+
+  private gone(): void {
+    this.disarmIdle();
+    this.closed = true;
+    this.onGone(this);
+  }
+}

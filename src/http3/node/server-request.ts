@@ -1,0 +1,108 @@
+/**
+ * The request a handler receives: node:http's IncomingMessage shape over one HTTP/3 request. It is
+ * a Readable of the request body; reading applies backpressure all the way to QUIC flow control
+ * (the exchange stops reading the stream while the Readable's buffer is full).
+ */
+import { Readable } from 'node:stream';
+import type { FieldLine } from '../field-codec.js';
+import type { ServerExchange } from '../server-exchange.js';
+import { headersObject, type IncomingHeaders, rawHeaders } from './fields.js';
+import type { PeerSocket } from './peer-socket.js';
+
+export class Http3ServerRequest extends Readable {
+  readonly method: string;
+  /** Path and query (':path'). */
+  url: string;
+  /** Lowercase names; repeated fields joined as node:http joins them. */
+  readonly headers: IncomingHeaders;
+  readonly rawHeaders: string[];
+  trailers: IncomingHeaders = Object.create(null) as IncomingHeaders;
+  rawTrailers: string[] = [];
+  readonly httpVersion = '3';
+  readonly httpVersionMajor = 3;
+  readonly httpVersionMinor = 0;
+  /** ':authority' (or the Host header). */
+  readonly authority: string | undefined;
+  /** ':scheme'. */
+  readonly scheme: string | undefined;
+  /** The request arrived as 0-RTT early data (before the handshake completed): it may be a replay (RFC 8470). */
+  readonly early: boolean;
+  /** The QUIC stream ID of the request. */
+  readonly streamId: number;
+  readonly socket: PeerSocket;
+  /** The whole request body was received. */
+  complete = false;
+  /** The client cancelled the request, or the connection ended, before it was complete. */
+  aborted = false;
+
+  /** @internal */
+  constructor(
+    private readonly exchange: ServerExchange,
+    socket: PeerSocket,
+  ) {
+    super();
+    const head = exchange.head!;
+    this.method = head.method;
+    this.url = head.path ?? head.authority ?? '';
+    this.headers = headersObject(head.fields);
+    if (head.authority !== undefined && this.headers.host === undefined) this.headers.host = head.authority;
+    this.rawHeaders = rawHeaders(head.fields);
+    this.authority = head.authority;
+    this.scheme = head.scheme;
+    this.early = exchange.early;
+    this.streamId = exchange.streamId!;
+    this.socket = socket;
+  }
+
+  /** node:http's alias. */
+  get connection(): PeerSocket {
+    return this.socket;
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress;
+  }
+
+  get remotePort(): number {
+    return this.socket.remotePort;
+  }
+
+  override _read(): void {
+    this.exchange.setWantData(true);
+  }
+
+  setTimeout(): this {
+    return this;
+  }
+
+  /** @internal */
+  _onData(chunk: Uint8Array): void {
+    const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (!this.push(b)) this.exchange.setWantData(false);
+  }
+
+  /** @internal */
+  _onTrailers(fields: FieldLine[]): void {
+    this.trailers = headersObject(fields);
+    this.rawTrailers = rawHeaders(fields);
+  }
+
+  /** @internal */
+  _onEnd(): void {
+    this.complete = true;
+    this.push(null);
+  }
+
+  /**
+   * @internal The exchange failed before the body was complete. 'aborted' is emitted; the stream is
+   * destroyed with `err` only when someone listens for errors (a peer's cancel must not crash a
+   * handler that did not read the body).
+   */
+  _onAborted(err: Error): void {
+    if (this.complete || this.destroyed) return;
+    this.aborted = true;
+    this.emit('aborted');
+    if (this.listenerCount('error') > 0) this.destroy(err);
+    else this.destroy();
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * One request on the server (RFC 9114 §4.1): the request arrives through the MessageReader (head,
+ * body, trailers), the response goes out as interim heads, a final head, DATA and trailers.
+ *
+ * - A malformed request that never reached the application is answered 400 (431 when its header
+ *   section is too large) and reading stops with the stream error's code (RFC 9114 §4.1.2, §4.2.2).
+ * - A response completed before the request was read entirely asks the client to stop sending,
+ *   with H3_NO_ERROR (RFC 9114 §4.1.1).
+ * - Responses to HEAD, and 204 and 304 responses, carry no content: body writes are dropped.
+ */
+import { H3ErrorCode } from './error-codes.js';
+import {
+  Http3ConnectionError,
+  Http3ProtocolError,
+  Http3StreamResetError,
+  Http3UsageError,
+} from './errors.js';
+import type { FieldLine } from './field-codec.js';
+import type { H3Connection } from './h3-connection.js';
+import type { H3ProtocolError } from './h3-protocol-error.js';
+import { MessageReader } from './message-reader.js';
+import { parseRequestHead, type RequestHead } from './message-validation.js';
+import { outgoingFields } from './outgoing-fields.js';
+import { RequestStream } from './request-stream.js';
+
+/** What the application hears about the request after its head. */
+export interface ServerExchangeEvents {
+  onData(chunk: Uint8Array): void;
+  onTrailers(fields: FieldLine[]): void;
+  onEnd(): void;
+  /** The exchange failed: the peer reset or stopped the stream, a stream error, or the connection ended. */
+  onAborted(err: Error): void;
+  /** The response's send buffer has room again. */
+  onWritable(): void;
+}
+
+export class ServerExchange extends RequestStream<RequestHead> {
+  protected readonly reader: MessageReader<RequestHead>;
+  head: RequestHead | undefined;
+  /** The request's stream was opened before the QUIC handshake completed: it came as 0-RTT. */
+  readonly early: boolean;
+  events: ServerExchangeEvents | undefined;
+  private response: 'none' | 'head' | 'ended' = 'none';
+  private bodyless = false;
+  private aborted = false;
+
+  constructor(
+    conn: H3Connection,
+    id: number,
+    private readonly onHead: (ex: ServerExchange) => void,
+    private readonly onDone: (ex: ServerExchange) => void,
+  ) {
+    super(conn);
+    this.early = !conn.transport.handshakeComplete;
+    const extendedConnect = conn.local.enableConnectProtocol;
+    this.reader = new MessageReader<RequestHead>(
+      {
+        decode: (section) => conn.decodeFields(id, section),
+        role: 'server',
+        limits: { maxFieldSectionFrame: conn.local.maxFieldSectionSize, maxSettingsFrame: 16 * 1024 },
+      },
+      {
+        parse: (fields) => {
+          const head = parseRequestHead(fields, extendedConnect);
+          return { head, fields: head.fields, interim: false, noContent: false };
+        },
+      },
+      {
+        onHead: (head) => {
+          this.head = head;
+          this.bodyless = head.method === 'HEAD';
+          this.onHead(this);
+        },
+        onData: (chunk) => this.events?.onData(chunk),
+        onTrailers: (fields) => this.events?.onTrailers(fields),
+        onEnd: () => {
+          this.markReceiveDone();
+          this.events?.onEnd();
+        },
+      },
+    );
+    this.attach(id);
+  }
+
+  /** Whether the final response head has been sent. */
+  get headersSent(): boolean {
+    return this.response !== 'none';
+  }
+
+  get responseEnded(): boolean {
+    return this.response === 'ended';
+  }
+
+  /** Start reading the request. */
+  begin(): void {
+    this.pump();
+  }
+
+  /** An interim (1xx) response, e.g. 103 Early Hints; never 101 (RFC 9114 §4.5). */
+  sendInterim(status: number, fields: Iterable<FieldLine>): void {
+    if (!Number.isInteger(status) || status < 100 || status > 199 || status === 101) {
+      throw new Http3UsageError('ERR_HTTP3_INVALID_STATUS', `invalid informational status ${status}`);
+    }
+    if (this.response !== 'none')
+      throw new Http3UsageError('ERR_HTTP3_HEADERS_SENT', 'the response head was already sent');
+    if (this.sendDone) return;
+    this.sendFields([{ name: ':status', value: String(status) }, ...outgoingFields(fields, false)]);
+  }
+
+  /** The final response head; `end` sends FIN right after it. */
+  respond(status: number, fields: Iterable<FieldLine>, end = false): void {
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new Http3UsageError('ERR_HTTP3_INVALID_STATUS', `invalid status code ${status}`);
+    }
+    if (this.response !== 'none')
+      throw new Http3UsageError('ERR_HTTP3_HEADERS_SENT', 'the response head was already sent');
+    const out = outgoingFields(fields, false);
+    this.response = 'head';
+    if (status === 204 || status === 304) this.bodyless = true;
+    if (this.sendDone) return;
+    this.sendFields([{ name: ':status', value: String(status) }, ...out]);
+    if (end) this.end();
+  }
+
+  /** Response content; false when the caller should wait for onWritable. */
+  write(chunk: Uint8Array): boolean {
+    if (this.response !== 'head') {
+      throw new Http3UsageError(
+        'ERR_HTTP3_WRITE_STATE',
+        this.response === 'none' ? 'write before respond()' : 'write after end()',
+      );
+    }
+    if (this.sendDone || this.bodyless) return true;
+    return this.sendData(chunk);
+  }
+
+  /** End the response, with trailers if any. */
+  end(trailers?: Iterable<FieldLine>): void {
+    if (this.response === 'ended') return;
+    if (this.response === 'none')
+      throw new Http3UsageError('ERR_HTTP3_WRITE_STATE', 'end() before respond()');
+    this.response = 'ended';
+    if (this.sendDone) return;
+    this.sendEnd(trailers ? outgoingFields(trailers, false) : undefined);
+    // RFC 9114 §4.1.1: the response is complete; the rest of the request is not needed.
+    if (!this.receiveDone) this.abandonReceive(H3ErrorCode.H3_NO_ERROR);
+  }
+
+  /** Abort the exchange: RESET_STREAM and STOP_SENDING with `code`. */
+  abort(code: number = H3ErrorCode.H3_INTERNAL_ERROR): void {
+    this.aborted = true;
+    this.abortStream(code);
+  }
+
+  override onWritable(): void {
+    this.events?.onWritable();
+  }
+
+  override onReset(code: number): void {
+    // The client reset the request stream: the request is cancelled (RFC 9114 §4.1.1).
+    const wasDone = this.receiveDone;
+    this.receiveDone = true;
+    this.cancelDecoding();
+    if (!this.head) {
+      this.abortStream(H3ErrorCode.H3_REQUEST_CANCELLED);
+      return;
+    }
+    if (!wasDone) this.fail(new Http3StreamResetError(code, 'reset'));
+    this.maybeFinished();
+  }
+
+  override onStopSending(code: number): void {
+    this.sendReset = true;
+    // The transport has reset our sending side (RFC 9000 §3.5): the client wants no response.
+    this.sendDone = true;
+    if (this.response !== 'ended') this.fail(new Http3StreamResetError(code, 'stop-sending'));
+    this.abandonReceive(H3ErrorCode.H3_REQUEST_CANCELLED);
+    this.maybeFinished();
+  }
+
+  override onStreamError(err: H3ProtocolError): void {
+    if (!this.head && !this.sendDone && this.response === 'none') {
+      // RFC 9114 §4.1.2: a server MAY answer a malformed request before resetting; §4.2.2: 431.
+      const status = err.errorCode === H3ErrorCode.H3_EXCESSIVE_LOAD ? 431 : 400;
+      if (err.errorCode === H3ErrorCode.H3_MESSAGE_ERROR || status === 431) {
+        this.response = 'ended';
+        this.sendFields([
+          { name: ':status', value: String(status) },
+          { name: 'content-length', value: '0' },
+        ]);
+        this.sendEnd();
+        this.abandonReceive(err.errorCode);
+        return;
+      }
+    }
+    this.abortStream(err.errorCode);
+    this.fail(new Http3ProtocolError(err.errorCode, err.reason));
+  }
+
+  override onConnectionClosed(err: Error): void {
+    if (this.sendDone && this.receiveDone) return;
+    this.sendDone = true;
+    this.receiveDone = true;
+    this.fail(
+      err instanceof Http3ConnectionError
+        ? err
+        : new Http3ConnectionError(undefined, err.message, false, { cause: err }),
+    );
+    this.onDone(this);
+  }
+
+  protected override onFinished(): void {
+    this.onDone(this);
+  }
+
+  private fail(err: Error): void {
+    if (this.failed || this.aborted) return;
+    this.failed = err;
+    if (this.head) this.events?.onAborted(err);
+  }
+}

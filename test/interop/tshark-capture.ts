@@ -1,0 +1,173 @@
+/**
+ * tshark on loopback for the HTTP/3 interop tests: a capture of some UDP ports into a file, and its
+ * dissection decrypted with an NSS key log. (The same technique as keylog.test.ts: marker datagrams
+ * make sure tshark was capturing before the first packet and until after the last.)
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import type { TestContext } from 'node:test';
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(command: string, args: string[], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+    });
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (err) => {
+      stderr += err.message;
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export class Capture {
+  private output = '';
+  private errors = '';
+  private exited = false;
+  private sequence = 0;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly marker: Socket,
+  ) {
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+      this.output += s;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+      this.errors += s;
+    });
+    child.once('exit', () => {
+      this.exited = true;
+    });
+    child.once('error', (err) => {
+      this.errors += err.message;
+      this.exited = true;
+    });
+  }
+
+  /** Capture UDP on `lo` for `ports` into `file`; resolves once tshark is capturing. */
+  static async start(t: TestContext, ports: number[], file: string): Promise<Capture> {
+    const marker = createSocket('udp4');
+    await new Promise<void>((resolve) => marker.bind(0, '127.0.0.1', resolve));
+    const filter = [...ports, marker.address().port].map((p) => `udp port ${p}`).join(' or ');
+    const child = spawn(
+      'tshark',
+      ['-i', 'lo', '-f', filter, '-w', file, '-P', '-l', '-T', 'fields', '-e', 'data.data'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const capture = new Capture(child, marker);
+    t.after(() => capture.kill());
+    try {
+      await capture.sync('start', 20_000);
+    } catch (err) {
+      capture.kill();
+      throw new Error(
+        `tshark cannot capture on lo (install tshark and run as root; .ci/run does): ${(err as Error).message}\n${capture.errors}`,
+      );
+    }
+    return capture;
+  }
+
+  private async sync(what: string, timeoutMs: number): Promise<void> {
+    const text = `tsquic-capture-${what}-${this.sequence++}`;
+    const hex = Buffer.from(text).toString('hex');
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes(hex)) {
+      if (this.exited) throw new Error('tshark exited');
+      if (Date.now() > deadline) throw new Error(`no marker packet seen within ${timeoutMs} ms`);
+      this.marker.send(text, this.marker.address().port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.sync('end', 20_000);
+    const exited = new Promise<void>((resolve) => {
+      if (this.exited) resolve();
+      else this.child.once('exit', () => resolve());
+    });
+    this.child.kill('SIGINT');
+    await exited;
+    this.marker.close();
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+    try {
+      this.marker.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** tshark's fields for the packets on `port` matching `filter`, decrypted with `keylog`. */
+export async function dissect(
+  file: string,
+  keylog: string,
+  port: number,
+  filter: string,
+  fields: string[],
+): Promise<string[][]> {
+  const r = await run('tshark', [
+    '-r',
+    file,
+    '-o',
+    `tls.keylog_file:${keylog}`,
+    '-d',
+    `udp.port==${port},quic`,
+    '-Y',
+    `udp.port == ${port}${filter ? ` && (${filter})` : ''}`,
+    '-T',
+    'fields',
+    ...fields.flatMap((f) => ['-e', f]),
+    '-E',
+    'separator=|',
+  ]);
+  assert.equal(r.code, 0, `tshark -r failed: ${r.stderr}`);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('|'));
+}
+
+/**
+ * Every QUIC packet on `port` decrypts with `keylog`, nothing is malformed and tshark has no expert
+ * warning; returns the HTTP/3 frame types it dissected.
+ */
+export async function assertCleanHttp3(file: string, keylog: string, port: number): Promise<Set<number>> {
+  const bad = await dissect(
+    file,
+    keylog,
+    port,
+    'quic.decryption_failed || quic.remaining_payload || _ws.malformed || _ws.expert.severity >= warning',
+    ['frame.number', '_ws.expert.message'],
+  );
+  assert.deepEqual(bad, [], 'tshark reported undecryptable or malformed packets, or expert warnings');
+  const rows = await dissect(file, keylog, port, '', ['frame.number', 'quic.frame_type', 'http3.frame_type']);
+  assert.ok(rows.length > 0, 'packets were captured');
+  const h3 = new Set<number>();
+  for (const [frame, quicTypes, h3Types] of rows) {
+    assert.notEqual(quicTypes, '', `frame ${frame}: no QUIC frame was decrypted`);
+    for (const t of h3Types ? h3Types.split(',') : []) h3.add(Number(t));
+  }
+  return h3;
+}
