@@ -1,0 +1,200 @@
+/**
+ * The 0-RTT auditor's server mode (src/audit/audit-server.ts) on the deterministic simulator, with
+ * tsquic clients at core level: a client that fetches hq-interop paths (or echoes) on whatever stream
+ * epoch is current, and does it all again on the fresh epoch after a rejection, as a correct client
+ * does. Tests can hook into the client to make it misbehave.
+ */
+
+import { AuditServer, type AuditServerOptions } from '../../src/audit/audit-server.js';
+import type { ClientTrace } from '../../src/audit/audit-trace.js';
+import type { Connection } from '../../src/connection/connection.js';
+import type { StreamEpoch } from '../../src/connection/stream-epoch.js';
+import { Endpoint } from '../../src/endpoint/endpoint.js';
+import type { ResumptionSession } from '../../src/tls/types.js';
+import type { Millis } from '../../src/util/time.js';
+import { DEFAULT_START_TIME, Prng, SimNetwork, seededRandomBytes } from './network.js';
+import { CLIENT_ADDRESS, EndpointNode, SERVER_ADDRESS, SERVER_NAME, simPki } from './quic-harness.js';
+
+export { CLIENT_ADDRESS, SERVER_ADDRESS };
+
+export class AuditSim {
+  readonly net: SimNetwork;
+  readonly audit: AuditServer;
+  readonly client: Endpoint;
+  /** Run after every event (the client applications' turn). */
+  readonly hooks: Array<() => void> = [];
+  readonly done: ClientTrace[] = [];
+
+  constructor(seed: number, opts: Partial<Omit<AuditServerOptions, 'random' | 'now' | 'identity'>> = {}) {
+    this.net = new SimNetwork({ seed });
+    const random = seededRandomBytes(this.net.prng.fork('audit'));
+    const pki = simPki();
+    this.audit = new AuditServer({
+      identity: { certificateChain: pki.leaf.certPem, privateKey: pki.leaf.keyPem },
+      alpn: ['hq-interop', 'echo'],
+      random,
+      now: DEFAULT_START_TIME,
+      onClientDone: (t) => this.done.push(t),
+      ...opts,
+    });
+    this.client = new Endpoint({ random: seededRandomBytes(new Prng(seed + 1)) });
+    const after = () => {
+      for (const h of this.hooks) h();
+      for (const c of this.client.connections) this.client.markActive(c);
+    };
+    this.net.addNode(SERVER_ADDRESS, {
+      receive: (d, from, now) => {
+        this.audit.receive(d, from, now);
+        after();
+      },
+      transmit: (now) => this.audit.transmit(now),
+      nextTimeout: () => this.audit.nextTimeout(),
+      handleTimeout: (now) => {
+        this.audit.handleTimeout(now);
+        after();
+      },
+    });
+    this.net.addNode(CLIENT_ADDRESS, new EndpointNode(this.client, after));
+    this.net.setPath(CLIENT_ADDRESS, SERVER_ADDRESS, { mtu: 1472 });
+  }
+
+  dial(alpn: string, session?: ResumptionSession): Connection {
+    return this.client.connect(
+      {
+        remoteAddress: SERVER_ADDRESS,
+        tls: {
+          alpn: [alpn],
+          serverName: SERVER_NAME,
+          ca: [simPki().ca.certPem],
+          ...(session ? { session, offerEarlyData: true } : {}),
+        },
+      },
+      this.net.now,
+    );
+  }
+
+  run(until: () => boolean, maxTime: Millis = 60_000): void {
+    this.net.run({ until, maxTime });
+  }
+}
+
+/** What a CoreClient got on one stream. */
+export interface Fetched {
+  epoch: number;
+  stream: number;
+  request: string;
+  bytes: number;
+  fin: boolean;
+  reset?: number;
+}
+
+/**
+ * A client application at core level: on each stream epoch that becomes current (the early one, and
+ * the fresh one after a rejection) it sends each request on its own bidirectional stream, with FIN,
+ * and reads the answers. `onEpoch` runs first, so a test can add misbehaviour.
+ */
+export class CoreClient {
+  readonly fetched: Fetched[] = [];
+  session: ResumptionSession | undefined;
+  rejected = false;
+  closed = false;
+  onEpoch: ((epoch: StreamEpoch, conn: Connection) => void) | undefined;
+  onRejected: ((dead: StreamEpoch) => void) | undefined;
+  private readonly started = new Set<StreamEpoch>();
+  private readonly pending = new Map<StreamEpoch, string[]>();
+
+  constructor(
+    sim: AuditSim,
+    readonly conn: Connection,
+    readonly requests: string[],
+  ) {
+    sim.hooks.push(() => this.turn());
+  }
+
+  /** Writes the requests on the current epoch now: for a 0-RTT attempt, before anything is sent. */
+  start(): this {
+    this.turn();
+    return this;
+  }
+
+  /** Every request answered with FIN on the current (live) epoch. */
+  get done(): boolean {
+    const epoch = this.conn.epoch;
+    if (!epoch || epoch.rejected) return false;
+    const got = this.fetched.filter((f) => f.epoch === epoch.id && f.fin);
+    return got.length === this.requests.length;
+  }
+
+  private turn(): void {
+    const conn = this.conn;
+    for (let e = conn.pollEvent(); e; e = conn.pollEvent()) {
+      if (e.type === 'session-ticket') this.session = e.session;
+      if (e.type === 'early-data' && !e.accepted) {
+        this.rejected = true;
+        for (const ep of this.started) if (ep.rejected) this.onRejected?.(ep);
+      }
+      if (e.type === 'closed') this.closed = true;
+      if (e.type === 'stream' && e.event.type === 'readable') this.read(e.epoch, e.event.id);
+      if (e.type === 'stream' && e.event.type === 'reset') {
+        const f = this.fetchedOf(e.epoch, e.event.id);
+        if (f) f.reset = e.event.errorCode;
+      }
+    }
+    const epoch = conn.epoch;
+    if (!epoch || epoch.rejected || conn.isClosed) return;
+    if (!this.started.has(epoch)) {
+      this.started.add(epoch);
+      this.onEpoch?.(epoch, conn);
+      this.pending.set(epoch, [...this.requests]);
+    }
+    const todo = this.pending.get(epoch)!;
+    while (todo.length > 0) {
+      const id = epoch.streams.openStream(true);
+      if (id === undefined) break;
+      const request = todo.shift()!;
+      this.fetched.push({ epoch: epoch.id, stream: id, request, bytes: 0, fin: false });
+      epoch.streams.write(id, Buffer.from(request, 'latin1'));
+      epoch.streams.end(id);
+    }
+  }
+
+  private fetchedOf(epoch: StreamEpoch, id: number): Fetched | undefined {
+    return this.fetched.find((f) => f.epoch === epoch.id && f.stream === id);
+  }
+
+  private read(epoch: StreamEpoch, id: number): void {
+    const f = this.fetchedOf(epoch, id);
+    for (let r = epoch.streams.read(id); r; r = epoch.streams.read(id)) {
+      if (f) {
+        f.bytes += r.data.length;
+        if (r.fin) f.fin = true;
+      }
+    }
+  }
+}
+
+/**
+ * One audited client, well behaved: a first connection fetches `requests` and keeps its ticket, then
+ * a 0-RTT attempt sends them early, is rejected, and sends them again on the fresh epoch. Returns the
+ * clients for inspection; the audit is in `sim.done`.
+ */
+export function auditWellBehavedClient(
+  sim: AuditSim,
+  alpn: string,
+  requests: string[],
+  tweak?: (attempt: CoreClient) => void,
+): { first: CoreClient; attempt: CoreClient } {
+  const first = new CoreClient(sim, sim.dial(alpn), requests);
+  sim.run(() => first.done && first.session !== undefined && first.conn.handshakeConfirmed);
+  first.conn.close(0, 'ticket received', sim.net.now);
+  sim.client.markActive(first.conn);
+  sim.run(() => first.conn.isTerminated);
+  const attempt = new CoreClient(sim, sim.dial(alpn, first.session), requests);
+  tweak?.(attempt);
+  attempt.start();
+  sim.run(() => attempt.done || attempt.closed);
+  attempt.conn.close(0, 'done', sim.net.now);
+  sim.client.markActive(attempt.conn);
+  sim.run(() => sim.done.length > 0);
+  return { first, attempt };
+}
