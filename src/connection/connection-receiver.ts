@@ -247,6 +247,12 @@ export class ConnectionReceiver {
 
     if (p.form === 'long') this.onLongHeaderPacket(p, from, now);
 
+    // The trace sees the whole packet, also the frames after one that ends the connection: an
+    // observer (qlog, the 0-RTT auditor) learns everything the peer sent.
+    if (c.trace) {
+      for (const f of frames)
+        c.trace({ direction: 'received', packetType: p.type, packetNumber: pn, frame: f });
+    }
     let ackEliciting = false;
     let nonProbing = false;
     for (const f of frames) {
@@ -259,7 +265,6 @@ export class ConnectionReceiver {
       }
       if (isAckEliciting(f.type)) ackEliciting = true;
       if (!isProbingFrame(f.type)) nonProbing = true;
-      c.trace?.({ direction: 'received', packetType: p.type, packetNumber: pn, frame: f });
       this.handleFrame(f, spaceIndex, p, from, now);
       if (c.state === 'draining' || c.state === 'closed') return 'processed';
     }

@@ -8,10 +8,11 @@
 import { AuditServer, type AuditServerOptions } from '../../src/audit/audit-server.js';
 import type { ClientTrace } from '../../src/audit/audit-trace.js';
 import type { Connection } from '../../src/connection/connection.js';
-import type { StreamEpoch } from '../../src/connection/stream-epoch.js';
+import { flowLimitsOf, type StreamEpoch } from '../../src/connection/stream-epoch.js';
 import { Endpoint } from '../../src/endpoint/endpoint.js';
 import type { ResumptionSession } from '../../src/tls/types.js';
 import type { Millis } from '../../src/util/time.js';
+import { decodeTransportParameters } from '../../src/wire/transport-parameters.js';
 import { DEFAULT_START_TIME, Prng, SimNetwork, seededRandomBytes } from './network.js';
 import { CLIENT_ADDRESS, EndpointNode, SERVER_ADDRESS, SERVER_NAME, simPki } from './quic-harness.js';
 
@@ -182,15 +183,16 @@ export function auditWellBehavedClient(
   sim: AuditSim,
   alpn: string,
   requests: string[],
-  tweak?: (attempt: CoreClient) => void,
+  tweak?: Tweak,
 ): { first: CoreClient; attempt: CoreClient } {
   const first = new CoreClient(sim, sim.dial(alpn), requests);
   sim.run(() => first.done && first.session !== undefined && first.conn.handshakeConfirmed);
   first.conn.close(0, 'ticket received', sim.net.now);
   sim.client.markActive(first.conn);
   sim.run(() => first.conn.isTerminated);
-  const attempt = new CoreClient(sim, sim.dial(alpn, first.session), requests);
-  tweak?.(attempt);
+  const session = first.session!;
+  const attempt = new CoreClient(sim, sim.dial(alpn, session), [...requests]);
+  tweak?.(attempt, { session, sim });
   attempt.start();
   sim.run(() => attempt.done || attempt.closed);
   attempt.conn.close(0, 'done', sim.net.now);
@@ -198,3 +200,74 @@ export function auditWellBehavedClient(
   sim.run(() => sim.done.length > 0);
   return { first, attempt };
 }
+
+/** Changes what the 0-RTT attempt's client does (it is well behaved otherwise). */
+export type Tweak = (attempt: CoreClient, ctx: { session: ResumptionSession; sim: AuditSim }) => void;
+
+/** The requests the scenarios make (hq-interop). */
+export const SCENARIO_REQUESTS = ['GET /index.html\r\n', 'GET /other.txt\r\n'];
+
+/**
+ * Clients misbehaving the ways real stacks did after a rejection, made from the core's own calls on
+ * the fresh stream epoch. Each fails the check named in its comment.
+ */
+export const MISBEHAVIOURS: Record<string, Tweak> = {
+  /** Check 1, quic-go #4706: the dead stream 0's cancels go out on the live connection first. */
+  'cancel-dead-stream': (attempt) => {
+    attempt.onEpoch = (epoch) => {
+      if (epoch.early) return;
+      const id = epoch.streams.openStream(true)!;
+      epoch.streams.resetStream(id, 42);
+      epoch.streams.stopSending(id, 42);
+    };
+  },
+  /** Check 2 (and 3): stream numbering continues after the dead attempt's stream 0. */
+  'continued-numbering': (attempt, { session }) => {
+    attempt.onEpoch = (epoch) => {
+      if (epoch.early) return;
+      epoch.streams.updatePeerLimits(
+        flowLimitsOf(decodeTransportParameters(session.transportParameters, 'server')),
+      );
+      epoch.streams.openStream(true);
+    };
+  },
+  /** Check 3, the quic-go #4764 class: the new epoch trusts the limits the ticket remembered. */
+  'remembered-limits': (attempt, { session }) => {
+    attempt.onEpoch = (epoch) => {
+      if (epoch.early) return;
+      epoch.streams.updatePeerLimits(
+        flowLimitsOf(decodeTransportParameters(session.transportParameters, 'server')),
+      );
+    };
+  },
+  /** Check 4: a DATAGRAM on the new connection, which does not allow them. */
+  'forbidden-datagram': (attempt) => {
+    attempt.onEpoch = (epoch) => {
+      if (!epoch.early) epoch.datagrams.push(new Uint8Array([1, 2, 3]));
+    };
+  },
+  /** Check 5: the early request is not sent again (the client asks for something else). */
+  'not-resent': (attempt) => {
+    attempt.onEpoch = (epoch) => {
+      if (!epoch.early) attempt.requests.splice(0, attempt.requests.length, 'GET /else\r\n');
+    };
+  },
+  /** Check 5: the early request is sent twice after the rejection. */
+  'sent-twice': (attempt) => {
+    attempt.onEpoch = (epoch) => {
+      if (!epoch.early) {
+        attempt.requests.splice(
+          0,
+          attempt.requests.length,
+          SCENARIO_REQUESTS[0]!,
+          SCENARIO_REQUESTS[0]!,
+          SCENARIO_REQUESTS[1]!,
+        );
+      }
+    };
+  },
+  /** Check 6: the client gives up when it learns of the rejection. */
+  'gives-up': (attempt, { sim }) => {
+    attempt.onRejected = () => attempt.conn.close(0x99, 'giving up', sim.net.now);
+  },
+};

@@ -16,7 +16,7 @@ export const CLIENT_RECOVERS = {
 function describeClose(c: NonNullable<ReturnType<typeof attemptOf>>['close']): string {
   if (!c) return 'still open';
   const space = c.application ? 'application' : 'transport';
-  return `closed by ${c.by} (${space} code ${c.code}${c.reason ? `, "${c.reason}"` : ''})`;
+  return `closed by ${c.by} with ${space} code ${c.code}${c.reason ? ` "${c.reason}"` : ''}`;
 }
 
 export function checkClientRecovers(t: ClientTrace): CheckResult {

@@ -90,6 +90,7 @@ function violations(c: ConnectionTrace, dead: Map<number, DeadStream>): Evidence
   const serverOpened = new Set<number>();
   const newData = new Map<number, { end: number; fin?: number }>();
   const recv = c.log.filter((l) => l.dir === 'recv');
+  const firstPn = c.appPns.length > 0 ? Math.min(...c.appPns) : -1;
   for (const l of c.log) {
     const f = l.frame;
     if (!('stream' in f)) continue;
@@ -116,11 +117,10 @@ function violations(c: ConnectionTrace, dead: Map<number, DeadStream>): Evidence
       const match = deadMatch(l, dead);
       const conclusive = noGapBelow(l.pn);
       if (match || conclusive) {
-        const why = `stream ${id} was never opened on this connection before this frame${conclusive ? '' : ' (some earlier packets were not received)'}`;
+        const where = l.pn === firstPn ? ' (in the first 1-RTT packet)' : '';
+        const why = `stream ${id} was never opened on this connection before this frame${where}${conclusive ? '' : ' (some earlier packets were not received)'}`;
         out.push(frameEvidence(l, match ? `${why}; ${match}` : why));
       }
-      // Report each stream once.
-      seen.add(id);
       continue;
     }
     if (f.type === 'RESET_STREAM') {
