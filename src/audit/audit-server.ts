@@ -18,7 +18,6 @@
  * the tests over the simulator too.
  */
 import type { Connection, FrameTraceEvent, PacketDropTraceEvent } from '../connection/connection.js';
-import type { CloseInfo } from '../connection/connection-events.js';
 import type { TransportOptions } from '../connection/connection-options.js';
 import { Endpoint } from '../endpoint/endpoint.js';
 import type { ClientOffer } from '../tls/client-offer.js';
@@ -32,8 +31,8 @@ import { PacketType } from '../wire/packet-header.js';
 import { decodeTransportParameters, type TransportParameters } from '../wire/transport-parameters.js';
 import {
   type ClientTrace,
-  type CloseRecord,
   type ConnectionTrace,
+  closeRecordOf,
   type Limits,
   TRACE_FORMAT,
 } from './audit-trace.js';
@@ -392,7 +391,7 @@ export class AuditServer {
             s.trace.resumed = c.resumed;
             break;
           case 'closed':
-            s.trace.close = closeRecord(e.info);
+            s.trace.close = closeRecordOf(e.info, 'client');
             break;
           case 'terminated':
             s.terminated = true;
@@ -451,24 +450,5 @@ export function limitsOf(p: TransportParameters): Limits {
     maxStreamsUni: p.initialMaxStreamsUni,
     activeConnectionIdLimit: p.activeConnectionIdLimit,
     maxDatagramFrameSize: p.maxDatagramFrameSize ?? null,
-  };
-}
-
-function closeRecord(info: CloseInfo): CloseRecord {
-  const by: CloseRecord['by'] =
-    info.source === 'local'
-      ? 'auditor'
-      : info.source === 'remote'
-        ? 'client'
-        : info.source === 'idle-timeout' || info.source === 'handshake-timeout'
-          ? info.source
-          : 'other';
-  const code = info.errorCode as number | bigint;
-  return {
-    by,
-    application: info.application,
-    code: typeof code === 'bigint' ? code.toString() : code,
-    reason: info.reason,
-    ...(info.frameType !== undefined ? { frameType: Number(info.frameType) } : {}),
   };
 }

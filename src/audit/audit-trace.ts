@@ -4,6 +4,7 @@
  * connection (which earned the ticket), the connection whose 0-RTT the auditor rejected, and any
  * later ones.
  */
+import type { CloseInfo } from '../connection/connection-events.js';
 import type { LoggedFrame } from './frame-record.js';
 
 export const TRACE_FORMAT = 'tsquic-audit-0rtt/1';
@@ -44,8 +45,11 @@ export interface AppStreamRecord {
 
 /** How the connection ended. */
 export interface CloseRecord {
-  /** Who closed: the client (CONNECTION_CLOSE), the auditor (its core found an error, or it closed), a timeout. */
-  by: 'client' | 'auditor' | 'idle-timeout' | 'handshake-timeout' | 'other';
+  /**
+   * Who closed: the audited peer (CONNECTION_CLOSE from the client or server), the auditor (its core
+   * found an error, or it closed), a timeout.
+   */
+  by: 'client' | 'server' | 'auditor' | 'idle-timeout' | 'handshake-timeout' | 'other';
   application: boolean;
   code: number | string;
   reason: string;
@@ -103,4 +107,24 @@ export function attemptOf(t: ClientTrace): ConnectionTrace | undefined {
 export function afterRejection(t: ClientTrace): ConnectionTrace[] {
   const i = t.connections.findIndex((c) => c.role === 'attempt');
   return i < 0 ? [] : t.connections.slice(i);
+}
+
+/** The record of a core CloseInfo; `peer` names the audited side (who sent CONNECTION_CLOSE). */
+export function closeRecordOf(info: CloseInfo, peer: 'client' | 'server'): CloseRecord {
+  const by: CloseRecord['by'] =
+    info.source === 'local'
+      ? 'auditor'
+      : info.source === 'remote'
+        ? peer
+        : info.source === 'idle-timeout' || info.source === 'handshake-timeout'
+          ? info.source
+          : 'other';
+  const code = info.errorCode as number | bigint;
+  return {
+    by,
+    application: info.application,
+    code: typeof code === 'bigint' ? code.toString() : code,
+    reason: info.reason,
+    ...(info.frameType !== undefined ? { frameType: Number(info.frameType) } : {}),
+  };
 }

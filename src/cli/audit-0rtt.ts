@@ -3,15 +3,22 @@
  * Server mode audits the clients that connect to it; client mode audits a server. The auditors are
  * sans-IO (src/audit); this file parses the command line and runs them over UDP.
  */
+
+import { lookup } from 'node:dns/promises';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AuditClient } from '../audit/audit-client.js';
 import { AuditServer } from '../audit/audit-server.js';
 import type { ClientTrace } from '../audit/audit-trace.js';
+import { runClientChecks } from '../audit/client-checks.js';
 import { buildReport, formatReport, type PeerReport } from '../audit/report.js';
 import type { FileSource } from '../audit/server-app.js';
 import { runServerChecks } from '../audit/server-checks.js';
+import type { ServerTrace } from '../audit/server-trace.js';
+import { formatAddress } from '../node/address.js';
 import { now } from '../node/clock.js';
 import { pooledRandomBytes } from '../node/random-pool.js';
 import { EXIT_FAILURE, type HostPort, parseHostPort, parseOrUsage, required, UsageError } from './args.js';
@@ -36,6 +43,17 @@ server: audit the clients that connect. Each client's first connection gets a se
   --clients N          clients to audit before reporting (default 1)
   --timeout SECONDS    report what was seen after this long (default: wait for the clients)
   --linger MS          after a client's connections end, wait this long for more (default 500)
+
+client: audit the server at URL (https://HOST:PORT/PATH). Earns a ticket, then checks that an accepted
+  0-RTT attempt keeps the remembered limits, that a rejected one's request is not answered, that a
+  replayed first flight is not processed twice, that 0-RTT packets ahead of their Initial do no harm,
+  and that an expired ticket is not accepted for 0-RTT.
+  --alpn PROTO         ALPN to offer (default: hq-interop, which fetches PATH; others: an echo)
+  --ca FILE            trust the CA certificates in FILE (default: Node's root store)
+  --insecure           skip certificate verification
+  --replay-delay MS    how long after the original connection the replay goes out (default 6000)
+  --max-ticket-wait S  wait out ticket lifetimes up to S seconds for the expiry check (default 10)
+  --timeout SECONDS    give up after this long (default 120)
 
 Common options:
   --json               print the report as JSON
@@ -117,6 +135,7 @@ export async function runAudit0Rtt(argv: string[]): Promise<number> {
     return mode === undefined ? 2 : 0;
   }
   if (mode === 'server') return runServerMode(rest);
+  if (mode === 'client') return runClientMode(rest);
   throw new UsageError(`unknown mode ${JSON.stringify(mode)}: use "server" or "client"`);
 }
 
@@ -227,4 +246,135 @@ async function report(
   if (args.trace !== undefined) await writeFile(args.trace, `${JSON.stringify(trace, null, 1)}\n`);
   process.stdout.write(args.json ? `${JSON.stringify(r, null, 2)}\n` : formatReport(r));
   return r.exitStatus;
+}
+
+interface ClientModeArgs {
+  url: URL;
+  host: string;
+  port: number;
+  path: string;
+  alpn: string;
+  ca: string | undefined;
+  insecure: boolean;
+  replayDelayMs: number;
+  maxTicketWaitMs: number;
+  timeoutMs: number;
+  json: boolean;
+  trace: string | undefined;
+}
+
+function parseClientMode(argv: string[]): ClientModeArgs | 'help' {
+  const { values, positionals } = parseOrUsage(() =>
+    parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        alpn: { type: 'string' },
+        ca: { type: 'string' },
+        insecure: { type: 'boolean' },
+        'replay-delay': { type: 'string' },
+        'max-ticket-wait': { type: 'string' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean' },
+        trace: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (values.help) return 'help';
+  if (positionals.length !== 1) throw new UsageError('give exactly one URL, https://HOST:PORT/PATH');
+  let url: URL;
+  try {
+    url = new URL(positionals[0]!);
+  } catch {
+    throw new UsageError(`not a URL: ${JSON.stringify(positionals[0])}`);
+  }
+  if (url.protocol !== 'https:') throw new UsageError(`only https:// URLs are supported, got ${url.href}`);
+  if (values.ca !== undefined && values.insecure)
+    throw new UsageError('--ca and --insecure exclude each other');
+  const alpn = values.alpn ?? 'hq-interop';
+  if (alpn === '' || alpn.includes(',')) throw new UsageError('--alpn takes one protocol name');
+  return {
+    url,
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port === '' ? 443 : Number(url.port),
+    path: decodeURIComponent(url.pathname) || '/',
+    alpn,
+    ca: values.ca,
+    insecure: values.insecure === true,
+    replayDelayMs: positiveInt(values['replay-delay'], '--replay-delay', 6000),
+    maxTicketWaitMs: positiveInt(values['max-ticket-wait'], '--max-ticket-wait', 10) * 1000,
+    timeoutMs: positiveInt(values.timeout, '--timeout', 120) * 1000,
+    json: values.json === true,
+    trace: values.trace,
+  };
+}
+
+async function runClientMode(argv: string[]): Promise<number> {
+  const args = parseClientMode(argv);
+  if (args === 'help') {
+    process.stdout.write(AUDIT_HELP);
+    return 0;
+  }
+  let ca: string | undefined;
+  let address: string;
+  try {
+    if (args.ca !== undefined) ca = await readFile(args.ca, 'utf8');
+    address = isIP(args.host) ? args.host : (await lookup(args.host)).address;
+  } catch (err) {
+    process.stderr.write(`tsquic audit-0rtt: error: ${oneLine(err)}\n`);
+    return EXIT_FAILURE;
+  }
+  const v6 = isIP(address) === 6;
+  const audit = new AuditClient({
+    server: formatAddress(address, args.port),
+    serverName: args.host,
+    alpn: args.alpn,
+    path: args.path,
+    ...(ca !== undefined ? { ca: [ca] } : {}),
+    ...(args.insecure ? { insecureSkipVerify: true } : {}),
+    random: pooledRandomBytes,
+    now: now(),
+    replayDelayMs: args.replayDelayMs,
+    maxTicketWaitMs: args.maxTicketWaitMs,
+  });
+  const local = v6 ? '::' : '0.0.0.0';
+  const driver = await UdpDriver.bind(local, 0, audit);
+  await driver.addSocket(local);
+  audit.onWork = () => driver.schedule();
+  process.stderr.write(
+    `auditing ${args.url.href} (${formatAddress(address, args.port)}, ALPN ${args.alpn})\n`,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const trace = await Promise.race([
+    audit.run(),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), args.timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  await driver.close();
+  if (!trace) {
+    process.stderr.write(
+      `tsquic audit-0rtt: error: the audit did not finish within ${args.timeoutMs / 1000} s\n`,
+    );
+    return EXIT_FAILURE;
+  }
+  return report('client', [serverReportOf(trace, args.url.href)], args, trace);
+}
+
+/** The report of one audited server. */
+export function serverReportOf(t: ServerTrace, target: string): PeerReport {
+  const notes = [...t.notes];
+  if (t.ticket.received) {
+    notes.push(
+      `ticket: ${t.ticket.allowsEarlyData ? 'allows 0-RTT' : 'no 0-RTT'}, lifetime ${t.ticket.lifetime} s`,
+    );
+  }
+  for (const a of t.attempts) {
+    notes.push(
+      `${a.kind}: ${a.zeroRttPackets} 0-RTT packets, 0-RTT ${a.earlyData}, ${a.resumed ? 'resumed' : 'full handshake'}${a.handshakeComplete ? '' : ', handshake incomplete'}`,
+    );
+  }
+  return { peer: 'server', target, alpn: t.alpn, checks: runClientChecks(t), notes };
 }

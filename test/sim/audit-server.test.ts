@@ -106,7 +106,7 @@ describe('audit-0rtt server mode on the simulator', () => {
       assert.ok(frames.includes('STOP_SENDING stream 0 code 42'));
       assert.match(
         r.evidence[0]!.note,
-        /stream 0 was never opened on this connection before this frame; the rejected 0-RTT attempt held stream 0/,
+        /^stream 0 was never opened on this connection before this frame \(in the first 1-RTT packet\); the rejected 0-RTT attempt held stream 0/,
       );
       assert.match(r.evidence[0]!.packet!, /^1-RTT pn \d+$/);
     });
