@@ -7,13 +7,28 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { runClientChecks } from '../../src/audit/client-checks.js';
+import { splitDatagram } from '../../src/wire/coalesced.js';
+import { PacketType } from '../../src/wire/packet-header.js';
 import { auditServer } from './audit-harness.js';
 import { withSimSeed } from './network.js';
+import { SERVER_ADDRESS } from './quic-harness.js';
 
 describe('audit-0rtt client mode on the simulator', () => {
   test('a tsquic server passes all five checks (tickets of 3 s: the expiry check runs)', async () => {
     await withSimSeed(1600, async (seed) => {
-      const trace = await auditServer(seed);
+      // What the auditor puts on the wire: the packet types of each datagram, in order.
+      const sent: PacketType[][] = [];
+      const trace = await auditServer(seed, {}, (net) =>
+        net.onSend((e) => {
+          if (e.to === SERVER_ADDRESS) sent.push(splitDatagram(e.datagram, 8).map((p) => p.type));
+        }),
+      );
+      // Check 4 really sent a 0-RTT packet alone, right before the datagram with its Initial.
+      const ahead = sent.findIndex(
+        (types, i) =>
+          types.length === 1 && types[0] === PacketType.ZeroRtt && sent[i + 1]?.[0] === PacketType.Initial,
+      );
+      assert.ok(ahead >= 0, 'a 0-RTT packet went out alone, ahead of its Initial');
       assert.deepEqual(trace.ticket, { received: true, allowsEarlyData: true, lifetime: 3 });
       assert.deepEqual(
         trace.attempts.map((a) => [a.kind, a.earlyData, a.resumed, a.zeroRttPackets > 0]),

@@ -338,8 +338,13 @@ function serverNode(net: SimNetwork, seed: number, setup: ServerSetup) {
 }
 
 /** Runs a client-mode audit against the simulated server; virtual time, bounded. */
-export async function auditServer(seed: number, setup: ServerSetup = {}): Promise<ServerTrace> {
+export async function auditServer(
+  seed: number,
+  setup: ServerSetup = {},
+  observe?: (net: SimNetwork) => void,
+): Promise<ServerTrace> {
   const net = new SimNetwork({ seed });
+  observe?.(net);
   serverNode(net, seed, setup);
   const audit = new AuditClient({
     server: SERVER_ADDRESS,
