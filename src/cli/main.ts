@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './args.js';
-import { AUDIT_HELP, runAudit0Rtt } from './audit-0rtt.js';
+import { AUDIT_HELP } from './audit-help.js';
 import { CLIENT_HELP, runClient } from './client.js';
 import { DEMO_HELP, runDemo } from './demo.js';
 import { oneLine } from './format.js';
@@ -32,7 +32,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   server: { run: runServer, help: SERVER_HELP },
   client: { run: runClient, help: CLIENT_HELP },
   demo: { run: runDemo, help: DEMO_HELP },
-  'audit-0rtt': { run: runAudit0Rtt, help: AUDIT_HELP },
+  // Loaded only when used: the other commands do not need the auditor.
+  'audit-0rtt': {
+    run: async (argv) => (await import('./audit-0rtt.js')).runAudit0Rtt(argv),
+    help: AUDIT_HELP,
+  },
 };
 
 /** package.json sits two levels up from both src/cli/main.ts and dist/cli/main.js. */
