@@ -26,7 +26,7 @@ type options struct {
 	caFile, keylog, output, echo, alpn, sni, nextAddr string
 	insecure, zeroRTT, resume, chacha                 bool
 	n, streams, dgrams, dgramSize                     int
-	cancel                                            int64
+	cancel, cancelRejected                            int64
 	keyUpdate                                         uint64
 	timeout                                           time.Duration
 }
@@ -46,6 +46,7 @@ func parseFlags() *options {
 	flag.StringVar(&o.sni, "sni", "", "server name (default: the URL's host)")
 	flag.StringVar(&o.nextAddr, "next-addr", "", "connections after the first go to HOST:PORT (e.g. a second server sharing the ticket key)")
 	flag.Int64Var(&o.cancel, "cancel", -1, "first cancel a stream in both directions with CODE (RESET_STREAM + STOP_SENDING)")
+	flag.Int64Var(&o.cancelRejected, "cancel-rejected", -1, "cancel each stream that fails with Err0RTTRejected in both directions with CODE, as deferred cancels do (quic-go #4706)")
 	flag.BoolVar(&o.chacha, "chacha", false, "offer only TLS_CHACHA20_POLY1305_SHA256")
 	flag.Uint64Var(&o.keyUpdate, "key-update", 0, "initiate a 1-RTT key update every N packets (0: quic-go default)")
 	flag.DurationVar(&o.timeout, "timeout", 60*time.Second, "give up (exit 3) after this long")
@@ -179,7 +180,8 @@ func main() {
 		c.tlsConf.ClientSessionCache = c.tickets
 	}
 	c.job = &job{paths: paths, outputDir: o.output, echoCount: o.streams, cancelCode: o.cancel,
-		tracer: c.tracer, ackTimeout: 10 * time.Second, datagrams: o.dgrams, datagramSize: o.dgramSize}
+		cancelRejectedCode: o.cancelRejected, tracer: c.tracer, ackTimeout: 10 * time.Second,
+		datagrams: o.dgrams, datagramSize: o.dgramSize}
 	if o.echo != "" {
 		c.job.echoData = echoPayload(o.echo)
 	}

@@ -21,15 +21,18 @@ import (
 // job is what the client does on one connection: optionally cancel a stream, then fetch the files or
 // run the echo. It is repeated as a whole on the next connection when 0-RTT is rejected.
 type job struct {
-	paths        []string // HTTP/0.9 request paths (ALPN hq-interop)
-	outputDir    string   // "" = only count and hash the bytes
-	echoData     []byte   // non-nil: echo mode (ALPN echo)
-	echoCount    int      // concurrent echo streams
-	cancelCode   int64    // >= 0: cancel a stream with this code first
-	tracer       *tracer
-	ackTimeout   time.Duration
-	datagrams    int // > 0: first exchange this many DATAGRAMs with an echoing server
-	datagramSize int
+	paths      []string // HTTP/0.9 request paths (ALPN hq-interop)
+	outputDir  string   // "" = only count and hash the bytes
+	echoData   []byte   // non-nil: echo mode (ALPN echo)
+	echoCount  int      // concurrent echo streams
+	cancelCode int64    // >= 0: cancel a stream with this code first
+	// >= 0: a stream whose read or write fails with Err0RTTRejected is canceled in both directions
+	// with this code, like the deferred CancelRead/CancelWrite of the quic-go #4706 report.
+	cancelRejectedCode int64
+	tracer             *tracer
+	ackTimeout         time.Duration
+	datagrams          int // > 0: first exchange this many DATAGRAMs with an echoing server
+	datagramSize       int
 }
 
 func (j *job) run(conn quic.Connection) error {
@@ -47,9 +50,9 @@ func (j *job) run(conn quic.Connection) error {
 	}
 	var err error
 	if j.echoData != nil {
-		err = parallel(j.echoCount, func(int) error { return echo(conn, j.echoData) })
+		err = parallel(j.echoCount, func(int) error { return echo(conn, j.echoData, j.cancelRejectedCode) })
 	} else {
-		err = parallel(len(j.paths), func(i int) error { return fetch(conn, j.paths[i], j.outputDir) })
+		err = parallel(len(j.paths), func(i int) error { return fetch(conn, j.paths[i], j.outputDir, j.cancelRejectedCode) })
 	}
 	if err != nil || acked == nil {
 		return err
@@ -90,6 +93,18 @@ func (j *job) cancelStream(conn quic.Connection) (<-chan struct{}, error) {
 	return acked, nil
 }
 
+// cancelIfRejected is the deferred cleanup of the quic-go #4706 report: when the stream's work failed
+// because 0-RTT was rejected, cancel the (dead) stream in both directions. quic-go 0.29 then sends the
+// RESET_STREAM and STOP_SENDING on the connection that continues after the rejection.
+func cancelIfRejected(str quic.Stream, code int64, err *error) {
+	if code < 0 || *err == nil || !errors.Is(*err, quic.Err0RTTRejected) {
+		return
+	}
+	str.CancelRead(quic.StreamErrorCode(code))
+	str.CancelWrite(quic.StreamErrorCode(code))
+	emit("cancel-rejected", "stream", int64(str.StreamID()), "code", code)
+}
+
 // parallel runs n functions concurrently and returns the first error.
 func parallel(n int, f func(i int) error) error {
 	errs := make(chan error, n)
@@ -113,11 +128,12 @@ func parallel(n int, f func(i int) error) error {
 
 // fetch sends "GET /path\r\n" and FIN (hq-interop) and reads the answer up to the server's FIN; a
 // file has arrived whole only if the stream ended with FIN, not with a reset or a closed connection.
-func fetch(conn quic.Connection, reqPath, outputDir string) error {
+func fetch(conn quic.Connection, reqPath, outputDir string, cancelRejected int64) (err error) {
 	str, err := conn.OpenStreamSync(context.Background())
 	if err != nil {
 		return err
 	}
+	defer cancelIfRejected(str, cancelRejected, &err)
 	if _, err := str.Write([]byte("GET " + reqPath + "\r\n")); err != nil {
 		return err
 	}
@@ -138,9 +154,9 @@ func fetch(conn quic.Connection, reqPath, outputDir string) error {
 		defer file.Close()
 		sink = io.MultiWriter(h, file)
 	}
-	n, err := io.Copy(sink, str)
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", reqPath, err)
+	n, copyErr := io.Copy(sink, str)
+	if copyErr != nil {
+		return fmt.Errorf("GET %s: %w", reqPath, copyErr)
 	}
 	if file != nil {
 		if err := file.Close(); err != nil {
@@ -153,11 +169,12 @@ func fetch(conn quic.Connection, reqPath, outputDir string) error {
 }
 
 // echo sends data and FIN on a new stream while reading the answer, and checks that it is the same.
-func echo(conn quic.Connection, data []byte) error {
+func echo(conn quic.Connection, data []byte, cancelRejected int64) (err error) {
 	str, err := conn.OpenStreamSync(context.Background())
 	if err != nil {
 		return err
 	}
+	defer cancelIfRejected(str, cancelRejected, &err)
 	writeErr := make(chan error, 1)
 	go func() {
 		if _, err := str.Write(data); err != nil {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from './args.js';
+import { AUDIT_HELP } from './audit-help.js';
 import { CLIENT_HELP, runClient } from './client.js';
 import { DEMO_HELP, runDemo } from './demo.js';
 import { oneLine } from './format.js';
@@ -17,6 +18,8 @@ Commands:
   server   serve a directory over HTTP/0.9 (hq-interop) or HTTP/3 (h3) on QUIC
   client   fetch https:// URLs from such a server, with resumption and 0-RTT
   demo     a tour on loopback: full handshake, 0-RTT accepted, 0-RTT rejected and recovered
+  audit-0rtt
+           check how another QUIC client or server handles a rejected 0-RTT attempt
 
 Options:
   -h, --help      show this help (or: tsquic <command> --help)
@@ -29,6 +32,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   server: { run: runServer, help: SERVER_HELP },
   client: { run: runClient, help: CLIENT_HELP },
   demo: { run: runDemo, help: DEMO_HELP },
+  // Loaded only when used: the other commands do not need the auditor.
+  'audit-0rtt': {
+    run: async (argv) => (await import('./audit-0rtt.js')).runAudit0Rtt(argv),
+    help: AUDIT_HELP,
+  },
 };
 
 /** package.json sits two levels up from both src/cli/main.ts and dist/cli/main.js. */

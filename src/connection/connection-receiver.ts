@@ -26,13 +26,14 @@ import {
 } from '../wire/packet-header.js';
 import { decodePacketNumber } from '../wire/packet-number.js';
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
-import type { Connection } from './connection.js';
+import type { Connection, PacketDropReason } from './connection.js';
 import { equalBytes } from './local-connection-ids.js';
 
 /** Packets that arrived before their keys, kept for a later attempt (RFC 9001 §5.7). */
 const MAX_BUFFERED_PACKETS = 16;
 
-type Outcome = 'processed' | 'dropped' | 'undecryptable' | 'no-keys';
+/** What became of a packet: processed, waiting for keys (buffered), or discarded for a reason. */
+type Outcome = 'processed' | 'no-keys' | PacketDropReason;
 
 /** RFC 9000 §9.1: frames a probing packet may carry; any other frame makes a packet non-probing. */
 function isProbingFrame(type: FrameType): boolean {
@@ -73,9 +74,11 @@ export class ConnectionReceiver {
       if (firstDcid && !equalBytes(p.dcid, firstDcid)) continue;
       firstDcid ??= p.dcid;
       const before = this.keyState();
+      // Opening a packet removes its header protection in place: the drop trace gets a copy as received.
+      const received = c.dropTrace ? datagram.slice(p.packetStart, p.packetEnd) : undefined;
       const outcome = this.processPacket(datagram, p, now, from);
-      if (outcome === 'no-keys') this.buffer(datagram.subarray(p.packetStart, p.packetEnd), from);
-      if (outcome === 'undecryptable' && i === packets.length - 1 && p.form === 'short') {
+      this.settle(outcome, p.type, datagram.subarray(p.packetStart, p.packetEnd), from, received);
+      if (outcome === 'decryption_failure' && i === packets.length - 1 && p.form === 'short') {
         this.checkStatelessReset(datagram, now);
       }
       if (c.isClosed) return;
@@ -95,9 +98,30 @@ export class ConnectionReceiver {
     );
   }
 
-  private buffer(packet: Uint8Array, from: string): void {
-    if (this.buffered.length >= MAX_BUFFERED_PACKETS) return;
+  /** Buffers the packet; false when the buffer is full (the packet is then dropped). */
+  private buffer(packet: Uint8Array, from: string): boolean {
+    if (this.buffered.length >= MAX_BUFFERED_PACKETS) return false;
     this.buffered.push({ bytes: new Uint8Array(packet), from });
+    return true;
+  }
+
+  /**
+   * Buffers a packet that waits for keys; reports one that is discarded to the drop trace, with its
+   * bytes as received (`received`, copied before processing) or as buffered.
+   */
+  private settle(
+    outcome: Outcome,
+    type: PacketType,
+    packet: Uint8Array,
+    from: string,
+    received?: Uint8Array,
+  ): void {
+    if (outcome === 'processed') return;
+    if (outcome === 'no-keys') {
+      if (this.buffer(packet, from)) return;
+      outcome = 'key_unavailable';
+    }
+    this.c.dropTrace?.({ packetType: type, reason: outcome, packet: received ?? new Uint8Array(packet) });
   }
 
   private retryBuffered(now: Millis): void {
@@ -114,8 +138,9 @@ export class ConnectionReceiver {
           continue;
         }
         if (p.type === PacketType.VersionNegotiation || p.type === PacketType.Retry) continue;
+        const received = c.dropTrace ? new Uint8Array(bytes) : undefined;
         const outcome = this.processPacket(bytes, p, now, from);
-        if (outcome === 'no-keys') this.buffer(bytes, from);
+        this.settle(outcome, p.type, bytes, from, received);
         if (c.isClosed) return;
       }
       if (this.keyState() === before) break;
@@ -129,7 +154,7 @@ export class ConnectionReceiver {
     from: string,
   ): Outcome {
     const c = this.c;
-    if (p.form === 'long' && p.version !== c.version) return 'dropped';
+    if (p.form === 'long' && p.version !== c.version) return 'unsupported';
     let spaceIndex: PacketNumberSpace;
     switch (p.type) {
       case PacketType.Initial:
@@ -142,7 +167,7 @@ export class ConnectionReceiver {
         spaceIndex = PacketNumberSpace.ApplicationData;
     }
     const space = c.spaces[spaceIndex];
-    if (space.discarded) return 'dropped';
+    if (space.discarded) return 'key_unavailable';
 
     let pn: number;
     let firstByte: number;
@@ -158,7 +183,7 @@ export class ConnectionReceiver {
         p.pnOffset,
         p.packetEnd,
       );
-      if (!hp) return 'undecryptable';
+      if (!hp) return 'decryption_failure';
       pn = decodePacketNumber(space.acks.largestReceived, hp.truncatedPn, hp.pnLength * 8);
       const phase = (hp.firstByte >> 2) & 1;
       const choice = keys.readKeysFor(phase, pn);
@@ -172,7 +197,7 @@ export class ConnectionReceiver {
       );
       if (!plain) {
         // The header is unprotected in place; restore nothing: the packet is dropped anyway.
-        return 'undecryptable';
+        return 'decryption_failure';
       }
       if (choice.which === 'next') keys.onNextPhaseReceived(pn, now, c.ptoPeriod());
       else if (choice.which === 'current') keys.onCurrentPhaseReceived(pn);
@@ -185,10 +210,15 @@ export class ConnectionReceiver {
     } else {
       let keys: PacketKeys | undefined;
       if (p.type === PacketType.ZeroRtt) {
-        if (c.role === 'client') return 'dropped';
+        if (c.role === 'client') return 'key_unavailable';
         keys = c.zeroRttKeys;
-        // 0-RTT rejected (or never offered): RFC 9001 §4.6.2, such packets are discarded.
-        if (!keys) return c.handshakeComplete ? 'dropped' : 'no-keys';
+        // 0-RTT rejected (or never offered): RFC 9001 §4.6.2, such packets are discarded. The server
+        // has decided once it processed the ClientHello (it then has Handshake keys): from then on
+        // they are dropped at once, rather than held in the buffer that early 1-RTT packets need.
+        if (!keys) {
+          const decided = c.handshakeComplete || c.spaces[PacketNumberSpace.Handshake].readKeys !== undefined;
+          return decided ? 'key_unavailable' : 'no-keys';
+        }
       } else {
         keys = space.readKeys;
         if (!keys) return 'no-keys';
@@ -201,7 +231,7 @@ export class ConnectionReceiver {
         p.packetEnd,
         space.acks.largestReceived,
       );
-      if (!opened) return 'undecryptable';
+      if (!opened) return 'decryption_failure';
       pn = opened.packetNumber;
       firstByte = opened.firstByte;
       payload = opened.payload;
@@ -211,12 +241,18 @@ export class ConnectionReceiver {
       }
     }
 
-    if (space.acks.isDuplicate(pn)) return 'dropped';
+    if (space.acks.isDuplicate(pn)) return 'duplicate';
     c.stats.packetsReceived++;
     const frames = decodeFrames(payload);
 
     if (p.form === 'long') this.onLongHeaderPacket(p, from, now);
 
+    // The trace sees the whole packet, also the frames after one that ends the connection: an
+    // observer (qlog, the 0-RTT auditor) learns everything the peer sent.
+    if (c.trace) {
+      for (const f of frames)
+        c.trace({ direction: 'received', packetType: p.type, packetNumber: pn, frame: f });
+    }
     let ackEliciting = false;
     let nonProbing = false;
     for (const f of frames) {
@@ -229,7 +265,6 @@ export class ConnectionReceiver {
       }
       if (isAckEliciting(f.type)) ackEliciting = true;
       if (!isProbingFrame(f.type)) nonProbing = true;
-      c.trace?.({ direction: 'received', packetType: p.type, packetNumber: pn, frame: f });
       this.handleFrame(f, spaceIndex, p, from, now);
       if (c.state === 'draining' || c.state === 'closed') return 'processed';
     }

@@ -60,6 +60,21 @@ export interface FrameTraceEvent {
   frame: Frame;
 }
 
+/** Why a received packet was discarded unprocessed (qlog quic-events `packet_dropped` triggers). */
+export type PacketDropReason = 'key_unavailable' | 'decryption_failure' | 'duplicate' | 'unsupported';
+
+/**
+ * A packet of this connection that was discarded without processing it (qlog `transport:packet_dropped`):
+ * for example 0-RTT packets after the server rejected 0-RTT (RFC 9001 §4.6.2). Its frames were never
+ * seen, so it appears in no FrameTraceEvent.
+ */
+export interface PacketDropTraceEvent {
+  packetType: PacketType;
+  reason: PacketDropReason;
+  /** The packet as it arrived, still protected: a copy, made only when the hook is set. */
+  packet: Uint8Array;
+}
+
 interface CommonConfig {
   remoteAddress: string;
   transport?: Partial<TransportOptions>;
@@ -70,6 +85,8 @@ interface CommonConfig {
   trace?: (e: FrameTraceEvent) => void;
   /** Path changes and validations (RFC 9000 §8.2, §9), for qlog and tests. */
   pathTrace?: (e: PathEvent) => void;
+  /** Packets discarded unprocessed (see PacketDropTraceEvent). */
+  dropTrace?: (e: PacketDropTraceEvent) => void;
   /**
    * For tests of the peer's validation only: rewrites our encoded transport parameters before they
    * go into the handshake.
@@ -231,6 +248,7 @@ export class Connection {
   private versionNegotiated = false;
 
   readonly trace: ((e: FrameTraceEvent) => void) | undefined;
+  readonly dropTrace: ((e: PacketDropTraceEvent) => void) | undefined;
   private readonly events: ConnectionEvent[] = [];
   readonly sender: ConnectionSender;
   readonly receiver: ConnectionReceiver;
@@ -257,6 +275,7 @@ export class Connection {
     this.options = resolveTransportOptions(config.transport);
     this.random = config.random;
     this.trace = config.trace;
+    this.dropTrace = config.dropTrace;
     this.createdAt = config.now;
     this.lastActivity = config.now;
     this.lastSendTime = config.now;

@@ -13,6 +13,7 @@ import {
   type ClientTlsOptions,
   Connection,
   type FrameTraceEvent,
+  type PacketDropTraceEvent,
   type ServerTlsOptions,
 } from '../connection/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../connection/connection-options.js';
@@ -71,6 +72,8 @@ export interface EndpointConfig {
   trace?: (connection: Connection, e: FrameTraceEvent) => void;
   /** Path changes and validations of every connection (RFC 9000 §8.2, §9). */
   pathTrace?: (connection: Connection, e: PathEvent) => void;
+  /** Packets a connection discarded unprocessed (Connection's dropTrace). */
+  dropTrace?: (connection: Connection, e: PacketDropTraceEvent) => void;
 }
 
 export interface DialOptions {
@@ -369,11 +372,13 @@ export class Endpoint {
   private traceHooks(conn: () => Connection): {
     trace?: (e: FrameTraceEvent) => void;
     pathTrace?: (e: PathEvent) => void;
+    dropTrace?: (e: PacketDropTraceEvent) => void;
   } {
-    const { trace, pathTrace } = this.config;
+    const { trace, pathTrace, dropTrace } = this.config;
     return {
       ...(trace ? { trace: (e: FrameTraceEvent) => trace(conn(), e) } : {}),
       ...(pathTrace ? { pathTrace: (e: PathEvent) => pathTrace(conn(), e) } : {}),
+      ...(dropTrace ? { dropTrace: (e: PacketDropTraceEvent) => dropTrace(conn(), e) } : {}),
     };
   }
 

@@ -5,7 +5,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { Connection, FrameTraceEvent } from '../connection/connection.js';
+import type { Connection, FrameTraceEvent, PacketDropTraceEvent } from '../connection/connection.js';
 import type { PathEvent } from '../connection/connection-paths.js';
 import { type Frame, FrameType } from '../wire/frames.js';
 import { PacketType } from '../wire/packet-header.js';
@@ -56,6 +56,16 @@ export class QlogWriter {
    */
   flush(conn: Connection): void {
     this.files.get(conn)?.flushPending();
+  }
+
+  /** The endpoint's drop hook: packets discarded unprocessed (e.g. rejected 0-RTT). */
+  dropped(conn: Connection, e: PacketDropTraceEvent): void {
+    let q = this.files.get(conn);
+    if (!q) {
+      q = new ConnectionQlog(this.dir, conn);
+      this.files.set(conn, q);
+    }
+    q.addDrop(e);
   }
 
   /** The connection is gone: finish its file. */
@@ -128,6 +138,20 @@ class ConnectionQlog {
             ? { ip_v6: remote.address, port_v6: remote.port }
             : { ip_v4: remote.address, port_v4: remote.port },
         ...('reason' in e ? { reason: e.reason } : {}),
+      },
+    });
+  }
+
+  /** quic-events `packet_dropped`: the packet's type, size and why. */
+  addDrop(e: PacketDropTraceEvent): void {
+    this.flush();
+    this.write({
+      time: Math.round((now() - this.start) * 1000) / 1000,
+      name: 'transport:packet_dropped',
+      data: {
+        header: { packet_type: PACKET_TYPES[e.packetType] },
+        raw: { length: e.packet.length },
+        trigger: e.reason,
       },
     });
   }

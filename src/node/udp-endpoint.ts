@@ -59,7 +59,12 @@ export class UdpEndpoint {
   ) {
     this.endpoint = new Endpoint(
       qlog
-        ? { ...config, trace: (conn, e) => qlog.trace(conn, e), pathTrace: (conn, e) => qlog.path(conn, e) }
+        ? {
+            ...config,
+            trace: (conn, e) => qlog.trace(conn, e),
+            pathTrace: (conn, e) => qlog.path(conn, e),
+            dropTrace: (conn, e) => qlog.dropped(conn, e),
+          }
         : config,
     );
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, rinfo));
