@@ -27,6 +27,12 @@ const MAX_REASON_BYTES = 256;
 const SCRATCH_SIZE = 16384;
 /** Room for a short header, one PATH_CHALLENGE or PATH_RESPONSE and the AEAD tag, with margin. */
 const MIN_PATH_PROBE = 64;
+/**
+ * Scratch space where every connection builds its datagrams. One per process, not per connection
+ * (16 KiB each would dominate the cost of a half-open connection, issue 10): a datagram is built,
+ * sealed and copied out within one synchronous transmit() call, so nothing in it outlives the call.
+ */
+const sharedScratch = new Uint8Array(SCRATCH_SIZE);
 
 /** A datagram and the path it goes out on. */
 export interface OutgoingDatagram {
@@ -35,7 +41,7 @@ export interface OutgoingDatagram {
 }
 
 export class ConnectionSender {
-  private readonly builder = new DatagramBuilder(new Uint8Array(SCRATCH_SIZE));
+  private readonly builder = new DatagramBuilder(sharedScratch);
   /** When the pacer next allows an ack-eliciting packet, if it is what holds data back. */
   private pacingReleaseAt: Millis | undefined;
 

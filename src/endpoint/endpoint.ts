@@ -35,6 +35,8 @@ import {
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
 import { AddressTokens } from './address-token.js';
 import { type EarlyDataReplayStore, InMemoryReplayStore } from './anti-replay.js';
+import { carriesClientHello } from './client-hello-check.js';
+import { encodeRefusal } from './connection-refusal.js';
 
 export interface ServerEndpointOptions {
   tls: ServerTlsOptions;
@@ -53,6 +55,18 @@ export interface ServerEndpointOptions {
   versions?: readonly number[];
   /** Connections still in their handshake; Initials beyond it are dropped (default 1000). */
   maxHalfOpen?: number;
+  /**
+   * When this many half-open connections have unvalidated addresses, new clients without a valid
+   * token are sent a Retry (stateless address validation, RFC 9000 §8.1.2) instead of getting state,
+   * so that a flood from spoofed addresses cannot fill the half-open table (default 100; 0 = always).
+   */
+  retryThreshold?: number;
+  /**
+   * Open connections (in handshake or established) beyond which new clients are refused with
+   * CONNECTION_CLOSE(CONNECTION_REFUSED) in an Initial packet, statelessly (RFC 9000 §5.2.2, §10.2.3)
+   * (default 10000).
+   */
+  maxConnections?: number;
   transport?: Partial<TransportOptions>;
 }
 
@@ -92,6 +106,10 @@ export type EndpointEvent = { type: 'connection'; connection: Connection };
 const MAX_STATELESS_QUEUE = 64;
 /** RFC 9000 §10.3: a stateless reset is at least this long (and shorter than what triggered it). */
 const MIN_STATELESS_RESET = 21;
+/** Defaults of ServerEndpointOptions (documented in docs/security.md). */
+export const DEFAULT_MAX_HALF_OPEN = 1000;
+export const DEFAULT_RETRY_THRESHOLD = 100;
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 export class Endpoint {
   private readonly random: RandomBytes;
@@ -232,10 +250,34 @@ export class Endpoint {
 
   private acceptingClosed = false;
 
+  /** Server connections still in their handshake (bounded by maxHalfOpen). */
   get halfOpenCount(): number {
+    this.pruneHalfOpen();
+    return this.halfOpen.size;
+  }
+
+  /** Half-open connections whose client address is not validated (what the Retry switch counts). */
+  get unvalidatedHalfOpenCount(): number {
+    this.pruneHalfOpen();
     let n = 0;
-    for (const c of this.connections) if (c.role === 'server' && !c.handshakeComplete && !c.isClosed) n++;
+    for (const c of this.halfOpen) if (!c.addressValidated) n++;
     return n;
+  }
+
+  /** Server connections not yet terminated (bounded by maxConnections). */
+  get serverConnectionCount(): number {
+    return this.serverConnections;
+  }
+
+  /** Datagrams dropped or answered statelessly on the accept path, by reason (for tests and stats). */
+  readonly acceptStats = { notClientHello: 0, halfOpenFull: 0, retried: 0, refused: 0 };
+
+  /** Server connections in their handshake; kept apart so that counting them is O(half-open). */
+  private readonly halfOpen = new Set<Connection>();
+  private serverConnections = 0;
+
+  private pruneHalfOpen(): void {
+    for (const c of this.halfOpen) if (c.handshakeComplete || c.isClosed) this.halfOpen.delete(c);
   }
 
   // ------------------------------------------------------------------ routing
@@ -264,6 +306,7 @@ export class Endpoint {
       }
     }
     if (conn.isTerminated) this.forget(conn);
+    else if (conn.handshakeComplete || conn.isClosed) this.halfOpen.delete(conn);
   }
 
   private forget(conn: Connection): void {
@@ -271,8 +314,9 @@ export class Endpoint {
       if (this.routes.get(key) === conn) this.routes.delete(key);
     }
     this.routesOf.delete(conn);
-    this.connections.delete(conn);
+    if (this.connections.delete(conn) && conn.role === 'server') this.serverConnections--;
     this.active.delete(conn);
+    this.halfOpen.delete(conn);
   }
 
   get routeCount(): number {
@@ -312,7 +356,12 @@ export class Endpoint {
     const initial = packet as LongHeaderPacket;
     // RFC 9000 §7.2: the client's first DCID is at least 8 bytes.
     if (initial.dcid.length < 8) return;
-    if (this.halfOpenCount >= (server.maxHalfOpen ?? 1000)) return;
+    // No state, and no answer, for a datagram that no QUIC client could have sent: it must decrypt
+    // with the Initial keys and start a ClientHello (issue 10, defect 4).
+    if (!carriesClientHello(datagram, initial)) {
+      this.acceptStats.notClientHello++;
+      return;
+    }
 
     let originalDcid = initial.dcid;
     let retrySourceCid: Uint8Array | undefined;
@@ -327,8 +376,24 @@ export class Endpoint {
         validated = true;
       }
     }
-    if (server.retry && !validated) {
+    // RFC 9000 §8.1.2: always with `retry`, and automatically while many handshakes are pending
+    // from unvalidated addresses (a flood from spoofed addresses gets Retries, not state).
+    if (
+      !validated &&
+      (server.retry || this.unvalidatedHalfOpenCount >= (server.retryThreshold ?? DEFAULT_RETRY_THRESHOLD))
+    ) {
+      this.acceptStats.retried++;
       this.sendRetry(initial, from, now);
+      return;
+    }
+    if (this.halfOpenCount >= (server.maxHalfOpen ?? DEFAULT_MAX_HALF_OPEN)) {
+      this.acceptStats.halfOpenFull++;
+      return;
+    }
+    if (this.serverConnections >= (server.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
+      // RFC 9000 §10.2.3: CONNECTION_CLOSE in an Initial packet, with CONNECTION_REFUSED (§20.1).
+      this.acceptStats.refused++;
+      this.queueStateless(encodeRefusal(initial, this.random(this.cidLength)), from);
       return;
     }
 
@@ -363,6 +428,8 @@ export class Endpoint {
       ...this.traceHooks((): Connection => conn),
     });
     this.adopt(conn, [initial.dcid, localCid]);
+    this.halfOpen.add(conn);
+    this.serverConnections++;
     this.events.push({ type: 'connection', connection: conn });
     conn.receive(datagram, from, now);
     this.afterConnectionActivity(conn);
