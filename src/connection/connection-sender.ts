@@ -278,6 +278,14 @@ export class ConnectionSender {
       (app && this.hasAppData(type === PacketType.OneRtt));
     if (!ackDue && !(allowData && hasContent)) return;
 
+    if (type === PacketType.OneRtt && allowData && s.probesPending > 0) {
+      // RFC 9002 §6.2.4, RFC 9000 §13.2.1: skip a packet number before each 1-RTT probe, so the peer
+      // sees a gap and acknowledges every probe at once instead of one ACK per two probes (§13.2.2)
+      // or after max_ack_delay. When a burst also drops ACKs, each PTO round then gives two chances
+      // to get an ACK back, not one (docs/recovery.md). The skipped number is remembered: an ACK of
+      // it is a PROTOCOL_VIOLATION (RFC 9000 §21.4).
+      s.nextPacketNumber++;
+    }
     const pn = s.nextPacketNumber;
     const pnLength = packetNumberLength(pn, c.lossDetector.largestAcked(s.space));
     let opened: boolean;

@@ -18,6 +18,7 @@ import {
 } from '../connection/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../connection/connection-options.js';
 import type { PathEvent } from '../connection/connection-paths.js';
+import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
 import { retryIntegrityTag } from '../crypto/retry.js';
 import { StatelessResetTokens } from '../crypto/stateless-reset.js';
 import type { EarlyDataContext } from '../tls/types.js';
@@ -88,6 +89,8 @@ export interface EndpointConfig {
   pathTrace?: (connection: Connection, e: PathEvent) => void;
   /** Packets a connection discarded unprocessed (Connection's dropTrace). */
   dropTrace?: (connection: Connection, e: PacketDropTraceEvent) => void;
+  /** Loss recovery and congestion changes of a connection (Connection's recoveryTrace). */
+  recoveryTrace?: (connection: Connection, e: RecoveryTraceEvent) => void;
 }
 
 export interface DialOptions {
@@ -110,6 +113,13 @@ const MIN_STATELESS_RESET = 21;
 export const DEFAULT_MAX_HALF_OPEN = 1000;
 export const DEFAULT_RETRY_THRESHOLD = 100;
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/**
+ * Ack-eliciting packets a batching driver may hold unacknowledged within one batch of received
+ * datagrams (RFC 9000 §13.2.2 asks for an ACK every 2; the driver's batching trades some of that for
+ * CPU, but never more than this many, so one lost ACK cannot leave a whole batch unacknowledged).
+ */
+export const ACK_BATCH_LIMIT = 8;
 
 export class Endpoint {
   private readonly random: RandomBytes;
@@ -175,6 +185,7 @@ export class Endpoint {
     const conn = this.routes.get(hex(header.dcid));
     if (conn) {
       conn.receive(datagram, from, now);
+      if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this._ackNow = true;
       // What arrived usually calls for an answer (ACK, handshake data): let transmit() look at it.
       this.active.add(conn);
       this.afterConnectionActivity(conn);
@@ -193,6 +204,21 @@ export class Endpoint {
       return;
     }
     if (this.config.server) this.acceptInitial(datagram, header, from, now);
+  }
+
+  private _ackNow = false;
+
+  /**
+   * For a driver that receives several datagrams before it transmits: true (once) when a datagram
+   * received since the last call makes an ACK due at once, so the driver should transmit now rather
+   * than at the end of its batch. A connection acknowledges at least every ACK_BATCH_LIMIT
+   * ack-eliciting packets, and at once after a gap (a loss, or a peer's PTO probe that skipped a
+   * packet number) or ECN-CE (RFC 9000 §13.2.1, §13.2.2; docs/recovery.md).
+   */
+  takeAckNow(): boolean {
+    const due = this._ackNow;
+    this._ackNow = false;
+    return due;
   }
 
   /** Next datagram to send from any connection, or a stateless response. */
@@ -440,12 +466,14 @@ export class Endpoint {
     trace?: (e: FrameTraceEvent) => void;
     pathTrace?: (e: PathEvent) => void;
     dropTrace?: (e: PacketDropTraceEvent) => void;
+    recoveryTrace?: (e: RecoveryTraceEvent) => void;
   } {
-    const { trace, pathTrace, dropTrace } = this.config;
+    const { trace, pathTrace, dropTrace, recoveryTrace } = this.config;
     return {
       ...(trace ? { trace: (e: FrameTraceEvent) => trace(conn(), e) } : {}),
       ...(pathTrace ? { pathTrace: (e: PathEvent) => pathTrace(conn(), e) } : {}),
       ...(dropTrace ? { dropTrace: (e: PacketDropTraceEvent) => dropTrace(conn(), e) } : {}),
+      ...(recoveryTrace ? { recoveryTrace: (e: RecoveryTraceEvent) => recoveryTrace(conn(), e) } : {}),
     };
   }
 

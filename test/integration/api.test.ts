@@ -383,6 +383,12 @@ test('qlogDir writes a JSON-SEQ qlog per connection on both sides', async () => 
     assert.equal(records[0]!.qlog_format, 'JSON-SEQ');
     const names = new Set(records.map((r) => r.name));
     assert.ok(names.has('transport:packet_sent') && names.has('transport:packet_received'));
+    // Recovery events (issue 16): the first metrics report carries the congestion window and RTT.
+    assert.ok(names.has('recovery:metrics_updated') && names.has('recovery:congestion_state_updated'), f);
+    const metrics = records.find((r) => r.name === 'recovery:metrics_updated') as
+      | { data: Record<string, number> }
+      | undefined;
+    assert.ok((metrics?.data.congestion_window ?? 0) > 0 && 'smoothed_rtt' in (metrics?.data ?? {}), f);
     const frames = records.flatMap((r) => r.data?.frames ?? []).map((fr) => fr.frame_type);
     assert.ok(frames.includes('crypto') && frames.includes('stream') && frames.includes('ack'), f);
   }

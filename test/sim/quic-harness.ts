@@ -74,6 +74,9 @@ export interface QuicSimOptions {
   /** Extra settings for the server endpoint (keys, ...). */
   serverEndpoint?: Partial<EndpointConfig>;
   trace?: EndpointConfig['trace'];
+  recoveryTrace?: EndpointConfig['recoveryTrace'];
+  /** Datagrams the network's trace keeps (default 10,000). */
+  traceLimit?: number;
   pathTrace?: EndpointConfig['pathTrace'];
 }
 
@@ -88,7 +91,7 @@ export class QuicSim {
 
   constructor(opts: QuicSimOptions) {
     this.opts = opts;
-    this.net = new SimNetwork({ seed: opts.seed });
+    this.net = new SimNetwork({ seed: opts.seed, traceLimit: opts.traceLimit });
     this.random = seededRandomBytes(this.net.prng.fork('endpoints'));
     this.server = this.createServer();
     this.client = new Endpoint({
@@ -96,6 +99,7 @@ export class QuicSim {
       transport: opts.clientTransport,
       ...(opts.trace ? { trace: opts.trace } : {}),
       ...(opts.pathTrace ? { pathTrace: opts.pathTrace } : {}),
+      ...(opts.recoveryTrace ? { recoveryTrace: opts.recoveryTrace } : {}),
     });
     const hook = () => {
       this.collectServerConnections();
@@ -142,6 +146,7 @@ export class QuicSim {
       ...opts.serverEndpoint,
       ...(opts.trace ? { trace: opts.trace } : {}),
       ...(opts.pathTrace ? { pathTrace: opts.pathTrace } : {}),
+      ...(opts.recoveryTrace ? { recoveryTrace: opts.recoveryTrace } : {}),
       server: {
         ...opts.server,
         tls: {
