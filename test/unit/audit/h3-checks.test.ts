@@ -94,7 +94,7 @@ class H3Client {
   cancel(stream: number): this {
     const w = new ByteWriter(8);
     writeStreamCancellation(w, stream);
-    return this.stream(10, Buffer.concat([Buffer.from([0x03]), w.take()]), false);
+    return this.stream(10, Buffer.concat([Buffer.from([0x03]), w.take() ?? new Uint8Array(0)]), false);
   }
 }
 
