@@ -75,6 +75,12 @@ export interface AuditServerOptions {
   alpn: string[];
   /** hq-interop files (default: the built-in file for every path). */
   files?: FileSource;
+  /**
+   * The rejected connection announces the limits the ticket remembered instead of smaller ones
+   * (check 3 is then not exercised): for clients that give up on a rejecting server that lowers
+   * them (Chromium: docs/audit-0rtt.md), so that the rest of their behaviour can be audited.
+   */
+  keepLimits?: boolean;
   /** Clients to audit before `done` (default 1). */
   clients?: number;
   /** How long a client's connections must all have ended before its audit is closed (default 500 ms). */
@@ -206,7 +212,7 @@ export class AuditServer {
     const slot = this.slots.get(host);
     const first = !slot || slot.finished;
     this.pendingFirst = first;
-    return first ? {} : REJECTED_CONNECTION_LIMITS;
+    return first || this.opts.keepLimits ? {} : REJECTED_CONNECTION_LIMITS;
   }
 
   private stateOf(conn: Connection): ConnState {

@@ -6,7 +6,9 @@
  *
  * Recorded over UDP (fixtures/README.md): tsquic-h3-client.json (`tsquic client --alpn h3
  * --session-file F --0rtt`, twice), tsquic-h3-client-abandons.json (the same before its pool was
- * fixed: it left the connection after the rejection open and asked again on a new one). The
+ * fixed: it left the connection after the rejection open and asked again on a new one),
+ * ngtcp2-h3-client.json (gtlsclient, twice), quic-go-h3-client.json (interop/bin/h3client -0rtt
+ * -runs 2). The
  * misbehaving clients are built here frame by frame, with tsquic's own QPACK encoder, so that each
  * trace holds exactly one fault.
  */
@@ -160,6 +162,37 @@ describe('server-mode checks for HTTP/3 clients', () => {
     // The requests themselves were repeated (on the later connection): check 5 passes.
     assert.equal(checkDataResentOnce(t).verdict, 'PASS');
     assert.match(checkDataResentOnce(t).summary, /again on later connection 1/);
+  });
+
+  test('ngtcp2 0.12 gtlsclient: every check passes, requests re-encoded with a fresh dynamic table', () => {
+    const t = fixture('ngtcp2-h3-client');
+    assert.deepEqual(verdicts(t), ['1 PASS', '2 PASS', '3 PASS', '4 PASS', '5 PASS', '6 PASS', '7 PASS']);
+    assert.match(
+      checkH3FreshState(t).summary,
+      /2 field sections decoded with this connection's table \(2 inserted\)/,
+    );
+  });
+
+  test("quic-go 0.29's http3 RoundTripper: a RESET_STREAM of the dead request stream on the connection after the rejection", () => {
+    const t = fixture('quic-go-h3-client');
+    assert.deepEqual(verdicts(t), [
+      '1 FAIL',
+      '2 NOT-EXERCISED',
+      '3 NOT-EXERCISED',
+      '4 NOT-EXERCISED',
+      '5 PASS',
+      '6 FAIL',
+      '7 PASS',
+    ]);
+    const c1 = runServerChecks(t)[0]!;
+    assert.deepEqual(
+      c1.evidence.map((e) => [e.packet, e.frame]),
+      [['1-RTT pn 5', 'RESET_STREAM stream 0 code 262 final size 49']],
+    );
+    assert.match(
+      c1.evidence[0]!.note,
+      /the rejected 0-RTT attempt held stream 0 with the same final size 49/,
+    );
   });
 
   test('hq-interop and echo clients are not judged by check 7', () => {
