@@ -36,6 +36,7 @@ export {
   type ConnectionHandshakeMessage,
   type ConnectionStartMessage,
   diagnosticsChannels,
+  type SocketErrorMessage,
 } from './node/diagnostics.js';
 export type { ClientOptions, CommonOptions, ServerOptions } from './node/options.js';
 export { EarlyConnection, QuicConnection } from './node/quic-connection.js';

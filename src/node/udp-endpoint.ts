@@ -12,6 +12,7 @@ import type { Connection } from '../connection/connection.js';
 import { Endpoint, type EndpointConfig } from '../endpoint/endpoint.js';
 import { formatAddress, parseAddress, SocketAddress } from './address.js';
 import { now } from './clock.js';
+import { type SocketErrorMessage, socketErrorChannel } from './diagnostics.js';
 import { QlogWriter } from './qlog.js';
 import { pooledRandomBytes } from './random-pool.js';
 
@@ -50,6 +51,8 @@ export class UdpEndpoint {
   onConnection: ((conn: Connection) => void) | undefined;
   /** Keeps the socket open while a server listens even with no connections. */
   listening = false;
+  /** Errors the socket reported (failed sends, ICMP errors) since it was bound. */
+  socketErrors = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -131,6 +134,11 @@ export class UdpEndpoint {
   private connectedTo: string | undefined;
 
   private onSocketError(err: NodeJS.ErrnoException): void {
+    this.socketErrors++;
+    // Not swallowed: counted, and published for whoever monitors the process (docs/api.md).
+    if (socketErrorChannel.hasSubscribers) {
+      socketErrorChannel.publish({ error: err, localAddress: this.address() } satisfies SocketErrorMessage);
+    }
     if (err.code !== 'ECONNREFUSED' || this.connectedTo === undefined || this.closing) return;
     let changed = false;
     for (const conn of this.owners.keys()) {
