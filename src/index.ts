@@ -29,6 +29,7 @@ export {
   createCertificate,
   createTestPki,
   type GeneratedCertificate,
+  type KeyPair,
 } from './node/certificates.js';
 export type { CloseReason } from './node/close-errors.js';
 export {
