@@ -1,6 +1,6 @@
 /**
  * CI part of the fuzzing (issue 10): every target replays its regressions and corpus, then fuzzes
- * for a short bounded time (FUZZ_MS, default 2500 ms per target, about 25 s in all). `npm run fuzz`
+ * for a short bounded time (FUZZ_MS, default 2500 ms per target, 10 targets). `npm run fuzz`
  * runs the same targets for minutes. A failure names the saved input (test/fuzz/findings/).
  */
 import assert from 'node:assert/strict';

@@ -2,7 +2,8 @@
  * Writes the seed corpus of every fuzz target (test/fuzz/corpus/<target>/NNN.bin) from real traffic:
  * a simulated handshake and transfer (datagrams, decrypted packet payloads, transport parameters,
  * TLS messages), the test PKI's certificates, QPACK output and HTTP/3 control streams.
- * Deterministic: `npx tsx test/fuzz/make-corpus.ts` rewrites the same files.
+ * `npx tsx test/fuzz/make-corpus.ts [target...]` rewrites the corpus (of the named targets only);
+ * everything but the generated certificates' keys is the same on every run.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { encodeTransportParameters } from '../../src/wire/transport-parameters.j
 import { frameBytes } from '../hostile/forge.js';
 import { CLIENT_ADDRESS, QuicSim, simPki } from '../sim/quic-harness.js';
 import { TransferClient, TransferServer } from '../sim/stream-apps.js';
+import { headersFrame, req } from '../unit/http3/fake-transport.js';
 import { clientConfig, NOW, seededRandom, serverConfig, testPki } from '../unit/tls/helpers.js';
 import { FUZZ_DIR } from './engine.js';
 
@@ -152,7 +154,50 @@ add(
   ),
 );
 
+// --- HTTP/3 sessions: [role, then (stream, flags, length, bytes)...] records.
+function records(role: number, items: Array<[number, number, Uint8Array]>): Uint8Array {
+  const parts: number[] = [role];
+  for (const [stream, flags, data] of items) {
+    for (let o = 0; o === 0 || o < data.length; o += 255) {
+      const piece = data.subarray(o, o + 255);
+      const last = o + 255 >= data.length;
+      parts.push(stream, last ? flags : flags & ~1, piece.length, ...piece);
+    }
+  }
+  return Uint8Array.from(parts);
+}
+const request = headersFrame(req('/index.html'));
+const data = encodeH3Frame({ type: H3FrameType.Data, data: Uint8Array.of(1, 2, 3) });
+const control = Buffer.concat([Uint8Array.of(0x00), settings]);
+add(
+  'http3-session',
+  records(0, [
+    [2, 0, control],
+    [0, 1, Buffer.concat([request, data])],
+  ]),
+);
+add(
+  'http3-session',
+  records(0, [
+    [2, 0, control],
+    [6, 0, Uint8Array.of(0x02)],
+    [10, 0, Uint8Array.of(0x03)],
+    [4, 0, request],
+    [4, 2, new Uint8Array(0)],
+  ]),
+);
+add(
+  'http3-session',
+  records(1, [
+    [3, 0, control],
+    [7, 0, Uint8Array.of(0x02, 0x3f, 0xe1, 0x1f)],
+  ]),
+);
+
+// `npx tsx test/fuzz/make-corpus.ts [target...]`: only those targets (the PKI keys differ each run).
+const only = process.argv.slice(2);
 for (const [target, list] of corpus) {
+  if (only.length > 0 && !only.includes(target)) continue;
   const dir = join(FUZZ_DIR, 'corpus', target);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });

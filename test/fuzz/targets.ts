@@ -6,6 +6,8 @@ import type { Connection } from '../../src/connection/connection.js';
 import { deriveInitialKeys } from '../../src/crypto/packet-keys.js';
 import { Endpoint } from '../../src/endpoint/endpoint.js';
 import { QuicTransportError, TransportErrorCode } from '../../src/errors/transport-error.js';
+import { H3ClientSession } from '../../src/http3/client-session.js';
+import { H3ErrorCode } from '../../src/http3/error-codes.js';
 import { FrameReader } from '../../src/http3/frame-reader.js';
 import { H3ProtocolError } from '../../src/http3/h3-protocol-error.js';
 import { PeerControlStream } from '../../src/http3/peer-control-stream.js';
@@ -15,6 +17,8 @@ import {
   QpackDecoder,
   QpackError,
 } from '../../src/http3/qpack/index.js';
+import { qpackCodec } from '../../src/http3/qpack-codec.js';
+import { H3ServerSession } from '../../src/http3/server-session.js';
 import { settingsFromEntries } from '../../src/http3/settings.js';
 import { TlsAlertError } from '../../src/tls/alert.js';
 import { DerDecodeError, parseDer, readCertificateInfo } from '../../src/tls/der.js';
@@ -50,6 +54,7 @@ import { QUIC_V1 } from '../../src/wire/version.js';
 import { forge1Rtt, sealLong } from '../hostile/forge.js';
 import { DEFAULT_START_TIME, Prng, seededRandomBytes } from '../sim/network.js';
 import { CLIENT_ADDRESS, QuicSim, simPki } from '../sim/quic-harness.js';
+import { FakeTransport } from '../unit/http3/fake-transport.js';
 import { clientConfig, NOW, seededRandom, serverConfig, testPki } from '../unit/tls/helpers.js';
 import type { FuzzTarget } from './engine.js';
 
@@ -260,6 +265,64 @@ const http3: FuzzTarget = {
   },
 };
 
+/** Every HTTP/3 and QPACK code that names a peer's fault; H3_INTERNAL_ERROR would be an exception of ours. */
+const H3_PEER_FAULT_CODES = new Set(
+  Object.values(H3ErrorCode).filter(
+    (v): v is number => typeof v === 'number' && v !== H3ErrorCode.H3_INTERNAL_ERROR,
+  ),
+);
+
+/**
+ * Input: role byte, then records [stream selector, flags, length, bytes...]: bytes on a peer stream
+ * (flags bit 0: FIN), a RESET_STREAM (bit 1) or a STOP_SENDING (bit 2) with the length as code.
+ */
+const http3Session: FuzzTarget = {
+  name: 'http3-session',
+  description:
+    "a whole HTTP/3 session (client or server, real QPACK) fed stream bytes, resets and STOP_SENDINGs: no exception; a close carries an HTTP/3 or QPACK code of the peer's fault",
+  run(input) {
+    if (input.length === 0) return;
+    const role = input[0]! & 1 ? 'client' : 'server';
+    const t = new FakeTransport(role);
+    const session =
+      role === 'server'
+        ? new H3ServerSession(t, {
+            codec: qpackCodec,
+            random: (n) => new Uint8Array(n).fill(9),
+            onRequest: (ex) => {
+              ex.events = {
+                onData() {},
+                onTrailers() {},
+                onEnd: () => ex.respond(200, [], true),
+                onAborted() {},
+                onWritable() {},
+              };
+            },
+          })
+        : new H3ClientSession(t, { codec: qpackCodec, random: (n) => new Uint8Array(n).fill(9) });
+    t.events = session.conn;
+    const finished = new Set<number>();
+    for (let o = 1; o + 3 <= input.length; ) {
+      const sel = input[o]! % 12;
+      const flags = input[o + 1]!;
+      const len = input[o + 2]!;
+      const data = input.subarray(o + 3, o + 3 + len);
+      o += 3 + len;
+      // Peer streams: a server's peer opens 0,4,8 (bidi) and 2,6,10 (uni); a client's peer 3,7,11 (uni).
+      const id = role === 'server' ? sel : sel | 1;
+      if (flags & 2) t.events.onStreamReset(id, len);
+      else if (flags & 4) t.events.onStopSending(id, len);
+      else if (!finished.has(id)) {
+        if (flags & 1) finished.add(id);
+        t.peerSend(id, data, (flags & 1) === 1);
+      }
+    }
+    if (t.closed && !H3_PEER_FAULT_CODES.has(t.closed.code)) {
+      throw new FuzzFinding(`closed with 0x${t.closed.code.toString(16)}: ${t.closed.reason}`);
+    }
+  },
+};
+
 // ---------------------------------------------------------------------------------------------
 // The whole server: datagrams into an Endpoint (sans-IO), three ways in.
 
@@ -368,5 +431,6 @@ export const TARGETS: FuzzTarget[] = [
   der,
   qpack,
   http3,
+  http3Session,
   server,
 ];
