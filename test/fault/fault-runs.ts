@@ -5,8 +5,11 @@
  * issue 16. The client fetches files over hq-interop through the proxy; every file must arrive whole
  * (size and SHA-256). Used by test/fault/*.test.ts and by `npm run bench -- --only faults`.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { serveHq } from '../../src/hq/hq-server.js';
 import { dial, listen, type QuicServer } from '../../src/index.js';
@@ -120,7 +123,85 @@ interface ServerHandle {
   stop(): Promise<void>;
 }
 
-async function startServer(stack: Stack, root: string, pki: TestPkiFiles): Promise<ServerHandle> {
+const HQ_PEER = fileURLToPath(new URL('./hq-peer.ts', import.meta.url));
+
+/** The tsquic hq server of hq-peer.ts in a child process. */
+async function startTsquicServerProcess(root: string, pki: TestPkiFiles): Promise<ServerHandle> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', HQ_PEER, 'server', root, pki.certFile, pki.keyFile],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the tsquic server process did not start')), 30_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', () => reject(new Error('the tsquic server process exited')));
+  });
+  return {
+    port,
+    stop: async () => {
+      child.stdin.end();
+      const exited = once(child, 'exit');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** hq-peer.ts's client in a child process: the files it fetched whole. */
+async function runTsquicClientProcess(
+  port: number,
+  paths: string[],
+  connections: number,
+  pki: TestPkiFiles,
+  timeoutMs: number,
+): Promise<{ files: Array<{ path: string; sha256: string }>; elapsedMs: number }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', HQ_PEER, 'client', String(port), pki.caFile, String(connections), ...paths],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`tsquic client process: exit ${code}\n${err}`);
+  const lines = out
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { path?: string; sha256?: string; elapsedMs?: number });
+  const files = lines.flatMap((l) =>
+    l.path !== undefined ? [{ path: l.path, sha256: String(l.sha256) }] : [],
+  );
+  const elapsedMs = lines.find((l) => l.elapsedMs !== undefined)?.elapsedMs ?? Number.NaN;
+  return { files, elapsedMs };
+}
+
+async function startServer(
+  stack: Stack,
+  root: string,
+  pki: TestPkiFiles,
+  ownProcess: boolean,
+): Promise<ServerHandle> {
+  if (stack === 'tsquic' && ownProcess) return startTsquicServerProcess(root, pki);
   if (stack === 'quic-go') {
     const go = await startGoServer({ root, pki });
     return { port: go.address.port, stop: () => go.stop() };
@@ -151,8 +232,19 @@ async function runClient(
   pki: TestPkiFiles,
   scenario: string,
   timeoutMs: number,
-): Promise<void> {
+  ownProcess: boolean,
+): Promise<number | undefined> {
   const expected = fileHashes.get(scenario)!;
+  if (stack === 'tsquic' && ownProcess) {
+    const { files, elapsedMs } = await runTsquicClientProcess(port, paths, connections, pki, timeoutMs);
+    if (files.length !== paths.length * connections) {
+      throw new Error(`${scenario}: ${files.length} files of ${paths.length * connections}`);
+    }
+    for (const f of files) {
+      if (f.sha256 !== expected.get(f.path)) throw new Error(`${scenario}: ${f.path} differs`);
+    }
+    return elapsedMs;
+  }
   if (stack === 'quic-go') {
     const urls = paths.map((p) => `https://127.0.0.1:${port}${p}`);
     const r = await runGoClient(
@@ -167,7 +259,7 @@ async function runClient(
     for (const f of files) {
       if (f.sha256 !== expected.get(String(f.path))) throw new Error(`${scenario}: ${f.path} differs`);
     }
-    return;
+    return undefined;
   }
   const signal = AbortSignal.timeout(timeoutMs);
   for (let i = 0; i < connections; i++) {
@@ -190,23 +282,31 @@ async function runClient(
       await conn.close();
     }
   }
+  return undefined;
 }
 
 /**
  * Runs `scenario` with `client` fetching from `server` through a fresh fault proxy seeded `seed`.
- * Resolves with the wall time from the first dial to the last file (ms); rejects when a file does not
+ * Resolves with the time from the first dial to the last file (ms); rejects when a file does not
  * arrive whole within `timeoutMs`.
  */
 export async function runScenario(
   scenario: Scenario,
   client: Stack,
   server: Stack,
-  opts: { work: string; pki: TestPkiFiles; seed?: number; timeoutMs?: number },
+  opts: {
+    work: string;
+    pki: TestPkiFiles;
+    seed?: number;
+    timeoutMs?: number;
+    /** Run tsquic peers in processes of their own (benchmarks), not in this one (tests). */
+    ownProcesses?: boolean;
+  },
 ): Promise<RunResult> {
   const root = join(opts.work, `www-${scenario.name}`);
   mkdirSync(root, { recursive: true });
   const paths = await writeFiles(root, scenario);
-  const srv = await startServer(server, root, opts.pki);
+  const srv = await startServer(server, root, opts.pki, opts.ownProcesses === true);
   const proxy = await FaultProxy.start({
     target: { host: '127.0.0.1', port: srv.port },
     // A real path's MTU: datagrams above 1452 bytes are dropped, so PMTU discovery (which may go up
@@ -218,7 +318,7 @@ export async function runScenario(
   try {
     const t0 = performance.now();
     scenario.during?.(proxy);
-    await runClient(
+    const measured = await runClient(
       client,
       proxy.port,
       paths,
@@ -226,8 +326,11 @@ export async function runScenario(
       opts.pki,
       scenario.name,
       opts.timeoutMs ?? 60_000,
+      opts.ownProcesses === true,
     );
-    const ms = performance.now() - t0;
+    // A tsquic client process times itself from its first dial; otherwise the wall time (a quic-go
+    // client's includes its process start, a few milliseconds).
+    const ms = measured ?? performance.now() - t0;
     const up = proxy.stats('up');
     const down = proxy.stats('down');
     return {
