@@ -62,6 +62,8 @@ export class ConnectionHandle implements ConnectionOwner {
   private readonly closedDeferred = deferred<CloseReason>();
   private terminated = false;
   callbacks: HandleCallbacks | undefined;
+  /** The `defaultStreamErrorCode` option: the code of stream aborts the application gave none for. */
+  defaultStreamErrorCode = 0;
 
   /** Process-unique number, in diagnostics_channel messages. */
   readonly id = nextConnectionId();

@@ -41,6 +41,8 @@ export interface ConnectionHost {
   readonly handshakeComplete: Promise<void>;
   /** The local UDP socket's address. */
   localAddress(): SocketAddress;
+  /** The code of stream aborts the application gave no code for (`defaultStreamErrorCode`). */
+  readonly defaultStreamErrorCode: number;
 }
 
 interface Waiter<T> {
@@ -80,6 +82,9 @@ export class QuicConnection extends EventEmitter {
       kick: () => host.kick(),
       get closeError() {
         return host.closeError;
+      },
+      get defaultErrorCode() {
+        return host.defaultStreamErrorCode;
       },
     };
     this.datagramChannel = new DatagramChannel(this, host.core, epoch, () => host.kick());
@@ -267,8 +272,8 @@ export class QuicConnection extends EventEmitter {
   }
 
   /**
-   * A stream the peer opened: handed to a waiting acceptStream(), or queued. Until the application
-   * has it, errors on it are held back (it has no 'error' listener yet: see markAccepted).
+   * A stream the peer opened: handed to a waiting acceptStream(), else to the 'stream' listeners if
+   * there are any, else queued for acceptStream(). Until the application has it, errors on it are held back (it has no 'error' listener yet: see markAccepted).
    */
   private onPeerStream(id: number): void {
     if (isLocallyInitiated(id, this.host.core.role)) return;
@@ -281,10 +286,13 @@ export class QuicConnection extends EventEmitter {
       if (w) {
         markAccepted(s);
         w.resolve(s);
+      } else if (observed) {
+        // A 'stream' listener takes it; queueing it for acceptStream() too would keep every stream
+        // of an event-style application alive for the whole connection.
+        markAccepted(s);
       } else {
         this.incomingBidi.push(s);
       }
-      if (observed) markAccepted(s);
       this.emit('stream', s);
     } else {
       const s = new QuicReceiveStream(this.epoch, id, this.streamHost);
@@ -294,10 +302,11 @@ export class QuicConnection extends EventEmitter {
       if (w) {
         markAccepted(s);
         w.resolve(s);
+      } else if (observed) {
+        markAccepted(s);
       } else {
         this.incomingUni.push(s);
       }
-      if (observed) markAccepted(s);
       this.emit('stream', s);
     }
   }
