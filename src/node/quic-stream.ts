@@ -156,6 +156,21 @@ class StreamCore {
   /** The size of the chunk of `pendingWrite` (already in the core, still in Node's writableLength). */
   pendingWriteBytes = 0;
 
+  /**
+   * For close({ drain }): nothing of this stream is in flight any more. Everything sent is
+   * acknowledged (or writing was aborted); on a stream the peer opened (`local` false), everything
+   * the peer sends has arrived too (or reading was aborted). What the application has not read yet
+   * stays readable after the close. The answer on a stream we opened is not waited for: closing
+   * says we want nothing more.
+   */
+  drained(local: boolean): boolean {
+    if (!this.alive) return true;
+    const sendOver = !this.hasSend || this.delivered || this.writeCanceled || this.writeError !== undefined;
+    const receiveOver =
+      local || !this.hasReceive || this.readEnded || this.readError !== undefined || this.receiveComplete;
+    return sendOver && receiveOver;
+  }
+
   /** Whether end() was called and every byte written reached the core (nothing waits in Node's buffer). */
   endedInCore(writable: Writable): boolean {
     const inCore = this.pendingWrite ? this.pendingWriteBytes : 0;
@@ -582,8 +597,14 @@ export class QuicStream extends Duplex {
     return super.write(chunk, encoding as BufferEncoding, cb);
   }
 
+  /**
+   * End writing: the FIN follows the data. 'finish' (and `cb`) come once the peer has acknowledged
+   * every byte and the FIN.
+   */
   override end(cb?: () => void): this;
+  /** Write `chunk`, then end writing (see the first form). */
   override end(chunk: unknown, cb?: () => void): this;
+  /** Write `chunk` in `encoding`, then end writing (see the first form). */
   override end(chunk: unknown, encoding: BufferEncoding, cb?: () => void): this;
   override end(...args: unknown[]): this {
     const refused = this.core.callRefusal(this.destroyed);
@@ -659,8 +680,14 @@ export class QuicSendStream extends Writable {
     return super.write(chunk, encoding as BufferEncoding, cb);
   }
 
+  /**
+   * End writing: the FIN follows the data. 'finish' (and `cb`) come once the peer has acknowledged
+   * every byte and the FIN.
+   */
   override end(cb?: () => void): this;
+  /** Write `chunk`, then end writing (see the first form). */
   override end(chunk: unknown, cb?: () => void): this;
+  /** Write `chunk` in `encoding`, then end writing (see the first form). */
   override end(chunk: unknown, encoding: BufferEncoding, cb?: () => void): this;
   override end(...args: unknown[]): this {
     const refused = this.core.callRefusal(this.destroyed);
