@@ -135,6 +135,37 @@ describe("'finish' means the peer has the data", () => {
     assert.equal(r.hash, patternHash(TOTAL));
   });
 
+  test('what the server acknowledged stays readable after the client closes (read only after the close)', async () => {
+    const TOTAL = 300_000; // within the default 512 KiB stream window: acknowledged without any read
+    const s = await server();
+    const results: Array<Promise<{ bytes: number; hash: string }>> = [];
+    (async () => {
+      for await (const conn of s) {
+        const stream = await conn.acceptStream();
+        results.push(
+          (async () => {
+            await conn.closed; // read nothing until the connection is gone
+            const h = createHash('sha256');
+            let bytes = 0;
+            for await (const c of stream) {
+              h.update(c);
+              bytes += c.length;
+            }
+            return { bytes, hash: h.digest('hex') };
+          })(),
+        );
+      }
+    })();
+    const conn = await connect(s);
+    const st = await conn.openStream();
+    await within(pipeline(fileLike(TOTAL), st), TIMEOUT, 'pipeline');
+    await conn.close();
+    await until(() => results.length > 0, 'server stream');
+    const r = await within(results[0]!, TIMEOUT, 'server read');
+    assert.equal(r.bytes, TOTAL);
+    assert.equal(r.hash, patternHash(TOTAL));
+  });
+
   test('close({ drain: true }) waits for the upload to be acknowledged, even without awaiting pipeline', async () => {
     const TOTAL = 2 * 1024 * 1024;
     const s = await server();

@@ -163,11 +163,14 @@ describe('each direction of a stream ends on its own', () => {
     const srv = await handlerServer(async (s) => {
       let n = 0;
       const writeErrors: unknown[] = [];
+      const record = (e: Error | null | undefined) => {
+        if (e) writeErrors.push(e);
+      };
       for await (const c of s) {
+        // First 2 MB, more than the send buffer: that write is still pending at STOP_SENDING.
+        if (n === 0) s.write(Buffer.alloc(2_000_000, 5), record);
         n += c.length;
-        s.write(c, (e) => {
-          if (e) writeErrors.push(e);
-        });
+        s.write(c, record);
       }
       s.end();
       return { n, writeErrors };
@@ -201,7 +204,8 @@ describe('each direction of a stream ends on its own', () => {
       return readOutcome(s);
     });
     const conn = await connect(srv.port);
-    const payload = randomBytes(100_000);
+    // More than the 1 MiB send buffer in one write: _final has not run when destroy() comes.
+    const payload = randomBytes(1_500_000);
     const s = await conn.openStream();
     s.write(payload);
     s.end();
