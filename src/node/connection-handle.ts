@@ -29,6 +29,8 @@ export interface ConnectionDriver {
   kick(conn: Connection): void;
   /** The local socket's address (a UdpEndpoint has one; the simulator need not). */
   address?(): SocketAddress;
+  /** Whether `conn` keeps the process alive (QuicConnection.ref()/unref()). */
+  setRef?(conn: Connection, ref: boolean): void;
 }
 
 export interface HandleCallbacks {
@@ -104,6 +106,10 @@ export class ConnectionHandle implements ConnectionOwner {
 
   kick(): void {
     this.driver.kick(this.core);
+  }
+
+  setRef(ref: boolean): void {
+    this.driver.setRef?.(this.core, ref);
   }
 
   localAddress(): SocketAddress {

@@ -44,6 +44,8 @@ export interface ConnectionHost {
   localAddress(): SocketAddress;
   /** The code of stream aborts the application gave no code for (`defaultStreamErrorCode`). */
   readonly defaultStreamErrorCode: number;
+  /** Whether the connection keeps the process alive. */
+  setRef(ref: boolean): void;
 }
 
 interface Waiter<T> {
@@ -259,6 +261,22 @@ export class QuicConnection extends EventEmitter {
    */
   datagrams(): AsyncGenerator<Buffer, void, undefined> {
     return this.datagramChannel.iterate();
+  }
+
+  /**
+   * Like `socket.unref()`: the connection (its UDP socket and timers) does not keep the process
+   * alive; the process may exit while it is open. Only for connections from dial()/dialEarly(),
+   * which own their socket. Returns the connection.
+   */
+  unref(): this {
+    this.host.setRef(false);
+    return this;
+  }
+
+  /** Undo unref(): the open connection keeps the process alive again (the default). */
+  ref(): this {
+    this.host.setRef(true);
+    return this;
   }
 
   stats(): ConnectionStats {
