@@ -18,6 +18,7 @@ import {
   type QuicConnection,
   type QuicServer,
   type QuicStream,
+  QuicUsageError,
   StreamResetError,
 } from '../../src/index.js';
 import { type ProcessErrorWatch, settleTicks, watchProcessErrors } from '../sim/process-errors.js';
@@ -254,6 +255,26 @@ describe('each direction of a stream ends on its own', () => {
     // Leaving the loop ended reading only: the stream still writes.
     assert.equal(b.destroyed, false);
     assert.equal(b.writable, true);
+    await conn.close();
+  });
+
+  test('write() and end() on a closed stream: a typed QuicUsageError ERR_STREAM_DESTROYED, nothing emitted', async () => {
+    const srv = await handlerServer(async (s) => readOutcome(s));
+    const conn = await connect(srv.port);
+    const s = await conn.openStream();
+    s.destroy();
+    const seen: unknown[] = [];
+    const onWrite = new Promise<unknown>((resolve) => s.write('late', resolve));
+    const onEnd = new Promise<unknown>((resolve) => s.end(resolve));
+    for (const err of [
+      await within(onWrite, TIMEOUT, 'write callback'),
+      await within(onEnd, TIMEOUT, 'end callback'),
+    ]) {
+      assert.ok(err instanceof QuicUsageError, String(err));
+      assert.equal(err.code, 'ERR_STREAM_DESTROYED');
+      seen.push(err);
+    }
+    assert.equal(seen.length, 2);
     await conn.close();
   });
 
