@@ -40,7 +40,7 @@ export {
   type SocketErrorMessage,
 } from './node/diagnostics.js';
 export type { ClientOptions, CommonOptions, ServerOptions } from './node/options.js';
-export { EarlyConnection, QuicConnection } from './node/quic-connection.js';
+export { type CloseOptions, EarlyConnection, QuicConnection } from './node/quic-connection.js';
 export { QuicServer } from './node/quic-server.js';
 export { QuicReceiveStream, QuicSendStream, QuicStream } from './node/quic-stream.js';
 export { type ResumptionSession, SessionCache, type SessionStore } from './node/session-cache.js';

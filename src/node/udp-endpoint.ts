@@ -156,6 +156,18 @@ export class UdpEndpoint {
     return this.socket.address().family === 'IPv6';
   }
 
+  /**
+   * Connections whose application called unref(): like closing ones, they do not keep the process
+   * alive (the socket and timer are unref'd once every connection is one or the other).
+   */
+  private readonly unrefd = new Set<Connection>();
+
+  setRef(conn: Connection, ref: boolean): void {
+    if (ref) this.unrefd.delete(conn);
+    else if (this.owners.has(conn)) this.unrefd.add(conn);
+    this.updateLinger();
+  }
+
   /** Carry a connection: its events go to `owner`. */
   attach(conn: Connection, owner: ConnectionOwner): void {
     this.owners.set(conn, owner);
@@ -227,6 +239,7 @@ export class UdpEndpoint {
       if (conn.isTerminated || (this.prompt && closeSent(conn))) {
         owner.drainEvents();
         this.owners.delete(conn);
+        this.unrefd.delete(conn);
         this.qlog?.close(conn);
         owner.onTerminated();
       }
@@ -260,10 +273,12 @@ export class UdpEndpoint {
   /**
    * A one-connection socket whose connection is closing or draining, its CONNECTION_CLOSE sent, only
    * waits out the closing period: it must not keep the process alive for it (the application is done).
+   * Nor does a connection the application unref()'d.
    */
   private updateLinger(): void {
     if (!this.autoClose || this.closing) return;
-    const lingering = this.owners.size > 0 && [...this.owners.keys()].every(closeSent);
+    const lingering =
+      this.owners.size > 0 && [...this.owners.keys()].every((c) => closeSent(c) || this.unrefd.has(c));
     if (lingering === this.lingering) return;
     this.lingering = lingering;
     if (lingering) {
