@@ -76,6 +76,7 @@ export class ConnectionRecovery {
     }
     this.c.stats.packetsLost++;
     this.c.stats.bytesLost += p.size;
+    this.c.recoveryReporter?.lost(p.space, p.packetNumber, p.size);
     for (const f of p.payload.frames) {
       switch (f.kind) {
         case 'crypto': {
