@@ -38,6 +38,7 @@ import {
 } from './audit-trace.js';
 import { deriveEarlyKeys, EarlyPacketOpener } from './early-keys.js';
 import { recordFrame } from './frame-record.js';
+import { AuditH3App } from './h3-server-app.js';
 import { AuditServerApp, type FileSource } from './server-app.js';
 
 /** The first connection: generous limits, DATAGRAM allowed. The ticket remembers these. */
@@ -74,6 +75,12 @@ export interface AuditServerOptions {
   alpn: string[];
   /** hq-interop files (default: the built-in file for every path). */
   files?: FileSource;
+  /**
+   * The rejected connection announces the limits the ticket remembered instead of smaller ones
+   * (check 3 is then not exercised): for clients that give up on a rejecting server that lowers
+   * them (Chromium: docs/audit-0rtt.md), so that the rest of their behaviour can be audited.
+   */
+  keepLimits?: boolean;
   /** Clients to audit before `done` (default 1). */
   clients?: number;
   /** How long a client's connections must all have ended before its audit is closed (default 500 ms). */
@@ -96,7 +103,7 @@ interface ConnState {
   /** The ClientHello was read and its ticket is not the auditor's (or there is none). */
   earlyUnreadable: boolean;
   appPns: Set<number>;
-  app: AuditServerApp | undefined;
+  app: AuditServerApp | AuditH3App | undefined;
   /** Stream payload bytes recorded so far, per stream. */
   recorded: Map<number, number>;
   terminated: boolean;
@@ -120,10 +127,13 @@ export class AuditServer {
   private pendingFirst: boolean | undefined;
   private readonly lingerMs: Millis;
   private readonly clients: number;
+  /** The time of the latest call in (the HTTP/3 app's clock). */
+  private now: Millis;
 
   constructor(private readonly opts: AuditServerOptions) {
     this.lingerMs = opts.lingerMs ?? 500;
     this.clients = opts.clients ?? 1;
+    this.now = opts.now;
     this.ticketKeys = new SessionTicketKeys({ random: opts.random, now: opts.now });
     this.endpoint = new Endpoint({
       random: opts.random,
@@ -147,11 +157,13 @@ export class AuditServer {
   // ------------------------------------------------------------------ the sans-IO interface
 
   receive(datagram: Uint8Array, from: string, now: Millis): void {
+    this.now = now;
     this.endpoint.receive(datagram, from, now);
     this.pump(now);
   }
 
   transmit(now: Millis): { datagram: Uint8Array; to: string } | undefined {
+    this.now = now;
     const out = this.endpoint.transmit(now);
     this.pump(now);
     return out;
@@ -168,6 +180,7 @@ export class AuditServer {
   }
 
   handleTimeout(now: Millis): void {
+    this.now = now;
     this.endpoint.handleTimeout(now);
     this.pump(now);
   }
@@ -199,7 +212,7 @@ export class AuditServer {
     const slot = this.slots.get(host);
     const first = !slot || slot.finished;
     this.pendingFirst = first;
-    return first ? {} : REJECTED_CONNECTION_LIMITS;
+    return first || this.opts.keepLimits ? {} : REJECTED_CONNECTION_LIMITS;
   }
 
   private stateOf(conn: Connection): ConnState {
@@ -381,17 +394,24 @@ export class AuditServer {
       for (let e = c.pollEvent(); e; e = c.pollEvent()) {
         switch (e.type) {
           case 'epoch':
-            s.app = new AuditServerApp(e.epoch.streams, () => c.alpn, this.opts.files);
+            // The ALPN is known from the ClientHello, before any stream data (the auditor accepts no 0-RTT).
+            s.app =
+              c.alpn === 'h3'
+                ? new AuditH3App(c, e.epoch, () => this.now, this.opts.random, this.opts.files)
+                : new AuditServerApp(e.epoch.streams, () => c.alpn, this.opts.files);
             break;
           case 'stream':
-            s.app?.onStreamEvent(e.event);
+            if (s.app instanceof AuditH3App) s.app.onConnectionEvent(e);
+            else s.app?.onStreamEvent(e.event);
             break;
           case 'handshake-complete':
             s.trace.handshakeComplete = true;
             s.trace.resumed = c.resumed;
+            if (s.app instanceof AuditH3App) s.app.onConnectionEvent(e);
             break;
           case 'closed':
             s.trace.close = closeRecordOf(e.info, 'client');
+            if (s.app instanceof AuditH3App) s.app.onConnectionEvent(e);
             break;
           case 'terminated':
             s.terminated = true;

@@ -128,3 +128,12 @@ export function closeRecordOf(info: CloseInfo, peer: 'client' | 'server'): Close
     ...(info.frameType !== undefined ? { frameType: Number(info.frameType) } : {}),
   };
 }
+
+/**
+ * The code closes without an error: transport NO_ERROR or application 0, and for HTTP/3
+ * H3_NO_ERROR (0x100, RFC 9114 §8.1).
+ */
+export function isNoError(close: CloseRecord, alpn: string): boolean {
+  const code = String(close.code);
+  return code === '0' || (alpn === 'h3' && close.application && code === '256');
+}

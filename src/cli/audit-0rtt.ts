@@ -32,6 +32,7 @@ interface ServerModeArgs {
   keyFile: string;
   alpn: string[];
   root: string | undefined;
+  keepLimits: boolean;
   clients: number;
   timeoutMs: number | undefined;
   lingerMs: number;
@@ -62,6 +63,7 @@ function parseServerMode(argv: string[]): ServerModeArgs | 'help' {
         key: { type: 'string' },
         alpn: { type: 'string' },
         root: { type: 'string' },
+        'keep-limits': { type: 'boolean' },
         clients: { type: 'string' },
         timeout: { type: 'string' },
         linger: { type: 'string' },
@@ -82,6 +84,7 @@ function parseServerMode(argv: string[]): ServerModeArgs | 'help' {
     keyFile: required(values.key, '--key'),
     alpn,
     root: values.root === undefined ? undefined : resolve(values.root),
+    keepLimits: values['keep-limits'] === true,
     clients: positiveInt(values.clients, '--clients', 1),
     timeoutMs: timeout === undefined || timeout === 0 ? undefined : timeout * 1000,
     lingerMs: positiveInt(values.linger, '--linger', 500),
@@ -150,6 +153,7 @@ async function runServerMode(argv: string[]): Promise<number> {
     alpn: args.alpn,
     ...(args.root !== undefined ? { files: fileSourceFor(args.root) } : {}),
     clients: args.clients,
+    keepLimits: args.keepLimits,
     lingerMs: args.lingerMs,
     random: pooledRandomBytes,
     now: now(),

@@ -15,8 +15,10 @@ server: audit the clients that connect. Each client's first connection gets a se
   --cert FILE, --key FILE
                        PEM certificate chain and private key
   --alpn LIST          ALPN protocols, comma-separated (default: hq-interop,echo). hq-interop serves
-                       files; any other ALPN echoes each bidirectional stream
-  --root DIR           hq-interop: serve files from DIR (default: a built-in 4 KiB file for any path)
+                       files, h3 answers GET and HEAD over HTTP/3 (200 with a file); any other ALPN
+                       echoes each bidirectional stream
+  --root DIR           hq-interop, h3: serve files from DIR (default: a built-in 4 KiB file for any path)
+  --keep-limits        the rejected connection keeps the remembered limits (check 3 not exercised)
   --clients N          clients to audit before reporting (default 1)
   --timeout SECONDS    report what was seen after this long (default: wait for the clients)
   --linger MS          after a client's connections end, wait this long for more (default 500)

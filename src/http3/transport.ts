@@ -2,7 +2,7 @@
  * The QUIC transport as the HTTP/3 session sees it: one connection (one stream epoch: after a
  * rejected 0-RTT attempt the next connection is a new transport). Adapters implement it over the
  * public QuicConnection/QuicStream API (src/http3/node/quic-transport.ts) and over the sans-IO core
- * in the simulator (test/sim/h3-transport.ts). Everything is synchronous; the adapter calls the
+ * in the simulator and the 0-RTT auditor (core-transport.ts). Everything is synchronous; the adapter calls the
  * session's TransportEvents when something happens.
  */
 

@@ -190,6 +190,8 @@ export function checkServerOptions(options: unknown, fn = 'listen'): asserts opt
     throw invalidArgType('options.replayStore', 'an EarlyDataReplayStore (an object with claim())', store);
   }
   integer(o, 'maxHalfOpen', 1, 2 ** 31 - 1);
+  integer(o, 'retryThreshold', 0, 2 ** 31 - 1);
+  integer(o, 'maxConnections', 1, 2 ** 31 - 1);
 }
 
 /** The target and every option of dial()/dialEarly(), synchronously. */

@@ -97,6 +97,17 @@ export interface ServerOptions extends CommonOptions {
   replayStore?: EarlyDataReplayStore;
   /** Connections still in their handshake beyond which new ones are refused (default 1000). */
   maxHalfOpen?: number;
+  /**
+   * Handshakes pending from unvalidated client addresses beyond which new clients must first prove
+   * their address with a Retry round trip (RFC 9000 §8.1.2), as if `retry` were set (default 100;
+   * 0 = always). Keeps legitimate clients connecting during an Initial flood. See docs/security.md.
+   */
+  retryThreshold?: number;
+  /**
+   * Open connections (handshaking or established) beyond which new clients are refused with
+   * CONNECTION_CLOSE(CONNECTION_REFUSED) (default 10000). See docs/security.md.
+   */
+  maxConnections?: number;
 }
 
 export interface ClientOptions extends CommonOptions {

@@ -124,6 +124,10 @@ test('0-RTT rejected: sent again on the next connection; one response; the serve
     await stop(s);
     // The server's qlog of that connection: no 0-RTT packet processed, no reset or stop-sending.
     const files = readdirSync(qlogDir).filter((f) => f.endsWith('_server.sqlog'));
+    // The ticket's connection and the attempt: the requests were repeated on the connection that
+    // goes on after the rejection, not on a third one (which left the attempt open until its idle
+    // timeout; found by `tsquic audit-0rtt --alpn h3`).
+    assert.equal(files.length, 2, files.join(', '));
     const frames = files.flatMap((f) =>
       readFileSync(join(qlogDir, f), 'utf8')
         .split('\x1e')

@@ -98,6 +98,10 @@ const BAD_SERVER: Array<Record<string, unknown>> = [
   { statelessResetKey: Buffer.alloc(8) },
   { replayStore: {} },
   { maxHalfOpen: 0 },
+  { retryThreshold: -1 },
+  { retryThreshold: 1.5 },
+  { maxConnections: 0 },
+  { maxConnections: '10' },
 ];
 
 const BAD_CLIENT: Array<Record<string, unknown>> = [

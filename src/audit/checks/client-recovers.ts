@@ -4,7 +4,7 @@
  * neither reset nor stopped the stream), and the connection ends without an error. quic-go #4706 fails here too: the stale
  * STOP_SENDING of the dead stream 0 makes the auditor reset the new stream 0's response.
  */
-import { attemptOf, type ClientTrace } from '../audit-trace.js';
+import { afterRejection, attemptOf, type ClientTrace, isNoError } from '../audit-trace.js';
 import type { CheckResult, Evidence } from '../check-result.js';
 
 export const CLIENT_RECOVERS = {
@@ -33,7 +33,7 @@ export function checkClientRecovers(t: ClientTrace): CheckResult {
   // A clean end: the client closed with code 0 (transport NO_ERROR or application 0), or went idle.
   const cleanClose =
     !close ||
-    (close.by === 'client' && String(close.code) === '0') ||
+    (close.by === 'client' && isNoError(close, t.alpn)) ||
     close.by === 'idle-timeout' ||
     (close.by === 'auditor' && close.application);
   const failed = c.app.filter((s) => s.error !== undefined);
@@ -44,6 +44,29 @@ export function checkClientRecovers(t: ClientTrace): CheckResult {
       summary: `the handshake after the rejection never completed (${describeClose(close)})`,
       evidence,
     };
+  }
+  const later = afterRejection(t)
+    .slice(1)
+    .flatMap((x) => x.app)
+    .filter((s) => s.answered);
+  if (answered.length === 0 && later.length > 0) {
+    // The client started a new connection instead of going on with this one (an HTTP/3 client may
+    // restart its session so): fine if it closed this one, a leak if it left it open.
+    const closedByClient = close?.by === 'client' && isNoError(close, t.alpn);
+    const what = `${later.length} request${later.length > 1 ? 's' : ''} answered on a later connection`;
+    return closedByClient
+      ? {
+          ...base,
+          verdict: 'PASS',
+          summary: `${what}; the client closed the connection after the rejection`,
+          evidence,
+        }
+      : {
+          ...base,
+          verdict: 'FAIL',
+          summary: `the client abandoned the connection that goes on after the rejection (nothing asked on it; ${describeClose(close)}) and asked again on a new connection: ${what}`,
+          evidence,
+        };
   }
   if (answered.length === 0) {
     const why =

@@ -10,8 +10,9 @@
  * ended with an error before a resend could complete (another check says why), a missing resend is
  * not held against the client: the check is then not exercised for it.
  */
-import { attemptOf, type ClientTrace } from '../audit-trace.js';
+import { afterRejection, attemptOf, type ClientTrace, isNoError } from '../audit-trace.js';
 import { type CheckResult, capEvidence, type Evidence, frameEvidence } from '../check-result.js';
+import { type H3Request, h3View } from './h3-view.js';
 import { payloadText, type StreamPayload, streamPayloads } from './stream-payloads.js';
 
 export const DATA_RESENT_ONCE = {
@@ -25,6 +26,7 @@ export function checkDataResentOnce(t: ClientTrace): CheckResult {
   const c = attemptOf(t);
   if (!c)
     return { ...base, verdict: 'NOT-EXERCISED', summary: 'the client did not attempt 0-RTT', evidence: [] };
+  if (t.alpn === 'h3') return checkH3RequestsResentOnce(t, c);
   const dead = [...streamPayloads(c.dead).values()].filter((p) => p.stream % 2 === 0 && p.prefix.length > 0);
   if (dead.length === 0) {
     return {
@@ -41,7 +43,7 @@ export function checkDataResentOnce(t: ClientTrace): CheckResult {
   const resent: string[] = [];
   const cut: string[] = [];
   const close = c.close;
-  const endedInError = close !== undefined && !(String(close.code) === '0' || close.by === 'idle-timeout');
+  const endedInError = close !== undefined && !(isNoError(close, t.alpn) || close.by === 'idle-timeout');
   /** A new stream carries the dead stream's data: the same bytes, or (dead cut short) starts with them. */
   const carries = (n: StreamPayload, d: StreamPayload) =>
     d.complete
@@ -86,6 +88,83 @@ export function checkDataResentOnce(t: ClientTrace): CheckResult {
       ...base,
       verdict: 'NOT-EXERCISED',
       summary: `the connection ended with an error (code ${close?.code}) before the early data could arrive again`,
+      evidence: cut.map((note) => ({ note })),
+    };
+  }
+  return { ...base, verdict: 'PASS', summary: resent.join('; '), evidence: [] };
+}
+
+/**
+ * HTTP/3: the dead attempt's requests are compared by what they ask (method, scheme, authority,
+ * path: the decoded head), not by their bytes, which legitimately differ (QPACK state, GREASE). Each
+ * dead request must be asked again, on the connection after the rejection or, for a client that
+ * starts a new connection instead, on a later one; on the connection after the rejection, not more
+ * often than the dead attempt asked it.
+ */
+function checkH3RequestsResentOnce(
+  t: ClientTrace,
+  c: NonNullable<ReturnType<typeof attemptOf>>,
+): CheckResult {
+  const base = DATA_RESENT_ONCE;
+  const dead = [...h3View(c.dead).requests.values()].filter((r) => r.key !== undefined);
+  if (dead.length === 0) {
+    return {
+      ...base,
+      verdict: 'NOT-EXERCISED',
+      summary: 'the rejected 0-RTT attempt carried no complete HTTP/3 request head',
+      evidence: [],
+    };
+  }
+  const conns = afterRejection(t).map((x) => [
+    ...h3View(x.log.filter((l) => l.dir === 'recv')).requests.values(),
+  ]);
+  const count = (rs: H3Request[], key: string) => rs.filter((r) => r.key === key).length;
+  const violations: Evidence[] = [];
+  const resent: string[] = [];
+  const cut: string[] = [];
+  const close = c.close;
+  const endedInError = close !== undefined && !(isNoError(close, t.alpn) || close.by === 'idle-timeout');
+  for (const key of new Set(dead.map((r) => r.key!))) {
+    const deadOnes = dead.filter((r) => r.key === key);
+    const onNext = count(conns[0] ?? [], key);
+    const what = `${key} (dead stream${deadOnes.length > 1 ? 's' : ''} ${deadOnes.map((r) => r.stream).join(', ')})`;
+    if (onNext > deadOnes.length) {
+      const streams = (conns[0] ?? []).filter((r) => r.key === key).map((r) => r.stream);
+      violations.push(
+        frameEvidence(
+          (conns[0] ?? []).find((r) => r.key === key)!.first,
+          `the early request ${what} was asked ${onNext} times after the rejection (streams ${streams.join(', ')}), more often than the dead attempt asked it`,
+        ),
+      );
+      continue;
+    }
+    if (onNext > 0) {
+      resent.push(`${what} again on the same connection`);
+      continue;
+    }
+    const later = conns.slice(1).findIndex((rs) => count(rs, key) > 0);
+    if (later >= 0) {
+      resent.push(`${what} again on later connection ${later + 1}`);
+      continue;
+    }
+    if (endedInError) {
+      cut.push(what);
+      continue;
+    }
+    violations.push(
+      frameEvidence(
+        deadOnes[0]!.first,
+        `the early request ${what} was never asked again after the rejection`,
+      ),
+    );
+  }
+  if (violations.length > 0)
+    return { ...base, verdict: 'FAIL', summary: violations[0]!.note, evidence: capEvidence(violations) };
+  if (cut.length > 0) {
+    return {
+      ...base,
+      verdict: 'NOT-EXERCISED',
+      summary: `the connection ended with an error (code ${close?.code}) before the early requests could be asked again`,
       evidence: cut.map((note) => ({ note })),
     };
   }

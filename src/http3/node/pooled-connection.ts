@@ -108,10 +108,10 @@ export class PooledConnection {
         }
         // 0-RTT rejected: the early session dies whole; a fresh one runs on the next connection.
         this.zeroRtt = 'rejected';
-        (first.conn.transport as QuicH3Transport).kill(new ZeroRTTRejectedError());
         this.connections.push(next);
         const fresh = this.session(next, store, undefined);
         this.current = fresh;
+        (first.conn.transport as QuicH3Transport).kill(new ZeroRTTRejectedError());
         this.resolveFinal(fresh);
       },
       (err: Error) => {
@@ -137,7 +137,11 @@ export class PooledConnection {
       onIdle: () => this.armIdle(),
       onClosed: () => {
         store.flush();
-        if (session === this.current) this.gone();
+        // The early session dies of a rejection before nextConnection() says so: the entry
+        // lives on with the next connection (retiring it would repeat the requests on a new QUIC
+        // connection and leave the one that goes on after the rejection open; found by
+        // `tsquic audit-0rtt`). A failed attempt as a whole ends it through nextConnection().
+        if (session === this.current && this.zeroRtt !== 'pending') this.gone();
       },
     });
     transport.events = session.conn;
@@ -161,7 +165,8 @@ export class PooledConnection {
   /** New requests may use this connection. */
   get available(): boolean {
     if (this.closed) return false;
-    if (this.zeroRtt === 'pending') return this.earlySession?.available ?? true;
+    // Pending: the early session, or (once it died of a rejection) the next connection's, soon.
+    if (this.zeroRtt === 'pending') return true;
     return this.current?.available ?? false;
   }
 
