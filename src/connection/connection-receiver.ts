@@ -348,7 +348,7 @@ export class ConnectionReceiver {
             f.type,
           );
         }
-        epoch.streams.handleFrame(f, now);
+        epoch.streams.handleFrame(f, now, p.type === PacketType.ZeroRtt);
         return;
       }
       case FrameType.NewConnectionId:

@@ -129,7 +129,7 @@ export class CoreH3Transport implements H3Transport {
         switch (s.type) {
           case 'opened':
             // Only peer-initiated streams: ours are reported through openStream.
-            if ((s.id & 1) !== (this.role === 'client' ? 0 : 1)) ev.onStreamOpened(s.id);
+            if ((s.id & 1) !== (this.role === 'client' ? 0 : 1)) ev.onStreamOpened(s.id, s.early === true);
             return;
           case 'readable':
             ev.onReadable(s.id);

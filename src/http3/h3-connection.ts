@@ -76,7 +76,7 @@ export interface RequestStreamHandler {
 /** What the role-specific session learns from the connection. */
 export interface ConnectionHooks {
   /** The peer opened a bidirectional stream (a request, for a server). */
-  onPeerBidiStream(id: number): void;
+  onPeerBidiStream(id: number, early: boolean): void;
   onGoaway(id: number): void;
   onSettings?(settings: H3Settings): void;
   onHandshakeComplete?(): void;
@@ -262,7 +262,7 @@ export class H3Connection implements TransportEvents {
 
   // ------------------------------------------------------------------ TransportEvents
 
-  onStreamOpened(id: number): void {
+  onStreamOpened(id: number, early: boolean): void {
     if (this.closedError) return;
     this.guard(id, () => {
       if ((id & 2) === 0) {
@@ -273,7 +273,7 @@ export class H3Connection implements TransportEvents {
             'server-initiated bidirectional stream',
           );
         }
-        this.hooks?.onPeerBidiStream(id);
+        this.hooks?.onPeerBidiStream(id, early);
         return;
       }
       this.peerUni.set(id, { prefix: [], type: undefined });

@@ -47,11 +47,12 @@ export class ServerExchange extends RequestStream<RequestHead> {
   constructor(
     conn: H3Connection,
     id: number,
+    early: boolean,
     private readonly onHead: (ex: ServerExchange) => void,
     private readonly onDone: (ex: ServerExchange) => void,
   ) {
     super(conn);
-    this.early = !conn.transport.handshakeComplete;
+    this.early = early;
     const extendedConnect = conn.local.enableConnectProtocol;
     this.reader = new MessageReader<RequestHead>(
       {

@@ -29,7 +29,7 @@ export class H3ServerSession {
   ) {
     this.conn = new H3Connection(transport, opts);
     this.conn.hooks = {
-      onPeerBidiStream: (id) => this.onRequestStream(id),
+      onPeerBidiStream: (id, early) => this.onRequestStream(id, early),
       onGoaway: () => {
         // A client's GOAWAY carries a push ID (we never push): nothing to cancel.
       },
@@ -63,7 +63,7 @@ export class H3ServerSession {
     this.conn.close(code, reason);
   }
 
-  private onRequestStream(id: number): void {
+  private onRequestStream(id: number, early: boolean): void {
     const goaway = this.conn.goawaySent;
     if (goaway !== undefined && id >= goaway) {
       // RFC 9114 §5.2: after GOAWAY, later requests are rejected, unprocessed (§4.1.1).
@@ -75,6 +75,7 @@ export class H3ServerSession {
     const ex = new ServerExchange(
       this.conn,
       id,
+      early,
       (e) => this.opts.onRequest(e),
       (e) => {
         this.exchanges.delete(e);

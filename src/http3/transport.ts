@@ -43,8 +43,8 @@ export interface H3Transport {
 
 /** What the adapter tells the session. */
 export interface TransportEvents {
-  /** The peer opened a stream. */
-  onStreamOpened(id: number): void;
+  /** The peer opened a stream; `early`: with a frame in a 0-RTT packet. */
+  onStreamOpened(id: number, early: boolean): void;
   /** Bytes (or the FIN) can be read from the stream. */
   onReadable(id: number): void;
   /** The stream's send buffer has room again. */

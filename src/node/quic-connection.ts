@@ -309,7 +309,7 @@ export class QuicConnection extends EventEmitter {
       return;
     }
     if (ev.type === 'opened') {
-      this.onPeerStream(ev.id);
+      this.onPeerStream(ev.id, ev.early === true);
       return;
     }
     const s = this.streams.get(ev.id);
@@ -325,12 +325,13 @@ export class QuicConnection extends EventEmitter {
    * A stream the peer opened: handed to a waiting acceptStream(), else to the 'stream' listeners if
    * there are any, else queued for acceptStream(). Until the application has it, errors on it are held back (it has no 'error' listener yet: see markAccepted).
    */
-  private onPeerStream(id: number): void {
+  private onPeerStream(id: number, early: boolean): void {
     if (isLocallyInitiated(id, this.host.core.role)) return;
     const observed = this.listenerCount('stream') > 0;
     if (isBidirectional(id)) {
       const s = new QuicStream(this.epoch, id, this.streamHost);
       s.core.accepted = false;
+      s.core.early = early;
       this.streams.set(id, s);
       const w = this.acceptBidiWaiters.shift();
       if (w) {
@@ -347,6 +348,7 @@ export class QuicConnection extends EventEmitter {
     } else {
       const s = new QuicReceiveStream(this.epoch, id, this.streamHost);
       s.core.accepted = false;
+      s.core.early = early;
       this.streams.set(id, s);
       const w = this.acceptUniWaiters.shift();
       if (w) {

@@ -292,6 +292,8 @@ class StreamCore {
    * listener, so an error that would destroy it waits in `deferredError` until it is handed out.
    */
   accepted = true;
+  /** Opened by the peer in 0-RTT data. */
+  early = false;
   accepting = false;
   deferredError: Error | undefined;
 
@@ -572,6 +574,14 @@ export class QuicStream extends Duplex {
     this.once('finish', () => settle(this.core, this));
   }
 
+  /**
+   * The peer opened this stream in 0-RTT data (RFC 9001 §4.6): what it carries could be a replay,
+   * so act on it only if that is harmless (docs/0rtt.md). False for streams we opened.
+   */
+  get early(): boolean {
+    return this.core.early;
+  }
+
   /** STOP_SENDING: we will read nothing more; the readable side ends. Writing goes on. */
   cancelRead(code: number): void {
     if (this.core.cancelRead(code) && !this.readableEnded) this.push(null);
@@ -743,6 +753,14 @@ export class QuicReceiveStream extends Readable {
     super();
     this.id = id;
     this.core = new StreamCore(epoch, id, host, false, true);
+  }
+
+  /**
+   * The peer opened this stream in 0-RTT data (RFC 9001 §4.6): what it carries could be a replay,
+   * so act on it only if that is harmless (docs/0rtt.md). False for streams we opened.
+   */
+  get early(): boolean {
+    return this.core.early;
   }
 
   /** STOP_SENDING: we will read nothing more; the stream ends. */

@@ -211,7 +211,9 @@ export class StreamManager {
    * Processes a stream-related frame; throws QuicTransportError with the RFC 9000 §20 code.
    * (`now` is part of the contract; window auto-tuning reads the clock when updates are sent.)
    */
-  handleFrame(frame: StreamManagerFrame, _now: Millis): void {
+  handleFrame(frame: StreamManagerFrame, _now: Millis, earlyData = false): void {
+    // Streams this frame opens are reported as opened in 0-RTT data (the request was replayable).
+    this.frameInEarlyData = earlyData;
     switch (frame.type) {
       case FrameType.Stream:
         this.onStreamFrame(frame);
@@ -642,8 +644,11 @@ export class StreamManager {
     );
     this.streams.set(id, new StreamEntry(id, send, recv));
     this.streamsOpened++;
-    this.emit({ type: 'opened', id });
+    this.emit(this.frameInEarlyData ? { type: 'opened', id, early: true } : { type: 'opened', id });
   }
+
+  /** The frame being handled arrived in a 0-RTT packet. */
+  private frameInEarlyData = false;
 
   /** Frees a stream whose parts are all terminal (and drained): state removed, credit returned. */
   private maybeClose(entry: StreamEntry): void {

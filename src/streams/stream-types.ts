@@ -46,7 +46,8 @@ export interface StreamManagerConfig {
 }
 
 export type StreamEvent =
-  | { type: 'opened'; id: number }
+  /** `early`: the peer opened it with a frame in a 0-RTT packet (RFC 9001 §4.6). */
+  | { type: 'opened'; id: number; early?: boolean }
   | { type: 'readable'; id: number }
   | { type: 'writable'; id: number }
   | { type: 'reset'; id: number; errorCode: number }

@@ -50,6 +50,8 @@ export interface ServerStreamRecord {
   bytes: number;
   errors: Error[];
   finished: boolean;
+  /** The stream's `early` flag: opened by the client in 0-RTT data. */
+  early: boolean;
 }
 
 /** What the server application saw: every stream of every connection, its bytes and errors. */
@@ -73,7 +75,8 @@ export async function earlyEchoServer(opts: EarlyEchoOptions): Promise<ServerVie
   servers.push(server);
   const view: ServerView = { server, port: server.address().port, connections: [], streams: [], errors: [] };
   const track = (conn: number, s: QuicStream | Readable, id: number, bidi: boolean) => {
-    const rec: ServerStreamRecord = { conn, id, bidi, bytes: 0, errors: [], finished: false };
+    const early = 'early' in s && s.early === true;
+    const rec: ServerStreamRecord = { conn, id, bidi, bytes: 0, errors: [], finished: false, early };
     view.streams.push(rec);
     s.on('error', (e: Error) => rec.errors.push(e));
     s.on('data', (chunk: Buffer) => {

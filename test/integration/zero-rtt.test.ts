@@ -310,6 +310,19 @@ describe('accepted 0-RTT over UDP', () => {
     assert.equal((await within(readAll(s2), TIMEOUT, 'echo')).toString(), 'after');
     await next.close();
     assert.ok(view.connections[1]!.used0RTT, 'the server side used 0-RTT too');
+    // stream.early tells the server which requests came in 0-RTT (possibly replayed) data.
+    assert.deepEqual(
+      view.streams.filter((r) => r.conn === 1).map((r) => [r.id, r.early]),
+      [
+        [0, true],
+        [4, false],
+      ],
+    );
+    assert.deepEqual(
+      view.streams.filter((r) => r.conn === 0).map((r) => r.early),
+      [false],
+      'nothing is early on the first connection',
+    );
   });
 
   test('dialEarly without a ticket behaves like dial, and nextConnection() is the same object', async () => {

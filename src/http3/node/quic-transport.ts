@@ -75,7 +75,7 @@ export class QuicH3Transport implements H3Transport {
         continue;
       }
       this.adopt(s);
-      this.events?.onStreamOpened(s.id);
+      this.events?.onStreamOpened(s.id, 'early' in s && s.early);
       // Data may already be buffered: let the session look.
       if (this.streams.has(s.id)) this.events?.onReadable(s.id);
     }

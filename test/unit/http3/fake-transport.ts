@@ -110,7 +110,7 @@ export class FakeTransport implements H3Transport {
       s = { chunks: [], fin: false, finRead: false };
       this.incoming.set(id, s);
       const peerInitiated = (id & 1) === (this.role === 'client' ? 1 : 0);
-      if (peerInitiated) this.events.onStreamOpened(id);
+      if (peerInitiated) this.events.onStreamOpened(id, !this.handshakeComplete);
     }
     if (data.length > 0) s.chunks.push(data);
     if (fin) s.fin = true;
