@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { H3ErrorCode } from '../../src/http3/error-codes.js';
 import { Client, createServer, type Http3Server } from '../../src/http3/index.js';
-import { testPki } from './helpers.js';
+import { testPki, within } from './helpers.js';
 
 let server: Http3Server;
 let base: string;
@@ -224,8 +224,15 @@ test('server.close(): GOAWAY, the request in flight finishes, then everything cl
   const gate = new Promise<void>((r) => {
     release = r;
   });
+  let slowArrived!: () => void;
+  const arrived = new Promise<void>((r) => {
+    slowArrived = r;
+  });
   const s = createServer({ cert: pki.leaf.certPem, key: pki.leaf.keyPem }, async (req, res) => {
-    if (req.url === '/slow') await gate;
+    if (req.url === '/slow') {
+      slowArrived();
+      await gate;
+    }
     res.end(`done ${req.url}`);
   });
   await s.listen({ host: '127.0.0.1', port: 0 });
@@ -233,7 +240,8 @@ test('server.close(): GOAWAY, the request in flight finishes, then everything cl
   const url = `https://localhost:${s.address().port}`;
   await (await c.fetch(`${url}/fast`)).text();
   const slow = c.fetch(`${url}/slow`);
-  await new Promise((r) => setTimeout(r, 100));
+  // The server must have the request before it closes (a fixed sleep was too short under load).
+  await within(arrived, 10_000, 'the slow request reaches the server');
   const closing = s.close();
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(s.connectionCount, 1, 'the connection stays while its request is in flight');
