@@ -124,7 +124,11 @@ export class HandshakeDriver {
           this.onHandshakeComplete();
           break;
         case 'session-ticket':
-          this.c.pushEvent({ type: 'session-ticket', session: e.session });
+          // RFC 9002 §6.2.2: remember this connection's RTT for the initial RTT of a resumption.
+          this.c.pushEvent({
+            type: 'session-ticket',
+            session: this.c.rtt.hasSample ? { ...e.session, rtt: this.c.rtt.smoothedRtt } : e.session,
+          });
           break;
       }
     }

@@ -291,7 +291,9 @@ export class Connection {
       new PacketSpace(PacketNumberSpace.Handshake, o.maxAckDelay),
       new PacketSpace(PacketNumberSpace.ApplicationData, o.maxAckDelay),
     ];
-    this.rtt = new RttEstimator(o.initialRtt);
+    // RFC 9002 §6.2.2: a resumed connection may start from the RTT remembered with its ticket.
+    const remembered = config.role === 'client' ? config.tls.session?.rtt : undefined;
+    this.rtt = new RttEstimator(remembered !== undefined && remembered > 0 ? remembered : o.initialRtt);
     this.congestion =
       o.congestionControl === 'newreno'
         ? new NewReno({ maxDatagramSize: o.maxDatagramSize })

@@ -4,8 +4,8 @@
  *
  * Format: "TQRS", u8 version 1, opaque serverName<0..2^16-1>, opaque ticket<1..2^16-1>, u32 ticketAgeAdd,
  * u32 lifetime, f64 receivedAt, u16 suite, opaque psk<1..255>, u32 maxEarlyDataSize, opaque alpn<0..255>,
- * opaque transportParameters<0..2^16-1>. Version 2 appends opaque applicationData<0..2^16-1>; version 1
- * (without it) still decodes.
+ * opaque transportParameters<0..2^16-1>. Version 2 appends opaque applicationData<0..2^16-1>; version 3
+ * appends u32 rtt (ms, 0 = unknown). Older versions still decode.
  */
 import { cipherSuiteParams, isSupportedCipherSuite } from '../crypto/cipher-suite.js';
 import { hashLength } from '../crypto/hkdf.js';
@@ -17,7 +17,7 @@ import { TlsWriter } from './tls-writer.js';
 import type { ResumptionSession } from './types.js';
 
 const MAGIC = Buffer.from('TQRS', 'latin1');
-const VERSION = 2;
+const VERSION = 3;
 
 /** Thrown by decodeResumptionSession for bytes that are not a valid encoded session. */
 export class InvalidResumptionSessionError extends Error {
@@ -42,7 +42,14 @@ export function encodeResumptionSession(s: ResumptionSession): Uint8Array {
   w.vector8(Buffer.from(s.alpn, 'utf8'));
   w.vector16(s.transportParameters);
   w.vector16(s.applicationData ?? new Uint8Array(0));
+  w.u32(rttField(s.rtt));
   return w.finish();
+}
+
+/** The remembered RTT as stored: whole milliseconds within u32, 0 for unknown. */
+function rttField(rtt: Millis | undefined): number {
+  if (rtt === undefined || !(rtt > 0) || !Number.isFinite(rtt)) return 0;
+  return Math.min(0xffffffff, Math.max(1, Math.round(rtt)));
 }
 
 function invalid(reason: string): InvalidResumptionSessionError {
@@ -55,7 +62,7 @@ export function decodeResumptionSession(data: Uint8Array): ResumptionSession {
     const r = new TlsReader(data);
     if (!Buffer.from(r.bytes(4, 'magic')).equals(MAGIC)) throw invalid('bad magic');
     const version = r.u8('version');
-    if (version !== 1 && version !== VERSION) throw invalid(`unsupported version ${version}`);
+    if (version < 1 || version > VERSION) throw invalid(`unsupported version ${version}`);
     const serverName = Buffer.from(r.vector16('serverName')).toString('utf8');
     const ticket = Buffer.from(r.vector16('ticket', 1));
     const ticketAgeAdd = r.u32('ticketAgeAdd');
@@ -67,6 +74,7 @@ export function decodeResumptionSession(data: Uint8Array): ResumptionSession {
     const alpn = Buffer.from(r.vector8('alpn')).toString('utf8');
     const transportParameters = Buffer.from(r.vector16('transportParameters'));
     const applicationData = version >= 2 ? Buffer.from(r.vector16('applicationData')) : undefined;
+    const rtt = version >= 3 ? r.u32('rtt') : 0;
     r.expectEnd('session');
     if (!isSupportedCipherSuite(suite)) throw invalid(`unsupported cipher suite 0x${suite.toString(16)}`);
     if (psk.length !== hashLength(cipherSuiteParams(suite).hash))
@@ -85,6 +93,7 @@ export function decodeResumptionSession(data: Uint8Array): ResumptionSession {
       alpn,
       transportParameters,
       ...(applicationData && applicationData.length > 0 ? { applicationData } : {}),
+      ...(rtt > 0 ? { rtt } : {}),
     };
   } catch (err) {
     if (err instanceof InvalidResumptionSessionError) throw err;

@@ -101,6 +101,11 @@ export interface ResumptionSession {
    * RFC 9114 §7.2.4.2). Set by the application before the session is stored; opaque to TLS.
    */
   applicationData?: Uint8Array;
+  /**
+   * The smoothed RTT (ms) of the connection that received the ticket: a resumed connection starts
+   * from it instead of the default initial RTT (RFC 9002 §6.2.2). Absent when unknown.
+   */
+  rtt?: Millis;
 }
 
 /** Context handed to the server's early-data policy when a client offers 0-RTT with a valid PSK. */

@@ -87,6 +87,16 @@ export class FaultProxy {
     }
   }
 
+  /**
+   * Calls `fn` once `bytes` bytes have been sent toward `direction` (e.g. to start a blackout or a
+   * rebinding in the middle of a transfer, whatever the handshake took).
+   */
+  afterBytes(direction: Direction, bytes: number, fn: () => void): void {
+    this.triggers.push({ direction, bytes, fn });
+  }
+
+  private readonly triggers: Array<{ direction: Direction; bytes: number; fn: () => void }> = [];
+
   /** Counters of one direction. */
   stats(direction: Direction): SimStats {
     return { ...this.links[direction].stats };
@@ -139,6 +149,13 @@ export class FaultProxy {
     const link = this.links[direction];
     const now = this.now();
     const fate = link.decide(now, datagram);
+    for (let i = 0; i < this.triggers.length; i++) {
+      const t = this.triggers[i]!;
+      if (t.direction === direction && link.stats.bytesSent >= t.bytes) {
+        this.triggers.splice(i--, 1);
+        t.fn();
+      }
+    }
     if (fate === 'lost' || fate === 'queue-drop' || fate === 'blackholed') return;
     link.stats.delivered++;
     this.at(link.arrival - now, send);

@@ -58,14 +58,11 @@ export function scenarios(scale = 1): Scenario[] {
     { name: 'handshakecorruption', up: { corrupt: 0.3 }, files: [KiB], connections: 5 },
     { name: 'transfercorruption', up: { corrupt: 0.02 }, files: [Math.round(2 * MiB * scale)] },
     {
-      // A 1.5 s blackout both ways shortly after the transfer starts, at a 40 Mbit/s rate limit so that
-      // the transfer is still running then.
+      // A 1.5 s blackout both ways once 1 MiB has gone down, at a 40 Mbit/s rate limit.
       name: 'blackhole',
       up: { bandwidth: 40e6, queueBytes: 256 * KiB },
       files: [Math.round(4 * MiB * scale)],
-      during: (proxy) => {
-        setTimeout(() => proxy.blackout(1500), 300).unref();
-      },
+      during: (proxy) => proxy.afterBytes('down', MiB, () => proxy.blackout(1500)),
     },
     // 750 ms RTT: far above the 100 ms initial RTT.
     { name: 'longrtt', up: { delay: 375 }, files: [KiB, 64 * KiB] },
@@ -76,16 +73,15 @@ export function scenarios(scale = 1): Scenario[] {
       files: Array.from({ length: 250 }, () => 32),
     },
     {
-      // NAT rebinding mid-transfer: the client's datagrams suddenly come from a new port (RFC 9000 §9).
+      // NAT rebinding mid-transfer: the client's datagrams suddenly come from a new port (RFC 9000 §9),
       name: 'natrebinding',
       // quic-go 0.29 servers keep answering the old address (no migration support: the tsquic client
       // then meets its idle timeout), so only tsquic servers are in this scenario.
       servers: ['tsquic'],
       up: { bandwidth: 40e6, queueBytes: 256 * KiB },
       files: [Math.round(4 * MiB * scale)],
-      during: (proxy) => {
-        setTimeout(() => proxy.rebind(), 300).unref();
-      },
+      // Once 1 MiB has gone down (after the handshake: a rebinding during it is another matter).
+      during: (proxy) => proxy.afterBytes('down', MiB, () => proxy.rebind()),
     },
     // Issue 16: each datagram starts a run of 8 lost datagrams with probability 0.5%.
     {

@@ -161,9 +161,9 @@ test('ResumptionSession: applicationData (HTTP/3 SETTINGS) round-trips; version 
   const d = decodeResumptionSession(encodeResumptionSession(withData));
   assert.deepEqual(Buffer.from(d.applicationData ?? []), Buffer.from('0106', 'hex'));
   assert.equal(decodeResumptionSession(encodeResumptionSession(session)).applicationData, undefined);
-  // Version 1: the same layout without the trailing applicationData vector.
-  const v2 = Buffer.from(encodeResumptionSession(session));
-  const v1 = Buffer.from(v2.subarray(0, v2.length - 2));
+  // Version 1: the same layout without the trailing applicationData vector (and the u32 rtt of v3).
+  const v3 = Buffer.from(encodeResumptionSession(session));
+  const v1 = Buffer.from(v3.subarray(0, v3.length - 6));
   v1[4] = 1;
   const old = decodeResumptionSession(v1);
   assert.equal(old.serverName, session.serverName);
@@ -206,4 +206,14 @@ test('SessionCache: single use, newest first, expired skipped, bounded', () => {
   assert.equal(cache.count('a'), 0);
   assert.equal(cache.count('b'), 1);
   assert.equal(cache.count('c'), 1);
+});
+
+test('ResumptionSession: the remembered RTT (RFC 9002 §6.2.2) round-trips; version 2 decodes without it', () => {
+  const d = decodeResumptionSession(encodeResumptionSession({ ...session, rtt: 87.4 }));
+  assert.equal(d.rtt, 87);
+  assert.equal(decodeResumptionSession(encodeResumptionSession(session)).rtt, undefined);
+  const v3 = Buffer.from(encodeResumptionSession({ ...session, rtt: 87 }));
+  const v2 = Buffer.from(v3.subarray(0, v3.length - 4));
+  v2[4] = 2;
+  assert.equal(decodeResumptionSession(v2).rtt, undefined);
 });
