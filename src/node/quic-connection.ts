@@ -322,8 +322,8 @@ export class QuicConnection extends EventEmitter {
   }
 
   /**
-   * A stream the peer opened: handed to a waiting acceptStream(), else to the 'stream' listeners if
-   * there are any, else queued for acceptStream(). Until the application has it, errors on it are held back (it has no 'error' listener yet: see markAccepted).
+   * A stream the peer opened: handed to a waiting acceptStream(), or queued; and to the 'stream'
+   * listeners. Until the application has it, errors on it are held back (it has no 'error' listener yet: see markAccepted).
    */
   private onPeerStream(id: number, early: boolean): void {
     if (isLocallyInitiated(id, this.host.core.role)) return;
@@ -337,12 +337,8 @@ export class QuicConnection extends EventEmitter {
       if (w) {
         markAccepted(s);
         w.resolve(s);
-      } else if (observed) {
-        // A 'stream' listener takes it; queueing it for acceptStream() too would keep every stream
-        // of an event-style application alive for the whole connection.
-        markAccepted(s);
       } else {
-        this.incomingBidi.push(s);
+        this.queue(this.incomingBidi, s, observed);
       }
       this.emit('stream', s);
     } else {
@@ -354,13 +350,26 @@ export class QuicConnection extends EventEmitter {
       if (w) {
         markAccepted(s);
         w.resolve(s);
-      } else if (observed) {
-        markAccepted(s);
       } else {
-        this.incomingUni.push(s);
+        this.queue(this.incomingUni, s, observed);
       }
       this.emit('stream', s);
     }
+  }
+
+  /**
+   * Queue a peer stream for acceptStream(). One that a 'stream' listener got leaves the queue when it
+   * closes: an application that only listens for 'stream' never drains the queue, which would
+   * otherwise keep every stream of the connection alive.
+   */
+  private queue<S extends QuicStream | QuicReceiveStream>(queue: S[], s: S, observed: boolean): void {
+    queue.push(s);
+    if (!observed) return;
+    markAccepted(s);
+    s.once('close', () => {
+      const i = queue.indexOf(s);
+      if (i >= 0) queue.splice(i, 1);
+    });
   }
 
   /**

@@ -122,12 +122,14 @@ class StreamCore {
 
   /** Every byte and the FIN were sent at least once (Data Sent or later). */
   get allSent(): boolean {
+    if (!this.streams.has(this.id)) return true; // the manager freed it: both parts are terminal
     const state = this.streams.streamState(this.id)?.send;
     return state === SendState.DataSent || state === SendState.DataRecvd;
   }
 
   /** The peer has every byte of the receiving direction and its FIN (not yet all read). */
   get receiveComplete(): boolean {
+    if (!this.streams.has(this.id)) return true; // the manager freed it: both parts are terminal
     const state = this.streams.streamState(this.id)?.receive;
     return state === ReceiveState.DataRecvd || state === ReceiveState.DataRead;
   }
@@ -536,7 +538,9 @@ async function* readChunks(stream: QuicStream | QuicReceiveStream): AsyncGenerat
   let complete = false;
   try {
     for (;;) {
+      if (core.rejected || core.epoch.rejected) throw stream.errored ?? new ZeroRTTRejectedError();
       if (core.readError) throw core.readError;
+      if (stream.destroyed && stream.errored) throw stream.errored;
       if (stream.readableEnded) {
         complete = true;
         return;

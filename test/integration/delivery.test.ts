@@ -204,7 +204,7 @@ describe("'finish' means the peer has the data", () => {
   });
 });
 
-test("streams handed to a 'stream' listener are not also queued for acceptStream()", async () => {
+test("streams a 'stream' listener got leave the acceptStream() queue when they close", async () => {
   const s = await server();
   let serverConn: QuicConnection | undefined;
   const seen: number[] = [];
@@ -212,15 +212,16 @@ test("streams handed to a 'stream' listener are not also queued for acceptStream
     for await (const conn of s) {
       serverConn = conn;
       conn.on('stream', (st: QuicStream) => {
-        seen.push(st.id);
         st.resume();
+        st.end('ok');
+        st.on('close', () => seen.push(st.id));
       });
     }
   })();
   const conn = await connect(s);
   for (let i = 0; i < 3; i++) (await conn.openStream()).end('x');
   await within(
-    until(() => seen.length === 3, 'three streams'),
+    until(() => seen.length === 3, 'three streams closed'),
     TIMEOUT,
     'stream events',
   );
@@ -229,6 +230,6 @@ test("streams handed to a 'stream' listener are not also queued for acceptStream
   const next = sc.acceptStream();
   (await conn.openStream()).end('y');
   const st = await within(next, TIMEOUT, 'acceptStream');
-  assert.equal(st.id, 12, 'acceptStream() gives the next new stream, not one a listener already had');
+  assert.equal(st.id, 12, 'acceptStream() gives the next new stream, not a closed one a listener had');
   await conn.close();
 });

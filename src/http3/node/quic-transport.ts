@@ -194,8 +194,8 @@ export class QuicH3Transport implements H3Transport {
 
   /**
    * CONNECTION_CLOSE once the streams we ended are acknowledged (their send side in Data Recvd, or
-   * gone), checked every 10 ms for at most `FLUSH_LIMIT_MS`. The public stream API does not report
-   * acknowledgment ('finish' comes when the FIN is queued), so this reads the epoch's stream states.
+   * gone), checked every 10 ms for at most `FLUSH_LIMIT_MS`. Narrower than `close({ drain })`, which
+   * also waits for what the peer still sends: only the streams HTTP/3 ended itself count here.
    */
   closeAfterFlush(code: number, reason: string): void {
     if (this.dead) return;
