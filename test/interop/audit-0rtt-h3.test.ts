@@ -361,7 +361,11 @@ describe('interop: tsquic audit-0rtt client --alpn h3 audits real HTTP/3 servers
     const run = await auditH3Server(`https://localhost:${port}/f.txt`);
     assert.equal(run.code, 1, JSON.stringify(run.report, null, 1));
     const checks = run.report.peers[0]!.checks;
-    assert.deepEqual(verdicts(checks), ['1 PASS', '2 NOT-EXERCISED', '3 FAIL', '4 PASS', '5 NOT-EXERCISED']);
+    // Check 2 needs a rejection: gtlsserver sends no HelloRetryRequest for the auditor's key share, but
+    // GnuTLS sometimes rejects early data of a slow run (seen under load): then it must pass.
+    const v = verdicts(checks);
+    assert.deepEqual([v[0], v[2], v[3], v[4]], ['1 PASS', '3 FAIL', '4 PASS', '5 NOT-EXERCISED']);
+    assert.ok(['2 NOT-EXERCISED', '2 PASS'].includes(v[1]!), v[1]);
     assert.match(checks[0]!.summary, /and the remembered HTTP\/3 SETTINGS kept or raised/);
     assert.match(
       checks[2]!.summary,
