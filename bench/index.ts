@@ -1,14 +1,17 @@
 /**
- * Runs every benchmark in one process, prints each one's figures as it finishes, then a compact summary
+ * Runs benchmarks in one process, prints each one's figures as it finishes, then a compact summary
  * table of the headline figures. Every figure is the median over --runs runs; figures are printed,
  * never asserted. See bench/README.md for what each figure means and how to compare them.
+ * Without --only or --all it runs `compare` (tsquic vs quic-go 0.29 at <= 1452-byte packets, which
+ * also writes bench/results/compare.json and compare.svg).
  *
  *   npm run bench [-- options]
  *   node --import tsx [--single-threaded-gc] bench/index.ts [options]
  *
  * Options:
- *   --only name[,name]   run only these benchmarks (repeatable): wire, qpack, crypto, tls, core, udp, zero-rtt,
- *                        http3
+ *   --only name[,name]   run only these benchmarks (repeatable): compare, wire, qpack, crypto, tls, core, udp,
+ *                        zero-rtt, http3
+ *   --all                run all of them
  *   --runs N             runs per figure, median taken (default 3)
  *   --size MiB           core and udp: bytes per transfer (default 200)
  *   --sim-size MiB       core: bytes of the simulator transfer (default: --size)
@@ -16,11 +19,14 @@
  *                        each handshake rate is counted (default 3000); zero-rtt: the same (default 1000)
  *   --quick              smoke run: --runs 1 --size 20, short measurements
  *   --json               also print every figure as one JSON document at the end
+ *   compare only: --idle N[,N] (idle connections for the memory figures, default 1000,10000; --quick: 200),
+ *             --no-jumbo (no loopback-jumbo tsquic column), --out DIR (default bench/results)
  *   http3 only: --h3-size MiB (download size, default 100; --quick: 20)
  *   udp only: --stacks tsquic,quic-go,tls (default all), --no-stgc (no single-threaded-GC column),
  *             --warmup ms (default 500), --tsquic-max-datagram-size N (diagnosis; see bench/README.md)
  */
 import { pathToFileURL } from 'node:url';
+import { compareOptions, formatCompare, run as runCompare } from './compare.js';
 import { formatCore, formatMachine, machineInfo, numberFlag, run as runCore } from './core.js';
 import { run as runCrypto } from './crypto.js';
 import { formatHttp3, CONCURRENCY as H3_CONCURRENCY, run as runHttp3 } from './http3.js';
@@ -81,6 +87,47 @@ const SHORT_SUITE: Record<string, string> = {
 };
 
 const BENCHES: Bench[] = [
+  {
+    name: 'compare',
+    run: async (o) => {
+      const r = await runCompare({ ...compareOptions(o.argv), log: (line) => console.error(line) });
+      console.log(formatCompare(r));
+      const out: Figure[] = [];
+      for (const row of r.rows) {
+        const t = row.cells.tsquic?.median;
+        const g = row.cells['quic-go']?.median;
+        if (t !== undefined)
+          out.push({
+            bench: 'compare',
+            name: `tsquic ${row.label}`,
+            value: t,
+            unit: row.unit,
+            digits: 1,
+            headline: false,
+          });
+        if (g !== undefined)
+          out.push({
+            bench: 'compare',
+            name: `quic-go ${row.label}`,
+            value: g,
+            unit: row.unit,
+            digits: 1,
+            headline: false,
+          });
+        if (row.ratio !== undefined) {
+          out.push({
+            bench: 'compare',
+            name: `tsquic/quic-go ${row.label}`,
+            value: row.ratio,
+            unit: 'x',
+            digits: 2,
+            headline: true,
+          });
+        }
+      }
+      return out;
+    },
+  },
   {
     name: 'wire',
     run: (o) =>
@@ -324,7 +371,7 @@ const BENCHES: Bench[] = [
 ];
 
 /** Benches that print their own side-by-side output instead of the generic table. */
-const SELF_PRINTING = new Set(['core', 'udp', 'zero-rtt']);
+const SELF_PRINTING = new Set(['compare', 'core', 'udp', 'zero-rtt']);
 
 function formatValue(f: Figure): string {
   return f.value.toLocaleString('en-US', {
@@ -353,7 +400,9 @@ function listFlag(argv: readonly string[], name: string): string[] {
 }
 
 export async function main(argv: readonly string[]): Promise<Figure[]> {
-  const only = listFlag(argv, '--only');
+  const all = argv.includes('--all');
+  const listed = listFlag(argv, '--only');
+  const only = listed.length > 0 || all ? listed : ['compare'];
   const unknown = only.filter((n) => !BENCHES.some((b) => b.name === n));
   if (unknown.length > 0) {
     throw new RangeError(

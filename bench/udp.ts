@@ -26,10 +26,10 @@ import { createTestPki } from '../src/tls/x509-builder.js';
 import { formatMachine, numberFlag } from './core.js';
 import type { PeerMode, PeerResult } from './peers/protocol.js';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PEERS = join(REPO_ROOT, 'bench', 'peers');
 const GO_SOURCE = join(PEERS, 'quicgo');
-const GO_BINARY = join(REPO_ROOT, '.bench', 'quicgo');
+export const GO_BINARY = join(REPO_ROOT, '.bench', 'quicgo');
 const MiB = 1024 * 1024;
 
 export type StackName = 'tsquic' | 'quic-go' | 'tls';
@@ -92,18 +92,18 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-function track(child: ChildProcess): ChildProcess {
+export function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
 }
 
-interface Command {
+export interface Command {
   file: string;
   args: string[];
 }
 
-function tsx(script: string, args: string[], stgc: boolean): Command {
+export function tsx(script: string, args: string[], stgc: boolean): Command {
   const flags = ['--import', 'tsx', ...(stgc ? ['--single-threaded-gc'] : [])];
   return { file: process.execPath, args: [...flags, join(PEERS, script), ...args] };
 }
@@ -152,7 +152,7 @@ function startServer(cmd: Command): Promise<Server> {
 }
 
 /** Runs a client peer to its end and parses its result line. */
-function runClient(cmd: Command, timeoutMs: number): Promise<PeerResult> {
+export function runClient(cmd: Command, timeoutMs: number): Promise<PeerResult> {
   return new Promise((done, fail) => {
     const child = track(spawn(cmd.file, cmd.args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
@@ -189,7 +189,7 @@ function newestMtime(dir: string): number {
  * interop/build.sh does); skipped when the binary is newer than the sources. Returns an explanation
  * instead of throwing when Go or quic-go is missing.
  */
-function buildGoPeer(): string | undefined {
+export function buildGoPeer(): string | undefined {
   try {
     if (statSync(GO_BINARY).mtimeMs > newestMtime(GO_SOURCE)) return undefined;
   } catch {
@@ -222,7 +222,7 @@ function buildGoPeer(): string | undefined {
   }
 }
 
-function commandOutput(file: string, args: string[]): string | undefined {
+export function commandOutput(file: string, args: string[]): string | undefined {
   try {
     return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
@@ -247,7 +247,7 @@ interface RunSettings {
   maxDatagramSize: number | undefined;
 }
 
-interface PkiFiles {
+export interface PkiFiles {
   dir: string;
   ca: string;
   cert: string;
@@ -318,7 +318,7 @@ function median(values: readonly number[]): number | undefined {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function writePki(): PkiFiles {
+export function writePki(): PkiFiles {
   const dir = mkdtempSync(join(tmpdir(), 'tsquic-bench-udp-'));
   const { ca, leaf } = createTestPki({ names: ['localhost', '127.0.0.1'], now: Date.now() });
   const files = { dir, ca: join(dir, 'ca.pem'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };

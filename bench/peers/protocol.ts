@@ -21,9 +21,44 @@ export const SERVER_NAME = 'localhost';
 export const CHUNK_SIZE = 64 * 1024;
 
 export type HandshakeMode = 'full' | 'resumed' | '0rtt';
-export type PeerMode = 'upload' | HandshakeMode;
+/**
+ * upload: one stream, --size bytes to the server; download: one stream, --size bytes from the server;
+ * streams: --streams concurrent streams uploading --size bytes between them; the handshake modes.
+ */
+export type PeerMode = 'upload' | 'download' | 'streams' | HandshakeMode;
 
-export const PEER_MODES: readonly PeerMode[] = ['upload', 'full', 'resumed', '0rtt'];
+export const PEER_MODES: readonly PeerMode[] = ['upload', 'download', 'streams', 'full', 'resumed', '0rtt'];
+
+/**
+ * A download request: this prefix, then the number of bytes wanted in decimal ASCII. The server
+ * answers such a (short) request with that many bytes instead of the byte count. Upload data starts
+ * with a zero byte and handshake requests with 'a', so neither is mistaken for one.
+ */
+export const DOWNLOAD_PREFIX = 'DOWNLOAD ';
+
+/** Requests up to this long are kept by servers to recognise a download request. */
+export const MAX_DOWNLOAD_REQUEST = 64;
+
+export function downloadRequest(size: number): Buffer {
+  return Buffer.from(`${DOWNLOAD_PREFIX}${size}`, 'latin1');
+}
+
+/** The bytes a download request asks for, or undefined when `request` is not one. */
+export function parseDownloadRequest(request: Buffer): number | undefined {
+  if (request.length > MAX_DOWNLOAD_REQUEST) return undefined;
+  const text = request.toString('latin1');
+  if (!text.startsWith(DOWNLOAD_PREFIX)) return undefined;
+  const n = Number(text.slice(DOWNLOAD_PREFIX.length));
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** The median of `values` (undefined when empty). */
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >>> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
 
 /** What a client peer measured, printed as one JSON line. */
 export interface PeerResult {
@@ -43,6 +78,10 @@ export interface PeerResult {
   error?: string;
   /** CPU seconds the client process used while measuring (user + system, all threads). */
   cpuSeconds: number;
+  /** Handshakes: connections in flight at once (default 1). */
+  parallel?: number;
+  /** Handshakes: median ms from the start of a dial to the first byte of the server's answer. */
+  ttfbMs?: number;
   /** tsquic uploads: packets sent by the client, their average size, packets declared lost. */
   packetsSent?: number;
   averagePacketBytes?: number;
@@ -54,6 +93,8 @@ export interface Outcome {
   resumed: boolean;
   used0RTT: boolean;
   rejected0RTT: boolean;
+  /** ms from the start of the dial to the first byte of the answer. */
+  firstByteMs?: number;
 }
 
 /** `--name value` from argv, or undefined. */
@@ -141,12 +182,14 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
  * Runs `one()` (one whole connection) back to back: `warmupMs` unmeasured, then `durationMs` measured;
  * counts the connections that completed in the measured time and how they went. A connection that
  * fails or hangs is counted as failed, not as a handshake; too many failures end the loop with an error.
+ * With `parallel` > 1, that many loops run at once (`one(worker)` says which), sharing the counts.
  */
 export async function handshakeLoop(
   mode: HandshakeMode,
-  one: () => Promise<Outcome>,
+  one: (worker: number) => Promise<Outcome>,
   warmupMs: number,
   durationMs: number,
+  parallel = 1,
 ): Promise<PeerResult> {
   const result: PeerResult = {
     mode,
@@ -157,38 +200,52 @@ export async function handshakeLoop(
     rejected0RTT: 0,
     failed: 0,
     cpuSeconds: 0,
+    parallel,
   };
+  const firstBytes: number[] = [];
   const warmupEnd = performance.now() + warmupMs;
   let start: number | undefined;
   let cpu = 0;
-  for (;;) {
-    const now = performance.now();
-    if (start === undefined && now >= warmupEnd) {
-      start = now;
-      cpu = cpuSeconds();
-    }
-    if (start !== undefined && now - start >= durationMs) {
-      result.seconds = (now - start) / 1000;
-      result.cpuSeconds = cpuSeconds() - cpu;
-      return result;
-    }
-    let o: Outcome;
-    try {
-      o = await withTimeout(one(), CONNECTION_TIMEOUT_MS);
-    } catch (err) {
-      result.failed++;
-      result.error ??= err instanceof Error ? err.message : String(err);
-      if (result.failed > MAX_FAILURES && result.failed * 10 > result.count) {
-        throw new Error(`${result.failed} connections failed, the first: ${result.error}`);
+  let end: number | undefined;
+  const worker = async (w: number): Promise<void> => {
+    for (;;) {
+      const now = performance.now();
+      if (start === undefined && now >= warmupEnd) {
+        start = now;
+        cpu = cpuSeconds();
       }
-      continue;
+      if (start !== undefined && now - start >= durationMs) {
+        if (end === undefined) {
+          end = now;
+          result.seconds = (now - start) / 1000;
+          result.cpuSeconds = cpuSeconds() - cpu;
+        }
+        return;
+      }
+      let o: Outcome;
+      try {
+        o = await withTimeout(one(w), CONNECTION_TIMEOUT_MS);
+      } catch (err) {
+        result.failed++;
+        result.error ??= err instanceof Error ? err.message : String(err);
+        if (result.failed > MAX_FAILURES && result.failed * 10 > result.count) {
+          throw new Error(`${result.failed} connections failed, the first: ${result.error}`);
+        }
+        continue;
+      }
+      // Counted when it completed inside the measured time (with several in flight, most started before).
+      if (start === undefined || end !== undefined) continue;
+      result.count++;
+      if (o.resumed) result.resumed++;
+      if (o.used0RTT) result.used0RTT++;
+      if (o.rejected0RTT) result.rejected0RTT++;
+      if (o.firstByteMs !== undefined) firstBytes.push(o.firstByteMs);
     }
-    if (start === undefined) continue;
-    result.count++;
-    if (o.resumed) result.resumed++;
-    if (o.used0RTT) result.used0RTT++;
-    if (o.rejected0RTT) result.rejected0RTT++;
-  }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, parallel) }, (_, w) => worker(w)));
+  const ttfb = median(firstBytes);
+  if (ttfb !== undefined) result.ttfbMs = ttfb;
+  return result;
 }
 
 /** Times an upload: `send()` runs from the first write to the server's answer. */
@@ -215,9 +272,24 @@ export function report(result: PeerResult): void {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-/** Runs a server until stdin closes (the parent went away or is done), then `stop()`, then exits. */
-export function runUntilStdinCloses(stop: () => Promise<void> | void): void {
+/**
+ * Runs a server until stdin closes (the parent went away or is done), then `stop()`, then exits.
+ * Each line `STATS` on stdin is answered on stdout with a line `STATS {json}` from `stats()`.
+ */
+export function runUntilStdinCloses(
+  stop: () => Promise<void> | void,
+  stats?: () => Record<string, number | undefined>,
+): void {
   process.stdin.resume();
+  let pending = '';
+  process.stdin.setEncoding('utf8').on('data', (s: string) => {
+    pending += s;
+    for (let i = pending.indexOf('\n'); i >= 0; i = pending.indexOf('\n')) {
+      const line = pending.slice(0, i).trim();
+      pending = pending.slice(i + 1);
+      if (line === 'STATS' && stats) process.stdout.write(`STATS ${JSON.stringify(stats())}\n`);
+    }
+  });
   process.stdin.on('end', () => {
     Promise.resolve(stop()).finally(() => process.exit(0));
   });

@@ -2,16 +2,19 @@
  * tsquic client of the real-UDP benchmark (bench/udp.ts), run as its own process:
  *
  *   node --import tsx [--single-threaded-gc] bench/peers/quic-client.ts --addr HOST:PORT --ca FILE
- *        --mode upload|full|resumed|0rtt [--size BYTES] [--request BYTES] [--warmup MS] [--duration MS]
- *        [--max-datagram-size N]
+ *        --mode upload|download|streams|full|resumed|0rtt [--size BYTES] [--streams N] [--request BYTES]
+ *        [--warmup MS] [--duration MS] [--parallel N] [--max-datagram-size N] [--pmtu-max N]
  *
  * upload: one connection (dial), one stream, --size bytes and FIN; timed from the first write to the
- * server's answer. full / resumed / 0rtt: new connections back to back for --duration ms (after
+ * server's answer. download: one stream asking for --size bytes, timed from the request to the last
+ * byte. streams: --streams (default 10) concurrent streams uploading --size bytes between them.
+ * full / resumed / 0rtt: new connections back to back for --duration ms (after
  * --warmup ms), each carrying one request of --request bytes: `dial` without a session cache (full),
  * `dial` with one (resumed), `dialEarly` with one, the request sent as 0-RTT (0rtt; on a rejection it
  * is repeated on nextConnection()). Tickets are single-use, so a resuming connection closes only once
- * the server's next ticket is in. Prints one PeerResult JSON line. --max-datagram-size: see
- * ClientOptions.maxDatagramSize (a value above 1452 also caps PMTU discovery on loopback).
+ * the server's next ticket is in; --parallel N runs N such loops at once, each with its own
+ * session cache. Prints one PeerResult JSON line. --max-datagram-size and --pmtu-max: see
+ * ClientOptions.maxDatagramSize and pmtuDiscoveryMax.
  */
 import { readFileSync } from 'node:fs';
 import {
@@ -28,11 +31,13 @@ import type { Millis } from '../../src/util/time.js';
 import {
   BENCH_ALPN,
   checkAnswer,
+  downloadRequest,
   type HandshakeMode,
   handshakeLoop,
   numberOption,
   type Outcome,
   option,
+  type PeerResult,
   parseMode,
   report,
   requestBody,
@@ -86,12 +91,23 @@ class SignallingCache implements SessionStore {
   }
 }
 
-/** One request on a new stream: `total` bytes from `data` (repeated), FIN, then the server's answer. */
-async function exchange(conn: QuicConnection, data: Buffer, total: number): Promise<void> {
+/**
+ * One request on a new stream: `total` bytes from `data` (repeated), FIN, then the server's answer.
+ * `firstByte` is called when the answer's first byte arrives.
+ */
+async function exchange(
+  conn: QuicConnection,
+  data: Buffer,
+  total: number,
+  firstByte?: () => void,
+): Promise<void> {
   const stream = await conn.openStream();
   const answer: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    stream.on('data', (c: Buffer) => answer.push(c));
+    stream.on('data', (c: Buffer) => {
+      if (answer.length === 0) firstByte?.();
+      answer.push(c);
+    });
     stream.on('end', resolve);
     stream.on('error', reject);
   });
@@ -116,17 +132,59 @@ async function exchange(conn: QuicConnection, data: Buffer, total: number): Prom
   checkAnswer(Buffer.concat(answer), total);
 }
 
+/** Asks for `size` bytes on a new stream and reads them all; returns the bytes received. */
+async function download(conn: QuicConnection, size: number): Promise<void> {
+  const stream = await conn.openStream();
+  let received = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('data', (c: Buffer) => {
+      received += c.length;
+    });
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  stream.end(downloadRequest(size));
+  await done;
+  if (received !== size) throw new Error(`asked for ${size} bytes, received ${received}`);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const mode = parseMode(requiredOption(argv, '--mode'));
   const target = splitHostPort(requiredOption(argv, '--addr'));
   const mds = option(argv, '--max-datagram-size');
+  const pmtu = option(argv, '--pmtu-max');
   const base: ClientOptions = {
     alpn: [BENCH_ALPN],
     serverName: SERVER_NAME,
     ca: readFileSync(requiredOption(argv, '--ca')),
     ...(mds !== undefined ? { maxDatagramSize: Number(mds) } : {}),
+    ...(pmtu !== undefined ? { pmtuDiscoveryMax: Number(pmtu) } : {}),
   };
+  if (mode === 'download' || mode === 'streams') {
+    const size = numberOption(argv, '--size', 200 * 1024 * 1024);
+    const conn = await dial(target, base);
+    let result: PeerResult;
+    if (mode === 'download') result = await timeUpload(size, () => download(conn, size));
+    else {
+      const n = Math.max(1, Math.floor(numberOption(argv, '--streams', 10)));
+      const each = Math.floor(size / n);
+      const chunk = uploadChunk();
+      result = await timeUpload(each * n, async () => {
+        await Promise.all(Array.from({ length: n }, () => exchange(conn, chunk, each)));
+      });
+    }
+    const stats = conn.stats();
+    await conn.close();
+    report({
+      ...result,
+      mode,
+      packetsSent: stats.packetsSent,
+      averagePacketBytes: stats.bytesSent / Math.max(1, stats.packetsSent),
+      packetsLost: stats.packetsLost,
+    });
+    return;
+  }
   if (mode === 'upload') {
     const size = numberOption(argv, '--size', 200 * 1024 * 1024);
     const conn = await dial(target, base);
@@ -142,40 +200,49 @@ async function main(): Promise<void> {
     return;
   }
   const request = requestBody(numberOption(argv, '--request', 32));
-  const cache = new SignallingCache();
-  const options: ClientOptions = mode === 'full' ? base : { ...base, sessionCache: cache };
-  const one = (m: HandshakeMode) => async (): Promise<Outcome> => {
-    cache.reset();
-    const outcome: Outcome = { resumed: false, used0RTT: false, rejected0RTT: false };
-    let conn: QuicConnection;
-    if (m === '0rtt') {
-      const early = await dialEarly(target, options);
-      conn = early;
-      try {
-        await exchange(early, request, request.length);
-      } catch (err) {
-        if (!(err instanceof ZeroRTTRejectedError)) throw err;
-        // RFC 9001 §4.6.2: the request is repeated on the fresh connection.
-        outcome.rejected0RTT = true;
-        conn = await early.nextConnection();
-        await exchange(conn, request, request.length);
+  const parallel = Math.max(1, Math.floor(numberOption(argv, '--parallel', 1)));
+  // One session cache per loop: tickets are single-use, and each loop waits for its own next one.
+  const caches = Array.from({ length: parallel }, () => new SignallingCache());
+  const one =
+    (m: HandshakeMode) =>
+    async (worker: number): Promise<Outcome> => {
+      const cache = caches[worker]!;
+      const options: ClientOptions = mode === 'full' ? base : { ...base, sessionCache: cache };
+      cache.reset();
+      const outcome: Outcome = { resumed: false, used0RTT: false, rejected0RTT: false };
+      const start = performance.now();
+      const firstByte = () => {
+        outcome.firstByteMs ??= performance.now() - start;
+      };
+      let conn: QuicConnection;
+      if (m === '0rtt') {
+        const early = await dialEarly(target, options);
+        conn = early;
+        try {
+          await exchange(early, request, request.length, firstByte);
+        } catch (err) {
+          if (!(err instanceof ZeroRTTRejectedError)) throw err;
+          // RFC 9001 §4.6.2: the request is repeated on the fresh connection.
+          outcome.rejected0RTT = true;
+          conn = await early.nextConnection();
+          await exchange(conn, request, request.length, firstByte);
+        }
+        await early.handshakeComplete;
+        outcome.used0RTT = early.used0RTT;
+      } else {
+        conn = await dial(target, options);
+        await exchange(conn, request, request.length, firstByte);
       }
-      await early.handshakeComplete;
-      outcome.used0RTT = early.used0RTT;
-    } else {
-      conn = await dial(target, options);
-      await exchange(conn, request, request.length);
-    }
-    outcome.resumed = conn.resumed;
-    if (m !== 'full') await cache.ticket();
-    await conn.close();
-    return outcome;
-  };
-  // The first ticket comes from a full handshake (with the cache, so the ticket is kept).
-  if (mode !== 'full') await one('resumed')();
+      outcome.resumed = conn.resumed;
+      if (m !== 'full') await cache.ticket();
+      await conn.close();
+      return outcome;
+    };
+  // The first ticket of each loop comes from a full handshake (with the cache, so the ticket is kept).
+  if (mode !== 'full') await Promise.all(caches.map((_, w) => one('resumed')(w)));
   const warmup = numberOption(argv, '--warmup', 500);
   const duration = numberOption(argv, '--duration', 3000);
-  report(await handshakeLoop(mode, one(mode), warmup, duration));
+  report(await handshakeLoop(mode, one(mode), warmup, duration, parallel));
 }
 
 runMain(main);

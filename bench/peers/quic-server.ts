@@ -1,22 +1,59 @@
 /**
- * tsquic server of the real-UDP benchmark (bench/udp.ts), run as its own process:
+ * tsquic server of the real-UDP benchmarks (bench/udp.ts, bench/compare.ts), run as its own process:
  *
- *   node --import tsx [--single-threaded-gc] bench/peers/quic-server.ts --cert FILE --key FILE [--host H]
- *        [--qlog-dir DIR] [--max-datagram-size N]
+ *   node --import tsx [--single-threaded-gc] [--expose-gc] bench/peers/quic-server.ts --cert FILE --key FILE
+ *        [--host H] [--qlog-dir DIR] [--max-datagram-size N] [--pmtu-max N] [--idle-timeout MS]
  *
  * listenEarly with allow0RTT: every bidirectional stream is read to its FIN and answered with the
- * byte count (bench/peers/protocol.ts). Prints `LISTENING host:port`; exits when stdin closes.
+ * byte count, or with the bytes a download request asks for (bench/peers/protocol.ts). Prints
+ * `LISTENING host:port`; answers `STATS` lines on stdin (heap after a GC when --expose-gc, RSS, open
+ * connections, event-loop delay p99 since the previous STATS); exits when stdin closes.
  */
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { listenEarly, type QuicConnection, type QuicStream } from '../../src/index.js';
-import { BENCH_ALPN, option, requiredOption, runUntilStdinCloses } from './protocol.js';
+import {
+  BENCH_ALPN,
+  CHUNK_SIZE,
+  MAX_DOWNLOAD_REQUEST,
+  option,
+  parseDownloadRequest,
+  requiredOption,
+  runUntilStdinCloses,
+  uploadChunk,
+} from './protocol.js';
+
+const CHUNK = uploadChunk();
+
+/** Writes `total` bytes with backpressure, then FIN. */
+function sendBytes(stream: QuicStream, total: number): void {
+  let left = total;
+  const pump = (): void => {
+    while (left > 0) {
+      const n = Math.min(CHUNK_SIZE, left);
+      left -= n;
+      if (!stream.write(n === CHUNK_SIZE ? CHUNK : CHUNK.subarray(0, n))) {
+        stream.once('drain', pump);
+        return;
+      }
+    }
+    stream.end();
+  };
+  pump();
+}
 
 function serveStream(stream: QuicStream): void {
   let count = 0;
+  const head: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => {
+    if (count < MAX_DOWNLOAD_REQUEST + 1) head.push(chunk.subarray(0, MAX_DOWNLOAD_REQUEST + 1 - count));
     count += chunk.length;
   });
-  stream.on('end', () => stream.end(String(count)));
+  stream.on('end', () => {
+    const want = count <= MAX_DOWNLOAD_REQUEST ? parseDownloadRequest(Buffer.concat(head)) : undefined;
+    if (want !== undefined) sendBytes(stream, want);
+    else stream.end(String(count));
+  });
   // A client that goes away mid-request is not the server's problem.
   stream.on('error', () => {});
 }
@@ -29,11 +66,17 @@ async function serveConnection(conn: QuicConnection): Promise<void> {
   }
 }
 
+function numberArg(argv: readonly string[], name: string): number | undefined {
+  const v = option(argv, name);
+  return v === undefined ? undefined : Number(v);
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const qlogDir = option(argv, '--qlog-dir');
-  const mds = option(argv, '--max-datagram-size');
-  const maxDatagramSize = mds === undefined ? undefined : Number(mds);
+  const maxDatagramSize = numberArg(argv, '--max-datagram-size');
+  const pmtuDiscoveryMax = numberArg(argv, '--pmtu-max');
+  const idleTimeout = numberArg(argv, '--idle-timeout');
   const server = await listenEarly({
     host: option(argv, '--host') ?? '127.0.0.1',
     port: 0,
@@ -43,10 +86,24 @@ async function main(): Promise<void> {
     allow0RTT: true,
     ...(qlogDir !== undefined ? { qlogDir } : {}),
     ...(maxDatagramSize !== undefined ? { maxDatagramSize } : {}),
+    ...(pmtuDiscoveryMax !== undefined ? { pmtuDiscoveryMax } : {}),
+    ...(idleTimeout !== undefined ? { idleTimeout } : {}),
+    // Enough for the idle-connection measurement (its client opens 16 at a time).
+    maxHalfOpen: 1000,
   });
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const stats = () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const m = process.memoryUsage();
+    const p99 = delay.count > 0 ? delay.percentile(99) / 1e6 : undefined;
+    delay.reset();
+    return { heapUsed: m.heapUsed, rss: m.rss, connections: server.connectionCount, eventLoopP99Ms: p99 };
+  };
   const { address, port } = server.address();
   process.stdout.write(`LISTENING ${address.includes(':') ? `[${address}]` : address}:${port}\n`);
-  runUntilStdinCloses(() => server.close());
+  runUntilStdinCloses(() => server.close(), stats);
   for await (const conn of server) void serveConnection(conn);
 }
 

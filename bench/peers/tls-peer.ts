@@ -146,6 +146,7 @@ async function client(argv: readonly string[]): Promise<void> {
     return;
   }
   if (mode === '0rtt') throw new Error("Node's tls has no early data: no 0rtt mode");
+  if (mode === 'download' || mode === 'streams') throw new Error(`the tls peer has no ${mode} mode`);
   const body = requestBody(numberOption(argv, '--request', 32));
   let session: Buffer | undefined;
   const one = async (resume: boolean): Promise<Outcome> => {

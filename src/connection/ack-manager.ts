@@ -49,6 +49,8 @@ export class AckManager {
   private largestAckEliciting = -1;
   private ackElicitingSinceAck = 0;
   private newSinceAck = false;
+  /** An ACK is owed at once for a reason other than the count (§13.2.1: gap, ECN-CE, handshake). */
+  private urgent = false;
   private deadline: Millis | undefined;
   private readonly ecn: EcnCounts = { ect0: 0, ect1: 0, ce: 0 };
 
@@ -108,12 +110,9 @@ export class AckManager {
         packetNumber < this.largestAckEliciting || this.los[idx]! > this.largestAckEliciting + 1;
       if (packetNumber > this.largestAckEliciting) this.largestAckEliciting = packetNumber;
       this.ackElicitingSinceAck++;
-      if (
-        this.immediate || // §13.2.1: Initial and Handshake
-        outOfOrder ||
-        ecn === 'ce' || // §13.2.1: ECN-CE
-        this.ackElicitingSinceAck >= this.threshold // §13.2.2
-      ) {
+      // §13.2.1: Initial and Handshake, out-of-order arrival, ECN-CE.
+      if (this.immediate || outOfOrder || ecn === 'ce') this.urgent = true;
+      if (this.urgent || this.ackElicitingSinceAck >= this.threshold /* §13.2.2 */) {
         if (this.deadline === undefined || now < this.deadline) this.deadline = now;
       } else if (this.deadline === undefined) {
         // §13.2.1: within max_ack_delay.
@@ -121,6 +120,15 @@ export class AckManager {
       }
     }
     this.limitRanges();
+  }
+
+  /**
+   * Whether a driver that batches received datagrams (processing several before it sends) should
+   * send now rather than at the end of its batch: an ACK is owed at once for a gap, ECN-CE or a
+   * handshake packet (RFC 9000 §13.2.1), or `batchLimit` ack-eliciting packets are unacknowledged.
+   */
+  ackUrgent(batchLimit: number): boolean {
+    return this.hasNewAckable && (this.urgent || this.ackElicitingSinceAck >= batchLimit);
   }
 
   /** When an ACK must be sent at the latest; undefined when none is owed. A time <= now means now. */
@@ -173,6 +181,7 @@ export class AckManager {
   /** An ACK frame was put in a packet: the ack-eliciting count and the timer restart. */
   onAckSent(): void {
     this.ackElicitingSinceAck = 0;
+    this.urgent = false;
     this.deadline = undefined;
     this.newSinceAck = false;
   }
@@ -194,6 +203,7 @@ export class AckManager {
     if (this.los.length === 0) {
       // Nothing left to report: no ACK is owed any more.
       this.ackElicitingSinceAck = 0;
+      this.urgent = false;
       this.deadline = undefined;
       this.newSinceAck = false;
     }

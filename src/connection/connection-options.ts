@@ -46,7 +46,12 @@ export interface TransportOptions {
   keepAlivePeriod: Millis;
   /** Length of the connection IDs we issue (RFC 9000 §5.1). */
   connectionIdLength: number;
-  /** RTT assumed before the first sample (RFC 9002 §6.2.2). */
+  /**
+   * RTT assumed before the first sample (RFC 9002 §6.2.2). Default 100 ms, as quic-go and Chromium
+   * use, rather than the RFC's 333 ms: the first PTO comes after 300 ms instead of 1 s, so a client
+   * whose first datagrams are lost gets enough tries in before handshakeTimeout; the price is a
+   * spurious probe on paths slower than ~100 ms RTT (docs/recovery.md).
+   */
   initialRtt: Millis;
 }
 
@@ -71,7 +76,7 @@ export const DEFAULT_TRANSPORT_OPTIONS: Readonly<TransportOptions> = {
   keyUpdateInterval: 1_000_000,
   keepAlivePeriod: 0,
   connectionIdLength: 8,
-  initialRtt: 333,
+  initialRtt: 100,
 };
 
 export function resolveTransportOptions(partial: Partial<TransportOptions> | undefined): TransportOptions {

@@ -42,6 +42,9 @@ export class ConnectionRecovery {
         // Only the current epoch hears about its frames; a dead epoch hears nothing.
         if (f.epoch === this.c.epoch && !f.epoch.rejected) f.epoch.streams.onFrameAcked(f.record);
         break;
+      case 'retire-connection-id':
+        this.c.peerCids.onRetirementAcked(f.sequenceNumber);
+        break;
       case 'ack':
         break;
       default:
@@ -73,6 +76,7 @@ export class ConnectionRecovery {
     }
     this.c.stats.packetsLost++;
     this.c.stats.bytesLost += p.size;
+    this.c.recoveryReporter?.lost(p.space, p.packetNumber, p.size);
     for (const f of p.payload.frames) {
       switch (f.kind) {
         case 'crypto': {

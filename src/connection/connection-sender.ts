@@ -27,6 +27,12 @@ const MAX_REASON_BYTES = 256;
 const SCRATCH_SIZE = 16384;
 /** Room for a short header, one PATH_CHALLENGE or PATH_RESPONSE and the AEAD tag, with margin. */
 const MIN_PATH_PROBE = 64;
+/**
+ * Scratch space where every connection builds its datagrams. One per process, not per connection
+ * (16 KiB each would dominate the cost of a half-open connection, issue 10): a datagram is built,
+ * sealed and copied out within one synchronous transmit() call, so nothing in it outlives the call.
+ */
+const sharedScratch = new Uint8Array(SCRATCH_SIZE);
 
 /** A datagram and the path it goes out on. */
 export interface OutgoingDatagram {
@@ -35,7 +41,7 @@ export interface OutgoingDatagram {
 }
 
 export class ConnectionSender {
-  private readonly builder = new DatagramBuilder(new Uint8Array(SCRATCH_SIZE));
+  private readonly builder = new DatagramBuilder(sharedScratch);
   /** When the pacer next allows an ack-eliciting packet, if it is what holds data back. */
   private pacingReleaseAt: Millis | undefined;
 
@@ -272,6 +278,14 @@ export class ConnectionSender {
       (app && this.hasAppData(type === PacketType.OneRtt));
     if (!ackDue && !(allowData && hasContent)) return;
 
+    if (type === PacketType.OneRtt && allowData && s.probesPending > 0) {
+      // RFC 9002 §6.2.4, RFC 9000 §13.2.1: skip a packet number before each 1-RTT probe, so the peer
+      // sees a gap and acknowledges every probe at once instead of one ACK per two probes (§13.2.2)
+      // or after max_ack_delay. When a burst also drops ACKs, each PTO round then gives two chances
+      // to get an ACK back, not one (docs/recovery.md). The skipped number is remembered: an ACK of
+      // it is a PROTOCOL_VIOLATION (RFC 9000 §21.4).
+      s.nextPacketNumber++;
+    }
     const pn = s.nextPacketNumber;
     const pnLength = packetNumberLength(pn, c.lossDetector.largestAcked(s.space));
     let opened: boolean;

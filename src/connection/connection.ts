@@ -43,6 +43,7 @@ import type { OneRttKeys } from './one-rtt-keys.js';
 import { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
+import { RecoveryReporter, type RecoveryTraceEvent } from './recovery-trace.js';
 import type { SentPacketPayload } from './sent-frames.js';
 import type { StreamEpoch } from './stream-epoch.js';
 
@@ -87,6 +88,8 @@ interface CommonConfig {
   pathTrace?: (e: PathEvent) => void;
   /** Packets discarded unprocessed (see PacketDropTraceEvent). */
   dropTrace?: (e: PacketDropTraceEvent) => void;
+  /** Loss recovery and congestion control changes (qlog recovery events). */
+  recoveryTrace?: (e: RecoveryTraceEvent) => void;
   /**
    * For tests of the peer's validation only: rewrites our encoded transport parameters before they
    * go into the handshake.
@@ -161,7 +164,7 @@ export interface ConnectionStats {
   bytesLost: number;
   /** 1-RTT key updates (RFC 9001 §6), by either side. */
   keyUpdates: number;
-  /** Smoothed RTT (RFC 9002 §5.3); the initial 333 ms estimate until the first sample. */
+  /** Smoothed RTT (RFC 9002 §5.3); the initialRtt option (100 ms by default) until the first sample. */
   smoothedRtt: Millis;
   /** Most recent RTT sample; 0 before the first. */
   latestRtt: Millis;
@@ -249,6 +252,8 @@ export class Connection {
 
   readonly trace: ((e: FrameTraceEvent) => void) | undefined;
   readonly dropTrace: ((e: PacketDropTraceEvent) => void) | undefined;
+  /** Set when a recovery trace hook is configured (qlog). */
+  readonly recoveryReporter: RecoveryReporter | undefined;
   private readonly events: ConnectionEvent[] = [];
   readonly sender: ConnectionSender;
   readonly receiver: ConnectionReceiver;
@@ -301,6 +306,15 @@ export class Connection {
       congestion: this.congestion,
       isServer: config.role === 'server',
     });
+
+    if (config.recoveryTrace) {
+      this.recoveryReporter = new RecoveryReporter(
+        config.recoveryTrace,
+        this.rtt,
+        this.congestion,
+        this.lossDetector as LossDetector<unknown>,
+      );
+    }
 
     this.handshake = new HandshakeDriver(this, config, config.role === 'client' ? config.tls : undefined);
     const localCid = config.localCid ?? config.random(o.connectionIdLength);
@@ -370,6 +384,7 @@ export class Connection {
     this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
     if (this.state === 'closing') this.closeSendPending = true;
     this.afterActivity(now);
+    this.recoveryReporter?.update(now);
   }
 
   /**
@@ -392,6 +407,7 @@ export class Connection {
     });
     if (!out) return undefined;
     const { datagram, path } = out;
+    this.recoveryReporter?.update(now);
     path.onDatagramSent(datagram.length);
     this.stats.bytesSent += datagram.length;
     this.lastSendTime = now;
@@ -401,6 +417,16 @@ export class Connection {
   /** The next datagram to send, for a driver that talks to one peer address only (see transmitTo). */
   transmit(now: Millis): Uint8Array | undefined {
     return this.transmitTo(now)?.datagram;
+  }
+
+  /**
+   * Whether a driver that batches received datagrams should send now instead of at the end of its
+   * batch (RFC 9000 §13.2.1, §13.2.2): some space owes an immediate ACK or has `batchLimit`
+   * ack-eliciting packets unacknowledged.
+   */
+  wantsAckNow(batchLimit: number): boolean {
+    if (this.isClosed) return false;
+    return this.spaces.some((s) => !s.discarded && s.acks.ackUrgent(batchLimit));
   }
 
   /** The earliest time handleTimeout must be called, if any. */
@@ -457,6 +483,7 @@ export class Connection {
       this.paths.handleTimeout(now);
       const lossTimeout = this.lossDetector.lossDetectionTimeout();
       if (lossTimeout !== undefined && now >= lossTimeout) this.recovery.onLossDetectionTimeout(now);
+      this.recoveryReporter?.update(now);
       if (
         this.options.keepAlivePeriod > 0 &&
         this.handshakeComplete &&

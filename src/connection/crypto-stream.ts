@@ -29,7 +29,8 @@ export class CryptoStream {
   /** Queue handshake bytes from the TLS engine. */
   write(data: Uint8Array): void {
     if (this.sendLength + data.length > this.sendData.length) {
-      const grown = new Uint8Array(Math.max(this.sendData.length * 2, this.sendLength + data.length, 1024));
+      // Exact for the first write (usually the whole flight of this level), doubling after that.
+      const grown = new Uint8Array(Math.max(this.sendData.length * 2, this.sendLength + data.length));
       grown.set(this.sendData.subarray(0, this.sendLength));
       this.sendData = grown;
     }
@@ -106,6 +107,8 @@ export class CryptoStream {
       }
       throw err;
     }
-    return this.receiveBuffer.read();
+    const ready = this.receiveBuffer.read();
+    this.receiveBuffer.releaseSpareBlock();
+    return ready;
   }
 }

@@ -12,16 +12,22 @@ interface PeerCid {
   resetToken: Uint8Array | undefined;
 }
 
-/** Bound on RETIRE_CONNECTION_ID frames owed to the peer, against NEW_CONNECTION_ID floods (RFC 9000 §5.1.2). */
-const MAX_PENDING_RETIREMENTS = 64;
+/**
+ * Bound on connection IDs retired but not yet acknowledged as retired, against NEW_CONNECTION_ID
+ * floods (RFC 9000 §5.1.2: at least twice active_connection_id_limit; beyond the bound the peer gets
+ * CONNECTION_ID_LIMIT_ERROR).
+ */
+const MIN_UNACKED_RETIREMENTS = 64;
 
 export class PeerConnectionIds {
   private readonly cids = new Map<number, PeerCid>();
   private currentSequence = 0;
   private retirePriorTo = 0;
+  /** Retirements to send (RETIRE_CONNECTION_ID not yet written, or lost). */
   private readonly pendingRetire = new Set<number>();
-  /** Highest sequence number ever seen, to ignore replays of retired ones. */
-  private highestSeen = 0;
+  /** Retirements not acknowledged yet (pending, in flight or lost): what the flood bound counts. */
+  private readonly unackedRetire = new Set<number>();
+  private readonly maxUnackedRetirements: number;
 
   /** `limit` is our active_connection_id_limit. */
   constructor(
@@ -29,6 +35,7 @@ export class PeerConnectionIds {
     private readonly limit: number,
   ) {
     this.cids.set(0, { sequenceNumber: 0, cid: initial, resetToken: undefined });
+    this.maxUnackedRetirements = Math.max(MIN_UNACKED_RETIREMENTS, 2 * limit);
   }
 
   /** The DCID for outgoing packets. */
@@ -50,12 +57,26 @@ export class PeerConnectionIds {
     if (entry) entry.resetToken = token;
   }
 
+  /**
+   * A NEW_CONNECTION_ID frame (RFC 9000 §19.15). All state changes (adding, retiring, switching away
+   * from a retired current CID) are made before any limit is checked, so that an error leaves a
+   * consistent state: `current` is always an active CID, and the CONNECTION_CLOSE can be sent to it.
+   */
   onNewConnectionId(frame: NewConnectionIdFrame, peerUsesZeroLengthCid: boolean): void {
     // RFC 9000 §19.15: an endpoint that uses a zero-length CID must not receive NEW_CONNECTION_ID.
     if (peerUsesZeroLengthCid) {
       throw transportError(
         TransportErrorCode.PROTOCOL_VIOLATION,
         'NEW_CONNECTION_ID from a peer using zero-length connection IDs',
+        FrameType.NewConnectionId,
+      );
+    }
+    // RFC 9000 §5.1.1: sequence numbers go up by one from 0; one beyond 2^53 cannot have been
+    // reached (and could not be told apart from its neighbours as a number).
+    if (frame.sequenceNumber > Number.MAX_SAFE_INTEGER) {
+      throw transportError(
+        TransportErrorCode.PROTOCOL_VIOLATION,
+        `NEW_CONNECTION_ID sequence number ${frame.sequenceNumber} is out of reach`,
         FrameType.NewConnectionId,
       );
     }
@@ -83,10 +104,10 @@ export class PeerConnectionIds {
         );
       }
     }
-    this.highestSeen = Math.max(this.highestSeen, frame.sequenceNumber);
     if (frame.sequenceNumber < this.retirePriorTo) {
       // Already retired by an earlier Retire Prior To: retire this one at once (RFC 9000 §19.15).
       this.queueRetire(frame.sequenceNumber);
+      this.checkRetirementBound();
       return;
     }
     this.cids.set(frame.sequenceNumber, {
@@ -96,6 +117,8 @@ export class PeerConnectionIds {
       resetToken: new Uint8Array(frame.statelessResetToken),
     });
     if (frame.retirePriorTo > this.retirePriorTo) {
+      // RFC 9000 §5.1.2: stop using every CID below Retire Prior To and retire it. The new CID is at
+      // or above it, so at least one CID stays active.
       this.retirePriorTo = frame.retirePriorTo;
       for (const seq of [...this.cids.keys()]) {
         if (seq < this.retirePriorTo) {
@@ -113,26 +136,41 @@ export class PeerConnectionIds {
         FrameType.NewConnectionId,
       );
     }
+    this.checkRetirementBound();
   }
 
   private switchToLowest(): void {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const seq of this.cids.keys()) lowest = Math.min(lowest, seq);
-    if (lowest === Number.POSITIVE_INFINITY) {
-      throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'peer retired every connection ID');
-    }
-    this.currentSequence = lowest;
+    let lowest: number | undefined;
+    for (const seq of this.cids.keys()) if (lowest === undefined || seq < lowest) lowest = seq;
+    // Unreachable: callers keep at least one CID active.
+    if (lowest !== undefined) this.currentSequence = lowest;
   }
 
   private queueRetire(seq: number): void {
     this.pendingRetire.add(seq);
-    if (this.pendingRetire.size > MAX_PENDING_RETIREMENTS) {
+    this.unackedRetire.add(seq);
+  }
+
+  /** RFC 9000 §5.1.2: too many retirements in need of acknowledgment MAY be CONNECTION_ID_LIMIT_ERROR. */
+  private checkRetirementBound(): void {
+    if (this.unackedRetire.size > this.maxUnackedRetirements) {
       throw transportError(
         TransportErrorCode.CONNECTION_ID_LIMIT_ERROR,
-        'too many connection IDs retired without acknowledgment (NEW_CONNECTION_ID flood)',
+        `${this.unackedRetire.size} connection IDs retired without acknowledgment (NEW_CONNECTION_ID flood)`,
         FrameType.NewConnectionId,
       );
     }
+  }
+
+  /** The packet carrying RETIRE_CONNECTION_ID for `seq` was acknowledged. */
+  onRetirementAcked(seq: number): void {
+    this.unackedRetire.delete(seq);
+    this.pendingRetire.delete(seq);
+  }
+
+  /** Retirements sent or queued and not yet acknowledged. */
+  get unackedRetirementCount(): number {
+    return this.unackedRetire.size;
   }
 
   hasPendingFrames(): boolean {
@@ -148,7 +186,8 @@ export class PeerConnectionIds {
   }
 
   onRetirementLost(seq: number): void {
-    this.pendingRetire.add(seq);
+    // Already acknowledged through another copy: nothing left to do.
+    if (this.unackedRetire.has(seq)) this.pendingRetire.add(seq);
   }
 
   /** Is `token` the stateless reset token of any CID the peer gave us? (RFC 9000 §10.3.1) */

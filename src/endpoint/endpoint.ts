@@ -18,6 +18,7 @@ import {
 } from '../connection/connection.js';
 import { resolveTransportOptions, type TransportOptions } from '../connection/connection-options.js';
 import type { PathEvent } from '../connection/connection-paths.js';
+import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
 import { retryIntegrityTag } from '../crypto/retry.js';
 import { StatelessResetTokens } from '../crypto/stateless-reset.js';
 import type { EarlyDataContext } from '../tls/types.js';
@@ -35,6 +36,8 @@ import {
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
 import { AddressTokens } from './address-token.js';
 import { type EarlyDataReplayStore, InMemoryReplayStore } from './anti-replay.js';
+import { carriesClientHello } from './client-hello-check.js';
+import { encodeRefusal } from './connection-refusal.js';
 
 export interface ServerEndpointOptions {
   tls: ServerTlsOptions;
@@ -53,6 +56,18 @@ export interface ServerEndpointOptions {
   versions?: readonly number[];
   /** Connections still in their handshake; Initials beyond it are dropped (default 1000). */
   maxHalfOpen?: number;
+  /**
+   * When this many half-open connections have unvalidated addresses, new clients without a valid
+   * token are sent a Retry (stateless address validation, RFC 9000 §8.1.2) instead of getting state,
+   * so that a flood from spoofed addresses cannot fill the half-open table (default 100; 0 = always).
+   */
+  retryThreshold?: number;
+  /**
+   * Open connections (in handshake or established) beyond which new clients are refused with
+   * CONNECTION_CLOSE(CONNECTION_REFUSED) in an Initial packet, statelessly (RFC 9000 §5.2.2, §10.2.3)
+   * (default 10000).
+   */
+  maxConnections?: number;
   transport?: Partial<TransportOptions>;
 }
 
@@ -74,6 +89,8 @@ export interface EndpointConfig {
   pathTrace?: (connection: Connection, e: PathEvent) => void;
   /** Packets a connection discarded unprocessed (Connection's dropTrace). */
   dropTrace?: (connection: Connection, e: PacketDropTraceEvent) => void;
+  /** Loss recovery and congestion changes of a connection (Connection's recoveryTrace). */
+  recoveryTrace?: (connection: Connection, e: RecoveryTraceEvent) => void;
 }
 
 export interface DialOptions {
@@ -92,6 +109,17 @@ export type EndpointEvent = { type: 'connection'; connection: Connection };
 const MAX_STATELESS_QUEUE = 64;
 /** RFC 9000 §10.3: a stateless reset is at least this long (and shorter than what triggered it). */
 const MIN_STATELESS_RESET = 21;
+/** Defaults of ServerEndpointOptions (documented in docs/security.md). */
+export const DEFAULT_MAX_HALF_OPEN = 1000;
+export const DEFAULT_RETRY_THRESHOLD = 100;
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/**
+ * Ack-eliciting packets a batching driver may hold unacknowledged within one batch of received
+ * datagrams (RFC 9000 §13.2.2 asks for an ACK every 2; the driver's batching trades some of that for
+ * CPU, but never more than this many, so one lost ACK cannot leave a whole batch unacknowledged).
+ */
+export const ACK_BATCH_LIMIT = 8;
 
 export class Endpoint {
   private readonly random: RandomBytes;
@@ -157,6 +185,7 @@ export class Endpoint {
     const conn = this.routes.get(hex(header.dcid));
     if (conn) {
       conn.receive(datagram, from, now);
+      if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this._ackNow = true;
       // What arrived usually calls for an answer (ACK, handshake data): let transmit() look at it.
       this.active.add(conn);
       this.afterConnectionActivity(conn);
@@ -175,6 +204,21 @@ export class Endpoint {
       return;
     }
     if (this.config.server) this.acceptInitial(datagram, header, from, now);
+  }
+
+  private _ackNow = false;
+
+  /**
+   * For a driver that receives several datagrams before it transmits: true (once) when a datagram
+   * received since the last call makes an ACK due at once, so the driver should transmit now rather
+   * than at the end of its batch. A connection acknowledges at least every ACK_BATCH_LIMIT
+   * ack-eliciting packets, and at once after a gap (a loss, or a peer's PTO probe that skipped a
+   * packet number) or ECN-CE (RFC 9000 §13.2.1, §13.2.2; docs/recovery.md).
+   */
+  takeAckNow(): boolean {
+    const due = this._ackNow;
+    this._ackNow = false;
+    return due;
   }
 
   /** Next datagram to send from any connection, or a stateless response. */
@@ -232,10 +276,34 @@ export class Endpoint {
 
   private acceptingClosed = false;
 
+  /** Server connections still in their handshake (bounded by maxHalfOpen). */
   get halfOpenCount(): number {
+    this.pruneHalfOpen();
+    return this.halfOpen.size;
+  }
+
+  /** Half-open connections whose client address is not validated (what the Retry switch counts). */
+  get unvalidatedHalfOpenCount(): number {
+    this.pruneHalfOpen();
     let n = 0;
-    for (const c of this.connections) if (c.role === 'server' && !c.handshakeComplete && !c.isClosed) n++;
+    for (const c of this.halfOpen) if (!c.addressValidated) n++;
     return n;
+  }
+
+  /** Server connections not yet terminated (bounded by maxConnections). */
+  get serverConnectionCount(): number {
+    return this.serverConnections;
+  }
+
+  /** Datagrams dropped or answered statelessly on the accept path, by reason (for tests and stats). */
+  readonly acceptStats = { notClientHello: 0, halfOpenFull: 0, retried: 0, refused: 0 };
+
+  /** Server connections in their handshake; kept apart so that counting them is O(half-open). */
+  private readonly halfOpen = new Set<Connection>();
+  private serverConnections = 0;
+
+  private pruneHalfOpen(): void {
+    for (const c of this.halfOpen) if (c.handshakeComplete || c.isClosed) this.halfOpen.delete(c);
   }
 
   // ------------------------------------------------------------------ routing
@@ -264,6 +332,7 @@ export class Endpoint {
       }
     }
     if (conn.isTerminated) this.forget(conn);
+    else if (conn.handshakeComplete || conn.isClosed) this.halfOpen.delete(conn);
   }
 
   private forget(conn: Connection): void {
@@ -271,8 +340,9 @@ export class Endpoint {
       if (this.routes.get(key) === conn) this.routes.delete(key);
     }
     this.routesOf.delete(conn);
-    this.connections.delete(conn);
+    if (this.connections.delete(conn) && conn.role === 'server') this.serverConnections--;
     this.active.delete(conn);
+    this.halfOpen.delete(conn);
   }
 
   get routeCount(): number {
@@ -312,7 +382,12 @@ export class Endpoint {
     const initial = packet as LongHeaderPacket;
     // RFC 9000 §7.2: the client's first DCID is at least 8 bytes.
     if (initial.dcid.length < 8) return;
-    if (this.halfOpenCount >= (server.maxHalfOpen ?? 1000)) return;
+    // No state, and no answer, for a datagram that no QUIC client could have sent: it must decrypt
+    // with the Initial keys and start a ClientHello (issue 10, defect 4).
+    if (!carriesClientHello(datagram, initial)) {
+      this.acceptStats.notClientHello++;
+      return;
+    }
 
     let originalDcid = initial.dcid;
     let retrySourceCid: Uint8Array | undefined;
@@ -327,8 +402,24 @@ export class Endpoint {
         validated = true;
       }
     }
-    if (server.retry && !validated) {
+    // RFC 9000 §8.1.2: always with `retry`, and automatically while many handshakes are pending
+    // from unvalidated addresses (a flood from spoofed addresses gets Retries, not state).
+    if (
+      !validated &&
+      (server.retry || this.unvalidatedHalfOpenCount >= (server.retryThreshold ?? DEFAULT_RETRY_THRESHOLD))
+    ) {
+      this.acceptStats.retried++;
       this.sendRetry(initial, from, now);
+      return;
+    }
+    if (this.halfOpenCount >= (server.maxHalfOpen ?? DEFAULT_MAX_HALF_OPEN)) {
+      this.acceptStats.halfOpenFull++;
+      return;
+    }
+    if (this.serverConnections >= (server.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
+      // RFC 9000 §10.2.3: CONNECTION_CLOSE in an Initial packet, with CONNECTION_REFUSED (§20.1).
+      this.acceptStats.refused++;
+      this.queueStateless(encodeRefusal(initial, this.random(this.cidLength)), from);
       return;
     }
 
@@ -363,6 +454,8 @@ export class Endpoint {
       ...this.traceHooks((): Connection => conn),
     });
     this.adopt(conn, [initial.dcid, localCid]);
+    this.halfOpen.add(conn);
+    this.serverConnections++;
     this.events.push({ type: 'connection', connection: conn });
     conn.receive(datagram, from, now);
     this.afterConnectionActivity(conn);
@@ -373,12 +466,14 @@ export class Endpoint {
     trace?: (e: FrameTraceEvent) => void;
     pathTrace?: (e: PathEvent) => void;
     dropTrace?: (e: PacketDropTraceEvent) => void;
+    recoveryTrace?: (e: RecoveryTraceEvent) => void;
   } {
-    const { trace, pathTrace, dropTrace } = this.config;
+    const { trace, pathTrace, dropTrace, recoveryTrace } = this.config;
     return {
       ...(trace ? { trace: (e: FrameTraceEvent) => trace(conn(), e) } : {}),
       ...(pathTrace ? { pathTrace: (e: PathEvent) => pathTrace(conn(), e) } : {}),
       ...(dropTrace ? { dropTrace: (e: PacketDropTraceEvent) => dropTrace(conn(), e) } : {}),
+      ...(recoveryTrace ? { recoveryTrace: (e: RecoveryTraceEvent) => recoveryTrace(conn(), e) } : {}),
     };
   }
 

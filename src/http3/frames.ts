@@ -6,7 +6,7 @@
  * Decoders throw H3ProtocolError(H3_FRAME_ERROR) for a payload that does not hold exactly its fields
  * (RFC 9114 §7.1) and nothing else.
  */
-import { readVarint, varintLength, writeVarint } from '../wire/varint.js';
+import { MAX_VARINT, readVarint, varintLength, writeVarint } from '../wire/varint.js';
 import { H3ErrorCode } from './error-codes.js';
 import { h3ConnectionError } from './h3-protocol-error.js';
 
@@ -107,13 +107,28 @@ function frameError(reason: string) {
   return h3ConnectionError(H3ErrorCode.H3_FRAME_ERROR, reason);
 }
 
+/** Stream and push IDs at or above 2^53 become this plus their two low bits (a multiple of 4). */
+const SATURATED_ID = 2 ** 53 - 4;
+
+/**
+ * A stream or push ID. A JS number is exact only up to 2^53 - 1 (varints reach 2^62 - 1, RFC 9000
+ * §16): beyond, the ID is saturated to 2^53 - 4 plus its exact two low bits, so that the stream type
+ * check of a GOAWAY (RFC 9114 §5.2) stays exact and the value can be encoded again. No stream or
+ * push that high can exist; what is lost is only the order between two such IDs.
+ */
+function readId(payload: Uint8Array, offset: number): number {
+  const { value, length } = readVarint(payload, offset);
+  if (value <= Number.MAX_SAFE_INTEGER) return value;
+  return SATURATED_ID + (payload[offset + length - 1]! & 3);
+}
+
 /** A payload made of exactly one varint (CANCEL_PUSH, GOAWAY, MAX_PUSH_ID). */
 function singleVarint(payload: Uint8Array, what: string): number {
   if (payload.length === 0) throw frameError(`${what} frame without its value`);
   const first = payload[0]!;
   const len = 1 << (first >> 6);
   if (len !== payload.length) throw frameError(`${what} frame payload is not exactly one varint`);
-  return readVarint(payload, 0).value;
+  return readId(payload, 0);
 }
 
 export function decodeSettingsPayload(payload: Uint8Array): SettingEntry[] {
@@ -128,7 +143,10 @@ export function decodeSettingsPayload(payload: Uint8Array): SettingEntry[] {
     if (off + valueLen > payload.length) throw frameError('SETTINGS frame ends inside a setting value');
     const value = readVarint(payload, off).value;
     off += valueLen;
-    entries.push({ id, value });
+    // Identifiers beyond 2^53 - 1 are all unknown (GREASE, RFC 9114 §7.2.4.1) and ignored: as
+    // rounded numbers two different ones could look like a duplicate (H3_SETTINGS_ERROR).
+    if (id > Number.MAX_SAFE_INTEGER) continue;
+    entries.push({ id, value: Math.min(value, MAX_VARINT) });
   }
   return entries;
 }
@@ -152,7 +170,7 @@ export function decodeFramePayload(type: number, payload: Uint8Array): H3Frame {
       if (payload.length === 0) throw frameError('PUSH_PROMISE frame without a push ID');
       const idLen = 1 << (payload[0]! >> 6);
       if (idLen > payload.length) throw frameError('PUSH_PROMISE frame ends inside its push ID');
-      return { type, pushId: readVarint(payload, 0).value, fieldSection: payload.subarray(idLen) };
+      return { type, pushId: readId(payload, 0), fieldSection: payload.subarray(idLen) };
     }
     case H3FrameType.Goaway:
       return { type, id: singleVarint(payload, 'GOAWAY') };

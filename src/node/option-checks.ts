@@ -97,6 +97,13 @@ function checkCommon(o: Bag): void {
   integer(o, 'maxStreamsUni', 0, 2 ** 50);
   integer(o, 'sendBufferSize', 1, MAX_VARINT);
   integer(o, 'maxDatagramSize', 1200, 16383);
+  const pmtu = o.pmtuDiscoveryMax;
+  if (pmtu !== undefined && pmtu !== 0) {
+    if (typeof pmtu !== 'number') throw invalidArgType('options.pmtuDiscoveryMax', 'of type number', pmtu);
+    if (!Number.isInteger(pmtu) || pmtu < 1200 || pmtu > 16383) {
+      throw outOfRange('options.pmtuDiscoveryMax', '0 or an integer >= 1200 and <= 16383', pmtu);
+    }
+  }
   integer(o, 'keyUpdateInterval', 1, MAX_VARINT);
   integer(o, 'socketBufferSize', 1, 2 ** 31 - 1);
   integer(o, 'maxDatagramFrameSize', 0, MAX_VARINT);
@@ -183,6 +190,8 @@ export function checkServerOptions(options: unknown, fn = 'listen'): asserts opt
     throw invalidArgType('options.replayStore', 'an EarlyDataReplayStore (an object with claim())', store);
   }
   integer(o, 'maxHalfOpen', 1, 2 ** 31 - 1);
+  integer(o, 'retryThreshold', 0, 2 ** 31 - 1);
+  integer(o, 'maxConnections', 1, 2 ** 31 - 1);
 }
 
 /** The target and every option of dial()/dialEarly(), synchronously. */

@@ -30,8 +30,20 @@ export interface CommonOptions {
   maxStreamsUni?: number;
   /** Per-stream send buffer before writes apply backpressure. */
   sendBufferSize?: number;
-  /** Largest UDP payload we send (default 1252 for IPv4, 1232 for IPv6). */
+  /**
+   * Largest UDP payload we send, on every path (loopback included), 1200 to 16383. When set, it is
+   * also the size used from the start and path MTU discovery never goes above it, so every datagram
+   * is at most this large. Default: start at 1252 bytes for IPv4, 1232 for IPv6, and let PMTU
+   * discovery (`pmtuDiscoveryMax`) raise it.
+   */
   maxDatagramSize?: number;
+  /**
+   * Largest datagram DPLPMTU discovery (RFC 9000 §14.3) may probe and then use, 1200 to 16383; 0 turns
+   * discovery off, so no datagram is larger than the initial size. Default: 16383 to a loopback peer,
+   * 1452 to any other (Node cannot set the DF bit, so larger probes could be fragmented rather than lost).
+   * `maxDatagramSize`, when set, caps it.
+   */
+  pmtuDiscoveryMax?: number;
   congestionControl?: 'cubic' | 'newreno';
   /** 1-RTT key update after this many packets in one key phase. */
   keyUpdateInterval?: number;
@@ -85,6 +97,17 @@ export interface ServerOptions extends CommonOptions {
   replayStore?: EarlyDataReplayStore;
   /** Connections still in their handshake beyond which new ones are refused (default 1000). */
   maxHalfOpen?: number;
+  /**
+   * Handshakes pending from unvalidated client addresses beyond which new clients must first prove
+   * their address with a Retry round trip (RFC 9000 §8.1.2), as if `retry` were set (default 100;
+   * 0 = always). Keeps legitimate clients connecting during an Initial flood. See docs/security.md.
+   */
+  retryThreshold?: number;
+  /**
+   * Open connections (handshaking or established) beyond which new clients are refused with
+   * CONNECTION_CLOSE(CONNECTION_REFUSED) (default 10000). See docs/security.md.
+   */
+  maxConnections?: number;
 }
 
 export interface ClientOptions extends CommonOptions {
@@ -111,13 +134,15 @@ export function isLoopback(address: string): boolean {
 }
 
 /**
- * The PMTU discovery ceiling for a peer (RFC 9000 §14.3). Node cannot set the DF bit, so probes larger
- * than the first hop's MTU could be fragmented rather than lost: discovery stays within 1452 bytes
- * (Ethernet with IPv6 and UDP headers), except to a loopback peer, where it may grow to 16383.
+ * The PMTU discovery ceiling for a peer (RFC 9000 §14.3); 0 = no discovery. Node cannot set the DF
+ * bit, so probes larger than the first hop's MTU could be fragmented rather than lost: by default
+ * discovery stays within 1452 bytes (Ethernet with IPv6 and UDP headers), except to a loopback peer,
+ * where it may grow to 16383. `maxDatagramSize` is a ceiling on every path, loopback included.
  */
 export function mtuCeiling(peerAddress: string, o: CommonOptions): number {
-  if (o.maxDatagramSize !== undefined && o.maxDatagramSize > 1452) return o.maxDatagramSize;
-  return isLoopback(peerAddress) ? 16383 : 1452;
+  if (o.pmtuDiscoveryMax === 0) return 0;
+  const ceiling = o.pmtuDiscoveryMax ?? (isLoopback(peerAddress) ? 16383 : 1452);
+  return o.maxDatagramSize === undefined ? ceiling : Math.min(ceiling, o.maxDatagramSize);
 }
 
 export function transportOptions(o: CommonOptions, ipv6: boolean): Partial<TransportOptions> {

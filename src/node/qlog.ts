@@ -1,12 +1,15 @@
 /**
  * qlog output (draft-ietf-quic-qlog-main-schema, quic-events, JSON-SEQ): one file per connection with
- * a `transport:packet_sent` / `transport:packet_received` event per packet and its frames, readable by
- * qvis and other qlog tools.
+ * a `transport:packet_sent` / `transport:packet_received` event per packet and its frames, and the
+ * recovery events (`recovery:metrics_updated`, `packet_lost`, `loss_timer_updated`,
+ * `congestion_state_updated`), readable by qvis and other qlog tools.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Connection, FrameTraceEvent, PacketDropTraceEvent } from '../connection/connection.js';
 import type { PathEvent } from '../connection/connection-paths.js';
+import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
+import { PacketNumberSpace } from '../recovery/types.js';
 import { type Frame, FrameType } from '../wire/frames.js';
 import { PacketType } from '../wire/packet-header.js';
 import { parseAddress } from './address.js';
@@ -56,6 +59,16 @@ export class QlogWriter {
    */
   flush(conn: Connection): void {
     this.files.get(conn)?.flushPending();
+  }
+
+  /** The endpoint's recovery hook: congestion control and loss detection changes. */
+  recovery(conn: Connection, e: RecoveryTraceEvent): void {
+    let q = this.files.get(conn);
+    if (!q) {
+      q = new ConnectionQlog(this.dir, conn);
+      this.files.set(conn, q);
+    }
+    q.addRecovery(e);
   }
 
   /** The endpoint's drop hook: packets discarded unprocessed (e.g. rejected 0-RTT). */
@@ -156,6 +169,16 @@ class ConnectionQlog {
     });
   }
 
+  /** quic-events recovery category: metrics_updated, packet_lost, loss_timer_updated, congestion_state_updated. */
+  addRecovery(e: RecoveryTraceEvent): void {
+    this.flush();
+    this.write({
+      time: Math.round((now() - this.start) * 1000) / 1000,
+      name: `recovery:${e.type}`,
+      data: qlogRecoveryData(e),
+    });
+  }
+
   flushPending(): void {
     this.flush();
   }
@@ -188,6 +211,47 @@ class ConnectionQlog {
 
   private write(record: unknown): void {
     if (!this.out.destroyed) this.out.write(`${RS}${JSON.stringify(record)}\n`);
+  }
+}
+
+const SPACE_PACKET_TYPES: Record<PacketNumberSpace, string> = {
+  [PacketNumberSpace.Initial]: 'initial',
+  [PacketNumberSpace.Handshake]: 'handshake',
+  [PacketNumberSpace.ApplicationData]: '1RTT',
+};
+
+const METRIC_NAMES: Record<string, string> = {
+  congestionWindow: 'congestion_window',
+  bytesInFlight: 'bytes_in_flight',
+  smoothedRtt: 'smoothed_rtt',
+  latestRtt: 'latest_rtt',
+  minRtt: 'min_rtt',
+  rttVariance: 'rtt_variance',
+  ptoCount: 'pto_count',
+};
+
+/** A recovery event's data in qlog's vocabulary (quic-events, recovery category). */
+function qlogRecoveryData(e: RecoveryTraceEvent): Record<string, unknown> {
+  switch (e.type) {
+    case 'metrics_updated': {
+      const data: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(e)) {
+        const name = METRIC_NAMES[k];
+        if (name !== undefined) data[name] = typeof v === 'number' ? Math.round(v * 1000) / 1000 : v;
+      }
+      return data;
+    }
+    case 'packet_lost':
+      return {
+        header: { packet_type: SPACE_PACKET_TYPES[e.space], packet_number: e.packetNumber },
+        raw: { length: e.size },
+      };
+    case 'loss_timer_updated':
+      return e.event === 'cancelled'
+        ? { event_type: 'cancelled' }
+        : { event_type: 'set', timer_type: e.timerType, delta: Math.round((e.delta ?? 0) * 1000) / 1000 };
+    case 'congestion_state_updated':
+      return { ...(e.old !== undefined ? { old: e.old } : {}), new: e.new };
   }
 }
 

@@ -231,5 +231,7 @@ function serverEndpointOptions(o: ServerOptions): ServerEndpointOptions {
       : {}),
     ...(o.replayStore ? { replayStore: o.replayStore } : {}),
     ...(o.maxHalfOpen !== undefined ? { maxHalfOpen: o.maxHalfOpen } : {}),
+    ...(o.retryThreshold !== undefined ? { retryThreshold: o.retryThreshold } : {}),
+    ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
   };
 }

@@ -64,6 +64,7 @@ export class UdpEndpoint {
             trace: (conn, e) => qlog.trace(conn, e),
             pathTrace: (conn, e) => qlog.path(conn, e),
             dropTrace: (conn, e) => qlog.dropped(conn, e),
+            recoveryTrace: (conn, e) => qlog.recovery(conn, e),
           }
         : config,
     );
@@ -194,6 +195,8 @@ export class UdpEndpoint {
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.closing) return;
     this.endpoint.receive(msg, formatAddress(rinfo.address, rinfo.port), now());
+    // An ACK that must not wait for the end of the batch (a gap, a probe, 8 packets unacknowledged).
+    if (this.endpoint.takeAckNow()) this.sendPending();
     this.scheduleFlush();
   }
 
@@ -210,6 +213,23 @@ export class UdpEndpoint {
       this.onConnection?.(e.connection);
     }
     for (const owner of [...this.owners.values()]) owner.drainEvents();
+    this.sendPending();
+    // Sending may have finished closes; drain again so owners see terminations.
+    for (const [conn, owner] of [...this.owners]) {
+      if (conn.isTerminated || (this.prompt && closeSent(conn))) {
+        owner.drainEvents();
+        this.owners.delete(conn);
+        this.qlog?.close(conn);
+        owner.onTerminated();
+      }
+    }
+    this.armTimer();
+    this.updateLinger();
+    this.maybeClose();
+  }
+
+  /** Sends what the endpoint has to send now (at most MAX_SENDS_PER_FLUSH, then flushes again). */
+  private sendPending(): void {
     const t = now();
     let sent = 0;
     for (let d = this.endpoint.transmit(t); d; d = this.endpoint.transmit(t)) {
@@ -227,18 +247,6 @@ export class UdpEndpoint {
         break;
       }
     }
-    // Sending may have finished closes; drain again so owners see terminations.
-    for (const [conn, owner] of [...this.owners]) {
-      if (conn.isTerminated || (this.prompt && closeSent(conn))) {
-        owner.drainEvents();
-        this.owners.delete(conn);
-        this.qlog?.close(conn);
-        owner.onTerminated();
-      }
-    }
-    this.armTimer();
-    this.updateLinger();
-    this.maybeClose();
   }
 
   /**

@@ -298,6 +298,11 @@ export class LossDetector<P> {
     return this.ptoTimeAndSpace()?.time;
   }
 
+  /** Whether the armed loss detection timer is the time threshold's (RFC 9002 §6.1.2), not a PTO. */
+  lossTimerIsAck(): boolean {
+    return this.earliestLossTime() !== undefined;
+  }
+
   /**
    * A.9 OnLossDetectionTimeout. Does nothing if the timer is not armed or not yet due. On a PTO the
    * caller sends `probe.count` ack-eliciting packets in `probe.space` (§6.2.4), ignoring the

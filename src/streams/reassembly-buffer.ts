@@ -335,6 +335,17 @@ export class ReassemblyBuffer {
   }
 
   /** Drops every stored byte; readOffset stays. */
+  /**
+   * Drop the block kept for small pieces when nothing is buffered, so that a rarely used buffer (a
+   * CRYPTO stream after its handshake message) does not hold 4 KiB for the connection's life.
+   */
+  releaseSpareBlock(): void {
+    if (this._bufferedBytes === 0) {
+      this.block = undefined;
+      this.blockUsed = 0;
+    }
+  }
+
   clear(): void {
     this.offsets = [];
     this.chunks = [];

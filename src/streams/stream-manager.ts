@@ -282,11 +282,19 @@ export class StreamManager {
     try {
       discarded = recv.onStreamFrame(frame.offset, frame.data, frame.fin);
     } catch (err) {
+      if (err instanceof ReassemblyFragmentationError) {
+        // A bounded-buffer rule (docs/security.md, "Reassembly gaps"): a peer that leaves more holes
+        // in a stream than the bound (1024 + 1 per KiB of receive window) is making us hold one
+        // segment per few bytes. No RFC code names it; it is the peer's fault, not ours.
+        throw transportError(
+          TransportErrorCode.PROTOCOL_VIOLATION,
+          `stream ${frame.streamId}: ${err.message} (reassembly bound)`,
+          FrameType.Stream,
+        );
+      }
       if (err instanceof RangeError) {
         throw transportError(
-          err instanceof ReassemblyFragmentationError
-            ? TransportErrorCode.INTERNAL_ERROR
-            : TransportErrorCode.FLOW_CONTROL_ERROR,
+          TransportErrorCode.FLOW_CONTROL_ERROR,
           `stream ${frame.streamId}: ${err.message}`,
           FrameType.Stream,
         );

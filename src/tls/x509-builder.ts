@@ -35,6 +35,11 @@ export type CertificateKeyType = 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'ed25519';
 
 export type KeyUsageName = 'digitalSignature' | 'keyEncipherment' | 'keyCertSign' | 'cRLSign';
 
+export interface KeyPair {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+
 export interface CertificateOptions {
   commonName: string;
   /** subjectAltName dNSName entries (RFC 5280 §4.2.1.6), e.g. "example.com" or "*.example.com". */
@@ -45,7 +50,7 @@ export interface CertificateOptions {
   notAfter: Millis;
   /** Default 'ec-p256'. Ignored when keyPair is given. */
   keyType?: CertificateKeyType;
-  keyPair?: { privateKey: KeyObject; publicKey: KeyObject };
+  keyPair?: KeyPair;
   /** basicConstraints cA (critical) and keyUsage keyCertSign + cRLSign. */
   isCA?: boolean;
   /** basicConstraints pathLenConstraint (RFC 5280 §4.2.1.9); only with isCA. */
@@ -297,7 +302,13 @@ export function createCertificate(opts: CertificateOptions): GeneratedCertificat
  * A CA and a leaf signed by it for `names` (DNS names or IP literals). The CA is valid from an hour
  * before `now` for a year, the leaf from an hour before `now` for 90 days.
  */
-export function createTestPki(opts: { names: string[]; now: Millis; keyType?: CertificateKeyType }): {
+export function createTestPki(opts: {
+  names: string[];
+  now: Millis;
+  keyType?: CertificateKeyType;
+  /** Fixed keys (e.g. derived from a seed, so that a simulation is byte-for-byte repeatable). */
+  keyPairs?: { ca: KeyPair; leaf: KeyPair };
+}): {
   ca: GeneratedCertificate;
   leaf: GeneratedCertificate;
 } {
@@ -308,6 +319,7 @@ export function createTestPki(opts: { names: string[]; now: Millis; keyType?: Ce
     notBefore,
     notAfter: opts.now + 365 * DAY,
     keyType,
+    ...(opts.keyPairs ? { keyPair: opts.keyPairs.ca } : {}),
     isCA: true,
   });
   const ipAddresses = opts.names.filter((n) => ipAddressToBytes(n) !== undefined);
@@ -319,6 +331,7 @@ export function createTestPki(opts: { names: string[]; now: Millis; keyType?: Ce
     notBefore,
     notAfter: opts.now + 90 * DAY,
     keyType,
+    ...(opts.keyPairs ? { keyPair: opts.keyPairs.leaf } : {}),
     issuer: ca,
   });
   return { ca, leaf };

@@ -19,7 +19,7 @@ import {
   type NewConnectionIdFrame,
   type StreamFrame,
 } from './frames.js';
-import { varintLength } from './varint.js';
+import { MAX_VARINT, varintLength } from './varint.js';
 
 /** RFC 9000 §19.8, §19.6: offset + length of stream or crypto data cannot exceed 2^62 - 1. */
 const MAX_STREAM_END = (1n << 62n) - 1n;
@@ -39,6 +39,40 @@ const STREAM_LEN_BIT = 0x02;
 const STREAM_FIN_BIT = 0x01;
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
+
+/*
+ * Varints go to 2^62 - 1 (RFC 9000 §16) but a JS number is exact only up to 2^53 - 1: a larger value
+ * read as a number is rounded, 2^62 - 1 even up to 2^62, which is no longer a varint. Every field
+ * decoded here falls in one of these classes (docs/security.md, "Integers beyond 2^53"):
+ * - RFC bounds (offset + length, stream counts): decided on the exact value (`exactVarintAt`);
+ * - frame types: multi-byte types are all unknown, decided on the exact bytes;
+ * - stream IDs: saturated, keeping the two type bits exact (RFC 9000 §2.1), see `readStreamId`;
+ * - everything else (error codes, flow-control limits, offsets, ACK fields, sequence numbers) is at
+ *   most rounded, then capped at MAX_VARINT so that it can always be encoded again; each of them is
+ *   compared against state that stays far below 2^53 (our packet numbers, windows, CID sequence
+ *   numbers), so the rounding cannot change an outcome.
+ */
+
+/** Stream IDs at or above 2^53 become this plus their two type bits (a multiple of 4). */
+const SATURATED_STREAM_ID = 2 ** 53 - 4;
+
+/** A varint as a number that can always be written again: rounded at worst, never above MAX_VARINT. */
+function readCapped(r: BufferReader): number {
+  const v = r.varint();
+  return Math.min(v, MAX_VARINT);
+}
+
+/**
+ * A stream ID. Beyond 2^53 - 1 it is saturated to 2^53 - 4 plus its exact two low bits, so that the
+ * initiator and direction (RFC 9000 §2.1), which decide between STREAM_STATE_ERROR and
+ * STREAM_LIMIT_ERROR, survive; no stream that high can be open.
+ */
+function readStreamId(r: BufferReader): number {
+  const pos = r.offset;
+  const v = r.varint();
+  if (v <= Number.MAX_SAFE_INTEGER) return v;
+  return SATURATED_STREAM_ID + Number(exactVarintAt(r.buffer, pos) & 3n);
+}
 
 function frameError(reason: string, frameType: number): QuicTransportError {
   return new QuicTransportError(TransportErrorCode.FRAME_ENCODING_ERROR, reason, frameType);
@@ -85,18 +119,18 @@ function readStreamCount(r: BufferReader, type: number): number {
 
 function decodeAck(r: BufferReader, type: number): AckFrame {
   // RFC 9000 §19.3
-  const largest = r.varint();
-  const ackDelay = r.varint();
+  const largest = readCapped(r);
+  const ackDelay = readCapped(r);
   const rangeCount = r.varint();
-  const firstRange = r.varint();
+  const firstRange = readCapped(r);
   let smallest = largest - firstRange;
   if (smallest < 0) throw frameError('ACK range below packet number 0', type);
   // Each further range takes at least two bytes: reject impossible counts before allocating.
   if (rangeCount > r.remaining / 2) throw frameError('ACK range count exceeds the frame', type);
   const ranges: AckRange[] = [{ smallest, largest }];
   for (let i = 0; i < rangeCount; i++) {
-    const gap = r.varint();
-    const length = r.varint();
+    const gap = readCapped(r);
+    const length = readCapped(r);
     // RFC 9000 §19.3.1: largest = previous_smallest - gap - 2; smallest = largest - ack_range.
     const rangeLargest = smallest - gap - 2;
     const rangeSmallest = rangeLargest - length;
@@ -106,9 +140,9 @@ function decodeAck(r: BufferReader, type: number): AckFrame {
   }
   if (type === FrameType.AckEcn) {
     // RFC 9000 §19.3.2
-    const ect0 = r.varint();
-    const ect1 = r.varint();
-    const ce = r.varint();
+    const ect0 = readCapped(r);
+    const ect1 = readCapped(r);
+    const ce = readCapped(r);
     return { type: FrameType.Ack, ackDelay, ranges, ecn: { ect0, ect1, ce } };
   }
   return { type: FrameType.Ack, ackDelay, ranges };
@@ -116,12 +150,12 @@ function decodeAck(r: BufferReader, type: number): AckFrame {
 
 function decodeStream(r: BufferReader, type: number): StreamFrame {
   // RFC 9000 §19.8: type 0x08-0x0f with OFF, LEN and FIN bits.
-  const streamId = r.varint();
+  const streamId = readStreamId(r);
   let offsetPos = -1;
   let offset = 0;
   if ((type & STREAM_OFF_BIT) !== 0) {
     offsetPos = r.offset;
-    offset = r.varint();
+    offset = readCapped(r);
   }
   let data: Uint8Array;
   if ((type & STREAM_LEN_BIT) !== 0) {
@@ -137,9 +171,9 @@ function decodeStream(r: BufferReader, type: number): StreamFrame {
 function decodeNewConnectionId(r: BufferReader, type: number): NewConnectionIdFrame {
   // RFC 9000 §19.15
   const seqPos = r.offset;
-  const sequenceNumber = r.varint();
+  const sequenceNumber = readCapped(r);
   const rptPos = r.offset;
-  const retirePriorTo = r.varint();
+  const retirePriorTo = readCapped(r);
   if (
     retirePriorTo > sequenceNumber ||
     (retirePriorTo === sequenceNumber &&
@@ -180,21 +214,21 @@ function decodeFrameBody(r: BufferReader, type: number): Frame {
       return decodeAck(r, type);
     case FrameType.ResetStream: {
       // RFC 9000 §19.4
-      const streamId = r.varint();
-      const errorCode = r.varint();
-      const finalSize = r.varint();
+      const streamId = readStreamId(r);
+      const errorCode = readCapped(r);
+      const finalSize = readCapped(r);
       return { type: FrameType.ResetStream, streamId, errorCode, finalSize };
     }
     case FrameType.StopSending: {
       // RFC 9000 §19.5
-      const streamId = r.varint();
-      const errorCode = r.varint();
+      const streamId = readStreamId(r);
+      const errorCode = readCapped(r);
       return { type: FrameType.StopSending, streamId, errorCode };
     }
     case FrameType.Crypto: {
       // RFC 9000 §19.6
       const offsetPos = r.offset;
-      const offset = r.varint();
+      const offset = readCapped(r);
       const length = r.varint();
       const data = r.bytes(length);
       checkDataEnd(r.buffer, offsetPos, offset, length, type);
@@ -217,11 +251,11 @@ function decodeFrameBody(r: BufferReader, type: number): Frame {
       return decodeStream(r, type);
     case FrameType.MaxData:
       // RFC 9000 §19.9
-      return { type: FrameType.MaxData, maximumData: r.varint() };
+      return { type: FrameType.MaxData, maximumData: readCapped(r) };
     case FrameType.MaxStreamData: {
       // RFC 9000 §19.10
-      const streamId = r.varint();
-      return { type: FrameType.MaxStreamData, streamId, maximumStreamData: r.varint() };
+      const streamId = readStreamId(r);
+      return { type: FrameType.MaxStreamData, streamId, maximumStreamData: readCapped(r) };
     }
     case FrameType.MaxStreamsBidi:
     case FrameType.MaxStreamsUni:
@@ -229,11 +263,11 @@ function decodeFrameBody(r: BufferReader, type: number): Frame {
       return { type, maximumStreams: readStreamCount(r, type) };
     case FrameType.DataBlocked:
       // RFC 9000 §19.12
-      return { type: FrameType.DataBlocked, maximumData: r.varint() };
+      return { type: FrameType.DataBlocked, maximumData: readCapped(r) };
     case FrameType.StreamDataBlocked: {
       // RFC 9000 §19.13
-      const streamId = r.varint();
-      return { type: FrameType.StreamDataBlocked, streamId, maximumStreamData: r.varint() };
+      const streamId = readStreamId(r);
+      return { type: FrameType.StreamDataBlocked, streamId, maximumStreamData: readCapped(r) };
     }
     case FrameType.StreamsBlockedBidi:
     case FrameType.StreamsBlockedUni:
@@ -243,7 +277,7 @@ function decodeFrameBody(r: BufferReader, type: number): Frame {
       return decodeNewConnectionId(r, type);
     case FrameType.RetireConnectionId:
       // RFC 9000 §19.16
-      return { type: FrameType.RetireConnectionId, sequenceNumber: r.varint() };
+      return { type: FrameType.RetireConnectionId, sequenceNumber: readCapped(r) };
     case FrameType.PathChallenge:
       // RFC 9000 §19.17
       return { type: FrameType.PathChallenge, data: r.bytes(PATH_DATA_LENGTH) };
@@ -252,13 +286,13 @@ function decodeFrameBody(r: BufferReader, type: number): Frame {
       return { type: FrameType.PathResponse, data: r.bytes(PATH_DATA_LENGTH) };
     case FrameType.ConnectionCloseTransport: {
       // RFC 9000 §19.19
-      const errorCode = r.varint();
-      const frameType = r.varint();
+      const errorCode = readCapped(r);
+      const frameType = readCapped(r);
       const reason = decodeReason(r.bytes(r.varint()));
       return { type: FrameType.ConnectionCloseTransport, errorCode, frameType, reason };
     }
     case FrameType.ConnectionCloseApplication: {
-      const errorCode = r.varint();
+      const errorCode = readCapped(r);
       const reason = decodeReason(r.bytes(r.varint()));
       return { type: FrameType.ConnectionCloseApplication, errorCode, reason };
     }
@@ -291,14 +325,20 @@ export function decodeFrame(r: BufferReader): Frame {
       // A multi-byte frame type: every type defined so far fits in one byte.
       r.offset--;
       const length = 1 << (first >> 6);
-      type = r.varint();
+      const exact = r.varintBig();
+      // Beyond 2^53 a number cannot name the type; RFC 9000 §19.19 reports an unknown type as 0.
+      type = exact <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(exact) : 0;
       // RFC 9000 §12.4: a frame type MUST use the shortest encoding; MAY be a PROTOCOL_VIOLATION.
-      if (varintLength(type) < length) {
+      if (varintLength(exact) < length) {
         throw new QuicTransportError(
           TransportErrorCode.PROTOCOL_VIOLATION,
           'frame type not minimally encoded',
           type,
         );
+      }
+      if (type === 0) {
+        // RFC 9000 §12.4: an unknown frame type is a FRAME_ENCODING_ERROR.
+        throw frameError(`unknown frame type 0x${exact.toString(16)}`, 0);
       }
     }
     return decodeFrameBody(r, type);

@@ -60,6 +60,10 @@ const BAD_COMMON: Array<Record<string, unknown>> = [
   { congestionControl: 'bbr' },
   { maxDatagramSize: 100 },
   { maxDatagramSize: 70000 },
+  { pmtuDiscoveryMax: 1199 },
+  { pmtuDiscoveryMax: 16384 },
+  { pmtuDiscoveryMax: 1300.5 },
+  { pmtuDiscoveryMax: '1452' },
   { initialMaxData: -1 },
   { initialMaxData: 10_000_000, maxConnectionWindow: 1000 },
   { maxStreamsBidi: 1.5 },
@@ -94,6 +98,10 @@ const BAD_SERVER: Array<Record<string, unknown>> = [
   { statelessResetKey: Buffer.alloc(8) },
   { replayStore: {} },
   { maxHalfOpen: 0 },
+  { retryThreshold: -1 },
+  { retryThreshold: 1.5 },
+  { maxConnections: 0 },
+  { maxConnections: '10' },
 ];
 
 const BAD_CLIENT: Array<Record<string, unknown>> = [

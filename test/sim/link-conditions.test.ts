@@ -349,3 +349,70 @@ test('conditions can change mid-run; setPath configures both directions', () => 
   net2.run({});
   assert.deepEqual([a.received[0]?.time, b.received[0]?.time], [42, 42]);
 });
+
+/** Lengths of the runs of consecutive lost datagrams in a trace. */
+function lossRuns(trace: TraceEntry[]): number[] {
+  const runs: number[] = [];
+  let n = 0;
+  for (const e of trace) {
+    if (e.fate === 'lost') n++;
+    else if (n > 0) {
+      runs.push(n);
+      n = 0;
+    }
+  }
+  if (n > 0) runs.push(n);
+  return runs;
+}
+
+test('burstRuns: each run is exactly `length` datagrams (unless runs touch), started at the given rate', () => {
+  const { net } = stream(77, { burstRuns: { start: 0.01, length: 8 } }, { count: 20_000, size: 20 });
+  net.run({});
+  const runs = lossRuns(net.trace.slice(-10_000));
+  assert.ok(runs.length > 40 && runs.length < 120, `${runs.length} runs in 10,000 datagrams`);
+  for (const r of runs) assert.ok(r % 8 === 0 || r > 8, `run of ${r}`);
+  assert.ok(runs.filter((r) => r === 8).length > runs.length * 0.8);
+});
+
+test('Gilbert-Elliott: loss rate p/(p+r) and mean burst length 1/r', () => {
+  const { net } = stream(78, { gilbertElliott: { p: 0.01, r: 0.25 } }, { count: 10_000, size: 20 });
+  net.run({});
+  const trace = net.trace;
+  const lost = fates(trace, 'lost').length / trace.length;
+  assert.ok(Math.abs(lost - 0.01 / 0.26) < 0.015, `loss rate ${lost}`);
+  const runs = lossRuns(trace);
+  const mean = runs.reduce((a, b) => a + b, 0) / runs.length;
+  assert.ok(mean > 3 && mean < 5, `mean burst ${mean}`);
+  // lossBad < 1: the Bad state loses only some datagrams.
+  const soft = stream(
+    78,
+    { gilbertElliott: { p: 0.01, r: 0.25, lossBad: 0.5 } },
+    { count: 10_000, size: 20 },
+  );
+  soft.net.run({});
+  const softLost = fates(soft.net.trace, 'lost').length / soft.net.trace.length;
+  assert.ok(Math.abs(softLost - 0.5 * (0.01 / 0.26)) < 0.01, `loss rate ${softLost}`);
+});
+
+test('dropFirst loses exactly the first N datagrams; ackLoss only small datagrams inside its window', () => {
+  const first = stream(79, { dropFirst: 8 }, { count: 20 });
+  first.net.run({});
+  assert.deepEqual(
+    first.net.trace.map((e) => e.fate === 'lost'),
+    [...Array(20)].map((_, i) => i < 8),
+  );
+  // Datagrams alternate between 50 and 1000 bytes; 100 datagrams, one per ms from t=0.
+  const net = new SimNetwork({ seed: 80, startTime: 0 });
+  const a = new RecorderNode();
+  net.addNode(A, a);
+  net.addNode(B, new RecorderNode());
+  net.setLink(A, B, { ackLoss: { start: 20, end: 40 } });
+  for (let i = 0; i < 100; i++) net.at(i, () => a.send(B, numberedDatagram(i, i % 2 === 0 ? 50 : 1000)));
+  net.run({});
+  for (const e of net.trace) {
+    const inWindow = e.time >= 20 && e.time < 40;
+    assert.equal(e.fate === 'lost', inWindow && e.size <= 100, `t=${e.time} size=${e.size}`);
+  }
+  assert.throws(() => net.setLink(A, B, { burstRuns: { start: 0.1, length: 0 } }), RangeError);
+  assert.throws(() => net.setLink(A, B, { gilbertElliott: { p: 2, r: 0.1 } }), RangeError);
+});

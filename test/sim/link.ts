@@ -8,8 +8,9 @@
  * traffic on one link never perturbs another.
  *
  * Order of fates for a datagram sent at `now`:
- *   blackhole (the link is down) -> bottleneck queue admission (drop-tail) -> lossIf -> random loss
- *   (lost on the wire, after using its share of bandwidth) -> corruption -> duplication -> delay.
+ *   blackhole (the link is down) -> bottleneck queue admission (drop-tail) -> dropFirst -> ackLoss ->
+ *   lossIf -> burst loss (Gilbert-Elliott or fixed runs) -> random loss (lost on the wire, after using
+ *   its share of bandwidth) -> corruption -> duplication -> delay.
  */
 import type { Millis } from '../../src/util/time.js';
 import type { Prng } from './prng.js';
@@ -39,6 +40,29 @@ export interface LinkConditions {
   blackholes?: Array<{ start: Millis; end: Millis }>;
   /** Largest datagram (UDP payload) the path carries; larger ones are dropped. Default: no limit. */
   mtu?: number;
+  /**
+   * Gilbert-Elliott two-state burst loss: per datagram, the Good state turns Bad with probability
+   * `p` and Bad turns Good with `r` (mean burst length 1/r datagrams); a datagram is lost with
+   * `lossBad` (default 1) in Bad and `lossGood` (default 0) in Good. The state is updated before each
+   * datagram's fate is drawn.
+   */
+  gilbertElliott?: GilbertElliott;
+  /** Fixed-length bursts: each datagram starts, with probability `start`, a run of `length` lost datagrams. */
+  burstRuns?: { start: number; length: number };
+  /** The first N datagrams sent on this link are lost (a handshake that meets a dead path first). */
+  dropFirst?: number;
+  /**
+   * Every small datagram (at most `maxSize` bytes, default 100: ACK-only packets; data packets are
+   * larger) sent in [start, end) is lost: a run of lost ACKs while data still flows.
+   */
+  ackLoss?: { start: Millis; end: Millis; maxSize?: number };
+}
+
+export interface GilbertElliott {
+  p: number;
+  r: number;
+  lossGood?: number;
+  lossBad?: number;
 }
 
 export type DatagramFate = 'delivered' | 'lost' | 'corrupted' | 'duplicated' | 'queue-drop' | 'blackholed';
@@ -121,6 +145,23 @@ export function validateConditions(c: LinkConditions): void {
   checkProbability('reorder', c.reorder);
   checkProbability('duplicate', c.duplicate);
   checkProbability('corrupt', c.corrupt);
+  if (c.gilbertElliott !== undefined) {
+    const ge = c.gilbertElliott;
+    checkProbability('gilbertElliott.p', ge.p);
+    checkProbability('gilbertElliott.r', ge.r);
+    checkProbability('gilbertElliott.lossGood', ge.lossGood);
+    checkProbability('gilbertElliott.lossBad', ge.lossBad);
+  }
+  if (c.burstRuns !== undefined) {
+    checkProbability('burstRuns.start', c.burstRuns.start);
+    if (!(Number.isInteger(c.burstRuns.length) && c.burstRuns.length >= 1)) {
+      throw new RangeError(`link burstRuns.length must be an integer >= 1, got ${c.burstRuns.length}`);
+    }
+  }
+  checkNonNegative('dropFirst', c.dropFirst);
+  if (c.ackLoss !== undefined && !(c.ackLoss.start <= c.ackLoss.end)) {
+    throw new RangeError(`link ackLoss must have start <= end, got [${c.ackLoss.start}, ${c.ackLoss.end})`);
+  }
   for (const b of c.blackholes ?? []) {
     if (!(Number.isFinite(b.start) && Number.isFinite(b.end) && b.start <= b.end)) {
       throw new RangeError(`link blackhole must have finite start <= end, got [${b.start}, ${b.end})`);
@@ -146,6 +187,11 @@ export class Link {
   private readonly reorderRng: Prng;
   private readonly duplicateRng: Prng;
   private readonly corruptRng: Prng;
+  private readonly burstRng: Prng;
+  /** Gilbert-Elliott: in the Bad state. */
+  private bad = false;
+  /** Fixed runs: datagrams of the current run still to lose. */
+  private runLeft = 0;
 
   // The bottleneck queue (only with bandwidth): datagrams accepted but not yet fully serialized,
   // as parallel FIFO arrays of serialization end times and sizes.
@@ -161,6 +207,7 @@ export class Link {
     this.reorderRng = prng.fork('reorder');
     this.duplicateRng = prng.fork('duplicate');
     this.corruptRng = prng.fork('corrupt');
+    this.burstRng = prng.fork('burst');
   }
 
   /** Replaces the conditions; the queue, index and random streams carry over. */
@@ -224,7 +271,15 @@ export class Link {
       this.queuedBytes += size;
     }
 
-    if (c.lossIf?.({ now, index, datagram }) === true) {
+    if (
+      (c.dropFirst !== undefined && index < c.dropFirst) ||
+      (c.ackLoss !== undefined &&
+        now >= c.ackLoss.start &&
+        now < c.ackLoss.end &&
+        size <= (c.ackLoss.maxSize ?? 100)) ||
+      c.lossIf?.({ now, index, datagram }) === true ||
+      this.burstLost()
+    ) {
       stats.lost++;
       return 'lost';
     }
@@ -247,6 +302,31 @@ export class Link {
       if (fate === 'delivered') fate = 'duplicated';
     }
     return fate;
+  }
+
+  /** Whether the burst models (Gilbert-Elliott, fixed runs) lose this datagram. */
+  private burstLost(): boolean {
+    const c = this.conditions;
+    let lost = false;
+    const ge = c.gilbertElliott;
+    if (ge !== undefined) {
+      if (this.bad) {
+        if (this.burstRng.next() < ge.r) this.bad = false;
+      } else if (this.burstRng.next() < ge.p) {
+        this.bad = true;
+      }
+      const p = this.bad ? (ge.lossBad ?? 1) : (ge.lossGood ?? 0);
+      if (p > 0 && this.burstRng.next() < p) lost = true;
+    }
+    const runs = c.burstRuns;
+    if (runs !== undefined) {
+      if (this.runLeft === 0 && this.burstRng.next() < runs.start) this.runLeft = runs.length;
+      if (this.runLeft > 0) {
+        this.runLeft--;
+        lost = true;
+      }
+    }
+    return lost;
   }
 
   private propagationDelay(): Millis {

@@ -12,6 +12,7 @@ import { PacketNumberSpace } from '../../src/recovery/types.js';
 import { type Frame, FrameType } from '../../src/wire/frames.js';
 import { PacketType } from '../../src/wire/packet-header.js';
 import { QUIC_V1 } from '../../src/wire/version.js';
+import { realHello } from './forged-initials.js';
 import { CLIENT_ADDRESS, QuicSim, SERVER_ADDRESS } from './quic-harness.js';
 
 /** Send `frames` in a 1-RTT packet protected with the client's real keys. */
@@ -114,9 +115,10 @@ describe('peer misbehaviour closes the connection with the RFC error code', () =
 
   test('a frame not allowed in an Initial packet: PROTOCOL_VIOLATION (§12.4)', () => {
     const sim = new QuicSim({ seed: 507 });
-    // A hand-made client Initial carrying a STREAM frame, with valid Initial protection.
+    // A hand-made client Initial carrying a ClientHello (without one the server keeps no state and
+    // drops the packet: issue 10) and then a STREAM frame, with valid Initial protection.
     const dcid = new Uint8Array(8).fill(0xab);
-    const scid = new Uint8Array(8).fill(0xcd);
+    const { hello, scid } = realHello();
     const keys = deriveInitialKeys(QUIC_V1, dcid);
     const b = new DatagramBuilder(new Uint8Array(4096));
     b.reset(1252);
@@ -127,6 +129,7 @@ describe('peer misbehaviour closes the connection with the RFC error code', () =
       0,
       4,
     );
+    b.writeFrame({ type: FrameType.Crypto, offset: 0, data: hello });
     b.writeFrame({ type: FrameType.Stream, streamId: 0, offset: 0, data: new Uint8Array(5), fin: false });
     b.closePacket();
     b.padDatagramTo(1200);

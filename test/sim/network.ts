@@ -14,6 +14,7 @@ import { SimLivelockError, SimTimeoutError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import { addStats, type DatagramFate, emptyStats, Link, type LinkConditions, type SimStats } from './link.js';
 import { Prng } from './prng.js';
+import { simSeed } from './seed.js';
 
 export { SimLivelockError, SimTimeoutError } from './errors.js';
 export type { DatagramFate, LinkConditions, SimStats } from './link.js';
@@ -137,8 +138,10 @@ export class SimNetwork {
   constructor(opts: { seed: number; startTime?: Millis; traceLimit?: number }) {
     if (!Number.isSafeInteger(opts.seed))
       throw new RangeError(`seed must be a safe integer, got ${opts.seed}`);
-    this.seed = opts.seed;
-    this.prng = new Prng(opts.seed);
+    // SIM_SEED replaces the seed of every simulation, so that any failing simulator test can be rerun
+    // with the seed its failure names, whichever way the test chose its seed.
+    this.seed = simSeed(opts.seed);
+    this.prng = new Prng(this.seed);
     this.linkPrng = this.prng.fork('sim-network links');
     this.startTime = opts.startTime ?? DEFAULT_START_TIME;
     this.clock = this.startTime;

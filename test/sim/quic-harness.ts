@@ -1,6 +1,8 @@
 /**
  * Runs tsquic client and server endpoints over the simulated network.
  */
+
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import type { ClientTlsOptions, Connection, ServerTlsOptions } from '../../src/connection/connection.js';
 import type { TransportOptions } from '../../src/connection/connection-options.js';
 import { Endpoint, type EndpointConfig, type ServerEndpointOptions } from '../../src/endpoint/endpoint.js';
@@ -8,6 +10,7 @@ import {
   type CertificateKeyType,
   createTestPki,
   type GeneratedCertificate,
+  type KeyPair,
 } from '../../src/tls/x509-builder.js';
 import type { Millis } from '../../src/util/time.js';
 import {
@@ -24,11 +27,35 @@ export const SERVER_NAME = 'quic.test';
 
 const pkiCache = new Map<string, { ca: GeneratedCertificate; leaf: GeneratedCertificate }>();
 
-/** A CA and a server certificate valid around the simulator's clock. Cached per key type. */
-export function simPki(keyType: CertificateKeyType = 'ec-p256') {
+/**
+ * An Ed25519 key pair derived from `label`: the same bytes in every process. Ed25519 signatures are
+ * deterministic too (RFC 8032 §5.1.6), so with these keys a simulated handshake is byte-for-byte
+ * repeatable (ECDSA takes its nonce from OpenSSL, so its signature length varies from run to run).
+ */
+export function fixedEd25519KeyPair(label: string): KeyPair {
+  const seed = createHash('sha256').update(`tsquic simulator key: ${label}`).digest();
+  // RFC 8410 §7: PrivateKeyInfo for Ed25519 is this 16-byte prefix followed by the 32-byte seed.
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
+  const privateKey = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+/**
+ * A CA and a server certificate valid around the simulator's clock, cached per key type. The default,
+ * Ed25519 with fixed keys, makes every simulation repeatable from its seed alone.
+ */
+export function simPki(keyType: CertificateKeyType = 'ed25519') {
   let pki = pkiCache.get(keyType);
   if (!pki) {
-    pki = createTestPki({ names: [SERVER_NAME], now: DEFAULT_START_TIME, keyType });
+    pki =
+      keyType === 'ed25519'
+        ? createTestPki({
+            names: [SERVER_NAME],
+            now: DEFAULT_START_TIME,
+            keyType,
+            keyPairs: { ca: fixedEd25519KeyPair('ca'), leaf: fixedEd25519KeyPair('leaf') },
+          })
+        : createTestPki({ names: [SERVER_NAME], now: DEFAULT_START_TIME, keyType });
     pkiCache.set(keyType, pki);
   }
   return pki;
@@ -74,6 +101,9 @@ export interface QuicSimOptions {
   /** Extra settings for the server endpoint (keys, ...). */
   serverEndpoint?: Partial<EndpointConfig>;
   trace?: EndpointConfig['trace'];
+  recoveryTrace?: EndpointConfig['recoveryTrace'];
+  /** Datagrams the network's trace keeps (default 10,000). */
+  traceLimit?: number;
   pathTrace?: EndpointConfig['pathTrace'];
 }
 
@@ -88,7 +118,7 @@ export class QuicSim {
 
   constructor(opts: QuicSimOptions) {
     this.opts = opts;
-    this.net = new SimNetwork({ seed: opts.seed });
+    this.net = new SimNetwork({ seed: opts.seed, traceLimit: opts.traceLimit });
     this.random = seededRandomBytes(this.net.prng.fork('endpoints'));
     this.server = this.createServer();
     this.client = new Endpoint({
@@ -96,6 +126,7 @@ export class QuicSim {
       transport: opts.clientTransport,
       ...(opts.trace ? { trace: opts.trace } : {}),
       ...(opts.pathTrace ? { pathTrace: opts.pathTrace } : {}),
+      ...(opts.recoveryTrace ? { recoveryTrace: opts.recoveryTrace } : {}),
     });
     const hook = () => {
       this.collectServerConnections();
@@ -142,6 +173,7 @@ export class QuicSim {
       ...opts.serverEndpoint,
       ...(opts.trace ? { trace: opts.trace } : {}),
       ...(opts.pathTrace ? { pathTrace: opts.pathTrace } : {}),
+      ...(opts.recoveryTrace ? { recoveryTrace: opts.recoveryTrace } : {}),
       server: {
         ...opts.server,
         tls: {

@@ -40,6 +40,8 @@ export class PatternChecker {
 }
 
 const WRITE_CHUNK = 64 * 1024;
+/** Upload length and download length, 8 bytes each, at the start of every transfer stream. */
+const HEADER_BYTES = 16;
 
 /** Writes `total` pattern bytes to a stream as flow control and buffers allow, then FIN. */
 class PatternWriter {
@@ -134,8 +136,12 @@ export class TransferClient {
         break;
       }
       this.toOpen--;
-      const header = new Uint8Array(8);
-      new DataView(header.buffer).setBigUint64(0, BigInt(this.spec.download));
+      // The request header: how many bytes the client uploads after it, and how many it wants back,
+      // so that each side checks the length of what it received, not only its bytes.
+      const header = new Uint8Array(HEADER_BYTES);
+      const view = new DataView(header.buffer);
+      view.setBigUint64(0, BigInt(this.spec.upload));
+      view.setBigUint64(8, BigInt(this.spec.download));
       this.states.set(id, {
         writer: new PatternWriter(epoch, id, this.spec.upload, header),
         checker: new PatternChecker(id, 'client download'),
@@ -179,6 +185,7 @@ interface ServerStreamState {
   headerBytes: number;
   checker: PatternChecker;
   writer: PatternWriter | undefined;
+  upload: number;
   download: number;
 }
 
@@ -202,10 +209,11 @@ export class TransferServer {
         const ev = e.event;
         if (ev.type === 'opened') {
           states.set(ev.id, {
-            header: new Uint8Array(8),
+            header: new Uint8Array(HEADER_BYTES),
             headerBytes: 0,
             checker: new PatternChecker(ev.id, 'server upload'),
             writer: undefined,
+            upload: 0,
             download: 0,
           });
         } else if (ev.type === 'writable') {
@@ -225,12 +233,16 @@ export class TransferServer {
   private read(epoch: StreamEpoch, id: number, s: ServerStreamState): void {
     for (let r = epoch.streams.read(id); r; r = epoch.streams.read(id)) {
       let data = r.data;
-      if (s.headerBytes < 8) {
-        const take = Math.min(8 - s.headerBytes, data.length);
+      if (s.headerBytes < HEADER_BYTES) {
+        const take = Math.min(HEADER_BYTES - s.headerBytes, data.length);
         s.header.set(data.subarray(0, take), s.headerBytes);
         s.headerBytes += take;
         data = data.subarray(take);
-        if (s.headerBytes === 8) s.download = Number(new DataView(s.header.buffer).getBigUint64(0));
+        if (s.headerBytes === HEADER_BYTES) {
+          const view = new DataView(s.header.buffer);
+          s.upload = Number(view.getBigUint64(0));
+          s.download = Number(view.getBigUint64(8));
+        }
       }
       try {
         s.checker.feed(data);
@@ -238,7 +250,11 @@ export class TransferServer {
         this.failures.push((err as Error).message);
       }
       if (r.fin) {
-        this.uploadsVerified++;
+        if (s.headerBytes < HEADER_BYTES || s.checker.received !== s.upload) {
+          this.failures.push(`stream ${id}: uploaded ${s.checker.received} bytes, expected ${s.upload}`);
+        } else {
+          this.uploadsVerified++;
+        }
         s.writer = new PatternWriter(epoch, id, s.download);
         s.writer.pump();
       }

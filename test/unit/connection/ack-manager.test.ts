@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { AckManager } from '../../../src/connection/ack-manager.js';
 import { PacketNumberSpace } from '../../../src/recovery/types.js';
 import { type AckFrame, FrameType } from '../../../src/wire/frames.js';
@@ -242,4 +242,42 @@ test('the maximum ACK delay only applies in the Application Data space', () => {
   const m = new AckManager({ space: Handshake, maxAckDelay: 25, immediateAck: false });
   m.onPacketReceived(0, true, 7);
   assert.equal(m.ackDeadline(), 7);
+});
+
+describe('AckManager.ackUrgent (batching drivers, issue 16)', () => {
+  const app = () => new AckManager({ space: PacketNumberSpace.ApplicationData, maxAckDelay: 25 });
+
+  test('in-order packets become urgent only at the batch limit', () => {
+    const m = app();
+    for (let pn = 0; pn < 7; pn++) {
+      m.onPacketReceived(pn, true, 0);
+      assert.equal(m.ackUrgent(8), false, `after ${pn + 1} packets`);
+    }
+    m.onPacketReceived(7, true, 0);
+    assert.equal(m.ackUrgent(8), true);
+    m.onAckSent();
+    assert.equal(m.ackUrgent(8), false);
+  });
+
+  test('a gap (a loss, or a probe after a skipped packet number) is urgent at once (RFC 9000 §13.2.1)', () => {
+    const m = app();
+    m.onPacketReceived(0, true, 0);
+    m.onAckSent();
+    m.onPacketReceived(2, true, 0); // 1 skipped
+    assert.equal(m.ackUrgent(8), true);
+    m.onAckSent();
+    m.onPacketReceived(3, true, 0);
+    assert.equal(m.ackUrgent(8), false, 'in order again');
+    m.onPacketReceived(1, true, 0); // fills the hole: also out of order
+    assert.equal(m.ackUrgent(8), true);
+  });
+
+  test('ECN-CE is urgent; Initial and Handshake packets always are', () => {
+    const m = app();
+    m.onPacketReceived(0, true, 0, 'ce');
+    assert.equal(m.ackUrgent(8), true);
+    const h = new AckManager({ space: PacketNumberSpace.Handshake, maxAckDelay: 25 });
+    h.onPacketReceived(0, true, 0);
+    assert.equal(h.ackUrgent(8), true);
+  });
 });

@@ -199,11 +199,12 @@ test('§5.1.2: a flood of CIDs each retiring the previous is bounded by the RETI
   }
   assert.ok(errorWith(TransportErrorCode.CONNECTION_ID_LIMIT_ERROR)(error));
   assert.ok(accepted >= 8 && accepted <= 100, `${accepted} accepted before the error`);
-  // An honest peer whose RETIRE frames we send as they are owed never hits the bound.
+  // An honest peer, which acknowledges the RETIRE frames we send as they are owed, never hits the bound.
   const q = new PeerConnectionIds(INITIAL, 2);
   for (let seq = 1; seq < 1000; seq++) {
     q.onNewConnectionId(ncid(seq, seq), false);
     assert.deepEqual(retirements(q), [seq - 1]);
+    q.onRetirementAcked(seq - 1);
     assert.deepEqual(q.current, cid(seq));
   }
 });
@@ -215,4 +216,64 @@ test('a lost RETIRE_CONNECTION_ID is queued again', () => {
   p.onRetirementLost(0);
   assert.equal(p.hasPendingFrames(), true);
   assert.deepEqual(retirements(p), [0]);
+});
+
+test('issue 10 defect 2: 70 NEW_CONNECTION_ID (seq s, Retire Prior To s) keep a consistent state, then CONNECTION_ID_LIMIT_ERROR', () => {
+  const p = new PeerConnectionIds(INITIAL, 4);
+  let thrown: unknown;
+  for (let s = 1; s <= 70 && thrown === undefined; s++) {
+    try {
+      p.onNewConnectionId(ncid(s, s), false);
+    } catch (err) {
+      thrown = err;
+    }
+    // At every step, even the failing one: current is an active CID (the newest one).
+    assert.deepEqual(p.current, cid(s));
+    assert.equal(p.currentSequenceNumber, s);
+    assert.deepEqual(p.cidFor(s), cid(s));
+    assert.equal(p.activeCount, 1);
+  }
+  assert.ok(errorWith(TransportErrorCode.CONNECTION_ID_LIMIT_ERROR)(thrown));
+  // Nothing was forgotten without being retired (RFC 9000 §5.1.2).
+  assert.equal(retirements(p).length, p.unackedRetirementCount);
+});
+
+test('retirements count until acknowledged: a slow flood across packets is bounded too (RFC 9000 §5.1.2)', () => {
+  const p = new PeerConnectionIds(INITIAL, 4);
+  // Each retirement is sent (taken) but never acknowledged.
+  let thrown: unknown;
+  for (let s = 1; s <= 100 && thrown === undefined; s++) {
+    try {
+      p.onNewConnectionId(ncid(s, s), false);
+    } catch (err) {
+      thrown = err;
+    }
+    retirements(p);
+  }
+  assert.ok(errorWith(TransportErrorCode.CONNECTION_ID_LIMIT_ERROR)(thrown));
+  // Acknowledged retirements free the budget: a well-behaved rotation goes on forever.
+  const q = new PeerConnectionIds(INITIAL, 4);
+  for (let s = 1; s <= 500; s++) {
+    q.onNewConnectionId(ncid(s, s), false);
+    for (const seq of retirements(q)) q.onRetirementAcked(seq);
+  }
+  assert.equal(q.unackedRetirementCount, 0);
+  assert.deepEqual(q.current, cid(500));
+  // A lost retirement is sent again, unless it was acknowledged meanwhile.
+  q.onNewConnectionId(ncid(501, 501), false);
+  assert.deepEqual(retirements(q), [500]);
+  q.onRetirementLost(500);
+  assert.deepEqual(retirements(q), [500]);
+  q.onRetirementAcked(500);
+  q.onRetirementLost(500);
+  assert.deepEqual(retirements(q), []);
+});
+
+test('a sequence number beyond 2^53 is PROTOCOL_VIOLATION (RFC 9000 §5.1.1: they go up by one)', () => {
+  const p = new PeerConnectionIds(INITIAL, 4);
+  assert.throws(
+    () => p.onNewConnectionId(ncid(1, 0, { sequenceNumber: 2 ** 62 - 512 }), false),
+    errorWith(TransportErrorCode.PROTOCOL_VIOLATION),
+  );
+  assert.deepEqual(p.current, INITIAL);
 });

@@ -15,6 +15,7 @@ import { PacketNumberSpace } from '../../../src/recovery/types.js';
 import { FrameType } from '../../../src/wire/frames.js';
 import { PacketType, parsePacket } from '../../../src/wire/packet-header.js';
 import { QUIC_V1, QUIC_V2, SUPPORTED_VERSIONS } from '../../../src/wire/version.js';
+import { forgeInitial, realHello } from '../../sim/forged-initials.js';
 import { DEFAULT_START_TIME, Prng, seededRandomBytes } from '../../sim/network.js';
 import { CLIENT_ADDRESS, QuicSim, SERVER_ADDRESS, SERVER_NAME, simPki } from '../../sim/quic-harness.js';
 
@@ -44,38 +45,6 @@ function drain(e: Endpoint, now = NOW): Array<{ datagram: Uint8Array; to: string
   for (let d = e.transmit(now); d; d = e.transmit(now))
     out.push({ datagram: Uint8Array.from(d.datagram), to: d.to });
   return out;
-}
-
-/** A client Initial carrying only PING (and PADDING up to `size`), protected with the Initial keys of `dcid`. */
-function forgeInitial(opts: {
-  dcid: Uint8Array;
-  scid?: Uint8Array;
-  size: number;
-  version?: number;
-  token?: Uint8Array;
-}) {
-  const version = opts.version ?? QUIC_V1;
-  const b = new DatagramBuilder(new Uint8Array(2048));
-  b.reset(Math.max(opts.size, 100));
-  b.openLong(
-    {
-      type: PacketType.Initial,
-      version,
-      dcid: opts.dcid,
-      scid: opts.scid ?? Uint8Array.from([5, 5, 5, 5]),
-      token: opts.token ?? new Uint8Array(0),
-    },
-    PacketNumberSpace.Initial,
-    deriveInitialKeys(version, opts.dcid).client,
-    0,
-    4,
-  );
-  b.writeFrame({ type: FrameType.Ping });
-  b.closePacket();
-  b.padDatagramTo(opts.size);
-  const n = b.seal();
-  assert.equal(n, opts.size);
-  return b.buffer.slice(0, n);
 }
 
 /** A long header with an arbitrary version (RFC 8999 §5.1): only the invariant fields are meaningful. */
@@ -175,7 +144,7 @@ describe('accepting Initials (RFC 9000 §14.1, §7.2)', () => {
     const b = new DatagramBuilder(new Uint8Array(2048));
     b.reset(1200);
     b.openLong(
-      { type: PacketType.Initial, version: QUIC_V1, dcid: dcidOf(1), scid: Uint8Array.from([5, 5, 5, 5]) },
+      { type: PacketType.Initial, version: QUIC_V1, dcid: dcidOf(1), scid: realHello().scid },
       PacketNumberSpace.Initial,
       deriveInitialKeys(QUIC_V1, dcidOf(1)).client,
       1,

@@ -137,3 +137,26 @@ test('error code names', () => {
   assert.equal(h3ErrorName(0x21), 'reserved 0x21');
   assert.equal(h3ErrorName(0x999), '0x999');
 });
+
+test('IDs beyond 2^53 (issue 10): GOAWAY keeps its stream type bits, SETTINGS ignores such identifiers', () => {
+  const big = (low: number) => {
+    const b = Buffer.from((((1n << 62n) - 4n) | BigInt(low)).toString(16).padStart(16, '0'), 'hex');
+    b[0]! |= 0xc0;
+    return Uint8Array.from(b);
+  };
+  for (const low of [0, 1, 2, 3]) {
+    const f = decodeFramePayload(H3FrameType.Goaway, big(low));
+    assert.ok(f.type === H3FrameType.Goaway);
+    assert.equal(f.id % 4, low);
+    assert.ok(f.id <= Number.MAX_SAFE_INTEGER);
+    // It can be encoded again.
+    encodeFrame(f);
+  }
+  // Two different GREASE identifiers 2^62-1 and 2^62-2 round to the same number: not a duplicate.
+  const settings = decodeFramePayload(
+    H3FrameType.Settings,
+    Uint8Array.from(Buffer.concat([big(3), Buffer.from([1]), big(2), Buffer.from([1]), Buffer.from([6, 9])])),
+  );
+  assert.ok(settings.type === H3FrameType.Settings);
+  assert.deepEqual(settings.entries, [{ id: 6, value: 9 }]);
+});

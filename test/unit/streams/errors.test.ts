@@ -185,7 +185,7 @@ test('FRAME_ENCODING_ERROR: offset + length beyond 2^62-1, stream counts beyond 
   client.handleFrame({ type: FrameType.MaxStreamsBidi, maximumStreams: 2 ** 60 }, 0);
 });
 
-test('reassembly fragmentation beyond the segment cap closes with INTERNAL_ERROR, not unbounded memory', () => {
+test('reassembly fragmentation beyond the gap bound closes with PROTOCOL_VIOLATION, not unbounded memory', () => {
   const local = limits({ initialMaxData: 10 * KiB * KiB, initialMaxStreamDataUni: 64 * KiB });
   const m = new StreamManager({
     role: 'server',
@@ -194,13 +194,22 @@ test('reassembly fragmentation beyond the segment cap closes with INTERNAL_ERROR
     rtt: () => 1,
     maxStreamReceiveWindow: 64 * KiB,
   });
-  // Cap for a 64 KiB window: 1024 + 256 segments. One-byte pieces with gaps exceed it.
+  // Bound for a 64 KiB window: 1024 + 64 gaps. One-byte pieces with gaps exceed it.
+  let accepted = 0;
   assert.throws(
     () => {
-      for (let off = 1; off < 64 * KiB; off += 2) m.handleFrame(stream(2, off, 1), 0);
+      for (let off = 1; off < 64 * KiB; off += 2) {
+        m.handleFrame(stream(2, off, 1), 0);
+        accepted++;
+      }
     },
-    (e: unknown) => e instanceof QuicTransportError && e.errorCode === E.INTERNAL_ERROR,
+    (e: unknown) =>
+      e instanceof QuicTransportError &&
+      e.errorCode === E.PROTOCOL_VIOLATION &&
+      e.frameType === FrameType.Stream &&
+      /reassembly bound/.test(e.reason),
   );
+  assert.equal(accepted, 1024 + 64);
 });
 
 test('application misuse throws StreamStateError (ERR_QUIC_STREAM_STATE)', () => {

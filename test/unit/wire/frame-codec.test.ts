@@ -353,3 +353,57 @@ test('encodeFrame writes nothing when the frame does not fit', () => {
   encodeFrame(w, frame, true);
   assert.equal(w.offset, 10);
 });
+
+test('issue 10 defect 1: frame types beyond 2^53 are FRAME_ENCODING_ERROR, not a RangeError', () => {
+  // 2^62-1 read as a number rounds up to 2^62, which varintLength refused (INTERNAL_ERROR on the wire).
+  expectError(hex('ffffffffffffffff'), FEE, 0, /unknown frame type 0x3fffffffffffffff/);
+  expectError(hex('c020000000000000'), FEE, 0, /unknown/); // 2^53
+  expectError(hex('c01fffffffffffff'), FEE, 2 ** 53 - 1, /unknown/); // exact as a number
+  expectError(hex('c000000040000000'), FEE, 2 ** 30, /unknown/);
+  // A one-byte type in eight bytes is still a non-minimal encoding.
+  expectError(hex('c000000000000001'), TransportErrorCode.PROTOCOL_VIOLATION, 0x01);
+  // After a valid frame too.
+  expectError(hex('01 ffffffffffffffff'), FEE, 0);
+});
+
+test('varints beyond 2^53 decode to values that can be encoded again (RFC 9000 §16)', () => {
+  const max = 'ffffffffffffffff';
+  const reencode = (bytes: string) => {
+    const frames = decodeFrames(hex(bytes));
+    for (const f of frames) {
+      if (f.type !== FrameType.Padding) encode(f);
+    }
+    return frames[0]!;
+  };
+  // STOP_SENDING and RESET_STREAM error codes are echoed back (RFC 9000 §3.5).
+  const stop = reencode(`05 00 ${max}`);
+  assert.ok(stop.type === FrameType.StopSending && stop.errorCode <= 2 ** 62 - 1);
+  reencode(`04 00 ${max} 00`);
+  reencode(`1c ${max} ${max} 00`);
+  reencode(`1d ${max} 00`);
+  reencode(`10 ${max}`);
+  reencode(`11 00 ${max}`);
+  reencode(`14 ${max}`);
+  reencode(`15 00 ${max}`);
+  reencode(`19 ${max}`);
+  reencode(`02 ${max} ${max} 00 00`);
+  reencode(`03 ${max} 00 00 00 ${max} ${max} ${max}`);
+});
+
+test('stream IDs beyond 2^53 keep their two type bits (RFC 9000 §2.1)', () => {
+  for (const low of [0, 1, 2, 3]) {
+    const id = Buffer.from((((1n << 62n) - 4n) | BigInt(low)).toString(16).padStart(16, '0'), 'hex');
+    id[0]! |= 0xc0;
+    for (const frame of [
+      Buffer.concat([hex('08'), id]),
+      Buffer.concat([hex('05'), id, hex('00')]),
+      Buffer.concat([hex('04'), id, hex('00 00')]),
+      Buffer.concat([hex('11'), id, hex('00')]),
+      Buffer.concat([hex('15'), id, hex('00')]),
+    ]) {
+      const f = decodeFrames(frame)[0]! as { streamId: number };
+      assert.equal(f.streamId % 4, low);
+      assert.ok(f.streamId <= Number.MAX_SAFE_INTEGER && f.streamId > 2 ** 52);
+    }
+  }
+});

@@ -1,0 +1,772 @@
+/**
+ * tsquic against quic-go 0.29 at real packet sizes, in one run (issue 13's table): both stacks on
+ * 127.0.0.1, client and server in separate processes, **both capped at 1452-byte datagrams** (tsquic
+ * with `pmtuDiscoveryMax: 1452` on both sides, so like quic-go 0.29 it starts at 1252 bytes and
+ * discovers at most 1452; quic-go never goes above 1452). tsquic with loopback PMTU discovery (up to
+ * 16383-byte datagrams) runs as a separate, labelled column and is left out of the ratios.
+ *
+ * Within a run every measurement is taken for each column in turn (alternating), so a busy moment
+ * hits them alike; every figure is the median of --runs runs. Figures: single-stream upload and
+ * download goodput, 10 concurrent streams, full / resumed / 0-RTT handshakes per second (sequential and
+ * 16 in parallel), time to first byte, CPU seconds per GiB of each side, server memory per idle
+ * connection (RSS and heap, with 1k and 10k open) and the server's event-loop delay p99 while they are
+ * open. Results go to bench/results/compare.json and compare.svg (ratios against quic-go).
+ *
+ *   npx tsx bench/compare.ts [--quick] [--runs N] [--size MiB] [--duration ms] [--idle 1000,10000]
+ *                            [--no-jumbo] [--out DIR]
+ *
+ * Figures are printed, never asserted. See bench/README.md.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { barChart } from './chart.js';
+import { formatMachine, machineInfo } from './core.js';
+import { median, type PeerMode, type PeerResult } from './peers/protocol.js';
+import {
+  buildGoPeer,
+  type Command,
+  commandOutput,
+  GO_BINARY,
+  type PkiFiles,
+  REPO_ROOT,
+  runClient,
+  track,
+  writePki,
+} from './udp.js';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+/** The packet-size cap of the compared columns: Ethernet's 1500-byte MTU less IPv6 and UDP headers. */
+export const CAP = 1452;
+/** The 16 connections in flight of the parallel handshake figures. */
+export const PARALLEL = 16;
+/** Concurrent streams of the streams figure. */
+export const STREAMS = 10;
+/** Long enough that no idle connection times out while the others are being opened and measured. */
+const IDLE_TIMEOUT_MS = 600_000;
+
+export type ColumnKey = 'tsquic' | 'quic-go' | 'tsquic-jumbo';
+
+export interface CompareOptions {
+  /** Transfer size in MiB (default 100). */
+  sizeMiB?: number;
+  /** Runs per figure; figures are medians (default 3). */
+  runs?: number;
+  /** Measured time of each handshake figure, ms (default 3000). */
+  durationMs?: number;
+  /** Unmeasured handshakes before each, ms (default 500). */
+  warmupMs?: number;
+  /** Idle connections to hold open for the memory figures (default [1000, 10000]; [] to skip). */
+  idleCounts?: readonly number[];
+  /** The loopback-jumbo tsquic column (default true). */
+  jumbo?: boolean;
+  /** Where compare.json and compare.svg go (default bench/results). */
+  outDir?: string;
+  log?: (line: string) => void;
+}
+
+/** One figure of one column: every run's value and their median. */
+export interface Cell {
+  median: number | undefined;
+  values: number[];
+  errors: string[];
+}
+
+export interface Row {
+  key: string;
+  label: string;
+  unit: string;
+  /** Whether more is better (goodput, rates) or less (time, CPU, memory). */
+  better: 'higher' | 'lower';
+  /** Goodput rows: the largest datagram of each column, in bytes. */
+  packetBytes?: Partial<Record<ColumnKey, number>>;
+  /** Upload rows: the average UDP payload of the datagrams tsquic's client sent (median over runs). */
+  averagePacketBytes?: Partial<Record<ColumnKey, number>>;
+  cells: Partial<Record<ColumnKey, Cell>>;
+  /** tsquic / quic-go of the medians, oriented so that > 1 means tsquic is better. */
+  ratio?: number;
+}
+
+export interface CompareResult {
+  date: string;
+  machine: { nproc: number; cpu: string; memoryGiB: number; node: string; loadAverageAtStart: number[] };
+  versions: { node: string; go?: string; quicGo?: string };
+  settings: {
+    address: string;
+    packetCap: number;
+    sizeMiB: number;
+    runs: number;
+    durationMs: number;
+    warmupMs: number;
+    parallel: number;
+    streams: number;
+    idleCounts: number[];
+  };
+  columns: Array<{ key: ColumnKey; label: string; maxDatagramBytes: number; unavailable?: string }>;
+  rows: Row[];
+  notes: string[];
+}
+
+// ------------------------------------------------------------------------- servers
+
+interface Server {
+  address: string;
+  pid: number;
+  /** The server's own figures (heap, rss, connections, eventLoopP99Ms). */
+  stats(): Promise<Record<string, number | undefined>>;
+  stop(): Promise<void>;
+}
+
+function startServer(cmd: Command): Promise<Server> {
+  const child: ChildProcess = track(
+    spawn(cmd.file, cmd.args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
+  let out = '';
+  const waiting: Array<(line: string) => void> = [];
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+    for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
+      const line = out.slice(0, i);
+      out = out.slice(i + 1);
+      if (line.startsWith('STATS ')) waiting.shift()?.(line.slice(6));
+      const m = /^LISTENING (\S+)/.exec(line);
+      if (m) listening(m[1]!);
+    }
+  });
+  let listening: (address: string) => void = () => {};
+  const stop = (): Promise<void> =>
+    new Promise((done) => {
+      if (child.exitCode !== null || child.signalCode !== null) return done();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        done();
+      });
+      child.stdin?.end();
+    });
+  const stats = (): Promise<Record<string, number | undefined>> =>
+    new Promise((done, fail) => {
+      const timer = setTimeout(() => fail(new Error('no STATS answer within 60 s')), 60_000);
+      waiting.push((json) => {
+        clearTimeout(timer);
+        done(JSON.parse(json) as Record<string, number | undefined>);
+      });
+      child.stdin?.write('STATS\n');
+    });
+  return new Promise((resolveStart, rejectStart) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rejectStart(new Error(`server did not start within 60 s: ${stderr.trim()}`));
+    }, 60_000);
+    listening = (address) => {
+      clearTimeout(timer);
+      resolveStart({ address, pid: child.pid ?? 0, stats, stop });
+    };
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      rejectStart(new Error(`server exited (${signal ?? code}): ${stderr.trim()}`));
+    });
+  });
+}
+
+/** User + system CPU seconds of a process so far (/proc/PID/stat, Linux; clock ticks of 1/100 s). */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The fields after the command name (which may contain spaces) in parentheses.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+// ------------------------------------------------------------------------- columns
+
+interface ColumnSpec {
+  key: ColumnKey;
+  label: string;
+  maxDatagramBytes: number;
+  server(pki: PkiFiles, idle: boolean): Command;
+  client(mode: PeerMode, address: string, pki: PkiFiles, s: Settings, parallel: number): Command;
+}
+
+interface Settings {
+  sizeBytes: number;
+  durationMs: number;
+  warmupMs: number;
+}
+
+function node(script: string, args: string[], flags: string[] = []): Command {
+  return {
+    file: process.execPath,
+    args: ['--import', 'tsx', ...flags, join(REPO_ROOT, 'bench', 'peers', script), ...args],
+  };
+}
+
+function clientArgs(
+  mode: PeerMode,
+  address: string,
+  pki: PkiFiles,
+  s: Settings,
+  parallel: number,
+  go: boolean,
+) {
+  const dash = go ? '-' : '--';
+  const ms = (v: number) => (go ? `${v}ms` : String(v));
+  const args = [`${dash}addr`, address, `${dash}ca`, pki.ca, `${dash}mode`, mode];
+  if (mode === 'upload' || mode === 'download' || mode === 'streams') {
+    args.push(`${dash}size`, String(s.sizeBytes));
+    if (mode === 'streams') args.push(`${dash}streams`, String(STREAMS));
+  } else {
+    args.push(
+      `${dash}warmup`,
+      ms(s.warmupMs),
+      `${dash}duration`,
+      ms(s.durationMs),
+      `${dash}parallel`,
+      String(parallel),
+    );
+  }
+  return args;
+}
+
+function tsquicColumn(jumbo: boolean): ColumnSpec {
+  const cap = jumbo ? [] : ['--pmtu-max', String(CAP)];
+  return {
+    key: jumbo ? 'tsquic-jumbo' : 'tsquic',
+    label: jumbo ? 'tsquic, loopback jumbo' : `tsquic <= ${CAP} B`,
+    maxDatagramBytes: jumbo ? 16383 : CAP,
+    server: (pki, idle) =>
+      node(
+        'quic-server.ts',
+        ['--cert', pki.cert, '--key', pki.key, '--idle-timeout', String(IDLE_TIMEOUT_MS), ...cap],
+        idle ? ['--expose-gc'] : [],
+      ),
+    client: (mode, address, pki, s, parallel) =>
+      node('quic-client.ts', [...clientArgs(mode, address, pki, s, parallel, false), ...cap]),
+  };
+}
+
+const GO_COLUMN: ColumnSpec = {
+  key: 'quic-go',
+  label: `quic-go 0.29 <= ${CAP} B`,
+  maxDatagramBytes: CAP,
+  server: (pki) => ({
+    file: GO_BINARY,
+    args: ['server', '-cert', pki.cert, '-key', pki.key, '-idle-timeout', `${IDLE_TIMEOUT_MS}ms`],
+  }),
+  client: (mode, address, pki, s, parallel) => ({
+    file: GO_BINARY,
+    args: ['client', ...clientArgs(mode, address, pki, s, parallel, true)],
+  }),
+};
+
+// ------------------------------------------------------------------------- measurements
+
+type TransferMode = 'upload' | 'download' | 'streams';
+type HandshakeMode = 'full' | 'resumed' | '0rtt';
+
+interface Measurement {
+  /** Row keys this measurement fills, with how to get each figure from the result. */
+  mode: PeerMode;
+  parallel: number;
+}
+
+const TRANSFERS: readonly TransferMode[] = ['upload', 'download', 'streams'];
+const HANDSHAKES: readonly HandshakeMode[] = ['full', 'resumed', '0rtt'];
+
+const TRANSFER_LABEL: Record<TransferMode, string> = {
+  upload: 'single-stream upload goodput',
+  download: 'single-stream download goodput',
+  streams: `${STREAMS} concurrent streams upload goodput`,
+};
+const HANDSHAKE_LABEL: Record<HandshakeMode, string> = {
+  full: 'full handshakes/s',
+  resumed: 'resumed handshakes/s',
+  '0rtt': '0-RTT handshakes/s',
+};
+
+/** The rows in the order they are printed; cells are filled as measurements come in. */
+function emptyRows(sizeMiB: number, idleCounts: readonly number[]): Row[] {
+  const rows: Row[] = [];
+  for (const t of TRANSFERS) {
+    rows.push({
+      key: `${t}-goodput`,
+      label: `${TRANSFER_LABEL[t]} (${sizeMiB} MiB)`,
+      unit: 'Mbit/s',
+      better: 'higher',
+      cells: {},
+    });
+  }
+  for (const p of [1, PARALLEL]) {
+    for (const h of HANDSHAKES) {
+      rows.push({
+        key: `${h}-${p === 1 ? 'sequential' : `parallel${p}`}`,
+        label: `${HANDSHAKE_LABEL[h]}, ${p === 1 ? 'sequential' : `${p} in parallel`}`,
+        unit: '/s',
+        better: 'higher',
+        cells: {},
+      });
+    }
+  }
+  rows.push(
+    { key: 'ttfb-full', label: 'time to first byte, full handshake', unit: 'ms', better: 'lower', cells: {} },
+    { key: 'ttfb-0rtt', label: 'time to first byte, 0-RTT', unit: 'ms', better: 'lower', cells: {} },
+  );
+  for (const t of ['upload', 'download'] as const) {
+    for (const side of ['client', 'server'] as const) {
+      rows.push({
+        key: `cpu-${t}-${side}`,
+        label: `CPU per GiB, ${t}, ${side}`,
+        unit: 's/GiB',
+        better: 'lower',
+        cells: {},
+      });
+    }
+  }
+  for (const n of idleCounts) {
+    const k = n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n);
+    rows.push(
+      {
+        key: `idle-rss-${n}`,
+        label: `server RSS per idle connection, ${k} open`,
+        unit: 'KiB',
+        better: 'lower',
+        cells: {},
+      },
+      {
+        key: `idle-heap-${n}`,
+        label: `server heap per idle connection, ${k} open`,
+        unit: 'KiB',
+        better: 'lower',
+        cells: {},
+      },
+      {
+        key: `idle-eld-${n}`,
+        label: `server event-loop delay p99, ${k} open`,
+        unit: 'ms',
+        better: 'lower',
+        cells: {},
+      },
+    );
+  }
+  return rows;
+}
+
+function record(
+  rows: Row[],
+  key: string,
+  column: ColumnKey,
+  value: number | undefined,
+  error?: string,
+): void {
+  const row = rows.find((r) => r.key === key);
+  if (!row) return;
+  const cell = row.cells[column] ?? { median: undefined, values: [], errors: [] };
+  row.cells[column] = cell;
+  if (value !== undefined && Number.isFinite(value)) cell.values.push(value);
+  if (error !== undefined) cell.errors.push(error);
+}
+
+/** One client run against a running server: the figures it gives, keyed by row. */
+async function measure(
+  spec: ColumnSpec,
+  server: Server,
+  m: Measurement,
+  pki: PkiFiles,
+  s: Settings,
+): Promise<{ figures: Record<string, number | undefined>; result: PeerResult }> {
+  const cpu0 = processCpuSeconds(server.pid);
+  const transfer = TRANSFERS.includes(m.mode as TransferMode);
+  const timeout = transfer ? 600_000 : s.warmupMs + s.durationMs + 60_000;
+  const result = await runClient(spec.client(m.mode, server.address, pki, s, m.parallel), timeout);
+  const cpu1 = processCpuSeconds(server.pid);
+  const figures: Record<string, number | undefined> = {};
+  if (transfer) {
+    const bytes = result.bytes ?? 0;
+    figures[`${m.mode}-goodput`] = (bytes * 8) / 1e6 / result.seconds;
+    if (m.mode === 'upload' || m.mode === 'download') {
+      figures[`cpu-${m.mode}-client`] = result.cpuSeconds / (bytes / GiB);
+      if (cpu0 !== undefined && cpu1 !== undefined)
+        figures[`cpu-${m.mode}-server`] = (cpu1 - cpu0) / (bytes / GiB);
+    }
+    return { figures, result };
+  }
+  if ((m.mode === 'resumed' || m.mode === '0rtt') && result.resumed !== result.count) {
+    throw new Error(`${result.count - result.resumed} of ${result.count} connections did not resume`);
+  }
+  if (m.mode === '0rtt' && result.used0RTT !== result.count) {
+    throw new Error(`${result.count - result.used0RTT} of ${result.count} connections had 0-RTT rejected`);
+  }
+  const key = `${m.mode}-${m.parallel === 1 ? 'sequential' : `parallel${m.parallel}`}`;
+  figures[key] = result.count / result.seconds;
+  if (m.parallel === 1 && (m.mode === 'full' || m.mode === '0rtt')) figures[`ttfb-${m.mode}`] = result.ttfbMs;
+  return { figures, result };
+}
+
+/**
+ * Server memory per idle connection: a fresh server, the quic-go client (the same for both servers)
+ * opens `count` connections on one socket, 16 at a time, and holds them; the server reports its heap
+ * (after a GC) and RSS, minus what it reported before they were opened, and its event-loop delay p99
+ * over two seconds while they are open (Node servers only).
+ */
+async function idleMemory(
+  spec: ColumnSpec,
+  count: number,
+  pki: PkiFiles,
+  log: (line: string) => void,
+): Promise<{ rss: number; heap: number; eld: number | undefined; open: number }> {
+  const server = await startServer(spec.server(pki, true));
+  let client: ChildProcess | undefined;
+  try {
+    // A few connections first, so that lazily loaded code and caches are not counted per connection.
+    await runClient(
+      spec.client('full', server.address, pki, { sizeBytes: 0, durationMs: 0, warmupMs: 0 }, 1),
+      60_000,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const before = await server.stats();
+    const proc = track(
+      spawn(
+        GO_BINARY,
+        ['client', '-addr', server.address, '-ca', pki.ca, '-mode', 'idle', '-count', String(count)].concat([
+          '-parallel',
+          String(PARALLEL),
+          '-idle-timeout',
+          `${IDLE_TIMEOUT_MS}ms`,
+        ]),
+        { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+      ),
+    );
+    client = proc;
+    const opened = await new Promise<number>((done, fail) => {
+      let out = '';
+      let err = '';
+      const timer = setTimeout(
+        () => fail(new Error(`not all ${count} connections open within 15 min`)),
+        900_000,
+      );
+      proc.stderr?.setEncoding('utf8').on('data', (s: string) => {
+        err += s;
+      });
+      proc.stdout?.setEncoding('utf8').on('data', (s: string) => {
+        out += s;
+        const m = /OPEN (\d+) (\d+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          if (Number(m[2]) > 0)
+            log(`  idle ${spec.label}: ${m[2]} of ${count} connections failed: ${out.trim()}`);
+          done(Number(m[1]));
+        }
+      });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`idle client exited (${code}): ${err.trim()}`));
+      });
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    await server.stats(); // resets the event-loop histogram: the next p99 covers the idle time only
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await server.stats();
+    const per = (k: string) => ((after[k] ?? 0) - (before[k] ?? 0)) / 1024 / Math.max(1, opened);
+    return { rss: per('rss'), heap: per('heapUsed'), eld: after.eventLoopP99Ms, open: opened };
+  } finally {
+    client?.stdin?.end();
+    if (client && client.exitCode === null) {
+      const c = client;
+      await new Promise<void>((done) => {
+        const t = setTimeout(() => {
+          c.kill('SIGKILL');
+          done();
+        }, 10_000);
+        c.once('exit', () => {
+          clearTimeout(t);
+          done();
+        });
+      });
+    }
+    await server.stop();
+  }
+}
+
+// ------------------------------------------------------------------------- the run
+
+function ratioOf(row: Row): number | undefined {
+  const a = row.cells.tsquic?.median;
+  const b = row.cells['quic-go']?.median;
+  if (a === undefined || b === undefined || a <= 0 || b <= 0) return undefined;
+  return row.better === 'higher' ? a / b : b / a;
+}
+
+export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
+  const sizeMiB = opts.sizeMiB ?? 100;
+  const runs = Math.max(1, Math.floor(opts.runs ?? 3));
+  const settings: Settings = {
+    sizeBytes: Math.round(sizeMiB * MiB),
+    durationMs: opts.durationMs ?? 3000,
+    warmupMs: opts.warmupMs ?? 500,
+  };
+  const idleCounts = [...(opts.idleCounts ?? [1000, 10000])];
+  const log = opts.log ?? (() => {});
+  const specs: ColumnSpec[] = [tsquicColumn(false), GO_COLUMN];
+  if (opts.jumbo ?? true) specs.push(tsquicColumn(true));
+  const m = machineInfo();
+  const result: CompareResult = {
+    date: new Date().toISOString(),
+    machine: {
+      nproc: m.nproc,
+      cpu: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round((totalmem() / GiB) * 10) / 10,
+      node: process.version,
+      loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+    },
+    versions: { node: process.version },
+    settings: {
+      address: '127.0.0.1',
+      packetCap: CAP,
+      sizeMiB,
+      runs,
+      durationMs: settings.durationMs,
+      warmupMs: settings.warmupMs,
+      parallel: PARALLEL,
+      streams: STREAMS,
+      idleCounts,
+    },
+    columns: specs.map((s) => ({ key: s.key, label: s.label, maxDatagramBytes: s.maxDatagramBytes })),
+    rows: emptyRows(sizeMiB, idleCounts),
+    notes: [],
+  };
+  const unavailable = new Map<ColumnKey, string>();
+  const why = buildGoPeer();
+  if (why) unavailable.set('quic-go', why);
+  else {
+    const go = commandOutput('go', ['version']);
+    if (go) result.versions.go = go.replace(/^go version /, '');
+    const pkg = commandOutput('dpkg-query', ['-W', 'golang-github-lucas-clemente-quic-go-dev'])?.split(
+      '\t',
+    )[1];
+    result.versions.quicGo = pkg ?? '0.29 (version unknown)';
+  }
+  const pki = writePki();
+  const servers = new Map<ColumnKey, Server>();
+  const packetSizes = new Map<string, number[]>();
+  try {
+    for (const spec of specs) {
+      if (unavailable.has(spec.key)) continue;
+      try {
+        const server = await startServer(spec.server(pki, false));
+        servers.set(spec.key, server);
+        await runClient(spec.client('full', server.address, pki, { ...settings, durationMs: 0 }, 1), 60_000);
+      } catch (e) {
+        unavailable.set(spec.key, `could not start: ${(e as Error).message}`);
+      }
+    }
+    const measurements: Measurement[] = [
+      ...TRANSFERS.map((mode) => ({ mode, parallel: 1 })),
+      ...HANDSHAKES.map((mode) => ({ mode, parallel: 1 })),
+      ...HANDSHAKES.map((mode) => ({ mode, parallel: PARALLEL })),
+    ];
+    for (let r = 0; r < runs; r++) {
+      for (const meas of measurements) {
+        for (const spec of specs) {
+          const server = servers.get(spec.key);
+          if (!server) continue;
+          const name = `${meas.mode}${meas.parallel > 1 ? ` x${meas.parallel}` : ''}`;
+          try {
+            const { figures, result: res } = await measure(spec, server, meas, pki, settings);
+            for (const [k, v] of Object.entries(figures)) record(result.rows, k, spec.key, v);
+            if (res.averagePacketBytes !== undefined && (meas.mode === 'upload' || meas.mode === 'streams')) {
+              const list = packetSizes.get(`${meas.mode}-goodput ${spec.key}`) ?? [];
+              list.push(res.averagePacketBytes);
+              packetSizes.set(`${meas.mode}-goodput ${spec.key}`, list);
+            }
+            const main = Object.entries(figures)[0];
+            const failed = res.failed > 0 ? ` (${res.failed} connections failed: ${res.error})` : '';
+            log(
+              `  run ${r + 1}/${runs} ${name.padEnd(11)} ${spec.label.padEnd(24)} ${main ? main[1]?.toFixed(1) : '-'}${failed}`,
+            );
+          } catch (e) {
+            const msg = (e as Error).message;
+            log(`  run ${r + 1}/${runs} ${name.padEnd(11)} ${spec.label.padEnd(24)} failed: ${msg}`);
+            const rowKey = TRANSFERS.includes(meas.mode as TransferMode)
+              ? `${meas.mode}-goodput`
+              : `${meas.mode}-${meas.parallel === 1 ? 'sequential' : `parallel${meas.parallel}`}`;
+            record(result.rows, rowKey, spec.key, undefined, msg);
+          }
+        }
+      }
+    }
+  } finally {
+    await Promise.all([...servers.values()].map((s) => s.stop()));
+  }
+  try {
+    // Idle memory: once per count and stack (opening 10k connections takes minutes here), alternating.
+    for (const count of idleCounts) {
+      for (const spec of specs) {
+        if (spec.key === 'tsquic-jumbo' || unavailable.has(spec.key)) continue;
+        try {
+          const t0 = performance.now();
+          const f = await idleMemory(spec, count, pki, log);
+          record(result.rows, `idle-rss-${count}`, spec.key, f.rss);
+          record(result.rows, `idle-heap-${count}`, spec.key, f.heap);
+          if (f.eld !== undefined) record(result.rows, `idle-eld-${count}`, spec.key, f.eld);
+          log(
+            `  idle ${count} ${spec.label}: ${f.open} open in ${((performance.now() - t0) / 1000).toFixed(0)} s; ` +
+              `${f.rss.toFixed(1)} KiB RSS, ${f.heap.toFixed(1)} KiB heap per connection` +
+              (f.eld !== undefined ? `, event-loop p99 ${f.eld.toFixed(1)} ms` : ''),
+          );
+          if (f.open < count)
+            result.notes.push(`${spec.label}: only ${f.open} of ${count} idle connections opened`);
+        } catch (e) {
+          const msg = (e as Error).message;
+          log(`  idle ${count} ${spec.label}: failed: ${msg}`);
+          record(result.rows, `idle-rss-${count}`, spec.key, undefined, msg);
+        }
+      }
+    }
+  } finally {
+    rmSync(pki.dir, { recursive: true, force: true });
+  }
+  for (const row of result.rows) {
+    for (const cell of Object.values(row.cells)) cell.median = median(cell.values);
+    const ratio = ratioOf(row);
+    if (ratio !== undefined) row.ratio = ratio;
+    if (row.unit === 'Mbit/s') {
+      row.packetBytes = Object.fromEntries(specs.map((s) => [s.key, s.maxDatagramBytes]));
+      const averages: Partial<Record<ColumnKey, number>> = {};
+      for (const s of specs) {
+        const m = median(packetSizes.get(`${row.key} ${s.key}`) ?? []);
+        if (m !== undefined) averages[s.key] = Math.round(m);
+      }
+      if (Object.keys(averages).length > 0) row.averagePacketBytes = averages;
+    }
+  }
+  for (const [key, reason] of unavailable) {
+    const c = result.columns.find((col) => col.key === key);
+    if (c) c.unavailable = reason;
+  }
+  result.notes.push(
+    'Both compared columns send datagrams of at most 1452 bytes (tsquic: pmtuDiscoveryMax 1452 on both sides; quic-go 0.29 never discovers more). The loopback-jumbo column lets tsquic discover up to 16383 bytes, which no real path with a 1500-byte MTU carries, and is not part of the ratios.',
+    'Ratios are oriented so that > 1 means tsquic is better (for times, CPU and memory: quic-go / tsquic).',
+    'Idle memory: measured once per count (not a median); the same quic-go client opens the connections to both servers. quic-go has no event loop: its p99 is n/a.',
+  );
+  writeResults(result, opts.outDir ?? join(REPO_ROOT, 'bench', 'results'));
+  return result;
+}
+
+// ------------------------------------------------------------------------- output
+
+function fmt(v: number | undefined): string {
+  if (v === undefined) return '-';
+  if (v >= 100) return Math.round(v).toLocaleString('en-US');
+  if (v >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+export function formatCompare(r: CompareResult): string {
+  const cols = r.columns;
+  const labelOf = (row: Row) => `${row.label}, ${row.unit}`;
+  const width = Math.max(...r.rows.map((row) => labelOf(row).length)) + 2;
+  const lines = [
+    `compare: tsquic vs quic-go 0.29 on ${r.settings.address}, client and server in separate processes, ` +
+      `datagrams <= ${r.settings.packetCap} B; median of ${r.settings.runs} run(s), alternating; handshakes counted over ${r.settings.durationMs} ms`,
+    `  machine: nproc ${r.machine.nproc}, ${r.machine.cpu}, ${r.machine.memoryGiB} GiB, load average ${r.machine.loadAverageAtStart.join(' ')} at start`,
+    `  versions: node ${r.versions.node}${r.versions.go ? `, ${r.versions.go}` : ''}${r.versions.quicGo ? `, quic-go ${r.versions.quicGo}` : ''}`,
+    `${''.padEnd(width + 2)}${cols.map((c) => c.label.padStart(24)).join('')}${'tsquic/quic-go'.padStart(16)}`,
+  ];
+  for (const row of r.rows) {
+    const cells = cols.map((c) => {
+      if (c.unavailable) return 'n/a'.padStart(24);
+      const cell = row.cells[c.key];
+      if (!cell) return '-'.padStart(24);
+      if (cell.median === undefined) return (cell.errors.length > 0 ? 'failed' : '-').padStart(24);
+      return fmt(cell.median).padStart(24);
+    });
+    lines.push(
+      `  ${labelOf(row).padEnd(width)}${cells.join('')}${(row.ratio === undefined ? '-' : `${row.ratio.toFixed(2)}x`).padStart(16)}`,
+    );
+  }
+  lines.push(
+    `  goodput rows: packets <= ${r.settings.packetCap} B in the compared columns, <= 16383 B in the jumbo column`,
+  );
+  for (const row of r.rows) {
+    if (!row.averagePacketBytes) continue;
+    const parts = Object.entries(row.averagePacketBytes).map(([k, v]) => `${k} ${v} B`);
+    lines.push(`  ${row.label}: average datagram the tsquic client sent: ${parts.join(', ')}`);
+  }
+  for (const c of cols) if (c.unavailable) lines.push(`  ${c.label}: ${c.unavailable}`);
+  for (const row of r.rows) {
+    for (const [k, cell] of Object.entries(row.cells)) {
+      if (cell.errors.length > 0)
+        lines.push(`  ${row.label} (${k}): ${cell.errors.length} failed: ${cell.errors[0]}`);
+    }
+  }
+  for (const n of r.notes) lines.push(`  note: ${n}`);
+  return lines.join('\n');
+}
+
+/** Writes compare.json and compare.svg into `dir`. */
+export function writeResults(r: CompareResult, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'compare.json'), `${JSON.stringify(r, null, 2)}\n`);
+  const bars = r.rows.map((row) => ({
+    label: row.unit === 'Mbit/s' ? `${row.label} @<=${r.settings.packetCap} B` : row.label,
+    ratio: row.ratio,
+  }));
+  const subtitle =
+    `tsquic / quic-go 0.29, same run, 127.0.0.1, datagrams <= ${r.settings.packetCap} B, median of ${r.settings.runs}; ` +
+    `> 1 = tsquic better. ${r.date.slice(0, 10)}, nproc ${r.machine.nproc}, node ${r.versions.node}`;
+  writeFileSync(join(dir, 'compare.svg'), barChart('tsquic relative to quic-go 0.29', subtitle, bars));
+}
+
+function numberArg(argv: readonly string[], name: string): number | undefined {
+  const i = argv.indexOf(name);
+  if (i < 0) return undefined;
+  const v = Number(argv[i + 1]);
+  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} needs a number >= 0`);
+  return v;
+}
+
+/** The options of a command line (also used by bench/index.ts). */
+export function compareOptions(argv: readonly string[]): CompareOptions {
+  const quick = argv.includes('--quick');
+  const idleIndex = argv.indexOf('--idle');
+  const idleCounts =
+    idleIndex >= 0
+      ? (argv[idleIndex + 1] ?? '')
+          .split(',')
+          .filter((s) => s.trim() !== '' && s.trim() !== '0')
+          .map((s) => {
+            const n = Number(s);
+            if (!Number.isInteger(n) || n < 1) throw new RangeError('--idle needs counts like 1000,10000');
+            return n;
+          })
+      : quick
+        ? [200]
+        : undefined;
+  const outIndex = argv.indexOf('--out');
+  return {
+    sizeMiB: numberArg(argv, '--size') ?? (quick ? 10 : undefined),
+    runs: numberArg(argv, '--runs') ?? (quick ? 1 : undefined),
+    durationMs: numberArg(argv, '--duration') ?? (quick ? 1000 : undefined),
+    warmupMs: numberArg(argv, '--warmup') ?? (quick ? 200 : undefined),
+    ...(idleCounts !== undefined ? { idleCounts } : {}),
+    jumbo: !argv.includes('--no-jumbo'),
+    ...(outIndex >= 0 && argv[outIndex + 1] !== undefined ? { outDir: argv[outIndex + 1]! } : {}),
+  };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const argv = process.argv.slice(2);
+  console.log(formatMachine());
+  const result = await run({ ...compareOptions(argv), log: (line) => console.error(line) });
+  console.log(formatCompare(result));
+}

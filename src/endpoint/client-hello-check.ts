@@ -1,0 +1,58 @@
+/**
+ * Whether a client's first Initial packet is worth a connection: it decrypts with the Initial keys
+ * of its Destination Connection ID (RFC 9001 §5.2) and carries the start of a ClientHello in a
+ * CRYPTO frame at offset 0 (RFC 9000 §7, §17.2.2; RFC 8446 §4.1.2).
+ *
+ * Initial keys are public, so this authenticates nothing; it only makes sure that a server spends
+ * connection state on a datagram that a QUIC client could have sent, not on any 1200 bytes that
+ * look like a long header (half-open exhaustion, RFC 9000 §21.6 and issue 10, defect 4). The packet
+ * is opened in a copy: the connection that is then created opens the original again.
+ */
+import { CipherSuite } from '../crypto/cipher-suite.js';
+import { deriveInitialSecrets } from '../crypto/initial-secrets.js';
+import { derivePacketKeys } from '../crypto/packet-keys.js';
+import { openPacket } from '../crypto/packet-protection.js';
+import { decodeFrames } from '../wire/frame-codec.js';
+import { FrameType } from '../wire/frames.js';
+import type { LongHeaderPacket } from '../wire/packet-header.js';
+
+/** RFC 8446 §4: HandshakeType client_hello. */
+const CLIENT_HELLO = 1;
+/**
+ * A ClientHello body is at least legacy_version (2) + random (32) + session id (1) + cipher suites
+ * (2 + 2) + compression (2) + extensions (2); QUIC needs extensions (transport parameters, key share)
+ * on top. An announced length below this is not a ClientHello.
+ */
+const MIN_CLIENT_HELLO_BODY = 43;
+/** RFC 8446 §4.1.2: legacy_version is 0x0303. */
+const LEGACY_VERSION = 0x0303;
+
+export function carriesClientHello(datagram: Uint8Array, initial: LongHeaderPacket): boolean {
+  const copy = datagram.slice(initial.packetStart, initial.packetEnd);
+  const keys = derivePacketKeys(
+    CipherSuite.AES_128_GCM_SHA256,
+    deriveInitialSecrets(initial.version, initial.dcid).client,
+    initial.version,
+  );
+  const opened = openPacket(keys, copy, 0, initial.pnOffset - initial.packetStart, copy.length, -1);
+  if (opened === null) return false;
+  // RFC 9000 §17.2: reserved bits are zero once the packet is authenticated.
+  if ((opened.firstByte & 0x0c) !== 0) return false;
+  let frames: ReturnType<typeof decodeFrames>;
+  try {
+    frames = decodeFrames(opened.payload);
+  } catch {
+    return false;
+  }
+  for (const f of frames) {
+    if (f.type !== FrameType.Crypto || f.offset !== 0) continue;
+    const d = f.data;
+    // The handshake header (type, 24-bit length) and the legacy_version, if this frame holds them.
+    if (d.length < 4 || d[0] !== CLIENT_HELLO) return false;
+    const length = (d[1]! << 16) | (d[2]! << 8) | d[3]!;
+    if (length < MIN_CLIENT_HELLO_BODY) return false;
+    if (d.length >= 6 && ((d[4]! << 8) | d[5]!) !== LEGACY_VERSION) return false;
+    return true;
+  }
+  return false;
+}

@@ -1,0 +1,243 @@
+/**
+ * Half-open exhaustion (issue 10, defect 4; RFC 9000 §21.6, §8.1.2): a server creates connection
+ * state only for an Initial that decrypts and starts a ClientHello, a half-open connection costs
+ * little memory, a server switches to Retry on its own when many handshakes from unvalidated
+ * addresses are pending, and beyond maxConnections new clients are refused statelessly with
+ * CONNECTION_CLOSE(CONNECTION_REFUSED) in an Initial packet (RFC 9000 §10.2.3).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { deriveInitialKeys } from '../../../src/crypto/packet-keys.js';
+import { openPacket } from '../../../src/crypto/packet-protection.js';
+import { Endpoint, type ServerEndpointOptions } from '../../../src/endpoint/endpoint.js';
+import { TransportErrorCode } from '../../../src/errors/transport-error.js';
+import { decodeFrames } from '../../../src/wire/frame-codec.js';
+import { FrameType } from '../../../src/wire/frames.js';
+import { type LongHeaderPacket, PacketType, parsePacket } from '../../../src/wire/packet-header.js';
+import { QUIC_V1 } from '../../../src/wire/version.js';
+import { forgeInitial } from '../../sim/forged-initials.js';
+import { DEFAULT_START_TIME, Prng, seededRandomBytes } from '../../sim/network.js';
+import { CLIENT_ADDRESS, SERVER_ADDRESS, SERVER_NAME, simPki } from '../../sim/quic-harness.js';
+
+const NOW = DEFAULT_START_TIME;
+
+function server(opts: Partial<ServerEndpointOptions> = {}, seed = 1): Endpoint {
+  const pki = simPki();
+  return new Endpoint({
+    random: seededRandomBytes(new Prng(seed)),
+    server: {
+      tls: {
+        alpn: ['hq-interop'],
+        identity: { certificateChain: pki.leaf.certPem, privateKey: pki.leaf.keyPem },
+      },
+      ...opts,
+    },
+  });
+}
+
+function drain(e: Endpoint, now = NOW): Array<{ datagram: Uint8Array; to: string }> {
+  const out: Array<{ datagram: Uint8Array; to: string }> = [];
+  for (let d = e.transmit(now); d; d = e.transmit(now))
+    out.push({ datagram: Uint8Array.from(d.datagram), to: d.to });
+  return out;
+}
+
+/** First Initials of `n` real clients (one client endpoint dialling n times). */
+function clientHellos(n: number, seed = 2): { client: Endpoint; datagrams: Uint8Array[] } {
+  const client = new Endpoint({ random: seededRandomBytes(new Prng(seed)) });
+  for (let i = 0; i < n; i++) {
+    client.connect(
+      {
+        remoteAddress: SERVER_ADDRESS,
+        tls: { alpn: ['hq-interop'], serverName: SERVER_NAME, ca: [simPki().ca.certPem] },
+      },
+      NOW,
+    );
+  }
+  return { client, datagrams: drain(client).map((d) => d.datagram) };
+}
+
+const dcidOf = (n: number) => Uint8Array.from({ length: 8 }, (_, i) => (n * 31 + i) & 0xff);
+
+/** 1200 bytes with a v1 Initial header and an 8-byte DCID, the rest random: the probe of issue 10. */
+function junkInitial(prng: Prng, n: number): Uint8Array {
+  const d = seededRandomBytes(prng)(1200);
+  d[0] = 0xc3; // long header, fixed bit, Initial (v1), 4-byte packet number
+  d.set([0, 0, 0, 1], 1);
+  d[5] = 8;
+  d.set(dcidOf(n), 6);
+  d[14] = 8;
+  d.set(dcidOf(n + 1), 15);
+  d[23] = 0; // token length
+  d[24] = 0x44; // Length: 2-byte varint 0x4??? within the datagram
+  d[25] = 0x90;
+  return d;
+}
+
+let gcFn: (() => void) | undefined;
+function gc(): void {
+  if (!gcFn) {
+    setFlagsFromString('--expose-gc');
+    gcFn = runInNewContext('gc') as () => void;
+  }
+  gcFn();
+  gcFn();
+}
+
+function memory(): number {
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+describe('no state before an Initial decrypts and starts a ClientHello', () => {
+  test('junk with an Initial header creates nothing and gets no answer', () => {
+    const e = server();
+    const prng = new Prng(5);
+    for (let i = 0; i < 500; i++) e.receive(junkInitial(prng, i), `10.1.0.${i & 255}:${1000 + i}`, NOW);
+    assert.equal(e.connections.size, 0);
+    assert.equal(e.routeCount, 0);
+    assert.equal(e.halfOpenCount, 0);
+    assert.deepEqual(drain(e), []);
+    assert.equal(e.acceptStats.notClientHello, 500);
+  });
+
+  test('an Initial that decrypts but carries no ClientHello (PING only) creates nothing', () => {
+    const e = server();
+    e.receive(forgeInitial({ dcid: dcidOf(1), size: 1200, hello: false }), CLIENT_ADDRESS, NOW);
+    assert.equal(e.connections.size, 0);
+    assert.deepEqual(drain(e), []);
+    // The same with the start of a ClientHello: a connection.
+    e.receive(forgeInitial({ dcid: dcidOf(1), size: 1200 }), CLIENT_ADDRESS, NOW);
+    assert.equal(e.connections.size, 1);
+  });
+
+  test('a copy of a real Initial with one flipped bit (fails authentication) creates nothing', () => {
+    const e = server();
+    const { datagrams } = clientHellos(1);
+    const bad = Uint8Array.from(datagrams[0]!);
+    bad[200]! ^= 0x01;
+    e.receive(bad, CLIENT_ADDRESS, NOW);
+    assert.equal(e.connections.size, 0);
+    // The check opened a copy: the real datagram still makes a connection that answers.
+    e.receive(datagrams[0]!, CLIENT_ADDRESS, NOW);
+    assert.equal(e.connections.size, 1);
+    assert.ok(drain(e).length >= 1);
+    assert.deepEqual([...e.connections][0]!.internalErrors, []);
+  });
+
+  test('memory: a junk flood leaves the heap flat; a half-open connection costs under 48 KiB', () => {
+    const e = server({ maxHalfOpen: 10_000, retryThreshold: 10_000 });
+    const prng = new Prng(6);
+    const junk = Array.from({ length: 2000 }, (_, i) => junkInitial(prng, i));
+    const { datagrams } = clientHellos(200);
+    const m0 = memory();
+    for (let i = 0; i < junk.length; i++) e.receive(junk[i]!, `10.2.${i >> 8}.${i & 255}:1000`, NOW);
+    const m1 = memory();
+    for (let i = 0; i < datagrams.length; i++) e.receive(datagrams[i]!, `10.3.0.${i}:1000`, NOW);
+    drain(e);
+    const m2 = memory();
+    assert.equal(e.halfOpenCount, 200);
+    const perJunk = (m1 - m0) / junk.length;
+    const perHalfOpen = (m2 - m1) / datagrams.length;
+    console.log(
+      `# junk: ${perJunk.toFixed(0)} B each; half-open: ${(perHalfOpen / 1024).toFixed(1)} KiB each`,
+    );
+    // Before the fix: a connection per junk datagram (~62 KiB each here, 120-160 KiB in the shell).
+    assert.ok(perJunk < 256, `junk datagrams retained ${perJunk} B each`);
+    // Before the fix: ~62 KiB (heap + ArrayBuffers) per half-open connection.
+    assert.ok(perHalfOpen < 48 * 1024, `half-open connection: ${perHalfOpen} B`);
+  });
+});
+
+describe('Retry by itself under load (RFC 9000 §8.1.2)', () => {
+  test('beyond retryThreshold unvalidated half-open connections, new clients get a Retry and no state', () => {
+    const e = server({ retryThreshold: 3 });
+    const { client, datagrams } = clientHellos(5);
+    for (let i = 0; i < 5; i++) e.receive(datagrams[i]!, `10.4.0.${i}:1000`, NOW);
+    assert.equal(e.connections.size, 3);
+    const out = drain(e);
+    const retries = out.filter((d) => parsePacket(d.datagram, 0, 8).type === PacketType.Retry);
+    assert.deepEqual(
+      retries.map((r) => r.to),
+      ['10.4.0.3:1000', '10.4.0.4:1000'],
+    );
+    assert.equal(e.acceptStats.retried, 2);
+    // The client follows the Retry; its Initial with the token makes a (validated) connection even
+    // though the threshold is still exceeded.
+    client.receive(retries[0]!.datagram, SERVER_ADDRESS, NOW + 1);
+    const again = drain(client, NOW + 1).find(
+      (d) => parsePacket(d.datagram, 0, 8).type === PacketType.Initial,
+    );
+    assert.ok(again);
+    e.receive(again.datagram, '10.4.0.3:1000', NOW + 2);
+    assert.equal(e.connections.size, 4);
+    assert.equal(e.unvalidatedHalfOpenCount, 3);
+    const validated = [...e.connections].filter((c) => c.addressValidated);
+    assert.equal(validated.length, 1);
+    assert.equal(validated[0]!.remoteAddress, '10.4.0.3:1000');
+  });
+
+  test('retryThreshold 0 retries every client (like retry: true); below the threshold no Retry', () => {
+    const always = server({ retryThreshold: 0 });
+    const { datagrams } = clientHellos(2);
+    always.receive(datagrams[0]!, CLIENT_ADDRESS, NOW);
+    assert.equal(always.connections.size, 0);
+    assert.equal(always.acceptStats.retried, 1);
+    const lax = server();
+    lax.receive(datagrams[1]!, CLIENT_ADDRESS, NOW);
+    assert.equal(lax.connections.size, 1);
+    assert.equal(lax.acceptStats.retried, 0);
+  });
+});
+
+describe('maxConnections: stateless refusal (RFC 9000 §10.2.3, §20.1 CONNECTION_REFUSED)', () => {
+  test('beyond the cap a client gets an Initial CONNECTION_CLOSE with CONNECTION_REFUSED and no state', () => {
+    const e = server({ maxConnections: 2 });
+    const { client, datagrams } = clientHellos(3);
+    for (let i = 0; i < 3; i++) e.receive(datagrams[i]!, `10.5.0.${i}:1000`, NOW);
+    assert.equal(e.connections.size, 2);
+    assert.equal(e.serverConnectionCount, 2);
+    assert.equal(e.acceptStats.refused, 1);
+    const refusal = drain(e).filter((d) => d.to === '10.5.0.2:1000');
+    assert.equal(refusal.length, 1);
+    const d = refusal[0]!.datagram;
+    // Small: no amplification toward a spoofed address.
+    assert.ok(d.length < 100, `refusal of ${d.length} bytes`);
+    const p = parsePacket(d, 0, 8) as LongHeaderPacket;
+    assert.equal(p.type, PacketType.Initial);
+    const first = parsePacket(datagrams[2]!, 0, 8) as LongHeaderPacket;
+    assert.deepEqual(Uint8Array.from(p.dcid), Uint8Array.from(first.scid));
+    const opened = openPacket(
+      deriveInitialKeys(QUIC_V1, first.dcid).server,
+      Uint8Array.from(d),
+      p.packetStart,
+      p.pnOffset,
+      p.packetEnd,
+      -1,
+    );
+    assert.ok(opened);
+    const frames = decodeFrames(opened.payload);
+    const close = frames.find((f) => f.type === FrameType.ConnectionCloseTransport);
+    assert.ok(close?.type === FrameType.ConnectionCloseTransport);
+    assert.equal(close.errorCode, TransportErrorCode.CONNECTION_REFUSED);
+
+    // The client that was refused closes at once with that code (not a handshake timeout).
+    const refused = [...client.connections][2]!;
+    client.receive(d, SERVER_ADDRESS, NOW + 1);
+    assert.equal(refused.isClosed, true);
+    assert.equal(refused.closeInfo?.source, 'remote');
+    assert.equal(refused.closeInfo?.errorCode, TransportErrorCode.CONNECTION_REFUSED);
+
+    // A connection that ends frees its place.
+    const one = [...e.connections][0]!;
+    one.close(0, 'bye', NOW);
+    for (let t = NOW; e.connections.has(one) && t < NOW + 60_000; t += 100) e.handleTimeout(t);
+    assert.equal(e.serverConnectionCount, 1);
+    const { datagrams: later } = clientHellos(1, 7);
+    e.receive(later[0]!, '10.5.0.9:1000', NOW + 60_000);
+    assert.equal(e.serverConnectionCount, 2);
+  });
+});
