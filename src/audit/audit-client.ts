@@ -14,7 +14,9 @@
  * 5. a 0-RTT attempt whose 0-RTT packets go out ahead of its Initial;
  * 6. a ticket kept past its lifetime (when that is short enough to wait for) offered with 0-RTT.
  *
- * Requests: hq-interop `GET /path`, any other ALPN a short message to echo. Like the core, no I/O:
+ * Requests: hq-interop `GET /path`; h3 a GET over HTTP/3 (a HEADERS frame coded with QPACK's static
+ * table, after a control stream with SETTINGS, RFC 9114 §6.2.1), whose server SETTINGS are
+ * recorded for check 1 (RFC 9114 §7.2.4.2); any other ALPN a short message to echo. Like the core, no I/O:
  * datagrams and time in, datagrams (with the socket to send them from: 0, or 1 for the replay) and a
  * deadline out. `run()` drives the steps; its waits end on the datagrams and timeouts fed in.
  */
@@ -22,12 +24,15 @@ import type { Connection, FrameTraceEvent } from '../connection/connection.js';
 import type { TransportOptions } from '../connection/connection-options.js';
 import type { StreamEpoch } from '../connection/stream-epoch.js';
 import { Endpoint } from '../endpoint/endpoint.js';
+import { decodeSettingsPayload, encodeFrame, H3FrameType, type SettingEntry } from '../http3/frames.js';
+import { QpackEncoder } from '../http3/qpack/index.js';
 import type { NamedGroupName, ResumptionSession } from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
 import { splitDatagram } from '../wire/coalesced.js';
 import { PacketType, parseInvariantHeader } from '../wire/packet-header.js';
 import { decodeTransportParameters, type TransportParameters } from '../wire/transport-parameters.js';
+import { readVarint } from '../wire/varint.js';
 import { type CloseRecord, closeRecordOf } from './audit-trace.js';
 import { recordFrame } from './frame-record.js';
 import {
@@ -118,6 +123,10 @@ class Session {
   zeroRttPackets = 0;
   /** When the auditor closed it. */
   closedAt: Millis | undefined;
+  /** h3: the SETTINGS of the server's control stream on the current epoch (RFC 9114 §7.2.4). */
+  h3Settings: SettingEntry[] | undefined;
+  /** h3: bytes of the server's unidirectional streams until their type and first frame are known. */
+  private readonly peerUni = new Map<number, Buffer>();
   /** When the fresh epoch may send its request (after a rejection: once the observation is over). */
   private freshNotBefore: Millis | undefined;
   private readonly started = new Set<StreamEpoch>();
@@ -130,6 +139,7 @@ class Session {
     private readonly request: Uint8Array,
     private readonly observeMs: Millis,
     private readonly onTicket: (s: ResumptionSession) => void,
+    private readonly h3: boolean,
   ) {}
 
   /** The request was answered (FIN or reset) on the epoch that is current. */
@@ -195,6 +205,9 @@ class Session {
     }
     epoch.streams.write(id, this.request);
     epoch.streams.end(id);
+    // HTTP/3: our control stream, SETTINGS first (all defaults: no dynamic table). It stays open.
+    const control = this.h3 ? epoch.streams.openStream(false) : undefined;
+    if (control !== undefined) epoch.streams.write(control, H3_CONTROL_STREAM);
   }
 
   /** The deadline of the observation window, if one is running. */
@@ -206,6 +219,10 @@ class Session {
   }
 
   private onStreamEvent(epoch: StreamEpoch, ev: { type: string; id?: number; errorCode?: number }): void {
+    if (this.h3 && ev.type === 'readable' && ev.id !== undefined && ev.id % 4 === 3) {
+      this.readPeerUni(epoch, ev.id);
+      return;
+    }
     const x = epoch.early ? this.early : this.fresh;
     if (ev.id === undefined || ev.id !== x.stream) return;
     if (ev.type === 'readable') {
@@ -218,7 +235,18 @@ class Session {
     }
   }
 
-  record(remembered: RememberedParameters | undefined): AttemptRecord {
+  /** h3: the server's control stream: its type, then SETTINGS (RFC 9114 §6.2.1). Other streams are drained. */
+  private readPeerUni(epoch: StreamEpoch, id: number): void {
+    let buf = this.peerUni.get(id) ?? Buffer.alloc(0);
+    for (let r = epoch.streams.read(id); r; r = epoch.streams.read(id)) {
+      if (buf.length < 64 * 1024) buf = Buffer.concat([buf, r.data]);
+    }
+    this.peerUni.set(id, buf);
+    const settings = firstSettings(buf);
+    if (settings !== undefined && !epoch.rejected) this.h3Settings = settings;
+  }
+
+  record(remembered: RememberedParameters | undefined, h3Remembered?: SettingEntry[]): AttemptRecord {
     const peer = this.conn.peerParams;
     return {
       kind: this.kind === 'ticket' || this.kind === 'replay' ? 'attempt' : this.kind,
@@ -233,6 +261,8 @@ class Session {
       early: this.early,
       fresh: this.fresh,
       ...(this.close ? { close: this.close } : {}),
+      ...(h3Remembered ? { h3Remembered } : {}),
+      ...(this.h3Settings ? { h3Announced: this.h3Settings } : {}),
     };
   }
 }
@@ -252,6 +282,8 @@ export class AuditClient {
   private readonly outbox: Array<{ datagram: Uint8Array; to: string; via: number }> = [];
   private waiters: Waiter[] = [];
   private readonly tickets: ResumptionSession[] = [];
+  /** h3: the connection each ticket came from, whose SETTINGS the ticket remembers (RFC 9114 §7.2.4.2). */
+  private readonly ticketSource = new Map<ResumptionSession, Session>();
   private readonly request: Uint8Array;
   private readonly o: Required<Omit<AuditClientOptions, 'ca' | 'insecureSkipVerify'>> &
     Pick<AuditClientOptions, 'ca' | 'insecureSkipVerify'>;
@@ -267,10 +299,13 @@ export class AuditClient {
       ...options,
     };
     this.nowValue = options.now;
-    this.request = Buffer.from(
-      options.alpn === 'hq-interop' ? `GET ${options.path}\r\n` : 'tsquic audit-0rtt: echo this\n',
-      'latin1',
-    );
+    this.request =
+      options.alpn === 'h3'
+        ? h3Request(options.serverName, options.server, options.path)
+        : Buffer.from(
+            options.alpn === 'hq-interop' ? `GET ${options.path}\r\n` : 'tsquic audit-0rtt: echo this\n',
+            'latin1',
+          );
   }
 
   // ------------------------------------------------------------------ the sans-IO interface
@@ -360,7 +395,7 @@ export class AuditClient {
     await this.until(() => attempt.session.done || attempt.session.close !== undefined, o.stepTimeoutMs);
     await this.until(() => this.tickets.length > 0 || attempt.session.close !== undefined, 1000);
     this.finish(attempt.session);
-    trace.attempts.push(attempt.session.record(rememberedOf(attemptTicket)));
+    trace.attempts.push(attempt.session.record(rememberedOf(attemptTicket), this.settingsOf(attemptTicket)));
 
     // 3. The replay, as soon as the server has forgotten the original connection: a server may also
     // refuse early data whose ticket age is off by more than its window (RFC 8446 §8.3), which a late
@@ -376,7 +411,7 @@ export class AuditClient {
         await this.until(() => s.done || s.close !== undefined, o.stepTimeoutMs);
         await this.until(() => this.tickets.length > 0 || s.close !== undefined, 1000);
         this.finish(s);
-        trace.attempts.push(s.record(rememberedOf(t3)));
+        trace.attempts.push(s.record(rememberedOf(t3), this.settingsOf(t3)));
       } else {
         trace.notes.push('no second ticket: no attempt with a HelloRetryRequest');
       }
@@ -389,7 +424,7 @@ export class AuditClient {
       await this.until(() => s.done || s.close !== undefined, o.stepTimeoutMs);
       await this.until(() => this.tickets.length > 0 || s.close !== undefined, 1000);
       this.finish(s);
-      trace.attempts.push(s.record(rememberedOf(t5)));
+      trace.attempts.push(s.record(rememberedOf(t5), this.settingsOf(t5)));
     }
 
     // 6. An expired ticket.
@@ -409,7 +444,11 @@ export class AuditClient {
       const s = this.start('expired', t6).session;
       await this.until(() => s.done || s.close !== undefined, o.stepTimeoutMs);
       this.finish(s);
-      trace.expired = { lifetime: t6.lifetime, ageMs, attempt: s.record(rememberedOf(t6)) };
+      trace.expired = {
+        lifetime: t6.lifetime,
+        ageMs,
+        attempt: s.record(rememberedOf(t6), this.settingsOf(t6)),
+      };
     }
     return trace;
   }
@@ -448,8 +487,18 @@ export class AuditClient {
       },
       now,
     );
-    const session = new Session(kind, conn, endpoint, opts.via ?? 0, this.request, this.o.observeMs, (t) =>
-      this.tickets.push(t),
+    const session = new Session(
+      kind,
+      conn,
+      endpoint,
+      opts.via ?? 0,
+      this.request,
+      this.o.observeMs,
+      (t) => {
+        this.tickets.push(t);
+        this.ticketSource.set(t, session);
+      },
+      this.o.alpn === 'h3',
     );
     this.sessions.push(session);
     // The early request is written before anything is sent: it travels in the first flight's 0-RTT packets.
@@ -533,6 +582,11 @@ export class AuditClient {
     this.kick();
   }
 
+  /** h3: the SETTINGS the ticket's connection received, which a 0-RTT attempt complies with. */
+  private settingsOf(ticket: ResumptionSession): SettingEntry[] | undefined {
+    return this.ticketSource.get(ticket)?.h3Settings;
+  }
+
   /** The newest ticket still within its lifetime (RFC 8446 §4.6.1), taken out of the pool. */
   private takeTicket(): ResumptionSession | undefined {
     for (let i = this.tickets.length - 1; i >= 0; i--) {
@@ -592,6 +646,44 @@ function ownsCid(conn: Connection, dcid: Uint8Array): boolean {
 function rememberedOf(ticket: ResumptionSession): RememberedParameters | undefined {
   try {
     return rememberedParameters(decodeTransportParameters(ticket.transportParameters, 'server'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Our control stream's opening bytes: its type, then an empty SETTINGS frame (all defaults). */
+const H3_CONTROL_STREAM = Buffer.concat([
+  Buffer.from([0x00]),
+  encodeFrame({ type: H3FrameType.Settings, entries: [] }),
+]);
+
+/**
+ * The h3 request: one HEADERS frame, coded with QPACK's static table and literals only (no dynamic
+ * table: the same bytes on every connection, which the replay's twin needs). RFC 9114 §4.3.1.
+ */
+function h3Request(serverName: string, server: string, path: string): Uint8Array {
+  const port = server.slice(server.lastIndexOf(':') + 1);
+  const section = new QpackEncoder().encode(0, [
+    { name: ':method', value: 'GET' },
+    { name: ':scheme', value: 'https' },
+    { name: ':authority', value: `${serverName}:${port}` },
+    { name: ':path', value: path },
+    { name: 'user-agent', value: 'tsquic audit-0rtt' },
+  ]);
+  return encodeFrame({ type: H3FrameType.Headers, fieldSection: section });
+}
+
+/** The SETTINGS of a control stream's first bytes (type 0x00, then SETTINGS), once complete. */
+function firstSettings(b: Buffer): SettingEntry[] | undefined {
+  if (b.length < 3 || b[0] !== 0x00) return undefined;
+  try {
+    const type = readVarint(b, 1);
+    if (type.value !== H3FrameType.Settings) return undefined;
+    const at = 1 + type.length;
+    const len = readVarint(b, at);
+    const start = at + len.length;
+    if (start + len.value > b.length) return undefined;
+    return decodeSettingsPayload(b.subarray(start, start + len.value));
   } catch {
     return undefined;
   }

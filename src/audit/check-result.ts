@@ -16,7 +16,7 @@ export interface Evidence {
 }
 
 export interface CheckResult {
-  /** 1-6 (server mode, auditing a client) or 1-5 (client mode, auditing a server). */
+  /** 1-6, and 7 for h3 (server mode, auditing a client), or 1-5 (client mode, auditing a server). */
   id: number;
   /** Stable machine name, e.g. `no-dead-stream-frames`. */
   name: string;

@@ -3,6 +3,8 @@
  * and read by the client-mode checks. The auditor makes several 0-RTT attempts, each on its own
  * connection with its own session ticket, and replays one first flight.
  */
+
+import type { SettingEntry } from '../http3/frames.js';
 import type { CloseRecord } from './audit-trace.js';
 import type { LoggedFrame } from './frame-record.js';
 
@@ -52,6 +54,12 @@ export interface AttemptRecord {
   early: Exchange;
   fresh: Exchange;
   close?: CloseRecord;
+  /**
+   * h3: the server's SETTINGS on the ticket's connection (what the attempt complied with, RFC 9114
+   * §7.2.4.2) and on this one.
+   */
+  h3Remembered?: SettingEntry[];
+  h3Announced?: SettingEntry[];
 }
 
 export interface ReplayRecord {

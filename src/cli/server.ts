@@ -206,10 +206,11 @@ function handleConnection(
     },
     (err: unknown) => log(`${peer} handshake failed: ${oneLine(err)}`),
   );
-  // With one protocol it is known now (0-RTT requests are served at once); with several, the
-  // server's core reports the one negotiated when the handshake completes.
+  // The server chose the protocol from the ClientHello (RFC 7301 §3.2), before the connection was
+  // handed out: 0-RTT requests are served as they arrive, whichever protocol was negotiated.
+  const known = conn.alpn ?? (args.alpn.length === 1 ? args.alpn[0] : undefined);
   const protocol =
-    args.alpn.length === 1 ? Promise.resolve(args.alpn[0]) : conn.handshakeComplete.then(() => conn.alpn);
+    known !== undefined ? Promise.resolve(known) : conn.handshakeComplete.then(() => conn.alpn);
   protocol.then(
     (p) => {
       if (p === 'h3' && h3) h3.serveConnection(conn);

@@ -137,6 +137,32 @@ describe('tsquic server/client --alpn h3', () => {
     assert.match(stopped.stdout, /GET \/a\.txt -> 200, 1000 bytes \(0-RTT\)/);
   });
 
+  test('--alpn h3,hq-interop: 0-RTT requests are answered at once (the ALPN is known from the ClientHello)', async () => {
+    const f = makeFixture({ 'a.txt': 1000 });
+    const server = await startCliServer(serverArgs(f, '--alpn', 'h3,hq-interop'));
+    const session = join(f.out(), 's.bin');
+    const args = [
+      'client',
+      '--alpn',
+      'h3',
+      '--ca',
+      f.ca,
+      '--session-file',
+      session,
+      '--0rtt',
+      '--output',
+      f.out(),
+    ];
+    const first = await runCli([...args, ...urls(server.port, 'a.txt')]);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await runCli([...args, ...urls(server.port, 'a.txt')]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /^200 .*a\.txt .*\(0-RTT accepted\)$/m);
+    const stopped = await server.stop();
+    // Served as it arrived, in 0-RTT: not held until the handshake completed.
+    assert.match(stopped.stdout, /GET \/a\.txt -> 200, 1000 bytes \(0-RTT\)/);
+  });
+
   test('usage errors: an unknown ALPN', async () => {
     const r = await runCli(['client', '--alpn', 'h2', 'https://localhost:1/x']);
     assert.equal(r.code, 2);
