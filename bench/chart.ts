@@ -15,12 +15,13 @@ function escapeXml(s: string): string {
 
 /** The chart as SVG text; `title` and `subtitle` go above the bars. */
 export function barChart(title: string, subtitle: string, bars: readonly Bar[]): string {
-  const labelWidth = 360;
+  // About 6.5 px per character of 12 px sans-serif; enough room that no label is cut off.
+  const labelWidth = Math.max(160, Math.ceil(Math.max(...bars.map((b) => b.label.length)) * 6.5) + 20);
   const plotWidth = 420;
   const rowHeight = 22;
   const top = 64;
   const height = top + bars.length * rowHeight + 40;
-  const width = labelWidth + plotWidth + 80;
+  const width = Math.max(labelWidth + plotWidth + 80, Math.ceil(subtitle.length * 6.5) + 20);
   const max = Math.max(1.25, ...bars.map((b) => b.ratio ?? 0));
   const x = (v: number) => labelWidth + (Math.min(v, max) / max) * plotWidth;
   const out: string[] = [

@@ -723,7 +723,7 @@ export function writeResults(r: CompareResult, dir: string): void {
   }));
   const subtitle =
     `tsquic / quic-go 0.29, same run, 127.0.0.1, datagrams <= ${r.settings.packetCap} B, median of ${r.settings.runs}; ` +
-    `> 1 = tsquic better. ${r.date.slice(0, 10)}, nproc ${r.machine.nproc}, node ${r.versions.node}`;
+    `> 1 = tsquic better. ${r.date.slice(0, 10)}, nproc ${r.machine.nproc}, load ${r.machine.loadAverageAtStart[0]}, node ${r.versions.node}`;
   writeFileSync(join(dir, 'compare.svg'), barChart('tsquic relative to quic-go 0.29', subtitle, bars));
 }
 

@@ -10,7 +10,7 @@
  *
  * Options:
  *   --only name[,name]   run only these benchmarks (repeatable): compare, wire, qpack, crypto, tls, core, udp,
- *                        zero-rtt, http3
+ *                        zero-rtt, http3, faults
  *   --all                run all of them
  *   --runs N             runs per figure, median taken (default 3)
  *   --size MiB           core and udp: bytes per transfer (default 200)
@@ -29,6 +29,7 @@ import { pathToFileURL } from 'node:url';
 import { compareOptions, formatCompare, run as runCompare } from './compare.js';
 import { formatCore, formatMachine, machineInfo, numberFlag, run as runCore } from './core.js';
 import { run as runCrypto } from './crypto.js';
+import { PAIRS as FAULT_PAIRS, formatFaults, run as runFaults } from './faults.js';
 import { formatHttp3, CONCURRENCY as H3_CONCURRENCY, run as runHttp3 } from './http3.js';
 import { run as runQpack } from './qpack.js';
 import { run as runTls } from './tls.js';
@@ -364,6 +365,30 @@ const BENCHES: Bench[] = [
       }
       for (const rate of r.rates) {
         f(`${label[rate.kind]} handshakes, core back to back`, rate.perCpuSecond, '/CPU s', 0, true);
+      }
+      return out;
+    },
+  },
+  {
+    name: 'faults',
+    run: async (o) => {
+      const runs = o.quick ? 1 : o.runs;
+      const rows = await runFaults({ runs, quick: o.quick, log: (line) => console.error(line) });
+      console.log(formatFaults(rows, runs));
+      const out: Figure[] = [];
+      for (const r of rows) {
+        for (const [c, s] of FAULT_PAIRS) {
+          const v = r.ms.get(`${c}>${s}`);
+          if (v === undefined) continue;
+          out.push({
+            bench: 'faults',
+            name: `${r.scenario} ${c} client, ${s} server`,
+            value: v,
+            unit: 'ms',
+            digits: 0,
+            headline: r.scenario === 'burstloss',
+          });
+        }
       }
       return out;
     },

@@ -48,7 +48,7 @@ export interface UdpBenchOptions {
   singleThreadedGc?: boolean;
   /** Stacks to run (default all three). */
   stacks?: readonly StackName[];
-  /** tsquic's maxDatagramSize on both sides (a value above 1452 also caps PMTU discovery there). */
+  /** tsquic's maxDatagramSize on both sides: every datagram is at most this large, loopback included. */
   tsquicMaxDatagramSize?: number;
   /** Progress lines; default none. */
   log?: (line: string) => void;

@@ -29,6 +29,7 @@ export {
   createCertificate,
   createTestPki,
   type GeneratedCertificate,
+  type KeyPair,
 } from './node/certificates.js';
 export type { CloseReason } from './node/close-errors.js';
 export {
@@ -36,9 +37,10 @@ export {
   type ConnectionHandshakeMessage,
   type ConnectionStartMessage,
   diagnosticsChannels,
+  type SocketErrorMessage,
 } from './node/diagnostics.js';
 export type { ClientOptions, CommonOptions, ServerOptions } from './node/options.js';
-export { EarlyConnection, QuicConnection } from './node/quic-connection.js';
+export { type CloseOptions, EarlyConnection, QuicConnection } from './node/quic-connection.js';
 export { QuicServer } from './node/quic-server.js';
 export { QuicReceiveStream, QuicSendStream, QuicStream } from './node/quic-stream.js';
 export { type ResumptionSession, SessionCache, type SessionStore } from './node/session-cache.js';

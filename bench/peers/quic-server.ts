@@ -88,8 +88,10 @@ async function main(): Promise<void> {
     ...(maxDatagramSize !== undefined ? { maxDatagramSize } : {}),
     ...(pmtuDiscoveryMax !== undefined ? { pmtuDiscoveryMax } : {}),
     ...(idleTimeout !== undefined ? { idleTimeout } : {}),
-    // Enough for the idle-connection measurement (its client opens 16 at a time).
+    // Enough for the idle-connection measurement (its client opens 16 at a time and holds 10k; the
+    // default limit of open connections is 10000, and quic-go's server has none).
     maxHalfOpen: 1000,
+    maxConnections: 100_000,
   });
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();

@@ -30,6 +30,11 @@ export interface CloseInfo {
   reason: string;
   /** For CRYPTO_ERROR codes: the TLS alert. */
   tlsAlert?: number;
+  /**
+   * A bug caught while processing (closed with INTERNAL_ERROR). Kept for the application, the qlog and
+   * the tests; never sent to the peer, whose CONNECTION_CLOSE says only "internal error".
+   */
+  internalError?: unknown;
 }
 
 export type ConnectionEvent =

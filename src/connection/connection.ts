@@ -653,13 +653,14 @@ export class Connection {
           now,
         );
       } else {
-        const message = err instanceof Error ? err.message : String(err);
+        // The reason phrase goes to the peer: the message of a bug (paths, internal state) does not.
         this.startClosing(
           {
             source: 'local',
             application: false,
             errorCode: TransportErrorCode.INTERNAL_ERROR,
-            reason: `internal error: ${message}`,
+            reason: 'internal error',
+            internalError: err,
           },
           now,
         );

@@ -12,8 +12,9 @@ import { CipherSuite } from '../crypto/cipher-suite.js';
 import { deriveInitialSecrets } from '../crypto/initial-secrets.js';
 import { derivePacketKeys } from '../crypto/packet-keys.js';
 import { openPacket } from '../crypto/packet-protection.js';
-import { decodeFrames } from '../wire/frame-codec.js';
-import { FrameType } from '../wire/frames.js';
+import { BufferReader } from '../wire/buffer-reader.js';
+import { decodeFrame } from '../wire/frame-codec.js';
+import { type Frame, FrameType } from '../wire/frames.js';
 import type { LongHeaderPacket } from '../wire/packet-header.js';
 
 /** RFC 8446 §4: HandshakeType client_hello. */
@@ -38,13 +39,16 @@ export function carriesClientHello(datagram: Uint8Array, initial: LongHeaderPack
   if (opened === null) return false;
   // RFC 9000 §17.2: reserved bits are zero once the packet is authenticated.
   if ((opened.firstByte & 0x0c) !== 0) return false;
-  let frames: ReturnType<typeof decodeFrames>;
-  try {
-    frames = decodeFrames(opened.payload);
-  } catch {
-    return false;
-  }
-  for (const f of frames) {
+  // Frames are read only up to the ClientHello: what follows it is the connection's to judge (a
+  // malformed frame after it closes the connection with the RFC's code, issue 10 defect 1).
+  const r = new BufferReader(opened.payload);
+  while (r.offset < r.end) {
+    let f: Frame;
+    try {
+      f = decodeFrame(r);
+    } catch {
+      return false;
+    }
     if (f.type !== FrameType.Crypto || f.offset !== 0) continue;
     const d = f.data;
     // The handshake header (type, 24-bit length) and the legacy_version, if this frame holds them.

@@ -34,6 +34,8 @@ export interface HqRequestInfo {
 export interface HqServeOptions {
   root: string;
   onRequest?: (info: HqRequestInfo) => void;
+  /** A request handler failed unexpectedly (a bug, not the peer's doing). Default: logged to stderr. */
+  onError?: (err: unknown) => void;
 }
 
 /** Serve every request stream of `conn` until the connection ends. */
@@ -41,8 +43,15 @@ export async function serveHq(conn: QuicConnection, opts: HqServeOptions): Promi
   const root = await realpath(resolve(opts.root));
   for await (const stream of conn) {
     stream.on('error', () => {});
-    handleRequest(stream, root, opts).catch(() => {});
+    handleRequest(stream, root, opts).catch((err: unknown) => {
+      stream.destroy();
+      (opts.onError ?? logHandlerError)(err);
+    });
   }
+}
+
+function logHandlerError(err: unknown): void {
+  console.error('tsquic hq-interop: a request handler failed:', err);
 }
 
 async function handleRequest(stream: QuicStream, root: string, opts: HqServeOptions): Promise<void> {

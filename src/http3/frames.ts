@@ -203,7 +203,8 @@ export function peekFrameHeader(
   if (offset + typeLen >= buf.length) return undefined;
   const lenLen = 1 << (buf[offset + typeLen]! >> 6);
   if (offset + typeLen + lenLen > buf.length) return undefined;
-  const type = readVarint(buf, offset).value;
+  // A type beyond 2^62 - 512 rounds to a number that is not a varint: cap it (all such types are unknown).
+  const type = Math.min(readVarint(buf, offset).value, MAX_VARINT);
   const length = readVarint(buf, offset + typeLen).value;
   return { type, length, headerLength: typeLen + lenLen };
 }

@@ -9,12 +9,13 @@ import {
   type CertificateKeyType,
   type CertificateOptions,
   type GeneratedCertificate,
+  type KeyPair,
 } from '../tls/x509-builder.js';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
 
-export type { CertificateKeyType, GeneratedCertificate };
+export type { CertificateKeyType, GeneratedCertificate, KeyPair };
 
 /** Options of createCertificate(); the validity defaults to an hour ago until 90 days from now. */
 export type CreateCertificateOptions = Omit<CertificateOptions, 'notBefore' | 'notAfter'> & {

@@ -29,7 +29,16 @@ export function closeError(info: CloseInfo, handshakeComplete: boolean): QuicErr
   if (!handshakeComplete && info.tlsAlert !== undefined) {
     return new HandshakeError(info.tlsAlert, info.reason, remote);
   }
-  return new ConnectionClosedError(info.errorCode, info.reason, info.application, remote, info.frameType);
+  const error = new ConnectionClosedError(
+    info.errorCode,
+    info.reason,
+    info.application,
+    remote,
+    info.frameType,
+  );
+  // A bug in tsquic closed the connection: the application sees what it was.
+  if (info.internalError !== undefined) Object.defineProperty(error, 'cause', { value: info.internalError });
+  return error;
 }
 
 /** What `connection.closed` resolves to. */

@@ -29,6 +29,8 @@ export interface ConnectionDriver {
   kick(conn: Connection): void;
   /** The local socket's address (a UdpEndpoint has one; the simulator need not). */
   address?(): SocketAddress;
+  /** Whether `conn` keeps the process alive (QuicConnection.ref()/unref()). */
+  setRef?(conn: Connection, ref: boolean): void;
 }
 
 export interface HandleCallbacks {
@@ -62,6 +64,8 @@ export class ConnectionHandle implements ConnectionOwner {
   private readonly closedDeferred = deferred<CloseReason>();
   private terminated = false;
   callbacks: HandleCallbacks | undefined;
+  /** The `defaultStreamErrorCode` option: the code of stream aborts the application gave none for. */
+  defaultStreamErrorCode = 0;
 
   /** Process-unique number, in diagnostics_channel messages. */
   readonly id = nextConnectionId();
@@ -102,6 +106,10 @@ export class ConnectionHandle implements ConnectionOwner {
 
   kick(): void {
     this.driver.kick(this.core);
+  }
+
+  setRef(ref: boolean): void {
+    this.driver.setRef?.(this.core, ref);
   }
 
   localAddress(): SocketAddress {

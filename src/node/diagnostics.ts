@@ -16,7 +16,14 @@ export const diagnosticsChannels = {
   handshake: 'tsquic:connection:handshake',
   /** The connection closed (by either side, a timeout, or a failed handshake). */
   close: 'tsquic:connection:close',
+  /** The UDP socket reported an error (a failed send, an ICMP error): the endpoint goes on. */
+  socketError: 'tsquic:socket:error',
 } as const;
+
+export interface SocketErrorMessage {
+  error: NodeJS.ErrnoException;
+  localAddress: SocketAddress;
+}
 
 export interface ConnectionStartMessage {
   /** Process-unique number of the connection, the same in all its messages. */
@@ -41,6 +48,7 @@ export interface ConnectionCloseMessage extends ConnectionStartMessage {
 export const startChannel = channel(diagnosticsChannels.start);
 export const handshakeChannel = channel(diagnosticsChannels.handshake);
 export const closeChannel = channel(diagnosticsChannels.close);
+export const socketErrorChannel = channel(diagnosticsChannels.socketError);
 
 let nextId = 1;
 

@@ -107,6 +107,8 @@ function checkCommon(o: Bag): void {
   integer(o, 'keyUpdateInterval', 1, MAX_VARINT);
   integer(o, 'socketBufferSize', 1, 2 ** 31 - 1);
   integer(o, 'maxDatagramFrameSize', 0, MAX_VARINT);
+  // An application error code is a varint (RFC 9000 §20.2); a JavaScript number is exact to 2^53 - 1.
+  integer(o, 'defaultStreamErrorCode', 0, MAX_VARINT);
   const cc = o.congestionControl;
   if (cc !== undefined && cc !== 'cubic' && cc !== 'newreno') {
     throw invalidArgValue('options.congestionControl', cc, "must be 'cubic' or 'newreno'");

@@ -63,6 +63,12 @@ export interface CommonOptions {
    * datagrams are off. Sending needs only the peer's support. See docs/datagrams.md.
    */
   maxDatagramFrameSize?: number;
+  /**
+   * The application error code of stream aborts the application gave no code for (default 0): the
+   * RESET_STREAM and STOP_SENDING of `stream.destroy()`, and the STOP_SENDING of a `for await` loop
+   * left early. See docs/streams.md.
+   */
+  defaultStreamErrorCode?: number;
 }
 
 export interface ServerOptions extends CommonOptions {

@@ -7,6 +7,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Connection, FrameTraceEvent, PacketDropTraceEvent } from '../connection/connection.js';
+import type { CloseInfo } from '../connection/connection-events.js';
 import type { PathEvent } from '../connection/connection-paths.js';
 import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
 import { PacketNumberSpace } from '../recovery/types.js';
@@ -85,6 +86,7 @@ export class QlogWriter {
   close(conn: Connection): void {
     const q = this.files.get(conn);
     if (!q) return;
+    if (conn.closeInfo) q.addClosed(conn.closeInfo);
     this.files.delete(conn);
     const done = q.end();
     this.ending.add(done);
@@ -165,6 +167,31 @@ class ConnectionQlog {
         header: { packet_type: PACKET_TYPES[e.packetType] },
         raw: { length: e.packet.length },
         trigger: e.reason,
+      },
+    });
+  }
+
+  /**
+   * quic-events `connection_closed`: who closed, the code and reason, and for a bug in tsquic the
+   * internal error itself (which the peer never sees).
+   */
+  addClosed(info: CloseInfo): void {
+    this.flush();
+    const internal = info.internalError;
+    this.write({
+      time: Math.round((now() - this.start) * 1000) / 1000,
+      name: 'connectivity:connection_closed',
+      data: {
+        owner: info.source === 'remote' ? 'remote' : 'local',
+        ...(info.application ? { application_code: info.errorCode } : { connection_code: info.errorCode }),
+        reason: info.reason,
+        trigger: closeTrigger(info),
+        ...(internal !== undefined
+          ? {
+              internal_error:
+                internal instanceof Error ? (internal.stack ?? internal.message) : String(internal),
+            }
+          : {}),
       },
     });
   }
@@ -252,6 +279,26 @@ function qlogRecoveryData(e: RecoveryTraceEvent): Record<string, unknown> {
         : { event_type: 'set', timer_type: e.timerType, delta: Math.round((e.delta ?? 0) * 1000) / 1000 };
     case 'congestion_state_updated':
       return { ...(e.old !== undefined ? { old: e.old } : {}), new: e.new };
+  }
+}
+
+/** quic-events `connection_closed` trigger. */
+function closeTrigger(info: CloseInfo): string {
+  switch (info.source) {
+    case 'idle-timeout':
+      return 'idle_timeout';
+    case 'handshake-timeout':
+      return 'handshake_timeout';
+    case 'stateless-reset':
+      return 'stateless_reset';
+    case 'version-negotiation':
+      return 'version_mismatch';
+    case 'unreachable':
+      return 'unreachable';
+    case 'local':
+    case 'remote':
+      if (info.internalError !== undefined) return 'internal_error';
+      return info.errorCode === 0 ? 'clean' : info.application ? 'application' : 'error';
   }
 }
 

@@ -29,6 +29,7 @@ import {
   QuicStream,
   type StreamHost,
 } from './quic-stream.js';
+import { invalidArgType, outOfRange } from './validation-errors.js';
 
 /** What a public connection needs from the object that owns the core connection. */
 export interface ConnectionHost {
@@ -41,6 +42,10 @@ export interface ConnectionHost {
   readonly handshakeComplete: Promise<void>;
   /** The local UDP socket's address. */
   localAddress(): SocketAddress;
+  /** The code of stream aborts the application gave no code for (`defaultStreamErrorCode`). */
+  readonly defaultStreamErrorCode: number;
+  /** Whether the connection keeps the process alive. */
+  setRef(ref: boolean): void;
 }
 
 interface Waiter<T> {
@@ -80,6 +85,9 @@ export class QuicConnection extends EventEmitter {
       kick: () => host.kick(),
       get closeError() {
         return host.closeError;
+      },
+      get defaultErrorCode() {
+        return host.defaultStreamErrorCode;
       },
     };
     this.datagramChannel = new DatagramChannel(this, host.core, epoch, () => host.kick());
@@ -183,11 +191,42 @@ export class QuicConnection extends EventEmitter {
 
   /**
    * Close the connection with an application error code (default 0) and reason (RFC 9000 §10.2).
-   * Resolves when the connection is closed.
+   * Resolves when the connection is closed. With `{ drain: true, timeout }`, like http2's
+   * session.close(), open streams finish first: CONNECTION_CLOSE goes out once everything every
+   * stream sent is acknowledged and everything the peer sends on the streams it opened has arrived
+   * (docs/streams.md), or after `timeout` ms (default 10000).
    */
-  async close(code = 0, reason = ''): Promise<CloseReason> {
-    checkCloseCode(code);
-    return this.closeCore(code, reason);
+  async close(code?: number, reason?: string): Promise<CloseReason>;
+  async close(options: CloseOptions): Promise<CloseReason>;
+  async close(codeOrOptions: number | CloseOptions = 0, reason = ''): Promise<CloseReason> {
+    const o = closeOptions(codeOrOptions, reason);
+    if (o.drain) await this.drain(o.timeout);
+    return this.closeCore(o.code, o.reason);
+  }
+
+  /**
+   * @internal Resolves when every stream has drained (see close()), the connection has ended, or
+   * `timeout` ms have passed.
+   */
+  protected drain(timeout: number): Promise<void> {
+    const deadline = Date.now() + timeout;
+    return new Promise<void>((resolve) => {
+      const check = () => {
+        const done =
+          this.failure !== undefined ||
+          this.host.closeError !== undefined ||
+          [...this.streams.values()].every((s) =>
+            s.core.drained(isLocallyInitiated(s.id, this.host.core.role)),
+          ) ||
+          Date.now() >= deadline;
+        if (!done) return false;
+        clearInterval(timer);
+        resolve();
+        return true;
+      };
+      const timer = setInterval(check, 10);
+      check();
+    });
   }
 
   /** @internal Close the QUIC connection itself; resolves when it is closed. */
@@ -222,6 +261,22 @@ export class QuicConnection extends EventEmitter {
    */
   datagrams(): AsyncGenerator<Buffer, void, undefined> {
     return this.datagramChannel.iterate();
+  }
+
+  /**
+   * Like `socket.unref()`: the connection (its UDP socket and timers) does not keep the process
+   * alive; the process may exit while it is open. Only for connections from dial()/dialEarly(),
+   * which own their socket. Returns the connection.
+   */
+  unref(): this {
+    this.host.setRef(false);
+    return this;
+  }
+
+  /** Undo unref(): the open connection keeps the process alive again (the default). */
+  ref(): this {
+    this.host.setRef(true);
+    return this;
   }
 
   stats(): ConnectionStats {
@@ -267,8 +322,8 @@ export class QuicConnection extends EventEmitter {
   }
 
   /**
-   * A stream the peer opened: handed to a waiting acceptStream(), or queued. Until the application
-   * has it, errors on it are held back (it has no 'error' listener yet: see markAccepted).
+   * A stream the peer opened: handed to a waiting acceptStream(), else to the 'stream' listeners if
+   * there are any, else queued for acceptStream(). Until the application has it, errors on it are held back (it has no 'error' listener yet: see markAccepted).
    */
   private onPeerStream(id: number): void {
     if (isLocallyInitiated(id, this.host.core.role)) return;
@@ -281,10 +336,13 @@ export class QuicConnection extends EventEmitter {
       if (w) {
         markAccepted(s);
         w.resolve(s);
+      } else if (observed) {
+        // A 'stream' listener takes it; queueing it for acceptStream() too would keep every stream
+        // of an event-style application alive for the whole connection.
+        markAccepted(s);
       } else {
         this.incomingBidi.push(s);
       }
-      if (observed) markAccepted(s);
       this.emit('stream', s);
     } else {
       const s = new QuicReceiveStream(this.epoch, id, this.streamHost);
@@ -294,10 +352,11 @@ export class QuicConnection extends EventEmitter {
       if (w) {
         markAccepted(s);
         w.resolve(s);
+      } else if (observed) {
+        markAccepted(s);
       } else {
         this.incomingUni.push(s);
       }
-      if (observed) markAccepted(s);
       this.emit('stream', s);
     }
   }
@@ -335,6 +394,44 @@ function checkCloseCode(code: number): void {
   if (!Number.isSafeInteger(code) || code < 0) {
     throw new QuicUsageError('ERR_QUIC_INVALID_ERROR_CODE', 'close code must be a non-negative integer');
   }
+}
+
+/** The options form of `close()`. */
+export interface CloseOptions {
+  /** Application error code (default 0). */
+  code?: number;
+  reason?: string;
+  /** Let open streams finish before CONNECTION_CLOSE (default false). */
+  drain?: boolean;
+  /** With `drain`: close anyway after this many ms (default 10000). */
+  timeout?: number;
+}
+
+const DEFAULT_DRAIN_TIMEOUT = 10_000;
+/** Node's timers hold at most 2^31 - 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Both forms of close()'s arguments, checked. */
+function closeOptions(codeOrOptions: number | CloseOptions, reason: string): Required<CloseOptions> {
+  if (typeof codeOrOptions !== 'object' || codeOrOptions === null) {
+    checkCloseCode(codeOrOptions);
+    return { code: codeOrOptions, reason, drain: false, timeout: DEFAULT_DRAIN_TIMEOUT };
+  }
+  const o = codeOrOptions;
+  const code = o.code ?? 0;
+  checkCloseCode(code);
+  if (o.reason !== undefined && typeof o.reason !== 'string') {
+    throw invalidArgType('options.reason', 'of type string', o.reason);
+  }
+  if (o.drain !== undefined && typeof o.drain !== 'boolean') {
+    throw invalidArgType('options.drain', 'of type boolean', o.drain);
+  }
+  const timeout = o.timeout ?? DEFAULT_DRAIN_TIMEOUT;
+  if (typeof timeout !== 'number') throw invalidArgType('options.timeout', 'of type number', timeout);
+  if (!Number.isInteger(timeout) || timeout < 0 || timeout > MAX_TIMER_MS) {
+    throw outOfRange('options.timeout', `an integer >= 0 and <= ${MAX_TIMER_MS}`, timeout);
+  }
+  return { code, reason: o.reason ?? '', drain: o.drain ?? false, timeout };
 }
 
 /**
@@ -382,10 +479,15 @@ export class EarlyConnection extends QuicConnection {
    * never called `nextConnection()`, it closes the QUIC connection with `code` and `reason` first,
    * since nothing else could.
    */
-  override async close(code = 0, reason = ''): Promise<CloseReason> {
-    checkCloseCode(code);
-    if (!this.rejected) return this.closeCore(code, reason);
-    if (!this.nextAsked) await this.closeCore(code, reason);
+  override async close(code?: number, reason?: string): Promise<CloseReason>;
+  override async close(options: CloseOptions): Promise<CloseReason>;
+  override async close(codeOrOptions: number | CloseOptions = 0, reason = ''): Promise<CloseReason> {
+    const o = closeOptions(codeOrOptions, reason);
+    if (!this.rejected) {
+      if (o.drain) await this.drain(o.timeout);
+      if (!this.rejected) return this.closeCore(o.code, o.reason);
+    }
+    if (!this.nextAsked) await this.closeCore(o.code, o.reason);
     return this.closed;
   }
 

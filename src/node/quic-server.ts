@@ -29,6 +29,7 @@ export class QuicServer extends EventEmitter {
   private constructor(
     private readonly driver: UdpEndpoint,
     private readonly early: boolean,
+    private readonly streamErrorCode: number,
   ) {
     super();
     driver.listening = true;
@@ -64,7 +65,7 @@ export class QuicServer extends EventEmitter {
       if (options.host !== undefined) throw err;
       driver = await bind('0.0.0.0');
     }
-    return new QuicServer(driver, early);
+    return new QuicServer(driver, early, options.defaultStreamErrorCode ?? 0);
   }
 
   address(): SocketAddress {
@@ -141,6 +142,7 @@ export class QuicServer extends EventEmitter {
 
   private onConnection(core: Connection): void {
     const handle = new ConnectionHandle(core, this.driver, undefined, undefined);
+    handle.defaultStreamErrorCode = this.streamErrorCode;
     let pub: QuicConnection | undefined;
     let delivered = false;
     const deliver = (c: QuicConnection) => {

@@ -4,6 +4,13 @@
  * flow control (backpressure until the core reports 'writable'); reads consume in-order data, which
  * is what opens the peer's flow-control window again.
  *
+ * QUIC ends each direction on its own (RFC 9000 §3): a FIN or RESET_STREAM ends the sending part,
+ * STOP_SENDING asks the peer to end it, and the other direction goes on. docs/streams.md ("One
+ * stream, two directions") gives the mapping onto a Duplex that this file implements:
+ * - 'finish' (and so pipeline()) comes when every byte and the FIN are acknowledged (Data Recvd);
+ * - the end of reading, a peer's RESET_STREAM and a peer's STOP_SENDING end one direction only;
+ * - the stream is destroyed when both directions are over, with the peer's error if one was aborted.
+ *
  * Each stream object holds its *epoch* (src/connection/stream-epoch.ts), never just an ID: every
  * operation goes to that epoch's StreamManager. After 0-RTT is rejected the epoch is dead: writes
  * and reads fail with ZeroRTTRejectedError, and cancelRead/cancelWrite/destroy touch nothing, so a
@@ -12,12 +19,13 @@
 import { Duplex, Readable, Writable } from 'node:stream';
 import type { StreamEpoch } from '../connection/stream-epoch.js';
 import {
+  ConnectionClosedError,
   type QuicError,
   QuicUsageError,
   StreamResetError,
   ZeroRTTRejectedError,
 } from '../errors/public-errors.js';
-import type { StreamEvent } from '../streams/stream-manager.js';
+import { ReceiveState, SendState, type StreamEvent } from '../streams/stream-manager.js';
 import { dropUnobservedError } from './stream-errors.js';
 
 /** What a stream needs from its connection. */
@@ -26,6 +34,8 @@ export interface StreamHost {
   kick(): void;
   /** The error that ended the connection, if it ended. */
   readonly closeError: QuicError | undefined;
+  /** The code of aborts the application gave no code for (the `defaultStreamErrorCode` option). */
+  readonly defaultErrorCode: number;
 }
 
 type Callback = (err?: Error | null) => void;
@@ -42,6 +52,10 @@ function checkCode(code: number, what: string): void {
   }
 }
 
+function streamClosedError(): QuicUsageError {
+  return new QuicUsageError('ERR_STREAM_DESTROYED', 'the stream is closed');
+}
+
 /**
  * The logic shared by the three stream classes: one direction each, or both. It talks to the
  * StreamManager of the stream's own epoch only.
@@ -49,14 +63,40 @@ function checkCode(code: number, what: string): void {
 class StreamCore {
   /** The epoch was rejected (0-RTT): the stream is dead. */
   rejected = false;
+
+  // ---- the receiving direction
+  /** No more data comes to the Readable: the FIN was pushed, cancelRead(), a reset or destroy(). */
   readEnded = false;
-  /** FIN queued or the send side reset: nothing more goes out. */
-  writeDone = false;
+  /** The application called cancelRead(). */
+  readCanceled = false;
+  /** The peer reset its sending part (RESET_STREAM): what readers are told. */
+  readError: Error | undefined;
+  /** The connection ended after every byte and the FIN arrived: the application reads on. */
+  readAfterClose = false;
+  wantRead = false;
+  /** Wakes a reader of the stream's async iterator (a reset ends reading without 'end'). */
+  wakeReader: (() => void) | undefined;
+
+  // ---- the sending direction
+  /** _final ran: the FIN is queued after the data. */
+  finQueued = false;
+  /** Every byte and the FIN were acknowledged (RFC 9000 §3.1 Data Recvd). */
+  delivered = false;
+  /** The application called cancelWrite(). */
   writeCanceled = false;
-  /** The peer asked us to stop (STOP_SENDING): further writes fail with this. */
+  /**
+   * The peer stopped reading (STOP_SENDING), or the connection ended while this direction was open
+   * and the other goes on: what writers are told.
+   */
   writeError: Error | undefined;
   pendingWrite: Callback | undefined;
-  wantRead = false;
+  /** end()'s _final, waiting for the acknowledgment of everything sent. */
+  pendingFinal: Callback | undefined;
+
+  /** The first direction-ending error of the peer or the connection (the stream's `errored` later). */
+  abortError: Error | undefined;
+  /** That error was already emitted (to 'error' listeners) when its direction ended. */
+  reported: Error | undefined;
 
   constructor(
     readonly epoch: StreamEpoch,
@@ -75,6 +115,23 @@ class StreamCore {
     return !this.rejected && !this.epoch.rejected && this.host.closeError === undefined;
   }
 
+  /** Nothing more will be sent: the FIN is queued, or the direction was aborted. */
+  get writeDone(): boolean {
+    return this.finQueued || this.writeCanceled || this.writeError !== undefined;
+  }
+
+  /** Every byte and the FIN were sent at least once (Data Sent or later). */
+  get allSent(): boolean {
+    const state = this.streams.streamState(this.id)?.send;
+    return state === SendState.DataSent || state === SendState.DataRecvd;
+  }
+
+  /** The peer has every byte of the receiving direction and its FIN (not yet all read). */
+  get receiveComplete(): boolean {
+    const state = this.streams.streamState(this.id)?.receive;
+    return state === ReceiveState.DataRecvd || state === ReceiveState.DataRead;
+  }
+
   write(chunk: Buffer, cb: Callback): void {
     const refused = this.refusal();
     if (refused !== false) {
@@ -90,41 +147,87 @@ class StreamCore {
     }
     this.host.kick();
     if (more) cb();
-    else this.pendingWrite = cb;
+    else {
+      this.pendingWrite = cb;
+      this.pendingWriteBytes = chunk.length;
+    }
+  }
+
+  /** The size of the chunk of `pendingWrite` (already in the core, still in Node's writableLength). */
+  pendingWriteBytes = 0;
+
+  /**
+   * For close({ drain }): nothing of this stream is in flight any more. Everything sent is
+   * acknowledged (or writing was aborted); on a stream the peer opened (`local` false), everything
+   * the peer sends has arrived too (or reading was aborted). What the application has not read yet
+   * stays readable after the close. The answer on a stream we opened is not waited for: closing
+   * says we want nothing more.
+   */
+  drained(local: boolean): boolean {
+    if (!this.alive) return true;
+    const sendOver = !this.hasSend || this.delivered || this.writeCanceled || this.writeError !== undefined;
+    const receiveOver =
+      local || !this.hasReceive || this.readEnded || this.readError !== undefined || this.receiveComplete;
+    return sendOver && receiveOver;
+  }
+
+  /** Whether end() was called and every byte written reached the core (nothing waits in Node's buffer). */
+  endedInCore(writable: Writable): boolean {
+    const inCore = this.pendingWrite ? this.pendingWriteBytes : 0;
+    return writable.writableEnded && writable.writableLength <= inCore;
   }
 
   /**
-   * Why a write cannot go to the network: an error to fail it with, undefined to drop it silently
-   * (after cancelWrite(), what is still queued is discarded), or false when it may proceed.
+   * Why a write cannot go to the network: an error to fail it with, undefined to drop it silently,
+   * or false when it may proceed. Dropped: after cancelWrite(), and on a Duplex whose sending
+   * direction the peer stopped (failing the write would destroy the Duplex, reading included).
    */
   private refusal(): Error | undefined | false {
     if (this.epoch.rejected || this.rejected) return new ZeroRTTRejectedError();
-    if (this.writeError) return this.writeError;
+    if (this.writeError) return this.hasReceive ? undefined : this.writeError;
     if (this.writeCanceled) return undefined;
     if (this.host.closeError) return this.host.closeError;
     return false;
   }
 
+  /** end(): queue the FIN; the callback ('finish') waits until everything is acknowledged. */
   final(cb: Callback): void {
     if (this.epoch.rejected || this.rejected) {
       cb(new ZeroRTTRejectedError());
       return;
     }
-    if (this.writeError) {
-      cb(this.writeError);
+    if (this.writeCanceled) {
+      cb();
       return;
     }
-    if (!this.writeCanceled && this.alive) {
-      this.streams.end(this.id);
-      this.host.kick();
+    if (this.writeError) {
+      // A Duplex reads on; it is destroyed with the error once reading is over (settle()).
+      if (this.hasReceive) this.pendingFinal = cb;
+      else cb(this.writeError);
+      return;
     }
-    this.writeDone = true;
-    cb();
+    if (!this.alive) {
+      cb(this.host.closeError ?? streamClosedError());
+      return;
+    }
+    this.streams.end(this.id);
+    this.finQueued = true;
+    this.pendingFinal = cb;
+    this.host.kick();
+  }
+
+  /** RFC 9000 §3.1: all data and the FIN acknowledged: 'finish'. */
+  onDelivered(): void {
+    this.delivered = true;
+    const cb = this.pendingFinal;
+    this.pendingFinal = undefined;
+    cb?.();
   }
 
   /** Push in-order data into `readable` while it wants more. */
   pump(readable: Readable): void {
-    if (!this.wantRead || this.readEnded || !this.alive) return;
+    if (!this.wantRead || this.readEnded) return;
+    if (!this.alive && !this.readAfterClose) return;
     let consumed = false;
     for (;;) {
       const r = this.streams.read(this.id);
@@ -139,7 +242,7 @@ class StreamCore {
       if (!this.wantRead) break;
     }
     // Reading frees flow-control credit: a MAX_STREAM_DATA/MAX_DATA may be due.
-    if (consumed) this.host.kick();
+    if (consumed && this.alive) this.host.kick();
   }
 
   cancelRead(code: number): boolean {
@@ -147,20 +250,24 @@ class StreamCore {
     if (!this.alive || this.readEnded) return false;
     this.streams.stopSending(this.id, code);
     this.readEnded = true;
+    this.readCanceled = true;
     this.host.kick();
     return true;
   }
 
   cancelWrite(code: number): boolean {
     checkCode(code, 'cancelWrite');
-    if (!this.alive || this.writeDone) return false;
+    if (!this.alive || this.writeCanceled || this.writeError || this.delivered) return false;
+    // RFC 9000 §3.1: a reset is allowed in Ready, Send and Data Sent (after the FIN too).
     this.streams.resetStream(this.id, code);
     this.writeCanceled = true;
-    this.writeDone = true;
     this.host.kick();
     const cb = this.pendingWrite;
     this.pendingWrite = undefined;
     cb?.();
+    const fin = this.pendingFinal;
+    this.pendingFinal = undefined;
+    fin?.();
     return true;
   }
 
@@ -168,14 +275,17 @@ class StreamCore {
   closeError: Error | undefined;
   /**
    * The error tsquic ended the stream with (a network error, or the connection's clean close): what
-   * a write() or end() after that is told, rather than Node's generic ERR_STREAM_DESTROYED.
+   * a write() or end() after that is told.
    */
   endedBy: Error | undefined;
 
   /** Why a write() or end() call on this stream object fails at once, if it does. */
   callRefusal(destroyed: boolean): Error | undefined {
     if (this.rejected) return new ZeroRTTRejectedError();
-    return destroyed ? this.endedBy : undefined;
+    if (destroyed) return this.endedBy ?? streamClosedError();
+    // The peer stopped reading a Duplex that reads on: writes fail without destroying it.
+    if (this.writeError && this.hasReceive) return this.writeError;
+    return undefined;
   }
   /**
    * False for a peer-opened stream the application has not accepted yet: it has no 'error'
@@ -185,18 +295,30 @@ class StreamCore {
   accepting = false;
   deferredError: Error | undefined;
 
-  /** On destroy(): give up whatever direction is unfinished (code 0). */
-  abandon(err: Error | null): void {
+  /**
+   * On destroy(): give up each direction that is unfinished, with the default code. A FIN already
+   * queued is not an abort: the data still goes out (docs/streams.md).
+   */
+  abandon(err: Error | null, ended: boolean): void {
     if (this.alive) {
-      if (this.hasSend && !this.writeDone) this.streams.resetStream(this.id, 0);
-      if (this.hasReceive && !this.readEnded) this.streams.stopSending(this.id, 0);
+      const code = this.host.defaultErrorCode;
+      // end() was called and every byte reached the core, only _final had not run yet: queue the
+      // FIN rather than abort (destroy() right after end() is how many programs close a stream).
+      if (this.hasSend && !this.writeDone && ended && err === null) {
+        this.streams.end(this.id);
+        this.finQueued = true;
+      }
+      if (this.hasSend && !this.writeDone) this.streams.resetStream(this.id, code);
+      if (this.hasReceive && !this.readEnded) this.streams.stopSending(this.id, code);
       this.host.kick();
     }
-    this.writeDone = true;
+    if (this.hasSend && !this.writeDone) this.writeCanceled = true;
     this.readEnded = true;
+    this.pendingFinal = undefined;
     const cb = this.pendingWrite;
     this.pendingWrite = undefined;
-    cb?.(err ?? this.closeError ?? new QuicUsageError('ERR_STREAM_DESTROYED', 'stream destroyed'));
+    cb?.(err ?? this.closeError ?? streamClosedError());
+    this.wakeReader?.();
   }
 
   onWritable(): void {
@@ -206,8 +328,10 @@ class StreamCore {
   }
 }
 
+type Side = Readable | Writable;
+
 /** Apply a core stream event to a stream object. */
-function applyEvent(core: StreamCore, side: Readable | Writable, ev: StreamEvent): void {
+function applyEvent(core: StreamCore, side: Side, ev: StreamEvent): void {
   switch (ev.type) {
     case 'readable':
       if (side instanceof Readable) core.pump(side);
@@ -215,42 +339,128 @@ function applyEvent(core: StreamCore, side: Readable | Writable, ev: StreamEvent
     case 'writable':
       core.onWritable();
       return;
-    case 'reset':
-      // The peer reset its sending side: our reads fail with its code.
-      core.readEnded = true;
-      destroyWith(core, side, new StreamResetError(ev.errorCode, 'reset', core.id));
+    case 'send-done':
+      core.onDelivered();
       return;
-    case 'stop-sending': {
-      // The peer stopped reading; the core has reset our sending side (RFC 9000 §3.5).
-      const err = new StreamResetError(ev.errorCode, 'stop-sending', core.id);
-      core.writeDone = true;
-      core.writeError = err;
-      const cb = core.pendingWrite;
-      core.pendingWrite = undefined;
-      if (cb) cb(err);
-      else if (!core.hasReceive) destroyWith(core, side, err);
+    case 'reset': {
+      // The peer reset its sending part: reading fails with its code; writing goes on.
+      const err = new StreamResetError(ev.errorCode, 'reset', core.id);
+      core.readEnded = true;
+      core.readError = err;
+      endDirection(core, side, err);
       return;
     }
+    case 'stop-sending':
+      // The peer stopped reading; the core has reset our sending part (RFC 9000 §3.5).
+      failWriting(core, side, new StreamResetError(ev.errorCode, 'stop-sending', core.id));
+      return;
     default:
       return;
   }
 }
 
+/** Writing is over because of the peer or the connection: writers are told; reading goes on. */
+function failWriting(core: StreamCore, side: Side, err: Error): void {
+  core.writeError = err;
+  const cb = core.pendingWrite;
+  core.pendingWrite = undefined;
+  if (!core.hasReceive) {
+    // A send-only stream has nothing else: it ends with the error.
+    const fin = core.pendingFinal;
+    core.pendingFinal = undefined;
+    if (cb) cb(err);
+    else if (fin) fin(err);
+    else destroyWith(core, side, err);
+    return;
+  }
+  // A Duplex: failing the pending write would destroy it, reading included. The write completes
+  // (its data is dropped), later writes fail with `err`, and 'error' listeners are told now.
+  cb?.();
+  endDirection(core, side, err);
+}
+
 /**
- * 0-RTT rejected, or the connection ended: pending writes fail with `err` and the stream is destroyed
- * with it, unless every direction it has had already finished cleanly (a rejection always fails it).
+ * One direction of the stream ended with `err`. A one-direction stream is destroyed with it. A
+ * Duplex reports it to its 'error' listeners (observers of the whole stream, such as pipeline())
+ * without destroying itself: the other direction goes on, and the stream is destroyed with `err`
+ * when that one is over too (settle()).
  */
-function failStream(core: StreamCore, side: Readable | Writable, err: Error, rejected: boolean): void {
-  if (rejected) core.rejected = true;
+function endDirection(core: StreamCore, side: Side, err: Error): void {
+  core.abortError ??= err;
+  core.wakeReader?.();
+  if (!(side instanceof Duplex)) {
+    destroyWith(core, side, err);
+    return;
+  }
+  reportAbort(core, side);
+  settle(core, side);
+}
+
+/** Tell the 'error' listeners of a Duplex (once accepted) that one direction was aborted. */
+function reportAbort(core: StreamCore, side: Duplex): void {
+  const err = core.abortError;
+  if (err === undefined || !core.accepted || side.destroyed || core.reported !== undefined) return;
+  core.reported = err;
+  side.emit('error', err);
+}
+
+/** Destroy a Duplex whose two directions are both over, with the peer's error if there was one. */
+function settle(core: StreamCore, side: Duplex): void {
+  if (side.destroyed) return;
+  const readOver = side.readableEnded || core.readError !== undefined || core.readCanceled;
+  const writeOver = side.writableFinished || core.writeCanceled || core.writeError !== undefined;
+  if (!readOver || !writeOver) return;
+  if (core.abortError) destroyWith(core, side, core.abortError);
+  else if (core.readCanceled) side.destroy();
+}
+
+/**
+ * 0-RTT rejected, or the connection ended: each direction still open fails with `err`, except a
+ * receiving direction that already has every byte and the FIN, which the application reads to the
+ * end (the data is complete: a clean close must not lose what the peer acknowledged delivering).
+ * With `quiet` (a clean local close), what fails is destroyed without an 'error' event.
+ */
+function failStream(core: StreamCore, side: Side, err: Error, rejected: boolean, quiet: boolean): void {
+  if (side.destroyed) return;
+  if (rejected) {
+    core.rejected = true;
+    const cb = core.pendingWrite;
+    core.pendingWrite = undefined;
+    cb?.(err);
+    destroyWith(core, side, err);
+    return;
+  }
+  // The peer closed cleanly (NO_ERROR) after our FIN went out: it is done with the stream, so the
+  // writing counts as finished even if the acknowledgment never came.
+  if (core.finQueued && !core.delivered && isCleanRemoteClose(err) && core.allSent) core.onDelivered();
+  const writeOpen = core.hasSend && !(core.delivered || core.writeCanceled || core.writeError);
+  const readOpen = core.hasReceive && !(core.readEnded || core.readError);
+  const readOn = readOpen && core.receiveComplete;
+  if (readOn) core.readAfterClose = true;
+  if (!writeOpen && (!readOpen || readOn)) return;
+  if (readOn && side instanceof Duplex) {
+    // Reading goes on; the writing direction fails (quietly on a clean local close).
+    if (quiet) core.reported = err;
+    failWriting(core, side, err);
+    return;
+  }
+  if (quiet && core.pendingFinal === undefined) {
+    closeQuietly(core, side, err);
+    return;
+  }
   const cb = core.pendingWrite;
   core.pendingWrite = undefined;
   cb?.(err);
-  const finished = (!core.hasSend || core.writeDone) && (!core.hasReceive || core.readEnded);
-  if (rejected || !finished) destroyWith(core, side, err);
+  // A direction the peer aborted earlier was reported already: its error stays the stream's error.
+  destroyWith(core, side, core.abortError ?? err);
+}
+
+function isCleanRemoteClose(err: Error): boolean {
+  return err instanceof ConnectionClosedError && err.remote && err.application && err.errorCode === 0;
 }
 
 /** Destroy with `err`, or keep it for when the application accepts the stream (see `accepted`). */
-function destroyWith(core: StreamCore, side: Readable | Writable, err: Error): void {
+function destroyWith(core: StreamCore, side: Side, err: Error): void {
   if (side.destroyed) return;
   if (!core.accepted) {
     core.deferredError ??= err;
@@ -274,11 +484,15 @@ export function markAccepted(stream: AnyQuicStream): void {
     core.accepted = true;
     const err = core.deferredError;
     if (err) destroyWith(core, stream, err);
+    else if (stream instanceof QuicStream) {
+      reportAbort(core, stream);
+      settle(core, stream);
+    }
   });
 }
 
 /** A clean local close: pending writes fail, the stream is destroyed without an 'error' event. */
-function closeQuietly(core: StreamCore, side: Readable | Writable, err: Error): void {
+function closeQuietly(core: StreamCore, side: Side, err: Error): void {
   if (side.destroyed) return;
   // destroy() marks the stream destroyed before _destroy hands `err` to a pending write callback,
   // so that callback sees the error but no 'error' event is emitted.
@@ -288,14 +502,60 @@ function closeQuietly(core: StreamCore, side: Readable | Writable, err: Error): 
 }
 
 /**
- * write()/end() on a stream tsquic has ended: the callback gets the reason (ZeroRTTRejectedError on a
- * stream of a rejected 0-RTT attempt; the peer's reset or the connection's end otherwise). Like
- * Node's own write after destroy, nothing is emitted.
+ * write()/end() on a stream tsquic has ended or that was destroyed: the callback gets the reason
+ * (ZeroRTTRejectedError on a stream of a rejected 0-RTT attempt; the peer's reset or the
+ * connection's end; ERR_STREAM_DESTROYED otherwise). Like Node's own write after destroy, nothing is
+ * emitted.
  */
 function refusedCall(args: unknown[], err: Error): boolean {
   const cb = args.find((a): a is Callback => typeof a === 'function');
   if (cb) process.nextTick(cb, err);
   return false;
+}
+
+/**
+ * The stream's chunks for `for await`. Unlike Node's default iterator, the end of the loop ends
+ * only the reading direction, so `for await (const c of s) s.write(c); s.end()` works: reaching the
+ * end destroys nothing, and leaving the loop early (break, return, throw) sends STOP_SENDING with
+ * the default code and leaves writing alone. A peer's reset throws its StreamResetError.
+ */
+async function* readChunks(stream: QuicStream | QuicReceiveStream): AsyncGenerator<Buffer, void, undefined> {
+  const core = stream.core;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  stream.on('readable', poke);
+  stream.on('end', poke);
+  stream.on('close', poke);
+  core.wakeReader = poke;
+  let complete = false;
+  try {
+    for (;;) {
+      if (core.readError) throw core.readError;
+      if (stream.readableEnded) {
+        complete = true;
+        return;
+      }
+      if (stream.destroyed) throw stream.errored ?? core.endedBy ?? streamClosedError();
+      const chunk = stream.read() as Buffer | null;
+      if (chunk !== null) {
+        yield chunk;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    stream.off('readable', poke);
+    stream.off('end', poke);
+    stream.off('close', poke);
+    if (core.wakeReader === poke) core.wakeReader = undefined;
+    if (!complete && !stream.destroyed) stream.cancelRead(core.host.defaultErrorCode);
+  }
 }
 
 export class QuicStream extends Duplex {
@@ -308,16 +568,27 @@ export class QuicStream extends Duplex {
     super({ allowHalfOpen: true });
     this.id = id;
     this.core = new StreamCore(epoch, id, host, true, true);
+    this.once('end', () => settle(this.core, this));
+    this.once('finish', () => settle(this.core, this));
   }
 
-  /** STOP_SENDING: we will read nothing more; the readable side ends. */
+  /** STOP_SENDING: we will read nothing more; the readable side ends. Writing goes on. */
   cancelRead(code: number): void {
     if (this.core.cancelRead(code) && !this.readableEnded) this.push(null);
+    settle(this.core, this);
   }
 
-  /** RESET_STREAM: abandon what was not yet delivered; the writable side finishes. */
+  /**
+   * RESET_STREAM: abandon what was not yet delivered; the writable side finishes ('finish' after
+   * cancelWrite() means "writing is over", not "delivered"). Reading goes on.
+   */
   cancelWrite(code: number): void {
     if (this.core.cancelWrite(code) && !this.writableEnded) super.end();
+    settle(this.core, this);
+  }
+
+  override [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    return readChunks(this);
   }
 
   override write(chunk: unknown, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
@@ -326,6 +597,15 @@ export class QuicStream extends Duplex {
     return super.write(chunk, encoding as BufferEncoding, cb);
   }
 
+  /**
+   * End writing: the FIN follows the data. 'finish' (and `cb`) come once the peer has acknowledged
+   * every byte and the FIN.
+   */
+  override end(cb?: () => void): this;
+  /** Write `chunk`, then end writing (see the first form). */
+  override end(chunk: unknown, cb?: () => void): this;
+  /** Write `chunk` in `encoding`, then end writing (see the first form). */
+  override end(chunk: unknown, encoding: BufferEncoding, cb?: () => void): this;
   override end(...args: unknown[]): this {
     const refused = this.core.callRefusal(this.destroyed);
     if (refused) {
@@ -349,13 +629,15 @@ export class QuicStream extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: Callback): void {
-    this.core.abandon(err);
+    this.core.abandon(err, this.core.endedInCore(this));
     cb(err);
   }
 
   /** @internal A network error nobody listens to is not emitted (src/node/stream-errors.ts). */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     if (dropUnobservedError(this, event, args)) return false;
+    // Already told when its direction ended: destroy() with it does not tell again.
+    if (event === 'error' && args[0] === this.core.reported && this.destroyed) return false;
     return super.emit(event, ...args);
   }
 
@@ -366,12 +648,12 @@ export class QuicStream extends Duplex {
 
   /** @internal The connection was closed cleanly by us: end without an error event. */
   _close(err: Error): void {
-    closeQuietly(this.core, this, err);
+    failStream(this.core, this, err, false, true);
   }
 
   /** @internal 0-RTT rejected or the connection closed: fail once with `err`. */
   _fail(err: Error, rejected: boolean): void {
-    failStream(this.core, this, err, rejected);
+    failStream(this.core, this, err, rejected, false);
   }
 }
 
@@ -387,6 +669,7 @@ export class QuicSendStream extends Writable {
     this.core = new StreamCore(epoch, id, host, true, false);
   }
 
+  /** RESET_STREAM: abandon what was not yet delivered; the stream finishes. */
   cancelWrite(code: number): void {
     if (this.core.cancelWrite(code) && !this.writableEnded) super.end();
   }
@@ -397,6 +680,15 @@ export class QuicSendStream extends Writable {
     return super.write(chunk, encoding as BufferEncoding, cb);
   }
 
+  /**
+   * End writing: the FIN follows the data. 'finish' (and `cb`) come once the peer has acknowledged
+   * every byte and the FIN.
+   */
+  override end(cb?: () => void): this;
+  /** Write `chunk`, then end writing (see the first form). */
+  override end(chunk: unknown, cb?: () => void): this;
+  /** Write `chunk` in `encoding`, then end writing (see the first form). */
+  override end(chunk: unknown, encoding: BufferEncoding, cb?: () => void): this;
   override end(...args: unknown[]): this {
     const refused = this.core.callRefusal(this.destroyed);
     if (refused) {
@@ -415,7 +707,7 @@ export class QuicSendStream extends Writable {
   }
 
   override _destroy(err: Error | null, cb: Callback): void {
-    this.core.abandon(err);
+    this.core.abandon(err, this.core.endedInCore(this));
     cb(err);
   }
 
@@ -432,12 +724,12 @@ export class QuicSendStream extends Writable {
 
   /** @internal The connection was closed cleanly by us: end without an error event. */
   _close(err: Error): void {
-    closeQuietly(this.core, this, err);
+    failStream(this.core, this, err, false, true);
   }
 
   /** @internal */
   _fail(err: Error, rejected: boolean): void {
-    failStream(this.core, this, err, rejected);
+    failStream(this.core, this, err, rejected, false);
   }
 }
 
@@ -453,8 +745,13 @@ export class QuicReceiveStream extends Readable {
     this.core = new StreamCore(epoch, id, host, false, true);
   }
 
+  /** STOP_SENDING: we will read nothing more; the stream ends. */
   cancelRead(code: number): void {
     if (this.core.cancelRead(code) && !this.readableEnded) this.push(null);
+  }
+
+  override [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    return readChunks(this);
   }
 
   override _read(): void {
@@ -463,7 +760,7 @@ export class QuicReceiveStream extends Readable {
   }
 
   override _destroy(err: Error | null, cb: Callback): void {
-    this.core.abandon(err);
+    this.core.abandon(err, false);
     cb(err);
   }
 
@@ -480,12 +777,12 @@ export class QuicReceiveStream extends Readable {
 
   /** @internal The connection was closed cleanly by us: end without an error event. */
   _close(err: Error): void {
-    closeQuietly(this.core, this, err);
+    failStream(this.core, this, err, false, true);
   }
 
   /** @internal */
   _fail(err: Error, rejected: boolean): void {
-    failStream(this.core, this, err, rejected);
+    failStream(this.core, this, err, rejected, false);
   }
 }
 

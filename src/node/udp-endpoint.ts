@@ -12,6 +12,7 @@ import type { Connection } from '../connection/connection.js';
 import { Endpoint, type EndpointConfig } from '../endpoint/endpoint.js';
 import { formatAddress, parseAddress, SocketAddress } from './address.js';
 import { now } from './clock.js';
+import { type SocketErrorMessage, socketErrorChannel } from './diagnostics.js';
 import { QlogWriter } from './qlog.js';
 import { pooledRandomBytes } from './random-pool.js';
 
@@ -50,6 +51,8 @@ export class UdpEndpoint {
   onConnection: ((conn: Connection) => void) | undefined;
   /** Keeps the socket open while a server listens even with no connections. */
   listening = false;
+  /** Errors the socket reported (failed sends, ICMP errors) since it was bound. */
+  socketErrors = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -131,6 +134,11 @@ export class UdpEndpoint {
   private connectedTo: string | undefined;
 
   private onSocketError(err: NodeJS.ErrnoException): void {
+    this.socketErrors++;
+    // Not swallowed: counted, and published for whoever monitors the process (docs/api.md).
+    if (socketErrorChannel.hasSubscribers) {
+      socketErrorChannel.publish({ error: err, localAddress: this.address() } satisfies SocketErrorMessage);
+    }
     if (err.code !== 'ECONNREFUSED' || this.connectedTo === undefined || this.closing) return;
     let changed = false;
     for (const conn of this.owners.keys()) {
@@ -146,6 +154,18 @@ export class UdpEndpoint {
 
   get isIPv6(): boolean {
     return this.socket.address().family === 'IPv6';
+  }
+
+  /**
+   * Connections whose application called unref(): like closing ones, they do not keep the process
+   * alive (the socket and timer are unref'd once every connection is one or the other).
+   */
+  private readonly unrefd = new Set<Connection>();
+
+  setRef(conn: Connection, ref: boolean): void {
+    if (ref) this.unrefd.delete(conn);
+    else if (this.owners.has(conn)) this.unrefd.add(conn);
+    this.updateLinger();
   }
 
   /** Carry a connection: its events go to `owner`. */
@@ -219,6 +239,7 @@ export class UdpEndpoint {
       if (conn.isTerminated || (this.prompt && closeSent(conn))) {
         owner.drainEvents();
         this.owners.delete(conn);
+        this.unrefd.delete(conn);
         this.qlog?.close(conn);
         owner.onTerminated();
       }
@@ -252,10 +273,12 @@ export class UdpEndpoint {
   /**
    * A one-connection socket whose connection is closing or draining, its CONNECTION_CLOSE sent, only
    * waits out the closing period: it must not keep the process alive for it (the application is done).
+   * Nor does a connection the application unref()'d.
    */
   private updateLinger(): void {
     if (!this.autoClose || this.closing) return;
-    const lingering = this.owners.size > 0 && [...this.owners.keys()].every(closeSent);
+    const lingering =
+      this.owners.size > 0 && [...this.owners.keys()].every((c) => closeSent(c) || this.unrefd.has(c));
     if (lingering === this.lingering) return;
     this.lingering = lingering;
     if (lingering) {

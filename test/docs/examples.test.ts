@@ -1,6 +1,6 @@
 /**
  * The TypeScript examples in the documentation run as written: every ```ts block of the files below is
- * extracted, its `from 'tsquic'` imports pointed at this checkout's sources, and run as its own
+ * extracted, its `from 'tsquic'` (and 'tsquic/http3') imports pointed at this checkout's sources, and run as its own
  * process (tsx). A block must finish by itself (closing what it opened) with exit status 0.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +13,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Documents whose every ```ts block is a complete program. */
-const DOCUMENTS = ['docs/datagrams.md', 'docs/errors.md', 'docs/certificates.md', 'docs/api.md'];
+const DOCUMENTS = [
+  'README.md',
+  'docs/streams.md',
+  'docs/datagrams.md',
+  'docs/errors.md',
+  'docs/certificates.md',
+  'docs/api.md',
+];
 const EXAMPLE_TIMEOUT = 30_000;
 
 const work = mkdtempSync(join(tmpdir(), 'tsquic-doc-examples-'));
@@ -60,6 +67,7 @@ function run(file: string): Promise<{ code: number | null; stdout: string; stder
 }
 
 const entry = pathToFileURL(join(ROOT, 'src/index.ts')).href;
+const http3Entry = pathToFileURL(join(ROOT, 'src/http3/index.ts')).href;
 
 for (const doc of DOCUMENTS) {
   describe(doc, () => {
@@ -69,7 +77,12 @@ for (const doc of DOCUMENTS) {
       test(`the example at line ${line} runs and exits 0`, { timeout: EXAMPLE_TIMEOUT + 5_000 }, async () => {
         assert.match(code, /from 'tsquic'/, 'examples import the package by its name');
         const file = join(work, `${doc.replace(/\W/g, '_')}_${line}.mts`);
-        writeFileSync(file, code.replaceAll("from 'tsquic'", `from '${entry}'`));
+        writeFileSync(
+          file,
+          code
+            .replaceAll("from 'tsquic'", `from '${entry}'`)
+            .replaceAll("from 'tsquic/http3'", `from '${http3Entry}'`),
+        );
         const r = await run(file);
         assert.equal(
           r.code,

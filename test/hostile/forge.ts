@@ -132,6 +132,7 @@ export function openDatagram(
   datagram: Uint8Array,
   keysFor: (type: PacketType) => PacketKeys | undefined,
   shortDcidLength = 8,
+  largestPn = -1,
 ): OpenedFrames[] {
   const copy = Uint8Array.from(datagram);
   const out: OpenedFrames[] = [];
@@ -139,7 +140,7 @@ export function openDatagram(
     if (p.type === PacketType.Retry || p.type === PacketType.VersionNegotiation) continue;
     const keys = keysFor(p.type);
     if (!keys) continue;
-    const opened = openPacket(keys, copy, p.packetStart, p.pnOffset, p.packetEnd, -1);
+    const opened = openPacket(keys, copy, p.packetStart, p.pnOffset, p.packetEnd, largestPn);
     if (!opened) continue;
     out.push({ type: p.type, packetNumber: opened.packetNumber, frames: decodeFrames(opened.payload) });
   }

@@ -36,6 +36,9 @@ export class HostileSim {
   /** Every frame the server sent to the attacker after the handshake, decrypted. */
   readonly serverFrames: Frame[] = [];
   readonly serverDatagrams: number[] = [];
+  /** Packet numbers of the server's 1-RTT packets to the attacker (for `ackAll`). */
+  readonly serverPacketNumbers = new Set<number>();
+  private largestServerPn = -1;
 
   constructor(opts: HostileSimOptions) {
     this.sim = new QuicSim({
@@ -74,8 +77,11 @@ export class HostileSim {
     sim.net.onSend(({ from, to, datagram }) => {
       if (from !== SERVER_ADDRESS || to !== CLIENT_ADDRESS) return;
       this.serverDatagrams.push(datagram.length);
-      for (const p of openDatagram(datagram, () => keys, this.attacker.localCids.all()[0]!.cid.length)) {
+      const cidLength = this.attacker.localCids.all()[0]!.cid.length;
+      for (const p of openDatagram(datagram, () => keys, cidLength, this.largestServerPn)) {
         this.serverFrames.push(...p.frames);
+        this.serverPacketNumbers.add(p.packetNumber);
+        this.largestServerPn = Math.max(this.largestServerPn, p.packetNumber);
       }
     });
   }
@@ -84,6 +90,24 @@ export class HostileSim {
   send(payload: Frame[] | Uint8Array): void {
     const bytes = payload instanceof Uint8Array ? payload : frameBytes(...payload);
     this.sim.net.inject(CLIENT_ADDRESS, SERVER_ADDRESS, forge1Rtt(this.attacker, bytes));
+  }
+
+  /** An ACK frame for every server packet seen so far (a well-behaved peer's acknowledgment). */
+  ackFrame(): Frame | undefined {
+    const pns = [...this.serverPacketNumbers].sort((a, b) => b - a);
+    if (pns.length === 0) return undefined;
+    const ranges: Array<{ smallest: number; largest: number }> = [];
+    for (const pn of pns) {
+      const last = ranges[ranges.length - 1];
+      if (last && last.smallest === pn + 1) last.smallest = pn;
+      else ranges.push({ smallest: pn, largest: pn });
+    }
+    return { type: FrameType.Ack, ackDelay: 0, ranges: ranges.slice(0, 64) };
+  }
+
+  /** New frames the server sent since `from` (an index into serverFrames). */
+  framesSince(from: number): Frame[] {
+    return this.serverFrames.slice(from);
   }
 
   runFor(ms: Millis): void {

@@ -177,6 +177,7 @@ export class PooledConnection {
     const conns = [...this.connections];
     this.current?.close();
     this.earlySession?.close();
+    for (const c of conns) c.ref();
     return Promise.all(conns.map((c) => c.closed)).then(() => {});
   }
 
@@ -190,10 +191,17 @@ export class PooledConnection {
         this.current.close();
       }
     }, this.opts.keepAliveTimeout);
+    // An idle pooled connection must not keep the process alive (like http.Agent's free sockets):
+    // neither the keep-alive timer nor the connection's socket and timers hold it.
+    this.idleTimer.unref();
+    for (const c of this.connections) c.unref();
   }
 
   private disarmIdle(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      for (const c of this.connections) c.ref();
+    }
     this.idleTimer = undefined;
   }
 

@@ -152,6 +152,10 @@ test('IDs beyond 2^53 (issue 10): GOAWAY keeps its stream type bits, SETTINGS ig
     // It can be encoded again.
     encodeFrame(f);
   }
+  // An unknown frame type of 2^62 - 1 decodes to a frame that can be encoded again.
+  const unknown = decodeFrame(Uint8Array.from([...big(3), 1, 9]));
+  assert.ok(unknown && unknown.frame.type === 'unknown');
+  encodeFrame(unknown.frame);
   // Two different GREASE identifiers 2^62-1 and 2^62-2 round to the same number: not a duplicate.
   const settings = decodeFramePayload(
     H3FrameType.Settings,
