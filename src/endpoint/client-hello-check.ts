@@ -51,10 +51,12 @@ export function carriesClientHello(datagram: Uint8Array, initial: LongHeaderPack
     }
     if (f.type !== FrameType.Crypto || f.offset !== 0) continue;
     const d = f.data;
-    // The handshake header (type, 24-bit length) and the legacy_version, if this frame holds them.
-    if (d.length < 4 || d[0] !== CLIENT_HELLO) return false;
-    const length = (d[1]! << 16) | (d[2]! << 8) | d[3]!;
-    if (length < MIN_CLIENT_HELLO_BODY) return false;
+    if (d.length === 0) continue;
+    // The handshake header (type, 24-bit length) and the legacy_version, as far as this frame holds
+    // them: clients may split the ClientHello into many small CRYPTO frames (Chrome's "chaos
+    // protection" does), so the frame at offset 0 can be a few bytes long.
+    if (d[0] !== CLIENT_HELLO) return false;
+    if (d.length >= 4 && ((d[1]! << 16) | (d[2]! << 8) | d[3]!) < MIN_CLIENT_HELLO_BODY) return false;
     if (d.length >= 6 && ((d[4]! << 8) | d[5]!) !== LEGACY_VERSION) return false;
     return true;
   }
