@@ -56,6 +56,12 @@ class StreamCore {
   /** The peer asked us to stop (STOP_SENDING): further writes fail with this. */
   writeError: Error | undefined;
   pendingWrite: Callback | undefined;
+  /**
+   * What of the chunk being written the core has not taken yet (a view of the application's buffer,
+   * not a copy): it goes in as the send budgets make room ('writable'), so tsquic never holds more
+   * than sendBufferSize per stream and connectionSendBufferSize per connection (issue 10).
+   */
+  private pendingChunk: Buffer | undefined;
   wantRead = false;
 
   constructor(
@@ -81,16 +87,33 @@ class StreamCore {
       cb(refused);
       return;
     }
-    let more: boolean;
+    this.pendingChunk = chunk;
+    this.pendingWrite = cb;
+    this.flushChunk();
+  }
+
+  /** Hand the core as much of the pending chunk as it takes; the callback runs once it took it all. */
+  private flushChunk(): void {
+    const chunk = this.pendingChunk;
+    if (chunk === undefined) return;
+    let taken: number;
     try {
-      more = this.streams.write(this.id, chunk);
+      taken = this.streams.writeSome(this.id, chunk);
     } catch (err) {
-      cb(err instanceof Error ? err : new Error(String(err)));
+      this.takePendingWrite()?.(err instanceof Error ? err : new Error(String(err)));
       return;
     }
-    this.host.kick();
-    if (more) cb();
-    else this.pendingWrite = cb;
+    if (taken > 0) this.host.kick();
+    if (taken === chunk.length) this.takePendingWrite()?.();
+    else this.pendingChunk = chunk.subarray(taken);
+  }
+
+  /** The pending write's callback, leaving nothing pending (what is left of its chunk is dropped). */
+  takePendingWrite(): Callback | undefined {
+    const cb = this.pendingWrite;
+    this.pendingWrite = undefined;
+    this.pendingChunk = undefined;
+    return cb;
   }
 
   /**
@@ -158,8 +181,7 @@ class StreamCore {
     this.writeCanceled = true;
     this.writeDone = true;
     this.host.kick();
-    const cb = this.pendingWrite;
-    this.pendingWrite = undefined;
+    const cb = this.takePendingWrite();
     cb?.();
     return true;
   }
@@ -194,15 +216,18 @@ class StreamCore {
     }
     this.writeDone = true;
     this.readEnded = true;
-    const cb = this.pendingWrite;
-    this.pendingWrite = undefined;
+    const cb = this.takePendingWrite();
     cb?.(err ?? this.closeError ?? new QuicUsageError('ERR_STREAM_DESTROYED', 'stream destroyed'));
   }
 
   onWritable(): void {
-    const cb = this.pendingWrite;
-    this.pendingWrite = undefined;
-    cb?.();
+    if (this.pendingChunk === undefined) {
+      this.takePendingWrite()?.();
+      return;
+    }
+    // Reset since the event was queued (the peer's STOP_SENDING in the same batch): the
+    // 'stop-sending' event that follows fails the write with the peer's code.
+    if (this.streams.canWrite(this.id)) this.flushChunk();
   }
 }
 
@@ -225,8 +250,7 @@ function applyEvent(core: StreamCore, side: Readable | Writable, ev: StreamEvent
       const err = new StreamResetError(ev.errorCode, 'stop-sending', core.id);
       core.writeDone = true;
       core.writeError = err;
-      const cb = core.pendingWrite;
-      core.pendingWrite = undefined;
+      const cb = core.takePendingWrite();
       if (cb) cb(err);
       else if (!core.hasReceive) destroyWith(core, side, err);
       return;
@@ -242,8 +266,7 @@ function applyEvent(core: StreamCore, side: Readable | Writable, ev: StreamEvent
  */
 function failStream(core: StreamCore, side: Readable | Writable, err: Error, rejected: boolean): void {
   if (rejected) core.rejected = true;
-  const cb = core.pendingWrite;
-  core.pendingWrite = undefined;
+  const cb = core.takePendingWrite();
   cb?.(err);
   const finished = (!core.hasSend || core.writeDone) && (!core.hasReceive || core.readEnded);
   if (rejected || !finished) destroyWith(core, side, err);
