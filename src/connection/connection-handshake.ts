@@ -260,6 +260,7 @@ export class HandshakeDriver {
       maxConnectionReceiveWindow: o.maxConnectionReceiveWindow,
       maxStreamReceiveWindow: o.maxStreamReceiveWindow,
       sendBufferSize: o.sendBufferSize,
+      connectionSendBufferSize: o.connectionSendBufferSize,
       rtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : o.initialRtt),
     };
     // RFC 9221 §3: 0-RTT DATAGRAMs rely on the remembered max_datagram_frame_size.

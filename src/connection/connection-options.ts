@@ -24,6 +24,8 @@ export interface TransportOptions {
   maxStreamsUni: number;
   /** Per-stream send buffer before write() asks the caller to wait. */
   sendBufferSize: number;
+  /** Send buffer of all streams together before writes wait, however many streams write. */
+  connectionSendBufferSize: number;
   ackDelayExponent: number;
   /** Our max_ack_delay (ms). */
   maxAckDelay: Millis;
@@ -65,6 +67,7 @@ export const DEFAULT_TRANSPORT_OPTIONS: Readonly<TransportOptions> = {
   maxStreamsBidi: 100,
   maxStreamsUni: 100,
   sendBufferSize: 1024 * 1024,
+  connectionSendBufferSize: 8 * 1024 * 1024,
   ackDelayExponent: 3,
   maxAckDelay: 25,
   activeConnectionIdLimit: 4,
@@ -106,6 +109,7 @@ function validateTransportOptions(o: TransportOptions): void {
   need(nonNegInt(o.maxStreamsBidi) && o.maxStreamsBidi <= 2 ** 60, 'maxStreamsBidi');
   need(nonNegInt(o.maxStreamsUni) && o.maxStreamsUni <= 2 ** 60, 'maxStreamsUni');
   need(o.sendBufferSize > 0, 'sendBufferSize');
+  need(nonNegInt(o.connectionSendBufferSize) && o.connectionSendBufferSize > 0, 'connectionSendBufferSize');
   need(nonNegInt(o.ackDelayExponent) && o.ackDelayExponent <= 20, 'ackDelayExponent must be <= 20');
   need(nonNegInt(o.maxAckDelay) && o.maxAckDelay < 2 ** 14, 'maxAckDelay must be an integer < 2^14');
   need(

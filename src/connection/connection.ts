@@ -176,6 +176,8 @@ export interface ConnectionStats {
   congestionWindow: number;
   /** Bytes sent and not yet acknowledged or declared lost. */
   bytesInFlight: number;
+  /** Stream bytes held until the peer acknowledges them, all streams together (<= connectionSendBufferSize). */
+  sendBufferedBytes: number;
 }
 
 export class Connection {
@@ -273,6 +275,7 @@ export class Connection {
     rttVariance: 0,
     congestionWindow: 0,
     bytesInFlight: 0,
+    sendBufferedBytes: 0,
   };
 
   constructor(config: ConnectionConfig) {
@@ -580,6 +583,7 @@ export class Connection {
     this.stats.rttVariance = this.rtt.rttVar;
     this.stats.congestionWindow = this.congestion.congestionWindow;
     this.stats.bytesInFlight = this.congestion.bytesInFlight;
+    this.stats.sendBufferedBytes = this.epoch?.streams.queuedSendBytes ?? 0;
     this.stats.keyUpdates = this.oneRtt?.updates ?? 0;
     return { ...this.stats };
   }

@@ -96,6 +96,7 @@ function checkCommon(o: Bag): void {
   integer(o, 'maxStreamsBidi', 0, 2 ** 50);
   integer(o, 'maxStreamsUni', 0, 2 ** 50);
   integer(o, 'sendBufferSize', 1, MAX_VARINT);
+  integer(o, 'connectionSendBufferSize', 1, MAX_VARINT);
   integer(o, 'maxDatagramSize', 1200, 16383);
   const pmtu = o.pmtuDiscoveryMax;
   if (pmtu !== undefined && pmtu !== 0) {

@@ -31,6 +31,12 @@ export interface CommonOptions {
   /** Per-stream send buffer before writes apply backpressure. */
   sendBufferSize?: number;
   /**
+   * Send buffer of all streams of a connection together (default 8 MiB): writes apply backpressure
+   * once the connection holds this many unacknowledged bytes, however many streams write. With
+   * `sendBufferSize` it bounds the memory a peer that never reads can make us hold. See docs/security.md.
+   */
+  connectionSendBufferSize?: number;
+  /**
    * Largest UDP payload we send, on every path (loopback included), 1200 to 16383. When set, it is
    * also the size used from the start and path MTU discovery never goes above it, so every datagram
    * is at most this large. Default: start at 1252 bytes for IPv4, 1232 for IPv6, and let PMTU
@@ -163,6 +169,7 @@ export function transportOptions(o: CommonOptions, ipv6: boolean): Partial<Trans
   if (o.maxStreamsBidi !== undefined) t.maxStreamsBidi = o.maxStreamsBidi;
   if (o.maxStreamsUni !== undefined) t.maxStreamsUni = o.maxStreamsUni;
   if (o.sendBufferSize !== undefined) t.sendBufferSize = o.sendBufferSize;
+  if (o.connectionSendBufferSize !== undefined) t.connectionSendBufferSize = o.connectionSendBufferSize;
   if (o.congestionControl !== undefined) t.congestionControl = o.congestionControl;
   if (o.keyUpdateInterval !== undefined) t.keyUpdateInterval = o.keyUpdateInterval;
   if (o.maxDatagramFrameSize) t.maxDatagramFrameSize = o.maxDatagramFrameSize;

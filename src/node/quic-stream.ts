@@ -90,6 +90,12 @@ class StreamCore {
    */
   writeError: Error | undefined;
   pendingWrite: Callback | undefined;
+  /**
+   * What of the chunk being written the core has not taken yet (a view of the application's buffer,
+   * not a copy): it goes in as the send budgets make room ('writable'), so tsquic never holds more
+   * than sendBufferSize per stream and connectionSendBufferSize per connection (issue 10).
+   */
+  private pendingChunk: Buffer | undefined;
   /** end()'s _final, waiting for the acknowledgment of everything sent. */
   pendingFinal: Callback | undefined;
 
@@ -140,22 +146,37 @@ class StreamCore {
       cb(refused);
       return;
     }
-    let more: boolean;
-    try {
-      more = this.streams.write(this.id, chunk);
-    } catch (err) {
-      cb(err instanceof Error ? err : new Error(String(err)));
-      return;
-    }
-    this.host.kick();
-    if (more) cb();
-    else {
-      this.pendingWrite = cb;
-      this.pendingWriteBytes = chunk.length;
-    }
+    this.pendingChunk = chunk;
+    this.pendingWrite = cb;
+    this.pendingWriteBytes = chunk.length;
+    this.flushChunk();
   }
 
-  /** The size of the chunk of `pendingWrite` (already in the core, still in Node's writableLength). */
+  /** Hand the core as much of the pending chunk as it takes; the callback runs once it took it all. */
+  private flushChunk(): void {
+    const chunk = this.pendingChunk;
+    if (chunk === undefined) return;
+    let taken: number;
+    try {
+      taken = this.streams.writeSome(this.id, chunk);
+    } catch (err) {
+      this.takePendingWrite()?.(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (taken > 0) this.host.kick();
+    if (taken === chunk.length) this.takePendingWrite()?.();
+    else this.pendingChunk = chunk.subarray(taken);
+  }
+
+  /** The pending write's callback, leaving nothing pending (what is left of its chunk is dropped). */
+  takePendingWrite(): Callback | undefined {
+    const cb = this.pendingWrite;
+    this.pendingWrite = undefined;
+    this.pendingChunk = undefined;
+    return cb;
+  }
+
+  /** The size of the chunk of `pendingWrite` (still in Node's writableLength until its callback runs). */
   pendingWriteBytes = 0;
 
   /**
@@ -175,6 +196,8 @@ class StreamCore {
 
   /** Whether end() was called and every byte written reached the core (nothing waits in Node's buffer). */
   endedInCore(writable: Writable): boolean {
+    // The pending write's chunk is in our hands (the core may not have taken all of it yet: abandon()
+    // hands it the rest).
     const inCore = this.pendingWrite ? this.pendingWriteBytes : 0;
     return writable.writableEnded && writable.writableLength <= inCore;
   }
@@ -264,8 +287,7 @@ class StreamCore {
     this.streams.resetStream(this.id, code);
     this.writeCanceled = true;
     this.host.kick();
-    const cb = this.pendingWrite;
-    this.pendingWrite = undefined;
+    const cb = this.takePendingWrite();
     cb?.();
     const fin = this.pendingFinal;
     this.pendingFinal = undefined;
@@ -309,6 +331,8 @@ class StreamCore {
       // end() was called and every byte reached the core, only _final had not run yet: queue the
       // FIN rather than abort (destroy() right after end() is how many programs close a stream).
       if (this.hasSend && !this.writeDone && ended && err === null) {
+        // What the send budget had not let in yet goes in whole: the application has ended the stream.
+        if (this.pendingChunk !== undefined) this.streams.write(this.id, this.pendingChunk);
         this.streams.end(this.id);
         this.finQueued = true;
       }
@@ -319,16 +343,19 @@ class StreamCore {
     if (this.hasSend && !this.writeDone) this.writeCanceled = true;
     this.readEnded = true;
     this.pendingFinal = undefined;
-    const cb = this.pendingWrite;
-    this.pendingWrite = undefined;
+    const cb = this.takePendingWrite();
     cb?.(err ?? this.closeError ?? streamClosedError());
     this.wakeReader?.();
   }
 
   onWritable(): void {
-    const cb = this.pendingWrite;
-    this.pendingWrite = undefined;
-    cb?.();
+    if (this.pendingChunk === undefined) {
+      this.takePendingWrite()?.();
+      return;
+    }
+    // Reset since the event was queued (the peer's STOP_SENDING in the same batch): the
+    // 'stop-sending' event that follows fails the write with the peer's code.
+    if (this.streams.canWrite(this.id)) this.flushChunk();
   }
 }
 
@@ -366,8 +393,7 @@ function applyEvent(core: StreamCore, side: Side, ev: StreamEvent): void {
 /** Writing is over because of the peer or the connection: writers are told; reading goes on. */
 function failWriting(core: StreamCore, side: Side, err: Error): void {
   core.writeError = err;
-  const cb = core.pendingWrite;
-  core.pendingWrite = undefined;
+  const cb = core.takePendingWrite();
   if (!core.hasReceive) {
     // A send-only stream has nothing else: it ends with the error.
     const fin = core.pendingFinal;
@@ -428,8 +454,7 @@ function failStream(core: StreamCore, side: Side, err: Error, rejected: boolean,
   if (side.destroyed) return;
   if (rejected) {
     core.rejected = true;
-    const cb = core.pendingWrite;
-    core.pendingWrite = undefined;
+    const cb = core.takePendingWrite();
     cb?.(err);
     destroyWith(core, side, err);
     return;
@@ -452,8 +477,7 @@ function failStream(core: StreamCore, side: Side, err: Error, rejected: boolean,
     closeQuietly(core, side, err);
     return;
   }
-  const cb = core.pendingWrite;
-  core.pendingWrite = undefined;
+  const cb = core.takePendingWrite();
   cb?.(err);
   // A direction the peer aborted earlier was reported already: its error stays the stream's error.
   destroyWith(core, side, core.abortError ?? err);
@@ -540,6 +564,7 @@ async function* readChunks(stream: QuicStream | QuicReceiveStream): AsyncGenerat
     for (;;) {
       if (core.rejected || core.epoch.rejected) throw stream.errored ?? new ZeroRTTRejectedError();
       if (core.readError) throw core.readError;
+      if (stream.destroyed && stream.errored) throw stream.errored;
       if (stream.readableEnded) {
         complete = true;
         return;

@@ -64,6 +64,12 @@ export class StreamManager {
   private readonly rtt: () => Millis;
   private readonly maxStreamWindow: number;
   private readonly sendBufferSize: number;
+  /** Bound on the unacknowledged bytes of all streams together (issue 10, defect 5). */
+  private readonly connectionSendBufferSize: number;
+  /** Sum of every stream's unackedBytes: what this connection holds for the peer. */
+  private queuedBytes = 0;
+  /** Streams whose writes wait for room in the connection's budget. */
+  private readonly budgetWaiters = new Set<StreamEntry>();
 
   private readonly streams = new Map<number, StreamEntry>();
   private readonly conn: ConnectionFlow;
@@ -81,6 +87,7 @@ export class StreamManager {
     this.rtt = config.rtt;
     this.maxStreamWindow = config.maxStreamReceiveWindow ?? 6 * MiB;
     this.sendBufferSize = config.sendBufferSize ?? MiB;
+    this.connectionSendBufferSize = config.connectionSendBufferSize ?? 8 * MiB;
     this.conn = new ConnectionFlow(this.local, this.peer, config.maxConnectionReceiveWindow ?? 16 * MiB);
   }
 
@@ -110,17 +117,101 @@ export class StreamManager {
    * receive-only stream, or for a stream that does not exist (never opened, or closed).
    */
   write(id: number, data: Uint8Array): boolean {
+    const entry = this.writableEntry(id);
+    const send = entry.send!;
+    this.append(entry, data);
+    const ok = send.unackedBytes <= this.sendBufferSize && this.queuedBytes <= this.connectionSendBufferSize;
+    if (!ok) this.park(entry);
+    return ok;
+  }
+
+  /**
+   * Buffers as much of `data` as both budgets allow, the stream's (sendBufferSize) and the
+   * connection's (connectionSendBufferSize, shared by all streams), and returns how many bytes it
+   * took. When that is less than `data.length`, a 'writable' event follows once there is room again:
+   * memory held for a peer that does not read stays within the budgets however many streams write
+   * (issue 10, defect 5). Throws like write().
+   */
+  writeSome(id: number, data: Uint8Array): number {
+    const entry = this.writableEntry(id);
+    const send = entry.send!;
+    const room = Math.min(
+      this.sendBufferSize - send.unackedBytes,
+      this.connectionSendBufferSize - this.queuedBytes,
+    );
+    const n = Math.max(0, Math.min(room, data.length));
+    if (n > 0) this.append(entry, n === data.length ? data : data.subarray(0, n));
+    if (n < data.length) this.park(entry);
+    return n;
+  }
+
+  /** Bytes all streams hold until the peer acknowledges them (bounded by connectionSendBufferSize). */
+  get queuedSendBytes(): number {
+    return this.queuedBytes;
+  }
+
+  private writableEntry(id: number): StreamEntry {
     const entry = this.appEntry(id, true);
     if (entry === undefined) throw new StreamStateError(id, 'write on a closed stream');
     const send = entry.send!;
     if (!send.canWrite) {
       throw new StreamStateError(id, `write after ${send.ended ? 'end()' : 'reset'} (${send.state})`);
     }
+    return entry;
+  }
+
+  private append(entry: StreamEntry, data: Uint8Array): void {
+    const send = entry.send!;
+    const before = send.unackedBytes;
     send.write(data);
+    this.queuedBytes += send.unackedBytes - before;
     this.reschedule(entry);
-    const ok = send.unackedBytes <= this.sendBufferSize;
-    if (!ok) send.needWritable = true;
-    return ok;
+  }
+
+  /** The stream waits for 'writable': from its own acks, or from room in the connection budget. */
+  private park(entry: StreamEntry): void {
+    entry.send!.needWritable = true;
+    this.budgetWaiters.add(entry);
+  }
+
+  /**
+   * Room in the connection budget worth waking writers for: a quarter of it, at most 64 KiB, so
+   * that 100 parked streams are not woken for every acknowledged packet.
+   */
+  private get connectionHasRoom(): boolean {
+    const room = this.connectionSendBufferSize - this.queuedBytes;
+    return room > 0 && room >= Math.min(this.connectionSendBufferSize / 4, 64 * 1024);
+  }
+
+  /** Tell a parked stream it may write again, if both its own and the connection budget allow. */
+  private maybeWritable(entry: StreamEntry): void {
+    const send = entry.send!;
+    if (!send.needWritable || !send.canWrite || entry.closed) {
+      this.budgetWaiters.delete(entry);
+      return;
+    }
+    if (send.unackedBytes > this.sendBufferSize || !this.connectionHasRoom) return;
+    send.needWritable = false;
+    this.budgetWaiters.delete(entry);
+    this.emit({ type: 'writable', id: entry.id });
+  }
+
+  /** The connection budget has room again: wake the streams that wait for it, oldest first. */
+  private wakeBudgetWaiters(): void {
+    if (this.budgetWaiters.size === 0 || !this.connectionHasRoom) return;
+    for (const entry of [...this.budgetWaiters]) this.maybeWritable(entry);
+  }
+
+  /** Reset the sending part (RESET_STREAM): its buffered bytes leave the connection budget. */
+  private resetSend(entry: StreamEntry, errorCode: number): boolean {
+    const send = entry.send!;
+    const before = send.unackedBytes;
+    if (!send.reset(errorCode)) return false;
+    this.queuedBytes += send.unackedBytes - before;
+    this.budgetWaiters.delete(entry);
+    this.afterSendReset(entry);
+    this.wakeBudgetWaiters();
+    return true;
   }
 
   /** Queues a FIN after the buffered data. No-op when already ended, reset or closed. */
@@ -138,7 +229,7 @@ export class StreamManager {
     checkErrorCode(id, errorCode);
     const entry = this.appEntry(id, true);
     if (entry === undefined) return;
-    if (entry.send!.reset(errorCode)) this.afterSendReset(entry);
+    this.resetSend(entry, errorCode);
   }
 
   /** "Cancel read" (RFC 9000 §3.5, §19.5): STOP_SENDING, and buffered incoming data is discarded. */
@@ -198,6 +289,11 @@ export class StreamManager {
 
   has(id: number): boolean {
     return this.streams.has(id);
+  }
+
+  /** Whether write()/writeSome() would take data on this stream now (open, not ended, not reset). */
+  canWrite(id: number): boolean {
+    return this.streams.get(id)?.send?.canWrite === true;
   }
 
   /** Streams currently tracked (opened and not yet closed). */
@@ -334,8 +430,7 @@ export class StreamManager {
     const entry = this.networkEntry(frame.streamId, true, FrameType.StopSending);
     if (entry === undefined) return;
     // RFC 9000 §3.5: answer with RESET_STREAM, copying the error code.
-    if (entry.send!.reset(frame.errorCode)) {
-      this.afterSendReset(entry);
+    if (this.resetSend(entry, frame.errorCode)) {
       this.emit({ type: 'stop-sending', id: entry.id, errorCode: frame.errorCode });
     }
   }
@@ -462,13 +557,16 @@ export class StreamManager {
     switch (record.kind) {
       case SentFrameKind.Stream: {
         const send = entry!.send!;
-        if (send.onAcked(record.offset, record.length, record.fin)) {
+        const before = send.unackedBytes;
+        const done = send.onAcked(record.offset, record.length, record.fin);
+        this.queuedBytes += send.unackedBytes - before;
+        if (done) {
           this.emit({ type: 'send-done', id: entry!.id });
           this.maybeClose(entry!);
-        } else if (send.needWritable && send.unackedBytes <= this.sendBufferSize && send.canWrite) {
-          send.needWritable = false;
-          this.emit({ type: 'writable', id: entry!.id });
+        } else {
+          this.maybeWritable(entry!);
         }
+        this.wakeBudgetWaiters();
         return;
       }
       case SentFrameKind.ResetStream:
@@ -658,6 +756,7 @@ export class StreamManager {
     entry.closed = true;
     this.streams.delete(entry.id);
     this.controlQueue.delete(entry);
+    this.budgetWaiters.delete(entry);
     this.scheduler.remove(entry);
     if (!isLocallyInitiated(entry.id, this.role)) {
       // RFC 9000 §4.6: raise MAX_STREAMS as peer streams close.

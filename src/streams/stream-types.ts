@@ -41,6 +41,11 @@ export interface StreamManagerConfig {
   maxStreamReceiveWindow?: number;
   /** Per-stream unacknowledged bytes above which write() returns false (default 1 MiB). */
   sendBufferSize?: number;
+  /**
+   * Unacknowledged bytes of all streams together above which write() returns false and writeSome()
+   * takes no more (default 8 MiB): the connection-wide send budget.
+   */
+  connectionSendBufferSize?: number;
   /** Smoothed RTT, for window auto-tuning. */
   rtt: () => Millis;
 }

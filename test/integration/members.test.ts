@@ -196,6 +196,7 @@ describe('connection members', () => {
       'packetsReceived',
       'packetsSent',
       'rttVariance',
+      'sendBufferedBytes',
       'smoothedRtt',
     ]);
     const data = 'x'.repeat(256 * 1024);

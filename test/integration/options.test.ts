@@ -68,6 +68,8 @@ const BAD_COMMON: Array<Record<string, unknown>> = [
   { initialMaxData: 10_000_000, maxConnectionWindow: 1000 },
   { maxStreamsBidi: 1.5 },
   { sendBufferSize: 0 },
+  { connectionSendBufferSize: 0 },
+  { connectionSendBufferSize: 2.5 },
   { keyUpdateInterval: 0 },
   { socketBufferSize: -1 },
   { maxDatagramFrameSize: -1 },
