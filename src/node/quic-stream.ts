@@ -156,6 +156,10 @@ class StreamCore {
   private flushChunk(): void {
     const chunk = this.pendingChunk;
     if (chunk === undefined) return;
+    // The core reset our sending part (the peer's STOP_SENDING) before the shell heard of it: the
+    // 'stop-sending' event that follows settles this write; failing it here would destroy a Duplex
+    // whose reading goes on.
+    if (!this.streams.canWrite(this.id)) return;
     let taken: number;
     try {
       taken = this.streams.writeSome(this.id, chunk);
