@@ -75,7 +75,10 @@ export class ConnectionReceiver {
       firstDcid ??= p.dcid;
       const before = this.keyState();
       // Opening a packet removes its header protection in place: the drop trace gets a copy as received.
-      const received = c.dropTrace ? datagram.slice(p.packetStart, p.packetEnd) : undefined;
+      // Uint8Array.from: a real copy even when the shell passes a Buffer (whose slice() is a view).
+      const received = c.dropTrace
+        ? Uint8Array.from(datagram.subarray(p.packetStart, p.packetEnd))
+        : undefined;
       const outcome = this.processPacket(datagram, p, now, from);
       this.settle(outcome, p.type, datagram.subarray(p.packetStart, p.packetEnd), from, received);
       if (outcome === 'decryption_failure' && i === packets.length - 1 && p.form === 'short') {

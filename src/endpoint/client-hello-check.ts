@@ -29,7 +29,9 @@ const MIN_CLIENT_HELLO_BODY = 43;
 const LEGACY_VERSION = 0x0303;
 
 export function carriesClientHello(datagram: Uint8Array, initial: LongHeaderPacket): boolean {
-  const copy = datagram.slice(initial.packetStart, initial.packetEnd);
+  // A real copy: the shell passes a Buffer, whose slice() is a view, and opening removes header
+  // protection in place (the connection must open the original again).
+  const copy = Uint8Array.from(datagram.subarray(initial.packetStart, initial.packetEnd));
   const keys = derivePacketKeys(
     CipherSuite.AES_128_GCM_SHA256,
     deriveInitialSecrets(initial.version, initial.dcid).client,

@@ -128,6 +128,25 @@ describe('no state before an Initial decrypts and starts a ClientHello', () => {
     assert.deepEqual([...e.connections][0]!.internalErrors, []);
   });
 
+  test('a real first Initial in a Node Buffer is read at once: the check opens a real copy', () => {
+    // The UDP shell hands the endpoint a Buffer, whose slice() is a view: a check that removed header
+    // protection in such a "copy" left the connection unable to open the packet, and every dial over
+    // UDP waited a PTO (about 300 ms) for the client's retransmission.
+    const e = server();
+    const { datagrams } = clientHellos(1);
+    e.receive(Buffer.from(datagrams[0]!), CLIENT_ADDRESS, NOW);
+    assert.equal(e.connections.size, 1);
+    const conn = [...e.connections][0]!;
+    // The connection read the ClientHello: it answers with its Initial and Handshake flight.
+    const replies = drain(e);
+    assert.ok(replies.length >= 1);
+    assert.ok(
+      conn.spaces[1].readKeys !== undefined,
+      'the server has Handshake keys: it read the ClientHello',
+    );
+    assert.deepEqual(conn.internalErrors, []);
+  });
+
   test('memory: a junk flood leaves the heap flat; a half-open connection costs under 48 KiB', () => {
     const e = server({ maxHalfOpen: 10_000, retryThreshold: 10_000 });
     const prng = new Prng(6);
