@@ -568,7 +568,6 @@ async function* readChunks(stream: QuicStream | QuicReceiveStream): AsyncGenerat
     for (;;) {
       if (core.rejected || core.epoch.rejected) throw stream.errored ?? new ZeroRTTRejectedError();
       if (core.readError) throw core.readError;
-      if (stream.destroyed && stream.errored) throw stream.errored;
       if (stream.readableEnded) {
         complete = true;
         return;
