@@ -100,3 +100,24 @@ test('100 streams x 50 MB to a peer that never reads: the server holds at most c
   assert.ok(serverConn!.stats().sendBufferedBytes <= budget);
   await conn.close();
 });
+
+test('maxConnections over real UDP: the next client is refused with CONNECTION_REFUSED (0x2), not a timeout', async () => {
+  const { ConnectionClosedError } = await import('../../src/index.js');
+  const s = await startServer({ maxConnections: 1 });
+  servers.push(s);
+  serve(s, () => {});
+  const first = await dial({ host: '127.0.0.1', port: s.address().port }, clientOptions());
+  const err = await within(
+    dial({ host: '127.0.0.1', port: s.address().port }, clientOptions()).then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+    10_000,
+    'the refused dial settles',
+  );
+  assert.ok(err instanceof ConnectionClosedError, String(err));
+  assert.equal(err.errorCode, 0x2);
+  assert.equal(err.remote, true);
+  assert.equal(err.application, false);
+  await first.close();
+});
