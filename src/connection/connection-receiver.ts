@@ -4,6 +4,8 @@
  * and dispatches each frame (RFC 9000 §12.4, §19).
  */
 
+import { integrityLimit } from '../crypto/aead-limits.js';
+import { CipherSuite } from '../crypto/cipher-suite.js';
 import type { PacketKeys } from '../crypto/packet-keys.js';
 import { decryptPayload, openPacket, removeHeaderProtection } from '../crypto/packet-protection.js';
 import { verifyRetryIntegrity } from '../crypto/retry.js';
@@ -51,6 +53,22 @@ export class ConnectionReceiver {
 
   constructor(private readonly c: Connection) {}
 
+  /** Packets that failed authentication, across all keys of this connection (RFC 9001 §6.6). */
+  private authenticationFailures = 0;
+
+  /**
+   * RFC 9001 §6.6: an endpoint counts the packets that fail authentication over the connection's
+   * lifetime and closes with AEAD_LIMIT_REACHED once the AEAD's integrity limit is reached (2^52 for
+   * AES-GCM, 2^36 for ChaCha20-Poly1305): a forger has then had too many tries against the keys.
+   */
+  private onAuthenticationFailure(): void {
+    this.authenticationFailures++;
+    const suite = this.c.oneRtt?.cipherSuite ?? CipherSuite.AES_128_GCM_SHA256;
+    if (this.authenticationFailures >= integrityLimit(suite)) {
+      throw transportError(TransportErrorCode.AEAD_LIMIT_REACHED, 'too many packets failed authentication');
+    }
+  }
+
   receiveDatagram(datagram: Uint8Array, from: string, now: Millis): void {
     const c = this.c;
     const packets = splitDatagram(datagram, c.options.connectionIdLength);
@@ -85,6 +103,7 @@ export class ConnectionReceiver {
         this.checkStatelessReset(datagram, now);
       }
       if (c.isClosed) return;
+      if (outcome === 'decryption_failure') this.onAuthenticationFailure();
       if (this.keyState() !== before) keysChanged = true;
     }
     if (keysChanged) this.retryBuffered(now);
