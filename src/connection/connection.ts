@@ -386,8 +386,9 @@ export class Connection {
     // RFC 9000 §9: a client discards packets from an address other than its server's.
     if (!this.paths.onDatagramReceived(from, datagram.length)) return;
     this.stats.bytesReceived += datagram.length;
+    // In the closing state the receiver only attributes packets and answers at a limited rate
+    // (RFC 9000 §10.2.1): connection-receiver.ts.
     this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
-    if (this.state === 'closing') this.closeSendPending = true;
     this.afterActivity(now);
     this.recoveryReporter?.update(now);
   }
@@ -694,7 +695,8 @@ export class Connection {
     if (this.state === 'draining' || this.state === 'closed') return;
     const wasClosing = this.state === 'closing';
     this.state = 'draining';
-    this.closeDeadline = now + 3 * this.ptoPeriod();
+    // RFC 9000 §10.2.2: draining entered from closing ends when closing would have ended.
+    if (!wasClosing || this.closeDeadline === undefined) this.closeDeadline = now + 3 * this.ptoPeriod();
     this.closeSendPending = false;
     if (!wasClosing) {
       this.closeInfo = info;
