@@ -18,7 +18,13 @@ import { Pacer } from '../recovery/pacer.js';
 import { RttEstimator } from '../recovery/rtt-estimator.js';
 import { type CongestionController, PacketNumberSpace } from '../recovery/types.js';
 import { TlsAlertError } from '../tls/alert.js';
-import type { EarlyDataContext, TlsClientConfig, TlsEngine, TlsServerConfig } from '../tls/types.js';
+import {
+  type EarlyDataContext,
+  EncryptionLevel,
+  type TlsClientConfig,
+  type TlsEngine,
+  type TlsServerConfig,
+} from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
 import type { Frame } from '../wire/frames.js';
@@ -26,7 +32,7 @@ import type { PacketType } from '../wire/packet-header.js';
 import type { TransportParameters } from '../wire/transport-parameters.js';
 import { QUIC_V1 } from '../wire/version.js';
 import type { CloseInfo, ConnectionEvent } from './connection-events.js';
-import { HandshakeDriver } from './connection-handshake.js';
+import { type EarlyDataState, HandshakeDriver } from './connection-handshake.js';
 import {
   localTransportParameters,
   resolveTransportOptions,
@@ -58,6 +64,7 @@ import { PeerConnectionIds } from './peer-connection-ids.js';
 import { RecoveryReporter, type RecoveryTraceEvent } from './recovery-trace.js';
 import type { SentPacketPayload } from './sent-frames.js';
 import type { StreamEpoch } from './stream-epoch.js';
+import { checkClientConnectionIds, checkServerConnectionIds } from './transport-parameter-checks.js';
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters' | 'random'>;
 export type ServerTlsOptions = Omit<
@@ -194,25 +201,14 @@ export interface ConnectionStats {
 
 export class Connection {
   readonly role: 'client' | 'server';
-  version: number;
+  private _version: number;
   readonly options: TransportOptions;
   readonly random: RandomBytes;
   /** Handshake, established, closing, draining or closed, with the close reason and deadline. */
   private lifecycle: ConnectionLifecycle = HANDSHAKE;
 
-  // ---- handshake and keys ----
-  tls: TlsEngine;
+  // ---- handshake and keys: owned by `handshake` (connection-handshake.ts) ----
   readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
-  oneRtt: OneRttKeys | undefined;
-  /** Client: 0-RTT write keys. Server: 0-RTT read keys. */
-  zeroRttKeys: PacketKeys | undefined;
-  handshakeComplete = false;
-  handshakeConfirmed = false;
-  alpn: string | undefined;
-  peerCertificates: Uint8Array[] = [];
-  resumed = false;
-  /** Client: 0-RTT was offered; then accepted or rejected. Server: 0-RTT accepted. */
-  earlyDataState: 'none' | 'offered' | 'accepted' | 'rejected' = 'none';
 
   // ---- connection IDs ----
   readonly localCids: LocalConnectionIds;
@@ -224,9 +220,8 @@ export class Connection {
   peerInitialScid: Uint8Array | undefined;
   token: Uint8Array;
 
-  // ---- transport parameters ----
-  localParams: TransportParameters;
-  peerParams: TransportParameters | undefined;
+  // ---- transport parameters (the peer's: `handshake`) ----
+  readonly localParams: TransportParameters;
 
   // ---- recovery ----
   readonly rtt: RttEstimator;
@@ -235,9 +230,6 @@ export class Connection {
   readonly lossDetector: LossDetector<SentPacketPayload>;
   /** The datagram size for 1-RTT packets, raised by PMTU discovery (RFC 9000 §14.3). */
   readonly mtu: MtuDiscovery;
-
-  // ---- streams ----
-  epoch: StreamEpoch | undefined;
 
   // ---- paths: address validation, amplification limits, migration (RFC 9000 §8, §9) ----
   readonly paths: ConnectionPaths;
@@ -331,7 +323,11 @@ export class Connection {
       );
     }
 
-    this.handshake = new HandshakeDriver(this, config, config.role === 'client' ? config.tls : undefined);
+    this.handshake = new HandshakeDriver(
+      this,
+      config.role === 'client' ? config.tls : undefined,
+      config.testRewriteTransportParameters,
+    );
     const localCid = config.localCid ?? config.random(o.connectionIdLength);
     this.localCids = new LocalConnectionIds({
       initial: localCid,
@@ -343,15 +339,15 @@ export class Connection {
     this.localParams.initialSourceConnectionId = localCid;
 
     if (config.role === 'client') {
-      this.version = config.version ?? QUIC_V1;
+      this._version = config.version ?? QUIC_V1;
       // RFC 9000 §7.2: the first DCID is unpredictable and at least 8 bytes.
       this.originalDcid = config.random(8);
       this.peerCids = new PeerConnectionIds(this.originalDcid, o.activeConnectionIdLimit);
       this.token = config.token ?? new Uint8Array(0);
       this.installInitialKeys(this.originalDcid);
-      this.tls = this.handshake.createClientTls();
+      this.handshake.initClient();
     } else {
-      this.version = config.version;
+      this._version = config.version;
       this.originalDcid = config.originalDcid;
       this.retrySourceCid = config.retrySourceCid;
       this.peerInitialScid = config.clientScid;
@@ -362,7 +358,7 @@ export class Connection {
       if (config.retrySourceCid) this.localParams.retrySourceConnectionId = config.retrySourceCid;
       this.localParams.statelessResetToken = config.statelessResetToken(localCid);
       this.installInitialKeys(config.initialDcid);
-      this.tls = this.handshake.createServerTls(config);
+      this.handshake.initServer(config);
     }
     // The client chose the server's address; a server validates the client's (RFC 9000 §8.1).
     this.paths = new ConnectionPaths(
@@ -384,7 +380,7 @@ export class Connection {
     this.receiver = new ConnectionReceiver(this);
     this.lossDetector.setAmplificationBlocked(false);
     if (config.role === 'client') {
-      this.handshake.run(() => this.tls.start(config.now));
+      this.handshake.startClient(config.now);
     }
   }
 
@@ -542,6 +538,49 @@ export class Connection {
   datagramPayloadLimit(epoch: StreamEpoch): number | undefined {
     const zeroRtt = this.role === 'client' && epoch.early && !this.oneRtt;
     return datagramPayloadLimit(epoch.peerMaxDatagramFrameSize, this.maxDatagramSize, zeroRtt);
+  }
+
+  /** The QUIC version in use (RFC 9000 §15; changed by Version Negotiation, §6). */
+  get version(): number {
+    return this._version;
+  }
+
+  // ---- read views of the handshake's state (owned by HandshakeDriver) ----
+  get tls(): TlsEngine {
+    return this.handshake.tls;
+  }
+  get oneRtt(): OneRttKeys | undefined {
+    return this.handshake.oneRtt;
+  }
+  /** Client: 0-RTT write keys. Server: 0-RTT read keys. */
+  get zeroRttKeys(): PacketKeys | undefined {
+    return this.handshake.zeroRttKeys;
+  }
+  get handshakeComplete(): boolean {
+    return this.handshake.complete;
+  }
+  get handshakeConfirmed(): boolean {
+    return this.handshake.confirmed;
+  }
+  get alpn(): string | undefined {
+    return this.handshake.alpn;
+  }
+  get peerCertificates(): Uint8Array[] {
+    return this.handshake.peerCertificates;
+  }
+  get resumed(): boolean {
+    return this.handshake.resumed;
+  }
+  /** Client: 0-RTT was offered; then accepted or rejected. Server: 0-RTT accepted. */
+  get earlyDataState(): EarlyDataState {
+    return this.handshake.earlyDataState;
+  }
+  get peerParams(): TransportParameters | undefined {
+    return this.handshake.peerParams;
+  }
+  /** The current stream epoch (RFC 9000 §7.4.1: 0-RTT's, or the one after the handshake). */
+  get epoch(): StreamEpoch | undefined {
+    return this.handshake.epoch;
   }
 
   /** Where the connection is in its life (RFC 9000 §10). */
@@ -753,11 +792,6 @@ export class Connection {
     this.events.push({ type: 'terminated' });
   }
 
-  /** The handshake completed (RFC 9001 §4.1.1). */
-  markEstablished(): void {
-    this.lifecycle = established(this.lifecycle);
-  }
-
   private idleDeadline(): Millis | undefined {
     // RFC 9000 §10.1: the minimum of both advertised values (0 = none), at least 3 PTO.
     const local = this.options.maxIdleTimeout;
@@ -787,18 +821,63 @@ export class Connection {
     }
   }
 
+  // ===================================================================== the handshake driver's host
+
+  /** TLS output at `level` goes into that space's CRYPTO stream (RFC 9001 §4.1.3). */
+  writeCrypto(level: EncryptionLevel, data: Uint8Array): void {
+    const space =
+      level === EncryptionLevel.Initial
+        ? this.spaces[0]
+        : level === EncryptionLevel.Handshake
+          ? this.spaces[1]
+          : this.spaces[2];
+    if (!space.discarded) space.crypto.write(data);
+  }
+
+  installHandshakeKeys(direction: 'read' | 'write', keys: PacketKeys): void {
+    this.spaces[PacketNumberSpace.Handshake].installKeys(direction, keys);
+    this.lossDetector.setHasHandshakeKeys(true);
+  }
+
+  /** RFC 9000 §7.3: the connection IDs in the peer's parameters must match what we saw. */
+  acceptPeerParameters(params: TransportParameters): void {
+    if (this.role === 'client') {
+      checkServerConnectionIds(params, {
+        originalDcid: this.originalDcid,
+        serverScid: this.peerInitialScid ?? this.peerCids.current,
+        retrySourceCid: this.retrySourceCid,
+      });
+      if (params.statelessResetToken) this.peerCids.setInitialResetToken(params.statelessResetToken);
+    } else {
+      checkClientConnectionIds(params, this.peerInitialScid!);
+    }
+    this.lossDetector.setPeerMaxAckDelay(params.maxAckDelay);
+    this.mtu.limit(params.maxUdpPayloadSize);
+  }
+
+  discardZeroRttPackets(): void {
+    this.lossDetector.discardPackets(PacketNumberSpace.ApplicationData, (p) => p.payload.zeroRtt);
+  }
+
+  onHandshakeComplete(): void {
+    this.lifecycle = established(this.lifecycle);
+    this.events.push({ type: 'handshake-complete' });
+    if (this.role === 'server') {
+      // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
+      this.handshakeDonePending = true;
+      this.onHandshakeConfirmed();
+      const token = this.issueNewToken?.();
+      if (token) this.newTokenPending = token;
+    }
+  }
+
   // ===================================================================== keys
 
   private installInitialKeys(dcid: Uint8Array): void {
     const keys = deriveInitialKeys(this.version, dcid);
     const initial = this.spaces[PacketNumberSpace.Initial];
-    if (this.role === 'client') {
-      initial.writeKeys = keys.client;
-      initial.readKeys = keys.server;
-    } else {
-      initial.writeKeys = keys.server;
-      initial.readKeys = keys.client;
-    }
+    initial.installKeys('write', this.role === 'client' ? keys.client : keys.server);
+    initial.installKeys('read', this.role === 'client' ? keys.server : keys.client);
   }
 
   /** RFC 9001 §4.9.1 / §4.9.2: drop a space's keys and its packets in flight. */
@@ -810,8 +889,7 @@ export class Connection {
   }
 
   onHandshakeConfirmed(): void {
-    if (this.handshakeConfirmed) return;
-    this.handshakeConfirmed = true;
+    if (!this.handshake.confirm()) return;
     this.lossDetector.setHandshakeConfirmed();
     this.lossDetector.setPeerCompletedAddressValidation();
     // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
@@ -834,7 +912,7 @@ export class Connection {
   /** RFC 9000 §6.2: start again with a version the server supports. */
   restartWithVersion(version: number, now: Millis): void {
     this.versionNegotiated = true;
-    this.version = version;
+    this._version = version;
     this.originalDcid = this.random(8);
     this.peerCids.setInitial(this.originalDcid);
     this.recovery.requeueInFlight();
@@ -842,10 +920,7 @@ export class Connection {
     this.spaces[0].restartHandshake();
     this.spaces[1].restartHandshake();
     this.installInitialKeys(this.originalDcid);
-    this.zeroRttKeys = undefined;
-    this.earlyDataState = 'none';
-    this.tls = this.handshake.createClientTls();
-    this.handshake.run(() => this.tls.start(now));
+    this.handshake.restartClient(now);
   }
 
   get canNegotiateVersion(): boolean {
