@@ -138,11 +138,16 @@ export class ConnectionSender {
     return b.buffer.slice(0, length);
   }
 
-  /** The earliest time the sender needs a timer: an ACK deadline or the pacer releasing data. */
-  nextSendTimeout(): Millis | undefined {
+  /** When the pacer releases the data it held back (the connection's pacing timer). */
+  pacingTimeout(): Millis | undefined {
+    return this.c.isClosed ? undefined : this.pacingReleaseAt;
+  }
+
+  /** The earliest ACK deadline of a space that can send now (the connection's ACK delay timer). */
+  ackTimeout(): Millis | undefined {
     const c = this.c;
     if (c.isClosed) return undefined;
-    let t = this.pacingReleaseAt;
+    let t: Millis | undefined;
     if (this.sizeLimit() < 64) return t;
     for (const s of c.spaces) {
       if (!this.canSendIn(s) || !s.acks.hasNewAckable) continue;

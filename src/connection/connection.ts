@@ -64,6 +64,7 @@ import { PeerConnectionIds } from './peer-connection-ids.js';
 import { RecoveryReporter, type RecoveryTraceEvent } from './recovery-trace.js';
 import type { SentPacketPayload } from './sent-frames.js';
 import type { StreamEpoch } from './stream-epoch.js';
+import { Timer, TimerTable } from './timer-table.js';
 import { checkClientConnectionIds, checkServerConnectionIds } from './transport-parameter-checks.js';
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters' | 'random'>;
@@ -241,7 +242,8 @@ export class Connection {
   newTokenPending: Uint8Array | undefined;
   pingPending = false;
 
-  // ---- timers ----
+  // ---- timers: every deadline is in `timers` (timer-table.ts) ----
+  private readonly timers = new TimerTable();
   private readonly createdAt: Millis;
   lastActivity: Millis;
   private lastSendTime: Millis;
@@ -440,33 +442,22 @@ export class Connection {
     return this.spaces.some((s) => !s.discarded && s.acks.ackUrgent(batchLimit));
   }
 
-  /** The earliest time handleTimeout must be called, if any. */
+  /** The earliest time handleTimeout must be called, if any: the first deadline of the timer table. */
   nextTimeout(): Millis | undefined {
-    if (this.state === 'closed') return undefined;
-    if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
-    let t = this.idleDeadline();
-    const consider = (v: Millis | undefined) => {
-      if (v !== undefined && (t === undefined || v < t)) t = v;
-    };
-    if (!this.handshakeComplete) consider(this.createdAt + this.options.handshakeTimeout);
-    consider(this.lossDetector.lossDetectionTimeout());
-    consider(this.sender.nextSendTimeout());
-    consider(this.oneRtt?.previousReadDiscardAt);
-    consider(this.paths.nextTimeout());
-    if (this.options.keepAlivePeriod > 0 && this.handshakeComplete) {
-      consider(Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod);
-    }
-    return t;
+    this.armTimers(true);
+    return this.timers.next();
   }
 
   handleTimeout(now: Millis): void {
+    // The ACK and pacing timers are served by transmit(), not here.
+    this.armTimers(false);
+    const t = this.timers;
     if (this.state === 'closed') return;
     if (this.state === 'closing' || this.state === 'draining') {
-      if (this.closeDeadline !== undefined && now >= this.closeDeadline) this.terminate();
+      if (t.isExpired(Timer.Close, now)) this.terminate();
       return;
     }
-    const idle = this.idleDeadline();
-    if (idle !== undefined && now >= idle) {
+    if (t.isExpired(Timer.Idle, now)) {
       // RFC 9000 §10.1: the connection is silently closed and its state discarded.
       this.abandon({
         source: 'idle-timeout',
@@ -476,7 +467,7 @@ export class Connection {
       });
       return;
     }
-    if (!this.handshakeComplete && now >= this.createdAt + this.options.handshakeTimeout) {
+    if (t.isExpired(Timer.Handshake, now)) {
       this.abandon({
         source: 'handshake-timeout',
         application: false,
@@ -486,19 +477,40 @@ export class Connection {
       return;
     }
     this.guard(now, () => {
-      this.oneRtt?.discardPreviousIfDue(now);
-      this.paths.handleTimeout(now);
-      const lossTimeout = this.lossDetector.lossDetectionTimeout();
-      if (lossTimeout !== undefined && now >= lossTimeout) this.recovery.onLossDetectionTimeout(now);
+      if (t.isExpired(Timer.KeyDiscard, now)) this.oneRtt?.discardPreviousIfDue(now);
+      if (t.isExpired(Timer.PathValidation, now)) this.paths.handleTimeout(now);
+      if (t.isExpired(Timer.LossDetection, now)) this.recovery.onLossDetectionTimeout(now);
       this.recoveryReporter?.update(now);
-      if (
-        this.options.keepAlivePeriod > 0 &&
-        this.handshakeComplete &&
-        now >= Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod
-      ) {
-        this.pingPending = true;
-      }
+      if (t.isExpired(Timer.KeepAlive, now)) this.pingPending = true;
     });
+  }
+
+  /**
+   * Sets every timer from the state it depends on. Closing and draining have only their own timer.
+   * `withSendTimers`: also the ACK and pacing timers (asking the sender has a side effect on the
+   * loss detector's amplification state, so it is done only where it always was: in nextTimeout).
+   */
+  private armTimers(withSendTimers: boolean): void {
+    const t = this.timers;
+    t.clearAll();
+    const kind = this.lifecycle.kind;
+    if (kind === 'closed') return;
+    if (kind === 'closing' || kind === 'draining') {
+      t.set(Timer.Close, this.lifecycle.deadline);
+      return;
+    }
+    t.set(Timer.Idle, this.idleDeadline());
+    if (!this.handshakeComplete) t.set(Timer.Handshake, this.createdAt + this.options.handshakeTimeout);
+    t.set(Timer.LossDetection, this.lossDetector.lossDetectionTimeout());
+    if (withSendTimers) {
+      t.set(Timer.Pacing, this.sender.pacingTimeout());
+      t.set(Timer.AckDelay, this.sender.ackTimeout());
+    }
+    t.set(Timer.KeyDiscard, this.oneRtt?.previousReadDiscardAt);
+    t.set(Timer.PathValidation, this.paths.nextTimeout());
+    if (this.options.keepAlivePeriod > 0 && this.handshakeComplete) {
+      t.set(Timer.KeepAlive, Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod);
+    }
   }
 
   pollEvent(): ConnectionEvent | undefined {
