@@ -264,7 +264,7 @@ export class ConnectionReceiver {
     }
 
     if (space.acks.isDuplicate(pn)) return 'duplicate';
-    c.stats.packetsReceived++;
+    c.counters.onPacketReceived();
     const frames = decodeFrames(payload);
 
     if (p.form === 'long') this.onLongHeaderPacket(p, from, now);
@@ -303,9 +303,7 @@ export class ConnectionReceiver {
     if (c.role === 'client') {
       if (!c.receivedServerPacket && p.type !== PacketType.ZeroRtt) {
         // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
-        c.receivedServerPacket = true;
-        c.peerInitialScid = new Uint8Array(p.scid);
-        c.peerCids.setInitial(c.peerInitialScid);
+        c.onFirstServerPacket(p.scid);
       }
     } else if (p.type === PacketType.Handshake) {
       // RFC 9000 §8.1: a Handshake packet proves the client's address.

@@ -74,8 +74,7 @@ export class ConnectionRecovery {
       this.c.mtu.onProbeLost(p.payload.pmtuProbe);
       return;
     }
-    this.c.stats.packetsLost++;
-    this.c.stats.bytesLost += p.size;
+    this.c.counters.onPacketLost(p.size);
     this.c.recoveryReporter?.lost(p.space, p.packetNumber, p.size);
     for (const f of p.payload.frames) {
       switch (f.kind) {
@@ -117,7 +116,7 @@ export class ConnectionRecovery {
     for (const p of result.lost) this.onFramesLost(p);
     if (result.probe) {
       const space = this.c.spaces[result.probe.space];
-      space.probesPending = Math.max(space.probesPending, result.probe.count);
+      space.requestProbes(result.probe.count);
       // RFC 9002 §6.2.4: a probe should carry data; unacknowledged handshake data goes again.
       if (result.probe.space !== PacketNumberSpace.ApplicationData) space.crypto.resendUnacked();
       // RFC 9002 §6.2.2.1: a client without Handshake keys probes with an Initial.
@@ -126,7 +125,7 @@ export class ConnectionRecovery {
         result.probe.space === PacketNumberSpace.ApplicationData &&
         !this.c.handshakeComplete
       ) {
-        this.c.spaces[0].probesPending = Math.max(this.c.spaces[0].probesPending, 1);
+        this.c.spaces[0].requestProbes(1);
       }
     }
   }

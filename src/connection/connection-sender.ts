@@ -475,7 +475,7 @@ export class ConnectionSender {
           ...(pmtuProbe !== undefined ? { pmtuProbe } : {}),
         },
       });
-      c.stats.packetsSent++;
+      c.counters.onPacketsSent(1);
       if (p.inFlight) inFlight = true;
       if (p.ackEliciting) c.onAckElicitingSent(now);
       if (p.type === PacketType.OneRtt) c.oneRtt!.onPacketSent(p.packetNumber);
@@ -586,7 +586,7 @@ export class ConnectionSender {
     }
     const length = b.seal();
     c.closeSendPending = false;
-    c.stats.packetsSent += b.packets.length;
+    c.counters.onPacketsSent(b.packets.length);
     void now;
     return b.buffer.slice(0, length);
   }

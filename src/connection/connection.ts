@@ -65,6 +65,7 @@ import { RecoveryReporter, type RecoveryTraceEvent } from './recovery-trace.js';
 import type { SentPacketPayload } from './sent-frames.js';
 import type { StreamEpoch } from './stream-epoch.js';
 import { Timer, TimerTable } from './timer-table.js';
+import { TrafficCounters } from './traffic-counters.js';
 import { checkClientConnectionIds, checkServerConnectionIds } from './transport-parameter-checks.js';
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters' | 'random'>;
@@ -214,12 +215,10 @@ export class Connection {
   // ---- connection IDs ----
   readonly localCids: LocalConnectionIds;
   readonly peerCids: PeerConnectionIds;
-  /** Client: DCID of our first Initial. Server: from the token or the first Initial. */
-  originalDcid: Uint8Array;
-  retrySourceCid: Uint8Array | undefined;
-  /** Client: the server's SCID, learnt from its first packet. Server: the client's SCID. */
-  peerInitialScid: Uint8Array | undefined;
-  token: Uint8Array;
+  private _originalDcid: Uint8Array;
+  private _retrySourceCid: Uint8Array | undefined;
+  private _peerInitialScid: Uint8Array | undefined;
+  private _token: Uint8Array;
 
   // ---- transport parameters (the peer's: `handshake`) ----
   readonly localParams: TransportParameters;
@@ -245,7 +244,7 @@ export class Connection {
   // ---- timers: every deadline is in `timers` (timer-table.ts) ----
   private readonly timers = new TimerTable();
   private readonly createdAt: Millis;
-  lastActivity: Millis;
+  private lastActivity: Millis;
   private lastSendTime: Millis;
   private ackElicitingSentSinceReceive = false;
 
@@ -253,7 +252,7 @@ export class Connection {
   closeSendPending = false;
 
   // ---- client-side handshake facts ----
-  receivedServerPacket = false;
+  private _receivedServerPacket = false;
   private versionNegotiated = false;
 
   readonly trace: ((e: FrameTraceEvent) => void) | undefined;
@@ -265,22 +264,8 @@ export class Connection {
   readonly receiver: ConnectionReceiver;
   readonly handshake: HandshakeDriver;
   readonly recovery: ConnectionRecovery;
-  readonly stats: ConnectionStats = {
-    packetsSent: 0,
-    packetsReceived: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-    packetsLost: 0,
-    bytesLost: 0,
-    keyUpdates: 0,
-    smoothedRtt: 0,
-    latestRtt: 0,
-    minRtt: 0,
-    rttVariance: 0,
-    congestionWindow: 0,
-    bytesInFlight: 0,
-    sendBufferedBytes: 0,
-  };
+  /** Packets and bytes sent, received and lost (the counts of ConnectionStats). */
+  readonly counters = new TrafficCounters();
 
   constructor(config: ConnectionConfig) {
     this.role = config.role;
@@ -343,18 +328,18 @@ export class Connection {
     if (config.role === 'client') {
       this._version = config.version ?? QUIC_V1;
       // RFC 9000 §7.2: the first DCID is unpredictable and at least 8 bytes.
-      this.originalDcid = config.random(8);
+      this._originalDcid = config.random(8);
       this.peerCids = new PeerConnectionIds(this.originalDcid, o.activeConnectionIdLimit);
-      this.token = config.token ?? new Uint8Array(0);
+      this._token = config.token ?? new Uint8Array(0);
       this.installInitialKeys(this.originalDcid);
       this.handshake.initClient();
     } else {
       this._version = config.version;
-      this.originalDcid = config.originalDcid;
-      this.retrySourceCid = config.retrySourceCid;
-      this.peerInitialScid = config.clientScid;
+      this._originalDcid = config.originalDcid;
+      this._retrySourceCid = config.retrySourceCid;
+      this._peerInitialScid = config.clientScid;
       this.peerCids = new PeerConnectionIds(config.clientScid, o.activeConnectionIdLimit);
-      this.token = new Uint8Array(0);
+      this._token = new Uint8Array(0);
       this.issueNewToken = config.newToken;
       this.localParams.originalDestinationConnectionId = config.originalDcid;
       if (config.retrySourceCid) this.localParams.retrySourceConnectionId = config.retrySourceCid;
@@ -393,7 +378,7 @@ export class Connection {
     if (this.state === 'draining' || this.state === 'closed') return;
     // RFC 9000 §9: a client discards packets from an address other than its server's.
     if (!this.paths.onDatagramReceived(from, datagram.length)) return;
-    this.stats.bytesReceived += datagram.length;
+    this.counters.onDatagramReceived(datagram.length);
     this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
     if (this.state === 'closing') this.closeSendPending = true;
     this.afterActivity(now);
@@ -422,7 +407,7 @@ export class Connection {
     const { datagram, path } = out;
     this.recoveryReporter?.update(now);
     path.onDatagramSent(datagram.length);
-    this.stats.bytesSent += datagram.length;
+    this.counters.onDatagramSent(datagram.length);
     this.lastSendTime = now;
     return { datagram, to: path.address };
   }
@@ -552,6 +537,34 @@ export class Connection {
     return datagramPayloadLimit(epoch.peerMaxDatagramFrameSize, this.maxDatagramSize, zeroRtt);
   }
 
+  /** Client: DCID of our first Initial. Server: from the token or the first Initial. */
+  get originalDcid(): Uint8Array {
+    return this._originalDcid;
+  }
+  /** The SCID of the Retry we accepted (RFC 9000 §17.2.5.2), if any. */
+  get retrySourceCid(): Uint8Array | undefined {
+    return this._retrySourceCid;
+  }
+  /** Client: the server's SCID, learnt from its first packet. Server: the client's SCID. */
+  get peerInitialScid(): Uint8Array | undefined {
+    return this._peerInitialScid;
+  }
+  /** Client: the token our Initials carry (Retry or NEW_TOKEN, RFC 9000 §8.1). */
+  get token(): Uint8Array {
+    return this._token;
+  }
+  /** Client: a packet of the server arrived (no Version Negotiation or Retry is accepted after it). */
+  get receivedServerPacket(): boolean {
+    return this._receivedServerPacket;
+  }
+
+  /** Client: the server's first packet (RFC 9000 §7.2): its SCID becomes our DCID. */
+  onFirstServerPacket(scid: Uint8Array): void {
+    this._receivedServerPacket = true;
+    this._peerInitialScid = new Uint8Array(scid);
+    this.peerCids.setInitial(this._peerInitialScid);
+  }
+
   /** The QUIC version in use (RFC 9000 §15; changed by Version Negotiation, §6). */
   get version(): number {
     return this._version;
@@ -649,15 +662,23 @@ export class Connection {
   }
 
   snapshotStats(): ConnectionStats {
-    this.stats.smoothedRtt = this.rtt.smoothedRtt;
-    this.stats.latestRtt = this.rtt.latestRtt;
-    this.stats.minRtt = this.rtt.minRtt;
-    this.stats.rttVariance = this.rtt.rttVar;
-    this.stats.congestionWindow = this.congestion.congestionWindow;
-    this.stats.bytesInFlight = this.congestion.bytesInFlight;
-    this.stats.sendBufferedBytes = this.epoch?.streams.queuedSendBytes ?? 0;
-    this.stats.keyUpdates = this.oneRtt?.updates ?? 0;
-    return { ...this.stats };
+    const counts = this.counters.snapshot();
+    return {
+      packetsSent: counts.packetsSent,
+      packetsReceived: counts.packetsReceived,
+      bytesSent: counts.bytesSent,
+      bytesReceived: counts.bytesReceived,
+      packetsLost: counts.packetsLost,
+      bytesLost: counts.bytesLost,
+      keyUpdates: this.oneRtt?.updates ?? 0,
+      smoothedRtt: this.rtt.smoothedRtt,
+      latestRtt: this.rtt.latestRtt,
+      minRtt: this.rtt.minRtt,
+      rttVariance: this.rtt.rttVar,
+      congestionWindow: this.congestion.congestionWindow,
+      bytesInFlight: this.congestion.bytesInFlight,
+      sendBufferedBytes: this.epoch?.streams.queuedSendBytes ?? 0,
+    };
   }
 
   // ===================================================================== internals used by sender/receiver
@@ -914,10 +935,11 @@ export class Connection {
 
   /** RFC 9000 §17.2.5.2: a valid Retry changes the DCID, the token and the Initial keys. */
   onRetry(scid: Uint8Array, token: Uint8Array, _now: Millis): void {
-    this.retrySourceCid = new Uint8Array(scid);
-    this.token = new Uint8Array(token);
-    this.peerCids.setInitial(this.retrySourceCid);
-    this.installInitialKeys(this.retrySourceCid);
+    const retrySourceCid = new Uint8Array(scid);
+    this._retrySourceCid = retrySourceCid;
+    this._token = new Uint8Array(token);
+    this.peerCids.setInitial(retrySourceCid);
+    this.installInitialKeys(retrySourceCid);
     this.recovery.requeueInFlight();
   }
 
@@ -925,7 +947,7 @@ export class Connection {
   restartWithVersion(version: number, now: Millis): void {
     this.versionNegotiated = true;
     this._version = version;
-    this.originalDcid = this.random(8);
+    this._originalDcid = this.random(8);
     this.peerCids.setInitial(this.originalDcid);
     this.recovery.requeueInFlight();
     // Packet numbers continue (the loss detector remembers them); the handshake bytes start over.
