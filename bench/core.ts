@@ -363,7 +363,7 @@ export function runBackToBack(bytes: number, seed: number): TransferFigures {
   }
   clientDatagrams = 0;
   serverDatagrams = 0;
-  const lostBefore = conn.stats.packetsLost;
+  const lostBefore = conn.counters.snapshot().packetsLost;
 
   const clocks = startClocks();
   sender.started = true;
@@ -372,7 +372,13 @@ export function runBackToBack(bytes: number, seed: number): TransferFigures {
   }
   const t = stopClocks(clocks);
   if (receiver.failure) throw new Error(`back-to-back: ${receiver.failure}`);
-  return figures(bytes, t, clientDatagrams, serverDatagrams, conn.stats.packetsLost - lostBefore);
+  return figures(
+    bytes,
+    t,
+    clientDatagrams,
+    serverDatagrams,
+    conn.counters.snapshot().packetsLost - lostBefore,
+  );
 }
 
 // ------------------------------------------------------------------------- (b) over the simulator
@@ -401,7 +407,7 @@ export function runOverSim(bytes: number, seed: number, loss: number, delay: Mil
   }
   const before = sim.net.stats();
   const upBefore = sim.net.linkStats(CLIENT_ADDRESS, SERVER_ADDRESS).sent;
-  const lostBefore = conn.stats.packetsLost;
+  const lostBefore = conn.counters.snapshot().packetsLost;
   const virtualStart = sim.now;
 
   const clocks = startClocks();
@@ -420,7 +426,7 @@ export function runOverSim(bytes: number, seed: number, loss: number, delay: Mil
   const serverDatagrams = after.sent - before.sent - clientDatagrams;
   const virtualMs = end - virtualStart;
   return {
-    ...figures(bytes, t, clientDatagrams, serverDatagrams, conn.stats.packetsLost - lostBefore),
+    ...figures(bytes, t, clientDatagrams, serverDatagrams, conn.counters.snapshot().packetsLost - lostBefore),
     virtualMs,
     goodputMbpsVirtual: (bytes * 8) / 1e3 / virtualMs,
     linkLost: after.lost - before.lost,

@@ -4,49 +4,167 @@
  * the stream epochs of 0-RTT (RFC 9001 §4.6, RFC 9000 §7.4.1): the early epoch under remembered
  * limits, its acceptance, or its rejection and the fresh epoch that replaces it.
  */
-import { derivePacketKeys } from '../crypto/packet-keys.js';
+import { derivePacketKeys, type PacketKeys } from '../crypto/packet-keys.js';
 import { QuicTransportError, TransportErrorCode } from '../errors/transport-error.js';
-import { PacketNumberSpace } from '../recovery/types.js';
 import type { StreamManagerConfig } from '../streams/stream-manager.js';
 import { TlsClient } from '../tls/tls-client.js';
 import { TlsServer } from '../tls/tls-server.js';
 import { type EarlyDataContext, EncryptionLevel, type TlsEngine } from '../tls/types.js';
+import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
 import {
   decodeTransportParameters,
   encodeTransportParameters,
   type TransportParameters,
 } from '../wire/transport-parameters.js';
-import type { ClientTlsOptions, Connection, ConnectionConfig, ServerConnectionConfig } from './connection.js';
-import { localTransportParameters } from './connection-options.js';
+import type { ClientTlsOptions, ServerConnectionConfig } from './connection.js';
+import type { ConnectionEvent } from './connection-events.js';
+import { localTransportParameters, type TransportOptions } from './connection-options.js';
 import { OneRttKeys } from './one-rtt-keys.js';
 import { flowLimitsOf, StreamEpoch } from './stream-epoch.js';
-import {
-  checkClientConnectionIds,
-  checkServerConnectionIds,
-  reducedZeroRttLimit,
-} from './transport-parameter-checks.js';
+import { reducedZeroRttLimit } from './transport-parameter-checks.js';
 
+/** What 0-RTT became. Client: offered, then accepted or rejected. Server: accepted or none. */
+export type EarlyDataState = 'none' | 'offered' | 'accepted' | 'rejected';
+
+/**
+ * What the handshake driver needs from its connection: a narrow view, so that a test can drive the
+ * driver with a fake (test/connection/handshake.test.ts).
+ */
+export interface HandshakeHost {
+  readonly role: 'client' | 'server';
+  /** The QUIC version the keys are derived for (it changes with Version Negotiation). */
+  readonly version: number;
+  readonly random: RandomBytes;
+  readonly options: TransportOptions;
+  readonly localParams: TransportParameters;
+  /** The RTT estimate: remembered with a session ticket, and the streams' initial RTT. */
+  readonly rtt: { readonly hasSample: boolean; readonly smoothedRtt: Millis };
+  /** CRYPTO data TLS produced at `level`, to send (RFC 9001 §4.1.3). */
+  writeCrypto(level: EncryptionLevel, data: Uint8Array): void;
+  /** Handshake packet protection keys for one direction (RFC 9001 §4.1.4). */
+  installHandshakeKeys(direction: 'read' | 'write', keys: PacketKeys): void;
+  /**
+   * The peer's transport parameters arrived: check the connection IDs they authenticate
+   * (RFC 9000 §7.3; throws) and apply what they say to recovery, PMTU and the reset token.
+   */
+  acceptPeerParameters(params: TransportParameters): void;
+  /** RFC 9001 §4.6.2: forget the 0-RTT packets in flight (rejected: they are not retransmitted). */
+  discardZeroRttPackets(): void;
+  /** TLS completed the handshake; the driver has recorded it (RFC 9001 §4.1.1). */
+  onHandshakeComplete(): void;
+  pushEvent(e: ConnectionEvent): void;
+}
+
+/**
+ * The owner of the handshake and its keys: the TLS engine, the 0-RTT and 1-RTT keys, the peer's
+ * transport parameters, what TLS negotiated (ALPN, resumption, certificates), whether the handshake
+ * is complete and confirmed, and the current stream epoch. Others read these through getters.
+ */
 export class HandshakeDriver {
   private pendingAppSecrets: { read?: Uint8Array; write?: Uint8Array; suite?: number } = {};
   /** Client, 0-RTT: the server parameters remembered with the ticket. */
-  rememberedParams: TransportParameters | undefined;
+  private rememberedParams: TransportParameters | undefined;
   /** Client, 0-RTT: the server's real parameters, waiting for the verdict on early data. */
   private pendingPeerParams: TransportParameters | undefined;
   private epochCounter = 0;
 
+  private engine: TlsEngine | undefined;
+  private _oneRtt: OneRttKeys | undefined;
+  private _zeroRttKeys: PacketKeys | undefined;
+  private _peerParams: TransportParameters | undefined;
+  private _epoch: StreamEpoch | undefined;
+  private _alpn: string | undefined;
+  private _resumed = false;
+  private _peerCertificates: Uint8Array[] = [];
+  private _earlyDataState: EarlyDataState = 'none';
+  private _complete = false;
+  private _confirmed = false;
+
   constructor(
-    private readonly c: Connection,
-    private readonly config: ConnectionConfig,
+    private readonly c: HandshakeHost,
     private readonly clientTlsOptions: ClientTlsOptions | undefined,
+    private readonly rewriteTransportParameters?: (encoded: Uint8Array) => Uint8Array,
   ) {}
+
+  /** The TLS engine (created by initClient or initServer). */
+  get tls(): TlsEngine {
+    if (!this.engine) throw new Error('TLS engine not created yet');
+    return this.engine;
+  }
+  /** 1-RTT keys, once both application secrets are known. */
+  get oneRtt(): OneRttKeys | undefined {
+    return this._oneRtt;
+  }
+  /** Client: 0-RTT write keys. Server: 0-RTT read keys. Undefined once 0-RTT is rejected. */
+  get zeroRttKeys(): PacketKeys | undefined {
+    return this._zeroRttKeys;
+  }
+  get peerParams(): TransportParameters | undefined {
+    return this._peerParams;
+  }
+  /** The stream epoch in use: the early one of 0-RTT, or the one of the handshake's parameters. */
+  get epoch(): StreamEpoch | undefined {
+    return this._epoch;
+  }
+  get alpn(): string | undefined {
+    return this._alpn;
+  }
+  get resumed(): boolean {
+    return this._resumed;
+  }
+  get peerCertificates(): Uint8Array[] {
+    return this._peerCertificates;
+  }
+  get earlyDataState(): EarlyDataState {
+    return this._earlyDataState;
+  }
+  get complete(): boolean {
+    return this._complete;
+  }
+  get confirmed(): boolean {
+    return this._confirmed;
+  }
+
+  /** RFC 9001 §4.1.2: the handshake is confirmed; false when it already was. */
+  confirm(): boolean {
+    if (this._confirmed) return false;
+    this._confirmed = true;
+    return true;
+  }
+
+  /** Client: create the TLS engine (startClient then sends the ClientHello). */
+  initClient(): void {
+    this.engine = this.createClientTls();
+  }
+
+  /** Client: send the ClientHello. */
+  startClient(now: Millis): void {
+    this.run(() => this.tls.start(now));
+  }
+
+  /** Server: create the TLS engine, which waits for the ClientHello. */
+  initServer(config: ServerConnectionConfig): void {
+    this.engine = this.createServerTls(config);
+  }
+
+  /**
+   * RFC 9000 §6.2: Version Negotiation: 0-RTT is forgotten and a new ClientHello goes out, with a
+   * TLS engine of its own.
+   */
+  restartClient(now: Millis): void {
+    this._zeroRttKeys = undefined;
+    this._earlyDataState = 'none';
+    this.initClient();
+    this.startClient(now);
+  }
 
   encodedLocalParams(): Uint8Array {
     const encoded = encodeTransportParameters(this.c.localParams);
-    return this.config.testRewriteTransportParameters?.(encoded) ?? encoded;
+    return this.rewriteTransportParameters?.(encoded) ?? encoded;
   }
 
-  createClientTls(): TlsEngine {
+  private createClientTls(): TlsEngine {
     const tlsOptions = this.clientTlsOptions!;
     const session = tlsOptions.session;
     if (session && tlsOptions.offerEarlyData && session.maxEarlyDataSize > 0) {
@@ -64,7 +182,7 @@ export class HandshakeDriver {
     });
   }
 
-  createServerTls(config: ServerConnectionConfig): TlsEngine {
+  private createServerTls(config: ServerConnectionConfig): TlsEngine {
     // What the server remembers in its tickets: the limits 0-RTT may rely on (RFC 9000 §7.4.1).
     const remembered = localTransportParameters(this.c.options);
     const rememberedBytes = encodeTransportParameters(remembered);
@@ -96,20 +214,21 @@ export class HandshakeDriver {
 
   /** Feed handshake bytes to TLS, then apply whatever it produced. */
   feed(level: EncryptionLevel, data: Uint8Array, now: Millis): void {
-    this.run(() => this.c.tls.receive(level, data, now));
+    this.run(() => this.tls.receive(level, data, now));
   }
 
   run(step: () => void): void {
     step();
-    for (let e = this.c.tls.pollEvent(); e; e = this.c.tls.pollEvent()) {
+    const tls = this.tls;
+    for (let e = tls.pollEvent(); e; e = tls.pollEvent()) {
       switch (e.type) {
         case 'secret':
           this.onSecret(e.level, e.direction, e.suite, e.secret);
           break;
         case 'negotiated':
           // Server: known from the ClientHello (and ticket), so 0-RTT data can be served by ALPN.
-          this.c.alpn = e.alpn;
-          this.c.resumed = e.resumed;
+          this._alpn = e.alpn;
+          this._resumed = e.resumed;
           break;
         case 'peer-transport-parameters':
           this.onPeerTransportParameters(e.data);
@@ -118,9 +237,9 @@ export class HandshakeDriver {
           this.onEarlyDataVerdict(e.accepted);
           break;
         case 'handshake-complete':
-          this.c.alpn = e.alpn;
-          this.c.resumed = e.resumed;
-          this.c.peerCertificates = e.peerCertificates;
+          this._alpn = e.alpn;
+          this._resumed = e.resumed;
+          this._peerCertificates = e.peerCertificates;
           this.onHandshakeComplete();
           break;
         case 'session-ticket':
@@ -132,15 +251,7 @@ export class HandshakeDriver {
           break;
       }
     }
-    for (let out = this.c.tls.takeOutput(); out; out = this.c.tls.takeOutput()) {
-      const space =
-        out.level === EncryptionLevel.Initial
-          ? this.c.spaces[0]
-          : out.level === EncryptionLevel.Handshake
-            ? this.c.spaces[1]
-            : this.c.spaces[2];
-      if (!space.discarded) space.crypto.write(out.data);
-    }
+    for (let out = tls.takeOutput(); out; out = tls.takeOutput()) this.c.writeCrypto(out.level, out.data);
   }
 
   private onSecret(
@@ -151,18 +262,15 @@ export class HandshakeDriver {
   ): void {
     switch (level) {
       case EncryptionLevel.EarlyData: {
-        this.c.zeroRttKeys = derivePacketKeys(suite, secret, this.c.version);
+        this._zeroRttKeys = derivePacketKeys(suite, secret, this.c.version);
         if (this.c.role === 'client') {
-          this.c.earlyDataState = 'offered';
-          if (!this.c.epoch && this.rememberedParams) this.startEpoch(this.rememberedParams, true);
+          this._earlyDataState = 'offered';
+          if (!this._epoch && this.rememberedParams) this.startEpoch(this.rememberedParams, true);
         }
         break;
       }
       case EncryptionLevel.Handshake: {
-        const keys = derivePacketKeys(suite, secret, this.c.version);
-        if (direction === 'read') this.c.spaces[1].readKeys = keys;
-        else this.c.spaces[1].writeKeys = keys;
-        this.c.lossDetector.setHasHandshakeKeys(true);
+        this.c.installHandshakeKeys(direction, derivePacketKeys(suite, secret, this.c.version));
         break;
       }
       case EncryptionLevel.Application: {
@@ -170,8 +278,8 @@ export class HandshakeDriver {
         if (direction === 'read') this.pendingAppSecrets.read = secret;
         else this.pendingAppSecrets.write = secret;
         const { read, write } = this.pendingAppSecrets;
-        if (read && write && !this.c.oneRtt) {
-          this.c.oneRtt = new OneRttKeys(suite, this.c.version, read, write);
+        if (read && write && !this._oneRtt) {
+          this._oneRtt = new OneRttKeys(suite, this.c.version, read, write);
           this.pendingAppSecrets = {};
         }
         break;
@@ -182,37 +290,25 @@ export class HandshakeDriver {
   private onPeerTransportParameters(data: Uint8Array): void {
     const peerRole = this.c.role === 'client' ? 'server' : 'client';
     const params = decodeTransportParameters(data, peerRole);
-    if (this.c.role === 'client') {
-      checkServerConnectionIds(params, {
-        originalDcid: this.c.originalDcid,
-        serverScid: this.c.peerInitialScid ?? this.c.peerCids.current,
-        retrySourceCid: this.c.retrySourceCid,
-      });
-      if (params.statelessResetToken) this.c.peerCids.setInitialResetToken(params.statelessResetToken);
-    } else {
-      checkClientConnectionIds(params, this.c.peerInitialScid!);
-    }
-    this.c.peerParams = params;
-    this.c.lossDetector.setPeerMaxAckDelay(params.maxAckDelay);
-    this.c.mtu.limit(params.maxUdpPayloadSize);
-    if (this.c.role === 'client' && this.c.epoch?.early) {
+    this.c.acceptPeerParameters(params);
+    this._peerParams = params;
+    if (this.c.role === 'client' && this._epoch?.early) {
       // The verdict on 0-RTT decides what happens to the early epoch.
       this.pendingPeerParams = params;
-      if (this.c.earlyDataState === 'accepted' || this.c.earlyDataState === 'rejected')
-        this.settleEarlyEpoch();
+      if (this._earlyDataState === 'accepted' || this._earlyDataState === 'rejected') this.settleEarlyEpoch();
       return;
     }
-    if (!this.c.epoch) this.startEpoch(params, false);
+    if (!this._epoch) this.startEpoch(params, false);
   }
 
   private onEarlyDataVerdict(accepted: boolean): void {
     if (this.c.role === 'server') {
-      this.c.earlyDataState = accepted ? 'accepted' : 'none';
+      this._earlyDataState = accepted ? 'accepted' : 'none';
       if (accepted) this.c.pushEvent({ type: 'early-data', accepted: true });
       return;
     }
-    if (this.c.earlyDataState === 'none') return;
-    this.c.earlyDataState = accepted ? 'accepted' : 'rejected';
+    if (this._earlyDataState === 'none') return;
+    this._earlyDataState = accepted ? 'accepted' : 'rejected';
     if (!accepted) this.rejectEarlyData();
     if (this.pendingPeerParams) this.settleEarlyEpoch();
   }
@@ -223,17 +319,17 @@ export class HandshakeDriver {
    * once the server's transport parameters are known.
    */
   private rejectEarlyData(): void {
-    const early = this.c.epoch;
+    const early = this._epoch;
     if (early) early.rejected = true;
-    this.c.zeroRttKeys = undefined;
-    this.c.lossDetector.discardPackets(PacketNumberSpace.ApplicationData, (p) => p.payload.zeroRtt);
+    this._zeroRttKeys = undefined;
+    this.c.discardZeroRttPackets();
     this.c.pushEvent({ type: 'early-data', accepted: false });
   }
 
   private settleEarlyEpoch(): void {
     const params = this.pendingPeerParams!;
     this.pendingPeerParams = undefined;
-    if (this.c.earlyDataState === 'accepted') {
+    if (this._earlyDataState === 'accepted') {
       // RFC 9000 §7.4.1: a server accepting 0-RTT must not reduce the remembered limits.
       const reduced = reducedZeroRttLimit(this.rememberedParams!, params);
       if (reduced !== undefined) {
@@ -242,9 +338,9 @@ export class HandshakeDriver {
           `server accepted 0-RTT but reduced ${reduced}`,
         );
       }
-      this.c.epoch!.streams.updatePeerLimits(flowLimitsOf(params));
+      this._epoch!.streams.updatePeerLimits(flowLimitsOf(params));
       // RFC 9221 §3: the accepted early epoch now uses the server's actual (not smaller) value.
-      this.c.epoch!.peerMaxDatagramFrameSize = params.maxDatagramFrameSize;
+      this._epoch!.peerMaxDatagramFrameSize = params.maxDatagramFrameSize;
       this.c.pushEvent({ type: 'early-data', accepted: true });
     } else {
       this.startEpoch(params, false);
@@ -264,23 +360,18 @@ export class HandshakeDriver {
       rtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : o.initialRtt),
     };
     // RFC 9221 §3: 0-RTT DATAGRAMs rely on the remembered max_datagram_frame_size.
-    this.c.epoch = new StreamEpoch(++this.epochCounter, config, early, peer.maxDatagramFrameSize);
-    this.c.pushEvent({ type: 'epoch', epoch: this.c.epoch });
+    const epoch = new StreamEpoch(++this.epochCounter, config, early, peer.maxDatagramFrameSize);
+    this._epoch = epoch;
+    this.c.pushEvent({ type: 'epoch', epoch });
   }
 
   private onHandshakeComplete(): void {
-    this.c.handshakeComplete = true;
-    this.c.markEstablished();
-    this.c.pushEvent({ type: 'handshake-complete' });
-    if (this.c.role === 'server') {
-      // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
-      this.c.handshakeDonePending = true;
-      this.c.onHandshakeConfirmed();
-      const token = (this.config as ServerConnectionConfig).newToken?.();
-      if (token) this.c.newTokenPending = token;
-    } else if (this.c.earlyDataState === 'offered') {
+    this._complete = true;
+    // The connection: established, and for a server confirmed (RFC 9001 §4.1.2).
+    this.c.onHandshakeComplete();
+    if (this.c.role === 'client' && this._earlyDataState === 'offered') {
       // A server that says nothing about early data in EncryptedExtensions rejected it.
-      this.c.earlyDataState = 'rejected';
+      this._earlyDataState = 'rejected';
       this.rejectEarlyData();
       if (this.pendingPeerParams) this.settleEarlyEpoch();
     }

@@ -145,7 +145,7 @@ export class ConnectionReceiver {
       const opened = this.open(datagram, p, now, true);
       if (typeof opened === 'string') continue;
       attributed = true;
-      c.stats.packetsReceived++;
+      c.counters.onPacketReceived();
       let frames: Frame[];
       try {
         frames = decodeFrames(opened.payload);
@@ -349,7 +349,7 @@ export class ConnectionReceiver {
     const space = c.spaces[spaceIndex];
 
     if (space.acks.isDuplicate(pn)) return 'duplicate';
-    c.stats.packetsReceived++;
+    c.counters.onPacketReceived();
     const frames = decodeFrames(payload);
 
     if (p.form === 'long') this.onLongHeaderPacket(p, from, now);
@@ -388,9 +388,7 @@ export class ConnectionReceiver {
     if (c.role === 'client') {
       if (!c.receivedServerPacket && p.type !== PacketType.ZeroRtt) {
         // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
-        c.receivedServerPacket = true;
-        c.peerInitialScid = new Uint8Array(p.scid);
-        c.peerCids.setInitial(c.peerInitialScid);
+        c.onFirstServerPacket(p.scid);
       }
     } else if (p.type === PacketType.Handshake) {
       // RFC 9000 §8.1: a Handshake packet proves the client's address.

@@ -4,15 +4,48 @@
  * (RFC 9002 §6.2). Stream frames go back to the epoch that sent them, and only while it is the
  * current one: a rejected 0-RTT epoch hears nothing more.
  */
-import { PacketNumberSpace, type SentPacket } from '../recovery/types.js';
+import type { LossDetector } from '../recovery/loss-detector.js';
+import type { Pacer } from '../recovery/pacer.js';
+import { type CongestionController, PacketNumberSpace, type SentPacket } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
-import type { Connection } from './connection.js';
+import type { LocalConnectionIds } from './local-connection-ids.js';
+import type { MtuDiscovery } from './mtu-discovery.js';
+import type { OneRttKeys } from './one-rtt-keys.js';
 import type { PacketSpace } from './packet-space.js';
+import type { PeerConnectionIds } from './peer-connection-ids.js';
+import type { RecoveryReporter } from './recovery-trace.js';
 import type { SentFrame, SentPacketPayload } from './sent-frames.js';
+import type { StreamEpoch } from './stream-epoch.js';
+import type { TrafficCounters } from './traffic-counters.js';
+
+/**
+ * What the recovery glue needs from its connection: only the parts that hear about acknowledged and
+ * lost frames, so that a test can drive it with a fake (test/connection/recovery.test.ts).
+ */
+export interface RecoveryHost {
+  readonly role: 'client' | 'server';
+  readonly handshakeComplete: boolean;
+  readonly spaces: readonly [PacketSpace, PacketSpace, PacketSpace];
+  readonly lossDetector: Pick<LossDetector<SentPacketPayload>, 'discardPackets' | 'onLossDetectionTimeout'>;
+  readonly oneRtt: Pick<OneRttKeys, 'onPacketAcked'> | undefined;
+  /** The current stream epoch: only it hears about its frames. */
+  readonly epoch: StreamEpoch | undefined;
+  readonly localCids: Pick<LocalConnectionIds, 'onAnnouncementLost'>;
+  readonly peerCids: Pick<PeerConnectionIds, 'onRetirementAcked' | 'onRetirementLost'>;
+  readonly mtu: Pick<MtuDiscovery, 'current' | 'onProbeAcked' | 'onProbeLost'>;
+  readonly congestion: Pick<CongestionController, 'setMaxDatagramSize'>;
+  readonly pacer: Pick<Pacer, 'setMaxDatagramSize'>;
+  readonly maxDatagramSize: number;
+  readonly counters: Pick<TrafficCounters, 'onPacketLost'>;
+  readonly recoveryReporter: Pick<RecoveryReporter, 'lost'> | undefined;
+  /** Pending control frames (moving to the framer). */
+  handshakeDonePending: boolean;
+  newTokenPending: Uint8Array | undefined;
+}
 
 export class ConnectionRecovery {
-  constructor(private readonly c: Connection) {}
+  constructor(private readonly c: RecoveryHost) {}
 
   /** Forget Initial and 0-RTT packets in flight and queue their content again (Retry, Version Negotiation). */
   requeueInFlight(): void {
@@ -74,8 +107,7 @@ export class ConnectionRecovery {
       this.c.mtu.onProbeLost(p.payload.pmtuProbe);
       return;
     }
-    this.c.stats.packetsLost++;
-    this.c.stats.bytesLost += p.size;
+    this.c.counters.onPacketLost(p.size);
     this.c.recoveryReporter?.lost(p.space, p.packetNumber, p.size);
     for (const f of p.payload.frames) {
       switch (f.kind) {
@@ -117,7 +149,7 @@ export class ConnectionRecovery {
     for (const p of result.lost) this.onFramesLost(p);
     if (result.probe) {
       const space = this.c.spaces[result.probe.space];
-      space.probesPending = Math.max(space.probesPending, result.probe.count);
+      space.requestProbes(result.probe.count);
       // RFC 9002 §6.2.4: a probe should carry data; unacknowledged handshake data goes again.
       if (result.probe.space !== PacketNumberSpace.ApplicationData) space.crypto.resendUnacked();
       // RFC 9002 §6.2.2.1: a client without Handshake keys probes with an Initial.
@@ -126,7 +158,7 @@ export class ConnectionRecovery {
         result.probe.space === PacketNumberSpace.ApplicationData &&
         !this.c.handshakeComplete
       ) {
-        this.c.spaces[0].probesPending = Math.max(this.c.spaces[0].probesPending, 1);
+        this.c.spaces[0].requestProbes(1);
       }
     }
   }

@@ -138,11 +138,16 @@ export class ConnectionSender {
     return b.buffer.slice(0, length);
   }
 
-  /** The earliest time the sender needs a timer: an ACK deadline or the pacer releasing data. */
-  nextSendTimeout(): Millis | undefined {
+  /** When the pacer releases the data it held back (the connection's pacing timer). */
+  pacingTimeout(): Millis | undefined {
+    return this.c.isClosed ? undefined : this.pacingReleaseAt;
+  }
+
+  /** The earliest ACK deadline of a space that can send now (the connection's ACK delay timer). */
+  ackTimeout(): Millis | undefined {
     const c = this.c;
     if (c.isClosed) return undefined;
-    let t = this.pacingReleaseAt;
+    let t: Millis | undefined;
     if (this.sizeLimit() < 64) return t;
     for (const s of c.spaces) {
       if (!this.canSendIn(s) || !s.acks.hasNewAckable) continue;
@@ -470,7 +475,7 @@ export class ConnectionSender {
           ...(pmtuProbe !== undefined ? { pmtuProbe } : {}),
         },
       });
-      c.stats.packetsSent++;
+      c.counters.onPacketsSent(1);
       if (p.inFlight) inFlight = true;
       if (p.ackEliciting) c.onAckElicitingSent(now);
       if (p.type === PacketType.OneRtt) c.oneRtt!.onPacketSent(p.packetNumber);
@@ -581,7 +586,7 @@ export class ConnectionSender {
     }
     const length = b.seal();
     c.closeSendPending = false;
-    c.stats.packetsSent += b.packets.length;
+    c.counters.onPacketsSent(b.packets.length);
     void now;
     return b.buffer.slice(0, length);
   }

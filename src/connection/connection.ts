@@ -18,7 +18,13 @@ import { Pacer } from '../recovery/pacer.js';
 import { RttEstimator } from '../recovery/rtt-estimator.js';
 import { type CongestionController, PacketNumberSpace } from '../recovery/types.js';
 import { TlsAlertError } from '../tls/alert.js';
-import type { EarlyDataContext, TlsClientConfig, TlsEngine, TlsServerConfig } from '../tls/types.js';
+import {
+  type EarlyDataContext,
+  EncryptionLevel,
+  type TlsClientConfig,
+  type TlsEngine,
+  type TlsServerConfig,
+} from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
 import type { Frame } from '../wire/frames.js';
@@ -26,7 +32,7 @@ import type { PacketType } from '../wire/packet-header.js';
 import type { TransportParameters } from '../wire/transport-parameters.js';
 import { QUIC_V1 } from '../wire/version.js';
 import type { CloseInfo, ConnectionEvent } from './connection-events.js';
-import { HandshakeDriver } from './connection-handshake.js';
+import { type EarlyDataState, HandshakeDriver } from './connection-handshake.js';
 import {
   localTransportParameters,
   resolveTransportOptions,
@@ -58,6 +64,9 @@ import { PeerConnectionIds } from './peer-connection-ids.js';
 import { RecoveryReporter, type RecoveryTraceEvent } from './recovery-trace.js';
 import type { SentPacketPayload } from './sent-frames.js';
 import type { StreamEpoch } from './stream-epoch.js';
+import { Timer, TimerTable } from './timer-table.js';
+import { TrafficCounters } from './traffic-counters.js';
+import { checkClientConnectionIds, checkServerConnectionIds } from './transport-parameter-checks.js';
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters' | 'random'>;
 export type ServerTlsOptions = Omit<
@@ -194,39 +203,25 @@ export interface ConnectionStats {
 
 export class Connection {
   readonly role: 'client' | 'server';
-  version: number;
+  private _version: number;
   readonly options: TransportOptions;
   readonly random: RandomBytes;
   /** Handshake, established, closing, draining or closed, with the close reason and deadline. */
   private lifecycle: ConnectionLifecycle = HANDSHAKE;
 
-  // ---- handshake and keys ----
-  tls: TlsEngine;
+  // ---- handshake and keys: owned by `handshake` (connection-handshake.ts) ----
   readonly spaces: [PacketSpace, PacketSpace, PacketSpace];
-  oneRtt: OneRttKeys | undefined;
-  /** Client: 0-RTT write keys. Server: 0-RTT read keys. */
-  zeroRttKeys: PacketKeys | undefined;
-  handshakeComplete = false;
-  handshakeConfirmed = false;
-  alpn: string | undefined;
-  peerCertificates: Uint8Array[] = [];
-  resumed = false;
-  /** Client: 0-RTT was offered; then accepted or rejected. Server: 0-RTT accepted. */
-  earlyDataState: 'none' | 'offered' | 'accepted' | 'rejected' = 'none';
 
   // ---- connection IDs ----
   readonly localCids: LocalConnectionIds;
   readonly peerCids: PeerConnectionIds;
-  /** Client: DCID of our first Initial. Server: from the token or the first Initial. */
-  originalDcid: Uint8Array;
-  retrySourceCid: Uint8Array | undefined;
-  /** Client: the server's SCID, learnt from its first packet. Server: the client's SCID. */
-  peerInitialScid: Uint8Array | undefined;
-  token: Uint8Array;
+  private _originalDcid: Uint8Array;
+  private _retrySourceCid: Uint8Array | undefined;
+  private _peerInitialScid: Uint8Array | undefined;
+  private _token: Uint8Array;
 
-  // ---- transport parameters ----
-  localParams: TransportParameters;
-  peerParams: TransportParameters | undefined;
+  // ---- transport parameters (the peer's: `handshake`) ----
+  readonly localParams: TransportParameters;
 
   // ---- recovery ----
   readonly rtt: RttEstimator;
@@ -235,9 +230,6 @@ export class Connection {
   readonly lossDetector: LossDetector<SentPacketPayload>;
   /** The datagram size for 1-RTT packets, raised by PMTU discovery (RFC 9000 §14.3). */
   readonly mtu: MtuDiscovery;
-
-  // ---- streams ----
-  epoch: StreamEpoch | undefined;
 
   // ---- paths: address validation, amplification limits, migration (RFC 9000 §8, §9) ----
   readonly paths: ConnectionPaths;
@@ -249,9 +241,10 @@ export class Connection {
   newTokenPending: Uint8Array | undefined;
   pingPending = false;
 
-  // ---- timers ----
+  // ---- timers: every deadline is in `timers` (timer-table.ts) ----
+  private readonly timers = new TimerTable();
   private readonly createdAt: Millis;
-  lastActivity: Millis;
+  private lastActivity: Millis;
   private lastSendTime: Millis;
   private ackElicitingSentSinceReceive = false;
 
@@ -259,7 +252,7 @@ export class Connection {
   closeSendPending = false;
 
   // ---- client-side handshake facts ----
-  receivedServerPacket = false;
+  private _receivedServerPacket = false;
   private versionNegotiated = false;
 
   readonly trace: ((e: FrameTraceEvent) => void) | undefined;
@@ -271,22 +264,8 @@ export class Connection {
   readonly receiver: ConnectionReceiver;
   readonly handshake: HandshakeDriver;
   readonly recovery: ConnectionRecovery;
-  readonly stats: ConnectionStats = {
-    packetsSent: 0,
-    packetsReceived: 0,
-    bytesSent: 0,
-    bytesReceived: 0,
-    packetsLost: 0,
-    bytesLost: 0,
-    keyUpdates: 0,
-    smoothedRtt: 0,
-    latestRtt: 0,
-    minRtt: 0,
-    rttVariance: 0,
-    congestionWindow: 0,
-    bytesInFlight: 0,
-    sendBufferedBytes: 0,
-  };
+  /** Packets and bytes sent, received and lost (the counts of ConnectionStats). */
+  readonly counters = new TrafficCounters();
 
   constructor(config: ConnectionConfig) {
     this.role = config.role;
@@ -331,7 +310,11 @@ export class Connection {
       );
     }
 
-    this.handshake = new HandshakeDriver(this, config, config.role === 'client' ? config.tls : undefined);
+    this.handshake = new HandshakeDriver(
+      this,
+      config.role === 'client' ? config.tls : undefined,
+      config.testRewriteTransportParameters,
+    );
     const localCid = config.localCid ?? config.random(o.connectionIdLength);
     this.localCids = new LocalConnectionIds({
       initial: localCid,
@@ -343,26 +326,26 @@ export class Connection {
     this.localParams.initialSourceConnectionId = localCid;
 
     if (config.role === 'client') {
-      this.version = config.version ?? QUIC_V1;
+      this._version = config.version ?? QUIC_V1;
       // RFC 9000 §7.2: the first DCID is unpredictable and at least 8 bytes.
-      this.originalDcid = config.random(8);
+      this._originalDcid = config.random(8);
       this.peerCids = new PeerConnectionIds(this.originalDcid, o.activeConnectionIdLimit);
-      this.token = config.token ?? new Uint8Array(0);
+      this._token = config.token ?? new Uint8Array(0);
       this.installInitialKeys(this.originalDcid);
-      this.tls = this.handshake.createClientTls();
+      this.handshake.initClient();
     } else {
-      this.version = config.version;
-      this.originalDcid = config.originalDcid;
-      this.retrySourceCid = config.retrySourceCid;
-      this.peerInitialScid = config.clientScid;
+      this._version = config.version;
+      this._originalDcid = config.originalDcid;
+      this._retrySourceCid = config.retrySourceCid;
+      this._peerInitialScid = config.clientScid;
       this.peerCids = new PeerConnectionIds(config.clientScid, o.activeConnectionIdLimit);
-      this.token = new Uint8Array(0);
+      this._token = new Uint8Array(0);
       this.issueNewToken = config.newToken;
       this.localParams.originalDestinationConnectionId = config.originalDcid;
       if (config.retrySourceCid) this.localParams.retrySourceConnectionId = config.retrySourceCid;
       this.localParams.statelessResetToken = config.statelessResetToken(localCid);
       this.installInitialKeys(config.initialDcid);
-      this.tls = this.handshake.createServerTls(config);
+      this.handshake.initServer(config);
     }
     // The client chose the server's address; a server validates the client's (RFC 9000 §8.1).
     this.paths = new ConnectionPaths(
@@ -384,7 +367,7 @@ export class Connection {
     this.receiver = new ConnectionReceiver(this);
     this.lossDetector.setAmplificationBlocked(false);
     if (config.role === 'client') {
-      this.handshake.run(() => this.tls.start(config.now));
+      this.handshake.startClient(config.now);
     }
   }
 
@@ -395,7 +378,7 @@ export class Connection {
     if (this.state === 'draining' || this.state === 'closed') return;
     // RFC 9000 §9: a client discards packets from an address other than its server's.
     if (!this.paths.onDatagramReceived(from, datagram.length)) return;
-    this.stats.bytesReceived += datagram.length;
+    this.counters.onDatagramReceived(datagram.length);
     // In the closing state the receiver only attributes packets and answers at a limited rate
     // (RFC 9000 §10.2.1): connection-receiver.ts.
     this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
@@ -425,7 +408,7 @@ export class Connection {
     const { datagram, path } = out;
     this.recoveryReporter?.update(now);
     path.onDatagramSent(datagram.length);
-    this.stats.bytesSent += datagram.length;
+    this.counters.onDatagramSent(datagram.length);
     this.lastSendTime = now;
     return { datagram, to: path.address };
   }
@@ -445,33 +428,22 @@ export class Connection {
     return this.spaces.some((s) => !s.discarded && s.acks.ackUrgent(batchLimit));
   }
 
-  /** The earliest time handleTimeout must be called, if any. */
+  /** The earliest time handleTimeout must be called, if any: the first deadline of the timer table. */
   nextTimeout(): Millis | undefined {
-    if (this.state === 'closed') return undefined;
-    if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
-    let t = this.idleDeadline();
-    const consider = (v: Millis | undefined) => {
-      if (v !== undefined && (t === undefined || v < t)) t = v;
-    };
-    if (!this.handshakeComplete) consider(this.createdAt + this.options.handshakeTimeout);
-    consider(this.lossDetector.lossDetectionTimeout());
-    consider(this.sender.nextSendTimeout());
-    consider(this.oneRtt?.previousReadDiscardAt);
-    consider(this.paths.nextTimeout());
-    if (this.options.keepAlivePeriod > 0 && this.handshakeComplete) {
-      consider(Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod);
-    }
-    return t;
+    this.armTimers(true);
+    return this.timers.next();
   }
 
   handleTimeout(now: Millis): void {
+    // The ACK and pacing timers are served by transmit(), not here.
+    this.armTimers(false);
+    const t = this.timers;
     if (this.state === 'closed') return;
     if (this.state === 'closing' || this.state === 'draining') {
-      if (this.closeDeadline !== undefined && now >= this.closeDeadline) this.terminate();
+      if (t.isExpired(Timer.Close, now)) this.terminate();
       return;
     }
-    const idle = this.idleDeadline();
-    if (idle !== undefined && now >= idle) {
+    if (t.isExpired(Timer.Idle, now)) {
       // RFC 9000 §10.1: the connection is silently closed and its state discarded.
       this.abandon({
         source: 'idle-timeout',
@@ -481,7 +453,7 @@ export class Connection {
       });
       return;
     }
-    if (!this.handshakeComplete && now >= this.createdAt + this.options.handshakeTimeout) {
+    if (t.isExpired(Timer.Handshake, now)) {
       this.abandon({
         source: 'handshake-timeout',
         application: false,
@@ -491,19 +463,40 @@ export class Connection {
       return;
     }
     this.guard(now, () => {
-      this.oneRtt?.discardPreviousIfDue(now);
-      this.paths.handleTimeout(now);
-      const lossTimeout = this.lossDetector.lossDetectionTimeout();
-      if (lossTimeout !== undefined && now >= lossTimeout) this.recovery.onLossDetectionTimeout(now);
+      if (t.isExpired(Timer.KeyDiscard, now)) this.oneRtt?.discardPreviousIfDue(now);
+      if (t.isExpired(Timer.PathValidation, now)) this.paths.handleTimeout(now);
+      if (t.isExpired(Timer.LossDetection, now)) this.recovery.onLossDetectionTimeout(now);
       this.recoveryReporter?.update(now);
-      if (
-        this.options.keepAlivePeriod > 0 &&
-        this.handshakeComplete &&
-        now >= Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod
-      ) {
-        this.pingPending = true;
-      }
+      if (t.isExpired(Timer.KeepAlive, now)) this.pingPending = true;
     });
+  }
+
+  /**
+   * Sets every timer from the state it depends on. Closing and draining have only their own timer.
+   * `withSendTimers`: also the ACK and pacing timers (asking the sender has a side effect on the
+   * loss detector's amplification state, so it is done only where it always was: in nextTimeout).
+   */
+  private armTimers(withSendTimers: boolean): void {
+    const t = this.timers;
+    t.clearAll();
+    const kind = this.lifecycle.kind;
+    if (kind === 'closed') return;
+    if (kind === 'closing' || kind === 'draining') {
+      t.set(Timer.Close, this.lifecycle.deadline);
+      return;
+    }
+    t.set(Timer.Idle, this.idleDeadline());
+    if (!this.handshakeComplete) t.set(Timer.Handshake, this.createdAt + this.options.handshakeTimeout);
+    t.set(Timer.LossDetection, this.lossDetector.lossDetectionTimeout());
+    if (withSendTimers) {
+      t.set(Timer.Pacing, this.sender.pacingTimeout());
+      t.set(Timer.AckDelay, this.sender.ackTimeout());
+    }
+    t.set(Timer.KeyDiscard, this.oneRtt?.previousReadDiscardAt);
+    t.set(Timer.PathValidation, this.paths.nextTimeout());
+    if (this.options.keepAlivePeriod > 0 && this.handshakeComplete) {
+      t.set(Timer.KeepAlive, Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod);
+    }
   }
 
   pollEvent(): ConnectionEvent | undefined {
@@ -543,6 +536,77 @@ export class Connection {
   datagramPayloadLimit(epoch: StreamEpoch): number | undefined {
     const zeroRtt = this.role === 'client' && epoch.early && !this.oneRtt;
     return datagramPayloadLimit(epoch.peerMaxDatagramFrameSize, this.maxDatagramSize, zeroRtt);
+  }
+
+  /** Client: DCID of our first Initial. Server: from the token or the first Initial. */
+  get originalDcid(): Uint8Array {
+    return this._originalDcid;
+  }
+  /** The SCID of the Retry we accepted (RFC 9000 §17.2.5.2), if any. */
+  get retrySourceCid(): Uint8Array | undefined {
+    return this._retrySourceCid;
+  }
+  /** Client: the server's SCID, learnt from its first packet. Server: the client's SCID. */
+  get peerInitialScid(): Uint8Array | undefined {
+    return this._peerInitialScid;
+  }
+  /** Client: the token our Initials carry (Retry or NEW_TOKEN, RFC 9000 §8.1). */
+  get token(): Uint8Array {
+    return this._token;
+  }
+  /** Client: a packet of the server arrived (no Version Negotiation or Retry is accepted after it). */
+  get receivedServerPacket(): boolean {
+    return this._receivedServerPacket;
+  }
+
+  /** Client: the server's first packet (RFC 9000 §7.2): its SCID becomes our DCID. */
+  onFirstServerPacket(scid: Uint8Array): void {
+    this._receivedServerPacket = true;
+    this._peerInitialScid = new Uint8Array(scid);
+    this.peerCids.setInitial(this._peerInitialScid);
+  }
+
+  /** The QUIC version in use (RFC 9000 §15; changed by Version Negotiation, §6). */
+  get version(): number {
+    return this._version;
+  }
+
+  // ---- read views of the handshake's state (owned by HandshakeDriver) ----
+  get tls(): TlsEngine {
+    return this.handshake.tls;
+  }
+  get oneRtt(): OneRttKeys | undefined {
+    return this.handshake.oneRtt;
+  }
+  /** Client: 0-RTT write keys. Server: 0-RTT read keys. */
+  get zeroRttKeys(): PacketKeys | undefined {
+    return this.handshake.zeroRttKeys;
+  }
+  get handshakeComplete(): boolean {
+    return this.handshake.complete;
+  }
+  get handshakeConfirmed(): boolean {
+    return this.handshake.confirmed;
+  }
+  get alpn(): string | undefined {
+    return this.handshake.alpn;
+  }
+  get peerCertificates(): Uint8Array[] {
+    return this.handshake.peerCertificates;
+  }
+  get resumed(): boolean {
+    return this.handshake.resumed;
+  }
+  /** Client: 0-RTT was offered; then accepted or rejected. Server: 0-RTT accepted. */
+  get earlyDataState(): EarlyDataState {
+    return this.handshake.earlyDataState;
+  }
+  get peerParams(): TransportParameters | undefined {
+    return this.handshake.peerParams;
+  }
+  /** The current stream epoch (RFC 9000 §7.4.1: 0-RTT's, or the one after the handshake). */
+  get epoch(): StreamEpoch | undefined {
+    return this.handshake.epoch;
   }
 
   /** Where the connection is in its life (RFC 9000 §10). */
@@ -599,15 +663,23 @@ export class Connection {
   }
 
   snapshotStats(): ConnectionStats {
-    this.stats.smoothedRtt = this.rtt.smoothedRtt;
-    this.stats.latestRtt = this.rtt.latestRtt;
-    this.stats.minRtt = this.rtt.minRtt;
-    this.stats.rttVariance = this.rtt.rttVar;
-    this.stats.congestionWindow = this.congestion.congestionWindow;
-    this.stats.bytesInFlight = this.congestion.bytesInFlight;
-    this.stats.sendBufferedBytes = this.epoch?.streams.queuedSendBytes ?? 0;
-    this.stats.keyUpdates = this.oneRtt?.updates ?? 0;
-    return { ...this.stats };
+    const counts = this.counters.snapshot();
+    return {
+      packetsSent: counts.packetsSent,
+      packetsReceived: counts.packetsReceived,
+      bytesSent: counts.bytesSent,
+      bytesReceived: counts.bytesReceived,
+      packetsLost: counts.packetsLost,
+      bytesLost: counts.bytesLost,
+      keyUpdates: this.oneRtt?.updates ?? 0,
+      smoothedRtt: this.rtt.smoothedRtt,
+      latestRtt: this.rtt.latestRtt,
+      minRtt: this.rtt.minRtt,
+      rttVariance: this.rtt.rttVar,
+      congestionWindow: this.congestion.congestionWindow,
+      bytesInFlight: this.congestion.bytesInFlight,
+      sendBufferedBytes: this.epoch?.streams.queuedSendBytes ?? 0,
+    };
   }
 
   // ===================================================================== internals used by sender/receiver
@@ -757,11 +829,6 @@ export class Connection {
     this.events.push({ type: 'terminated' });
   }
 
-  /** The handshake completed (RFC 9001 §4.1.1). */
-  markEstablished(): void {
-    this.lifecycle = established(this.lifecycle);
-  }
-
   private idleDeadline(): Millis | undefined {
     // RFC 9000 §10.1: the minimum of both advertised values (0 = none), at least 3 PTO.
     const local = this.options.maxIdleTimeout;
@@ -791,18 +858,63 @@ export class Connection {
     }
   }
 
+  // ===================================================================== the handshake driver's host
+
+  /** TLS output at `level` goes into that space's CRYPTO stream (RFC 9001 §4.1.3). */
+  writeCrypto(level: EncryptionLevel, data: Uint8Array): void {
+    const space =
+      level === EncryptionLevel.Initial
+        ? this.spaces[0]
+        : level === EncryptionLevel.Handshake
+          ? this.spaces[1]
+          : this.spaces[2];
+    if (!space.discarded) space.crypto.write(data);
+  }
+
+  installHandshakeKeys(direction: 'read' | 'write', keys: PacketKeys): void {
+    this.spaces[PacketNumberSpace.Handshake].installKeys(direction, keys);
+    this.lossDetector.setHasHandshakeKeys(true);
+  }
+
+  /** RFC 9000 §7.3: the connection IDs in the peer's parameters must match what we saw. */
+  acceptPeerParameters(params: TransportParameters): void {
+    if (this.role === 'client') {
+      checkServerConnectionIds(params, {
+        originalDcid: this.originalDcid,
+        serverScid: this.peerInitialScid ?? this.peerCids.current,
+        retrySourceCid: this.retrySourceCid,
+      });
+      if (params.statelessResetToken) this.peerCids.setInitialResetToken(params.statelessResetToken);
+    } else {
+      checkClientConnectionIds(params, this.peerInitialScid!);
+    }
+    this.lossDetector.setPeerMaxAckDelay(params.maxAckDelay);
+    this.mtu.limit(params.maxUdpPayloadSize);
+  }
+
+  discardZeroRttPackets(): void {
+    this.lossDetector.discardPackets(PacketNumberSpace.ApplicationData, (p) => p.payload.zeroRtt);
+  }
+
+  onHandshakeComplete(): void {
+    this.lifecycle = established(this.lifecycle);
+    this.events.push({ type: 'handshake-complete' });
+    if (this.role === 'server') {
+      // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
+      this.handshakeDonePending = true;
+      this.onHandshakeConfirmed();
+      const token = this.issueNewToken?.();
+      if (token) this.newTokenPending = token;
+    }
+  }
+
   // ===================================================================== keys
 
   private installInitialKeys(dcid: Uint8Array): void {
     const keys = deriveInitialKeys(this.version, dcid);
     const initial = this.spaces[PacketNumberSpace.Initial];
-    if (this.role === 'client') {
-      initial.writeKeys = keys.client;
-      initial.readKeys = keys.server;
-    } else {
-      initial.writeKeys = keys.server;
-      initial.readKeys = keys.client;
-    }
+    initial.installKeys('write', this.role === 'client' ? keys.client : keys.server);
+    initial.installKeys('read', this.role === 'client' ? keys.server : keys.client);
   }
 
   /** RFC 9001 §4.9.1 / §4.9.2: drop a space's keys and its packets in flight. */
@@ -814,8 +926,7 @@ export class Connection {
   }
 
   onHandshakeConfirmed(): void {
-    if (this.handshakeConfirmed) return;
-    this.handshakeConfirmed = true;
+    if (!this.handshake.confirm()) return;
     this.lossDetector.setHandshakeConfirmed();
     this.lossDetector.setPeerCompletedAddressValidation();
     // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
@@ -828,28 +939,26 @@ export class Connection {
 
   /** RFC 9000 §17.2.5.2: a valid Retry changes the DCID, the token and the Initial keys. */
   onRetry(scid: Uint8Array, token: Uint8Array, _now: Millis): void {
-    this.retrySourceCid = new Uint8Array(scid);
-    this.token = new Uint8Array(token);
-    this.peerCids.setInitial(this.retrySourceCid);
-    this.installInitialKeys(this.retrySourceCid);
+    const retrySourceCid = new Uint8Array(scid);
+    this._retrySourceCid = retrySourceCid;
+    this._token = new Uint8Array(token);
+    this.peerCids.setInitial(retrySourceCid);
+    this.installInitialKeys(retrySourceCid);
     this.recovery.requeueInFlight();
   }
 
   /** RFC 9000 §6.2: start again with a version the server supports. */
   restartWithVersion(version: number, now: Millis): void {
     this.versionNegotiated = true;
-    this.version = version;
-    this.originalDcid = this.random(8);
+    this._version = version;
+    this._originalDcid = this.random(8);
     this.peerCids.setInitial(this.originalDcid);
     this.recovery.requeueInFlight();
     // Packet numbers continue (the loss detector remembers them); the handshake bytes start over.
     this.spaces[0].restartHandshake();
     this.spaces[1].restartHandshake();
     this.installInitialKeys(this.originalDcid);
-    this.zeroRttKeys = undefined;
-    this.earlyDataState = 'none';
-    this.tls = this.handshake.createClientTls();
-    this.handshake.run(() => this.tls.start(now));
+    this.handshake.restartClient(now);
   }
 
   get canNegotiateVersion(): boolean {

@@ -42,6 +42,17 @@ export class PacketSpace {
     }
   }
 
+  /** Keys for one direction (RFC 9001 §5: Initial keys from the DCID, Handshake keys from TLS). */
+  installKeys(direction: 'read' | 'write', keys: PacketKeys): void {
+    if (direction === 'read') this.readKeys = keys;
+    else this.writeKeys = keys;
+  }
+
+  /** At least `count` probe packets are owed (RFC 9002 §6.2.4). */
+  requestProbes(count: number): void {
+    this.probesPending = Math.max(this.probesPending, count);
+  }
+
   /** A new connection attempt (Version Negotiation): the handshake starts over, packet numbers go on. */
   restartHandshake(): void {
     this.crypto = new CryptoStream();

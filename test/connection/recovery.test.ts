@@ -1,0 +1,159 @@
+/**
+ * The recovery glue (connection-recovery.ts) driven through a fake RecoveryHost: what becomes of the
+ * frames of acknowledged and lost packets (RFC 9000 §13.3) and which probes a PTO asks for
+ * (RFC 9002 §6.2).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConnectionRecovery, type RecoveryHost } from '../../src/connection/connection-recovery.js';
+import { PacketSpace } from '../../src/connection/packet-space.js';
+import type { SentFrame, SentPacketPayload } from '../../src/connection/sent-frames.js';
+import { TrafficCounters } from '../../src/connection/traffic-counters.js';
+import { PacketNumberSpace, type SentPacket } from '../../src/recovery/types.js';
+import { EncryptionLevel } from '../../src/tls/types.js';
+
+type Timeout = ReturnType<RecoveryHost['lossDetector']['onLossDetectionTimeout']>;
+
+function fakeHost(role: 'client' | 'server' = 'client') {
+  const log: string[] = [];
+  const spaces = [
+    new PacketSpace(PacketNumberSpace.Initial, 25),
+    new PacketSpace(PacketNumberSpace.Handshake, 25),
+    new PacketSpace(PacketNumberSpace.ApplicationData, 25),
+  ] as const;
+  let mtu = 1200;
+  const host = {
+    role,
+    handshakeComplete: false,
+    spaces,
+    nextTimeout: { lost: [], probe: undefined } as unknown as Timeout,
+    lossDetector: {
+      discardPackets: () => [],
+      onLossDetectionTimeout: () => host.nextTimeout,
+    },
+    oneRtt: { onPacketAcked: (pn: number, phase: number) => log.push(`1rtt-acked ${pn} ${phase}`) },
+    epoch: undefined,
+    localCids: { onAnnouncementLost: (seq: number) => log.push(`ncid-lost ${seq}`) },
+    peerCids: {
+      onRetirementAcked: (seq: number) => log.push(`retire-acked ${seq}`),
+      onRetirementLost: (seq: number) => log.push(`retire-lost ${seq}`),
+    },
+    mtu: {
+      get current() {
+        return mtu;
+      },
+      onProbeAcked: (size: number) => {
+        mtu = Math.max(mtu, size);
+      },
+      onProbeLost: (size: number) => log.push(`probe-lost ${size}`),
+    },
+    congestion: { setMaxDatagramSize: (n: number) => log.push(`cc-size ${n}`) },
+    pacer: { setMaxDatagramSize: (n: number) => log.push(`pacer-size ${n}`) },
+    get maxDatagramSize() {
+      return mtu;
+    },
+    counters: new TrafficCounters(),
+    recoveryReporter: undefined,
+    handshakeDonePending: false,
+    newTokenPending: undefined as Uint8Array | undefined,
+  };
+  return { host, log, recovery: new ConnectionRecovery(host satisfies RecoveryHost) };
+}
+
+function packet(space: PacketNumberSpace, frames: SentFrame[], extra: Partial<SentPacketPayload> = {}) {
+  const p: SentPacket<SentPacketPayload> = {
+    packetNumber: 5,
+    space,
+    timeSent: 0,
+    size: 1000,
+    ackEliciting: true,
+    inFlight: true,
+    payload: { frames, zeroRtt: false, keyPhase: 1, ...extra },
+  };
+  return p;
+}
+
+test('lost frames are queued again with their owners; the loss is counted', () => {
+  const { host, log, recovery } = fakeHost();
+  const crypto = host.spaces[1].crypto;
+  crypto.write(new Uint8Array(100));
+  const chunk = crypto.nextChunk(1000);
+  assert.ok(chunk);
+  assert.equal(crypto.hasDataToSend(), false);
+  const token = new Uint8Array([1, 2, 3]);
+  recovery.onFramesLost(
+    packet(PacketNumberSpace.Handshake, [
+      { kind: 'crypto', level: EncryptionLevel.Handshake, offset: 0, length: 100 },
+      { kind: 'handshake-done' },
+      { kind: 'new-token', token },
+      { kind: 'new-connection-id', sequenceNumber: 3 },
+      { kind: 'retire-connection-id', sequenceNumber: 1 },
+      { kind: 'ack', largestAcked: 9 },
+    ]),
+  );
+  assert.equal(crypto.hasDataToSend(), true, 'CRYPTO data goes again');
+  assert.equal(host.handshakeDonePending, true);
+  assert.equal(host.newTokenPending, token);
+  assert.deepEqual(log, ['ncid-lost 3', 'retire-lost 1']);
+  assert.deepEqual(
+    { lost: host.counters.snapshot().packetsLost, bytes: host.counters.snapshot().bytesLost },
+    { lost: 1, bytes: 1000 },
+  );
+});
+
+test('a lost PMTU probe is not a loss of data; an acknowledged one raises the datagram size', () => {
+  const { host, log, recovery } = fakeHost();
+  recovery.onFramesLost(packet(PacketNumberSpace.ApplicationData, [], { pmtuProbe: 1400 }));
+  assert.deepEqual(log, ['probe-lost 1400']);
+  assert.equal(host.counters.snapshot().packetsLost, 0);
+  log.length = 0;
+  recovery.onFramesAcked(packet(PacketNumberSpace.ApplicationData, [], { pmtuProbe: 1400 }));
+  assert.deepEqual(log, ['cc-size 1400', 'pacer-size 1400', '1rtt-acked 5 1']);
+});
+
+test('acknowledged 1-RTT packets confirm their key phase; 0-RTT and long-header ones do not', () => {
+  const { log, recovery } = fakeHost();
+  recovery.onFramesAcked(
+    packet(PacketNumberSpace.ApplicationData, [{ kind: 'retire-connection-id', sequenceNumber: 2 }]),
+  );
+  recovery.onFramesAcked(packet(PacketNumberSpace.ApplicationData, [], { zeroRtt: true }));
+  recovery.onFramesAcked(packet(PacketNumberSpace.Handshake, []));
+  assert.deepEqual(log, ['retire-acked 2', '1rtt-acked 5 1']);
+});
+
+test('a PTO asks its space for probes; a client without the handshake also probes with an Initial', () => {
+  const { host, recovery } = fakeHost('client');
+  host.nextTimeout = { lost: [], probe: { space: PacketNumberSpace.ApplicationData, count: 2 } } as Timeout;
+  recovery.onLossDetectionTimeout(0);
+  assert.equal(host.spaces[2].probesPending, 2);
+  // RFC 9002 §6.2.2.1: the anti-deadlock probe of a client that has not completed the handshake.
+  assert.equal(host.spaces[0].probesPending, 1);
+
+  const server = fakeHost('server');
+  server.host.nextTimeout = {
+    lost: [],
+    probe: { space: PacketNumberSpace.ApplicationData, count: 1 },
+  } as Timeout;
+  server.recovery.onLossDetectionTimeout(0);
+  assert.equal(server.host.spaces[0].probesPending, 0, 'a server sends no Initial probe for 1-RTT');
+
+  const done = fakeHost('client');
+  done.host.handshakeComplete = true;
+  done.host.nextTimeout = {
+    lost: [],
+    probe: { space: PacketNumberSpace.ApplicationData, count: 1 },
+  } as Timeout;
+  done.recovery.onLossDetectionTimeout(0);
+  assert.equal(done.host.spaces[0].probesPending, 0);
+});
+
+test('a Handshake PTO sends the unacknowledged CRYPTO data again (RFC 9002 §6.2.4)', () => {
+  const { host, recovery } = fakeHost('server');
+  const crypto = host.spaces[1].crypto;
+  crypto.write(new Uint8Array(50));
+  assert.ok(crypto.nextChunk(1000));
+  host.nextTimeout = { lost: [], probe: { space: PacketNumberSpace.Handshake, count: 1 } } as Timeout;
+  recovery.onLossDetectionTimeout(0);
+  assert.equal(host.spaces[1].probesPending, 1);
+  assert.equal(crypto.hasDataToSend(), true);
+});
