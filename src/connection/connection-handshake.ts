@@ -274,10 +274,10 @@ export class HandshakeDriver {
     this.c.pushEvent({ type: 'handshake-complete' });
     if (this.c.role === 'server') {
       // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
-      this.c.handshakeDonePending = true;
+      this.c.framer.queueHandshakeDone();
       this.c.onHandshakeConfirmed();
       const token = (this.config as ServerConnectionConfig).newToken?.();
-      if (token) this.c.newTokenPending = token;
+      if (token) this.c.framer.queueNewToken(token);
     } else if (this.c.earlyDataState === 'offered') {
       // A server that says nothing about early data in EncryptedExtensions rejected it.
       this.c.earlyDataState = 'rejected';

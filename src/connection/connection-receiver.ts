@@ -386,7 +386,7 @@ export class ConnectionReceiver {
         c.paths.onChallenge(from, f.data);
         // RFC 9000 §9.3.3: a challenge on the active path gets a non-probing packet too, so that a
         // peer misled by a copied packet moves back here.
-        if (from === c.remoteAddress) c.pingPending = true;
+        if (from === c.remoteAddress) c.framer.queuePing();
         return;
       case FrameType.PathResponse:
         // RFC 9000 §8.2.3: validates the path its challenge went out on, wherever it arrives; one

@@ -78,6 +78,8 @@ export class ConnectionRecovery {
     this.c.stats.bytesLost += p.size;
     this.c.recoveryReporter?.lost(p.space, p.packetNumber, p.size);
     for (const f of p.payload.frames) {
+      // Control frames go back to the framer that queued them.
+      if (this.c.framer.onFrameLost(f)) continue;
       switch (f.kind) {
         case 'crypto': {
           const space = this.cryptoSpace(f.level);
@@ -87,19 +89,7 @@ export class ConnectionRecovery {
         case 'stream':
           if (f.epoch === this.c.epoch && !f.epoch.rejected) f.epoch.streams.onFrameLost(f.record);
           break;
-        case 'handshake-done':
-          this.c.handshakeDonePending = true;
-          break;
-        case 'new-connection-id':
-          this.c.localCids.onAnnouncementLost(f.sequenceNumber);
-          break;
-        case 'retire-connection-id':
-          this.c.peerCids.onRetirementLost(f.sequenceNumber);
-          break;
-        case 'new-token':
-          this.c.newTokenPending ??= f.token;
-          break;
-        case 'ack':
+        default:
           break;
       }
     }

@@ -1,28 +1,26 @@
 /**
- * Decides what a connection sends and builds the datagrams: coalesced Initial, Handshake and
- * 0-RTT/1-RTT packets (RFC 9000 §12.2), within the congestion window, the pacer and the
- * anti-amplification limit of an unvalidated path (RFC 9000 §8.1, §9.3.1, RFC 9002 §7), and the
- * path validation datagrams of connection-paths.ts (RFC 9000 §8.2).
+ * Decides what a connection sends and when: coalesced Initial, Handshake and 0-RTT/1-RTT packets
+ * (RFC 9000 §12.2), within the congestion window, the pacer and the anti-amplification limit of an
+ * unvalidated path (RFC 9000 §8.1, §9.3.1, RFC 9002 §7), and the path validation datagrams of
+ * connection-paths.ts (RFC 9000 §8.2). What goes in each packet comes from the framer (framer.ts)
+ * and the ack managers.
  */
-import { TransportErrorCode } from '../errors/transport-error.js';
 import { PacketNumberSpace } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
-import { frameLength } from '../wire/frame-codec.js';
 import { type Frame, FrameType } from '../wire/frames.js';
 import { PacketType } from '../wire/packet-header.js';
 import { packetNumberLength } from '../wire/packet-number.js';
 import type { Connection } from './connection.js';
 import { type BuiltPacket, DatagramBuilder } from './datagram-builder.js';
 import { packetOverhead } from './datagram-limits.js';
+import type { FrameSink } from './framer.js';
 import type { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
 import type { SentFrame } from './sent-frames.js';
 
 /** RFC 9000 §14.1: datagrams carrying ack-eliciting Initial packets are at least this large. */
 const MIN_INITIAL_DATAGRAM = 1200;
-/** Upper bound for the reason phrase we put in CONNECTION_CLOSE. */
-const MAX_REASON_BYTES = 256;
 /** Largest datagram we ever build (bounded by connection-options validation). */
 const SCRATCH_SIZE = 16384;
 /** Room for a short header, one PATH_CHALLENGE or PATH_RESPONSE and the AEAD tag, with margin. */
@@ -53,7 +51,7 @@ export class ConnectionSender {
     if (c.state === 'draining' || c.state === 'closed') return undefined;
     const path = c.paths.current;
     if (c.state === 'closing') {
-      const close = c.closeSendPending ? this.buildClose(now) : undefined;
+      const close = c.framer.closePending ? this.buildClose(now) : undefined;
       return close && { datagram: close, path };
     }
     // RFC 9000 §8.2.2: PATH_RESPONSE is not delayed; challenges go out when due.
@@ -182,16 +180,9 @@ export class ConnectionSender {
       packetNumberLength(pn, c.lossDetector.largestAcked(s.space)),
     );
     if (!opened) return undefined;
-    let challenge: Uint8Array | undefined;
-    if (path.validator?.challengeDue) {
-      challenge = c.paths.newChallengeData();
-      // RFC 9000 §8.2.1: one PATH_CHALLENGE per packet.
-      this.write({ type: FrameType.PathChallenge, data: challenge }, PacketType.OneRtt, pn);
-    }
-    while (path.hasResponses && b.remaining >= 9) {
-      // RFC 9000 §8.2.2: one PATH_RESPONSE per challenge, never retransmitted.
-      this.write({ type: FrameType.PathResponse, data: path.takeResponse()! }, PacketType.OneRtt, pn);
-    }
+    this.sinkType = PacketType.OneRtt;
+    this.sinkPn = pn;
+    const challenge = c.framer.appendPathFrames(this.sink, path, () => c.paths.newChallengeData());
     if (!b.closePacket()) return undefined;
     if (expand) b.padDatagramTo(size);
     const length = b.seal();
@@ -235,17 +226,7 @@ export class ConnectionSender {
 
   private hasAppData(oneRtt: boolean): boolean {
     const c = this.c;
-    if (oneRtt) {
-      if (
-        c.handshakeDonePending ||
-        c.pingPending ||
-        c.newTokenPending !== undefined ||
-        c.localCids.hasPendingFrames() ||
-        c.peerCids.hasPendingFrames()
-      ) {
-        return true;
-      }
-    }
+    if (oneRtt && c.framer.hasControlFrames()) return true;
     const epoch = c.epoch;
     return !!epoch && !epoch.rejected && (epoch.datagrams.length > 0 || epoch.streams.hasPendingFrames());
   }
@@ -326,28 +307,39 @@ export class ConnectionSender {
     }
 
     if (allowData) {
-      if (!zeroRtt) this.writeCrypto(s, type, pn);
-      if (type === PacketType.OneRtt) this.writeControlFrames(type, pn);
-      if (app) this.writeEpochFrames(type, pn, now);
-      const packetSoFar = this.currentPacketAckEliciting();
-      if (!packetSoFar && (s.probesPending > 0 || (type === PacketType.OneRtt && c.pingPending))) {
-        if (b.remaining >= 1) this.write({ type: FrameType.Ping }, type, pn);
+      const framer = c.framer;
+      this.sinkType = type;
+      this.sinkPn = pn;
+      if (!zeroRtt) framer.appendCrypto(this.sink, s.crypto, s.level);
+      if (type === PacketType.OneRtt) framer.appendControlFrames(this.sink);
+      const epoch = c.epoch;
+      if (app && epoch) {
+        const room = c.maxDatagramSize - packetOverhead(zeroRtt);
+        framer.appendEpochFrames(this.sink, epoch, now, room);
       }
+      framer.appendPing(this.sink, s.probesPending > 0, type === PacketType.OneRtt, this.currentAckEliciting);
     }
     const built = b.closePacket();
     if (!built) return;
     s.nextPacketNumber++;
     if (built.ackEliciting) {
       if (s.probesPending > 0) s.probesPending--;
-      if (type === PacketType.OneRtt) c.pingPending = false;
+      c.framer.onAckElicitingPacket(type === PacketType.OneRtt);
     }
   }
 
+  /** Whether an ack-eliciting frame was written since the datagram began (see register()). */
   private currentAckEliciting = false;
-
-  private currentPacketAckEliciting(): boolean {
-    return this.currentAckEliciting;
-  }
+  private sinkType: PacketType = PacketType.OneRtt;
+  private sinkPn = 0;
+  /** The open packet as the framer sees it: frames go to the builder and to the trace. */
+  private readonly sink: FrameSink = ((sender: ConnectionSender): FrameSink => ({
+    get remaining() {
+      return sender.builder.remaining;
+    },
+    fits: (frame) => sender.builder.fits(frame),
+    write: (frame, record) => sender.write(frame, sender.sinkType, sender.sinkPn, record),
+  }))(this);
 
   private write(frame: Frame, type: PacketType, pn: number, record?: SentFrame): void {
     this.builder.writeFrame(frame, record);
@@ -360,83 +352,6 @@ export class ConnectionSender {
       }
     }
     this.c.trace?.({ direction: 'sent', packetType: type, packetNumber: pn, frame });
-  }
-
-  private writeCrypto(s: PacketSpace, type: PacketType, pn: number): void {
-    const b = this.builder;
-    const level = s.level;
-    while (s.crypto.hasDataToSend()) {
-      // CRYPTO header: type (1), offset (up to 8), length (2 for < 16384).
-      const maxData = b.remaining - 11;
-      if (maxData < 16) break;
-      const chunk = s.crypto.nextChunk(maxData);
-      if (!chunk) break;
-      this.write({ type: FrameType.Crypto, offset: chunk.offset, data: chunk.data }, type, pn, {
-        kind: 'crypto',
-        level,
-        offset: chunk.offset,
-        length: chunk.data.length,
-      });
-    }
-  }
-
-  /** 1-RTT control frames that are not about streams. */
-  private writeControlFrames(type: PacketType, pn: number): void {
-    const c = this.c;
-    const b = this.builder;
-    if (c.handshakeDonePending && b.remaining >= 1) {
-      c.handshakeDonePending = false;
-      this.write({ type: FrameType.HandshakeDone }, type, pn, { kind: 'handshake-done' });
-    }
-    for (;;) {
-      const f = c.localCids.nextAnnouncement();
-      if (!f) break;
-      if (!b.fits(f)) {
-        c.localCids.onAnnouncementLost(f.sequenceNumber);
-        break;
-      }
-      this.write(f, type, pn, { kind: 'new-connection-id', sequenceNumber: f.sequenceNumber });
-    }
-    for (;;) {
-      const f = c.peerCids.nextRetirement();
-      if (!f) break;
-      if (!b.fits(f)) {
-        c.peerCids.onRetirementLost(f.sequenceNumber);
-        break;
-      }
-      this.write(f, type, pn, { kind: 'retire-connection-id', sequenceNumber: f.sequenceNumber });
-    }
-    if (c.newTokenPending) {
-      const f: Frame = { type: FrameType.NewToken, token: c.newTokenPending };
-      if (b.fits(f)) {
-        this.write(f, type, pn, { kind: 'new-token', token: c.newTokenPending });
-        c.newTokenPending = undefined;
-      }
-    }
-  }
-
-  /** Frames of the current stream epoch: DATAGRAM, then stream control and STREAM frames. */
-  private writeEpochFrames(type: PacketType, pn: number, now: Millis): void {
-    const epoch = this.c.epoch;
-    if (!epoch || epoch.rejected) return;
-    const b = this.builder;
-    while (epoch.datagrams.length > 0) {
-      const data = epoch.datagrams[0]!;
-      const f: Frame = { type: FrameType.Datagram, data };
-      const fits = b.fits(f);
-      // RFC 9221 §5: DATAGRAM frames are never split. One that cannot fit even an empty packet (the
-      // path's packet size shrank since it was queued) is dropped rather than blocking the queue.
-      if (!fits && frameLength(f) <= this.c.maxDatagramSize - packetOverhead(type === PacketType.ZeroRtt))
-        break;
-      epoch.datagrams.shift();
-      epoch.datagramBytes -= data.length;
-      if (fits) this.write(f, type, pn);
-    }
-    while (b.remaining > 3) {
-      const next = epoch.streams.popFrame(b.remaining, now);
-      if (!next) break;
-      this.write(next.frame, type, pn, { kind: 'stream', epoch, record: next.record });
-    }
   }
 
   /** `pathProbe`: a path validation datagram, tracked as neither ack-eliciting nor in flight. */
@@ -503,7 +418,6 @@ export class ConnectionSender {
     const maxSize = this.sizeLimit();
     if (maxSize < 64) return undefined;
     b.reset(maxSize);
-    const reason = truncateUtf8(info.reason, MAX_REASON_BYTES);
     for (const s of c.spaces) {
       if (s.discarded) continue;
       const app = s.space === PacketNumberSpace.ApplicationData;
@@ -513,25 +427,7 @@ export class ConnectionSender {
       // Before the handshake is confirmed, 1-RTT may not be readable by the peer yet; the client
       // sends it only once its handshake is complete.
       if (app && !c.handshakeComplete) continue;
-      let frame: Frame;
-      if (info.application && app) {
-        frame = { type: FrameType.ConnectionCloseApplication, errorCode: info.errorCode, reason };
-      } else if (info.application) {
-        // RFC 9000 §10.2.3: an application close outside 1-RTT becomes APPLICATION_ERROR.
-        frame = {
-          type: FrameType.ConnectionCloseTransport,
-          errorCode: TransportErrorCode.APPLICATION_ERROR,
-          frameType: 0,
-          reason: '',
-        };
-      } else {
-        frame = {
-          type: FrameType.ConnectionCloseTransport,
-          errorCode: info.errorCode,
-          frameType: info.frameType ?? 0,
-          reason,
-        };
-      }
+      const frame = c.framer.closeFrame(info, app);
       const pn = s.nextPacketNumber;
       const pnLength = packetNumberLength(pn, c.lossDetector.largestAcked(s.space));
       const opened = app
@@ -573,25 +469,16 @@ export class ConnectionSender {
     }
     this.currentAckEliciting = false;
     if (b.packets.length === 0) {
-      c.closeSendPending = false;
+      c.framer.clearClose();
       return undefined;
     }
     if (c.role === 'client' && b.packets.some((p) => p.type === PacketType.Initial)) {
       b.padDatagramTo(Math.max(MIN_INITIAL_DATAGRAM, maxSize));
     }
     const length = b.seal();
-    c.closeSendPending = false;
+    c.framer.clearClose();
     c.stats.packetsSent += b.packets.length;
     void now;
     return b.buffer.slice(0, length);
   }
-}
-
-function truncateUtf8(s: string, maxBytes: number): string {
-  const bytes = Buffer.from(s, 'utf8');
-  if (bytes.length <= maxBytes) return s;
-  // Cut on a character boundary.
-  let end = maxBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
 }

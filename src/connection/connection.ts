@@ -37,6 +37,7 @@ import { ConnectionReceiver } from './connection-receiver.js';
 import { ConnectionRecovery } from './connection-recovery.js';
 import { ConnectionSender } from './connection-sender.js';
 import { datagramPayloadLimit } from './datagram-limits.js';
+import { Framer } from './framer.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
 import { MtuDiscovery } from './mtu-discovery.js';
 import type { OneRttKeys } from './one-rtt-keys.js';
@@ -231,11 +232,6 @@ export class Connection {
   /** Server: a NEW_TOKEN for the client's current address (RFC 9000 §8.1.3). */
   private readonly issueNewToken: (() => Uint8Array | undefined) | undefined;
 
-  // ---- pending control frames ----
-  handshakeDonePending = false;
-  newTokenPending: Uint8Array | undefined;
-  pingPending = false;
-
   // ---- timers ----
   private readonly createdAt: Millis;
   lastActivity: Millis;
@@ -246,7 +242,6 @@ export class Connection {
   // ---- closing ----
   closeInfo: CloseInfo | undefined;
   closeFrame: Frame | undefined;
-  closeSendPending = false;
 
   // ---- client-side handshake facts ----
   receivedServerPacket = false;
@@ -257,6 +252,8 @@ export class Connection {
   /** Set when a recovery trace hook is configured (qlog). */
   readonly recoveryReporter: RecoveryReporter | undefined;
   private readonly events: ConnectionEvent[] = [];
+  /** The control frames waiting to be sent and what goes in a packet (framer.ts). */
+  readonly framer: Framer;
   readonly sender: ConnectionSender;
   readonly receiver: ConnectionReceiver;
   readonly handshake: HandshakeDriver;
@@ -369,6 +366,7 @@ export class Connection {
       config.remoteAddress,
       config.role === 'client' || config.addressValidated,
     );
+    this.framer = new Framer({ localCids: this.localCids, peerCids: this.peerCids });
     this.sender = new ConnectionSender(this);
     this.recovery = new ConnectionRecovery(this);
     this.receiver = new ConnectionReceiver(this);
@@ -387,7 +385,7 @@ export class Connection {
     if (!this.paths.onDatagramReceived(from, datagram.length)) return;
     this.stats.bytesReceived += datagram.length;
     this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
-    if (this.state === 'closing') this.closeSendPending = true;
+    if (this.state === 'closing') this.framer.queueClose();
     this.afterActivity(now);
     this.recoveryReporter?.update(now);
   }
@@ -494,7 +492,7 @@ export class Connection {
         this.handshakeComplete &&
         now >= Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod
       ) {
-        this.pingPending = true;
+        this.framer.queuePing();
       }
     });
   }
@@ -618,7 +616,7 @@ export class Connection {
       this.lossDetector.onNewPath(now);
     }
     const token = this.issueNewToken?.();
-    if (token) this.newTokenPending = token;
+    if (token) this.framer.queueNewToken(token);
   }
 
   /** RFC 9000 §9.3.2: no validated path is left: the connection ends without a word. */
@@ -685,7 +683,7 @@ export class Connection {
     this.closeInfo = info;
     this.state = 'closing';
     this.closeDeadline = now + 3 * this.ptoPeriod();
-    this.closeSendPending = true;
+    this.framer.queueClose();
     this.events.push({ type: 'closed', info });
   }
 
@@ -695,7 +693,7 @@ export class Connection {
     const wasClosing = this.state === 'closing';
     this.state = 'draining';
     this.closeDeadline = now + 3 * this.ptoPeriod();
-    this.closeSendPending = false;
+    this.framer.clearClose();
     if (!wasClosing) {
       this.closeInfo = info;
       this.events.push({ type: 'closed', info });
