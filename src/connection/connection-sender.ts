@@ -8,19 +8,15 @@
 import { PacketNumberSpace } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
-import { type Frame, FrameType } from '../wire/frames.js';
+import { FrameType } from '../wire/frames.js';
 import { PacketType } from '../wire/packet-header.js';
-import { packetNumberLength } from '../wire/packet-number.js';
 import type { Connection } from './connection.js';
-import { type BuiltPacket, DatagramBuilder } from './datagram-builder.js';
+import type { BuiltPacket } from './datagram-builder.js';
 import { packetOverhead } from './datagram-limits.js';
-import type { FrameSink } from './framer.js';
+import { MIN_INITIAL_DATAGRAM, type PacketHeaderSource, PacketPacker } from './packet-packer.js';
 import type { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
-import type { SentFrame } from './sent-frames.js';
 
-/** RFC 9000 §14.1: datagrams carrying ack-eliciting Initial packets are at least this large. */
-const MIN_INITIAL_DATAGRAM = 1200;
 /** Largest datagram we ever build (bounded by connection-options validation). */
 const SCRATCH_SIZE = 16384;
 /** Room for a short header, one PATH_CHALLENGE or PATH_RESPONSE and the AEAD tag, with margin. */
@@ -39,11 +35,13 @@ export interface OutgoingDatagram {
 }
 
 export class ConnectionSender {
-  private readonly builder = new DatagramBuilder(sharedScratch);
+  private readonly packer: PacketPacker;
   /** When the pacer next allows an ack-eliciting packet, if it is what holds data back. */
   private pacingReleaseAt: Millis | undefined;
 
-  constructor(private readonly c: Connection) {}
+  constructor(private readonly c: Connection) {
+    this.packer = new PacketPacker(headerSource(c), sharedScratch, c.trace);
+  }
 
   /** The next datagram and its path, or undefined. */
   transmit(now: Millis): OutgoingDatagram | undefined {
@@ -51,7 +49,7 @@ export class ConnectionSender {
     if (c.state === 'draining' || c.state === 'closed') return undefined;
     const path = c.paths.current;
     if (c.state === 'closing') {
-      const close = c.framer.closePending ? this.buildClose(now) : undefined;
+      const close = c.framer.closePending ? this.buildClose() : undefined;
       return close && { datagram: close, path };
     }
     // RFC 9000 §8.2.2: PATH_RESPONSE is not delayed; challenges go out when due.
@@ -77,27 +75,18 @@ export class ConnectionSender {
       }
     }
 
-    const b = this.builder;
     if (allowData && !probing) {
       const probe = this.buildMtuProbe(now);
       if (probe) return probe;
     }
-    b.reset(maxSize);
+    const packer = this.packer;
+    packer.startDatagram(maxSize);
     for (const space of c.spaces) this.fillSpace(space, now, allowData, maxSize);
-    if (b.packets.length === 0) return undefined;
-
-    // RFC 9000 §14.1: a client pads every datagram with an Initial; a server pads those with an
-    // ack-eliciting Initial.
-    const initial = b.packets.find((p) => p.type === PacketType.Initial);
-    if (initial) {
-      if (c.role === 'client') b.padDatagramTo(Math.max(MIN_INITIAL_DATAGRAM, maxSize));
-      else if (b.packets.some((p) => p.type === PacketType.Initial && p.ackEliciting)) {
-        b.padDatagramTo(MIN_INITIAL_DATAGRAM);
-      }
-    }
-    const length = b.seal();
-    this.register(b.packets, now, length);
-    return b.buffer.slice(0, length);
+    if (packer.packets.length === 0) return undefined;
+    packer.padInitial(maxSize);
+    const datagram = packer.seal();
+    this.register(packer.packets, now, datagram.length);
+    return datagram;
   }
 
   /**
@@ -115,25 +104,17 @@ export class ConnectionSender {
     // fits in the window, so it never holds back data that does (e.g. the first response).
     if (c.congestion.availableWindow() < size) return undefined;
     const s = c.spaces[PacketNumberSpace.ApplicationData];
-    const b = this.builder;
-    b.reset(size);
-    const pn = s.nextPacketNumber;
-    const opened = b.openShort(
-      { dcid: c.peerCids.current, keyPhase: c.oneRtt.writePhase === 1, spin: false },
-      s.space,
-      c.oneRtt.write,
-      pn,
-      packetNumberLength(pn, c.lossDetector.largestAcked(s.space)),
-    );
-    if (!opened) return undefined;
-    this.write({ type: FrameType.Ping }, PacketType.OneRtt, pn);
-    b.closePacket();
-    b.padDatagramTo(size);
-    const length = b.seal();
+    const packer = this.packer;
+    packer.startDatagram(size);
+    if (!packer.openPacket(PacketType.OneRtt, s.space, c.oneRtt.write, s.nextPacketNumber)) return undefined;
+    packer.write({ type: FrameType.Ping });
+    packer.closePacket();
+    packer.padTo(size);
+    const datagram = packer.seal();
     s.nextPacketNumber++;
     c.mtu.onProbeSent(size);
-    this.register(b.packets, now, length, size);
-    return b.buffer.slice(0, length);
+    this.register(packer.packets, now, datagram.length, size);
+    return datagram;
   }
 
   /** The earliest time the sender needs a timer: an ACK deadline or the pacer releasing data. */
@@ -169,28 +150,19 @@ export class ConnectionSender {
     const expand = path.allowance >= MIN_INITIAL_DATAGRAM;
     const size = expand ? MIN_INITIAL_DATAGRAM : Math.min(c.maxDatagramSize, path.allowance);
     const s = c.spaces[PacketNumberSpace.ApplicationData];
-    const b = this.builder;
-    b.reset(size);
-    const pn = s.nextPacketNumber;
-    const opened = b.openShort(
-      { dcid, keyPhase: keys.writePhase === 1, spin: false },
-      s.space,
-      keys.write,
-      pn,
-      packetNumberLength(pn, c.lossDetector.largestAcked(s.space)),
-    );
-    if (!opened) return undefined;
-    this.sinkType = PacketType.OneRtt;
-    this.sinkPn = pn;
-    const challenge = c.framer.appendPathFrames(this.sink, path, () => c.paths.newChallengeData());
-    if (!b.closePacket()) return undefined;
-    if (expand) b.padDatagramTo(size);
-    const length = b.seal();
+    const packer = this.packer;
+    packer.startDatagram(size);
+    if (!packer.openPacket(PacketType.OneRtt, s.space, keys.write, s.nextPacketNumber, dcid))
+      return undefined;
+    const challenge = c.framer.appendPathFrames(packer, path, () => c.paths.newChallengeData());
+    if (!packer.closePacket()) return undefined;
+    if (expand) packer.padTo(size);
+    const datagram = packer.seal();
     s.nextPacketNumber++;
-    this.register(b.packets, now, length, undefined, true);
-    if (challenge) path.validator?.onChallengeSent(challenge, length >= MIN_INITIAL_DATAGRAM, now);
+    this.register(packer.packets, now, datagram.length, undefined, true);
+    if (challenge) path.validator?.onChallengeSent(challenge, datagram.length >= MIN_INITIAL_DATAGRAM, now);
     c.paths.afterProbe(path);
-    return { datagram: b.buffer.slice(0, length), path };
+    return { datagram, path };
   }
 
   /**
@@ -234,7 +206,7 @@ export class ConnectionSender {
   private fillSpace(s: PacketSpace, now: Millis, allowData: boolean, maxSize: number): void {
     const c = this.c;
     if (s.discarded) return;
-    const b = this.builder;
+    const packer = this.packer;
     let type: PacketType;
     const app = s.space === PacketNumberSpace.ApplicationData;
     if (app) {
@@ -267,59 +239,30 @@ export class ConnectionSender {
       // it is a PROTOCOL_VIOLATION (RFC 9000 §21.4).
       s.nextPacketNumber++;
     }
-    const pn = s.nextPacketNumber;
-    const pnLength = packetNumberLength(pn, c.lossDetector.largestAcked(s.space));
-    let opened: boolean;
-    if (type === PacketType.OneRtt) {
-      opened = b.openShort(
-        { dcid: c.peerCids.current, keyPhase: c.oneRtt!.writePhase === 1, spin: false },
-        s.space,
-        c.oneRtt!.write,
-        pn,
-        pnLength,
-      );
-    } else {
-      const keys = zeroRtt ? c.zeroRttKeys! : s.writeKeys!;
-      opened = b.openLong(
-        {
-          type: type as PacketType.Initial | PacketType.Handshake | PacketType.ZeroRtt,
-          version: c.version,
-          dcid: c.peerCids.current,
-          scid: c.localCid,
-          token:
-            type === PacketType.Initial ? (c.role === 'client' ? c.token : new Uint8Array(0)) : undefined,
-        },
-        s.space,
-        keys,
-        pn,
-        pnLength,
-      );
-    }
-    if (!opened) return;
+    const keys = type === PacketType.OneRtt ? c.oneRtt!.write : zeroRtt ? c.zeroRttKeys! : s.writeKeys!;
+    if (!packer.openPacket(type, s.space, keys, s.nextPacketNumber)) return;
 
     if (!zeroRtt && s.acks.hasNewAckable) {
       const exponent = app ? c.options.ackDelayExponent : 3;
-      const ack = s.acks.buildAckFrame(now, exponent, b.remaining);
-      if (ack && b.fits(ack)) {
-        this.write(ack, type, pn, { kind: 'ack', largestAcked: ack.ranges[0]!.largest });
+      const ack = s.acks.buildAckFrame(now, exponent, packer.remaining);
+      if (ack && packer.fits(ack)) {
+        packer.write(ack, { kind: 'ack', largestAcked: ack.ranges[0]!.largest });
         s.acks.onAckSent();
       }
     }
 
     if (allowData) {
       const framer = c.framer;
-      this.sinkType = type;
-      this.sinkPn = pn;
-      if (!zeroRtt) framer.appendCrypto(this.sink, s.crypto, s.level);
-      if (type === PacketType.OneRtt) framer.appendControlFrames(this.sink);
+      if (!zeroRtt) framer.appendCrypto(packer, s.crypto, s.level);
+      if (type === PacketType.OneRtt) framer.appendControlFrames(packer);
       const epoch = c.epoch;
       if (app && epoch) {
         const room = c.maxDatagramSize - packetOverhead(zeroRtt);
-        framer.appendEpochFrames(this.sink, epoch, now, room);
+        framer.appendEpochFrames(packer, epoch, now, room);
       }
-      framer.appendPing(this.sink, s.probesPending > 0, type === PacketType.OneRtt, this.currentAckEliciting);
+      framer.appendPing(packer, s.probesPending > 0, type === PacketType.OneRtt, packer.datagramAckEliciting);
     }
-    const built = b.closePacket();
+    const built = packer.closePacket();
     if (!built) return;
     s.nextPacketNumber++;
     if (built.ackEliciting) {
@@ -328,35 +271,9 @@ export class ConnectionSender {
     }
   }
 
-  /** Whether an ack-eliciting frame was written since the datagram began (see register()). */
-  private currentAckEliciting = false;
-  private sinkType: PacketType = PacketType.OneRtt;
-  private sinkPn = 0;
-  /** The open packet as the framer sees it: frames go to the builder and to the trace. */
-  private readonly sink: FrameSink = ((sender: ConnectionSender): FrameSink => ({
-    get remaining() {
-      return sender.builder.remaining;
-    },
-    fits: (frame) => sender.builder.fits(frame),
-    write: (frame, record) => sender.write(frame, sender.sinkType, sender.sinkPn, record),
-  }))(this);
-
-  private write(frame: Frame, type: PacketType, pn: number, record?: SentFrame): void {
-    this.builder.writeFrame(frame, record);
-    if (frame.type !== FrameType.Ack && frame.type !== FrameType.Padding) {
-      if (
-        frame.type !== FrameType.ConnectionCloseTransport &&
-        frame.type !== FrameType.ConnectionCloseApplication
-      ) {
-        this.currentAckEliciting = true;
-      }
-    }
-    this.c.trace?.({ direction: 'sent', packetType: type, packetNumber: pn, frame });
-  }
-
   /** `pathProbe`: a path validation datagram, tracked as neither ack-eliciting nor in flight. */
   private register(
-    packets: BuiltPacket[],
+    packets: readonly BuiltPacket[],
     now: Millis,
     datagramLength: number,
     pmtuProbe?: number,
@@ -391,7 +308,6 @@ export class ConnectionSender {
       if (p.type === PacketType.OneRtt) c.oneRtt!.onPacketSent(p.packetNumber);
       if (p.space === PacketNumberSpace.Handshake) sentHandshake = true;
     }
-    this.currentAckEliciting = false;
     if (inFlight) {
       c.pacer.onPacketSent(now, datagramLength, c.congestion.congestionWindow, c.rtt.smoothedRtt);
     }
@@ -410,14 +326,17 @@ export class ConnectionSender {
     }
   }
 
-  /** CONNECTION_CLOSE in every space the peer may be able to read (RFC 9000 §10.2.3). */
-  private buildClose(now: Millis): Uint8Array | undefined {
+  /**
+   * CONNECTION_CLOSE in every space the peer may be able to read (RFC 9000 §10.2.3), alone in its
+   * packets: nothing else goes out while closing (§10.2.1).
+   */
+  private buildClose(): Uint8Array | undefined {
     const c = this.c;
     const info = c.closeInfo!;
-    const b = this.builder;
     const maxSize = this.sizeLimit();
     if (maxSize < 64) return undefined;
-    b.reset(maxSize);
+    const packer = this.packer;
+    packer.startDatagram(maxSize);
     for (const s of c.spaces) {
       if (s.discarded) continue;
       const app = s.space === PacketNumberSpace.ApplicationData;
@@ -428,57 +347,50 @@ export class ConnectionSender {
       // sends it only once its handshake is complete.
       if (app && !c.handshakeComplete) continue;
       const frame = c.framer.closeFrame(info, app);
-      const pn = s.nextPacketNumber;
-      const pnLength = packetNumberLength(pn, c.lossDetector.largestAcked(s.space));
-      const opened = app
-        ? b.openShort(
-            { dcid: c.peerCids.current, keyPhase: c.oneRtt!.writePhase === 1, spin: false },
-            s.space,
-            c.oneRtt!.write,
-            pn,
-            pnLength,
-          )
-        : b.openLong(
-            {
-              type: s.level === EncryptionLevel.Initial ? PacketType.Initial : PacketType.Handshake,
-              version: c.version,
-              dcid: c.peerCids.current,
-              scid: c.localCid,
-              token: s.level === EncryptionLevel.Initial && c.role === 'client' ? c.token : new Uint8Array(0),
-            },
-            s.space,
-            s.writeKeys!,
-            pn,
-            pnLength,
-          );
-      if (!opened) continue;
-      if (!b.fits(frame)) {
-        b.closePacket();
+      const type = app
+        ? PacketType.OneRtt
+        : s.level === EncryptionLevel.Initial
+          ? PacketType.Initial
+          : PacketType.Handshake;
+      const keys = app ? c.oneRtt!.write : s.writeKeys!;
+      if (!packer.openPacket(type, s.space, keys, s.nextPacketNumber)) continue;
+      if (!packer.fits(frame)) {
+        packer.closePacket();
         continue;
       }
-      this.write(
-        frame,
-        app
-          ? PacketType.OneRtt
-          : s.level === EncryptionLevel.Initial
-            ? PacketType.Initial
-            : PacketType.Handshake,
-        pn,
-      );
-      if (b.closePacket()) s.nextPacketNumber++;
+      packer.write(frame);
+      if (packer.closePacket()) s.nextPacketNumber++;
     }
-    this.currentAckEliciting = false;
-    if (b.packets.length === 0) {
-      c.framer.clearClose();
-      return undefined;
-    }
-    if (c.role === 'client' && b.packets.some((p) => p.type === PacketType.Initial)) {
-      b.padDatagramTo(Math.max(MIN_INITIAL_DATAGRAM, maxSize));
-    }
-    const length = b.seal();
     c.framer.clearClose();
-    c.stats.packetsSent += b.packets.length;
-    void now;
-    return b.buffer.slice(0, length);
+    if (packer.packets.length === 0) return undefined;
+    packer.padInitial(maxSize);
+    const datagram = packer.seal();
+    c.stats.packetsSent += packer.packets.length;
+    return datagram;
   }
+}
+
+/** The header fields of `c`'s packets, as the packer sees them. */
+function headerSource(c: Connection): PacketHeaderSource {
+  return {
+    get role() {
+      return c.role;
+    },
+    get version() {
+      return c.version;
+    },
+    get dcid() {
+      return c.peerCids.current;
+    },
+    get scid() {
+      return c.localCid;
+    },
+    get token() {
+      return c.token;
+    },
+    get keyPhase() {
+      return c.oneRtt?.writePhase === 1;
+    },
+    largestAcked: (space) => c.lossDetector.largestAcked(space),
+  };
 }
