@@ -169,7 +169,7 @@ export class ConnectionReceiver {
       this.checkStatelessReset(datagram, now);
       return;
     }
-    if (from === c.remoteAddress && this.closingAnswers.onDatagram()) c.closeSendPending = true;
+    if (from === c.remoteAddress && this.closingAnswers.onDatagram()) c.framer.queueClose();
   }
 
   /** A bit set that changes whenever new read keys or handshake state make buffered packets readable. */
@@ -469,7 +469,7 @@ export class ConnectionReceiver {
         c.paths.onChallenge(from, f.data);
         // RFC 9000 §9.3.3: a challenge on the active path gets a non-probing packet too, so that a
         // peer misled by a copied packet moves back here.
-        if (from === c.remoteAddress) c.pingPending = true;
+        if (from === c.remoteAddress) c.framer.queuePing();
         return;
       case FrameType.PathResponse:
         // RFC 9000 §8.2.3: validates the path its challenge went out on, wherever it arrives; one

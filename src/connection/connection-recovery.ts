@@ -9,7 +9,7 @@ import type { Pacer } from '../recovery/pacer.js';
 import { type CongestionController, PacketNumberSpace, type SentPacket } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
-import type { LocalConnectionIds } from './local-connection-ids.js';
+import type { Framer } from './framer.js';
 import type { MtuDiscovery } from './mtu-discovery.js';
 import type { OneRttKeys } from './one-rtt-keys.js';
 import type { PacketSpace } from './packet-space.js';
@@ -31,17 +31,15 @@ export interface RecoveryHost {
   readonly oneRtt: Pick<OneRttKeys, 'onPacketAcked'> | undefined;
   /** The current stream epoch: only it hears about its frames. */
   readonly epoch: StreamEpoch | undefined;
-  readonly localCids: Pick<LocalConnectionIds, 'onAnnouncementLost'>;
-  readonly peerCids: Pick<PeerConnectionIds, 'onRetirementAcked' | 'onRetirementLost'>;
+  readonly peerCids: Pick<PeerConnectionIds, 'onRetirementAcked'>;
   readonly mtu: Pick<MtuDiscovery, 'current' | 'onProbeAcked' | 'onProbeLost'>;
   readonly congestion: Pick<CongestionController, 'setMaxDatagramSize'>;
   readonly pacer: Pick<Pacer, 'setMaxDatagramSize'>;
   readonly maxDatagramSize: number;
   readonly counters: Pick<TrafficCounters, 'onPacketLost'>;
   readonly recoveryReporter: Pick<RecoveryReporter, 'lost'> | undefined;
-  /** Pending control frames (moving to the framer). */
-  handshakeDonePending: boolean;
-  newTokenPending: Uint8Array | undefined;
+  /** Lost control frames go back to the framer that queued them. */
+  readonly framer: Pick<Framer, 'onFrameLost'>;
 }
 
 export class ConnectionRecovery {
@@ -110,6 +108,8 @@ export class ConnectionRecovery {
     this.c.counters.onPacketLost(p.size);
     this.c.recoveryReporter?.lost(p.space, p.packetNumber, p.size);
     for (const f of p.payload.frames) {
+      // Control frames go back to the framer that queued them.
+      if (this.c.framer.onFrameLost(f)) continue;
       switch (f.kind) {
         case 'crypto': {
           const space = this.cryptoSpace(f.level);
@@ -119,19 +119,7 @@ export class ConnectionRecovery {
         case 'stream':
           if (f.epoch === this.c.epoch && !f.epoch.rejected) f.epoch.streams.onFrameLost(f.record);
           break;
-        case 'handshake-done':
-          this.c.handshakeDonePending = true;
-          break;
-        case 'new-connection-id':
-          this.c.localCids.onAnnouncementLost(f.sequenceNumber);
-          break;
-        case 'retire-connection-id':
-          this.c.peerCids.onRetirementLost(f.sequenceNumber);
-          break;
-        case 'new-token':
-          this.c.newTokenPending ??= f.token;
-          break;
-        case 'ack':
+        default:
           break;
       }
     }

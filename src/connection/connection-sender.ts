@@ -1,28 +1,22 @@
 /**
- * Decides what a connection sends and builds the datagrams: coalesced Initial, Handshake and
- * 0-RTT/1-RTT packets (RFC 9000 §12.2), within the congestion window, the pacer and the
- * anti-amplification limit of an unvalidated path (RFC 9000 §8.1, §9.3.1, RFC 9002 §7), and the
- * path validation datagrams of connection-paths.ts (RFC 9000 §8.2).
+ * Decides what a connection sends and when: coalesced Initial, Handshake and 0-RTT/1-RTT packets
+ * (RFC 9000 §12.2), within the congestion window, the pacer and the anti-amplification limit of an
+ * unvalidated path (RFC 9000 §8.1, §9.3.1, RFC 9002 §7), and the path validation datagrams of
+ * connection-paths.ts (RFC 9000 §8.2). What goes in each packet comes from the framer (framer.ts)
+ * and the ack managers.
  */
-import { TransportErrorCode } from '../errors/transport-error.js';
 import { PacketNumberSpace } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
-import { frameLength } from '../wire/frame-codec.js';
-import { type Frame, FrameType } from '../wire/frames.js';
+import { FrameType } from '../wire/frames.js';
 import { PacketType } from '../wire/packet-header.js';
-import { packetNumberLength } from '../wire/packet-number.js';
 import type { Connection } from './connection.js';
-import { type BuiltPacket, DatagramBuilder } from './datagram-builder.js';
+import type { BuiltPacket } from './datagram-builder.js';
 import { packetOverhead } from './datagram-limits.js';
+import { MIN_INITIAL_DATAGRAM, type PacketHeaderSource, PacketPacker } from './packet-packer.js';
 import type { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
-import type { SentFrame } from './sent-frames.js';
 
-/** RFC 9000 §14.1: datagrams carrying ack-eliciting Initial packets are at least this large. */
-const MIN_INITIAL_DATAGRAM = 1200;
-/** Upper bound for the reason phrase we put in CONNECTION_CLOSE. */
-const MAX_REASON_BYTES = 256;
 /** Largest datagram we ever build (bounded by connection-options validation). */
 const SCRATCH_SIZE = 16384;
 /** Room for a short header, one PATH_CHALLENGE or PATH_RESPONSE and the AEAD tag, with margin. */
@@ -41,11 +35,13 @@ export interface OutgoingDatagram {
 }
 
 export class ConnectionSender {
-  private readonly builder = new DatagramBuilder(sharedScratch);
+  private readonly packer: PacketPacker;
   /** When the pacer next allows an ack-eliciting packet, if it is what holds data back. */
   private pacingReleaseAt: Millis | undefined;
 
-  constructor(private readonly c: Connection) {}
+  constructor(private readonly c: Connection) {
+    this.packer = new PacketPacker(headerSource(c), sharedScratch, c.trace);
+  }
 
   /** The next datagram and its path, or undefined. */
   transmit(now: Millis): OutgoingDatagram | undefined {
@@ -53,7 +49,7 @@ export class ConnectionSender {
     if (c.state === 'draining' || c.state === 'closed') return undefined;
     const path = c.paths.current;
     if (c.state === 'closing') {
-      const close = c.closeSendPending ? this.buildClose(now) : undefined;
+      const close = c.framer.closePending ? this.buildClose() : undefined;
       return close && { datagram: close, path };
     }
     // RFC 9000 §8.2.2: PATH_RESPONSE is not delayed; challenges go out when due.
@@ -79,27 +75,18 @@ export class ConnectionSender {
       }
     }
 
-    const b = this.builder;
     if (allowData && !probing) {
       const probe = this.buildMtuProbe(now);
       if (probe) return probe;
     }
-    b.reset(maxSize);
+    const packer = this.packer;
+    packer.startDatagram(maxSize);
     for (const space of c.spaces) this.fillSpace(space, now, allowData, maxSize);
-    if (b.packets.length === 0) return undefined;
-
-    // RFC 9000 §14.1: a client pads every datagram with an Initial; a server pads those with an
-    // ack-eliciting Initial.
-    const initial = b.packets.find((p) => p.type === PacketType.Initial);
-    if (initial) {
-      if (c.role === 'client') b.padDatagramTo(Math.max(MIN_INITIAL_DATAGRAM, maxSize));
-      else if (b.packets.some((p) => p.type === PacketType.Initial && p.ackEliciting)) {
-        b.padDatagramTo(MIN_INITIAL_DATAGRAM);
-      }
-    }
-    const length = b.seal();
-    this.register(b.packets, now, length);
-    return b.buffer.slice(0, length);
+    if (packer.packets.length === 0) return undefined;
+    packer.padInitial(maxSize);
+    const datagram = packer.seal();
+    this.register(packer.packets, now, datagram.length);
+    return datagram;
   }
 
   /**
@@ -117,25 +104,17 @@ export class ConnectionSender {
     // fits in the window, so it never holds back data that does (e.g. the first response).
     if (c.congestion.availableWindow() < size) return undefined;
     const s = c.spaces[PacketNumberSpace.ApplicationData];
-    const b = this.builder;
-    b.reset(size);
-    const pn = s.nextPacketNumber;
-    const opened = b.openShort(
-      { dcid: c.peerCids.current, keyPhase: c.oneRtt.writePhase === 1, spin: false },
-      s.space,
-      c.oneRtt.write,
-      pn,
-      packetNumberLength(pn, c.lossDetector.largestAcked(s.space)),
-    );
-    if (!opened) return undefined;
-    this.write({ type: FrameType.Ping }, PacketType.OneRtt, pn);
-    b.closePacket();
-    b.padDatagramTo(size);
-    const length = b.seal();
+    const packer = this.packer;
+    packer.startDatagram(size);
+    if (!packer.openPacket(PacketType.OneRtt, s.space, c.oneRtt.write, s.nextPacketNumber)) return undefined;
+    packer.write({ type: FrameType.Ping });
+    packer.closePacket();
+    packer.padTo(size);
+    const datagram = packer.seal();
     s.nextPacketNumber++;
     c.mtu.onProbeSent(size);
-    this.register(b.packets, now, length, size);
-    return b.buffer.slice(0, length);
+    this.register(packer.packets, now, datagram.length, size);
+    return datagram;
   }
 
   /** When the pacer releases the data it held back (the connection's pacing timer). */
@@ -176,35 +155,19 @@ export class ConnectionSender {
     const expand = path.allowance >= MIN_INITIAL_DATAGRAM;
     const size = expand ? MIN_INITIAL_DATAGRAM : Math.min(c.maxDatagramSize, path.allowance);
     const s = c.spaces[PacketNumberSpace.ApplicationData];
-    const b = this.builder;
-    b.reset(size);
-    const pn = s.nextPacketNumber;
-    const opened = b.openShort(
-      { dcid, keyPhase: keys.writePhase === 1, spin: false },
-      s.space,
-      keys.write,
-      pn,
-      packetNumberLength(pn, c.lossDetector.largestAcked(s.space)),
-    );
-    if (!opened) return undefined;
-    let challenge: Uint8Array | undefined;
-    if (path.validator?.challengeDue) {
-      challenge = c.paths.newChallengeData();
-      // RFC 9000 §8.2.1: one PATH_CHALLENGE per packet.
-      this.write({ type: FrameType.PathChallenge, data: challenge }, PacketType.OneRtt, pn);
-    }
-    while (path.hasResponses && b.remaining >= 9) {
-      // RFC 9000 §8.2.2: one PATH_RESPONSE per challenge, never retransmitted.
-      this.write({ type: FrameType.PathResponse, data: path.takeResponse()! }, PacketType.OneRtt, pn);
-    }
-    if (!b.closePacket()) return undefined;
-    if (expand) b.padDatagramTo(size);
-    const length = b.seal();
+    const packer = this.packer;
+    packer.startDatagram(size);
+    if (!packer.openPacket(PacketType.OneRtt, s.space, keys.write, s.nextPacketNumber, dcid))
+      return undefined;
+    const challenge = c.framer.appendPathFrames(packer, path, () => c.paths.newChallengeData());
+    if (!packer.closePacket()) return undefined;
+    if (expand) packer.padTo(size);
+    const datagram = packer.seal();
     s.nextPacketNumber++;
-    this.register(b.packets, now, length, undefined, true);
-    if (challenge) path.validator?.onChallengeSent(challenge, length >= MIN_INITIAL_DATAGRAM, now);
+    this.register(packer.packets, now, datagram.length, undefined, true);
+    if (challenge) path.validator?.onChallengeSent(challenge, datagram.length >= MIN_INITIAL_DATAGRAM, now);
     c.paths.afterProbe(path);
-    return { datagram: b.buffer.slice(0, length), path };
+    return { datagram, path };
   }
 
   /**
@@ -240,17 +203,7 @@ export class ConnectionSender {
 
   private hasAppData(oneRtt: boolean): boolean {
     const c = this.c;
-    if (oneRtt) {
-      if (
-        c.handshakeDonePending ||
-        c.pingPending ||
-        c.newTokenPending !== undefined ||
-        c.localCids.hasPendingFrames() ||
-        c.peerCids.hasPendingFrames()
-      ) {
-        return true;
-      }
-    }
+    if (oneRtt && c.framer.hasControlFrames()) return true;
     const epoch = c.epoch;
     return !!epoch && !epoch.rejected && (epoch.datagrams.length > 0 || epoch.streams.hasPendingFrames());
   }
@@ -258,7 +211,7 @@ export class ConnectionSender {
   private fillSpace(s: PacketSpace, now: Millis, allowData: boolean, maxSize: number): void {
     const c = this.c;
     if (s.discarded) return;
-    const b = this.builder;
+    const packer = this.packer;
     let type: PacketType;
     const app = s.space === PacketNumberSpace.ApplicationData;
     if (app) {
@@ -291,162 +244,41 @@ export class ConnectionSender {
       // it is a PROTOCOL_VIOLATION (RFC 9000 §21.4).
       s.nextPacketNumber++;
     }
-    const pn = s.nextPacketNumber;
-    const pnLength = packetNumberLength(pn, c.lossDetector.largestAcked(s.space));
-    let opened: boolean;
-    if (type === PacketType.OneRtt) {
-      opened = b.openShort(
-        { dcid: c.peerCids.current, keyPhase: c.oneRtt!.writePhase === 1, spin: false },
-        s.space,
-        c.oneRtt!.write,
-        pn,
-        pnLength,
-      );
-    } else {
-      const keys = zeroRtt ? c.zeroRttKeys! : s.writeKeys!;
-      opened = b.openLong(
-        {
-          type: type as PacketType.Initial | PacketType.Handshake | PacketType.ZeroRtt,
-          version: c.version,
-          dcid: c.peerCids.current,
-          scid: c.localCid,
-          token:
-            type === PacketType.Initial ? (c.role === 'client' ? c.token : new Uint8Array(0)) : undefined,
-        },
-        s.space,
-        keys,
-        pn,
-        pnLength,
-      );
-    }
-    if (!opened) return;
+    const keys = type === PacketType.OneRtt ? c.oneRtt!.write : zeroRtt ? c.zeroRttKeys! : s.writeKeys!;
+    if (!packer.openPacket(type, s.space, keys, s.nextPacketNumber)) return;
 
     if (!zeroRtt && s.acks.hasNewAckable) {
       const exponent = app ? c.options.ackDelayExponent : 3;
-      const ack = s.acks.buildAckFrame(now, exponent, b.remaining);
-      if (ack && b.fits(ack)) {
-        this.write(ack, type, pn, { kind: 'ack', largestAcked: ack.ranges[0]!.largest });
+      const ack = s.acks.buildAckFrame(now, exponent, packer.remaining);
+      if (ack && packer.fits(ack)) {
+        packer.write(ack, { kind: 'ack', largestAcked: ack.ranges[0]!.largest });
         s.acks.onAckSent();
       }
     }
 
     if (allowData) {
-      if (!zeroRtt) this.writeCrypto(s, type, pn);
-      if (type === PacketType.OneRtt) this.writeControlFrames(type, pn);
-      if (app) this.writeEpochFrames(type, pn, now);
-      const packetSoFar = this.currentPacketAckEliciting();
-      if (!packetSoFar && (s.probesPending > 0 || (type === PacketType.OneRtt && c.pingPending))) {
-        if (b.remaining >= 1) this.write({ type: FrameType.Ping }, type, pn);
+      const framer = c.framer;
+      if (!zeroRtt) framer.appendCrypto(packer, s.crypto, s.level);
+      if (type === PacketType.OneRtt) framer.appendControlFrames(packer);
+      const epoch = c.epoch;
+      if (app && epoch) {
+        const room = c.maxDatagramSize - packetOverhead(zeroRtt);
+        framer.appendEpochFrames(packer, epoch, now, room);
       }
+      framer.appendPing(packer, s.probesPending > 0, type === PacketType.OneRtt, packer.datagramAckEliciting);
     }
-    const built = b.closePacket();
+    const built = packer.closePacket();
     if (!built) return;
     s.nextPacketNumber++;
     if (built.ackEliciting) {
       if (s.probesPending > 0) s.probesPending--;
-      if (type === PacketType.OneRtt) c.pingPending = false;
-    }
-  }
-
-  private currentAckEliciting = false;
-
-  private currentPacketAckEliciting(): boolean {
-    return this.currentAckEliciting;
-  }
-
-  private write(frame: Frame, type: PacketType, pn: number, record?: SentFrame): void {
-    this.builder.writeFrame(frame, record);
-    if (frame.type !== FrameType.Ack && frame.type !== FrameType.Padding) {
-      if (
-        frame.type !== FrameType.ConnectionCloseTransport &&
-        frame.type !== FrameType.ConnectionCloseApplication
-      ) {
-        this.currentAckEliciting = true;
-      }
-    }
-    this.c.trace?.({ direction: 'sent', packetType: type, packetNumber: pn, frame });
-  }
-
-  private writeCrypto(s: PacketSpace, type: PacketType, pn: number): void {
-    const b = this.builder;
-    const level = s.level;
-    while (s.crypto.hasDataToSend()) {
-      // CRYPTO header: type (1), offset (up to 8), length (2 for < 16384).
-      const maxData = b.remaining - 11;
-      if (maxData < 16) break;
-      const chunk = s.crypto.nextChunk(maxData);
-      if (!chunk) break;
-      this.write({ type: FrameType.Crypto, offset: chunk.offset, data: chunk.data }, type, pn, {
-        kind: 'crypto',
-        level,
-        offset: chunk.offset,
-        length: chunk.data.length,
-      });
-    }
-  }
-
-  /** 1-RTT control frames that are not about streams. */
-  private writeControlFrames(type: PacketType, pn: number): void {
-    const c = this.c;
-    const b = this.builder;
-    if (c.handshakeDonePending && b.remaining >= 1) {
-      c.handshakeDonePending = false;
-      this.write({ type: FrameType.HandshakeDone }, type, pn, { kind: 'handshake-done' });
-    }
-    for (;;) {
-      const f = c.localCids.nextAnnouncement();
-      if (!f) break;
-      if (!b.fits(f)) {
-        c.localCids.onAnnouncementLost(f.sequenceNumber);
-        break;
-      }
-      this.write(f, type, pn, { kind: 'new-connection-id', sequenceNumber: f.sequenceNumber });
-    }
-    for (;;) {
-      const f = c.peerCids.nextRetirement();
-      if (!f) break;
-      if (!b.fits(f)) {
-        c.peerCids.onRetirementLost(f.sequenceNumber);
-        break;
-      }
-      this.write(f, type, pn, { kind: 'retire-connection-id', sequenceNumber: f.sequenceNumber });
-    }
-    if (c.newTokenPending) {
-      const f: Frame = { type: FrameType.NewToken, token: c.newTokenPending };
-      if (b.fits(f)) {
-        this.write(f, type, pn, { kind: 'new-token', token: c.newTokenPending });
-        c.newTokenPending = undefined;
-      }
-    }
-  }
-
-  /** Frames of the current stream epoch: DATAGRAM, then stream control and STREAM frames. */
-  private writeEpochFrames(type: PacketType, pn: number, now: Millis): void {
-    const epoch = this.c.epoch;
-    if (!epoch || epoch.rejected) return;
-    const b = this.builder;
-    while (epoch.datagrams.length > 0) {
-      const data = epoch.datagrams[0]!;
-      const f: Frame = { type: FrameType.Datagram, data };
-      const fits = b.fits(f);
-      // RFC 9221 §5: DATAGRAM frames are never split. One that cannot fit even an empty packet (the
-      // path's packet size shrank since it was queued) is dropped rather than blocking the queue.
-      if (!fits && frameLength(f) <= this.c.maxDatagramSize - packetOverhead(type === PacketType.ZeroRtt))
-        break;
-      epoch.datagrams.shift();
-      epoch.datagramBytes -= data.length;
-      if (fits) this.write(f, type, pn);
-    }
-    while (b.remaining > 3) {
-      const next = epoch.streams.popFrame(b.remaining, now);
-      if (!next) break;
-      this.write(next.frame, type, pn, { kind: 'stream', epoch, record: next.record });
+      c.framer.onAckElicitingPacket(type === PacketType.OneRtt);
     }
   }
 
   /** `pathProbe`: a path validation datagram, tracked as neither ack-eliciting nor in flight. */
   private register(
-    packets: BuiltPacket[],
+    packets: readonly BuiltPacket[],
     now: Millis,
     datagramLength: number,
     pmtuProbe?: number,
@@ -481,7 +313,6 @@ export class ConnectionSender {
       if (p.type === PacketType.OneRtt) c.oneRtt!.onPacketSent(p.packetNumber);
       if (p.space === PacketNumberSpace.Handshake) sentHandshake = true;
     }
-    this.currentAckEliciting = false;
     if (inFlight) {
       c.pacer.onPacketSent(now, datagramLength, c.congestion.congestionWindow, c.rtt.smoothedRtt);
     }
@@ -500,15 +331,17 @@ export class ConnectionSender {
     }
   }
 
-  /** CONNECTION_CLOSE in every space the peer may be able to read (RFC 9000 §10.2.3). */
-  private buildClose(now: Millis): Uint8Array | undefined {
+  /**
+   * CONNECTION_CLOSE in every space the peer may be able to read (RFC 9000 §10.2.3), alone in its
+   * packets: nothing else goes out while closing (§10.2.1).
+   */
+  private buildClose(): Uint8Array | undefined {
     const c = this.c;
     const info = c.closeInfo!;
-    const b = this.builder;
     const maxSize = this.sizeLimit();
     if (maxSize < 64) return undefined;
-    b.reset(maxSize);
-    const reason = truncateUtf8(info.reason, MAX_REASON_BYTES);
+    const packer = this.packer;
+    packer.startDatagram(maxSize);
     for (const s of c.spaces) {
       if (s.discarded) continue;
       const app = s.space === PacketNumberSpace.ApplicationData;
@@ -518,85 +351,51 @@ export class ConnectionSender {
       // Before the handshake is confirmed, 1-RTT may not be readable by the peer yet; the client
       // sends it only once its handshake is complete.
       if (app && !c.handshakeComplete) continue;
-      let frame: Frame;
-      if (info.application && app) {
-        frame = { type: FrameType.ConnectionCloseApplication, errorCode: info.errorCode, reason };
-      } else if (info.application) {
-        // RFC 9000 §10.2.3: an application close outside 1-RTT becomes APPLICATION_ERROR.
-        frame = {
-          type: FrameType.ConnectionCloseTransport,
-          errorCode: TransportErrorCode.APPLICATION_ERROR,
-          frameType: 0,
-          reason: '',
-        };
-      } else {
-        frame = {
-          type: FrameType.ConnectionCloseTransport,
-          errorCode: info.errorCode,
-          frameType: info.frameType ?? 0,
-          reason,
-        };
-      }
-      const pn = s.nextPacketNumber;
-      const pnLength = packetNumberLength(pn, c.lossDetector.largestAcked(s.space));
-      const opened = app
-        ? b.openShort(
-            { dcid: c.peerCids.current, keyPhase: c.oneRtt!.writePhase === 1, spin: false },
-            s.space,
-            c.oneRtt!.write,
-            pn,
-            pnLength,
-          )
-        : b.openLong(
-            {
-              type: s.level === EncryptionLevel.Initial ? PacketType.Initial : PacketType.Handshake,
-              version: c.version,
-              dcid: c.peerCids.current,
-              scid: c.localCid,
-              token: s.level === EncryptionLevel.Initial && c.role === 'client' ? c.token : new Uint8Array(0),
-            },
-            s.space,
-            s.writeKeys!,
-            pn,
-            pnLength,
-          );
-      if (!opened) continue;
-      if (!b.fits(frame)) {
-        b.closePacket();
+      const frame = c.framer.closeFrame(info, app);
+      const type = app
+        ? PacketType.OneRtt
+        : s.level === EncryptionLevel.Initial
+          ? PacketType.Initial
+          : PacketType.Handshake;
+      const keys = app ? c.oneRtt!.write : s.writeKeys!;
+      if (!packer.openPacket(type, s.space, keys, s.nextPacketNumber)) continue;
+      if (!packer.fits(frame)) {
+        packer.closePacket();
         continue;
       }
-      this.write(
-        frame,
-        app
-          ? PacketType.OneRtt
-          : s.level === EncryptionLevel.Initial
-            ? PacketType.Initial
-            : PacketType.Handshake,
-        pn,
-      );
-      if (b.closePacket()) s.nextPacketNumber++;
+      packer.write(frame);
+      if (packer.closePacket()) s.nextPacketNumber++;
     }
-    this.currentAckEliciting = false;
-    if (b.packets.length === 0) {
-      c.closeSendPending = false;
-      return undefined;
-    }
-    if (c.role === 'client' && b.packets.some((p) => p.type === PacketType.Initial)) {
-      b.padDatagramTo(Math.max(MIN_INITIAL_DATAGRAM, maxSize));
-    }
-    const length = b.seal();
-    c.closeSendPending = false;
-    c.counters.onPacketsSent(b.packets.length);
-    void now;
-    return b.buffer.slice(0, length);
+    c.framer.clearClose();
+    if (packer.packets.length === 0) return undefined;
+    packer.padInitial(maxSize);
+    const datagram = packer.seal();
+    c.counters.onPacketsSent(packer.packets.length);
+    return datagram;
   }
 }
 
-function truncateUtf8(s: string, maxBytes: number): string {
-  const bytes = Buffer.from(s, 'utf8');
-  if (bytes.length <= maxBytes) return s;
-  // Cut on a character boundary.
-  let end = maxBytes;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
+/** The header fields of `c`'s packets, as the packer sees them. */
+function headerSource(c: Connection): PacketHeaderSource {
+  return {
+    get role() {
+      return c.role;
+    },
+    get version() {
+      return c.version;
+    },
+    get dcid() {
+      return c.peerCids.current;
+    },
+    get scid() {
+      return c.localCid;
+    },
+    get token() {
+      return c.token;
+    },
+    get keyPhase() {
+      return c.oneRtt?.writePhase === 1;
+    },
+    largestAcked: (space) => c.lossDetector.largestAcked(space),
+  };
 }

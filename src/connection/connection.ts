@@ -55,6 +55,7 @@ import {
   isClosedState,
 } from './connection-state.js';
 import { datagramPayloadLimit } from './datagram-limits.js';
+import { Framer } from './framer.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
 import { MtuDiscovery } from './mtu-discovery.js';
 import type { OneRttKeys } from './one-rtt-keys.js';
@@ -236,11 +237,6 @@ export class Connection {
   /** Server: a NEW_TOKEN for the client's current address (RFC 9000 §8.1.3). */
   private readonly issueNewToken: (() => Uint8Array | undefined) | undefined;
 
-  // ---- pending control frames ----
-  handshakeDonePending = false;
-  newTokenPending: Uint8Array | undefined;
-  pingPending = false;
-
   // ---- timers: every deadline is in `timers` (timer-table.ts) ----
   private readonly timers = new TimerTable();
   private readonly createdAt: Millis;
@@ -249,7 +245,6 @@ export class Connection {
   private ackElicitingSentSinceReceive = false;
 
   // ---- closing ----
-  closeSendPending = false;
 
   // ---- client-side handshake facts ----
   private _receivedServerPacket = false;
@@ -260,6 +255,8 @@ export class Connection {
   /** Set when a recovery trace hook is configured (qlog). */
   readonly recoveryReporter: RecoveryReporter | undefined;
   private readonly events: ConnectionEvent[] = [];
+  /** The control frames waiting to be sent and what goes in a packet (framer.ts). */
+  readonly framer: Framer;
   readonly sender: ConnectionSender;
   readonly receiver: ConnectionReceiver;
   readonly handshake: HandshakeDriver;
@@ -362,6 +359,7 @@ export class Connection {
       config.remoteAddress,
       config.role === 'client' || config.addressValidated,
     );
+    this.framer = new Framer({ localCids: this.localCids, peerCids: this.peerCids });
     this.sender = new ConnectionSender(this);
     this.recovery = new ConnectionRecovery(this);
     this.receiver = new ConnectionReceiver(this);
@@ -467,7 +465,7 @@ export class Connection {
       if (t.isExpired(Timer.PathValidation, now)) this.paths.handleTimeout(now);
       if (t.isExpired(Timer.LossDetection, now)) this.recovery.onLossDetectionTimeout(now);
       this.recoveryReporter?.update(now);
-      if (t.isExpired(Timer.KeepAlive, now)) this.pingPending = true;
+      if (t.isExpired(Timer.KeepAlive, now)) this.framer.queuePing();
     });
   }
 
@@ -712,7 +710,7 @@ export class Connection {
       this.lossDetector.onNewPath(now);
     }
     const token = this.issueNewToken?.();
-    if (token) this.newTokenPending = token;
+    if (token) this.framer.queueNewToken(token);
   }
 
   /** RFC 9000 §9.3.2: no validated path is left: the connection ends without a word. */
@@ -778,7 +776,7 @@ export class Connection {
     const next = closing(this.lifecycle, info, now + 3 * this.ptoPeriod());
     if (!next) return;
     this.lifecycle = next;
-    this.closeSendPending = true;
+    this.framer.queueClose();
     this.events.push({ type: 'closed', info });
   }
 
@@ -791,7 +789,7 @@ export class Connection {
     if (!next) return;
     const wasClosing = l.kind === 'closing';
     this.lifecycle = next;
-    this.closeSendPending = false;
+    this.framer.clearClose();
     if (!wasClosing) this.events.push({ type: 'closed', info });
   }
 
@@ -901,10 +899,10 @@ export class Connection {
     this.events.push({ type: 'handshake-complete' });
     if (this.role === 'server') {
       // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
-      this.handshakeDonePending = true;
+      this.framer.queueHandshakeDone();
       this.onHandshakeConfirmed();
       const token = this.issueNewToken?.();
-      if (token) this.newTokenPending = token;
+      if (token) this.framer.queueNewToken(token);
     }
   }
 

@@ -342,5 +342,5 @@ export class UdpEndpoint {
 
 /** The connection is closing or draining and has nothing left to send. */
 function closeSent(conn: Connection): boolean {
-  return conn.isClosed && !conn.closeSendPending;
+  return conn.isClosed && !conn.framer.closePending;
 }

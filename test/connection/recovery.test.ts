@@ -33,10 +33,8 @@ function fakeHost(role: 'client' | 'server' = 'client') {
     },
     oneRtt: { onPacketAcked: (pn: number, phase: number) => log.push(`1rtt-acked ${pn} ${phase}`) },
     epoch: undefined,
-    localCids: { onAnnouncementLost: (seq: number) => log.push(`ncid-lost ${seq}`) },
     peerCids: {
       onRetirementAcked: (seq: number) => log.push(`retire-acked ${seq}`),
-      onRetirementLost: (seq: number) => log.push(`retire-lost ${seq}`),
     },
     mtu: {
       get current() {
@@ -54,8 +52,14 @@ function fakeHost(role: 'client' | 'server' = 'client') {
     },
     counters: new TrafficCounters(),
     recoveryReporter: undefined,
-    handshakeDonePending: false,
-    newTokenPending: undefined as Uint8Array | undefined,
+    // The framer takes back the connection-level control frames (framer.test.ts tests what it does with them).
+    framer: {
+      onFrameLost: (f: SentFrame) => {
+        if (f.kind === 'crypto' || f.kind === 'stream' || f.kind === 'ack') return false;
+        log.push(`framer-lost ${f.kind}`);
+        return true;
+      },
+    },
   };
   return { host, log, recovery: new ConnectionRecovery(host satisfies RecoveryHost) };
 }
@@ -92,9 +96,12 @@ test('lost frames are queued again with their owners; the loss is counted', () =
     ]),
   );
   assert.equal(crypto.hasDataToSend(), true, 'CRYPTO data goes again');
-  assert.equal(host.handshakeDonePending, true);
-  assert.equal(host.newTokenPending, token);
-  assert.deepEqual(log, ['ncid-lost 3', 'retire-lost 1']);
+  assert.deepEqual(log, [
+    'framer-lost handshake-done',
+    'framer-lost new-token',
+    'framer-lost new-connection-id',
+    'framer-lost retire-connection-id',
+  ]);
   assert.deepEqual(
     { lost: host.counters.snapshot().packetsLost, bytes: host.counters.snapshot().bytesLost },
     { lost: 1, bytes: 1000 },

@@ -114,7 +114,7 @@ describe('stateless reset', () => {
     // Let NEW_CONNECTION_ID frames (with their reset tokens) reach the client.
     sim.net.runFor(200);
     sim.restartServer();
-    conn.pingPending = true;
+    conn.framer.queuePing();
     sim.client.markActive(conn);
     sim.run(() => conn.isClosed, 10_000);
     assert.equal(conn.closeInfo?.source, 'stateless-reset');
@@ -127,7 +127,7 @@ describe('stateless reset', () => {
     sim.handshake(conn);
     sim.net.runFor(200);
     sim.restartServer(); // a fresh random reset key: tokens do not match
-    conn.pingPending = true;
+    conn.framer.queuePing();
     sim.client.markActive(conn);
     sim.run(() => conn.isClosed, 60_000);
     // The client only gives up on the idle timeout.

@@ -1,0 +1,160 @@
+/**
+ * Packs and seals what it is given: the packer opens packet headers (one function for every kind of
+ * packet, RFC 9000 §17), takes frames as the framer's FrameSink, pads a datagram where the rules say
+ * so (RFC 9000 §14.1) and seals it (RFC 9001 §5). It decides nothing about what to send or when:
+ * that is the sender's part (connection-sender.ts), and the frames are the framer's (framer.ts).
+ *
+ * It sees the connection through PacketHeaderSource only, so unit tests drive it with a fake.
+ */
+import type { PacketKeys } from '../crypto/packet-keys.js';
+import type { PacketNumberSpace } from '../recovery/types.js';
+import { isAckEliciting } from '../wire/frame-rules.js';
+import type { Frame } from '../wire/frames.js';
+import { PacketType } from '../wire/packet-header.js';
+import { packetNumberLength } from '../wire/packet-number.js';
+import type { FrameTraceEvent } from './connection.js';
+import { type BuiltPacket, DatagramBuilder } from './datagram-builder.js';
+import type { FrameSink } from './framer.js';
+import type { SentFrame } from './sent-frames.js';
+
+/** RFC 9000 §14.1: datagrams carrying ack-eliciting Initial packets are at least this large. */
+export const MIN_INITIAL_DATAGRAM = 1200;
+
+/** The header fields the packer takes from the connection. */
+export interface PacketHeaderSource {
+  readonly role: 'client' | 'server';
+  readonly version: number;
+  /** The peer's connection ID on the current path (RFC 9000 §5.1). */
+  readonly dcid: Uint8Array;
+  /** Our connection ID, for long headers. */
+  readonly scid: Uint8Array;
+  /** Client: the token its Initial packets carry (Retry or NEW_TOKEN, RFC 9000 §8.1); else empty. */
+  readonly token: Uint8Array;
+  /** The 1-RTT key phase bit we send (RFC 9001 §6). */
+  readonly keyPhase: boolean;
+  /** Largest acknowledged packet number of a space: the packet number's encoded length follows from it. */
+  largestAcked(space: PacketNumberSpace): number | undefined;
+}
+
+export class PacketPacker implements FrameSink {
+  private readonly builder: DatagramBuilder;
+  private type: PacketType = PacketType.OneRtt;
+  private packetNumber = 0;
+  private ackEliciting = false;
+
+  constructor(
+    private readonly header: PacketHeaderSource,
+    buffer: Uint8Array,
+    private readonly trace?: (e: FrameTraceEvent) => void,
+  ) {
+    this.builder = new DatagramBuilder(buffer);
+  }
+
+  /** Start a datagram of at most `maxSize` bytes. */
+  startDatagram(maxSize: number): void {
+    this.builder.reset(maxSize);
+    this.ackEliciting = false;
+  }
+
+  /**
+   * Open a packet of `type` in `space` with `keys`: a long header for Initial, Handshake and 0-RTT,
+   * a short one for 1-RTT (to `dcid`, the current path's by default). False when the datagram has no
+   * room left for another packet.
+   */
+  openPacket(
+    type: PacketType,
+    space: PacketNumberSpace,
+    keys: PacketKeys,
+    packetNumber: number,
+    dcid: Uint8Array = this.header.dcid,
+  ): boolean {
+    const h = this.header;
+    const pnLength = packetNumberLength(packetNumber, h.largestAcked(space));
+    let opened: boolean;
+    if (type === PacketType.OneRtt) {
+      opened = this.builder.openShort(
+        { dcid, keyPhase: h.keyPhase, spin: false },
+        space,
+        keys,
+        packetNumber,
+        pnLength,
+      );
+    } else if (type === PacketType.Initial || type === PacketType.Handshake || type === PacketType.ZeroRtt) {
+      opened = this.builder.openLong(
+        {
+          type,
+          version: h.version,
+          dcid,
+          scid: h.scid,
+          // RFC 9000 §17.2.2: a server's Initial carries an empty token.
+          token:
+            type === PacketType.Initial ? (h.role === 'client' ? h.token : new Uint8Array(0)) : undefined,
+        },
+        space,
+        keys,
+        packetNumber,
+        pnLength,
+      );
+    } else {
+      throw new RangeError(`cannot pack a packet of type ${type}`);
+    }
+    if (opened) {
+      this.type = type;
+      this.packetNumber = packetNumber;
+    }
+    return opened;
+  }
+
+  /** Bytes left for frames in the open packet (its AEAD tag already counted). */
+  get remaining(): number {
+    return this.builder.remaining;
+  }
+
+  fits(frame: Frame): boolean {
+    return this.builder.fits(frame);
+  }
+
+  write(frame: Frame, record?: SentFrame): void {
+    this.builder.writeFrame(frame, record);
+    if (isAckEliciting(frame.type)) this.ackEliciting = true;
+    this.trace?.({ direction: 'sent', packetType: this.type, packetNumber: this.packetNumber, frame });
+  }
+
+  /** Whether an ack-eliciting frame was written since the datagram started. */
+  get datagramAckEliciting(): boolean {
+    return this.ackEliciting;
+  }
+
+  /** Finish the open packet; undefined (and nothing written) if it has no frames. */
+  closePacket(): BuiltPacket | undefined {
+    return this.builder.closePacket();
+  }
+
+  /** The packets of the datagram so far. */
+  get packets(): readonly BuiltPacket[] {
+    return this.builder.packets;
+  }
+
+  /** Grow the datagram to `size` bytes (within its maximum) with padding in its last packet. */
+  padTo(size: number): void {
+    this.builder.padDatagramTo(size);
+  }
+
+  /**
+   * RFC 9000 §14.1: a client pads every datagram that carries an Initial packet to at least 1200
+   * bytes (we use the whole datagram size); a server pads those with an ack-eliciting Initial.
+   */
+  padInitial(maxSize: number): void {
+    const packets = this.builder.packets;
+    if (!packets.some((p) => p.type === PacketType.Initial)) return;
+    if (this.header.role === 'client') this.padTo(Math.max(MIN_INITIAL_DATAGRAM, maxSize));
+    else if (packets.some((p) => p.type === PacketType.Initial && p.ackEliciting))
+      this.padTo(MIN_INITIAL_DATAGRAM);
+  }
+
+  /** Seal every packet and return a copy of the datagram (the buffer is reused for the next). */
+  seal(): Uint8Array {
+    const length = this.builder.seal();
+    return this.builder.buffer.slice(0, length);
+  }
+}
