@@ -93,7 +93,7 @@ export class ConnectionFlow {
         this.maxDataResend = false;
         return {
           frame: { type: FrameType.MaxData, maximumData: value },
-          record: new SentFrameRecord(owner, SentFrameKind.MaxData, undefined, value),
+          record: new SentFrameRecord(owner, SentFrameKind.MaxData, undefined, undefined, value),
         };
       }
     }
@@ -108,7 +108,7 @@ export class ConnectionFlow {
         this.dataBlockedPending = false;
         return {
           frame: { type: FrameType.DataBlocked, maximumData: value },
-          record: new SentFrameRecord(owner, SentFrameKind.DataBlocked, undefined, value),
+          record: new SentFrameRecord(owner, SentFrameKind.DataBlocked, undefined, undefined, value),
         };
       }
     }
@@ -128,6 +128,7 @@ export class ConnectionFlow {
       record: new SentFrameRecord(
         owner,
         bidirectional ? SentFrameKind.MaxStreamsBidi : SentFrameKind.MaxStreamsUni,
+        undefined,
         undefined,
         value,
       ),
@@ -157,6 +158,7 @@ export class ConnectionFlow {
       record: new SentFrameRecord(
         owner,
         bidirectional ? SentFrameKind.StreamsBlockedBidi : SentFrameKind.StreamsBlockedUni,
+        undefined,
         undefined,
         value,
       ),

@@ -4,7 +4,7 @@
  * (and stream) that produced it, so a record can only ever affect its own epoch: records of a
  * discarded manager (0-RTT rejected) are ignored by any other manager.
  */
-import type { StreamEntry } from './stream-entry.js';
+import type { ReceivingEntry, SendingEntry } from './stream-entry.js';
 
 export enum SentFrameKind {
   Stream = 0,
@@ -24,8 +24,13 @@ export class SentFrameRecord {
   /** The StreamManager that produced the frame. */
   readonly owner: object;
   readonly kind: SentFrameKind;
-  /** The stream, for stream frames; undefined for connection-level frames. */
-  readonly stream: StreamEntry | undefined;
+  /** The stream, for frames of its sending part: STREAM, RESET_STREAM, STREAM_DATA_BLOCKED. */
+  readonly sending: SendingEntry | undefined;
+  /**
+   * The stream, for frames of its receiving part: STOP_SENDING, MAX_STREAM_DATA. Connection-level
+   * frames (MAX_DATA, MAX_STREAMS, *_BLOCKED) have neither.
+   */
+  readonly receiving: ReceivingEntry | undefined;
   /** STREAM: the data offset. Other kinds: the value the frame carried (limit, final size, ...). */
   readonly offset: number;
   /** STREAM: the data length; 0 otherwise. */
@@ -36,14 +41,16 @@ export class SentFrameRecord {
   constructor(
     owner: object,
     kind: SentFrameKind,
-    stream: StreamEntry | undefined,
+    sending: SendingEntry | undefined,
+    receiving: ReceivingEntry | undefined,
     offset: number,
     length = 0,
     fin = false,
   ) {
     this.owner = owner;
     this.kind = kind;
-    this.stream = stream;
+    this.sending = sending;
+    this.receiving = receiving;
     this.offset = offset;
     this.length = length;
     this.fin = fin;

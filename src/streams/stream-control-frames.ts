@@ -11,12 +11,18 @@ import { resetStreamFrameLength, streamControlFrameLength } from './frame-size.j
 import { ReceiveState } from './receive-stream.js';
 import { SendState } from './send-stream.js';
 import { SentFrameKind, SentFrameRecord } from './sent-frame-record.js';
-import type { StreamEntry } from './stream-entry.js';
+import {
+  type ReceivingEntry,
+  receivingOf,
+  type SendingEntry,
+  type StreamEntry,
+  sendingOf,
+} from './stream-entry.js';
 import type { PoppedFrame } from './stream-types.js';
 
 export function hasStreamControl(entry: StreamEntry): boolean {
-  const send = entry.send;
-  const recv = entry.recv;
+  const send = sendingOf(entry)?.send;
+  const recv = receivingOf(entry)?.recv;
   return (
     send?.resetPending === true ||
     send?.blockedPending === true ||
@@ -38,8 +44,10 @@ export function popStreamControl(
   connectionWindow: ReceiveWindow,
 ): PoppedFrame | undefined {
   const id = entry.id;
-  const send = entry.send;
-  const recv = entry.recv;
+  const sending = sendingOf(entry);
+  const receiving = receivingOf(entry);
+  const send = sending?.send;
+  const recv = receiving?.recv;
   if (send?.resetPending) {
     if (send.state !== SendState.ResetSent) {
       send.resetPending = false;
@@ -52,7 +60,13 @@ export function popStreamControl(
           errorCode: send.resetCode,
           finalSize: send.resetFinalSize,
         },
-        record: new SentFrameRecord(owner, SentFrameKind.ResetStream, entry, send.resetFinalSize),
+        record: new SentFrameRecord(
+          owner,
+          SentFrameKind.ResetStream,
+          sending,
+          undefined,
+          send.resetFinalSize,
+        ),
       };
     }
   }
@@ -64,7 +78,7 @@ export function popStreamControl(
       recv.stopSendingPending = false;
       return {
         frame: { type: FrameType.StopSending, streamId: id, errorCode: recv.stopCode },
-        record: new SentFrameRecord(owner, SentFrameKind.StopSending, entry, recv.stopCode),
+        record: new SentFrameRecord(owner, SentFrameKind.StopSending, undefined, receiving, recv.stopCode),
       };
     }
   }
@@ -80,7 +94,7 @@ export function popStreamControl(
       recv.maxStreamDataResend = false;
       return {
         frame: { type: FrameType.MaxStreamData, streamId: id, maximumStreamData: value },
-        record: new SentFrameRecord(owner, SentFrameKind.MaxStreamData, entry, value),
+        record: new SentFrameRecord(owner, SentFrameKind.MaxStreamData, undefined, receiving, value),
       };
     }
   }
@@ -92,27 +106,37 @@ export function popStreamControl(
       send.onBlockedFrameSent();
       return {
         frame: { type: FrameType.StreamDataBlocked, streamId: id, maximumStreamData: value },
-        record: new SentFrameRecord(owner, SentFrameKind.StreamDataBlocked, entry, value),
+        record: new SentFrameRecord(owner, SentFrameKind.StreamDataBlocked, sending, undefined, value),
       };
     }
   }
   return undefined;
 }
 
-/** A per-stream control frame was lost: flag it again if still needed (latest value at send time). */
-export function onStreamControlLost(entry: StreamEntry, kind: SentFrameKind, value: number): void {
+/** A control frame of a stream's sending part was lost: flag it again if still needed. */
+export function onSendControlLost(entry: SendingEntry, kind: SentFrameKind, value: number): void {
+  const send = entry.send;
   switch (kind) {
     case SentFrameKind.ResetStream:
-      entry.send!.onResetLost();
-      return;
-    case SentFrameKind.StopSending:
-      entry.recv!.onStopSendingLost();
-      return;
-    case SentFrameKind.MaxStreamData:
-      entry.recv!.onMaxStreamDataLost(value);
+      send.onResetLost();
       return;
     case SentFrameKind.StreamDataBlocked:
-      if (entry.send!.isBlockedAt(value)) entry.send!.blockedPending = true;
+      if (send.isBlockedAt(value)) send.blockedPending = true;
+      return;
+    default:
+      return;
+  }
+}
+
+/** A control frame of a stream's receiving part was lost: flag it again (latest value at send time). */
+export function onReceiveControlLost(entry: ReceivingEntry, kind: SentFrameKind, value: number): void {
+  const recv = entry.recv;
+  switch (kind) {
+    case SentFrameKind.StopSending:
+      recv.onStopSendingLost();
+      return;
+    case SentFrameKind.MaxStreamData:
+      recv.onMaxStreamDataLost(value);
       return;
     default:
       return;

@@ -14,8 +14,22 @@ import { type ReceiveState, ReceiveStream } from './receive-stream.js';
 import { SendScheduler } from './send-scheduler.js';
 import { type SendState, SendStream } from './send-stream.js';
 import { SentFrameKind, SentFrameRecord } from './sent-frame-record.js';
-import { hasStreamControl, onStreamControlLost, popStreamControl } from './stream-control-frames.js';
-import { StreamEntry } from './stream-entry.js';
+import {
+  hasStreamControl,
+  onReceiveControlLost,
+  onSendControlLost,
+  popStreamControl,
+} from './stream-control-frames.js';
+import {
+  BidiStreamEntry,
+  ReceiveOnlyStreamEntry,
+  type ReceivingEntry,
+  receivingOf,
+  type SendingEntry,
+  SendOnlyStreamEntry,
+  type StreamEntry,
+  sendingOf,
+} from './stream-entry.js';
 import {
   isBidirectional,
   isLocallyInitiated,
@@ -25,6 +39,7 @@ import {
   streamId,
   streamIndex,
 } from './stream-id.js';
+import { StreamMaps } from './stream-maps.js';
 import { StreamStateError } from './stream-state-error.js';
 import type {
   FlowLimits,
@@ -69,19 +84,23 @@ export class StreamManager {
   /** Sum of every stream's unackedBytes: what this connection holds for the peer. */
   private queuedBytes = 0;
   /** Streams whose writes wait for room in the connection's budget. */
-  private readonly budgetWaiters = new Set<StreamEntry>();
+  private readonly budgetWaiters = new Set<SendingEntry>();
 
-  private readonly streams = new Map<number, StreamEntry>();
+  private readonly streams: StreamMaps;
   private readonly conn: ConnectionFlow;
-  private readonly scheduler = new SendScheduler<StreamEntry>();
+  private readonly scheduler = new SendScheduler<SendingEntry>();
   /** Streams with a pending RESET_STREAM, STOP_SENDING, MAX_STREAM_DATA or STREAM_DATA_BLOCKED. */
   private readonly controlQueue = new Set<StreamEntry>();
   private events: StreamEvent[] = [];
   private eventHead = 0;
+  /** Events emitted and polled so far (ConnectionEventQueue orders the connection's events by them). */
+  private emittedCount = 0;
+  private polledCount = 0;
   private streamsOpened = 0;
 
   constructor(config: StreamManagerConfig) {
     this.role = config.role;
+    this.streams = new StreamMaps(config.role);
     this.local = { ...config.local };
     this.peer = { ...config.peer };
     this.rtt = config.rtt;
@@ -103,10 +122,15 @@ export class StreamManager {
       id,
       bidirectional ? this.peer.initialMaxStreamDataBidiRemote : this.peer.initialMaxStreamDataUni,
     );
-    const recv = bidirectional
-      ? new ReceiveStream(id, this.local.initialMaxStreamDataBidiLocal, this.maxStreamWindow)
-      : undefined;
-    this.streams.set(id, new StreamEntry(id, send, recv));
+    this.streams.add(
+      bidirectional
+        ? new BidiStreamEntry(
+            id,
+            send,
+            new ReceiveStream(id, this.local.initialMaxStreamDataBidiLocal, this.maxStreamWindow),
+          )
+        : new SendOnlyStreamEntry(id, send),
+    );
     this.streamsOpened++;
     return id;
   }
@@ -118,7 +142,7 @@ export class StreamManager {
    */
   write(id: number, data: Uint8Array): boolean {
     const entry = this.writableEntry(id);
-    const send = entry.send!;
+    const send = entry.send;
     this.append(entry, data);
     const ok = send.unackedBytes <= this.sendBufferSize && this.queuedBytes <= this.connectionSendBufferSize;
     if (!ok) this.park(entry);
@@ -134,7 +158,7 @@ export class StreamManager {
    */
   writeSome(id: number, data: Uint8Array): number {
     const entry = this.writableEntry(id);
-    const send = entry.send!;
+    const send = entry.send;
     const room = Math.min(
       this.sendBufferSize - send.unackedBytes,
       this.connectionSendBufferSize - this.queuedBytes,
@@ -150,18 +174,18 @@ export class StreamManager {
     return this.queuedBytes;
   }
 
-  private writableEntry(id: number): StreamEntry {
-    const entry = this.appEntry(id, true);
+  private writableEntry(id: number): SendingEntry {
+    const entry = this.appSending(id);
     if (entry === undefined) throw new StreamStateError(id, 'write on a closed stream');
-    const send = entry.send!;
+    const send = entry.send;
     if (!send.canWrite) {
       throw new StreamStateError(id, `write after ${send.ended ? 'end()' : 'reset'} (${send.state})`);
     }
     return entry;
   }
 
-  private append(entry: StreamEntry, data: Uint8Array): void {
-    const send = entry.send!;
+  private append(entry: SendingEntry, data: Uint8Array): void {
+    const send = entry.send;
     const before = send.unackedBytes;
     send.write(data);
     this.queuedBytes += send.unackedBytes - before;
@@ -169,8 +193,8 @@ export class StreamManager {
   }
 
   /** The stream waits for 'writable': from its own acks, or from room in the connection budget. */
-  private park(entry: StreamEntry): void {
-    entry.send!.needWritable = true;
+  private park(entry: SendingEntry): void {
+    entry.send.needWritable = true;
     this.budgetWaiters.add(entry);
   }
 
@@ -184,8 +208,8 @@ export class StreamManager {
   }
 
   /** Tell a parked stream it may write again, if both its own and the connection budget allow. */
-  private maybeWritable(entry: StreamEntry): void {
-    const send = entry.send!;
+  private maybeWritable(entry: SendingEntry): void {
+    const send = entry.send;
     if (!send.needWritable || !send.canWrite || entry.closed) {
       this.budgetWaiters.delete(entry);
       return;
@@ -203,8 +227,8 @@ export class StreamManager {
   }
 
   /** Reset the sending part (RESET_STREAM): its buffered bytes leave the connection budget. */
-  private resetSend(entry: StreamEntry, errorCode: number): boolean {
-    const send = entry.send!;
+  private resetSend(entry: SendingEntry, errorCode: number): boolean {
+    const send = entry.send;
     const before = send.unackedBytes;
     if (!send.reset(errorCode)) return false;
     this.queuedBytes += send.unackedBytes - before;
@@ -216,9 +240,9 @@ export class StreamManager {
 
   /** Queues a FIN after the buffered data. No-op when already ended, reset or closed. */
   end(id: number): void {
-    const entry = this.appEntry(id, true);
+    const entry = this.appSending(id);
     if (entry === undefined) return;
-    const send = entry.send!;
+    const send = entry.send;
     if (!send.canWrite) return;
     send.end();
     this.reschedule(entry);
@@ -227,7 +251,7 @@ export class StreamManager {
   /** "Cancel write" (RFC 9000 §3.1, §19.4): RESET_STREAM; no-op if already reset, done or closed. */
   resetStream(id: number, errorCode: number): void {
     checkErrorCode(id, errorCode);
-    const entry = this.appEntry(id, true);
+    const entry = this.appSending(id);
     if (entry === undefined) return;
     this.resetSend(entry, errorCode);
   }
@@ -235,9 +259,9 @@ export class StreamManager {
   /** "Cancel read" (RFC 9000 §3.5, §19.5): STOP_SENDING, and buffered incoming data is discarded. */
   stopSending(id: number, errorCode: number): void {
     checkErrorCode(id, errorCode);
-    const entry = this.appEntry(id, false);
+    const entry = this.appReceiving(id);
     if (entry === undefined) return;
-    const recv = entry.recv!;
+    const recv = entry.recv;
     const consumed = recv.stopSending(errorCode);
     if (consumed < 0) return;
     this.conn.recv.consumed += consumed;
@@ -247,9 +271,9 @@ export class StreamManager {
 
   /** In-order data (at most maxBytes); consuming it opens flow-control windows. */
   read(id: number, maxBytes?: number): ReadResult | undefined {
-    const entry = this.appEntry(id, false);
+    const entry = this.appReceiving(id);
     if (entry === undefined) return undefined;
-    const recv = entry.recv!;
+    const recv = entry.recv;
     if (!recv.isActive || recv.stopped) return undefined;
     const data = recv.read(maxBytes);
     if (data !== undefined) {
@@ -279,21 +303,32 @@ export class StreamManager {
       return undefined;
     }
     const event = this.events[this.eventHead++]!;
+    this.polledCount++;
     if (event.type === 'reset') {
       // RFC 9000 §3.2: the application received the reset signal: Reset Recvd -> Reset Read.
-      const entry = this.streams.get(event.id);
-      if (entry?.recv?.onResetRead()) this.maybeClose(entry);
+      const entry = this.streams.receiving(event.id);
+      if (entry?.recv.onResetRead()) this.maybeClose(entry);
     }
     return event;
   }
 
+  /** How many events this manager has emitted so far. */
+  get eventsEmitted(): number {
+    return this.emittedCount;
+  }
+
+  /** Whether an event emitted before the `mark`-th one (see eventsEmitted) is still to be polled. */
+  emittedBefore(mark: number): boolean {
+    return this.polledCount < mark;
+  }
+
   has(id: number): boolean {
-    return this.streams.has(id);
+    return this.streams.get(id) !== undefined;
   }
 
   /** Whether write()/writeSome() would take data on this stream now (open, not ended, not reset). */
   canWrite(id: number): boolean {
-    return this.streams.get(id)?.send?.canWrite === true;
+    return this.streams.sending(id)?.send.canWrite === true;
   }
 
   /** Streams currently tracked (opened and not yet closed). */
@@ -324,8 +359,8 @@ export class StreamManager {
         this.conn.send.raise(frame.maximumData);
         return;
       case FrameType.MaxStreamData: {
-        const entry = this.networkEntry(frame.streamId, true, frame.type);
-        if (entry?.send?.credit.raise(frame.maximumStreamData)) this.reschedule(entry);
+        const entry = this.networkSending(frame.streamId, frame.type);
+        if (entry?.send.credit.raise(frame.maximumStreamData)) this.reschedule(entry);
         return;
       }
       case FrameType.MaxStreamsBidi:
@@ -341,7 +376,7 @@ export class StreamManager {
         return;
       case FrameType.StreamDataBlocked:
         // Opens a peer stream (RFC 9000 §3.2); otherwise informational (§19.13).
-        this.networkEntry(frame.streamId, false, frame.type);
+        this.networkReceiving(frame.streamId, frame.type);
         return;
       case FrameType.StreamsBlockedBidi:
       case FrameType.StreamsBlockedUni:
@@ -371,9 +406,9 @@ export class StreamManager {
         FrameType.Stream,
       );
     }
-    const entry = this.networkEntry(frame.streamId, false, FrameType.Stream);
+    const entry = this.networkReceiving(frame.streamId, FrameType.Stream);
     if (entry === undefined) return;
-    const recv = entry.recv!;
+    const recv = entry.recv;
     const growth = recv.checkStreamFrame(frame.offset, length, frame.fin);
     this.conn.countReceived(growth, FrameType.Stream);
     let discarded: number;
@@ -410,9 +445,9 @@ export class StreamManager {
   }
 
   private onResetStream(frame: ResetStreamFrame): void {
-    const entry = this.networkEntry(frame.streamId, false, FrameType.ResetStream);
+    const entry = this.networkReceiving(frame.streamId, FrameType.ResetStream);
     if (entry === undefined) return;
-    const recv = entry.recv!;
+    const recv = entry.recv;
     this.conn.countReceived(recv.checkReset(frame.finalSize), FrameType.ResetStream);
     const consumed = recv.onReset(frame.errorCode, frame.finalSize);
     if (consumed < 0) return;
@@ -427,7 +462,7 @@ export class StreamManager {
   }
 
   private onStopSending(frame: StopSendingFrame): void {
-    const entry = this.networkEntry(frame.streamId, true, FrameType.StopSending);
+    const entry = this.networkSending(frame.streamId, FrameType.StopSending);
     if (entry === undefined) return;
     // RFC 9000 §3.5: answer with RESET_STREAM, copying the error code.
     if (this.resetSend(entry, frame.errorCode)) {
@@ -435,7 +470,7 @@ export class StreamManager {
     }
   }
 
-  private afterSendReset(entry: StreamEntry): void {
+  private afterSendReset(entry: SendingEntry): void {
     this.scheduler.remove(entry);
     this.controlQueue.add(entry);
   }
@@ -448,12 +483,12 @@ export class StreamManager {
       this.controlQueue.delete(entry);
     }
     for (const entry of this.scheduler.retransmissions) {
-      if (entry.send!.hasRetransmit()) return true;
+      if (entry.send.hasRetransmit()) return true;
       this.scheduler.retransmissions.delete(entry);
     }
     const connectionCredit = this.conn.send.available;
     for (const entry of this.scheduler.newData) {
-      const send = entry.send!;
+      const send = entry.send;
       if (!send.wantsNew()) {
         this.scheduler.newData.delete(entry);
         continue;
@@ -488,7 +523,7 @@ export class StreamManager {
   private popRetransmission(maxBytes: number): PoppedFrame | undefined {
     const queue = this.scheduler.retransmissions;
     for (const entry of queue) {
-      const send = entry.send!;
+      const send = entry.send;
       if (!send.hasRetransmit()) {
         queue.delete(entry);
         continue;
@@ -505,7 +540,7 @@ export class StreamManager {
     const queue = this.scheduler.newData;
     const connectionCredit = this.conn.send.available;
     for (const entry of queue) {
-      const send = entry.send!;
+      const send = entry.send;
       if (!send.wantsNew()) {
         queue.delete(entry);
         continue;
@@ -522,15 +557,23 @@ export class StreamManager {
     return undefined;
   }
 
-  private streamRecord(entry: StreamEntry, frame: StreamFrame): SentFrameRecord {
-    return new SentFrameRecord(this, SentFrameKind.Stream, entry, frame.offset, frame.data.length, frame.fin);
+  private streamRecord(entry: SendingEntry, frame: StreamFrame): SentFrameRecord {
+    return new SentFrameRecord(
+      this,
+      SentFrameKind.Stream,
+      entry,
+      undefined,
+      frame.offset,
+      frame.data.length,
+      frame.fin,
+    );
   }
 
   /** RFC 9000 §4.1: DATA_BLOCKED once per limit when data waits for connection credit. */
   private checkConnectionBlocked(): void {
     if (!this.conn.blockedCheckDue) return;
     for (const entry of this.scheduler.newData) {
-      const send = entry.send!;
+      const send = entry.send;
       if (send.unsentBytes > 0 && send.credit.available > 0) {
         this.conn.reportBlocked();
         return;
@@ -539,9 +582,8 @@ export class StreamManager {
   }
 
   /** Puts a stream into the scheduler rounds it belongs to after a change. */
-  private reschedule(entry: StreamEntry): void {
+  private reschedule(entry: SendingEntry): void {
     const send = entry.send;
-    if (send === undefined) return;
     if (send.hasRetransmit()) this.scheduler.retransmissions.add(entry);
     if (send.wantsNew()) {
       this.scheduler.newData.add(entry);
@@ -552,25 +594,26 @@ export class StreamManager {
 
   onFrameAcked(record: SentFrameRecord): void {
     if (record.owner !== this) return;
-    const entry = record.stream;
-    if (entry?.closed) return;
+    // Only frames of a sending part need anything on acknowledgment.
+    const entry = record.sending;
+    if (entry === undefined || entry.closed) return;
     switch (record.kind) {
       case SentFrameKind.Stream: {
-        const send = entry!.send!;
+        const send = entry.send;
         const before = send.unackedBytes;
         const done = send.onAcked(record.offset, record.length, record.fin);
         this.queuedBytes += send.unackedBytes - before;
         if (done) {
-          this.emit({ type: 'send-done', id: entry!.id });
-          this.maybeClose(entry!);
+          this.emit({ type: 'send-done', id: entry.id });
+          this.maybeClose(entry);
         } else {
-          this.maybeWritable(entry!);
+          this.maybeWritable(entry);
         }
         this.wakeBudgetWaiters();
         return;
       }
       case SentFrameKind.ResetStream:
-        if (entry!.send!.onResetAcked()) this.maybeClose(entry!);
+        if (entry.send.onResetAcked()) this.maybeClose(entry);
         return;
       default:
         return;
@@ -580,16 +623,22 @@ export class StreamManager {
   /** Re-queues what is still needed, with the latest values for control frames. */
   onFrameLost(record: SentFrameRecord): void {
     if (record.owner !== this) return;
-    const entry = record.stream;
-    if (entry?.closed) return;
-    if (record.kind === SentFrameKind.Stream) {
-      entry!.send!.onLost(record.offset, record.length, record.fin);
-      this.reschedule(entry!);
-    } else if (entry === undefined) {
-      this.conn.onLost(record.kind, record.offset);
+    const { sending, receiving } = record;
+    if (sending !== undefined) {
+      if (sending.closed) return;
+      if (record.kind === SentFrameKind.Stream) {
+        sending.send.onLost(record.offset, record.length, record.fin);
+        this.reschedule(sending);
+        return;
+      }
+      onSendControlLost(sending, record.kind, record.offset);
+      if (hasStreamControl(sending)) this.controlQueue.add(sending);
+    } else if (receiving !== undefined) {
+      if (receiving.closed) return;
+      onReceiveControlLost(receiving, record.kind, record.offset);
+      if (hasStreamControl(receiving)) this.controlQueue.add(receiving);
     } else {
-      onStreamControlLost(entry, record.kind, record.offset);
-      if (hasStreamControl(entry)) this.controlQueue.add(entry);
+      this.conn.onLost(record.kind, record.offset);
     }
   }
 
@@ -603,8 +652,7 @@ export class StreamManager {
     if (this.conn.local(false).raise(peer.initialMaxStreamsUni)) {
       this.emit({ type: 'streams-available', bidirectional: false });
     }
-    for (const entry of this.streams.values()) {
-      if (entry.send === undefined) continue;
+    for (const entry of this.streams.sendingInOrder()) {
       const limit = !isLocallyInitiated(entry.id, this.role)
         ? peer.initialMaxStreamDataBidiLocal
         : isBidirectional(entry.id)
@@ -631,22 +679,19 @@ export class StreamManager {
   }
 
   streamState(id: number): { send?: SendState; receive?: ReceiveState } | undefined {
-    const entry = this.streams.get(id);
-    if (entry === undefined) return undefined;
-    const state: { send?: SendState; receive?: ReceiveState } = {};
-    if (entry.send !== undefined) state.send = entry.send.state;
-    if (entry.recv !== undefined) state.receive = entry.recv.state;
-    return state;
+    return this.streams.get(id)?.states();
   }
 
   /** Bytes a stream holds in memory (for tests and diagnostics), or undefined once it is closed. */
   streamBuffers(id: number): { send: number; receive: number; receiveWindow: number } | undefined {
     const entry = this.streams.get(id);
     if (entry === undefined) return undefined;
+    const send = sendingOf(entry)?.send;
+    const recv = receivingOf(entry)?.recv;
     return {
-      send: entry.send?.unackedBytes ?? 0,
-      receive: entry.recv?.buffer.bufferedBytes ?? 0,
-      receiveWindow: entry.recv?.window.window ?? 0,
+      send: send?.unackedBytes ?? 0,
+      receive: recv?.buffer.bufferedBytes ?? 0,
+      receiveWindow: recv?.window.window ?? 0,
     };
   }
 
@@ -659,6 +704,7 @@ export class StreamManager {
 
   private emit(event: StreamEvent): void {
     this.events.push(event);
+    this.emittedCount++;
   }
 
   /** Whether a stream with this ID has been created at some point (open now or closed). */
@@ -670,16 +716,26 @@ export class StreamManager {
   }
 
   /**
-   * The stream for an application call; undefined when it existed and is closed (calls are then
-   * no-ops). Throws StreamStateError for the wrong direction or a stream that never existed.
+   * The stream for an application call on its sending part; undefined when it existed and is closed
+   * (calls are then no-ops). Throws StreamStateError for a receive-only stream or one that never existed.
    */
-  private appEntry(id: number, sending: boolean): StreamEntry | undefined {
-    const local = isLocallyInitiated(id, this.role);
-    if (!isBidirectional(id) && local !== sending) {
-      throw new StreamStateError(id, sending ? 'receive-only stream' : 'send-only stream');
+  private appSending(id: number): SendingEntry | undefined {
+    if (!isBidirectional(id) && !isLocallyInitiated(id, this.role)) {
+      throw new StreamStateError(id, 'receive-only stream');
     }
-    const entry = this.streams.get(id);
-    if (entry !== undefined) return entry;
+    return this.streams.sending(id) ?? this.closedOrUnknown(id);
+  }
+
+  /** Like appSending, for the receiving part: a send-only stream throws. */
+  private appReceiving(id: number): ReceivingEntry | undefined {
+    if (!isBidirectional(id) && isLocallyInitiated(id, this.role)) {
+      throw new StreamStateError(id, 'send-only stream');
+    }
+    return this.streams.receiving(id) ?? this.closedOrUnknown(id);
+  }
+
+  /** No open stream `id`: undefined if it was closed, StreamStateError if it never existed. */
+  private closedOrUnknown(id: number): undefined {
     if (!Number.isSafeInteger(id) || id < 0 || !this.everCreated(id)) {
       throw new StreamStateError(id, 'unknown stream');
     }
@@ -687,22 +743,40 @@ export class StreamManager {
   }
 
   /**
-   * The stream a received frame refers to, creating peer streams as needed (RFC 9000 §3.2: lower IDs of
-   * the type first, each reported as 'opened'). `sendSide`: the frame concerns our sending part
-   * (MAX_STREAM_DATA, STOP_SENDING). Returns undefined for a closed stream: late frames are ignored.
+   * The stream whose sending part a received frame concerns (MAX_STREAM_DATA, STOP_SENDING),
+   * creating peer streams as needed (see admit). Undefined for a closed stream: late frames are ignored.
    */
-  private networkEntry(id: number, sendSide: boolean, frameType: number): StreamEntry | undefined {
+  private networkSending(id: number, frameType: number): SendingEntry | undefined {
+    // RFC 9000 §19.5, §19.10: sending-part frames on our receive-only stream.
+    if (!isBidirectional(id) && !isLocallyInitiated(id, this.role)) this.wrongDirection(id, frameType);
+    this.admit(id, frameType);
+    return this.streams.sending(id);
+  }
+
+  /** The stream whose receiving part a received frame concerns (STREAM, RESET_STREAM, STREAM_DATA_BLOCKED). */
+  private networkReceiving(id: number, frameType: number): ReceivingEntry | undefined {
+    // RFC 9000 §19.4, §19.8, §19.13: receiving-part frames on our send-only stream.
+    if (!isBidirectional(id) && isLocallyInitiated(id, this.role)) this.wrongDirection(id, frameType);
+    this.admit(id, frameType);
+    return this.streams.receiving(id);
+  }
+
+  private wrongDirection(id: number, frameType: number): never {
+    const local = isLocallyInitiated(id, this.role);
+    throw transportError(
+      TransportErrorCode.STREAM_STATE_ERROR,
+      `frame 0x${frameType.toString(16)} on ${local ? 'send-only' : 'receive-only'} stream ${id}`,
+      frameType,
+    );
+  }
+
+  /**
+   * Checks that a received frame may name stream `id`, creating peer streams as needed (RFC 9000
+   * §3.2: lower IDs of the type first, each reported as 'opened').
+   */
+  private admit(id: number, frameType: number): void {
     const local = isLocallyInitiated(id, this.role);
     const bidi = isBidirectional(id);
-    if (!bidi && local !== sendSide) {
-      // RFC 9000 §19.4, §19.8, §19.13: receiving-part frames on our send-only stream;
-      // §19.5, §19.10: sending-part frames on our receive-only stream.
-      throw transportError(
-        TransportErrorCode.STREAM_STATE_ERROR,
-        `frame 0x${frameType.toString(16)} on ${local ? 'send-only' : 'receive-only'} stream ${id}`,
-        frameType,
-      );
-    }
     const index = streamIndex(id);
     if (local) {
       // RFC 9000 §19.5, §19.8, §19.10: a locally initiated stream that we have not created.
@@ -713,10 +787,10 @@ export class StreamManager {
           frameType,
         );
       }
-      return this.streams.get(id);
+      return;
     }
     const limit = this.conn.peer(bidi);
-    if (index < limit.next) return this.streams.get(id);
+    if (index < limit.next) return;
     if (!limit.allows(index)) {
       // RFC 9000 §4.6
       throw transportError(
@@ -727,20 +801,22 @@ export class StreamManager {
     }
     for (let k = limit.next; k <= index; k++) this.createPeerStream(bidi, k);
     limit.next = index + 1;
-    return this.streams.get(id);
   }
 
   private createPeerStream(bidi: boolean, index: number): void {
     const id = streamId(this.role === 'client' ? 'server' : 'client', bidi, index);
     // RFC 9000 §3.1: the sending part of a peer's bidirectional stream starts in Ready; its limit is
     // the peer's "local" parameter.
-    const send = bidi ? new SendStream(id, this.peer.initialMaxStreamDataBidiLocal) : undefined;
     const recv = new ReceiveStream(
       id,
       bidi ? this.local.initialMaxStreamDataBidiRemote : this.local.initialMaxStreamDataUni,
       this.maxStreamWindow,
     );
-    this.streams.set(id, new StreamEntry(id, send, recv));
+    this.streams.add(
+      bidi
+        ? new BidiStreamEntry(id, new SendStream(id, this.peer.initialMaxStreamDataBidiLocal), recv)
+        : new ReceiveOnlyStreamEntry(id, recv),
+    );
     this.streamsOpened++;
     this.emit(this.frameInEarlyData ? { type: 'opened', id, early: true } : { type: 'opened', id });
   }
@@ -750,14 +826,15 @@ export class StreamManager {
 
   /** Frees a stream whose parts are all terminal (and drained): state removed, credit returned. */
   private maybeClose(entry: StreamEntry): void {
-    if (entry.closed) return;
-    if (entry.send !== undefined && !entry.send.isTerminal) return;
-    if (entry.recv !== undefined && !entry.recv.isTerminal) return;
+    if (entry.closed || !entry.isTerminal) return;
     entry.closed = true;
-    this.streams.delete(entry.id);
+    this.streams.delete(entry);
     this.controlQueue.delete(entry);
-    this.budgetWaiters.delete(entry);
-    this.scheduler.remove(entry);
+    const sending = sendingOf(entry);
+    if (sending !== undefined) {
+      this.budgetWaiters.delete(sending);
+      this.scheduler.remove(sending);
+    }
     if (!isLocallyInitiated(entry.id, this.role)) {
       // RFC 9000 §4.6: raise MAX_STREAMS as peer streams close.
       this.conn.peer(isBidirectional(entry.id)).onClosed();
