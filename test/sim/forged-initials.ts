@@ -80,3 +80,17 @@ export function forgeInitial(opts: {
   assert.equal(n, opts.size);
   return b.buffer.slice(0, n);
 }
+
+/**
+ * 1200 random bytes behind a v1 Initial header with an 8-byte DCID (varying with `i`), an empty
+ * token and a 2-byte length: what a junk flood sends. It does not decrypt, so it starts nothing.
+ */
+export function junkInitial(prng: Prng, i: number): Uint8Array {
+  const d = seededRandomBytes(prng)(1200);
+  d.set([0xc3, 0, 0, 0, 1, 8], 0);
+  d.set([i & 0xff, (i >> 8) & 0xff, 1, 2, 3, 4, 5, 6], 6);
+  d[14] = 0;
+  d[15] = 0;
+  d.set([0x44, 0x90], 16);
+  return d;
+}

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ServerEndpointOptions } from '../../src/endpoint/endpoint.js';
 import { Endpoint } from '../../src/endpoint/endpoint.js';
+import { junkInitial } from './forged-initials.js';
 import { DEFAULT_START_TIME, Prng, seededRandomBytes } from './network.js';
 import { QuicSim, SERVER_ADDRESS, SERVER_NAME, simPki } from './quic-harness.js';
 
@@ -31,16 +32,6 @@ function hellos(n: number): Uint8Array[] {
   return out;
 }
 
-function junk(prng: Prng, i: number): Uint8Array {
-  const d = seededRandomBytes(prng)(1200);
-  d.set([0xc3, 0, 0, 0, 1, 8], 0);
-  d.set([i & 0xff, i >> 8, 1, 2, 3, 4, 5, 6], 6);
-  d[14] = 0;
-  d[15] = 0;
-  d.set([0x44, 0x90], 16);
-  return d;
-}
-
 function flood(server: Partial<Omit<ServerEndpointOptions, 'tls'>>, seed: number) {
   // Half-open connections outlive the legitimate client's own 10 s handshake timeout, so in the
   // control case no slot frees up while it still tries (it probes often: 100 ms initial RTT).
@@ -50,7 +41,7 @@ function flood(server: Partial<Omit<ServerEndpointOptions, 'tls'>>, seed: number
   const start = sim.now;
   let maxHalfOpen = 0;
   for (let i = 0; i < FLOOD; i++) {
-    const d = i % 2 === 0 ? real[i / 2]! : junk(prng, i);
+    const d = i % 2 === 0 ? real[i / 2]! : junkInitial(prng, i);
     // 200 datagrams per second from ever-changing (spoofed) addresses.
     sim.net.inject(`10.9.${(i >> 8) & 255}.${i & 255}:${1000 + i}`, SERVER_ADDRESS, d, start + i * 5);
   }
