@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import { createHash, hkdfSync } from 'node:crypto';
+import { test } from 'node:test';
 import {
   emptyHash,
   type HashName,
