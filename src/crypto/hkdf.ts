@@ -20,29 +20,50 @@ export function hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): 
 export function hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Buffer {
   const hl = hashLength(hash);
   if (length > 255 * hl) throw new RangeError(`HKDF-Expand length ${length} too large`);
+  // T(i) = HMAC(PRK, T(i-1) | info | i), fed as one buffer: node:crypto's per-call cost outweighs
+  // the copy. Every TLS and QUIC label needs one block (L <= HashLen).
+  const input = Buffer.allocUnsafe(hl + info.length + 1);
+  input.set(info, hl);
   const out = Buffer.allocUnsafe(length);
-  let prev: Buffer = Buffer.alloc(0);
   let written = 0;
   for (let i = 1; written < length; i++) {
-    const h = createHmac(hash, prk);
-    h.update(prev);
-    h.update(info);
-    h.update(Buffer.of(i));
-    prev = h.digest();
-    written += prev.copy(out, written, 0, Math.min(hl, length - written));
+    input[hl + info.length] = i;
+    const block = createHmac(hash, prk)
+      .update(i === 1 ? input.subarray(hl) : input)
+      .digest();
+    written += block.copy(out, written, 0, Math.min(hl, length - written));
+    block.copy(input, 0);
   }
   return out;
 }
 
+/** "tls13 " + label as bytes, by label (the labels are a small fixed set). */
+const labelBytes = new Map<string, Buffer>();
+
+function fullLabel(label: string): Buffer {
+  let b = labelBytes.get(label);
+  if (b === undefined) {
+    b = Buffer.from(`tls13 ${label}`, 'latin1');
+    if (labelBytes.size < 64) labelBytes.set(label, b);
+  }
+  return b;
+}
+
 /** The HkdfLabel structure of RFC 8446 §7.1: uint16 length, "tls13 " + label, context. */
 export function hkdfLabel(label: string, context: Uint8Array, length: number): Buffer {
-  const fullLabel = Buffer.from(`tls13 ${label}`, 'latin1');
-  const info = Buffer.allocUnsafe(2 + 1 + fullLabel.length + 1 + context.length);
-  info.writeUInt16BE(length, 0);
-  info[2] = fullLabel.length;
-  fullLabel.copy(info, 3);
-  info[3 + fullLabel.length] = context.length;
-  info.set(context, 4 + fullLabel.length);
+  return writeHkdfLabel(label, context, length, 0);
+}
+
+/** HkdfLabel followed by `spare` uninitialised bytes. */
+function writeHkdfLabel(label: string, context: Uint8Array, length: number, spare: number): Buffer {
+  const l = fullLabel(label);
+  const info = Buffer.allocUnsafe(2 + 1 + l.length + 1 + context.length + spare);
+  info[0] = length >>> 8;
+  info[1] = length & 0xff;
+  info[2] = l.length;
+  l.copy(info, 3);
+  info[3 + l.length] = context.length;
+  info.set(context, 4 + l.length);
   return info;
 }
 
@@ -54,10 +75,20 @@ export function hkdfExpandLabel(
   context: Uint8Array,
   length: number,
 ): Buffer {
-  return hkdfExpand(hash, secret, hkdfLabel(label, context, length), length);
+  if (length > hashLength(hash)) return hkdfExpand(hash, secret, hkdfLabel(label, context, length), length);
+  // One block: T(1) = HMAC(Secret, HkdfLabel | 0x01), built in place.
+  const input = writeHkdfLabel(label, context, length, 1);
+  input[input.length - 1] = 1;
+  const block = createHmac(hash, secret).update(input).digest();
+  return length === block.length ? block : block.subarray(0, length);
 }
 
-/** Transcript-Hash of nothing: Hash(""), used by Derive-Secret with empty messages. */
+const EMPTY_HASHES: Record<HashName, Buffer> = {
+  sha256: createHash('sha256').digest(),
+  sha384: createHash('sha384').digest(),
+};
+
+/** Transcript-Hash of nothing: Hash(""), used by Derive-Secret with empty messages. A fresh copy. */
 export function emptyHash(hash: HashName): Buffer {
-  return createHash(hash).digest();
+  return Buffer.from(EMPTY_HASHES[hash]);
 }

@@ -38,7 +38,7 @@ export async function dial(target: DialTarget, options: ClientOptions): Promise<
   await prepareClient(target, options, 'dial');
   const endpoint = await QuicEndpoint.ephemeral(target, options);
   try {
-    return await endpoint.dial(target, options);
+    return await endpoint._dial(target, options, true);
   } catch (err) {
     // The socket closes once the failed connection (if any) has finished closing.
     void endpoint.close();
@@ -54,7 +54,7 @@ export async function dialEarly(target: DialTarget, options: ClientOptions): Pro
   await prepareClient(target, options, 'dialEarly');
   const endpoint = await QuicEndpoint.ephemeral(target, options);
   try {
-    return await endpoint.dialEarly(target, options);
+    return await endpoint._dialEarly(target, options, true);
   } catch (err) {
     void endpoint.close();
     throw err;
@@ -117,8 +117,17 @@ export class QuicEndpoint {
     return this.driver.close();
   }
 
-  async dial(target: DialTarget, options: ClientOptions): Promise<QuicConnection> {
-    const { handle, first } = await this.start(target, options, false);
+  dial(target: DialTarget, options: ClientOptions): Promise<QuicConnection> {
+    return this._dial(target, options, false);
+  }
+
+  dialEarly(target: DialTarget, options: ClientOptions): Promise<EarlyConnection> {
+    return this._dialEarly(target, options, false);
+  }
+
+  /** @internal `prepared`: dial() has checked the options and opened their files already. */
+  async _dial(target: DialTarget, options: ClientOptions, prepared: boolean): Promise<QuicConnection> {
+    const { handle, first } = await this.start(target, options, false, prepared);
     try {
       await abortable(handle.handshakeComplete, options.signal, () => abortConnection(handle));
     } catch (err) {
@@ -132,8 +141,9 @@ export class QuicEndpoint {
     return pub;
   }
 
-  async dialEarly(target: DialTarget, options: ClientOptions): Promise<EarlyConnection> {
-    const { handle, early, next } = await this.start(target, options, true);
+  /** @internal */
+  async _dialEarly(target: DialTarget, options: ClientOptions, prepared: boolean): Promise<EarlyConnection> {
+    const { handle, early, next } = await this.start(target, options, true, prepared);
     if (early) return early;
     // No usable ticket: like dial(), and nextConnection() is this same connection.
     await abortable(handle.handshakeComplete, options.signal, () => abortConnection(handle));
@@ -141,8 +151,9 @@ export class QuicEndpoint {
     return pub as EarlyConnection;
   }
 
-  private async start(target: DialTarget, options: ClientOptions, wantEarly: boolean) {
-    await prepareClient(target, options, wantEarly ? 'dialEarly' : 'dial');
+  private async start(target: DialTarget, options: ClientOptions, wantEarly: boolean, prepared: boolean) {
+    // dial() and dialEarly() have done this before binding their socket: once per dial is enough.
+    if (!prepared) await prepareClient(target, options, wantEarly ? 'dialEarly' : 'dial');
     const { host, port } = parseTarget(target);
     const address = isIP(host) ? host : (await lookup(host, { family: this.driver.isIPv6 ? 0 : 4 })).address;
     if (options.signal?.aborted) throw abortError(options.signal);

@@ -5,7 +5,7 @@
  *
  * The result carries the TLS alert to send on failure (RFC 8446 §6.2) and a readable reason.
  */
-import { X509Certificate } from 'node:crypto';
+import { type KeyObject, X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { domainToASCII } from 'node:url';
 import type { Millis } from '../util/time.js';
@@ -28,7 +28,11 @@ export interface CertificateVerifyOptions {
 }
 
 export type CertificateVerifyResult =
-  | { ok: true; leaf: X509Certificate }
+  | {
+      ok: true;
+      leaf: X509Certificate /** The leaf's public key, for CertificateVerify. */;
+      leafKey: KeyObject;
+    }
   | { ok: false; alert: AlertDescription; reason: string };
 
 type Failure = { ok: false; alert: AlertDescription; reason: string };
@@ -46,7 +50,7 @@ export interface ParsedCert {
 /** A parsed set of trust anchors. */
 export interface TrustStore {
   readonly size: number;
-  /** Base64 of each anchor's DER. */
+  /** Each anchor's DER as a latin1 string. */
   readonly byDer: ReadonlySet<string>;
   /** Anchors by base64 of their subject Name DER. */
   readonly bySubject: ReadonlyMap<string, readonly ParsedCert[]>;
@@ -100,13 +104,87 @@ function iso(ms: Millis): string {
   return new Date(ms).toISOString();
 }
 
-function parseCertificate(der: Uint8Array, anchor: boolean): ParsedCert {
+/**
+ * What parsing a certificate yields, kept per exact DER: a pure function of the bytes, so one parse
+ * serves every handshake that presents the same certificate (a client dialling the same server, the
+ * trust anchors of every store). Signature checks between two certificates are pure functions of both
+ * byte strings too and are kept on the subject's entry, keyed by the issuer's entry. Nothing here
+ * depends on the time, the trust store, the server name or the peer's role: those checks run on
+ * every verification.
+ */
+interface CertificateEntry {
+  der: Buffer;
+  x509: X509Certificate;
+  info: CertificateInfo;
+  label: string;
+  /** Whether this certificate's signature verifies under each issuer's key (x509.verify()). */
+  signedBy: WeakMap<CertificateEntry, boolean>;
+  /** The subject public key as a KeyObject, made on first use. */
+  key: KeyObject | undefined;
+}
+
+/** Parsed certificates by their DER (as a latin1 string), least recently used first. */
+const parsedCertificates = new Map<string, CertificateEntry>();
+/** Bounds the memory a peer sending ever new certificates can pin; a hit costs one Map lookup. */
+const PARSED_CACHE_SIZE = 256;
+const entryOf = new WeakMap<ParsedCert, CertificateEntry>();
+
+/** The cache key of a DER certificate: its exact bytes. */
+function derKey(der: Uint8Array): string {
+  return Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('latin1');
+}
+
+function parseEntry(der: Uint8Array, key: string): CertificateEntry {
+  let entry = parsedCertificates.get(key);
+  if (entry !== undefined) {
+    // Most recently used last.
+    parsedCertificates.delete(key);
+    parsedCertificates.set(key, entry);
+    return entry;
+  }
   const buf = Buffer.from(der);
   const info = readCertificateInfo(buf);
   const x509 = new X509Certificate(buf);
   const cn = info.subjectCommonNames[0];
   const label = printable(cn !== undefined ? `"CN=${cn}"` : `"${x509.subject.replace(/\n/g, ', ')}"`);
-  return { der: buf, x509, info, label, anchor };
+  entry = { der: buf, x509, info, label, signedBy: new WeakMap(), key: undefined };
+  parsedCertificates.set(key, entry);
+  if (parsedCertificates.size > PARSED_CACHE_SIZE) {
+    parsedCertificates.delete(parsedCertificates.keys().next().value!);
+  }
+  return entry;
+}
+
+function parseCertificate(der: Uint8Array, anchor: boolean, key = derKey(der)): ParsedCert {
+  const e = parseEntry(der, key);
+  // A fresh object per verification: path building tells certificates apart by identity.
+  const cert: ParsedCert = { der: e.der, x509: e.x509, info: e.info, label: e.label, anchor };
+  entryOf.set(cert, e);
+  return cert;
+}
+
+/** Whether `cert` carries a valid signature by `issuer`'s key, computed once per pair of certificates. */
+function signedBy(cert: ParsedCert, issuer: ParsedCert): boolean {
+  const c = entryOf.get(cert);
+  const i = entryOf.get(issuer);
+  const known = c !== undefined && i !== undefined ? c.signedBy.get(i) : undefined;
+  if (known !== undefined) return known;
+  let signed = false;
+  try {
+    signed = cert.x509.verify(publicKeyOf(issuer));
+  } catch {
+    signed = false;
+  }
+  if (c !== undefined && i !== undefined) c.signedBy.set(i, signed);
+  return signed;
+}
+
+/** The certificate's subject public key (one KeyObject per parsed certificate). */
+function publicKeyOf(cert: ParsedCert): KeyObject {
+  const e = entryOf.get(cert);
+  if (e === undefined) return cert.x509.publicKey;
+  e.key ??= e.x509.publicKey;
+  return e.key;
 }
 
 function subjectKey(name: Uint8Array): string {
@@ -114,7 +192,7 @@ function subjectKey(name: Uint8Array): string {
 }
 
 function addAnchor(store: MutableTrustStore, cert: ParsedCert): void {
-  const key = cert.der.toString('base64');
+  const key = derKey(cert.der);
   if (store.byDer.has(key)) return;
   store.byDer.add(key);
   const sk = subjectKey(cert.info.subject);
@@ -316,13 +394,7 @@ function extend(path: ParsedCert[], s: Search): boolean {
       record(s, fail(AlertDescription.bad_certificate, 'too many candidate issuers while building the path'));
       return false;
     }
-    let signed = false;
-    try {
-      signed = cert.x509.verify(candidate.x509.publicKey);
-    } catch {
-      signed = false;
-    }
-    if (!signed) {
+    if (!signedBy(cert, candidate)) {
       record(
         s,
         fail(
@@ -494,7 +566,8 @@ export function verifyCertificateChain(
   for (let i = 0; i < chain.length; i++) {
     try {
       // A presented certificate that is also a trust anchor is treated as the anchor.
-      presented.push(parseCertificate(chain[i]!, store.byDer.has(Buffer.from(chain[i]!).toString('base64'))));
+      const key = derKey(chain[i]!);
+      presented.push(parseCertificate(chain[i]!, store.byDer.has(key), key));
     } catch (err) {
       return fail(
         AlertDescription.bad_certificate,
@@ -539,7 +612,7 @@ export function verifyCertificateChain(
     const mismatch = checkServerName(leaf.info, opts.serverName);
     if (mismatch !== undefined) return mismatch;
   }
-  return { ok: true, leaf: leaf.x509 };
+  return { ok: true, leaf: leaf.x509, leafKey: publicKeyOf(leaf) };
 }
 
 // ---- IP address literals (the iPAddress GeneralName of RFC 5280 §4.2.1.6 holds 4 or 16 octets) ----

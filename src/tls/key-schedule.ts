@@ -36,6 +36,20 @@ export function resumptionPsk(hash: HashName, resumptionMasterSecret: Uint8Array
   return hkdfExpandLabel(hash, resumptionMasterSecret, 'resumption', nonce, hashLength(hash));
 }
 
+const NO_PSK: Partial<Record<HashName, { earlySecret: Buffer; derived: Buffer }>> = {};
+
+/** RFC 8446 §7.1 with PSK = 0: Early Secret and Derive-Secret(Early Secret, "derived", ""), once per hash. */
+function noPskConstants(hash: HashName): { earlySecret: Buffer; derived: Buffer } {
+  let c = NO_PSK[hash];
+  if (c === undefined) {
+    const zeros = Buffer.alloc(hashLength(hash));
+    const earlySecret = hkdfExtract(hash, zeros, zeros);
+    c = { earlySecret, derived: deriveSecret(hash, earlySecret, 'derived', emptyHash(hash)) };
+    NO_PSK[hash] = c;
+  }
+  return c;
+}
+
 /** The secrets of one handshake, derived step by step as the handshake progresses. */
 export class KeySchedule {
   readonly hash: HashName;
@@ -44,11 +58,21 @@ export class KeySchedule {
   private handshakeSecretValue: Buffer | undefined;
   private masterSecretValue: Buffer | undefined;
 
+  /** Derive-Secret(Early Secret, "derived", ""), kept when it is the constant of a handshake without PSK. */
+  private earlyDerived: Buffer | undefined;
+
   /** RFC 8446 §7.1: Early Secret = HKDF-Extract(0, PSK), PSK = 0 when none is used. */
   constructor(hash: HashName, psk?: Uint8Array) {
     this.hash = hash;
     this.hashLength = hashLength(hash);
-    this.earlySecret = hkdfExtract(hash, Buffer.alloc(this.hashLength), psk ?? Buffer.alloc(this.hashLength));
+    if (psk === undefined) {
+      // Without a PSK the Early Secret and the salt derived from it are the same in every handshake.
+      const c = noPskConstants(hash);
+      this.earlySecret = Buffer.from(c.earlySecret);
+      this.earlyDerived = Buffer.from(c.derived);
+    } else {
+      this.earlySecret = hkdfExtract(hash, Buffer.alloc(this.hashLength), psk);
+    }
   }
 
   /** RFC 8446 §7.1: binder_key = Derive-Secret(Early Secret, "res binder", ""). */
@@ -68,7 +92,8 @@ export class KeySchedule {
 
   /** Handshake Secret = HKDF-Extract(Derive-Secret(Early Secret, "derived", ""), (EC)DHE). */
   deriveHandshakeSecret(sharedSecret: Uint8Array): Buffer {
-    const salt = deriveSecret(this.hash, this.earlySecret, 'derived', emptyHash(this.hash));
+    const salt =
+      this.earlyDerived ?? deriveSecret(this.hash, this.earlySecret, 'derived', emptyHash(this.hash));
     this.handshakeSecretValue = hkdfExtract(this.hash, salt, sharedSecret);
     return this.handshakeSecretValue;
   }

@@ -64,7 +64,7 @@ export function verifyServerCertificate(
   }
   const result = verifyCertificateChain(chain, { serverName: opts.serverName, ca: opts.ca, now: opts.now });
   if (!result.ok) throw new TlsAlertError(result.alert, `server certificate rejected: ${result.reason}`);
-  return { chain, key: result.leaf.publicKey };
+  return { chain, key: result.leafKey };
 }
 
 /** Verifies the server's CertificateVerify over `transcriptHash` (through the Certificate). */

@@ -146,6 +146,30 @@ describe('bad options are typed errors, thrown before anything is bound', () => 
     assert.throws(() => new SessionCache(0), isOptionError);
   });
 
+  test('QuicEndpoint.dial() and dialEarly() check options and files themselves (dial() checks once)', async () => {
+    const ep = await QuicEndpoint.bind({ host: '127.0.0.1' });
+    try {
+      const target = '127.0.0.1:4433';
+      for (const fn of [ep.dial, ep.dialEarly]) {
+        await assert.rejects(fn.call(ep, target, clientOptions({ alpn: [] })), isOptionError);
+        await assert.rejects(fn.call(ep, target, clientOptions({ idleTimeout: -5 })), isOptionError);
+        await assert.rejects(
+          fn.call(ep, target, clientOptions({ keylog: '/nonexistent/dir/k.log' })),
+          (e: unknown) => e instanceof FileAccessError,
+        );
+      }
+      for (const fn of [dial, dialEarly]) {
+        await assert.rejects(fn(target, clientOptions({ alpn: [] })), isOptionError);
+        await assert.rejects(
+          fn(target, clientOptions({ keylog: '/nonexistent/dir/k.log' })),
+          (e: unknown) => e instanceof FileAccessError,
+        );
+      }
+    } finally {
+      await ep.close();
+    }
+  });
+
   test('a bad certificate, key or CA is a TlsConfigError, which is a QuicError with a code', async () => {
     await assert.rejects(listen(serverOptions({ key: 'not a key' })), (e: unknown) => {
       return e instanceof QuicError && e.name === 'TlsConfigError' && e.code === 'ERR_QUIC_TLS_CONFIG';

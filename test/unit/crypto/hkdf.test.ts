@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
+import { createHash, hkdfSync } from 'node:crypto';
 import { test } from 'node:test';
-import { hkdfExpand, hkdfExpandLabel, hkdfExtract } from '../../../src/crypto/hkdf.js';
+import {
+  emptyHash,
+  type HashName,
+  hkdfExpand,
+  hkdfExpandLabel,
+  hkdfExtract,
+  hkdfLabel,
+} from '../../../src/crypto/hkdf.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -32,4 +40,48 @@ test('HKDF-Expand-Label: RFC 9001 A.1 client initial key', () => {
     hkdfExpandLabel('sha256', secret, 'quic hp', new Uint8Array(0), 16).toString('hex'),
     '9f50449e04a0e810283a1e9933adedd2',
   );
+});
+
+test('HKDF-Expand agrees with node:crypto hkdfSync at every block boundary, SHA-256 and SHA-384', () => {
+  const ikm = Buffer.from('input keying material of some length');
+  const salt = Buffer.from('a salt');
+  for (const hash of ['sha256', 'sha384'] as HashName[]) {
+    const prk = hkdfExtract(hash, salt, ikm);
+    for (const info of [Buffer.alloc(0), Buffer.from('some info'), Buffer.alloc(300, 7)]) {
+      for (const length of [1, 12, 16, 31, 32, 33, 47, 48, 49, 64, 65, 96, 97, 200, 255]) {
+        const expected = Buffer.from(hkdfSync(hash, ikm, salt, info, length));
+        assert.deepEqual(
+          hkdfExpand(hash, prk, info, length),
+          expected,
+          `${hash} info ${info.length} L ${length}`,
+        );
+      }
+    }
+  }
+});
+
+test('HKDF-Expand-Label is HKDF-Expand over the HkdfLabel, for short and long outputs', () => {
+  for (const hash of ['sha256', 'sha384'] as HashName[]) {
+    const secret = hkdfExtract(hash, Buffer.alloc(0), Buffer.from('secret'));
+    for (const [label, context] of [
+      ['quic key', Buffer.alloc(0)],
+      ['c hs traffic', createHash(hash).update('x').digest()],
+      ['a label that is rather long for a label', Buffer.alloc(255, 1)],
+    ] as const) {
+      for (const length of [1, 12, 16, 32, 48, 49, 100]) {
+        const expected = hkdfExpand(hash, secret, hkdfLabel(label, context, length), length);
+        const got = hkdfExpandLabel(hash, secret, label, context, length);
+        assert.equal(got.length, length);
+        assert.deepEqual(got, expected, `${hash} ${label} L ${length}`);
+      }
+    }
+  }
+});
+
+test('emptyHash is Hash("") and a copy nobody can spoil', () => {
+  const a = emptyHash('sha256');
+  assert.deepEqual(a, createHash('sha256').digest());
+  a.fill(0);
+  assert.deepEqual(emptyHash('sha256'), createHash('sha256').digest());
+  assert.deepEqual(emptyHash('sha384'), createHash('sha384').digest());
 });

@@ -58,3 +58,71 @@ test('bounded: when full, new tickets are refused; expired records are swept to 
   assert.equal(s.size, 3);
   assert.equal(s.claim(id(13), T + 1000, T + 2000), false);
 });
+
+/** Runs `f`, counting the records Map iterators hand out (what a sweep walks). */
+function countIterated(f: () => void): number {
+  const proto = Map.prototype as unknown as { [Symbol.iterator]: () => Iterator<unknown> };
+  const original = proto[Symbol.iterator];
+  let visited = 0;
+  proto[Symbol.iterator] = function (this: Map<unknown, unknown>) {
+    const it = original.call(this);
+    return {
+      next: () => {
+        const r = it.next();
+        if (!r.done) visited++;
+        return r;
+      },
+      [Symbol.iterator]() {
+        return this;
+      },
+    } as Iterator<unknown>;
+  };
+  try {
+    f();
+  } finally {
+    proto[Symbol.iterator] = original;
+  }
+  return visited;
+}
+
+test('a full store does not walk every record on every claim (amortised O(1) sweeps)', () => {
+  const max = 10_000;
+  const s = new InMemoryReplayStore(max);
+  const lifetime = 7 * 24 * 3600_000; // what endpoint.ts uses: records expire in claim order
+  const ticket = (n: number) => Uint8Array.from([n, n >> 8, n >> 16, 0x42]);
+  for (let i = 0; i < max; i++) assert.equal(s.claim(ticket(i), T + i, T + i + lifetime), true);
+  // Full of live records: 1,000 new tickets are refused, walking at most one full sweep a second.
+  const now = T + max;
+  const visited = countIterated(() => {
+    for (let i = max; i < max + 1000; i++)
+      assert.equal(s.claim(ticket(i), now + (i - max), now + lifetime), false);
+  });
+  assert.ok(visited <= max + 2 * 1000, `visited ${visited} records for 1000 claims`);
+  assert.equal(s.size, max);
+  // Once the oldest records expire, each claim frees them from the front and is accepted.
+  const later = T + lifetime + 100; // records 0..100 (101 of them) have expired
+  const freed = countIterated(() => {
+    for (let i = 0; i < 100; i++)
+      assert.equal(s.claim(ticket(max + 5000 + i), later, later + lifetime), true);
+  });
+  assert.ok(freed < 1000, `visited ${freed} records to free 101`);
+  assert.equal(s.size, max - 101 + 100);
+  // Still single use.
+  assert.equal(s.claim(ticket(max + 5000), later, later + lifetime), false);
+  assert.equal(s.claim(ticket(500), later, later + lifetime), false);
+});
+
+test('records that expire out of claim order are still found, by a full sweep at most once a second', () => {
+  const s = new InMemoryReplayStore(2);
+  assert.equal(s.claim(id(1), T, T + 10_000), true); // long-lived, at the front
+  assert.equal(s.claim(id(2), T, T + 100), true); // short-lived, behind it
+  // Full; id(2) has expired behind a live record: a full sweep finds it.
+  assert.equal(s.claim(id(3), T + 200, T + 300), true);
+  // id(3) expires behind id(1) too, but the next full sweep may only run a second after the last:
+  // until then the store refuses (safe), then it frees the record.
+  assert.equal(s.claim(id(4), T + 400, T + 500), false);
+  assert.equal(s.claim(id(4), T + 1199, T + 1300), false);
+  assert.equal(s.claim(id(4), T + 1200, T + 1300), true);
+  assert.equal(s.size, 2);
+  assert.equal(s.claim(id(1), T + 1200, T + 1300), false);
+});

@@ -569,3 +569,81 @@ test('IP literal helpers: parsing and RFC 5952 text', () => {
   assert.equal(ipBytesToString(Uint8Array.of(127, 0, 0, 1)), '127.0.0.1');
   assert.equal(ipBytesToString(Uint8Array.of(1, 2)), '0x0102');
 });
+
+// ---- The parse and signature caches (a chain a client sees again is not parsed or checked again) ----
+
+test('cached parses and signature checks never carry over to other bytes, anchors, times or names', () => {
+  assertOk(verify([leaf, inter]));
+  assertOk(verify([leaf, inter])); // from the caches
+  // One flipped bit in the leaf's signature: new bytes, checked anew.
+  const tampered = Buffer.from(leaf.certDer);
+  tampered[tampered.length - 5]! ^= 0x01;
+  assertFails(
+    verifyCertificateChain([tampered, inter.certDer], { ca: [root.certPem], now: NOW }),
+    AlertDescription.bad_certificate,
+    /bad signature/,
+  );
+  assertOk(verify([leaf, inter]));
+  // A trust anchor with the root's name and key identifier but another key: the intermediate's
+  // signature was found good under the real root, which says nothing about this one.
+  const rootInfo = readCertificateInfo(root.certDer);
+  const other = ca('Root CA');
+  const otherInfo = readCertificateInfo(other.certDer);
+  const impostor = Buffer.from(
+    other.certDer
+      .toString('latin1')
+      .replace(
+        Buffer.from(otherInfo.subjectKeyIdentifier!).toString('latin1'),
+        Buffer.from(rootInfo.subjectKeyIdentifier!).toString('latin1'),
+      ),
+    'latin1',
+  );
+  assert.notDeepEqual(impostor, other.certDer);
+  assertFails(
+    verify([leaf, inter], { ca: [impostor] }),
+    AlertDescription.bad_certificate,
+    /bad signature: "CN=Intermediate CA" is not signed by "CN=Root CA"/,
+  );
+  assertOk(verify([leaf, inter]));
+  // Time, name and role are checked on every verification.
+  assertFails(
+    verify([leaf, inter], { now: NOW + 31 * DAY }),
+    AlertDescription.certificate_expired,
+    /expired/,
+  );
+  assertFails(
+    verify([leaf, inter], { serverName: 'other.example.com' }),
+    AlertDescription.bad_certificate,
+    /name mismatch/,
+  );
+  const serverOnly = leafFor(inter, { extendedKeyUsage: ['serverAuth'] });
+  assertOk(verify([serverOnly, inter]));
+  assertFails(
+    verify([serverOnly, inter], { peer: 'client' }),
+    AlertDescription.unsupported_certificate,
+    /clientAuth/,
+  );
+  // Anchors are per store: the same chain without its root in the store is unknown.
+  assertFails(verify([leaf, inter], { ca: [other.certPem] }), AlertDescription.unknown_ca, /unknown CA/);
+});
+
+test('the certificate cache is bounded and verification stays right after evictions', () => {
+  const first = leafFor(inter, { commonName: 'first.example.com', dnsNames: ['first.example.com'] });
+  assertOk(verify([first, inter], { serverName: 'first.example.com' }));
+  // More distinct leaves than the cache holds (256): the first one and the intermediate are evicted.
+  for (let i = 0; i < 300; i++) {
+    const name = `n${i}.example.com`;
+    assertOk(verify([leafFor(inter, { commonName: name, dnsNames: [name] }), inter], { serverName: name }));
+  }
+  assertOk(verify([first, inter], { serverName: 'first.example.com' }));
+  const tampered = Buffer.from(first.certDer);
+  tampered[tampered.length - 5]! ^= 0x01;
+  assertFails(
+    verifyCertificateChain([tampered, inter.certDer], { ca: [root.certPem], now: NOW }),
+    AlertDescription.bad_certificate,
+    /bad signature/,
+  );
+  // The leaf's key, for CertificateVerify, is the leaf's own.
+  const r = verify([first, inter], { serverName: 'first.example.com' });
+  assert.ok(r.ok && r.leafKey.equals(first.publicKey));
+});
