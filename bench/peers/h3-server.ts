@@ -1,7 +1,7 @@
 /**
  * tsquic HTTP/3 server of bench/http3.ts, run as its own process:
  *
- *   node --import tsx bench/peers/h3-server.ts --cert FILE --key FILE --root DIR [--pmtu-max N]
+ *   node --import tsx bench/peers/h3-server.ts --cert FILE --key FILE --root DIR [--pmtu-max N] [--qlog-dir DIR]
  *
  * Serves the files under --root (GET, content-length, streamed from disk), like the quic-go peer's
  * http.FileServer. `--pmtu-max N` caps tsquic's PMTU discovery (bench/http3.ts passes 1452, the
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const root = requiredOption(argv, '--root');
   const pmtu = option(argv, '--pmtu-max');
+  const qlogDir = option(argv, '--qlog-dir');
   const cert = readFileSync(requiredOption(argv, '--cert'));
   const key = readFileSync(requiredOption(argv, '--key'));
   const h3 = createServer({ cert, key }, (req, res) => {
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     key,
     alpn: ['h3'],
     ...(pmtu !== undefined ? { pmtuDiscoveryMax: Number(pmtu) } : {}),
+    ...(qlogDir !== undefined ? { qlogDir } : {}),
   });
   const live = new Set<QuicConnection>();
   const closed = { packetsSent: 0, bytesSent: 0 };
