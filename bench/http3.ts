@@ -6,27 +6,36 @@
  *  - small GET requests per second on one connection, with 1, 10 and 100 requests in flight;
  *  - the goodput of one download (--h3-size MiB, default 100) on one stream.
  *
- * Both servers serve the same files from disk. Packet sizes: quic-go 0.29 sends at most 1452-byte
- * QUIC packets (1252 until its PMTU discovery raises it); tsquic discovers the loopback path MTU
- * and sends up to 16383-byte packets there (on a real path it stops at 1452). Figures are medians over
- * --runs runs; the stacks alternate within a run. Printed, never asserted (bench/README.md).
+ * Both servers serve the same files from disk. Packet sizes are the same for both: quic-go 0.29 sends
+ * at most 1452-byte QUIC packets (1252 until its PMTU discovery raises it) and the tsquic server gets
+ * `pmtuDiscoveryMax: 1452` (as in bench/compare.ts), so it too starts at 1252 and discovers at most
+ * 1452 instead of the 16383 bytes it would use on loopback. The tsquic server's average datagram
+ * size is measured and printed. The quic-go server is bench/peers/h3goserver (the interop peer
+ * writes a JSON line per request, which would cost quic-go time). Figures are medians over --runs
+ * runs; the stacks alternate within a run; the load average is printed at the start and the end.
+ * Both servers are warmed up first (unmeasured requests at each concurrency and a download): a
+ * long-running server is warm, and a cold V8 costs tsquic several times the CPU per request.
+ * Printed, never asserted (bench/README.md).
  *
  *   npx tsx bench/http3.ts [--runs N] [--duration ms] [--h3-size MiB]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createTestPki } from '../src/tls/x509-builder.js';
 import { formatMachine, numberFlag } from './core.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const GO_CLIENT_SOURCE = join(REPO_ROOT, 'bench', 'peers', 'h3go');
 const GO_CLIENT = join(REPO_ROOT, '.bench', 'h3go');
-const GO_SERVER = join(REPO_ROOT, 'interop', 'bin', 'h3server');
+const GO_SERVER = join(REPO_ROOT, '.bench', 'h3goserver');
 const MiB = 1024 * 1024;
 export const CONCURRENCY = [1, 10, 100] as const;
+/** The largest UDP payload of both servers (the 1500-byte Ethernet MTU less IPv6 and UDP headers). */
+export const H3_CAP = 1452;
+/** Unmeasured requests before the first run, per server and concurrency. */
+const WARMUP_MS = 2000;
 
 export interface Http3BenchOptions {
   runs?: number;
@@ -40,6 +49,10 @@ export interface Http3BenchResult {
   rps: Record<'tsquic' | 'quic-go', Record<number, number>>;
   /** Download goodput, Mbit/s (medians). */
   goodput: Record<'tsquic' | 'quic-go', number>;
+  /** The tsquic server's average datagram payload (UDP bytes / packets sent), small GETs and download. */
+  tsquicAveragePacket: { rps: number; download: number };
+  /** os.loadavg() (1 min) at the start and at the end. */
+  loadAverage: { start: number; end: number };
   sizeMiB: number;
   runs: number;
 }
@@ -71,48 +84,73 @@ function goEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** The Go client (GOPATH mode, offline) and the quic-go HTTP/3 server (interop/build.sh). */
-function buildPeers(): void {
-  const src = statSync(join(GO_CLIENT_SOURCE, 'main.go')).mtimeMs;
+/** Builds a Go peer of bench/peers (GOPATH mode, offline) into .bench/ unless it is up to date. */
+function buildGo(name: string, out: string): void {
+  const source = join(REPO_ROOT, 'bench', 'peers', name);
+  const src = statSync(join(source, 'main.go')).mtimeMs;
   let fresh = false;
   try {
-    fresh = statSync(GO_CLIENT).mtimeMs > src;
+    fresh = statSync(out).mtimeMs > src;
   } catch {
     // not built
   }
-  if (!fresh) {
-    mkdirSync(dirname(GO_CLIENT), { recursive: true });
-    const tmp = `${GO_CLIENT}.${process.pid}`;
-    execFileSync('go', ['build', '-o', tmp, '.'], {
-      cwd: GO_CLIENT_SOURCE,
-      env: goEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    renameSync(tmp, GO_CLIENT);
-  }
-  execFileSync('bash', [join(REPO_ROOT, 'interop', 'build.sh')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (fresh) return;
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}`;
+  execFileSync('go', ['build', '-o', tmp, '.'], {
+    cwd: source,
+    env: goEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  renameSync(tmp, out);
 }
 
 interface Server {
   child: ChildProcess;
   port: number;
+  /** Called with each later line of the server's stdout. */
+  onLine?: (line: string) => void;
 }
 
 function startServer(file: string, args: string[]): Promise<Server> {
   const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolvePromise, reject) => {
-    let out = '';
-    // Keep reading the server's stdout (the quic-go peer reports every request there).
+    let pending = '';
+    let server: Server | undefined;
     const timer = setTimeout(() => reject(new Error(`${file}: no LISTENING line`)), 30_000);
+    // Keep reading the server's stdout (it must never block on a full pipe).
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /LISTENING \S+:(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolvePromise({ child, port: Number(m[1]) });
+      pending += d;
+      for (let i = pending.indexOf('\n'); i >= 0; i = pending.indexOf('\n')) {
+        const line = pending.slice(0, i).trim();
+        pending = pending.slice(i + 1);
+        if (server) {
+          server.onLine?.(line);
+          continue;
+        }
+        const m = /^LISTENING \S+:(\d+)$/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          server = { child, port: Number(m[1]) };
+          resolvePromise(server);
+        }
       }
     });
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
+  });
+}
+
+/** The tsquic server's packets and bytes sent so far (its answer to a STATS line). */
+function serverStats(server: Server): Promise<{ packetsSent: number; bytesSent: number }> {
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error('tsquic h3 server: no STATS answer')), 10_000);
+    server.onLine = (line) => {
+      if (!line.startsWith('STATS ')) return;
+      clearTimeout(timer);
+      server.onLine = undefined;
+      resolvePromise(JSON.parse(line.slice(6)) as { packetsSent: number; bytesSent: number });
+    };
+    server.child.stdin!.write('STATS\n');
   });
 }
 
@@ -138,7 +176,14 @@ export async function run(o: Http3BenchOptions = {}): Promise<Http3BenchResult> 
   const durationMs = o.durationMs ?? 3000;
   const sizeMiB = o.sizeMiB ?? 100;
   const log = o.log ?? (() => {});
-  buildPeers();
+  buildGo('h3go', GO_CLIENT);
+  buildGo('h3goserver', GO_SERVER);
+  const loadStart = loadavg()[0]!;
+  log(
+    `http3: load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at the start`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'tsquic-bench-h3-'));
   const pki = createTestPki({ names: ['localhost'], now: Date.now() });
   const ca = join(dir, 'ca.pem');
@@ -151,6 +196,7 @@ export async function run(o: Http3BenchOptions = {}): Promise<Http3BenchResult> 
   mkdirSync(root);
   writeFileSync(join(root, 'small.txt'), 'hello, h3!\n');
   writeFileSync(join(root, 'big.bin'), Buffer.alloc(sizeMiB * MiB, 0x61));
+  writeFileSync(join(root, 'small-big.bin'), Buffer.alloc(10 * MiB, 0x61));
   const servers: Record<'tsquic' | 'quic-go', Server> = {
     tsquic: await startServer(process.execPath, [
       '--import',
@@ -162,40 +208,74 @@ export async function run(o: Http3BenchOptions = {}): Promise<Http3BenchResult> 
       key,
       '--root',
       root,
+      '--pmtu-max',
+      String(H3_CAP),
     ]),
     'quic-go': await startServer(GO_SERVER, ['-cert', cert, '-key', key, '-root', root]),
   };
   const stacks = ['tsquic', 'quic-go'] as const;
   const rpsRuns: Record<string, number[]> = {};
   const gpRuns: Record<string, number[]> = {};
+  // The tsquic server's datagrams during the measurements (including the handshake and warm-up).
+  const sent = { rps: { packetsSent: 0, bytesSent: 0 }, download: { packetsSent: 0, bytesSent: 0 } };
+  const measure = async <T>(s: 'tsquic' | 'quic-go', kind: keyof typeof sent, f: () => Promise<T>) => {
+    if (s !== 'tsquic') return f();
+    const before = await serverStats(servers.tsquic);
+    const v = await f();
+    // The client closed its connection: the server's last packets are already counted.
+    const after = await serverStats(servers.tsquic);
+    sent[kind].packetsSent += after.packetsSent - before.packetsSent;
+    sent[kind].bytesSent += after.bytesSent - before.bytesSent;
+    return v;
+  };
   try {
+    // Warm both servers up first, unmeasured: a long-running server is warm, and tsquic's JIT needs
+    // a few thousand requests before its code is optimized (cold, its first seconds at 1 in flight
+    // cost several times the CPU per request of later ones).
+    for (const s of stacks) {
+      for (const c of CONCURRENCY) {
+        await runClient([
+          '-mode',
+          'rps',
+          '-ca',
+          ca,
+          '-concurrency',
+          String(c),
+          '-warmup',
+          '0s',
+          '-duration',
+          `${WARMUP_MS}ms`,
+          `https://localhost:${servers[s].port}/small.txt`,
+        ]);
+      }
+      await runClient(['-mode', 'download', '-ca', ca, `https://localhost:${servers[s].port}/small-big.bin`]);
+    }
+    log('http3: servers warmed up');
     for (let r = 0; r < runs; r++) {
       for (const c of CONCURRENCY) {
         for (const s of stacks) {
-          const res = await runClient([
-            '-mode',
-            'rps',
-            '-ca',
-            ca,
-            '-concurrency',
-            String(c),
-            '-duration',
-            `${durationMs}ms`,
-            `https://localhost:${servers[s].port}/small.txt`,
-          ]);
+          const res = await measure(s, 'rps', () =>
+            runClient([
+              '-mode',
+              'rps',
+              '-ca',
+              ca,
+              '-concurrency',
+              String(c),
+              '-duration',
+              `${durationMs}ms`,
+              `https://localhost:${servers[s].port}/small.txt`,
+            ]),
+          );
           const v = res.requests! / res.seconds!;
           push(rpsRuns, `${s}/${c}`, v);
           log(`http3 run ${r + 1}: ${s} ${c} in flight: ${v.toFixed(0)} requests/s`);
         }
       }
       for (const s of stacks) {
-        const res = await runClient([
-          '-mode',
-          'download',
-          '-ca',
-          ca,
-          `https://localhost:${servers[s].port}/big.bin`,
-        ]);
+        const res = await measure(s, 'download', () =>
+          runClient(['-mode', 'download', '-ca', ca, `https://localhost:${servers[s].port}/big.bin`]),
+        );
         const v = (res.bytes! * 8) / res.seconds! / 1e6;
         push(gpRuns, s, v);
         log(`http3 run ${r + 1}: ${s} ${sizeMiB} MiB download: ${v.toFixed(0)} Mbit/s`);
@@ -208,11 +288,22 @@ export async function run(o: Http3BenchOptions = {}): Promise<Http3BenchResult> 
     }
     rmSync(dir, { recursive: true, force: true });
   }
+  const loadEnd = loadavg()[0]!;
+  log(
+    `http3: load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at the end`,
+  );
   const rps = { tsquic: {}, 'quic-go': {} } as Http3BenchResult['rps'];
   for (const s of stacks) for (const c of CONCURRENCY) rps[s][c] = median(rpsRuns[`${s}/${c}`]!);
   return {
     rps,
     goodput: { tsquic: median(gpRuns.tsquic!), 'quic-go': median(gpRuns['quic-go']!) },
+    tsquicAveragePacket: {
+      rps: sent.rps.bytesSent / Math.max(1, sent.rps.packetsSent),
+      download: sent.download.bytesSent / Math.max(1, sent.download.packetsSent),
+    },
+    loadAverage: { start: loadStart, end: loadEnd },
     sizeMiB,
     runs,
   };
@@ -236,7 +327,14 @@ export function formatHttp3(r: Http3BenchResult): string {
   lines.push(
     `| ${r.sizeMiB} MiB download, Mbit/s | ${t.toFixed(0)} | ${g.toFixed(0)} | ${(t / g).toFixed(2)} |`,
   );
-  lines.push('packets: tsquic up to 16383 bytes (loopback PMTU discovery), quic-go 0.29 at most 1452 bytes');
+  lines.push(
+    `packets: both servers at most ${H3_CAP} bytes (tsquic pmtuDiscoveryMax ${H3_CAP}; quic-go 0.29 never above 1452); ` +
+      `tsquic server's average datagram ${r.tsquicAveragePacket.rps.toFixed(0)} bytes (small GETs), ` +
+      `${r.tsquicAveragePacket.download.toFixed(0)} bytes (download)`,
+  );
+  lines.push(
+    `load average (1 min) ${r.loadAverage.start.toFixed(2)} at the start, ${r.loadAverage.end.toFixed(2)} at the end`,
+  );
   return lines.join('\n');
 }
 

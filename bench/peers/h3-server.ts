@@ -1,40 +1,78 @@
 /**
  * tsquic HTTP/3 server of bench/http3.ts, run as its own process:
  *
- *   node --import tsx bench/peers/h3-server.ts --cert FILE --key FILE --root DIR
+ *   node --import tsx bench/peers/h3-server.ts --cert FILE --key FILE --root DIR [--pmtu-max N] [--qlog-dir DIR]
  *
  * Serves the files under --root (GET, content-length, streamed from disk), like the quic-go peer's
- * http.FileServer. Prints `LISTENING host:port`; exits when stdin closes.
+ * http.FileServer. `--pmtu-max N` caps tsquic's PMTU discovery (bench/http3.ts passes 1452, the
+ * ceiling quic-go 0.29 never exceeds). Prints `LISTENING host:port`; answers a `STATS` line on stdin
+ * with the QUIC packets and bytes its connections sent so far; exits when stdin closes.
  */
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createServer } from '../../src/http3/index.js';
-import { requiredOption, runUntilStdinCloses } from './protocol.js';
+import { listenEarly } from '../../src/node/api.js';
+import type { QuicConnection } from '../../src/node/quic-connection.js';
+import { option, requiredOption, runUntilStdinCloses } from './protocol.js';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const root = requiredOption(argv, '--root');
-  const server = createServer(
-    { cert: readFileSync(requiredOption(argv, '--cert')), key: readFileSync(requiredOption(argv, '--key')) },
-    (req, res) => {
-      const file = join(root, new URL(req.url, 'https://x').pathname.slice(1));
-      let size: number;
-      try {
-        size = statSync(file).size;
-      } catch {
-        res.writeHead(404, { 'content-length': '0' });
-        res.end();
-        return;
-      }
-      res.writeHead(200, { 'content-length': String(size), 'content-type': 'application/octet-stream' });
-      if (size < 64 * 1024) res.end(readFileSync(file));
-      else pipeline(createReadStream(file, { highWaterMark: 256 * 1024 }), res).catch(() => {});
-    },
-  );
-  await server.listen({ host: '127.0.0.1', port: 0 });
-  process.stdout.write(`LISTENING 127.0.0.1:${server.address().port}\n`);
-  runUntilStdinCloses(() => server.close());
+  const pmtu = option(argv, '--pmtu-max');
+  const qlogDir = option(argv, '--qlog-dir');
+  const cert = readFileSync(requiredOption(argv, '--cert'));
+  const key = readFileSync(requiredOption(argv, '--key'));
+  const h3 = createServer({ cert, key }, (req, res) => {
+    const file = join(root, new URL(req.url, 'https://x').pathname.slice(1));
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      res.writeHead(404, { 'content-length': '0' });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-length': String(size), 'content-type': 'application/octet-stream' });
+    if (size < 64 * 1024) res.end(readFileSync(file));
+    else pipeline(createReadStream(file, { highWaterMark: 256 * 1024 }), res).catch(() => {});
+  });
+  // The QUIC server is ours (not h3.listen()) so that the packets it sends can be counted.
+  const quic = await listenEarly({
+    host: '127.0.0.1',
+    port: 0,
+    cert,
+    key,
+    alpn: ['h3'],
+    ...(pmtu !== undefined ? { pmtuDiscoveryMax: Number(pmtu) } : {}),
+    ...(qlogDir !== undefined ? { qlogDir } : {}),
+  });
+  const live = new Set<QuicConnection>();
+  const closed = { packetsSent: 0, bytesSent: 0 };
+  quic.on('connection', (conn: QuicConnection) => {
+    live.add(conn);
+    void conn.closed.then(() => {
+      const s = conn.stats();
+      closed.packetsSent += s.packetsSent;
+      closed.bytesSent += s.bytesSent;
+      live.delete(conn);
+    });
+    h3.serveConnection(conn, quic.address());
+  });
+  const stats = () => {
+    let { packetsSent, bytesSent } = closed;
+    for (const c of live) {
+      const s = c.stats();
+      packetsSent += s.packetsSent;
+      bytesSent += s.bytesSent;
+    }
+    return { packetsSent, bytesSent };
+  };
+  process.stdout.write(`LISTENING 127.0.0.1:${quic.address().port}\n`);
+  runUntilStdinCloses(async () => {
+    await h3.close();
+    await quic.close();
+  }, stats);
 }
 
 void main();

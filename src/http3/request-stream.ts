@@ -57,9 +57,23 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
     this.pump();
   }
 
+  /** pump() calls in progress (the application may act from inside one: a handler runs at onHead). */
+  protected pumpDepth = 0;
+
   protected pump(): void {
     const id = this.streamId;
-    if (id === undefined || this.receiveDone || this.failed) return;
+    if (id !== undefined && !this.receiveDone && !this.failed) {
+      this.pumpDepth++;
+      try {
+        this.readAvailable(id);
+      } finally {
+        this.pumpDepth--;
+      }
+    }
+    if (this.pumpDepth === 0) this.afterPump();
+  }
+
+  private readAvailable(id: number): void {
     const t = this.conn.transport;
     this.reader.process();
     while (!this.receiveDone && !this.failed && this.reader.wantsInput) {
@@ -69,6 +83,9 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
       this.reader.process();
     }
   }
+
+  /** Called when the outermost pump() has read everything the transport held. */
+  protected afterPump(): void {}
 
   /** The incoming message ended (called from the reader's sink). */
   protected markReceiveDone(): void {

@@ -143,7 +143,23 @@ export class ServerExchange extends RequestStream<RequestHead> {
     this.response = 'ended';
     if (this.sendDone) return;
     this.sendEnd(trailers ? outgoingFields(trailers, false) : undefined);
-    // RFC 9114 §4.1.1: the response is complete; the rest of the request is not needed.
+    // RFC 9114 §4.1.1: the response is complete; the rest of the request is not needed. Whether
+    // the rest has arrived already is known once the transport's data has been read: a handler
+    // that answers at once runs inside the read of the request's HEADERS, before its FIN. Only a
+    // request still incomplete then is abandoned (STOP_SENDING, QPACK Stream Cancellation): a
+    // cancellation per request would be bytes on the decoder stream for nothing.
+    if (!this.receiveDone) {
+      this.abandonAfterRead = true;
+      if (this.pumpDepth === 0) this.conn.guard(this.streamId!, () => this.pump());
+    }
+  }
+
+  /** end() came before the request was read to its end: abandon what is still missing. */
+  private abandonAfterRead = false;
+
+  protected override afterPump(): void {
+    if (!this.abandonAfterRead) return;
+    this.abandonAfterRead = false;
     if (!this.receiveDone) this.abandonReceive(H3ErrorCode.H3_NO_ERROR);
   }
 

@@ -6,6 +6,7 @@ import type { Connection } from '../connection/connection.js';
 import type { CloseInfo } from '../connection/connection-events.js';
 import type { StreamEpoch } from '../connection/stream-epoch.js';
 import { ConnectionClosedError, type QuicError } from '../errors/public-errors.js';
+import { isLocallyInitiated } from '../streams/stream-id.js';
 import type { Millis } from '../util/time.js';
 import { parseAddress, SocketAddress } from './address.js';
 import { now } from './clock.js';
@@ -116,8 +117,13 @@ export class ConnectionHandle implements ConnectionOwner {
     return this.driver.address?.() ?? new SocketAddress('0.0.0.0', 0, 'IPv4');
   }
 
-  drainEvents(): void {
+  /**
+   * Dispatch the core's events. Returns whether the peer opened a stream: its application (an
+   * HTTP/3 server answering a request) may write within this event-loop turn.
+   */
+  drainEvents(): boolean {
     const c = this.core;
+    let peerOpened = false;
     for (let e = c.pollEvent(); e; e = c.pollEvent()) {
       switch (e.type) {
         case 'epoch': {
@@ -126,6 +132,7 @@ export class ConnectionHandle implements ConnectionOwner {
           break;
         }
         case 'stream':
+          if (e.event.type === 'opened' && !isLocallyInitiated(e.event.id, c.role)) peerOpened = true;
           this.publics.get(e.epoch)?._onStreamEvent(e.event);
           break;
         case 'early-data':
@@ -169,6 +176,7 @@ export class ConnectionHandle implements ConnectionOwner {
           break;
       }
     }
+    return peerOpened;
   }
 
   private drainStreamEvents(): void {

@@ -18,8 +18,11 @@ import { pooledRandomBytes } from './random-pool.js';
 
 /** What the driver calls back into for each connection it carries. */
 export interface ConnectionOwner {
-  /** Drain the connection's events (called once per flush). */
-  drainEvents(): void;
+  /**
+   * Drain the connection's events (called once per flush). True when the peer opened a stream:
+   * the application may answer it in this event-loop turn, so sending waits for the next one.
+   */
+  drainEvents(): boolean;
   /** The connection is gone. */
   onTerminated(): void;
 }
@@ -232,7 +235,16 @@ export class UdpEndpoint {
     for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
       this.onConnection?.(e.connection);
     }
-    for (const owner of [...this.owners.values()]) owner.drainEvents();
+    let answerSoon = false;
+    for (const owner of [...this.owners.values()]) if (owner.drainEvents()) answerSoon = true;
+    if (answerSoon && !this.sendTurn) {
+      // A peer opened a stream (a request): its application reacts after this callback, in the
+      // process's ticks and microtasks (stream 'readable' events, promise continuations). Sending
+      // from a fresh immediate, after them, lets the answer share the datagram that acknowledges
+      // the request (and carries MAX_STREAMS) instead of following it in a second one.
+      this.scheduleSendTurn();
+      return;
+    }
     this.sendPending();
     // Sending may have finished closes; drain again so owners see terminations.
     for (const [conn, owner] of [...this.owners]) {
@@ -247,6 +259,24 @@ export class UdpEndpoint {
     this.armTimer();
     this.updateLinger();
     this.maybeClose();
+  }
+
+  /** A flush from the next check phase that sends whatever drainEvents() reports. */
+  private sendTurn = false;
+  private sendTurnScheduled = false;
+
+  private scheduleSendTurn(): void {
+    if (this.sendTurnScheduled) return;
+    this.sendTurnScheduled = true;
+    setImmediate(() => {
+      this.sendTurnScheduled = false;
+      this.sendTurn = true;
+      try {
+        this.flush();
+      } finally {
+        this.sendTurn = false;
+      }
+    });
   }
 
   /** Sends what the endpoint has to send now (at most MAX_SENDS_PER_FLUSH, then flushes again). */

@@ -15,6 +15,7 @@ import { ConnectionClosedError, StreamResetError, ZeroRTTRejectedError } from '.
 import type { CloseReason } from '../../node/close-errors.js';
 import type { QuicConnection } from '../../node/quic-connection.js';
 import type { QuicReceiveStream, QuicSendStream, QuicStream } from '../../node/quic-stream.js';
+import { ReceiveState } from '../../streams/receive-stream.js';
 import { SendState } from '../../streams/send-stream.js';
 import { Http3ConnectionError } from '../errors.js';
 import type { H3Transport, StreamRead, TransportEvents } from '../transport.js';
@@ -88,12 +89,14 @@ export class QuicH3Transport implements H3Transport {
     if (isReadable(s)) {
       s.on('readable', () => this.events?.onReadable(id));
       s.on('end', () => {
+        if (this.finRead.delete(id)) return;
         this.finPending.add(id);
         this.events?.onReadable(id);
       });
     }
     if (isWritable(s)) s.on('drain', () => this.events?.onWritable(id));
     s.on('close', () => {
+      this.finRead.delete(id);
       // Keep the entry until the FIN was read; then forget the stream.
       if (!this.finPending.has(id)) this.streams.delete(id);
     });
@@ -180,11 +183,27 @@ export class QuicH3Transport implements H3Transport {
       const chunk = s.read() as Buffer | null;
       if (chunk !== null) return { data: chunk, fin: false };
     }
-    if (this.finPending.delete(id)) {
+    if (this.finPending.delete(id) || this.finArrived(id, s)) {
+      this.finRead.add(id);
       if (s.destroyed || !isWritable(s) || s.writableFinished) this.streams.delete(id);
       return { data: EMPTY, fin: true };
     }
     return undefined;
+  }
+
+  /** Streams whose FIN the session has read: the Readable's later 'end' is not a second one. */
+  private readonly finRead = new Set<number>();
+
+  /**
+   * The FIN is here before the Readable says so: its 'end' comes a tick after the last read, but
+   * once everything it holds has been read and QUIC's receiving side is in Data Read (RFC 9000
+   * §3.2: every byte up to the FIN delivered to the stream), nothing more will come. Reading the
+   * FIN in the same pass as the data lets a request be seen whole before its handler's response
+   * ends (no STOP_SENDING or QPACK Stream Cancellation for a request that was complete).
+   */
+  private finArrived(id: number, s: QuicStream | QuicReceiveStream): boolean {
+    if (s.destroyed || s.readableLength > 0 || this.finRead.has(id)) return false;
+    return this.conn.epoch.streams.streamState(id)?.receive === ReceiveState.DataRead;
   }
 
   close(code: number, reason: string): void {

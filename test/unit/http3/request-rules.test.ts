@@ -288,6 +288,30 @@ test('a response completed before the request body: STOP_SENDING H3_NO_ERROR (RF
   assert.ok(t.ended.has(0));
 });
 
+test('a handler that ends its response at once, the request complete: nothing abandoned (RFC 9114 §4.1.1)', () => {
+  // The handler runs inside the read of the HEADERS, before the reader has seen the FIN that came
+  // with them: the decision to abandon waits for the end of that read.
+  const t = new FakeTransport('server');
+  const codec = new LiteralCodec();
+  const s = new H3ServerSession(t, {
+    codec,
+    random,
+    onRequest: (ex) => {
+      ex.events = { onData() {}, onTrailers() {}, onEnd() {}, onAborted() {}, onWritable() {} };
+      ex.respond(200, [], true);
+    },
+  });
+  t.events = s.conn;
+  t.peerSend(0, headersFrame(req('/')), true);
+  assert.ok(t.ended.has(0));
+  assert.ok(!t.actions.some((a) => a.startsWith('stop 0')), `${t.actions}`);
+  assert.deepEqual(codec.decoders[0]!.cancelled, [], 'no QPACK Stream Cancellation');
+  // Still abandoned when the request is not complete after that read.
+  t.peerSend(4, cat(headersFrame(req('/', 'POST')), data('part')));
+  assert.ok(t.actions.includes(`stop 4 ${hex(H3ErrorCode.H3_NO_ERROR)}`), `${t.actions}`);
+  assert.deepEqual(codec.decoders[0]!.cancelled, [4]);
+});
+
 test('HEAD responses, 204 and 304 carry no content even if written', () => {
   const { t, seen } = server();
   t.peerSend(0, headersFrame(req('/', 'HEAD')), true);
