@@ -37,6 +37,7 @@ import { ConnectionReceiver } from './connection-receiver.js';
 import { ConnectionRecovery } from './connection-recovery.js';
 import { ConnectionSender } from './connection-sender.js';
 import { datagramPayloadLimit } from './datagram-limits.js';
+import { ConnectionEventQueue } from './event-queue.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
 import { MtuDiscovery } from './mtu-discovery.js';
 import type { OneRttKeys } from './one-rtt-keys.js';
@@ -256,7 +257,8 @@ export class Connection {
   readonly dropTrace: ((e: PacketDropTraceEvent) => void) | undefined;
   /** Set when a recovery trace hook is configured (qlog). */
   readonly recoveryReporter: RecoveryReporter | undefined;
-  private readonly events: ConnectionEvent[] = [];
+  /** Connection events, merged with the current epoch's stream events in the order they happened. */
+  private readonly events = new ConnectionEventQueue(() => this.epoch);
   readonly sender: ConnectionSender;
   readonly receiver: ConnectionReceiver;
   readonly handshake: HandshakeDriver;
@@ -500,14 +502,7 @@ export class Connection {
   }
 
   pollEvent(): ConnectionEvent | undefined {
-    const e = this.events.shift();
-    if (e) return e;
-    const epoch = this.epoch;
-    if (epoch && !epoch.rejected) {
-      const se = epoch.streams.pollEvent();
-      if (se) return { type: 'stream', epoch, event: se };
-    }
-    return undefined;
+    return this.events.poll();
   }
 
   /** Close the connection with an application error code (RFC 9000 §10.2). */
