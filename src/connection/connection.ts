@@ -55,6 +55,7 @@ import {
   isClosedState,
 } from './connection-state.js';
 import { datagramPayloadLimit } from './datagram-limits.js';
+import { ConnectionEventQueue } from './event-queue.js';
 import { Framer } from './framer.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
 import { MtuDiscovery } from './mtu-discovery.js';
@@ -254,7 +255,8 @@ export class Connection {
   readonly dropTrace: ((e: PacketDropTraceEvent) => void) | undefined;
   /** Set when a recovery trace hook is configured (qlog). */
   readonly recoveryReporter: RecoveryReporter | undefined;
-  private readonly events: ConnectionEvent[] = [];
+  /** Connection events, merged with the current epoch's stream events in the order they happened. */
+  private readonly events = new ConnectionEventQueue(() => this.epoch);
   /** The control frames waiting to be sent and what goes in a packet (framer.ts). */
   readonly framer: Framer;
   readonly sender: ConnectionSender;
@@ -498,14 +500,7 @@ export class Connection {
   }
 
   pollEvent(): ConnectionEvent | undefined {
-    const e = this.events.shift();
-    if (e) return e;
-    const epoch = this.epoch;
-    if (epoch && !epoch.rejected) {
-      const se = epoch.streams.pollEvent();
-      if (se) return { type: 'stream', epoch, event: se };
-    }
-    return undefined;
+    return this.events.poll();
   }
 
   /** Close the connection with an application error code (RFC 9000 §10.2). */

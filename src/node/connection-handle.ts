@@ -166,9 +166,8 @@ export class ConnectionHandle implements ConnectionOwner {
           this.publics.get(e.epoch)?._onDatagram(e.data);
           break;
         case 'closed':
-          // The core reports its own events before stream events: what the same packets did to
-          // streams (an ACK completing a stream's delivery) must reach them before the close does.
-          this.drainStreamEvents();
+          // The core reports events in the order they happened: what the same packets did to
+          // streams (an ACK completing a stream's delivery) has reached them already.
           this.onClosed(e.info);
           break;
         case 'terminated':
@@ -177,13 +176,6 @@ export class ConnectionHandle implements ConnectionOwner {
       }
     }
     return peerOpened;
-  }
-
-  private drainStreamEvents(): void {
-    for (const [epoch, pub] of this.publics) {
-      if (epoch.rejected) continue;
-      for (let se = epoch.streams.pollEvent(); se; se = epoch.streams.pollEvent()) pub._onStreamEvent(se);
-    }
   }
 
   private onClosed(info: CloseInfo): void {
