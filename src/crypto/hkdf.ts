@@ -20,7 +20,8 @@ export function hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): 
 export function hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Buffer {
   const hl = hashLength(hash);
   if (length > 255 * hl) throw new RangeError(`HKDF-Expand length ${length} too large`);
-  const out = Buffer.allocUnsafe(length);
+  // Not from the shared Buffer pool: secrets and keys live as long as their connection (unpooled.ts).
+  const out = Buffer.allocUnsafeSlow(length);
   let prev: Buffer = Buffer.alloc(0);
   let written = 0;
   for (let i = 1; written < length; i++) {
