@@ -12,6 +12,7 @@ import {
   type DecipherChaCha20Poly1305,
   type DecipherGCM,
 } from 'node:crypto';
+import { unpooledCopy } from '../util/unpooled.js';
 import { type CipherSuite, cipherSuiteParams } from './cipher-suite.js';
 
 const TAG_LENGTH = 16;
@@ -43,8 +44,8 @@ export class Aead {
     }
     this.suite = suite;
     this.algorithm = params.aead;
-    this.key = Buffer.from(key);
-    this.nonce = Buffer.from(iv);
+    this.key = unpooledCopy(key);
+    this.nonce = unpooledCopy(iv);
     this.ivHigh = this.nonce.readUInt32BE(4);
     this.ivLow = this.nonce.readUInt32BE(8);
   }

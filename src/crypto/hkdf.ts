@@ -24,7 +24,8 @@ export function hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, le
   // the copy. Every TLS and QUIC label needs one block (L <= HashLen).
   const input = Buffer.allocUnsafe(hl + info.length + 1);
   input.set(info, hl);
-  const out = Buffer.allocUnsafe(length);
+  // Not from the shared Buffer pool: secrets and keys live as long as their connection (unpooled.ts).
+  const out = Buffer.allocUnsafeSlow(length);
   let written = 0;
   for (let i = 1; written < length; i++) {
     input[hl + info.length] = i;

@@ -4,19 +4,20 @@
  * which showed up in handshake profiles.
  */
 import { randomFillSync } from 'node:crypto';
+import { unpooledCopy } from '../util/unpooled.js';
 
 const POOL_SIZE = 4096;
 let pool = Buffer.alloc(0);
 let used = 0;
 
 export function pooledRandomBytes(length: number): Buffer {
-  if (length > POOL_SIZE / 4) return randomFillSync(Buffer.allocUnsafe(length));
+  if (length > POOL_SIZE / 4) return randomFillSync(Buffer.allocUnsafeSlow(length));
   if (used + length > pool.length) {
     pool = randomFillSync(Buffer.allocUnsafe(POOL_SIZE));
     used = 0;
   }
-  // A copy: callers keep these bytes, and the pool is overwritten on refill.
-  const out = Buffer.from(pool.subarray(used, used + length));
+  // A copy: callers keep these bytes (connection IDs, tokens), and the pool is overwritten on refill.
+  const out = unpooledCopy(pool.subarray(used, used + length));
   // Never hand out the same bytes twice.
   pool.fill(0, used, used + length);
   used += length;

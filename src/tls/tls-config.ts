@@ -3,6 +3,7 @@
  * Mistakes throw TlsConfigError from the engine constructors, never later during a handshake.
  */
 import { type CipherSuite, DEFAULT_CIPHER_SUITES, isSupportedCipherSuite } from '../crypto/cipher-suite.js';
+import { unpooledCopy } from '../util/unpooled.js';
 import { type NamedGroup, namedGroupFromName } from './codepoints.js';
 import { TlsConfigError } from './private-key.js';
 import type { NamedGroupName, TlsCommonConfig } from './types.js';
@@ -25,7 +26,7 @@ export function normalizeCommonConfig(config: TlsCommonConfig): NormalizedCommon
     throw new TlsConfigError('config.alpn must list at least one application protocol');
   }
   const alpnBytes = config.alpn.map((p) => {
-    const b = Buffer.from(p, 'utf8');
+    const b = unpooledCopy(Buffer.from(p, 'utf8'));
     // RFC 7301 §3.1: ProtocolName<1..2^8-1>
     if (b.length < 1 || b.length > 255) throw new TlsConfigError(`invalid ALPN protocol id "${p}"`);
     return b;
@@ -53,7 +54,7 @@ export function normalizeCommonConfig(config: TlsCommonConfig): NormalizedCommon
     alpnBytes,
     suites,
     groups,
-    transportParameters: Buffer.from(config.transportParameters),
+    transportParameters: unpooledCopy(config.transportParameters),
   };
 }
 

@@ -6,6 +6,7 @@
 import { type CipherSuite, cipherSuiteParams } from '../crypto/cipher-suite.js';
 import type { HashName } from '../crypto/hkdf.js';
 import type { Millis } from '../util/time.js';
+import { unpooledCopy } from '../util/unpooled.js';
 import { AlertDescription, TlsAlertError } from './alert.js';
 import { type ClientOffer, checkSecondClientHello, parseClientOffer } from './client-offer.js';
 import {
@@ -171,7 +172,7 @@ export class TlsServer extends TlsEngineBase {
 
   private onClientHello(msg: HandshakeMessage, now: Millis): void {
     const offer = parseClientOffer(msg.raw);
-    if (this.state === ServerState.WaitClientHello) this.clientRandom = Buffer.from(offer.ch.random);
+    if (this.state === ServerState.WaitClientHello) this.clientRandom = unpooledCopy(offer.ch.random);
     const suite = this.selectSuite(offer, now);
     const hash = hashOf(suite);
     const group = this.selectGroup(offer);
@@ -201,7 +202,7 @@ export class TlsServer extends TlsEngineBase {
     this.clientSupportsTickets = offer.pskModes.includes(PskKeyExchangeMode.psk_dhe_ke);
     this.transcript.add(msg.raw);
     this.emit({ type: 'negotiated', alpn: this.common.alpn[this.alpnIndex]!, resumed: psk !== undefined });
-    this.emit({ type: 'peer-transport-parameters', data: Buffer.from(offer.transportParameters) });
+    this.emit({ type: 'peer-transport-parameters', data: unpooledCopy(offer.transportParameters) });
 
     const schedule = new KeySchedule(hash, psk?.ticket.psk);
     this.schedule = schedule;

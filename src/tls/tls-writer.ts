@@ -2,6 +2,7 @@
  * A growable big-endian writer for the TLS presentation language (RFC 8446 §3), with length-prefixed
  * vectors whose length is patched in when the vector is closed.
  */
+import { unpooledCopy } from '../util/unpooled.js';
 
 export class TlsWriter {
   private buf: Buffer;
@@ -83,8 +84,8 @@ export class TlsWriter {
     return this.vector(3, (w) => w.bytes(data));
   }
 
-  /** A copy of the bytes written so far. */
+  /** A copy of the bytes written so far (of its own: a handshake message is kept until acknowledged). */
   finish(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    return unpooledCopy(this.buf.subarray(0, this.pos));
   }
 }

@@ -7,6 +7,7 @@
  */
 import { QuicTransportError, TransportErrorCode } from '../errors/transport-error.js';
 import type { RandomBytes } from '../util/random.js';
+import { unpooledCopy } from '../util/unpooled.js';
 import { BufferReader, TruncatedInputError } from './buffer-reader.js';
 import { BufferWriter } from './buffer-writer.js';
 import { MAX_VARINT, varintLength } from './varint.js';
@@ -146,7 +147,14 @@ class ParameterWriter {
   }
 
   finish(): Uint8Array {
-    return Buffer.concat(this.parts, this.size);
+    // Exact size and not from the shared Buffer pool: a connection keeps its encoded parameters.
+    const out = new Uint8Array(this.size);
+    let offset = 0;
+    for (const part of this.parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
   }
 }
 
@@ -301,7 +309,7 @@ function decodeIntValue(value: Uint8Array, name: string): number {
 
 function decodeCid(value: Uint8Array, name: string): Uint8Array {
   if (value.length > MAX_CID_LENGTH) throw paramError(`${name}: connection ID longer than 20 bytes`);
-  return Buffer.from(value);
+  return unpooledCopy(value);
 }
 
 function decodePreferredAddress(value: Uint8Array): PreferredAddress {
@@ -316,8 +324,8 @@ function decodePreferredAddress(value: Uint8Array): PreferredAddress {
   if (cidLength === 0) throw paramError('preferred_address: zero-length connection ID');
   if (cidLength > MAX_CID_LENGTH) throw paramError('preferred_address: connection ID longer than 20 bytes');
   if (r.remaining !== cidLength + RESET_TOKEN_LENGTH) throw paramError('preferred_address: bad length');
-  const connectionId = Buffer.from(r.bytes(cidLength));
-  const statelessResetToken = Buffer.from(r.bytes(RESET_TOKEN_LENGTH));
+  const connectionId = unpooledCopy(r.bytes(cidLength));
+  const statelessResetToken = unpooledCopy(r.bytes(RESET_TOKEN_LENGTH));
   return { ipv4Address, ipv4Port, ipv6Address, ipv6Port, connectionId, statelessResetToken };
 }
 
@@ -380,7 +388,7 @@ export function decodeTransportParameters(
         break;
       case TransportParameterId.StatelessResetToken:
         if (value.length !== RESET_TOKEN_LENGTH) throw paramError('stateless_reset_token must be 16 bytes');
-        p.statelessResetToken = Buffer.from(value);
+        p.statelessResetToken = unpooledCopy(value);
         break;
       case TransportParameterId.MaxUdpPayloadSize:
         p.maxUdpPayloadSize = decodeIntValue(value, 'max_udp_payload_size');

@@ -13,6 +13,7 @@ import { deriveInitialKeys } from '../../../src/crypto/packet-keys.js';
 import { openPacket } from '../../../src/crypto/packet-protection.js';
 import { Endpoint, type ServerEndpointOptions } from '../../../src/endpoint/endpoint.js';
 import { TransportErrorCode } from '../../../src/errors/transport-error.js';
+import { pooledRandomBytes } from '../../../src/node/random-pool.js';
 import { decodeFrames } from '../../../src/wire/frame-codec.js';
 import { FrameType } from '../../../src/wire/frames.js';
 import { type LongHeaderPacket, PacketType, parsePacket } from '../../../src/wire/packet-header.js';
@@ -168,6 +169,88 @@ describe('no state before an Initial decrypts and starts a ClientHello', () => {
     assert.ok(perJunk < 256, `junk datagrams retained ${perJunk} B each`);
     // Before the fix: ~62 KiB (heap + ArrayBuffers) per half-open connection.
     assert.ok(perHalfOpen < 48 * 1024, `half-open connection: ${perHalfOpen} B`);
+  });
+});
+
+/**
+ * Every byte array reachable from `root` through properties, arrays, maps and sets that is a small
+ * view into a shared Buffer pool slab (which it keeps alive whole), by path.
+ */
+function poolViews(root: object): string[] {
+  const seen = new Set<unknown>();
+  const found: string[] = [];
+  const walk = (o: unknown, path: string, depth: number): void => {
+    if (o === null || typeof o !== 'object' || seen.has(o) || depth > 16) return;
+    seen.add(o);
+    if (ArrayBuffer.isView(o)) {
+      if (o.buffer.byteLength === Buffer.poolSize && o.byteLength < o.buffer.byteLength) {
+        found.push(`${path} (${o.byteLength} of ${o.buffer.byteLength})`);
+      }
+      return;
+    }
+    if (o instanceof Map) {
+      let i = 0;
+      for (const [k, v] of o) {
+        walk(k, `${path}<key ${i}>`, depth + 1);
+        walk(v, `${path}<${i++}>`, depth + 1);
+      }
+      return;
+    }
+    if (o instanceof Set) {
+      let i = 0;
+      for (const v of o) walk(v, `${path}{${i++}}`, depth + 1);
+      return;
+    }
+    for (const k of Object.keys(o)) walk((o as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+  };
+  walk(root, 'connection', 0);
+  return found;
+}
+
+describe('half-open connections keep no Buffer pool slab alive', () => {
+  // Node serves small Buffer.allocUnsafe()/Buffer.from() from shared 8 KiB slabs; one kept view keeps
+  // its slab. Keys, secrets, CIDs, transport parameters and handshake messages of each half-open
+  // connection were such views: ~10 KiB of slabs per connection (src/util/unpooled.ts).
+  const shellServer = () =>
+    new Endpoint({
+      random: pooledRandomBytes, // the Node shell's random source
+      server: {
+        tls: {
+          alpn: ['hq-interop'],
+          identity: { certificateChain: simPki().leaf.certPem, privateKey: simPki().leaf.keyPem },
+        },
+        maxHalfOpen: 10_000,
+        retryThreshold: 10_000,
+      },
+    });
+
+  test('no state of a half-open connection is a view into a pool slab', () => {
+    const e = shellServer();
+    const { datagrams } = clientHellos(3, 11);
+    // As the UDP shell passes them: Buffers.
+    for (let i = 0; i < datagrams.length; i++) e.receive(Buffer.from(datagrams[i]!), `10.5.0.${i}:1000`, NOW);
+    drain(e);
+    assert.equal(e.halfOpenCount, 3);
+    for (const conn of e.connections) assert.deepEqual(poolViews(conn), []);
+  });
+
+  test('memory outside the heap: under 4 KiB per half-open connection (was ~10 KiB)', () => {
+    const e = shellServer();
+    const N = 300;
+    const { datagrams } = clientHellos(N + 20, 12);
+    const buffers = datagrams.map((d) => Buffer.from(d));
+    // Warm up (caches, the first slabs) with 20 of them.
+    for (let i = N; i < N + 20; i++) e.receive(buffers[i]!, `10.6.1.${i - N}:1000`, NOW);
+    drain(e);
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < N; i++) e.receive(buffers[i]!, `10.6.${i >> 8}.${i & 255}:1000`, NOW);
+    drain(e);
+    gc();
+    const perHalfOpen = (process.memoryUsage().arrayBuffers - before) / N;
+    assert.equal(e.halfOpenCount, N + 20);
+    console.log(`# ArrayBuffer memory per half-open connection: ${(perHalfOpen / 1024).toFixed(1)} KiB`);
+    assert.ok(perHalfOpen < 4 * 1024, `${(perHalfOpen / 1024).toFixed(1)} KiB per half-open connection`);
   });
 });
 
