@@ -5,6 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { emptyHash, type HashName, hashLength, hkdfExpandLabel, hkdfExtract } from '../crypto/hkdf.js';
+import { unpooledCopy } from '../util/unpooled.js';
 
 /** Derive-Secret(Secret, Label, Messages) with the transcript hash already computed. */
 export function deriveSecret(
@@ -68,8 +69,8 @@ export class KeySchedule {
     if (psk === undefined) {
       // Without a PSK the Early Secret and the salt derived from it are the same in every handshake.
       const c = noPskConstants(hash);
-      this.earlySecret = Buffer.from(c.earlySecret);
-      this.earlyDerived = Buffer.from(c.derived);
+      this.earlySecret = unpooledCopy(c.earlySecret);
+      this.earlyDerived = unpooledCopy(c.derived);
     } else {
       this.earlySecret = hkdfExtract(hash, Buffer.alloc(this.hashLength), psk);
     }
