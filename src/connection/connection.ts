@@ -379,8 +379,9 @@ export class Connection {
     // RFC 9000 §9: a client discards packets from an address other than its server's.
     if (!this.paths.onDatagramReceived(from, datagram.length)) return;
     this.counters.onDatagramReceived(datagram.length);
+    // In the closing state the receiver only attributes packets and answers at a limited rate
+    // (RFC 9000 §10.2.1): connection-receiver.ts.
     this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
-    if (this.state === 'closing') this.closeSendPending = true;
     this.afterActivity(now);
     this.recoveryReporter?.update(now);
   }
@@ -783,9 +784,12 @@ export class Connection {
 
   /** The peer closed (CONNECTION_CLOSE) or reset: enter draining (RFC 9000 §10.2.2). */
   startDraining(info: CloseInfo, now: Millis): void {
-    const next = draining(this.lifecycle, info, now + 3 * this.ptoPeriod());
+    // RFC 9000 §10.2.2: draining entered from closing ends when closing would have ended.
+    const l = this.lifecycle;
+    const deadline = l.kind === 'closing' ? l.deadline : now + 3 * this.ptoPeriod();
+    const next = draining(l, info, deadline);
     if (!next) return;
-    const wasClosing = this.state === 'closing';
+    const wasClosing = l.kind === 'closing';
     this.lifecycle = next;
     this.closeSendPending = false;
     if (!wasClosing) this.events.push({ type: 'closed', info });
