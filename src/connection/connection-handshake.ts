@@ -24,6 +24,9 @@ import { OneRttKeys } from './one-rtt-keys.js';
 import { flowLimitsOf, StreamEpoch } from './stream-epoch.js';
 import { reducedZeroRttLimit } from './transport-parameter-checks.js';
 
+/** What the server's TLS engine is made from: its TLS options and the application's 0-RTT policy. */
+export type ServerTlsConfig = Pick<ServerConnectionConfig, 'tls' | 'acceptEarlyData'>;
+
 /** What 0-RTT became. Client: offered, then accepted or rejected. Server: accepted or none. */
 export type EarlyDataState = 'none' | 'offered' | 'accepted' | 'rejected';
 
@@ -144,7 +147,7 @@ export class HandshakeDriver {
   }
 
   /** Server: create the TLS engine, which waits for the ClientHello. */
-  initServer(config: ServerConnectionConfig): void {
+  initServer(config: ServerTlsConfig): void {
     this.engine = this.createServerTls(config);
   }
 
@@ -182,7 +185,7 @@ export class HandshakeDriver {
     });
   }
 
-  private createServerTls(config: ServerConnectionConfig): TlsEngine {
+  private createServerTls(config: ServerTlsConfig): TlsEngine {
     // What the server remembers in its tickets: the limits 0-RTT may rely on (RFC 9000 §7.4.1).
     const remembered = localTransportParameters(this.c.options);
     const rememberedBytes = encodeTransportParameters(remembered);
@@ -199,7 +202,7 @@ export class HandshakeDriver {
    * Server: 0-RTT is accepted only when the application's policy allows it and our current limits are
    * not below those remembered in the ticket (RFC 9000 §7.4.1, RFC 9001 §4.6.2).
    */
-  private decideEarlyData(ctx: EarlyDataContext, config: ServerConnectionConfig): boolean {
+  private decideEarlyData(ctx: EarlyDataContext, config: ServerTlsConfig): boolean {
     if (!config.acceptEarlyData) return false;
     let remembered: TransportParameters;
     try {

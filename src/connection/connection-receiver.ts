@@ -55,6 +55,59 @@ function isProbingFrame(type: FrameType): boolean {
   );
 }
 
+/**
+ * The members of the connection the receiver uses, and nothing else: its dependency is written down
+ * and a test can drive it with a fake (test/connection/receiver.test.ts).
+ */
+export type ReceiverHost = Pick<
+  Connection,
+  // what the connection is
+  | 'role'
+  | 'version'
+  | 'options'
+  | 'state'
+  | 'isClosed'
+  | 'trace'
+  | 'dropTrace'
+  // keys and handshake (owned by the handshake driver)
+  | 'spaces'
+  | 'oneRtt'
+  | 'zeroRttKeys'
+  | 'handshakeComplete'
+  | 'handshakeConfirmed'
+  | 'peerParams'
+  | 'epoch'
+  | 'handshake'
+  // connection IDs, paths, the client's first-packet facts
+  | 'peerCids'
+  | 'localCids'
+  | 'localCid'
+  | 'originalDcid'
+  | 'retrySourceCid'
+  | 'receivedServerPacket'
+  | 'canNegotiateVersion'
+  | 'paths'
+  | 'remoteAddress'
+  // recovery
+  | 'lossDetector'
+  | 'recovery'
+  | 'counters'
+  | 'ptoPeriod'
+  // pending control frames (moving to the framer)
+  | 'pingPending'
+  | 'closeSendPending'
+  // what the receiver reports
+  | 'pushEvent'
+  | 'onPacketProcessed'
+  | 'onFirstServerPacket'
+  | 'onHandshakeConfirmed'
+  | 'discardSpace'
+  | 'startDraining'
+  | 'abandon'
+  | 'onRetry'
+  | 'restartWithVersion'
+>;
+
 export class ConnectionReceiver {
   /** Packets waiting for keys, with the address they came from. */
   private buffered: Array<{ bytes: Uint8Array; from: string }> = [];
@@ -62,7 +115,7 @@ export class ConnectionReceiver {
   /** Rate limit of the CONNECTION_CLOSE answers in the closing state (RFC 9000 §10.2.1). */
   readonly closingAnswers = new ClosingAnswers();
 
-  constructor(private readonly c: Connection) {}
+  constructor(private readonly c: ReceiverHost) {}
 
   /** Packets that failed authentication, across all keys of this connection (RFC 9001 §6.6). */
   private authenticationFailures = 0;

