@@ -94,8 +94,7 @@ export type ReceiverHost = Pick<
   | 'counters'
   | 'ptoPeriod'
   // pending control frames (moving to the framer)
-  | 'pingPending'
-  | 'closeSendPending'
+  | 'framer'
   // what the receiver reports
   | 'pushEvent'
   | 'onPacketProcessed'

@@ -245,8 +245,6 @@ export class Connection {
   private lastSendTime: Millis;
   private ackElicitingSentSinceReceive = false;
 
-  // ---- closing ----
-
   // ---- client-side handshake facts ----
   private _receivedServerPacket = false;
   private versionNegotiated = false;

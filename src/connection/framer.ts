@@ -204,15 +204,13 @@ export class Framer {
    */
   appendEpochFrames(sink: FrameSink, epoch: StreamEpoch, now: Millis, maxFrameRoom: number): void {
     if (epoch.rejected) return;
-    while (epoch.datagrams.length > 0) {
-      const data = epoch.datagrams[0]!;
+    for (let data = epoch.peekDatagram(); data; data = epoch.peekDatagram()) {
       const f: Frame = { type: FrameType.Datagram, data };
       const fits = sink.fits(f);
       // RFC 9221 §5: DATAGRAM frames are never split. One that cannot fit even an empty packet (the
       // path's packet size shrank since it was queued) is dropped rather than blocking the queue.
       if (!fits && frameLength(f) <= maxFrameRoom) break;
-      epoch.datagrams.shift();
-      epoch.datagramBytes -= data.length;
+      epoch.shiftDatagram();
       if (fits) sink.write(f);
     }
     while (sink.remaining > 3) {

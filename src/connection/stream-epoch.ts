@@ -58,6 +58,17 @@ export class StreamEpoch {
     this.datagramBytes += data.length;
     return true;
   }
+
+  /** The oldest queued DATAGRAM payload, if any. */
+  peekDatagram(): Uint8Array | undefined {
+    return this.datagrams[0];
+  }
+
+  /** Remove the oldest queued DATAGRAM: sent, or dropped (RFC 9221 §5 allows it). */
+  shiftDatagram(): void {
+    const data = this.datagrams.shift();
+    if (data) this.datagramBytes -= data.length;
+  }
 }
 
 /** Bounds of an epoch's DATAGRAM send queue (what waits for congestion window). */

@@ -13,10 +13,12 @@ import {
   type RetirementSource,
 } from '../../../src/connection/framer.js';
 import type { SentFrame } from '../../../src/connection/sent-frames.js';
+import { StreamEpoch } from '../../../src/connection/stream-epoch.js';
 import { TransportErrorCode } from '../../../src/errors/transport-error.js';
 import { EncryptionLevel } from '../../../src/tls/types.js';
 import { frameLength } from '../../../src/wire/frame-codec.js';
 import { type Frame, FrameType, type NewConnectionIdFrame } from '../../../src/wire/frames.js';
+import { limits } from '../streams/harness.js';
 
 /** A packet with `room` bytes for frames. */
 class FakePacket implements FrameSink {
@@ -307,4 +309,40 @@ test('the close slot: queued, cleared once sent or when draining', () => {
   assert.equal(framer.closePending, true);
   framer.clearClose();
   assert.equal(framer.closePending, false);
+});
+
+test('epoch frames: DATAGRAM never split; one too large for any packet now is dropped, not stuck', () => {
+  const { framer } = setup();
+  const epoch = new StreamEpoch(
+    1,
+    { role: 'client', local: limits(), peer: limits(), rtt: () => 100 },
+    false,
+    65535,
+  );
+  const id = epoch.streams.openStream(true)!;
+  epoch.streams.write(id, new Uint8Array(500).fill(1));
+  epoch.queueDatagram(new Uint8Array(2000)); // queued before the path's packet size shrank
+  epoch.queueDatagram(new Uint8Array(300));
+  epoch.queueDatagram(new Uint8Array(400));
+  const emptyPacketRoom = 1000;
+  const p = new FakePacket(700);
+  framer.appendEpochFrames(p, epoch, 0, emptyPacketRoom);
+  // The 2000-byte one is dropped, the 300-byte one fits, the 400-byte one waits for a packet with
+  // room (it would fit an empty one), and stream data fills what is left.
+  assert.deepEqual(p.types, [FrameType.Datagram, FrameType.Stream]);
+  assert.equal((p.frames[0] as { data: Uint8Array }).data.length, 300);
+  assert.equal(epoch.datagrams.length, 1);
+  assert.equal(epoch.datagramBytes, 400);
+  const r = p.records[1];
+  assert.ok(r?.kind === 'stream' && r.epoch === epoch, 'stream frames record their epoch');
+  const next = new FakePacket(emptyPacketRoom);
+  framer.appendEpochFrames(next, epoch, 0, emptyPacketRoom);
+  assert.equal(next.types[0], FrameType.Datagram);
+  assert.equal(epoch.datagramBytes, 0);
+
+  epoch.rejected = true;
+  epoch.queueDatagram(new Uint8Array(10));
+  const dead = new FakePacket();
+  framer.appendEpochFrames(dead, epoch, 0, emptyPacketRoom);
+  assert.deepEqual(dead.types, [], 'nothing from a rejected epoch (RFC 9001 §4.6.2)');
 });
