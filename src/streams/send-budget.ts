@@ -1,0 +1,84 @@
+/**
+ * The send budgets of one StreamManager (issue 10, defect 5): each stream may hold sendBufferSize
+ * unacknowledged bytes, all streams together connectionSendBufferSize. A writer that finds no room
+ * is parked and told 'writable' once its own acknowledgments, or room in the connection budget,
+ * let it write again. What a connection holds for a peer that does not read stays bounded however
+ * many streams write.
+ */
+import type { SendStream } from './send-stream.js';
+import type { SendingEntry } from './stream-entry.js';
+
+export class SendBudget {
+  /** Sum of every stream's unackedBytes: what this connection holds for the peer. */
+  private queued = 0;
+  /** Streams whose writes wait for room in the connection's budget. */
+  private readonly waiters = new Set<SendingEntry>();
+
+  constructor(
+    /** Per-stream bound on unacknowledged bytes. */
+    private readonly streamLimit: number,
+    /** Bound on the unacknowledged bytes of all streams together. */
+    private readonly connectionLimit: number,
+    /** A parked stream may write again. */
+    private readonly onWritable: (entry: SendingEntry) => void,
+  ) {}
+
+  /** Bytes all streams hold until the peer acknowledges them. */
+  get queuedBytes(): number {
+    return this.queued;
+  }
+
+  /** A stream's unacknowledged bytes changed by `delta` (written, acknowledged, reset). */
+  account(delta: number): void {
+    this.queued += delta;
+  }
+
+  /** Whether `send` and the connection are within their budgets (write()'s answer). */
+  within(send: SendStream): boolean {
+    return send.unackedBytes <= this.streamLimit && this.queued <= this.connectionLimit;
+  }
+
+  /** Bytes `send` may take now: what both budgets leave (may be negative). */
+  room(send: SendStream): number {
+    return Math.min(this.streamLimit - send.unackedBytes, this.connectionLimit - this.queued);
+  }
+
+  /** The stream waits for 'writable': from its own acks, or from room in the connection budget. */
+  park(entry: SendingEntry): void {
+    entry.send.needWritable = true;
+    this.waiters.add(entry);
+  }
+
+  /** The stream no longer waits (reset, closed). */
+  forget(entry: SendingEntry): void {
+    this.waiters.delete(entry);
+  }
+
+  /**
+   * Room in the connection budget worth waking writers for: a quarter of it, at most 64 KiB, so
+   * that 100 parked streams are not woken for every acknowledged packet.
+   */
+  private get connectionHasRoom(): boolean {
+    const room = this.connectionLimit - this.queued;
+    return room > 0 && room >= Math.min(this.connectionLimit / 4, 64 * 1024);
+  }
+
+  /** Tell a parked stream it may write again, if both its own and the connection budget allow. */
+  maybeWritable(entry: SendingEntry): void {
+    const send = entry.send;
+    if (!send.needWritable || !send.canWrite || entry.closed) {
+      this.waiters.delete(entry);
+      return;
+    }
+    if (send.unackedBytes > this.streamLimit || !this.connectionHasRoom) return;
+    send.needWritable = false;
+    this.waiters.delete(entry);
+    this.onWritable(entry);
+  }
+
+  /** The connection budget has room again: wake the streams that wait for it, oldest first. */
+  wake(): void {
+    if (this.waiters.size === 0 || !this.connectionHasRoom) return;
+    for (const entry of [...this.waiters]) this.maybeWritable(entry);
+  }
+}
