@@ -270,7 +270,7 @@ export class HandshakeDriver {
 
   private onHandshakeComplete(): void {
     this.c.handshakeComplete = true;
-    this.c.state = 'established';
+    this.c.markEstablished();
     this.c.pushEvent({ type: 'handshake-complete' });
     if (this.c.role === 'server') {
       // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.

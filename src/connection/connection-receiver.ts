@@ -28,6 +28,7 @@ import {
 } from '../wire/packet-header.js';
 import { decodePacketNumber } from '../wire/packet-number.js';
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
+import { ClosingAnswers } from './closing-answers.js';
 import type { Connection, PacketDropReason } from './connection.js';
 import { equalBytes } from './local-connection-ids.js';
 
@@ -36,6 +37,13 @@ const MAX_BUFFERED_PACKETS = 16;
 
 /** What became of a packet: processed, waiting for keys (buffered), or discarded for a reason. */
 type Outcome = 'processed' | 'no-keys' | PacketDropReason;
+
+/** A packet with its protection removed. */
+interface Opened {
+  spaceIndex: PacketNumberSpace;
+  pn: number;
+  payload: Uint8Array;
+}
 
 /** RFC 9000 §9.1: frames a probing packet may carry; any other frame makes a packet non-probing. */
 function isProbingFrame(type: FrameType): boolean {
@@ -50,6 +58,9 @@ function isProbingFrame(type: FrameType): boolean {
 export class ConnectionReceiver {
   /** Packets waiting for keys, with the address they came from. */
   private buffered: Array<{ bytes: Uint8Array; from: string }> = [];
+
+  /** Rate limit of the CONNECTION_CLOSE answers in the closing state (RFC 9000 §10.2.1). */
+  readonly closingAnswers = new ClosingAnswers();
 
   constructor(private readonly c: Connection) {}
 
@@ -71,6 +82,10 @@ export class ConnectionReceiver {
 
   receiveDatagram(datagram: Uint8Array, from: string, now: Millis): void {
     const c = this.c;
+    if (c.state === 'closing') {
+      this.receiveWhileClosing(datagram, from, now);
+      return;
+    }
     const packets = splitDatagram(datagram, c.options.connectionIdLength);
     if (packets.length === 0) {
       this.checkStatelessReset(datagram, now);
@@ -107,6 +122,54 @@ export class ConnectionReceiver {
       if (this.keyState() !== before) keysChanged = true;
     }
     if (keysChanged) this.retryBuffered(now);
+  }
+
+  /**
+   * RFC 9000 §10.2.1: a closing endpoint "is not required to process any received frame" and here
+   * processes none: no stream data, new stream, flow-control credit, ACK or handshake message acts any
+   * more. A packet is opened only to attribute it to the connection (it authenticates with our keys)
+   * and to find a peer's CONNECTION_CLOSE, which moves the connection to draining (§10.2.2). An
+   * attributed datagram from the peer's address may draw a CONNECTION_CLOSE in answer, at the rate
+   * `ClosingAnswers` allows; packets from another address are discarded (§10.2.1 allows that for an
+   * unvalidated address, and a closing connection validates none).
+   */
+  private receiveWhileClosing(datagram: Uint8Array, from: string, now: Millis): void {
+    const c = this.c;
+    const packets = splitDatagram(datagram, c.options.connectionIdLength);
+    let attributed = false;
+    let firstDcid: Uint8Array | undefined;
+    for (const p of packets) {
+      if (p.type === PacketType.VersionNegotiation || p.type === PacketType.Retry) continue;
+      if (firstDcid && !equalBytes(p.dcid, firstDcid)) continue;
+      firstDcid ??= p.dcid;
+      const opened = this.open(datagram, p, now, true);
+      if (typeof opened === 'string') continue;
+      attributed = true;
+      c.stats.packetsReceived++;
+      let frames: Frame[];
+      try {
+        frames = decodeFrames(opened.payload);
+      } catch {
+        continue;
+      }
+      if (c.trace) {
+        for (const f of frames)
+          c.trace({ direction: 'received', packetType: p.type, packetNumber: opened.pn, frame: f });
+      }
+      for (const f of frames) {
+        const isClose =
+          f.type === FrameType.ConnectionCloseTransport || f.type === FrameType.ConnectionCloseApplication;
+        if (isClose && isFrameAllowedInPacket(f.type, p.type)) {
+          this.handleFrame(f, opened.spaceIndex, p, from, now);
+          return;
+        }
+      }
+    }
+    if (!attributed) {
+      this.checkStatelessReset(datagram, now);
+      return;
+    }
+    if (from === c.remoteAddress && this.closingAnswers.onDatagram()) c.closeSendPending = true;
   }
 
   /** A bit set that changes whenever new read keys or handshake state make buffered packets readable. */
@@ -169,12 +232,17 @@ export class ConnectionReceiver {
     }
   }
 
-  private processPacket(
+  /**
+   * Removes packet protection (RFC 9001 §5) with the keys of the packet's space. While `closing`, a
+   * key update is not followed (RFC 9000 §10.2.1: not expected of a closing endpoint) and no
+   * header rule is enforced: the packet is only opened to attribute it and to find a CONNECTION_CLOSE.
+   */
+  private open(
     buf: Uint8Array,
     p: LongHeaderPacket | ShortHeaderPacket,
     now: Millis,
-    from: string,
-  ): Outcome {
+    closing: boolean,
+  ): Opened | Outcome {
     const c = this.c;
     if (p.form === 'long' && p.version !== c.version) return 'unsupported';
     let spaceIndex: PacketNumberSpace;
@@ -209,6 +277,7 @@ export class ConnectionReceiver {
       pn = decodePacketNumber(space.acks.largestReceived, hp.truncatedPn, hp.pnLength * 8);
       const phase = (hp.firstByte >> 2) & 1;
       const choice = keys.readKeysFor(phase, pn);
+      if (closing && choice.which === 'next') return 'key_unavailable';
       const plain = decryptPayload(
         choice.keys.aead,
         buf,
@@ -221,6 +290,7 @@ export class ConnectionReceiver {
         // The header is unprotected in place; restore nothing: the packet is dropped anyway.
         return 'decryption_failure';
       }
+      if (closing) return { spaceIndex, pn, payload: plain };
       if (choice.which === 'next') keys.onNextPhaseReceived(pn, now, c.ptoPeriod());
       else if (choice.which === 'current') keys.onCurrentPhaseReceived(pn);
       firstByte = hp.firstByte;
@@ -257,11 +327,26 @@ export class ConnectionReceiver {
       pn = opened.packetNumber;
       firstByte = opened.firstByte;
       payload = opened.payload;
+      if (closing) return { spaceIndex, pn, payload };
       // RFC 9000 §17.2: reserved bits must be zero after removing protection.
       if ((firstByte & 0x0c) !== 0) {
         throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'reserved bits set in a long header');
       }
     }
+    return { spaceIndex, pn, payload };
+  }
+
+  private processPacket(
+    buf: Uint8Array,
+    p: LongHeaderPacket | ShortHeaderPacket,
+    now: Millis,
+    from: string,
+  ): Outcome {
+    const c = this.c;
+    const opened = this.open(buf, p, now, false);
+    if (typeof opened === 'string') return opened;
+    const { spaceIndex, pn, payload } = opened;
+    const space = c.spaces[spaceIndex];
 
     if (space.acks.isDuplicate(pn)) return 'duplicate';
     c.stats.packetsReceived++;

@@ -36,6 +36,18 @@ import { ConnectionPaths, type PathEvent } from './connection-paths.js';
 import { ConnectionReceiver } from './connection-receiver.js';
 import { ConnectionRecovery } from './connection-recovery.js';
 import { ConnectionSender } from './connection-sender.js';
+import {
+  type ConnectionLifecycle,
+  type ConnectionState,
+  closeDeadlineOf,
+  closed,
+  closeInfoOf,
+  closing,
+  draining,
+  established,
+  HANDSHAKE,
+  isClosedState,
+} from './connection-state.js';
 import { datagramPayloadLimit } from './datagram-limits.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
 import { MtuDiscovery } from './mtu-discovery.js';
@@ -143,7 +155,7 @@ export type DatagramSendResult =
   /** The connection is closing or closed. */
   | 'closed';
 
-export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
+export type { ConnectionState } from './connection-state.js';
 
 /**
  * Counters and estimates of one connection (`QuicConnection.stats()`), like quic-go's
@@ -185,7 +197,8 @@ export class Connection {
   version: number;
   readonly options: TransportOptions;
   readonly random: RandomBytes;
-  state: ConnectionState = 'handshake';
+  /** Handshake, established, closing, draining or closed, with the close reason and deadline. */
+  private lifecycle: ConnectionLifecycle = HANDSHAKE;
 
   // ---- handshake and keys ----
   tls: TlsEngine;
@@ -241,11 +254,8 @@ export class Connection {
   lastActivity: Millis;
   private lastSendTime: Millis;
   private ackElicitingSentSinceReceive = false;
-  closeDeadline: Millis | undefined;
 
   // ---- closing ----
-  closeInfo: CloseInfo | undefined;
-  closeFrame: Frame | undefined;
   closeSendPending = false;
 
   // ---- client-side handshake facts ----
@@ -386,8 +396,9 @@ export class Connection {
     // RFC 9000 §9: a client discards packets from an address other than its server's.
     if (!this.paths.onDatagramReceived(from, datagram.length)) return;
     this.stats.bytesReceived += datagram.length;
+    // In the closing state the receiver only attributes packets and answers at a limited rate
+    // (RFC 9000 §10.2.1): connection-receiver.ts.
     this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
-    if (this.state === 'closing') this.closeSendPending = true;
     this.afterActivity(now);
     this.recoveryReporter?.update(now);
   }
@@ -462,25 +473,21 @@ export class Connection {
     const idle = this.idleDeadline();
     if (idle !== undefined && now >= idle) {
       // RFC 9000 §10.1: the connection is silently closed and its state discarded.
-      this.closeInfo = {
+      this.abandon({
         source: 'idle-timeout',
         application: false,
         errorCode: TransportErrorCode.NO_ERROR,
         reason: 'idle timeout',
-      };
-      this.events.push({ type: 'closed', info: this.closeInfo });
-      this.terminate();
+      });
       return;
     }
     if (!this.handshakeComplete && now >= this.createdAt + this.options.handshakeTimeout) {
-      this.closeInfo = {
+      this.abandon({
         source: 'handshake-timeout',
         application: false,
         errorCode: TransportErrorCode.NO_ERROR,
         reason: 'handshake timed out',
-      };
-      this.events.push({ type: 'closed', info: this.closeInfo });
-      this.terminate();
+      });
       return;
     }
     this.guard(now, () => {
@@ -538,8 +545,23 @@ export class Connection {
     return datagramPayloadLimit(epoch.peerMaxDatagramFrameSize, this.maxDatagramSize, zeroRtt);
   }
 
+  /** Where the connection is in its life (RFC 9000 §10). */
+  get state(): ConnectionState {
+    return this.lifecycle.kind;
+  }
+
+  /** Why the connection closes or closed; undefined while it is open. */
+  get closeInfo(): CloseInfo | undefined {
+    return closeInfoOf(this.lifecycle);
+  }
+
+  /** Until when a closing or draining connection lingers (RFC 9000 §10.2). */
+  get closeDeadline(): Millis | undefined {
+    return closeDeadlineOf(this.lifecycle);
+  }
+
   get isClosed(): boolean {
-    return this.state === 'closing' || this.state === 'draining' || this.state === 'closed';
+    return isClosedState(this.lifecycle);
   }
 
   get isTerminated(): boolean {
@@ -681,25 +703,24 @@ export class Connection {
 
   /** Enter the closing state and queue CONNECTION_CLOSE (RFC 9000 §10.2.1). */
   startClosing(info: CloseInfo, now: Millis): void {
-    if (this.isClosed) return;
-    this.closeInfo = info;
-    this.state = 'closing';
-    this.closeDeadline = now + 3 * this.ptoPeriod();
+    const next = closing(this.lifecycle, info, now + 3 * this.ptoPeriod());
+    if (!next) return;
+    this.lifecycle = next;
     this.closeSendPending = true;
     this.events.push({ type: 'closed', info });
   }
 
   /** The peer closed (CONNECTION_CLOSE) or reset: enter draining (RFC 9000 §10.2.2). */
   startDraining(info: CloseInfo, now: Millis): void {
-    if (this.state === 'draining' || this.state === 'closed') return;
-    const wasClosing = this.state === 'closing';
-    this.state = 'draining';
-    this.closeDeadline = now + 3 * this.ptoPeriod();
+    // RFC 9000 §10.2.2: draining entered from closing ends when closing would have ended.
+    const l = this.lifecycle;
+    const deadline = l.kind === 'closing' ? l.deadline : now + 3 * this.ptoPeriod();
+    const next = draining(l, info, deadline);
+    if (!next) return;
+    const wasClosing = l.kind === 'closing';
+    this.lifecycle = next;
     this.closeSendPending = false;
-    if (!wasClosing) {
-      this.closeInfo = info;
-      this.events.push({ type: 'closed', info });
-    }
+    if (!wasClosing) this.events.push({ type: 'closed', info });
   }
 
   /**
@@ -724,15 +745,21 @@ export class Connection {
   /** Give up without sending anything (no common version, ...). */
   abandon(info: CloseInfo): void {
     if (this.state === 'closed') return;
-    this.closeInfo = info;
     this.events.push({ type: 'closed', info });
-    this.terminate();
+    this.terminate(info);
   }
 
-  private terminate(): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
+  /** Closed for good; `info` replaces the reason of a closing or draining connection. */
+  private terminate(info?: CloseInfo): void {
+    const next = closed(this.lifecycle, info);
+    if (!next) return;
+    this.lifecycle = next;
     this.events.push({ type: 'terminated' });
+  }
+
+  /** The handshake completed (RFC 9001 §4.1.1). */
+  markEstablished(): void {
+    this.lifecycle = established(this.lifecycle);
   }
 
   private idleDeadline(): Millis | undefined {

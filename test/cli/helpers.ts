@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestPki } from '../../src/index.js';
+import { collectOutput, TSX_LOADER, waitForExit } from '../support/child-process.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-/** Absolute, so that children may run in any directory. */
-const TSX = import.meta.resolve('tsx');
+const TSX = TSX_LOADER;
 
 const children = new Set<ChildProcess>();
 const dirs: string[] = [];
@@ -46,37 +46,19 @@ function spawnCli(args: string[], cwd?: string, preload: string[] = []): ChildPr
 }
 
 function collect(child: ChildProcess): { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-  });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    err += d;
-  });
-  return { out: () => out, err: () => err };
+  const output = collectOutput(child);
+  return { out: output.stdout, err: output.stderr };
 }
 
 /** Wait for a child to exit; SIGKILL it and reject after `timeoutMs`. */
-function waitExit(
+async function waitExit(
   child: ChildProcess,
   timeoutMs: number,
   what: string,
 ): Promise<[number | null, NodeJS.Signals | null]> {
-  return new Promise((resolve, reject) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve([child.exitCode, child.signalCode]);
-      return;
-    }
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`timed out after ${timeoutMs} ms: ${what}`));
-    }, timeoutMs);
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve([code, signal]);
-    });
-  });
+  const exit = await waitForExit(child, timeoutMs);
+  if (exit.timedOut) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
+  return [exit.code, exit.signal];
 }
 
 /** Run `tsquic ARGS...` to completion (bounded by `timeoutMs`). */

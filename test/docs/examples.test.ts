@@ -4,12 +4,12 @@
  * process (tsx). A block must finish by itself (closing what it opened) with exit status 0.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type ProcessResult, runTsx } from '../support/child-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Documents whose every ```ts block is a complete program. */
@@ -41,29 +41,8 @@ export function tsBlocks(markdown: string): Array<{ line: number; code: string }
   return blocks;
 }
 
-function run(file: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${EXAMPLE_TIMEOUT} ms: the example did not exit by itself)`;
-      child.kill('SIGKILL');
-    }, EXAMPLE_TIMEOUT);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
+function run(file: string): Promise<ProcessResult> {
+  return runTsx([file], { cwd: ROOT, timeoutMs: EXAMPLE_TIMEOUT });
 }
 
 const entry = pathToFileURL(join(ROOT, 'src/index.ts')).href;

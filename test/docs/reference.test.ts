@@ -7,13 +7,14 @@
  *   refers to a type that is not exported, and no comment links to nothing.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tsquic from '../../src/index.js';
+import { runProcess } from '../support/child-process.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -71,24 +72,11 @@ after(() => rmSync(out, { recursive: true, force: true }));
 
 test('npm run docs: the API reference builds without a warning', { timeout: 300_000 }, async () => {
   const typedoc = join(ROOT, 'node_modules/typedoc/bin/typedoc');
-  const r = await new Promise<{ code: number | null; output: string }>((done) => {
-    const child = spawn(process.execPath, [typedoc, '--out', out, '--treatWarningsAsErrors'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      output += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      output += s;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 280_000);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      done({ code, output });
-    });
+  const run = await runProcess(process.execPath, [typedoc, '--out', out, '--treatWarningsAsErrors'], {
+    cwd: ROOT,
+    timeoutMs: 280_000,
   });
+  const r = { code: run.code, output: run.stdout + run.stderr };
   assert.equal(r.code, 0, r.output);
   const index = readFileSync(join(out, 'index.html'), 'utf8');
   for (const name of ['dial', 'listen', 'QuicConnection', 'ServerOptions', 'ConnectionStats']) {

@@ -6,7 +6,7 @@
  * `server.close({ drain: true })` lets accepted connections finish first.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import {
   type QuicConnection,
   type QuicServer,
 } from '../../src/index.js';
+import { runTsx } from '../support/child-process.js';
 import { clientOptions, echoServer, readAll, startServer, testPki, within } from './helpers.js';
 
 const TIMEOUT = 10_000;
@@ -107,24 +108,8 @@ console.log(JSON.stringify(out));
 `.replace('"QLOGDIR"', JSON.stringify(qlogDir)),
     );
     try {
-      const r = await new Promise<{ code: number | null; out: string; err: string }>((done) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', script], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let out = '';
-        let err = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => {
-          out += d;
-        });
-        child.stderr.setEncoding('utf8').on('data', (d: string) => {
-          err += d;
-        });
-        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-        child.once('close', (code) => {
-          clearTimeout(timer);
-          done({ code, out, err });
-        });
-      });
+      const run = await runTsx([script], { timeoutMs: 20_000 });
+      const r = { code: run.code, out: run.stdout, err: run.stderr };
       assert.equal(r.code, 0, r.err);
       assert.deepEqual(JSON.parse(r.out), {
         refused: ['ERR_QUIC_CONNECTION_REFUSED', 0],

@@ -7,11 +7,12 @@
  * checked the same way on a plain QUIC connection.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Http3Server } from '../../src/http3/index.js';
 import type { QuicServer } from '../../src/index.js';
+import { runTsx } from '../support/child-process.js';
 import { startServer, testPki } from './helpers.js';
 
 /** Far below the child's 60 s keep-alive; generous for a loaded machine. */
@@ -40,28 +41,9 @@ after(async () => {
 });
 
 /** Run `code` (an ES module) in a child process; resolves with its exit code and output, or kills it. */
-function runChild(code: string): Promise<{ status: number | null; out: string; killed: boolean }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, EXIT_BOUND_MS);
-    child.on('exit', (status) => {
-      clearTimeout(timer);
-      resolve({ status, out, killed });
-    });
-  });
+async function runChild(code: string): Promise<{ status: number | null; out: string; killed: boolean }> {
+  const r = await runTsx(['--input-type=module', '-e', code], { timeoutMs: EXIT_BOUND_MS });
+  return { status: r.code, out: r.stdout + r.stderr, killed: r.timedOut };
 }
 
 test('a program that fetches once over HTTP/3 exits on its own while its pooled connection is idle', async () => {

@@ -6,7 +6,7 @@
  * a file that fails later is a process warning, never an unhandled 'error'.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ import {
   type ServerOptions,
   SessionCache,
 } from '../../src/index.js';
+import { runTsx } from '../support/child-process.js';
 import { clientOptions, startServer, testPki, within } from './helpers.js';
 
 const dirs: string[] = [];
@@ -190,17 +191,7 @@ for (const bad of [{ idleTimeout: -5 }, { congestionControl: 'bbr' }, { keylog: 
 console.log('failures', failures);
 `,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-    });
-    child.stderr.resume();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
-      child.once('close', (c, s) => r([c, s])),
-    );
-    clearTimeout(timer);
+    const { code, signal, stdout: out } = await runTsx([script], { timeoutMs: 15_000 });
     assert.equal(signal, null, 'the process did not exit by itself: a socket or file was left open');
     assert.equal(code, 0);
     assert.match(out, /failures 10/);

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createTestPki } from '../../src/tls/x509-builder.js';
+import { type ProcessResult, runProcess as runChild } from '../support/child-process.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const INTEROP_DIR = join(REPO_ROOT, 'interop');
@@ -114,40 +115,8 @@ function killAndWait(child: ChildProcess, graceMs: number): Promise<void> {
   });
 }
 
-interface ProcessResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
 function runProcess(command: string, args: string[], timeoutMs: number): Promise<ProcessResult> {
-  return new Promise((done) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    track(child);
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('error', (err) => {
-      stderr += `${err.message}\n`;
-    });
-    // 'close' (not 'exit'): all output has been read by then.
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      done({ code, signal, stdout, stderr, timedOut });
-    });
-  });
+  return runChild(command, args, { timeoutMs, track });
 }
 
 /** Splits a stream into lines and hands each complete line to `onLine`. */

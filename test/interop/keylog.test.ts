@@ -9,11 +9,9 @@
  * dumpcap with CAP_NET_RAW). Without either the tests fail with an explanation; they never skip.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, type TestContext, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { dial } from '../../src/index.js';
 import {
   describeClientRun,
@@ -26,6 +24,7 @@ import {
   writeTestFile,
   writeTestPki,
 } from './go-peers.js';
+import { Capture, dissect, run } from './tshark-capture.js';
 import { clientOptionsFor, fetchAll, startTsquicHqServer, until, within } from './tsquic-peers.js';
 
 const TEST_TIMEOUT = 90_000;
@@ -56,38 +55,6 @@ after(async () => {
 // ---------------------------------------------------------------------------------------------------
 // tshark
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion (killed after `timeoutMs`); ENOENT becomes code null with the reason. */
-function run(command: string, args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${timeoutMs} ms)`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('error', (err) => {
-      stderr += err.message;
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 /** Fails the calling test with an install hint when tshark cannot be run. */
 async function requireTshark(): Promise<void> {
   const r = await run('tshark', ['--version'], 30_000);
@@ -96,121 +63,6 @@ async function requireTshark(): Promise<void> {
       `tshark is needed for the key-log check but could not be run (${r.stderr.trim()}): ${INSTALL_HINT}`,
     );
   }
-}
-
-/**
- * A tshark capture on `lo` of the given UDP ports, written to `file`. tshark is live only some time after
- * it says so: start() sends marker datagrams to a port of its own (part of the capture filter) until
- * tshark prints one, and stop() does the same before stopping it, so that every packet in between is in
- * the file.
- */
-class Capture {
-  private output = '';
-  private errors = '';
-  private exited = false;
-  private sequence = 0;
-
-  private constructor(
-    private readonly child: ChildProcess,
-    private readonly marker: Socket,
-  ) {
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-      this.output += s;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-      this.errors += s;
-    });
-    child.once('exit', () => {
-      this.exited = true;
-    });
-    child.once('error', (err) => {
-      this.errors += err.message;
-      this.exited = true;
-    });
-  }
-
-  static async start(t: TestContext, ports: number[], file: string): Promise<Capture> {
-    const marker = createSocket('udp4');
-    await new Promise<void>((resolve) => marker.bind(0, '127.0.0.1', resolve));
-    const filter = [...ports, marker.address().port].map((p) => `udp port ${p}`).join(' or ');
-    // -P -l -T fields -e data.data: print each packet's undissected payload (the markers) at once.
-    const child = spawn(
-      'tshark',
-      ['-i', 'lo', '-f', filter, '-w', file, '-P', '-l', '-T', 'fields', '-e', 'data.data'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const capture = new Capture(child, marker);
-    t.after(() => capture.kill());
-    try {
-      await capture.sync('start', 20_000);
-    } catch (err) {
-      const uid = process.getuid?.() ?? -1;
-      capture.kill();
-      throw new Error(
-        `tshark cannot capture on the loopback interface (uid ${uid}): ${(err as Error).message}\n` +
-          'Run the tests as root, or allow dumpcap to capture (e.g. `setcap cap_net_raw,cap_net_admin+eip ' +
-          `$(command -v dumpcap)\`). tshark said:\n${capture.errors}`,
-      );
-    }
-    return capture;
-  }
-
-  /** Sends marker datagrams until tshark has printed one: everything sent before it was captured. */
-  private async sync(what: string, timeoutMs: number): Promise<void> {
-    const text = `tsquic-capture-${what}-${this.sequence++}`;
-    const hex = Buffer.from(text).toString('hex');
-    const deadline = Date.now() + timeoutMs;
-    while (!this.output.includes(hex)) {
-      if (this.exited) throw new Error('tshark exited');
-      if (Date.now() > deadline) throw new Error(`no marker packet seen within ${timeoutMs} ms`);
-      this.marker.send(text, this.marker.address().port, '127.0.0.1');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.sync('end', 20_000);
-    const exited = new Promise<void>((resolve) => {
-      if (this.exited) resolve();
-      else this.child.once('exit', () => resolve());
-    });
-    this.child.kill('SIGINT');
-    await within(exited, 15_000, 'tshark to stop');
-    this.marker.close();
-  }
-
-  kill(): void {
-    if (!this.exited) this.child.kill('SIGKILL');
-    try {
-      this.marker.close();
-    } catch {
-      // already closed
-    }
-  }
-}
-
-/** tshark's reading of the QUIC packets on `port` in `file`, decrypted with `keylog`. */
-async function dissect(file: string, keylog: string, port: number, filter: string, fields: string[]) {
-  const r = await run('tshark', [
-    '-r',
-    file,
-    '-o',
-    `tls.keylog_file:${keylog}`,
-    '-d',
-    `udp.port==${port},quic`,
-    '-Y',
-    `udp.port == ${port}${filter ? ` && (${filter})` : ''}`,
-    '-T',
-    'fields',
-    ...fields.flatMap((f) => ['-e', f]),
-    '-E',
-    'separator=|',
-  ]);
-  assert.equal(r.code, 0, `tshark -r failed: ${r.stderr}`);
-  return r.stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split('|'));
 }
 
 interface Decrypted {

@@ -7,33 +7,12 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import type { TestContext } from 'node:test';
+import { type ProcessResult, runProcess } from '../support/child-process.js';
 
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type Run = ProcessResult;
 
 export function run(command: string, args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (err) => {
-      stderr += err.message;
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runProcess(command, args, { timeoutMs });
 }
 
 export class Capture {
@@ -61,7 +40,11 @@ export class Capture {
     });
   }
 
-  /** Capture UDP on `lo` for `ports` into `file`; resolves once tshark is capturing. */
+  /**
+   * Capture UDP on `lo` for `ports` into `file`; resolves once tshark is capturing. tshark is live only
+   * some time after it says so: marker datagrams to a port of our own (part of the capture filter) are
+   * sent until tshark prints one, at start and at stop, so every packet in between is in the file.
+   */
   static async start(t: TestContext, ports: number[], file: string): Promise<Capture> {
     const marker = createSocket('udp4');
     await new Promise<void>((resolve) => marker.bind(0, '127.0.0.1', resolve));
@@ -79,8 +62,11 @@ export class Capture {
       await capture.sync('start', 20_000);
     } catch (err) {
       capture.kill();
+      const uid = process.getuid?.() ?? -1;
       throw new Error(
-        `tshark cannot capture on lo (install tshark and run as root; .ci/run does): ${(err as Error).message}\n${capture.errors}`,
+        `tshark cannot capture on the loopback interface (uid ${uid}): ${(err as Error).message}\n` +
+          'Run the tests as root, or allow dumpcap to capture (e.g. `setcap cap_net_raw,cap_net_admin+eip ' +
+          `$(command -v dumpcap)\`; .ci/run runs as root). tshark said:\n${capture.errors}`,
       );
     }
     return capture;
@@ -105,7 +91,15 @@ export class Capture {
       else this.child.once('exit', () => resolve());
     });
     this.child.kill('SIGINT');
-    await exited;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('tshark did not stop within 15 s')), 15_000);
+    });
+    try {
+      await Promise.race([exited, bound]);
+    } finally {
+      clearTimeout(timer);
+    }
     this.marker.close();
   }
 
