@@ -228,25 +228,26 @@ export async function run(o: Http3BenchOptions = {}): Promise<Http3BenchResult> 
     sent[kind].bytesSent += after.bytesSent - before.bytesSent;
     return v;
   };
+  /** The Go client's arguments for small GETs at `concurrency` in flight for `ms` (flags before the URL). */
+  const rpsArgs = (port: number, concurrency: number, ms: number, extra: string[] = []): string[] => [
+    '-mode',
+    'rps',
+    '-ca',
+    ca,
+    '-concurrency',
+    String(concurrency),
+    '-duration',
+    `${ms}ms`,
+    ...extra,
+    `https://localhost:${port}/small.txt`,
+  ];
   try {
     // Warm both servers up first, unmeasured: a long-running server is warm, and tsquic's JIT needs
     // a few thousand requests before its code is optimized (cold, its first seconds at 1 in flight
     // cost several times the CPU per request of later ones).
     for (const s of stacks) {
       for (const c of CONCURRENCY) {
-        await runClient([
-          '-mode',
-          'rps',
-          '-ca',
-          ca,
-          '-concurrency',
-          String(c),
-          '-warmup',
-          '0s',
-          '-duration',
-          `${WARMUP_MS}ms`,
-          `https://localhost:${servers[s].port}/small.txt`,
-        ]);
+        await runClient(rpsArgs(servers[s].port, c, WARMUP_MS, ['-warmup', '0s']));
       }
       await runClient(['-mode', 'download', '-ca', ca, `https://localhost:${servers[s].port}/small-big.bin`]);
     }
@@ -254,19 +255,7 @@ export async function run(o: Http3BenchOptions = {}): Promise<Http3BenchResult> 
     for (let r = 0; r < runs; r++) {
       for (const c of CONCURRENCY) {
         for (const s of stacks) {
-          const res = await measure(s, 'rps', () =>
-            runClient([
-              '-mode',
-              'rps',
-              '-ca',
-              ca,
-              '-concurrency',
-              String(c),
-              '-duration',
-              `${durationMs}ms`,
-              `https://localhost:${servers[s].port}/small.txt`,
-            ]),
-          );
+          const res = await measure(s, 'rps', () => runClient(rpsArgs(servers[s].port, c, durationMs)));
           const v = res.requests! / res.seconds!;
           push(rpsRuns, `${s}/${c}`, v);
           log(`http3 run ${r + 1}: ${s} ${c} in flight: ${v.toFixed(0)} requests/s`);

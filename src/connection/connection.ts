@@ -654,14 +654,8 @@ export class Connection {
   }
 
   snapshotStats(): ConnectionStats {
-    const counts = this.counters.snapshot();
     return {
-      packetsSent: counts.packetsSent,
-      packetsReceived: counts.packetsReceived,
-      bytesSent: counts.bytesSent,
-      bytesReceived: counts.bytesReceived,
-      packetsLost: counts.packetsLost,
-      bytesLost: counts.bytesLost,
+      ...this.counters.snapshot(),
       keyUpdates: this.oneRtt?.updates ?? 0,
       smoothedRtt: this.rtt.smoothedRtt,
       latestRtt: this.rtt.latestRtt,

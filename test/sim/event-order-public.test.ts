@@ -6,32 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Connection } from '../../src/connection/connection.js';
-import { DatagramBuilder } from '../../src/connection/datagram-builder.js';
 import { PacketNumberSpace } from '../../src/recovery/types.js';
 import { ReceiveState } from '../../src/streams/stream-manager.js';
-import { type Frame, FrameType } from '../../src/wire/frames.js';
+import { FrameType } from '../../src/wire/frames.js';
+import { forgeServer1Rtt } from './forge-1rtt.js';
 import { PublicClient, simWait } from './public-api-sim.js';
 import { CLIENT_ADDRESS, QuicSim, SERVER_ADDRESS } from './quic-harness.js';
-
-/** Sends `frames` to the client in one 1-RTT packet from `server`, protected with its real keys. */
-function forgeServer1Rtt(sim: QuicSim, server: Connection, frames: Frame[]): void {
-  const keys = server.oneRtt;
-  if (keys === undefined) throw new Error('no 1-RTT keys');
-  const b = new DatagramBuilder(new Uint8Array(4096));
-  b.reset(1252);
-  const space = server.spaces[PacketNumberSpace.ApplicationData];
-  b.openShort(
-    { dcid: server.peerCids.current, keyPhase: keys.writePhase === 1, spin: false },
-    PacketNumberSpace.ApplicationData,
-    keys.write,
-    space.nextPacketNumber++,
-    4,
-  );
-  for (const f of frames) b.writeFrame(f);
-  b.closePacket();
-  sim.net.inject(SERVER_ADDRESS, CLIENT_ADDRESS, b.buffer.slice(0, b.seal()));
-}
 
 test('ACK completing a delivery + CONNECTION_CLOSE in one packet: finish first, then the close', async () => {
   // The peer closes with an error code: a stream still writing when the close is seen would fail.

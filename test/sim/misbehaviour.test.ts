@@ -12,34 +12,16 @@ import { PacketNumberSpace } from '../../src/recovery/types.js';
 import { type Frame, FrameType } from '../../src/wire/frames.js';
 import { PacketType } from '../../src/wire/packet-header.js';
 import { QUIC_V1 } from '../../src/wire/version.js';
+import { forgeClient1Rtt } from './forge-1rtt.js';
 import { realHello } from './forged-initials.js';
 import { CLIENT_ADDRESS, QuicSim, SERVER_ADDRESS } from './quic-harness.js';
-
-/** Send `frames` in a 1-RTT packet protected with the client's real keys. */
-function forge1Rtt(sim: QuicSim, conn: Connection, frames: Frame[]): void {
-  const b = new DatagramBuilder(new Uint8Array(4096));
-  b.reset(1252);
-  const space = conn.spaces[PacketNumberSpace.ApplicationData];
-  const keys = conn.oneRtt!;
-  b.openShort(
-    { dcid: conn.peerCids.current, keyPhase: keys.writePhase === 1, spin: false },
-    PacketNumberSpace.ApplicationData,
-    keys.write,
-    space.nextPacketNumber++,
-    4,
-  );
-  for (const f of frames) b.writeFrame(f);
-  b.closePacket();
-  const length = b.seal();
-  sim.net.inject(CLIENT_ADDRESS, SERVER_ADDRESS, b.buffer.slice(0, length));
-}
 
 /** Handshake, forge, and return the server's close code as seen by both sides. */
 function violate(frames: (conn: Connection, server: Connection) => Frame[], seed: number) {
   const sim = new QuicSim({ seed, serverTransport: { maxStreamsBidi: 4, initialMaxStreamData: 10_000 } });
   const conn = sim.dial();
   const server = sim.handshake(conn);
-  forge1Rtt(sim, conn, frames(conn, server));
+  forgeClient1Rtt(sim, conn, frames(conn, server));
   sim.run(() => server.isClosed && conn.isClosed, 10_000);
   assert.equal(server.closeInfo?.source, 'local');
   // The client learns the same code from the server's CONNECTION_CLOSE.
