@@ -265,7 +265,7 @@ export class ConnectionSender {
         const room = c.maxDatagramSize - packetOverhead(zeroRtt);
         framer.appendEpochFrames(packer, epoch, now, room);
       }
-      framer.appendPing(packer, s.probesPending > 0, type === PacketType.OneRtt, packer.datagramAckEliciting);
+      framer.appendPing(packer, s.probesPending > 0, type === PacketType.OneRtt);
     }
     const built = packer.closePacket();
     if (!built) return;
@@ -351,7 +351,6 @@ export class ConnectionSender {
       // Before the handshake is confirmed, 1-RTT may not be readable by the peer yet; the client
       // sends it only once its handshake is complete.
       if (app && !c.handshakeComplete) continue;
-      const frame = c.framer.closeFrame(info, app);
       const type = app
         ? PacketType.OneRtt
         : s.level === EncryptionLevel.Initial
@@ -359,6 +358,7 @@ export class ConnectionSender {
           : PacketType.Handshake;
       const keys = app ? c.oneRtt!.write : s.writeKeys!;
       if (!packer.openPacket(type, s.space, keys, s.nextPacketNumber)) continue;
+      const frame = c.framer.closeFrame(info, app, packer.remaining);
       if (!packer.fits(frame)) {
         packer.closePacket();
         continue;

@@ -13,6 +13,8 @@ import type { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
 import { frameLength } from '../wire/frame-codec.js';
 import {
+  type ConnectionCloseApplicationFrame,
+  type ConnectionCloseTransportFrame,
   type Frame,
   FrameType,
   type NewConnectionIdFrame,
@@ -32,6 +34,8 @@ export interface FrameSink {
   fits(frame: Frame): boolean;
   /** Append a frame that fits; `record` is what ack and loss handling need to know of it. */
   write(frame: Frame, record?: SentFrame): void;
+  /** Whether the open packet (not the datagram) already holds an ack-eliciting frame. */
+  readonly packetAckEliciting: boolean;
 }
 
 /** Our connection IDs still to announce in NEW_CONNECTION_ID (local-connection-ids.ts owns them). */
@@ -222,10 +226,11 @@ export class Framer {
 
   /**
    * A PING when the packet must elicit an ACK and nothing in it does yet: a probe (RFC 9002 §6.2.4)
-   * or a queued ping in a 1-RTT packet. `ackEliciting`: what is written so far already elicits one.
+   * or a queued ping in a 1-RTT packet. Only the open packet counts: an ack-eliciting packet before
+   * it in the same datagram does not make this one a valid probe.
    */
-  appendPing(sink: FrameSink, probe: boolean, oneRtt: boolean, ackEliciting: boolean): void {
-    if (ackEliciting || !(probe || (oneRtt && this.ping))) return;
+  appendPing(sink: FrameSink, probe: boolean, oneRtt: boolean): void {
+    if (sink.packetAckEliciting || !(probe || (oneRtt && this.ping))) return;
     if (sink.remaining >= 1) sink.write({ type: FrameType.Ping });
   }
 
@@ -261,13 +266,11 @@ export class Framer {
   /**
    * The CONNECTION_CLOSE for a packet of the application space (`app`) or of Initial/Handshake
    * (RFC 9000 §10.2.3: an application close outside 1-RTT becomes APPLICATION_ERROR, without reason).
+   * The reason phrase is cut, on a UTF-8 character boundary, to MAX_REASON_BYTES and to what lets the
+   * frame fit in `room` bytes: the close matters, the phrase is only diagnostic (RFC 9000 §19.19).
    */
-  closeFrame(info: CloseInfo, app: boolean): Frame {
-    const reason = truncateUtf8(info.reason, MAX_REASON_BYTES);
-    if (info.application && app) {
-      return { type: FrameType.ConnectionCloseApplication, errorCode: info.errorCode, reason };
-    }
-    if (info.application) {
+  closeFrame(info: CloseInfo, app: boolean, room = Number.POSITIVE_INFINITY): Frame {
+    if (info.application && !app) {
       return {
         type: FrameType.ConnectionCloseTransport,
         errorCode: TransportErrorCode.APPLICATION_ERROR,
@@ -275,12 +278,21 @@ export class Framer {
         reason: '',
       };
     }
-    return {
-      type: FrameType.ConnectionCloseTransport,
-      errorCode: info.errorCode,
-      frameType: info.frameType ?? 0,
-      reason,
-    };
+    const frame: ConnectionCloseApplicationFrame | ConnectionCloseTransportFrame = info.application
+      ? { type: FrameType.ConnectionCloseApplication, errorCode: info.errorCode, reason: '' }
+      : {
+          type: FrameType.ConnectionCloseTransport,
+          errorCode: info.errorCode,
+          frameType: info.frameType ?? 0,
+          reason: '',
+        };
+    // Room for the phrase: frameLength counts a one-byte Reason Phrase Length, and a phrase of 64
+    // bytes or more needs a two-byte one (RFC 9000 §16).
+    const budget = room - frameLength(frame);
+    const max =
+      budget > MAX_REASON_BYTES ? MAX_REASON_BYTES : budget > 64 ? budget - 1 : Math.min(budget, 63);
+    frame.reason = truncateUtf8(info.reason, Math.max(0, max));
+    return frame;
   }
 }
 

@@ -40,6 +40,7 @@ export class PacketPacker implements FrameSink {
   private readonly builder: DatagramBuilder;
   private type: PacketType = PacketType.OneRtt;
   private packetNumber = 0;
+  /** Whether the open packet holds an ack-eliciting frame (RFC 9002 §2): a property of each packet. */
   private ackEliciting = false;
 
   constructor(
@@ -53,7 +54,6 @@ export class PacketPacker implements FrameSink {
   /** Start a datagram of at most `maxSize` bytes. */
   startDatagram(maxSize: number): void {
     this.builder.reset(maxSize);
-    this.ackEliciting = false;
   }
 
   /**
@@ -101,6 +101,7 @@ export class PacketPacker implements FrameSink {
     if (opened) {
       this.type = type;
       this.packetNumber = packetNumber;
+      this.ackEliciting = false;
     }
     return opened;
   }
@@ -120,8 +121,12 @@ export class PacketPacker implements FrameSink {
     this.trace?.({ direction: 'sent', packetType: this.type, packetNumber: this.packetNumber, frame });
   }
 
-  /** Whether an ack-eliciting frame was written since the datagram started. */
-  get datagramAckEliciting(): boolean {
+  /**
+   * Whether the open packet already elicits an ACK. Per packet, not per datagram: a probe that
+   * follows an ack-eliciting packet in the same datagram must still elicit one itself (RFC 9002
+   * §6.2.4), and each packet's own status decides its PTO and bytes in flight (RFC 9002 §2, §6.2.1).
+   */
+  get packetAckEliciting(): boolean {
     return this.ackEliciting;
   }
 

@@ -17,6 +17,7 @@ import { StreamEpoch } from '../../../src/connection/stream-epoch.js';
 import { TransportErrorCode } from '../../../src/errors/transport-error.js';
 import { EncryptionLevel } from '../../../src/tls/types.js';
 import { frameLength } from '../../../src/wire/frame-codec.js';
+import { isAckEliciting } from '../../../src/wire/frame-rules.js';
 import { type Frame, FrameType, type NewConnectionIdFrame } from '../../../src/wire/frames.js';
 import { limits } from '../streams/harness.js';
 
@@ -36,7 +37,9 @@ class FakePacket implements FrameSink {
     this.room -= frameLength(frame);
     this.frames.push(frame);
     this.records.push(record);
+    if (isAckEliciting(frame.type)) this.packetAckEliciting = true;
   }
+  packetAckEliciting = false;
   get types(): FrameType[] {
     return this.frames.map((f) => f.type);
   }
@@ -99,7 +102,7 @@ test('bounded slots: repeated requests give one HANDSHAKE_DONE, one NEW_TOKEN (t
   const p = new FakePacket();
   framer.appendControlFrames(p);
   // HANDSHAKE_DONE already elicits an ACK: no PING needed in this packet.
-  framer.appendPing(p, false, true, true);
+  framer.appendPing(p, false, true);
   assert.deepEqual(p.types, [FrameType.HandshakeDone, FrameType.NewToken]);
   assert.deepEqual(p.frames[1], { type: FrameType.NewToken, token: Uint8Array.of(999 & 0xff) });
   assert.equal(framer.hasControlFrames(), true, 'the ping is owed until an ack-eliciting packet is sent');
@@ -199,7 +202,8 @@ test('PING only when the packet must elicit an ACK and nothing in it does yet', 
   const { framer } = setup();
   const write = (probe: boolean, oneRtt: boolean, eliciting: boolean) => {
     const p = new FakePacket();
-    framer.appendPing(p, probe, oneRtt, eliciting);
+    p.packetAckEliciting = eliciting;
+    framer.appendPing(p, probe, oneRtt);
     return p.types;
   };
   assert.deepEqual(write(false, true, false), [], 'nothing asked for one');

@@ -203,28 +203,36 @@ test('max datagram size: frames stop fitting at the limit; a packet that cannot 
   }
 });
 
-test('frames are traced with their packet, and the datagram knows whether it elicits an ACK', () => {
+test('frames are traced with their packet, and each packet knows whether it elicits an ACK', () => {
   const events: FrameTraceEvent[] = [];
   const p = packer({}, (e) => events.push(e));
   p.startDatagram(1500);
+  p.openPacket(PacketType.Initial, PacketNumberSpace.Initial, initialKeys, 2);
+  p.write(crypto(40));
+  assert.equal(p.packetAckEliciting, true);
+  p.closePacket();
   p.openPacket(PacketType.Handshake, PacketNumberSpace.Handshake, handshakeKeys, 4);
+  assert.equal(p.packetAckEliciting, false, 'per packet: the ack-eliciting Initial before it does not count');
   p.write(ack);
   p.write({ type: FrameType.ConnectionCloseTransport, errorCode: 0, frameType: 0, reason: '' });
-  assert.equal(p.datagramAckEliciting, false, 'ACK and CONNECTION_CLOSE do not elicit (RFC 9002 §2)');
-  p.closePacket();
+  assert.equal(p.packetAckEliciting, false, 'ACK and CONNECTION_CLOSE do not elicit (RFC 9002 §2)');
+  const handshake = p.closePacket();
+  assert.equal(handshake?.ackEliciting, false);
   p.openPacket(PacketType.OneRtt, PacketNumberSpace.ApplicationData, oneRttKeys, 9);
   p.write(ping);
-  assert.equal(p.datagramAckEliciting, true);
+  assert.equal(p.packetAckEliciting, true);
   p.closePacket();
   p.seal();
   assert.deepEqual(
     events.map((e) => [e.packetType, e.packetNumber, e.frame.type]),
     [
+      [PacketType.Initial, 2, FrameType.Crypto],
       [PacketType.Handshake, 4, FrameType.Ack],
       [PacketType.Handshake, 4, FrameType.ConnectionCloseTransport],
       [PacketType.OneRtt, 9, FrameType.Ping],
     ],
   );
   p.startDatagram(1500);
-  assert.equal(p.datagramAckEliciting, false, 'a new datagram starts over');
+  p.openPacket(PacketType.OneRtt, PacketNumberSpace.ApplicationData, oneRttKeys, 10);
+  assert.equal(p.packetAckEliciting, false, 'a new packet starts over');
 });
