@@ -83,10 +83,11 @@ export class HandshakeDriver {
   private _earlyDataState: EarlyDataState = 'none';
   private _complete = false;
   private _confirmed = false;
+  /** Client: its TLS options (kept for the new ClientHello after Version Negotiation). */
+  private clientTlsOptions: ClientTlsOptions | undefined;
 
   constructor(
     private readonly c: HandshakeHost,
-    private readonly clientTlsOptions: ClientTlsOptions | undefined,
     private readonly rewriteTransportParameters?: (encoded: Uint8Array) => Uint8Array,
   ) {}
 
@@ -137,8 +138,9 @@ export class HandshakeDriver {
   }
 
   /** Client: create the TLS engine (startClient then sends the ClientHello). */
-  initClient(): void {
-    this.engine = this.createClientTls();
+  initClient(tls: ClientTlsOptions): void {
+    this.clientTlsOptions = tls;
+    this.engine = this.createClientTls(tls);
   }
 
   /** Client: send the ClientHello. */
@@ -156,9 +158,11 @@ export class HandshakeDriver {
    * TLS engine of its own.
    */
   restartClient(now: Millis): void {
+    const tls = this.clientTlsOptions;
+    if (!tls) throw new Error('restartClient on a server');
     this._zeroRttKeys = undefined;
     this._earlyDataState = 'none';
-    this.initClient();
+    this.initClient(tls);
     this.startClient(now);
   }
 
@@ -167,8 +171,7 @@ export class HandshakeDriver {
     return this.rewriteTransportParameters?.(encoded) ?? encoded;
   }
 
-  private createClientTls(): TlsEngine {
-    const tlsOptions = this.clientTlsOptions!;
+  private createClientTls(tlsOptions: ClientTlsOptions): TlsEngine {
     const session = tlsOptions.session;
     if (session && tlsOptions.offerEarlyData && session.maxEarlyDataSize > 0) {
       try {

@@ -16,7 +16,7 @@ import type { Millis } from '../util/time.js';
 import { splitDatagram } from '../wire/coalesced.js';
 import { decodeFrames } from '../wire/frame-codec.js';
 import { isAckEliciting, isFrameAllowedInPacket } from '../wire/frame-rules.js';
-import { type AckFrame, type Frame, FrameType } from '../wire/frames.js';
+import { type Frame, FrameType } from '../wire/frames.js';
 import {
   type LongHeaderPacket,
   PacketType,
@@ -28,9 +28,20 @@ import {
 } from '../wire/packet-header.js';
 import { decodePacketNumber } from '../wire/packet-number.js';
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
+import type { AckManager } from './ack-manager.js';
 import { ClosingAnswers } from './closing-answers.js';
-import type { Connection, PacketDropReason } from './connection.js';
-import { equalBytes } from './local-connection-ids.js';
+import type { FrameTraceEvent, PacketDropReason, PacketDropTraceEvent } from './connection.js';
+import type { CloseInfo, ConnectionEvent } from './connection-events.js';
+import type { HandshakeDriver } from './connection-handshake.js';
+import type { TransportOptions } from './connection-options.js';
+import type { ConnectionPaths } from './connection-paths.js';
+import type { ConnectionRecovery } from './connection-recovery.js';
+import type { ConnectionState } from './connection-state.js';
+import type { CryptoStream } from './crypto-stream.js';
+import type { Framer } from './framer.js';
+import { equalBytes, type LocalConnectionIds } from './local-connection-ids.js';
+import type { PeerConnectionIds } from './peer-connection-ids.js';
+import type { TrafficCounters } from './traffic-counters.js';
 
 /** Packets that arrived before their keys, kept for a later attempt (RFC 9001 §5.7). */
 const MAX_BUFFERED_PACKETS = 16;
@@ -55,57 +66,84 @@ function isProbingFrame(type: FrameType): boolean {
   );
 }
 
+/** A packet number space as the receiver sees it: read keys, received packet numbers, CRYPTO input. */
+export interface ReceiveSpace {
+  readonly discarded: boolean;
+  readonly readKeys: PacketKeys | undefined;
+  readonly acks: Pick<AckManager, 'largestReceived' | 'isDuplicate' | 'onPacketReceived'>;
+  readonly crypto: Pick<CryptoStream, 'receive'>;
+}
+
+/** What the receiver reports to its connection; the connection decides what each means for its state. */
+export interface ReceiverEvents {
+  /** An event for the application (NEW_TOKEN, DATAGRAM). */
+  pushEvent(e: ConnectionEvent): void;
+  /** A packet was processed: the idle timer restarts (RFC 9000 §10.1). */
+  onPacketProcessed(now: Millis): void;
+  /** Server: a Handshake packet from `from` (RFC 9000 §8.1: it proves the address; RFC 9001 §4.9.1). */
+  onHandshakePacket(from: string, now: Millis): void;
+  /** Client: HANDSHAKE_DONE arrived (RFC 9001 §4.1.2: the handshake is confirmed). */
+  onHandshakeDone(): void;
+  /** The peer ended the connection: CONNECTION_CLOSE or a stateless reset (RFC 9000 §10.2.2, §10.3). */
+  onPeerClosed(info: CloseInfo, now: Millis): void;
+}
+
 /**
- * The members of the connection the receiver uses, and nothing else: its dependency is written down
- * and a test can drive it with a fake (test/connection/receiver.test.ts).
+ * Client only: the facts of the first packets exchanged, and what the server's first packet, a
+ * Retry or a Version Negotiation changes (RFC 9000 §6, §7.2, §17.2.5).
  */
-export type ReceiverHost = Pick<
-  Connection,
-  // what the connection is
-  | 'role'
-  | 'version'
-  | 'options'
-  | 'state'
-  | 'isClosed'
-  | 'trace'
-  | 'dropTrace'
-  // keys and handshake (owned by the handshake driver)
-  | 'spaces'
-  | 'oneRtt'
-  | 'zeroRttKeys'
-  | 'handshakeComplete'
-  | 'handshakeConfirmed'
-  | 'peerParams'
-  | 'epoch'
-  | 'handshake'
-  // connection IDs, paths, the client's first-packet facts
-  | 'peerCids'
-  | 'localCids'
-  | 'localCid'
-  | 'originalDcid'
-  | 'retrySourceCid'
-  | 'receivedServerPacket'
-  | 'canNegotiateVersion'
-  | 'paths'
-  | 'remoteAddress'
-  // recovery
-  | 'lossDetector'
-  | 'recovery'
-  | 'counters'
-  | 'ptoPeriod'
-  // pending control frames (moving to the framer)
-  | 'framer'
-  // what the receiver reports
-  | 'pushEvent'
-  | 'onPacketProcessed'
-  | 'onFirstServerPacket'
-  | 'onHandshakeConfirmed'
-  | 'discardSpace'
-  | 'startDraining'
-  | 'abandon'
-  | 'onRetry'
-  | 'restartWithVersion'
->;
+export interface ClientPackets {
+  /** The SCID of our Initials: a Retry or Version Negotiation must be addressed to it. */
+  readonly localCid: Uint8Array;
+  /** The DCID of our first Initial: a Version Negotiation echoes it, a Retry must not reuse it. */
+  readonly originalDcid: Uint8Array;
+  readonly retrySourceCid: Uint8Array | undefined;
+  /** A packet of the server was processed: no Retry or Version Negotiation is accepted after it. */
+  readonly receivedServerPacket: boolean;
+  readonly canNegotiateVersion: boolean;
+  onFirstServerPacket(scid: Uint8Array): void;
+  onRetry(scid: Uint8Array, token: Uint8Array, now: Millis): void;
+  restartWithVersion(version: number, now: Millis): void;
+  /** No version in common (RFC 9000 §6.2): the attempt ends without a word. */
+  abandon(info: CloseInfo): void;
+}
+
+/**
+ * What the receiver needs, each part from its owner: the spaces, the handshake driver (keys, TLS,
+ * the peer's parameters, the stream epoch), the connection IDs, the paths, the recovery glue, the
+ * framer; and the events it reports to the connection. The connection builds it
+ * (Connection.receiverHost); a test drives the receiver with a fake (test/connection/receiver.test.ts).
+ */
+export interface ReceiverHost {
+  readonly role: 'client' | 'server';
+  /** The QUIC version in use: long header packets of another version are not this connection's. */
+  readonly version: number;
+  readonly options: Pick<TransportOptions, 'connectionIdLength' | 'maxDatagramFrameSize'>;
+  readonly state: ConnectionState;
+  readonly trace: ((e: FrameTraceEvent) => void) | undefined;
+  readonly dropTrace: ((e: PacketDropTraceEvent) => void) | undefined;
+  readonly spaces: readonly [ReceiveSpace, ReceiveSpace, ReceiveSpace];
+  readonly handshake: Pick<
+    HandshakeDriver,
+    'oneRtt' | 'zeroRttKeys' | 'complete' | 'confirmed' | 'peerParams' | 'epoch' | 'feed'
+  >;
+  readonly peerCids: Pick<PeerConnectionIds, 'current' | 'onNewConnectionId' | 'isStatelessResetToken'>;
+  readonly localCids: Pick<LocalConnectionIds, 'onRetire' | 'replenish'>;
+  readonly paths: Pick<ConnectionPaths, 'current' | 'onPacket' | 'onChallenge' | 'onResponse'>;
+  readonly recovery: Pick<ConnectionRecovery, 'onAckFrame'>;
+  readonly counters: Pick<TrafficCounters, 'onPacketReceived'>;
+  readonly framer: Pick<Framer, 'queuePing' | 'queueClose'>;
+  /** How long the previous 1-RTT keys stay after a key update (RFC 9001 §6.5). */
+  ptoPeriod(): Millis;
+  readonly events: ReceiverEvents;
+  /** Undefined for a server. */
+  readonly client: ClientPackets | undefined;
+}
+
+/** Closing, draining or closed: nothing more is processed. */
+function closed(state: ConnectionState): boolean {
+  return state === 'closing' || state === 'draining' || state === 'closed';
+}
 
 export class ConnectionReceiver {
   /** Packets waiting for keys, with the address they came from. */
@@ -126,7 +164,7 @@ export class ConnectionReceiver {
    */
   private onAuthenticationFailure(): void {
     this.authenticationFailures++;
-    const suite = this.c.oneRtt?.cipherSuite ?? CipherSuite.AES_128_GCM_SHA256;
+    const suite = this.c.handshake.oneRtt?.cipherSuite ?? CipherSuite.AES_128_GCM_SHA256;
     if (this.authenticationFailures >= integrityLimit(suite)) {
       throw transportError(TransportErrorCode.AEAD_LIMIT_REACHED, 'too many packets failed authentication');
     }
@@ -169,7 +207,7 @@ export class ConnectionReceiver {
       if (outcome === 'decryption_failure' && i === packets.length - 1 && p.form === 'short') {
         this.checkStatelessReset(datagram, now);
       }
-      if (c.isClosed) return;
+      if (closed(c.state)) return;
       if (outcome === 'decryption_failure') this.onAuthenticationFailure();
       if (this.keyState() !== before) keysChanged = true;
     }
@@ -221,17 +259,15 @@ export class ConnectionReceiver {
       this.checkStatelessReset(datagram, now);
       return;
     }
-    if (from === c.remoteAddress && this.closingAnswers.onDatagram()) c.framer.queueClose();
+    if (from === c.paths.current.address && this.closingAnswers.onDatagram()) c.framer.queueClose();
   }
 
   /** A bit set that changes whenever new read keys or handshake state make buffered packets readable. */
   private keyState(): number {
     const c = this.c;
+    const h = c.handshake;
     return (
-      (c.spaces[1].readKeys ? 1 : 0) |
-      (c.oneRtt ? 2 : 0) |
-      (c.zeroRttKeys ? 4 : 0) |
-      (c.handshakeComplete ? 8 : 0)
+      (c.spaces[1].readKeys ? 1 : 0) | (h.oneRtt ? 2 : 0) | (h.zeroRttKeys ? 4 : 0) | (h.complete ? 8 : 0)
     );
   }
 
@@ -278,7 +314,7 @@ export class ConnectionReceiver {
         const received = c.dropTrace ? new Uint8Array(bytes) : undefined;
         const outcome = this.processPacket(bytes, p, now, from);
         this.settle(outcome, p.type, bytes, from, received);
-        if (c.isClosed) return;
+        if (closed(c.state)) return;
       }
       if (this.keyState() === before) break;
     }
@@ -315,9 +351,9 @@ export class ConnectionReceiver {
     let firstByte: number;
     let payload: Uint8Array;
     if (p.type === PacketType.OneRtt) {
-      const keys = c.oneRtt;
+      const keys = c.handshake.oneRtt;
       // RFC 9001 §5.7: a server does not process 1-RTT packets before the handshake completes.
-      if (!keys || (c.role === 'server' && !c.handshakeComplete)) return 'no-keys';
+      if (!keys || (c.role === 'server' && !c.handshake.complete)) return 'no-keys';
       const hp = removeHeaderProtection(
         keys.readHeaderProtection,
         buf,
@@ -355,12 +391,13 @@ export class ConnectionReceiver {
       let keys: PacketKeys | undefined;
       if (p.type === PacketType.ZeroRtt) {
         if (c.role === 'client') return 'key_unavailable';
-        keys = c.zeroRttKeys;
+        keys = c.handshake.zeroRttKeys;
         // 0-RTT rejected (or never offered): RFC 9001 §4.6.2, such packets are discarded. The server
         // has decided once it processed the ClientHello (it then has Handshake keys): from then on
         // they are dropped at once, rather than held in the buffer that early 1-RTT packets need.
         if (!keys) {
-          const decided = c.handshakeComplete || c.spaces[PacketNumberSpace.Handshake].readKeys !== undefined;
+          const decided =
+            c.handshake.complete || c.spaces[PacketNumberSpace.Handshake].readKeys !== undefined;
           return decided ? 'key_unavailable' : 'no-keys';
         }
       } else {
@@ -428,28 +465,24 @@ export class ConnectionReceiver {
       if (c.state === 'draining' || c.state === 'closed') return 'processed';
     }
     space.acks.onPacketReceived(pn, ackEliciting, now);
-    c.onPacketProcessed(now);
+    c.events.onPacketProcessed(now);
     // RFC 9000 §9.3: the highest-numbered non-probing packet from a new address starts a migration
     // (path validation, amplification limit and all: connection-paths.ts).
-    if (p.type === PacketType.OneRtt) c.paths.onPacket(from, pn, nonProbing, c.handshakeConfirmed, now);
+    if (p.type === PacketType.OneRtt) c.paths.onPacket(from, pn, nonProbing, c.handshake.confirmed, now);
     return 'processed';
   }
 
   private onLongHeaderPacket(p: LongHeaderPacket, from: string, now: Millis): void {
-    const c = this.c;
-    if (c.role === 'client') {
-      if (!c.receivedServerPacket && p.type !== PacketType.ZeroRtt) {
+    const client = this.c.client;
+    if (client) {
+      if (!client.receivedServerPacket && p.type !== PacketType.ZeroRtt) {
         // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
-        c.onFirstServerPacket(p.scid);
+        client.onFirstServerPacket(p.scid);
       }
     } else if (p.type === PacketType.Handshake) {
-      // RFC 9000 §8.1: a Handshake packet proves the client's address.
-      if (from === c.remoteAddress) {
-        c.paths.validateCurrent();
-        c.lossDetector.setAmplificationBlocked(false);
-      }
-      // RFC 9001 §4.9.1: the server discards Initial keys on its first Handshake packet.
-      c.discardSpace(PacketNumberSpace.Initial, now);
+      // RFC 9000 §8.1: a Handshake packet proves the client's address; RFC 9001 §4.9.1: the server
+      // discards its Initial keys.
+      this.c.events.onHandshakePacket(from, now);
     }
   }
 
@@ -466,7 +499,7 @@ export class ConnectionReceiver {
       case FrameType.Ping:
         return;
       case FrameType.Ack:
-        this.onAck(spaceIndex, f, now);
+        c.recovery.onAckFrame(spaceIndex, f, now);
         return;
       case FrameType.Crypto: {
         const level =
@@ -484,7 +517,7 @@ export class ConnectionReceiver {
         if (c.role === 'server') {
           throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', f.type);
         }
-        c.pushEvent({ type: 'new-token', token: new Uint8Array(f.token) });
+        c.events.pushEvent({ type: 'new-token', token: new Uint8Array(f.token) });
         return;
       case FrameType.Stream:
       case FrameType.ResetStream:
@@ -497,7 +530,7 @@ export class ConnectionReceiver {
       case FrameType.StreamDataBlocked:
       case FrameType.StreamsBlockedBidi:
       case FrameType.StreamsBlockedUni: {
-        const epoch = c.epoch;
+        const epoch = c.handshake.epoch;
         if (!epoch || epoch.rejected) {
           throw transportError(
             TransportErrorCode.PROTOCOL_VIOLATION,
@@ -514,14 +547,15 @@ export class ConnectionReceiver {
       case FrameType.RetireConnectionId:
         c.localCids.onRetire(f.sequenceNumber, p.dcid);
         // RFC 9000 §5.1.1: an endpoint SHOULD supply a new connection ID when the peer retires one.
-        if (c.handshakeConfirmed) c.localCids.replenish(c.peerParams?.activeConnectionIdLimit ?? 2);
+        if (c.handshake.confirmed)
+          c.localCids.replenish(c.handshake.peerParams?.activeConnectionIdLimit ?? 2);
         return;
       case FrameType.PathChallenge:
         // RFC 9000 §8.2.2: answered on the path it arrived on.
         c.paths.onChallenge(from, f.data);
         // RFC 9000 §9.3.3: a challenge on the active path gets a non-probing packet too, so that a
         // peer misled by a copied packet moves back here.
-        if (from === c.remoteAddress) c.framer.queuePing();
+        if (from === c.paths.current.address) c.framer.queuePing();
         return;
       case FrameType.PathResponse:
         // RFC 9000 §8.2.3: validates the path its challenge went out on, wherever it arrives; one
@@ -529,7 +563,7 @@ export class ConnectionReceiver {
         c.paths.onResponse(f.data, now);
         return;
       case FrameType.ConnectionCloseTransport:
-        c.startDraining(
+        c.events.onPeerClosed(
           {
             source: 'remote',
             application: false,
@@ -542,7 +576,7 @@ export class ConnectionReceiver {
         );
         return;
       case FrameType.ConnectionCloseApplication:
-        c.startDraining(
+        c.events.onPeerClosed(
           { source: 'remote', application: true, errorCode: f.errorCode, reason: f.reason },
           now,
         );
@@ -552,7 +586,7 @@ export class ConnectionReceiver {
         if (c.role === 'server') {
           throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'HANDSHAKE_DONE from a client', f.type);
         }
-        c.onHandshakeConfirmed();
+        c.events.onHandshakeDone();
         return;
       case FrameType.Datagram: {
         const max = c.options.maxDatagramFrameSize;
@@ -562,27 +596,11 @@ export class ConnectionReceiver {
         if (max === undefined || max === 0 || 1 + f.data.length > max) {
           throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'unexpected DATAGRAM frame', f.type);
         }
-        const epoch = c.epoch;
-        if (epoch && !epoch.rejected) c.pushEvent({ type: 'datagram', epoch, data: new Uint8Array(f.data) });
+        const epoch = c.handshake.epoch;
+        if (epoch && !epoch.rejected)
+          c.events.pushEvent({ type: 'datagram', epoch, data: new Uint8Array(f.data) });
         return;
       }
-    }
-  }
-
-  private onAck(space: PacketNumberSpace, f: AckFrame, now: Millis): void {
-    const c = this.c;
-    // RFC 9002 §5.3: the Initial ack delay may be ignored; other spaces use the peer's exponent.
-    const exponent = space === PacketNumberSpace.ApplicationData ? (c.peerParams?.ackDelayExponent ?? 3) : 3;
-    const ackDelay = space === PacketNumberSpace.Initial ? 0 : (f.ackDelay * 2 ** exponent) / 1000;
-    const result = c.lossDetector.onAckReceived(space, f.ranges, ackDelay, now, f.ecn, c.handshakeConfirmed);
-    for (const p of result.newlyAcked) {
-      c.recovery.onFramesAcked(p);
-      c.recovery.onAckOfAck(space, p);
-    }
-    for (const p of result.lost) c.recovery.onFramesLost(p);
-    // RFC 9002 §6.2.2.1: a Handshake ACK tells the client the server validated its address.
-    if (c.role === 'client' && space === PacketNumberSpace.Handshake) {
-      c.lossDetector.setPeerCompletedAddressValidation();
     }
   }
 
@@ -595,7 +613,7 @@ export class ConnectionReceiver {
     if (datagram.length < 21 || (datagram[0]! & 0x80) !== 0) return false;
     const token = datagram.subarray(datagram.length - 16);
     if (!c.peerCids.isStatelessResetToken(token)) return false;
-    c.startDraining(
+    c.events.onPeerClosed(
       {
         source: 'stateless-reset',
         application: false,
@@ -609,14 +627,14 @@ export class ConnectionReceiver {
 
   /** RFC 9000 §6.2: the client's handling of Version Negotiation. */
   private onVersionNegotiation(p: VersionNegotiationPacket, now: Millis): void {
-    const c = this.c;
-    if (!c.canNegotiateVersion) return;
-    if (!equalBytes(p.dcid, c.localCid) || !equalBytes(p.scid, c.originalDcid)) return;
+    const client = this.c.client;
+    if (!client?.canNegotiateVersion) return;
+    if (!equalBytes(p.dcid, client.localCid) || !equalBytes(p.scid, client.originalDcid)) return;
     // A VN listing our version is spoofed or stale: ignore it.
-    if (p.versions.includes(c.version)) return;
+    if (p.versions.includes(this.c.version)) return;
     const pick = SUPPORTED_VERSIONS.find((v) => p.versions.includes(v));
     if (pick === undefined) {
-      c.abandon({
+      client.abandon({
         source: 'version-negotiation',
         application: false,
         errorCode: TransportErrorCode.VERSION_NEGOTIATION_ERROR,
@@ -624,19 +642,20 @@ export class ConnectionReceiver {
       });
       return;
     }
-    c.restartWithVersion(pick, now);
+    client.restartWithVersion(pick, now);
   }
 
   /** RFC 9000 §17.2.5.2: the client accepts at most one valid Retry, before any other server packet. */
   private onRetry(p: RetryPacket, datagram: Uint8Array, now: Millis): void {
-    const c = this.c;
-    if (c.role !== 'client' || c.receivedServerPacket || c.retrySourceCid) return;
-    if (p.version !== c.version) return;
-    if (!equalBytes(p.dcid, c.localCid) || p.token.length === 0) return;
+    const client = this.c.client;
+    const version = this.c.version;
+    if (!client || client.receivedServerPacket || client.retrySourceCid) return;
+    if (p.version !== version) return;
+    if (!equalBytes(p.dcid, client.localCid) || p.token.length === 0) return;
     // RFC 9000 §17.2.5.2: a Retry whose SCID equals the DCID of our Initial is discarded.
-    if (equalBytes(p.scid, c.originalDcid)) return;
-    if (!verifyRetryIntegrity(c.version, c.originalDcid, datagram.subarray(p.packetStart, p.packetEnd)))
-      return;
-    c.onRetry(p.scid, p.token, now);
+    if (equalBytes(p.scid, client.originalDcid)) return;
+    const packet = datagram.subarray(p.packetStart, p.packetEnd);
+    if (!verifyRetryIntegrity(version, client.originalDcid, packet)) return;
+    client.onRetry(p.scid, p.token, now);
   }
 }

@@ -9,6 +9,8 @@ import type { Pacer } from '../recovery/pacer.js';
 import { type CongestionController, PacketNumberSpace, type SentPacket } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
+import type { AckFrame } from '../wire/frames.js';
+import type { TransportParameters } from '../wire/transport-parameters.js';
 import type { Framer } from './framer.js';
 import type { MtuDiscovery } from './mtu-discovery.js';
 import type { OneRttKeys } from './one-rtt-keys.js';
@@ -26,8 +28,14 @@ import type { TrafficCounters } from './traffic-counters.js';
 export interface RecoveryHost {
   readonly role: 'client' | 'server';
   readonly handshakeComplete: boolean;
+  readonly handshakeConfirmed: boolean;
+  /** The peer's ack_delay_exponent (RFC 9000 §18.2), once its parameters are known. */
+  readonly peerParams: Pick<TransportParameters, 'ackDelayExponent'> | undefined;
   readonly spaces: readonly [PacketSpace, PacketSpace, PacketSpace];
-  readonly lossDetector: Pick<LossDetector<SentPacketPayload>, 'discardPackets' | 'onLossDetectionTimeout'>;
+  readonly lossDetector: Pick<
+    LossDetector<SentPacketPayload>,
+    'discardPackets' | 'onLossDetectionTimeout' | 'onAckReceived' | 'setPeerCompletedAddressValidation'
+  >;
   readonly oneRtt: Pick<OneRttKeys, 'onPacketAcked'> | undefined;
   /** The current stream epoch: only it hears about its frames. */
   readonly epoch: StreamEpoch | undefined;
@@ -54,6 +62,27 @@ export class ConnectionRecovery {
     );
     for (const p of early) this.onFramesLost(p);
     this.c.spaces[0].crypto.resendAll();
+  }
+
+  /**
+   * An ACK frame arrived in `space` (RFC 9000 §19.3): the loss detector learns what it acknowledges
+   * and what is lost (RFC 9002 §5, §6.1), and the frames of those packets hear about it.
+   */
+  onAckFrame(space: PacketNumberSpace, f: AckFrame, now: Millis): void {
+    const c = this.c;
+    // RFC 9002 §5.3: the Initial ack delay may be ignored; other spaces use the peer's exponent.
+    const exponent = space === PacketNumberSpace.ApplicationData ? (c.peerParams?.ackDelayExponent ?? 3) : 3;
+    const ackDelay = space === PacketNumberSpace.Initial ? 0 : (f.ackDelay * 2 ** exponent) / 1000;
+    const result = c.lossDetector.onAckReceived(space, f.ranges, ackDelay, now, f.ecn, c.handshakeConfirmed);
+    for (const p of result.newlyAcked) {
+      this.onFramesAcked(p);
+      this.onAckOfAck(space, p);
+    }
+    for (const p of result.lost) this.onFramesLost(p);
+    // RFC 9002 §6.2.2.1: a Handshake ACK tells the client the server validated its address.
+    if (c.role === 'client' && space === PacketNumberSpace.Handshake) {
+      c.lossDetector.setPeerCompletedAddressValidation();
+    }
   }
 
   onFramesAcked(p: SentPacket<SentPacketPayload>): void {

@@ -39,8 +39,9 @@ import {
   type TransportOptions,
 } from './connection-options.js';
 import { ConnectionPaths, type PathEvent } from './connection-paths.js';
-import { ConnectionReceiver } from './connection-receiver.js';
+import { type ClientPackets, ConnectionReceiver, type ReceiverHost } from './connection-receiver.js';
 import { ConnectionRecovery } from './connection-recovery.js';
+import { ClientRole, type ConnectionRole, type Role, ServerRole } from './connection-role.js';
 import { ConnectionSender } from './connection-sender.js';
 import {
   type ConnectionLifecycle,
@@ -68,7 +69,9 @@ import type { SentPacketPayload } from './sent-frames.js';
 import type { StreamEpoch } from './stream-epoch.js';
 import { Timer, TimerTable } from './timer-table.js';
 import { TrafficCounters } from './traffic-counters.js';
-import { checkClientConnectionIds, checkServerConnectionIds } from './transport-parameter-checks.js';
+
+/** The token of a server's packets (RFC 9000 §17.2.2: a server's Initial carries none). */
+const NO_TOKEN = new Uint8Array(0);
 
 export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters' | 'random'>;
 export type ServerTlsOptions = Omit<
@@ -204,7 +207,8 @@ export interface ConnectionStats {
 }
 
 export class Connection {
-  readonly role: 'client' | 'server';
+  /** Client or server, with what only that side has (connection-role.ts). */
+  private readonly side: ConnectionRole;
   private _version: number;
   readonly options: TransportOptions;
   readonly random: RandomBytes;
@@ -217,10 +221,6 @@ export class Connection {
   // ---- connection IDs ----
   readonly localCids: LocalConnectionIds;
   readonly peerCids: PeerConnectionIds;
-  private _originalDcid: Uint8Array;
-  private _retrySourceCid: Uint8Array | undefined;
-  private _peerInitialScid: Uint8Array | undefined;
-  private _token: Uint8Array;
 
   // ---- transport parameters (the peer's: `handshake`) ----
   readonly localParams: TransportParameters;
@@ -235,8 +235,6 @@ export class Connection {
 
   // ---- paths: address validation, amplification limits, migration (RFC 9000 §8, §9) ----
   readonly paths: ConnectionPaths;
-  /** Server: a NEW_TOKEN for the client's current address (RFC 9000 §8.1.3). */
-  private readonly issueNewToken: (() => Uint8Array | undefined) | undefined;
 
   // ---- timers: every deadline is in `timers` (timer-table.ts) ----
   private readonly timers = new TimerTable();
@@ -244,10 +242,6 @@ export class Connection {
   private lastActivity: Millis;
   private lastSendTime: Millis;
   private ackElicitingSentSinceReceive = false;
-
-  // ---- client-side handshake facts ----
-  private _receivedServerPacket = false;
-  private versionNegotiated = false;
 
   readonly trace: ((e: FrameTraceEvent) => void) | undefined;
   readonly dropTrace: ((e: PacketDropTraceEvent) => void) | undefined;
@@ -265,7 +259,6 @@ export class Connection {
   readonly counters = new TrafficCounters();
 
   constructor(config: ConnectionConfig) {
-    this.role = config.role;
     this.options = resolveTransportOptions(config.transport);
     this.random = config.random;
     this.trace = config.trace;
@@ -275,13 +268,28 @@ export class Connection {
     this.lastSendTime = config.now;
 
     const o = this.options;
+    const localCid = config.localCid ?? config.random(o.connectionIdLength);
+    // Before the role: the random draws keep their order (a test's reset tokens may draw too).
+    this.localCids = new LocalConnectionIds({
+      initial: localCid,
+      cidLength: o.connectionIdLength,
+      random: config.random,
+      resetToken: config.statelessResetToken,
+    });
+    // RFC 9000 §7.2: the client's first DCID is unpredictable and at least 8 bytes.
+    const side =
+      config.role === 'client'
+        ? new ClientRole(config.tls, config.random(8), config.token)
+        : new ServerRole(config);
+    this.side = side;
+    this._version = config.version ?? QUIC_V1;
     this.spaces = [
       new PacketSpace(PacketNumberSpace.Initial, o.maxAckDelay),
       new PacketSpace(PacketNumberSpace.Handshake, o.maxAckDelay),
       new PacketSpace(PacketNumberSpace.ApplicationData, o.maxAckDelay),
     ];
     // RFC 9002 §6.2.2: a resumed connection may start from the RTT remembered with its ticket.
-    const remembered = config.role === 'client' ? config.tls.session?.rtt : undefined;
+    const remembered = side.rememberedRtt;
     this.rtt = new RttEstimator(remembered !== undefined && remembered > 0 ? remembered : o.initialRtt);
     this.congestion =
       o.congestionControl === 'newreno'
@@ -295,7 +303,7 @@ export class Connection {
     this.lossDetector = new LossDetector<SentPacketPayload>({
       rtt: this.rtt,
       congestion: this.congestion,
-      isServer: config.role === 'server',
+      isServer: side.kind === 'server',
     });
 
     if (config.recoveryTrace) {
@@ -307,47 +315,26 @@ export class Connection {
       );
     }
 
-    this.handshake = new HandshakeDriver(
-      this,
-      config.role === 'client' ? config.tls : undefined,
-      config.testRewriteTransportParameters,
-    );
-    const localCid = config.localCid ?? config.random(o.connectionIdLength);
-    this.localCids = new LocalConnectionIds({
-      initial: localCid,
-      cidLength: o.connectionIdLength,
-      random: config.random,
-      resetToken: config.statelessResetToken,
-    });
+    this.handshake = new HandshakeDriver(this, config.testRewriteTransportParameters);
     this.localParams = localTransportParameters(o);
     this.localParams.initialSourceConnectionId = localCid;
 
-    if (config.role === 'client') {
-      this._version = config.version ?? QUIC_V1;
-      // RFC 9000 §7.2: the first DCID is unpredictable and at least 8 bytes.
-      this._originalDcid = config.random(8);
-      this.peerCids = new PeerConnectionIds(this.originalDcid, o.activeConnectionIdLimit);
-      this._token = config.token ?? new Uint8Array(0);
-      this.installInitialKeys(this.originalDcid);
-      this.handshake.initClient();
+    if (side.kind === 'client') {
+      this.peerCids = new PeerConnectionIds(side.originalDcid, o.activeConnectionIdLimit);
+      this.installInitialKeys(side.originalDcid);
+      this.handshake.initClient(side.tls);
     } else {
-      this._version = config.version;
-      this._originalDcid = config.originalDcid;
-      this._retrySourceCid = config.retrySourceCid;
-      this._peerInitialScid = config.clientScid;
-      this.peerCids = new PeerConnectionIds(config.clientScid, o.activeConnectionIdLimit);
-      this._token = new Uint8Array(0);
-      this.issueNewToken = config.newToken;
-      this.localParams.originalDestinationConnectionId = config.originalDcid;
-      if (config.retrySourceCid) this.localParams.retrySourceConnectionId = config.retrySourceCid;
+      this.peerCids = new PeerConnectionIds(side.peerInitialScid, o.activeConnectionIdLimit);
+      this.localParams.originalDestinationConnectionId = side.originalDcid;
+      if (side.retrySourceCid) this.localParams.retrySourceConnectionId = side.retrySourceCid;
       this.localParams.statelessResetToken = config.statelessResetToken(localCid);
-      this.installInitialKeys(config.initialDcid);
-      this.handshake.initServer(config);
+      this.installInitialKeys(side.initialDcid);
+      this.handshake.initServer(side);
     }
     // The client chose the server's address; a server validates the client's (RFC 9000 §8.1).
     this.paths = new ConnectionPaths(
       {
-        role: config.role,
+        role: side.kind,
         random: config.random,
         cids: this.peerCids,
         ptoPeriod: () => this.ptoPeriod(),
@@ -357,16 +344,19 @@ export class Connection {
         trace: config.pathTrace,
       },
       config.remoteAddress,
-      config.role === 'client' || config.addressValidated,
+      side.kind === 'client' || side.addressValidated,
     );
     this.framer = new Framer({ localCids: this.localCids, peerCids: this.peerCids });
     this.sender = new ConnectionSender(this);
     this.recovery = new ConnectionRecovery(this);
-    this.receiver = new ConnectionReceiver(this);
+    this.receiver = new ConnectionReceiver(this.receiverHost());
     this.lossDetector.setAmplificationBlocked(false);
-    if (config.role === 'client') {
-      this.handshake.startClient(config.now);
-    }
+    if (side.kind === 'client') this.handshake.startClient(config.now);
+  }
+
+  /** Client or server. */
+  get role(): Role {
+    return this.side.kind;
   }
 
   // ===================================================================== public driving interface
@@ -531,30 +521,23 @@ export class Connection {
 
   /** Client: DCID of our first Initial. Server: from the token or the first Initial. */
   get originalDcid(): Uint8Array {
-    return this._originalDcid;
+    return this.side.originalDcid;
   }
-  /** The SCID of the Retry we accepted (RFC 9000 §17.2.5.2), if any. */
+  /** The SCID of the Retry the client followed (RFC 9000 §17.2.5.2), if any. */
   get retrySourceCid(): Uint8Array | undefined {
-    return this._retrySourceCid;
+    return this.side.retrySourceCid;
   }
   /** Client: the server's SCID, learnt from its first packet. Server: the client's SCID. */
   get peerInitialScid(): Uint8Array | undefined {
-    return this._peerInitialScid;
+    return this.side.peerInitialScid;
   }
-  /** Client: the token our Initials carry (Retry or NEW_TOKEN, RFC 9000 §8.1). */
+  /** Client: the token our Initials carry (Retry or NEW_TOKEN, RFC 9000 §8.1). Server: empty. */
   get token(): Uint8Array {
-    return this._token;
+    return this.side.kind === 'client' ? this.side.token : NO_TOKEN;
   }
   /** Client: a packet of the server arrived (no Version Negotiation or Retry is accepted after it). */
   get receivedServerPacket(): boolean {
-    return this._receivedServerPacket;
-  }
-
-  /** Client: the server's first packet (RFC 9000 §7.2): its SCID becomes our DCID. */
-  onFirstServerPacket(scid: Uint8Array): void {
-    this._receivedServerPacket = true;
-    this._peerInitialScid = new Uint8Array(scid);
-    this.peerCids.setInitial(this._peerInitialScid);
+    return this.side.kind === 'client' && this.side.receivedServerPacket;
   }
 
   /** The QUIC version in use (RFC 9000 §15; changed by Version Negotiation, §6). */
@@ -669,6 +652,78 @@ export class Connection {
 
   // ===================================================================== internals used by sender/receiver
 
+  /** The receiver's view: each part from its owner, and the connection's answers to what it reports. */
+  private receiverHost(): ReceiverHost {
+    const conn = this;
+    return {
+      role: this.role,
+      get version() {
+        return conn.version;
+      },
+      options: this.options,
+      get state() {
+        return conn.state;
+      },
+      trace: this.trace,
+      dropTrace: this.dropTrace,
+      spaces: this.spaces,
+      handshake: this.handshake,
+      peerCids: this.peerCids,
+      localCids: this.localCids,
+      paths: this.paths,
+      recovery: this.recovery,
+      counters: this.counters,
+      framer: this.framer,
+      ptoPeriod: () => this.ptoPeriod(),
+      events: {
+        pushEvent: (e) => this.events.push(e),
+        onPacketProcessed: (now) => this.onPacketProcessed(now),
+        onHandshakePacket: (from, now) => this.onClientHandshakePacket(from, now),
+        onHandshakeDone: () => this.onHandshakeConfirmed(),
+        onPeerClosed: (info, now) => this.startDraining(info, now),
+      },
+      client: this.side.kind === 'client' ? this.clientPackets(this.side) : undefined,
+    };
+  }
+
+  /** The client's first packets, Retry and Version Negotiation, as the receiver sees them. */
+  private clientPackets(client: ClientRole): ClientPackets {
+    const conn = this;
+    return {
+      get localCid() {
+        return conn.localCid;
+      },
+      get originalDcid() {
+        return client.originalDcid;
+      },
+      get retrySourceCid() {
+        return client.retrySourceCid;
+      },
+      get receivedServerPacket() {
+        return client.receivedServerPacket;
+      },
+      get canNegotiateVersion() {
+        return client.canNegotiateVersion;
+      },
+      onFirstServerPacket: (scid) => this.peerCids.setInitial(client.onFirstServerPacket(scid)),
+      onRetry: (scid, token) => this.onRetry(client, scid, token),
+      restartWithVersion: (version, now) => this.restartWithVersion(client, version, now),
+      abandon: (info) => this.abandon(info),
+    };
+  }
+
+  /**
+   * Server: a Handshake packet arrived from `from`. RFC 9000 §8.1: from the current path's address it
+   * proves that address (no more amplification limit); RFC 9001 §4.9.1: the Initial keys go.
+   */
+  private onClientHandshakePacket(from: string, now: Millis): void {
+    if (from === this.remoteAddress) {
+      this.paths.validateCurrent();
+      this.lossDetector.setAmplificationBlocked(false);
+    }
+    this.discardSpace(PacketNumberSpace.Initial, now);
+  }
+
   pushEvent(e: ConnectionEvent): void {
     this.events.push(e);
   }
@@ -696,7 +751,7 @@ export class Connection {
       this.pacer.setMaxDatagramSize(this.maxDatagramSize);
       this.lossDetector.onNewPath(now);
     }
-    const token = this.issueNewToken?.();
+    const token = this.side.kind === 'server' ? this.side.issueNewToken() : undefined;
     if (token) this.framer.queueNewToken(token);
   }
 
@@ -768,7 +823,7 @@ export class Connection {
   }
 
   /** The peer closed (CONNECTION_CLOSE) or reset: enter draining (RFC 9000 §10.2.2). */
-  startDraining(info: CloseInfo, now: Millis): void {
+  private startDraining(info: CloseInfo, now: Millis): void {
     // RFC 9000 §10.2.2: draining entered from closing ends when closing would have ended.
     const l = this.lifecycle;
     const deadline = l.kind === 'closing' ? l.deadline : now + 3 * this.ptoPeriod();
@@ -825,7 +880,7 @@ export class Connection {
   }
 
   /** RFC 9000 §10.1: the idle timer restarts on receiving a packet, and on sending the first ack-eliciting one after that. */
-  onPacketProcessed(now: Millis): void {
+  private onPacketProcessed(now: Millis): void {
     this.lastActivity = now;
     this.ackElicitingSentSinceReceive = false;
   }
@@ -863,15 +918,12 @@ export class Connection {
 
   /** RFC 9000 §7.3: the connection IDs in the peer's parameters must match what we saw. */
   acceptPeerParameters(params: TransportParameters): void {
-    if (this.role === 'client') {
-      checkServerConnectionIds(params, {
-        originalDcid: this.originalDcid,
-        serverScid: this.peerInitialScid ?? this.peerCids.current,
-        retrySourceCid: this.retrySourceCid,
-      });
+    const side = this.side;
+    if (side.kind === 'client') {
+      side.checkPeerParameters(params, this.peerCids.current);
       if (params.statelessResetToken) this.peerCids.setInitialResetToken(params.statelessResetToken);
     } else {
-      checkClientConnectionIds(params, this.peerInitialScid!);
+      side.checkPeerParameters(params);
     }
     this.lossDetector.setPeerMaxAckDelay(params.maxAckDelay);
     this.mtu.limit(params.maxUdpPayloadSize);
@@ -884,11 +936,11 @@ export class Connection {
   onHandshakeComplete(): void {
     this.lifecycle = established(this.lifecycle);
     this.events.push({ type: 'handshake-complete' });
-    if (this.role === 'server') {
+    if (this.side.kind === 'server') {
       // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
       this.framer.queueHandshakeDone();
       this.onHandshakeConfirmed();
-      const token = this.issueNewToken?.();
+      const token = this.side.issueNewToken();
       if (token) this.framer.queueNewToken(token);
     }
   }
@@ -910,7 +962,7 @@ export class Connection {
     this.lossDetector.discardSpace(space, now);
   }
 
-  onHandshakeConfirmed(): void {
+  private onHandshakeConfirmed(): void {
     if (!this.handshake.confirm()) return;
     this.lossDetector.setHandshakeConfirmed();
     this.lossDetector.setPeerCompletedAddressValidation();
@@ -923,30 +975,23 @@ export class Connection {
   // ===================================================================== client: Retry and Version Negotiation
 
   /** RFC 9000 §17.2.5.2: a valid Retry changes the DCID, the token and the Initial keys. */
-  onRetry(scid: Uint8Array, token: Uint8Array, _now: Millis): void {
-    const retrySourceCid = new Uint8Array(scid);
-    this._retrySourceCid = retrySourceCid;
-    this._token = new Uint8Array(token);
+  private onRetry(client: ClientRole, scid: Uint8Array, token: Uint8Array): void {
+    const retrySourceCid = client.onRetry(scid, token);
     this.peerCids.setInitial(retrySourceCid);
     this.installInitialKeys(retrySourceCid);
     this.recovery.requeueInFlight();
   }
 
   /** RFC 9000 §6.2: start again with a version the server supports. */
-  restartWithVersion(version: number, now: Millis): void {
-    this.versionNegotiated = true;
+  private restartWithVersion(client: ClientRole, version: number, now: Millis): void {
     this._version = version;
-    this._originalDcid = this.random(8);
-    this.peerCids.setInitial(this.originalDcid);
+    client.onVersionNegotiation(this.random(8));
+    this.peerCids.setInitial(client.originalDcid);
     this.recovery.requeueInFlight();
     // Packet numbers continue (the loss detector remembers them); the handshake bytes start over.
     this.spaces[0].restartHandshake();
     this.spaces[1].restartHandshake();
-    this.installInitialKeys(this.originalDcid);
+    this.installInitialKeys(client.originalDcid);
     this.handshake.restartClient(now);
-  }
-
-  get canNegotiateVersion(): boolean {
-    return this.role === 'client' && !this.versionNegotiated && !this.receivedServerPacket;
   }
 }

@@ -62,19 +62,15 @@ function pair() {
   const pki = simPki();
   const clientHost = new FakeHost('client');
   const serverHost = new FakeHost('server');
-  const client = new HandshakeDriver(clientHost, {
-    alpn: ['hq-interop'],
-    serverName: SERVER_NAME,
-    ca: [pki.ca.certPem],
-  });
-  const server = new HandshakeDriver(serverHost, undefined);
+  const client = new HandshakeDriver(clientHost);
+  const server = new HandshakeDriver(serverHost);
   server.initServer({
     tls: {
       alpn: ['hq-interop'],
       identity: { certificateChain: pki.leaf.certPem, privateKey: pki.leaf.keyPem },
     },
   });
-  client.initClient();
+  client.initClient({ alpn: ['hq-interop'], serverName: SERVER_NAME, ca: [pki.ca.certPem] });
   /** Deliver every CRYPTO chunk written so far, both ways, until nothing moves. */
   const pump = () => {
     for (let round = 0; round < 10; round++) {

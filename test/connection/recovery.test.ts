@@ -11,8 +11,17 @@ import type { SentFrame, SentPacketPayload } from '../../src/connection/sent-fra
 import { TrafficCounters } from '../../src/connection/traffic-counters.js';
 import { PacketNumberSpace, type SentPacket } from '../../src/recovery/types.js';
 import { EncryptionLevel } from '../../src/tls/types.js';
+import { FrameType } from '../../src/wire/frames.js';
 
 type Timeout = ReturnType<RecoveryHost['lossDetector']['onLossDetectionTimeout']>;
+type AckResult = ReturnType<RecoveryHost['lossDetector']['onAckReceived']>;
+const ackResult = (newlyAcked: AckResult['newlyAcked'], lost: AckResult['lost']): AckResult => ({
+  newlyAcked,
+  lost,
+  largestAckedNewlyAcked: newlyAcked.length > 0,
+  rttSampled: false,
+  persistentCongestion: false,
+});
 
 function fakeHost(role: 'client' | 'server' = 'client') {
   const log: string[] = [];
@@ -25,11 +34,28 @@ function fakeHost(role: 'client' | 'server' = 'client') {
   const host = {
     role,
     handshakeComplete: false,
+    handshakeConfirmed: false,
+    peerParams: undefined as { ackDelayExponent: number } | undefined,
     spaces,
     nextTimeout: { lost: [], probe: undefined } as unknown as Timeout,
+    nextAck: ackResult([], []),
     lossDetector: {
       discardPackets: () => [],
       onLossDetectionTimeout: () => host.nextTimeout,
+      onAckReceived: (
+        space: PacketNumberSpace,
+        ranges: readonly { largest: number; smallest: number }[],
+        ackDelay: number,
+        now: number,
+        _ecn: unknown,
+        confirmed?: boolean,
+      ) => {
+        log.push(
+          `ack ${PacketNumberSpace[space]} ${ranges[0]?.largest} delay ${ackDelay} @${now} confirmed ${confirmed}`,
+        );
+        return host.nextAck;
+      },
+      setPeerCompletedAddressValidation: () => log.push('peer-validated-address'),
     },
     oneRtt: { onPacketAcked: (pn: number, phase: number) => log.push(`1rtt-acked ${pn} ${phase}`) },
     epoch: undefined,
@@ -163,4 +189,41 @@ test('a Handshake PTO sends the unacknowledged CRYPTO data again (RFC 9002 §6.2
   recovery.onLossDetectionTimeout(0);
   assert.equal(host.spaces[1].probesPending, 1);
   assert.equal(crypto.hasDataToSend(), true);
+});
+
+test('an ACK frame: its delay scaled by the exponent of its space, then acked and lost frames, in order', () => {
+  const { host, log, recovery } = fakeHost('client');
+  host.peerParams = { ackDelayExponent: 5 };
+  host.handshakeConfirmed = true;
+  const ack = (largest: number) => ({
+    type: FrameType.Ack as const,
+    ackDelay: 1000,
+    ranges: [{ largest, smallest: 0 }],
+  });
+  host.nextAck = ackResult(
+    [packet(PacketNumberSpace.ApplicationData, [{ kind: 'retire-connection-id', sequenceNumber: 4 }])],
+    [packet(PacketNumberSpace.ApplicationData, [{ kind: 'handshake-done' }])],
+  );
+  recovery.onAckFrame(PacketNumberSpace.ApplicationData, ack(7), 50);
+  // RFC 9000 §19.3: ack delay x 2^ack_delay_exponent microseconds; the 1-RTT space uses the peer's.
+  assert.deepEqual(log, [
+    'ack ApplicationData 7 delay 32 @50 confirmed true',
+    'retire-acked 4',
+    '1rtt-acked 5 1',
+    'framer-lost handshake-done',
+  ]);
+  log.length = 0;
+  host.nextAck = ackResult([], []);
+  // RFC 9002 §5.3: Initial's ack delay is ignored; Handshake uses the default exponent 3.
+  recovery.onAckFrame(PacketNumberSpace.Initial, ack(1), 60);
+  recovery.onAckFrame(PacketNumberSpace.Handshake, ack(2), 70);
+  assert.deepEqual(log, [
+    'ack Initial 1 delay 0 @60 confirmed true',
+    'ack Handshake 2 delay 8 @70 confirmed true',
+    // RFC 9002 §6.2.2.1: a Handshake ACK tells the client the server validated its address.
+    'peer-validated-address',
+  ]);
+  const server = fakeHost('server');
+  server.recovery.onAckFrame(PacketNumberSpace.Handshake, ack(2), 70);
+  assert.deepEqual(server.log, ['ack Handshake 2 delay 8 @70 confirmed false']);
 });

@@ -114,10 +114,55 @@ test('the handshake driver, receiver and loss-recovery glue own no connection fi
     ['connection-handshake.ts', 'HandshakeDriver'],
     ['connection-receiver.ts', 'ConnectionReceiver'],
     ['connection-recovery.ts', 'ConnectionRecovery'],
+    ['connection-role.ts', 'ClientRole'],
+    ['connection-role.ts', 'ServerRole'],
     ['timer-table.ts', 'TimerTable'],
     ['traffic-counters.ts', 'TrafficCounters'],
   ] as const) {
     const source = readFileSync(join(DIR, file), 'utf8');
     assert.deepEqual(publicMutableMembers(source, cls), [], `${cls} (${file})`);
   }
+});
+
+/** The members of the interface `name` declared in `source`. */
+export function interfaceMembers(source: string, name: string): string[] {
+  const file = ts.createSourceFile('x.ts', source, ts.ScriptTarget.Latest, true);
+  const out: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isInterfaceDeclaration(node) && node.name.text === name) {
+      for (const m of node.members) out.push(m.name?.getText(file) ?? '?');
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return out;
+}
+
+/** How many members ReceiverHost may have: it was a Pick of 39 Connection members. */
+const RECEIVER_HOST_MEMBERS_LIMIT = 17;
+
+test('the glue modules depend on written-down hosts, not on Connection', () => {
+  for (const f of ['connection-receiver.ts', 'connection-handshake.ts', 'connection-recovery.ts']) {
+    const source = readFileSync(join(DIR, f), 'utf8');
+    assert.doesNotMatch(source, /Pick<\s*Connection\b/, `${f}: a Pick of Connection`);
+    assert.doesNotMatch(
+      source,
+      /import[^;]*\bConnection\b[^;]*from '\.\/connection\.js'/,
+      `${f}: imports the Connection class`,
+    );
+  }
+  const receiver = readFileSync(join(DIR, 'connection-receiver.ts'), 'utf8');
+  const members = interfaceMembers(receiver, 'ReceiverHost');
+  assert.ok(members.length > 0);
+  assert.ok(
+    members.length <= RECEIVER_HOST_MEMBERS_LIMIT,
+    `ReceiverHost has ${members.length} members (limit ${RECEIVER_HOST_MEMBERS_LIMIT}): ${members.join(', ')}`,
+  );
+});
+
+test('the role is a variant carrying its data: no role field, no role casts of the config', () => {
+  const source = readFileSync(join(DIR, 'connection.ts'), 'utf8');
+  assert.doesNotMatch(source, /\breadonly role\b/, 'a role field next to role-only fields');
+  // The config's role is read once, to build the ClientRole or ServerRole (connection-role.ts).
+  assert.equal(source.match(/\bconfig\.role\b/g)?.length ?? 0, 1, 'config.role read more than once');
 });

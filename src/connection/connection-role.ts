@@ -1,0 +1,149 @@
+/**
+ * The two sides of a connection as one value that carries each side's own data, instead of a role
+ * string next to fields that only one role uses.
+ *
+ * The client chooses the first Destination Connection ID and learns the server's from its first
+ * packet (RFC 9000 §7.2), may follow one Retry (§17.2.5.2) and one Version Negotiation (§6.2), and
+ * carries a token in its Initials (§8.1). The server is told by its endpoint what the client's first
+ * packets said and how the address was validated, and may issue NEW_TOKEN tokens (§8.1.3). Both
+ * check that the peer's transport parameters name the connection IDs seen on the wire (§7.3).
+ */
+import type { Millis } from '../util/time.js';
+import type { TransportParameters } from '../wire/transport-parameters.js';
+import type { ClientTlsOptions, ServerConnectionConfig, ServerTlsOptions } from './connection.js';
+import { checkClientConnectionIds, checkServerConnectionIds } from './transport-parameter-checks.js';
+
+export type Role = 'client' | 'server';
+
+export class ClientRole {
+  readonly kind = 'client' as const;
+  private _originalDcid: Uint8Array;
+  private _retrySourceCid: Uint8Array | undefined;
+  private _serverScid: Uint8Array | undefined;
+  private _token: Uint8Array;
+  private versionNegotiated = false;
+
+  /**
+   * `originalDcid`: the first DCID, unpredictable and at least 8 bytes (RFC 9000 §7.2). `token`: a
+   * NEW_TOKEN of an earlier connection to this server (§8.1.3).
+   */
+  constructor(
+    readonly tls: ClientTlsOptions,
+    originalDcid: Uint8Array,
+    token: Uint8Array | undefined,
+  ) {
+    this._originalDcid = originalDcid;
+    this._token = token ?? new Uint8Array(0);
+  }
+
+  /** RFC 9002 §6.2.2: the RTT remembered with the session ticket of a resumption. */
+  get rememberedRtt(): Millis | undefined {
+    return this.tls.session?.rtt;
+  }
+
+  /** The DCID of our first Initial (a new one after Version Negotiation). */
+  get originalDcid(): Uint8Array {
+    return this._originalDcid;
+  }
+
+  /** The SCID of the Retry we followed, if any. */
+  get retrySourceCid(): Uint8Array | undefined {
+    return this._retrySourceCid;
+  }
+
+  /** The server's SCID, from its first packet. */
+  get peerInitialScid(): Uint8Array | undefined {
+    return this._serverScid;
+  }
+
+  /** The token our Initials carry: from a Retry or a NEW_TOKEN (RFC 9000 §8.1); else empty. */
+  get token(): Uint8Array {
+    return this._token;
+  }
+
+  /** A packet of the server was processed: no Version Negotiation or Retry is accepted after it. */
+  get receivedServerPacket(): boolean {
+    return this._serverScid !== undefined;
+  }
+
+  /** RFC 9000 §6.2: at most one Version Negotiation, and only before any server packet. */
+  get canNegotiateVersion(): boolean {
+    return !this.versionNegotiated && !this.receivedServerPacket;
+  }
+
+  /** RFC 9000 §7.2: the server's first packet; its SCID (returned, a copy) is our DCID from now on. */
+  onFirstServerPacket(scid: Uint8Array): Uint8Array {
+    this._serverScid = new Uint8Array(scid);
+    return this._serverScid;
+  }
+
+  /**
+   * RFC 9000 §17.2.5.2: a valid Retry. Its SCID (returned, a copy) becomes the DCID and the input of
+   * the Initial keys; its token goes in every Initial from now on.
+   */
+  onRetry(scid: Uint8Array, token: Uint8Array): Uint8Array {
+    const cid = new Uint8Array(scid);
+    this._retrySourceCid = cid;
+    this._token = new Uint8Array(token);
+    return cid;
+  }
+
+  /** RFC 9000 §6.2: the attempt starts again with another version, from a new first DCID. */
+  onVersionNegotiation(originalDcid: Uint8Array): void {
+    this.versionNegotiated = true;
+    this._originalDcid = originalDcid;
+  }
+
+  /** RFC 9000 §7.3: the server's parameters name the DCIDs we used and the SCID it sent (throws). */
+  checkPeerParameters(params: TransportParameters, currentDcid: Uint8Array): void {
+    checkServerConnectionIds(params, {
+      originalDcid: this._originalDcid,
+      serverScid: this._serverScid ?? currentDcid,
+      retrySourceCid: this._retrySourceCid,
+    });
+  }
+}
+
+export class ServerRole {
+  readonly kind = 'server' as const;
+  /** The DCID of the client's very first Initial (from the Retry token, or that Initial). */
+  readonly originalDcid: Uint8Array;
+  /** The SCID of the Retry the client followed, if it did (RFC 9000 §17.2.5.2). */
+  readonly retrySourceCid: Uint8Array | undefined;
+  /** The client's SCID. */
+  readonly peerInitialScid: Uint8Array;
+  /** The DCID of the Initial that created the connection: the Initial keys derive from it (RFC 9001 §5.2). */
+  readonly initialDcid: Uint8Array;
+  /** A valid Retry or NEW_TOKEN token proved the address: no amplification limit (RFC 9000 §8.1). */
+  readonly addressValidated: boolean;
+  /** No RTT is remembered on this side. */
+  readonly rememberedRtt = undefined;
+  /** The server's TLS options and the application's 0-RTT policy: what its TLS engine is made from. */
+  readonly tls: ServerTlsOptions;
+  readonly acceptEarlyData: ServerConnectionConfig['acceptEarlyData'];
+  private readonly newToken: (() => Uint8Array | undefined) | undefined;
+
+  constructor(config: ServerConnectionConfig) {
+    this.tls = config.tls;
+    this.acceptEarlyData = config.acceptEarlyData;
+    this.originalDcid = config.originalDcid;
+    this.retrySourceCid = config.retrySourceCid;
+    this.peerInitialScid = config.clientScid;
+    this.initialDcid = config.initialDcid;
+    this.addressValidated = config.addressValidated;
+    this.newToken = config.newToken;
+  }
+
+  /** A NEW_TOKEN token for the client's current address (RFC 9000 §8.1.3), if the endpoint issues them. */
+  issueNewToken(): Uint8Array | undefined {
+    return this.newToken?.();
+  }
+
+  /** RFC 9000 §7.3: the client's parameters name the SCID of its first Initial (throws). */
+  checkPeerParameters(params: TransportParameters): void {
+    checkClientConnectionIds(params, this.peerInitialScid);
+  }
+}
+
+/** The side of a connection with its data (Connection holds exactly one). */
+export type ConnectionRole = ClientRole | ServerRole;
