@@ -12,7 +12,7 @@ import { createCertificate, type GeneratedCertificate } from '../../src/tls/x509
 import { splitDatagram } from '../../src/wire/coalesced.js';
 import { PacketType } from '../../src/wire/packet-header.js';
 import { DEFAULT_START_TIME, type LinkConditions, withSimSeed } from './network.js';
-import { CLIENT_ADDRESS, QuicSim, SERVER_ADDRESS, SERVER_NAME } from './quic-harness.js';
+import { CLIENT_ADDRESS, fixedEd25519KeyPair, QuicSim, SERVER_ADDRESS, SERVER_NAME } from './quic-harness.js';
 
 const DAY = 24 * 3600_000;
 
@@ -34,7 +34,11 @@ interface BigPki {
 
 let bigPki: BigPki | undefined;
 
-/** RSA-2048 root, three RSA-2048 intermediates and an RSA-2048 leaf, each with a 1.5 KB extension. */
+/**
+ * A root, three intermediates and a leaf, each below the root with a 1.5 KB extension. Fixed Ed25519
+ * keys: the certificates and the handshake signature are the same bytes in every process
+ * (quic-harness.ts), so every run of a seed is byte-identical and the figures below are exact.
+ */
 function largeChain(): BigPki {
   if (bigPki) return bigPki;
   const notBefore = DEFAULT_START_TIME - 3600_000;
@@ -43,7 +47,7 @@ function largeChain(): BigPki {
     commonName: 'tsquic big root',
     notBefore,
     notAfter,
-    keyType: 'rsa-2048',
+    keyPair: fixedEd25519KeyPair('big root'),
     isCA: true,
   });
   let issuer = root;
@@ -53,7 +57,7 @@ function largeChain(): BigPki {
       commonName: `tsquic intermediate ${i}`,
       notBefore,
       notAfter,
-      keyType: 'rsa-2048',
+      keyPair: fixedEd25519KeyPair(`big intermediate ${i}`),
       isCA: true,
       issuer,
       extraExtensions: [bigExtension(1500, i)],
@@ -65,7 +69,7 @@ function largeChain(): BigPki {
     dnsNames: [SERVER_NAME],
     notBefore,
     notAfter,
-    keyType: 'rsa-2048',
+    keyPair: fixedEd25519KeyPair('big leaf'),
     issuer,
     extraExtensions: [bigExtension(1500, 9)],
   });
@@ -80,6 +84,8 @@ function largeChain(): BigPki {
 }
 
 interface Accounting {
+  /** The seed the simulation ran with (SIM_SEED may replace the test's). */
+  seed: number;
   conn: Connection;
   server: Connection;
   /** Bytes the server received from the client / sent to it before the address was validated. */
@@ -140,7 +146,18 @@ function runHandshake(seed: number, opts: { big: boolean; handshakeLoss?: number
   const server = sim.serverConnections[0]!;
   assert.deepEqual(conn.internalErrors, []);
   assert.deepEqual(server.internalErrors, []);
-  return { conn, server, ...acc };
+  return { conn, server, seed: sim.net.seed, ...acc };
+}
+
+/**
+ * The exact bytes each run exchanged before validation: the simulator is byte-deterministic (fixed
+ * Ed25519 keys, seeded randomness), so these are the same in every process. Checked for the test's
+ * own seed only: SIM_SEED=n replaces it with another run.
+ */
+function assertFigures(r: Accounting, seed: number, expected: { received: number; sent: number }): void {
+  if (r.seed !== seed) return;
+  assert.deepEqual({ received: r.received, sent: r.sent }, expected);
+  assert.ok(r.sent <= 3 * r.received);
 }
 
 describe('anti-amplification limit before address validation (RFC 9000 §8.1)', () => {
@@ -151,30 +168,42 @@ describe('anti-amplification limit before address validation (RFC 9000 §8.1)', 
       assert.equal(r.validated, true);
       assert.ok(r.sent > 0 && r.received >= 1200);
       assert.equal(r.server.addressValidated, true);
+      // The client's Initial (1252 bytes) and its Handshake datagram; the server's whole first
+      // flight is one 1200-byte datagram.
+      assertFigures(r, 1100, { received: 2 * 1252, sent: 1200 });
     });
   });
 
-  test('a large RSA chain that does not fit in 3x: the server stops at the limit, the handshake completes', () => {
+  test('a large chain that does not fit in 3x: the server stops at the limit, the handshake completes', () => {
     withSimSeed(1101, (seed) => {
       const pki = largeChain();
       const r = runHandshake(seed, { big: true });
       assert.deepEqual(r.violations, []);
       // The chain alone is larger than what one client Initial allows the server to send.
       assert.ok(pki.chainBytes > 3 * 1252, `chain of ${pki.chainBytes} bytes`);
-      // The limit was binding: the server went right up to it.
+      // The limit was binding: the server went right up to it, 3737 of the 3 x 1252 bytes the
+      // client's Initial allowed, then waited for the client's Handshake datagram.
       assert.ok(r.maxRatio > 2.5, `max ratio ${r.maxRatio.toFixed(2)}`);
+      assertFigures(r, 1101, { received: 2 * 1252, sent: 3737 });
+      if (r.seed === 1101) assert.equal(r.maxRatio, 3737 / 1252);
       // The client verified the whole chain (leaf + 3 intermediates).
       assert.equal(r.conn.peerCertificates.length, 4);
       assert.equal(r.server.addressValidated, true);
     });
   });
 
-  for (const seed of [1102, 1103, 1104]) {
+  const lossy: Array<[number, { received: number; sent: number }]> = [
+    [1102, { received: 2504, sent: 3737 }],
+    [1103, { received: 5008, sent: 10782 }],
+    [1104, { received: 5008, sent: 11075 }],
+  ];
+  for (const [seed, figures] of lossy) {
     test(`a large chain with 30% loss in both directions during the handshake (seed ${seed})`, () => {
       withSimSeed(seed, (sd) => {
         const r = runHandshake(sd, { big: true, handshakeLoss: 0.3 });
         assert.deepEqual(r.violations, []);
         assert.equal(r.conn.peerCertificates.length, 4);
+        assertFigures(r, seed, figures);
       });
     });
   }
@@ -183,6 +212,7 @@ describe('anti-amplification limit before address validation (RFC 9000 §8.1)', 
     withSimSeed(1105, (seed) => {
       const r = runHandshake(seed, { big: false, handshakeLoss: 0.3 });
       assert.deepEqual(r.violations, []);
+      assertFigures(r, 1105, { received: 3842, sent: 5028 });
     });
   });
 });
