@@ -17,7 +17,7 @@ import {
   encodeTransportParameters,
   type TransportParameters,
 } from '../wire/transport-parameters.js';
-import type { ClientTlsOptions, ServerConnectionConfig } from './connection.js';
+import type { ClientTlsOptions, ServerConnectionConfig } from './connection-config.js';
 import type { ConnectionEvent } from './connection-events.js';
 import { localTransportParameters, type TransportOptions } from './connection-options.js';
 import { OneRttKeys } from './one-rtt-keys.js';

@@ -30,7 +30,7 @@ import { decodePacketNumber } from '../wire/packet-number.js';
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
 import type { AckManager } from './ack-manager.js';
 import { ClosingAnswers } from './closing-answers.js';
-import type { FrameTraceEvent, PacketDropReason, PacketDropTraceEvent } from './connection.js';
+import type { FrameTraceEvent, PacketDropReason, PacketDropTraceEvent } from './connection-config.js';
 import type { CloseInfo, ConnectionEvent } from './connection-events.js';
 import type { HandshakeDriver } from './connection-handshake.js';
 import type { TransportOptions } from './connection-options.js';

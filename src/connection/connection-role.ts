@@ -10,7 +10,7 @@
  */
 import type { Millis } from '../util/time.js';
 import type { TransportParameters } from '../wire/transport-parameters.js';
-import type { ClientTlsOptions, ServerConnectionConfig, ServerTlsOptions } from './connection.js';
+import type { ClientTlsOptions, ServerConnectionConfig, ServerTlsOptions } from './connection-config.js';
 import { checkClientConnectionIds, checkServerConnectionIds } from './transport-parameter-checks.js';
 
 export type Role = 'client' | 'server';

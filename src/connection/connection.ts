@@ -18,19 +18,12 @@ import { Pacer } from '../recovery/pacer.js';
 import { RttEstimator } from '../recovery/rtt-estimator.js';
 import { type CongestionController, PacketNumberSpace } from '../recovery/types.js';
 import { TlsAlertError } from '../tls/alert.js';
-import {
-  type EarlyDataContext,
-  EncryptionLevel,
-  type TlsClientConfig,
-  type TlsEngine,
-  type TlsServerConfig,
-} from '../tls/types.js';
+import { EncryptionLevel, type TlsEngine } from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
-import type { Frame } from '../wire/frames.js';
-import type { PacketType } from '../wire/packet-header.js';
 import type { TransportParameters } from '../wire/transport-parameters.js';
 import { QUIC_V1 } from '../wire/version.js';
+import type { ConnectionConfig, FrameTraceEvent, PacketDropTraceEvent } from './connection-config.js';
 import type { CloseInfo, ConnectionEvent } from './connection-events.js';
 import { type EarlyDataState, HandshakeDriver } from './connection-handshake.js';
 import {
@@ -38,7 +31,7 @@ import {
   resolveTransportOptions,
   type TransportOptions,
 } from './connection-options.js';
-import { ConnectionPaths, type PathEvent } from './connection-paths.js';
+import { ConnectionPaths } from './connection-paths.js';
 import { type ClientPackets, ConnectionReceiver, type ReceiverHost } from './connection-receiver.js';
 import { ConnectionRecovery } from './connection-recovery.js';
 import { ClientRole, type ConnectionRole, type Role, ServerRole } from './connection-role.js';
@@ -64,7 +57,7 @@ import type { OneRttKeys } from './one-rtt-keys.js';
 import { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
-import { RecoveryReporter, type RecoveryTraceEvent } from './recovery-trace.js';
+import { RecoveryReporter } from './recovery-trace.js';
 import type { SentPacketPayload } from './sent-frames.js';
 import type { StreamEpoch } from './stream-epoch.js';
 import { Timer, TimerTable } from './timer-table.js';
@@ -73,86 +66,16 @@ import { TrafficCounters } from './traffic-counters.js';
 /** The token of a server's packets (RFC 9000 §17.2.2: a server's Initial carries none). */
 const NO_TOKEN = new Uint8Array(0);
 
-export type ClientTlsOptions = Omit<TlsClientConfig, 'transportParameters' | 'random'>;
-export type ServerTlsOptions = Omit<
-  TlsServerConfig,
-  'transportParameters' | 'random' | 'ticketAppData' | 'acceptEarlyData'
->;
-
-/** A frame observed on the wire, for qlog-style tracing and for tests. */
-export interface FrameTraceEvent {
-  direction: 'sent' | 'received';
-  packetType: PacketType;
-  packetNumber: number;
-  frame: Frame;
-}
-
-/** Why a received packet was discarded unprocessed (qlog quic-events `packet_dropped` triggers). */
-export type PacketDropReason = 'key_unavailable' | 'decryption_failure' | 'duplicate' | 'unsupported';
-
-/**
- * A packet of this connection that was discarded without processing it (qlog `transport:packet_dropped`):
- * for example 0-RTT packets after the server rejected 0-RTT (RFC 9001 §4.6.2). Its frames were never
- * seen, so it appears in no FrameTraceEvent.
- */
-export interface PacketDropTraceEvent {
-  packetType: PacketType;
-  reason: PacketDropReason;
-  /** The packet as it arrived, still protected: a copy, made only when the hook is set. */
-  packet: Uint8Array;
-}
-
-interface CommonConfig {
-  remoteAddress: string;
-  transport?: Partial<TransportOptions>;
-  random: RandomBytes;
-  now: Millis;
-  /** Stateless reset token for each CID we issue (RFC 9000 §10.3.2); derived by the endpoint. */
-  statelessResetToken: (cid: Uint8Array) => Uint8Array;
-  trace?: (e: FrameTraceEvent) => void;
-  /** Path changes and validations (RFC 9000 §8.2, §9), for qlog and tests. */
-  pathTrace?: (e: PathEvent) => void;
-  /** Packets discarded unprocessed (see PacketDropTraceEvent). */
-  dropTrace?: (e: PacketDropTraceEvent) => void;
-  /** Loss recovery and congestion control changes (qlog recovery events). */
-  recoveryTrace?: (e: RecoveryTraceEvent) => void;
-  /**
-   * For tests of the peer's validation only: rewrites our encoded transport parameters before they
-   * go into the handshake.
-   */
-  testRewriteTransportParameters?: (encoded: Uint8Array) => Uint8Array;
-}
-
-export interface ClientConnectionConfig extends CommonConfig {
-  role: 'client';
-  version?: number;
-  tls: ClientTlsOptions;
-  /** Our Source Connection ID; random if absent. */
-  localCid?: Uint8Array;
-  /** A NEW_TOKEN from an earlier connection to this server (RFC 9000 §8.1.3). */
-  token?: Uint8Array;
-}
-
-export interface ServerConnectionConfig extends CommonConfig {
-  role: 'server';
-  version: number;
-  /** The DCID of the client's very first Initial (before any Retry). */
-  originalDcid: Uint8Array;
-  /** The DCID of the Initial that created this connection (Initial keys derive from it). */
-  initialDcid: Uint8Array;
-  clientScid: Uint8Array;
-  localCid: Uint8Array;
-  retrySourceCid?: Uint8Array;
-  /** Address already validated (valid Retry or NEW_TOKEN token): no amplification limit. */
-  addressValidated: boolean;
-  tls: ServerTlsOptions;
-  /** The application's 0-RTT policy (RFC 9001 §4.6.2); the connection adds the transport parameter rule. */
-  acceptEarlyData?: (ctx: EarlyDataContext) => boolean;
-  /** Produces a NEW_TOKEN token for the client after the handshake (RFC 9000 §8.1.3), if any. */
-  newToken?: () => Uint8Array | undefined;
-}
-
-export type ConnectionConfig = ClientConnectionConfig | ServerConnectionConfig;
+export type {
+  ClientConnectionConfig,
+  ClientTlsOptions,
+  ConnectionConfig,
+  FrameTraceEvent,
+  PacketDropReason,
+  PacketDropTraceEvent,
+  ServerConnectionConfig,
+  ServerTlsOptions,
+} from './connection-config.js';
 
 /** What became of a DATAGRAM the application asked to send (Connection.sendDatagram). */
 export type DatagramSendResult =
