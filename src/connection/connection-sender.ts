@@ -178,11 +178,7 @@ export class ConnectionSender {
     const c = this.c;
     let size = c.maxDatagramSize;
     const path = c.paths.current;
-    if (!path.validated) {
-      const allowance = path.allowance;
-      c.lossDetector.setAmplificationBlocked(allowance < MIN_INITIAL_DATAGRAM);
-      size = Math.min(size, allowance);
-    }
+    if (!path.validated) size = Math.min(size, path.allowance);
     return size;
   }
 
