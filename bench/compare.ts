@@ -190,7 +190,7 @@ export function processCpuSeconds(pid: number): number | undefined {
 
 // ------------------------------------------------------------------------- columns
 
-interface ColumnSpec {
+export interface ColumnSpec {
   key: ColumnKey;
   label: string;
   maxDatagramBytes: number;
@@ -198,7 +198,7 @@ interface ColumnSpec {
   client(mode: PeerMode, address: string, pki: PkiFiles, s: Settings, parallel: number): Command;
 }
 
-interface Settings {
+export interface Settings {
   sizeBytes: number;
   durationMs: number;
   warmupMs: number;
@@ -238,7 +238,7 @@ function clientArgs(
   return args;
 }
 
-function tsquicColumn(jumbo: boolean): ColumnSpec {
+export function tsquicColumn(jumbo: boolean): ColumnSpec {
   const cap = jumbo ? [] : ['--pmtu-max', String(CAP)];
   return {
     key: jumbo ? 'tsquic-jumbo' : 'tsquic',
@@ -418,7 +418,7 @@ async function measure(
  * (after a GC) and RSS, minus what it reported before they were opened, and its event-loop delay p99
  * over two seconds while they are open (Node servers only).
  */
-async function idleMemory(
+export async function idleMemory(
   spec: ColumnSpec,
   count: number,
   pki: PkiFiles,

@@ -7,6 +7,7 @@
 import { derivePacketKeys, type PacketKeys } from '../crypto/packet-keys.js';
 import { QuicTransportError, TransportErrorCode } from '../errors/transport-error.js';
 import type { StreamManagerConfig } from '../streams/stream-manager.js';
+import { COMPLETED_SERVER_ENGINE } from '../tls/completed-server-engine.js';
 import { TlsClient } from '../tls/tls-client.js';
 import { TlsServer } from '../tls/tls-server.js';
 import { type EarlyDataContext, EncryptionLevel, type TlsEngine } from '../tls/types.js';
@@ -258,6 +259,10 @@ export class HandshakeDriver {
       }
     }
     for (let out = tls.takeOutput(); out; out = tls.takeOutput()) this.c.writeCrypto(out.level, out.data);
+    // A server's handshake is over once complete and its tickets are written: what remains of TLS
+    // is refusing handshake data, so the engine's state (key schedule, transcript, ClientHello,
+    // configuration) need not live as long as the connection (issue 13).
+    if (this.c.role === 'server' && tls.handshakeComplete) this.engine = COMPLETED_SERVER_ENGINE;
   }
 
   private onSecret(

@@ -40,7 +40,7 @@ export class ConnectionSender {
   private pacingReleaseAt: Millis | undefined;
 
   constructor(private readonly c: Connection) {
-    this.packer = new PacketPacker(headerSource(c), sharedScratch, c.trace);
+    this.packer = new PacketPacker(new ConnectionHeaderSource(c), sharedScratch, c.trace);
   }
 
   /** The next datagram and its path, or undefined. */
@@ -178,11 +178,7 @@ export class ConnectionSender {
     const c = this.c;
     let size = c.maxDatagramSize;
     const path = c.paths.current;
-    if (!path.validated) {
-      const allowance = path.allowance;
-      c.lossDetector.setAmplificationBlocked(allowance < MIN_INITIAL_DATAGRAM);
-      size = Math.min(size, allowance);
-    }
+    if (!path.validated) size = Math.min(size, path.allowance);
     return size;
   }
 
@@ -375,27 +371,32 @@ export class ConnectionSender {
   }
 }
 
-/** The header fields of `c`'s packets, as the packer sees them. */
-function headerSource(c: Connection): PacketHeaderSource {
-  return {
-    get role() {
-      return c.role;
-    },
-    get version() {
-      return c.version;
-    },
-    get dcid() {
-      return c.peerCids.current;
-    },
-    get scid() {
-      return c.localCid;
-    },
-    get token() {
-      return c.token;
-    },
-    get keyPhase() {
-      return c.oneRtt?.writePhase === 1;
-    },
-    largestAcked: (space) => c.lossDetector.largestAcked(space),
-  };
+/**
+ * The header fields of `c`'s packets, as the packer sees them. A class, not an object literal of
+ * getters: one small object per connection instead of a dictionary-mode object and eight closures
+ * (about 1 KiB of every idle connection, issue 13).
+ */
+class ConnectionHeaderSource implements PacketHeaderSource {
+  constructor(private readonly c: Connection) {}
+  get role(): 'client' | 'server' {
+    return this.c.role;
+  }
+  get version(): number {
+    return this.c.version;
+  }
+  get dcid(): Uint8Array {
+    return this.c.peerCids.current;
+  }
+  get scid(): Uint8Array {
+    return this.c.localCid;
+  }
+  get token(): Uint8Array {
+    return this.c.token;
+  }
+  get keyPhase(): boolean {
+    return this.c.oneRtt?.writePhase === 1;
+  }
+  largestAcked(space: PacketNumberSpace): number | undefined {
+    return this.c.lossDetector.largestAcked(space);
+  }
 }

@@ -54,13 +54,14 @@ import { Framer } from './framer.js';
 import { LocalConnectionIds } from './local-connection-ids.js';
 import { MtuDiscovery } from './mtu-discovery.js';
 import type { OneRttKeys } from './one-rtt-keys.js';
+import { MIN_INITIAL_DATAGRAM } from './packet-packer.js';
 import { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
 import { RecoveryReporter } from './recovery-trace.js';
 import type { SentPacketPayload } from './sent-frames.js';
 import type { StreamEpoch } from './stream-epoch.js';
-import { Timer, TimerTable } from './timer-table.js';
+import { ALL_TIMERS, Timer, TimerTable } from './timer-table.js';
 import { TrafficCounters } from './traffic-counters.js';
 
 /** The token of a server's packets (RFC 9000 §17.2.2: a server's Initial carries none). */
@@ -159,7 +160,7 @@ export class Connection {
   // ---- paths: address validation, amplification limits, migration (RFC 9000 §8, §9) ----
   readonly paths: ConnectionPaths;
 
-  // ---- timers: every deadline is in `timers` (timer-table.ts) ----
+  // ---- timers: every deadline is in `timers` (timer-table.ts), written when state changes ----
   private readonly timers = new TimerTable();
   private readonly createdAt: Millis;
   private lastActivity: Millis;
@@ -275,6 +276,7 @@ export class Connection {
     this.receiver = new ConnectionReceiver(this.receiverHost());
     this.lossDetector.setAmplificationBlocked(false);
     if (side.kind === 'client') this.handshake.startClient(config.now);
+    this.rearmTimers();
   }
 
   /** Client or server. */
@@ -295,6 +297,8 @@ export class Connection {
     this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
     this.afterActivity(now);
     this.recoveryReporter?.update(now);
+    this.onAllowanceChanged();
+    this.rearmTimers();
   }
 
   /**
@@ -303,7 +307,9 @@ export class Connection {
    */
   receiveStatelessReset(datagram: Uint8Array, now: Millis): boolean {
     if (this.isClosed) return false;
-    return this.receiver.checkStatelessReset(datagram, now);
+    const reset = this.receiver.checkStatelessReset(datagram, now);
+    this.rearmTimers();
+    return reset;
   }
 
   /**
@@ -315,12 +321,18 @@ export class Connection {
     this.guard(now, () => {
       out = this.sender.transmit(now);
     });
-    if (!out) return undefined;
+    if (!out) {
+      // Nothing to send: the ACK and pacing timers say when to ask again.
+      this.rearmTimers();
+      return undefined;
+    }
     const { datagram, path } = out;
     this.recoveryReporter?.update(now);
     path.onDatagramSent(datagram.length);
     this.counters.onDatagramSent(datagram.length);
     this.lastSendTime = now;
+    this.onAllowanceChanged();
+    this.rearmTimers();
     return { datagram, to: path.address };
   }
 
@@ -339,15 +351,23 @@ export class Connection {
     return this.spaces.some((s) => !s.discarded && s.acks.ackUrgent(batchLimit));
   }
 
-  /** The earliest time handleTimeout must be called, if any: the first deadline of the timer table. */
+  /**
+   * The earliest time handleTimeout must be called, if any: the first deadline of the timer table.
+   * A read: the table is written whenever the state its deadlines depend on changes (rearmTimers).
+   */
   nextTimeout(): Millis | undefined {
-    this.armTimers(true);
     return this.timers.next();
   }
 
   handleTimeout(now: Millis): void {
+    this.onTimeout(now);
+    // A failed path validation may have moved the connection back to another path.
+    this.onAllowanceChanged();
+    this.rearmTimers();
+  }
+
+  private onTimeout(now: Millis): void {
     // The ACK and pacing timers are served by transmit(), not here.
-    this.armTimers(false);
     const t = this.timers;
     if (this.state === 'closed') return;
     if (this.state === 'closing' || this.state === 'draining') {
@@ -383,31 +403,65 @@ export class Connection {
   }
 
   /**
-   * Sets every timer from the state it depends on. Closing and draining have only their own timer.
-   * `withSendTimers`: also the ACK and pacing timers (asking the sender has a side effect on the
-   * loss detector's amplification state, so it is done only where it always was: in nextTimeout).
+   * Writes every timer from the state its owner keeps; called at the end of each input that changes
+   * state (construction, a datagram in or out, a timeout, a close), so that nextTimeout() and
+   * handleTimeout() only read the table. Deadlines depend on state only, never on the time of
+   * the call. Closing and draining have only their own timer.
    */
-  private armTimers(withSendTimers: boolean): void {
-    const t = this.timers;
-    t.clearAll();
-    const kind = this.lifecycle.kind;
-    if (kind === 'closed') return;
-    if (kind === 'closing' || kind === 'draining') {
-      t.set(Timer.Close, this.lifecycle.deadline);
+  private rearmTimers(): void {
+    this.writeTimers(this.timers);
+  }
+
+  /**
+   * For tests (a self-check, no side effects): whether every entry of the timer table is what the
+   * owners' state says now, i.e. no input changed a deadline without re-arming the table.
+   */
+  timersCurrent(): boolean {
+    const fresh = new TimerTable();
+    this.writeTimers(fresh);
+    return ALL_TIMERS.every((timer) => fresh.get(timer) === this.timers.get(timer));
+  }
+
+  /** The table's entry for `timer` (for tests and diagnostics). */
+  deadlineOf(timer: Timer): Millis | undefined {
+    return this.timers.get(timer);
+  }
+
+  private writeTimers(t: TimerTable): void {
+    const l = this.lifecycle;
+    if (l.kind === 'closed' || l.kind === 'closing' || l.kind === 'draining') {
+      t.clearAll();
+      // RFC 9000 §10.2: the closing or draining period.
+      if (l.kind !== 'closed') t.set(Timer.Close, l.deadline);
       return;
     }
+    t.set(Timer.Close, undefined);
     t.set(Timer.Idle, this.idleDeadline());
-    if (!this.handshakeComplete) t.set(Timer.Handshake, this.createdAt + this.options.handshakeTimeout);
+    t.set(
+      Timer.Handshake,
+      this.handshakeComplete ? undefined : this.createdAt + this.options.handshakeTimeout,
+    );
     t.set(Timer.LossDetection, this.lossDetector.lossDetectionTimeout());
-    if (withSendTimers) {
-      t.set(Timer.Pacing, this.sender.pacingTimeout());
-      t.set(Timer.AckDelay, this.sender.ackTimeout());
-    }
+    t.set(Timer.Pacing, this.sender.pacingTimeout());
+    t.set(Timer.AckDelay, this.sender.ackTimeout());
     t.set(Timer.KeyDiscard, this.oneRtt?.previousReadDiscardAt);
     t.set(Timer.PathValidation, this.paths.nextTimeout());
-    if (this.options.keepAlivePeriod > 0 && this.handshakeComplete) {
-      t.set(Timer.KeepAlive, Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod);
-    }
+    t.set(
+      Timer.KeepAlive,
+      this.options.keepAlivePeriod > 0 && this.handshakeComplete
+        ? Math.max(this.lastSendTime, this.lastActivity) + this.options.keepAlivePeriod
+        : undefined,
+    );
+  }
+
+  /**
+   * The current path's anti-amplification allowance changed (a datagram in or out): a server that
+   * cannot send a full datagram arms no PTO (RFC 9002 §6.2.2.1). Pushed to the loss detector here,
+   * where the allowance changes, so that asking for deadlines changes nothing.
+   */
+  private onAllowanceChanged(): void {
+    const path = this.paths.current;
+    if (!path.validated) this.lossDetector.setAmplificationBlocked(path.allowance < MIN_INITIAL_DATAGRAM);
   }
 
   pollEvent(): ConnectionEvent | undefined {
@@ -417,6 +471,7 @@ export class Connection {
   /** Close the connection with an application error code (RFC 9000 §10.2). */
   close(errorCode: number, reason: string, now: Millis): void {
     this.startClosing({ source: 'local', application: true, errorCode, reason }, now);
+    this.rearmTimers();
   }
 
   /**
@@ -782,6 +837,7 @@ export class Connection {
     if (this.state === 'closed') return;
     this.events.push({ type: 'closed', info });
     this.terminate(info);
+    this.rearmTimers();
   }
 
   /** Closed for good; `info` replaces the reason of a closing or draining connection. */

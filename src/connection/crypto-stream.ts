@@ -14,9 +14,16 @@ import { FrameType } from '../wire/frames.js';
  */
 export const CRYPTO_RECEIVE_LIMIT = 256 * 1024;
 
+const EMPTY = new Uint8Array(0);
+
 export class CryptoStream {
-  /** Everything written at this level; kept until the level's keys are discarded. */
-  private sendData: Uint8Array = new Uint8Array(0);
+  /**
+   * The bytes written at this level from offset `sendBase` on, kept until the peer has acknowledged
+   * all of them: then they are dropped (an idle connection keeps no handshake flight or session
+   * ticket, issue 13), unless `keepAcknowledged` (the client's Initial level: resendAll after a Retry).
+   */
+  private sendData: Uint8Array = EMPTY;
+  private sendBase = 0;
   private sendLength = 0;
   /** Next offset never sent. */
   private sendOffset = 0;
@@ -26,15 +33,18 @@ export class CryptoStream {
   private readonly acked = new RangeSet();
   private readonly receiveBuffer = new ReassemblyBuffer(CRYPTO_RECEIVE_LIMIT);
 
+  constructor(private readonly keepAcknowledged = false) {}
+
   /** Queue handshake bytes from the TLS engine. */
   write(data: Uint8Array): void {
-    if (this.sendLength + data.length > this.sendData.length) {
+    const held = this.sendLength - this.sendBase;
+    if (held + data.length > this.sendData.length) {
       // Exact for the first write (usually the whole flight of this level), doubling after that.
-      const grown = new Uint8Array(Math.max(this.sendData.length * 2, this.sendLength + data.length));
-      grown.set(this.sendData.subarray(0, this.sendLength));
+      const grown = new Uint8Array(Math.max(this.sendData.length * 2, held + data.length));
+      grown.set(this.sendData.subarray(0, held));
       this.sendData = grown;
     }
-    this.sendData.set(data, this.sendLength);
+    this.sendData.set(data, held);
     this.sendLength += data.length;
   }
 
@@ -52,11 +62,15 @@ export class CryptoStream {
       const start = this.retransmit.firstStart;
       const end = Math.min(this.retransmit.firstEnd, start + maxData);
       this.retransmit.remove(start, end);
-      return { offset: start, data: this.sendData.subarray(start, end) };
+      return { offset: start, data: this.sendData.subarray(start - this.sendBase, end - this.sendBase) };
     }
     if (this.sendOffset >= this.sendLength) return undefined;
     const end = Math.min(this.sendLength, this.sendOffset + maxData);
-    const chunk = { offset: this.sendOffset, data: this.sendData.subarray(this.sendOffset, end) };
+    const base = this.sendBase;
+    const chunk = {
+      offset: this.sendOffset,
+      data: this.sendData.subarray(this.sendOffset - base, end - base),
+    };
     this.sendOffset = end;
     return chunk;
   }
@@ -69,6 +83,17 @@ export class CryptoStream {
   onAcked(offset: number, length: number): void {
     this.acked.add(offset, offset + length);
     this.retransmit.remove(offset, offset + length);
+    // Everything written so far was sent and acknowledged: nothing of it can be needed again.
+    if (
+      !this.keepAcknowledged &&
+      this.sendData !== EMPTY &&
+      this.sendOffset === this.sendLength &&
+      this.acked.firstStart === 0 &&
+      this.acked.firstEnd >= this.sendLength
+    ) {
+      this.sendData = EMPTY;
+      this.sendBase = this.sendLength;
+    }
   }
 
   /** Queue everything sent but not acknowledged (a PTO probe, RFC 9002 §6.2.4). */
@@ -78,8 +103,17 @@ export class CryptoStream {
 
   /** Queue everything sent so far, acknowledged or not (after a Retry the server has forgotten it all). */
   resendAll(): void {
+    // Only on a stream that keeps acknowledged bytes (the Initial level, for a Retry).
+    if (this.sendBase > 0) throw new Error('CRYPTO data already acknowledged and dropped');
     this.acked.clear();
     if (this.sendOffset > 0) this.retransmit.add(0, this.sendOffset);
+  }
+
+  /** The level's keys are discarded (RFC 9001 §4.9): nothing will be sent or resent again. */
+  release(): void {
+    this.sendData = EMPTY;
+    this.sendBase = this.sendOffset = this.sendLength;
+    this.retransmit.clear();
   }
 
   /**

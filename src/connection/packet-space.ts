@@ -11,7 +11,8 @@ import { CryptoStream } from './crypto-stream.js';
 export class PacketSpace {
   nextPacketNumber = 0;
   readonly acks: AckManager;
-  crypto = new CryptoStream();
+  /** The client's Initial CRYPTO data is kept whole until discarded: a Retry resends all of it. */
+  crypto: CryptoStream;
   /** Initial and Handshake only; the application space keeps its keys in OneRttKeys / 0-RTT keys. */
   readKeys: PacketKeys | undefined;
   writeKeys: PacketKeys | undefined;
@@ -24,6 +25,7 @@ export class PacketSpace {
     readonly space: PacketNumberSpace,
     maxAckDelay: number,
   ) {
+    this.crypto = new CryptoStream(space === PacketNumberSpace.Initial);
     this.acks = new AckManager({
       space,
       maxAckDelay: space === PacketNumberSpace.ApplicationData ? maxAckDelay : 0,
@@ -55,12 +57,13 @@ export class PacketSpace {
 
   /** A new connection attempt (Version Negotiation): the handshake starts over, packet numbers go on. */
   restartHandshake(): void {
-    this.crypto = new CryptoStream();
+    this.crypto = new CryptoStream(this.space === PacketNumberSpace.Initial);
     this.probesPending = 0;
   }
 
   discard(): void {
     this.discarded = true;
+    this.crypto.release();
     this.readKeys = undefined;
     this.writeKeys = undefined;
     this.probesPending = 0;

@@ -38,6 +38,7 @@ import { AddressTokens } from './address-token.js';
 import { type EarlyDataReplayStore, InMemoryReplayStore } from './anti-replay.js';
 import { carriesClientHello } from './client-hello-check.js';
 import { encodeRefusal } from './connection-refusal.js';
+import { DeadlineHeap } from './deadline-heap.js';
 
 export interface ServerEndpointOptions {
   tls: ServerTlsOptions;
@@ -91,6 +92,11 @@ export interface EndpointConfig {
   dropTrace?: (connection: Connection, e: PacketDropTraceEvent) => void;
   /** Loss recovery and congestion changes of a connection (Connection's recoveryTrace). */
   recoveryTrace?: (connection: Connection, e: RecoveryTraceEvent) => void;
+  /**
+   * The driver calls takeTouched() after each turn to learn which connections may have events
+   * (so it need not look at every connection). Without it the endpoint keeps no such list.
+   */
+  trackTouched?: boolean;
 }
 
 export interface DialOptions {
@@ -129,11 +135,22 @@ export class Endpoint {
   private readonly replayStore: EarlyDataReplayStore;
   /** DCID (hex) -> connection. */
   private readonly routes = new Map<string, Connection>();
-  /** Routes each connection owns, to remove them when it terminates. */
-  private readonly routesOf = new Map<Connection, Set<string>>();
+  /** Per connection: the routes it owns (removed when it terminates) and when it was adopted. */
+  private readonly routesOf = new Map<Connection, { routes: Set<string>; order: number }>();
+  private adopted = 0;
   readonly connections = new Set<Connection>();
   /** Connections that may have something to send. */
   private readonly active = new Set<Connection>();
+  /**
+   * Every connection's next deadline (deadline-heap.ts). Only connections touched since the last
+   * read (`timersStale`) are asked again, so nextTimeout() costs O(touched * log n), not O(n), and
+   * handleTimeout() visits only the connections whose deadline has come.
+   */
+  private readonly deadlines = new DeadlineHeap<Connection>();
+  /** Connections given input, output, a timeout or an application action since the heap was updated. */
+  private readonly timersStale = new Set<Connection>();
+  /** Connections touched since the driver's last takeTouched() (only with trackTouched). */
+  private readonly touched = new Set<Connection>();
   private readonly stateless: Array<{ datagram: Uint8Array; to: string }> = [];
   private readonly events: EndpointEvent[] = [];
 
@@ -184,6 +201,7 @@ export class Endpoint {
     }
     const conn = this.routes.get(hex(header.dcid));
     if (conn) {
+      this.touch(conn);
       conn.receive(datagram, from, now);
       if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this._ackNow = true;
       // What arrived usually calls for an answer (ACK, handshake data): let transmit() look at it.
@@ -196,6 +214,7 @@ export class Endpoint {
       // the connections to that peer before answering with a reset of our own.
       for (const c of this.connections) {
         if (c.remoteAddress === from && c.receiveStatelessReset(datagram, now)) {
+          this.touch(c);
           this.afterConnectionActivity(c);
           return;
         }
@@ -226,6 +245,7 @@ export class Endpoint {
     const s = this.stateless.shift();
     if (s) return s;
     for (const conn of this.active) {
+      this.touch(conn);
       // Usually to the peer's address; to another one for path validation (RFC 9000 §8.2).
       const out = conn.transmitTo(now);
       if (out) {
@@ -240,29 +260,69 @@ export class Endpoint {
     return undefined;
   }
 
+  /** The earliest deadline of any connection: the root of the deadline heap. */
   nextTimeout(): Millis | undefined {
-    let t: Millis | undefined;
-    for (const conn of this.connections) {
-      const c = conn.nextTimeout();
-      if (c !== undefined && (t === undefined || c < t)) t = c;
-    }
-    return t;
+    this.updateDeadlines();
+    return this.deadlines.peek();
   }
 
+  /** Lets the connections whose deadline has come handle it, in the order they were adopted. */
   handleTimeout(now: Millis): void {
-    for (const conn of [...this.connections]) {
-      const t = conn.nextTimeout();
-      if (t !== undefined && t <= now) {
-        conn.handleTimeout(now);
-        this.active.add(conn);
-        this.afterConnectionActivity(conn);
-      }
+    this.updateDeadlines();
+    const due = this.deadlines.popExpired(now);
+    if (due.length > 1) due.sort((a, b) => this.orderOf(a) - this.orderOf(b));
+    for (const conn of due) {
+      // Out of the heap now; touching it puts it back with its next deadline.
+      this.touch(conn);
+      conn.handleTimeout(now);
+      this.active.add(conn);
+      this.afterConnectionActivity(conn);
     }
   }
 
-  /** Mark a connection as possibly having data (the application wrote, opened a stream, ...). */
+  /** Asks the connections touched since the last update for their next deadline. */
+  private updateDeadlines(): void {
+    if (this.timersStale.size === 0) return;
+    for (const conn of this.timersStale) {
+      this.deadlines.set(conn, this.connections.has(conn) ? conn.nextTimeout() : undefined);
+    }
+    this.timersStale.clear();
+  }
+
+  private orderOf(conn: Connection): number {
+    return this.routesOf.get(conn)?.order ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** `conn` is given input or asked for output: its deadline may move, events may follow. */
+  private touch(conn: Connection): void {
+    this.timersStale.add(conn);
+    if (this.config.trackTouched) this.touched.add(conn);
+  }
+
+  /**
+   * The connections touched since the last call (datagrams in or out, timeouts, markActive), which
+   * may have events to poll: with `trackTouched`, a driver polls only these.
+   */
+  takeTouched(): Connection[] {
+    if (this.touched.size === 0) return [];
+    const out = [...this.touched];
+    this.touched.clear();
+    return out;
+  }
+
+  /** Connections touched since the last takeTouched(), without taking them. */
+  peekTouched(): ReadonlySet<Connection> {
+    return this.touched;
+  }
+
+  /**
+   * Mark a connection as possibly having data (the application wrote, opened a stream, closed, ...):
+   * it transmits next, and its deadline and events are looked at again.
+   */
   markActive(conn: Connection): void {
-    if (this.connections.has(conn)) this.active.add(conn);
+    if (!this.connections.has(conn)) return;
+    this.active.add(conn);
+    this.touch(conn);
   }
 
   pollEvent(): EndpointEvent | undefined {
@@ -310,15 +370,16 @@ export class Endpoint {
 
   private adopt(conn: Connection, cids: Uint8Array[]): void {
     this.connections.add(conn);
-    this.routesOf.set(conn, new Set());
+    this.routesOf.set(conn, { routes: new Set(), order: this.adopted++ });
     for (const cid of cids) this.addRoute(conn, cid);
     this.active.add(conn);
+    this.touch(conn);
   }
 
   private addRoute(conn: Connection, cid: Uint8Array): void {
     const key = hex(cid);
     this.routes.set(key, conn);
-    this.routesOf.get(conn)?.add(key);
+    this.routesOf.get(conn)?.routes.add(key);
   }
 
   /** Apply CID changes and forget terminated connections. */
@@ -328,7 +389,7 @@ export class Endpoint {
       if (change.type === 'add') this.addRoute(conn, change.cid);
       else if (this.routes.get(key) === conn) {
         this.routes.delete(key);
-        this.routesOf.get(conn)?.delete(key);
+        this.routesOf.get(conn)?.routes.delete(key);
       }
     }
     if (conn.isTerminated) this.forget(conn);
@@ -336,13 +397,16 @@ export class Endpoint {
   }
 
   private forget(conn: Connection): void {
-    for (const key of this.routesOf.get(conn) ?? []) {
+    for (const key of this.routesOf.get(conn)?.routes ?? []) {
       if (this.routes.get(key) === conn) this.routes.delete(key);
     }
     this.routesOf.delete(conn);
     if (this.connections.delete(conn) && conn.role === 'server') this.serverConnections--;
     this.active.delete(conn);
     this.halfOpen.delete(conn);
+    this.deadlines.delete(conn);
+    this.timersStale.delete(conn);
+    // `touched` keeps it: the driver still has to see that it terminated.
   }
 
   get routeCount(): number {

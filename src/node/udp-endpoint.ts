@@ -48,6 +48,8 @@ export class UdpEndpoint {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private flushScheduled = false;
+  /** Connections to look at in the current flush (kept across a flush that defers its sending). */
+  private readonly touched = new Set<Connection>();
   private closing = false;
   private closedPromise: Promise<void> | undefined;
   /** Server: called for each connection the endpoint accepts. */
@@ -63,16 +65,19 @@ export class UdpEndpoint {
     private readonly autoClose: boolean,
     private readonly qlog: QlogWriter | undefined,
   ) {
+    // trackTouched: each flush looks only at the connections something happened to (issue 13: an
+    // idle connection costs nothing per event-loop turn).
     this.endpoint = new Endpoint(
       qlog
         ? {
             ...config,
+            trackTouched: true,
             trace: (conn, e) => qlog.trace(conn, e),
             pathTrace: (conn, e) => qlog.path(conn, e),
             dropTrace: (conn, e) => qlog.dropped(conn, e),
             recoveryTrace: (conn, e) => qlog.recovery(conn, e),
           }
-        : config,
+        : { ...config, trackTouched: true },
     );
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, rinfo));
     // Send errors (unreachable, message too long) are packet loss for QUIC: recovery handles them,
@@ -145,7 +150,10 @@ export class UdpEndpoint {
     if (err.code !== 'ECONNREFUSED' || this.connectedTo === undefined || this.closing) return;
     let changed = false;
     for (const conn of this.owners.keys()) {
-      if (conn.peerUnreachable(`ECONNREFUSED: nothing listens on ${this.connectedTo}`)) changed = true;
+      if (conn.peerUnreachable(`ECONNREFUSED: nothing listens on ${this.connectedTo}`)) {
+        this.endpoint.markActive(conn);
+        changed = true;
+      }
     }
     if (changed) this.scheduleFlush();
   }
@@ -196,6 +204,7 @@ export class UdpEndpoint {
     if (opts.prompt) {
       this.prompt = true;
       // Connections already closing or draining may have nothing to send: look at them now.
+      for (const conn of this.owners.keys()) this.endpoint.markActive(conn);
       this.scheduleFlush();
     }
     this.listening = false;
@@ -235,8 +244,12 @@ export class UdpEndpoint {
     for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
       this.onConnection?.(e.connection);
     }
+    // Only connections something happened to since the last flush can have events (issue 13: no
+    // work per idle connection per turn).
+    const touched = this.touched;
+    for (const conn of this.endpoint.takeTouched()) touched.add(conn);
     let answerSoon = false;
-    for (const owner of [...this.owners.values()]) if (owner.drainEvents()) answerSoon = true;
+    for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answerSoon = true;
     if (answerSoon && !this.sendTurn) {
       // A peer opened a stream (a request): its application reacts after this callback, in the
       // process's ticks and microtasks (stream 'readable' events, promise continuations). Sending
@@ -246,9 +259,11 @@ export class UdpEndpoint {
       return;
     }
     this.sendPending();
-    // Sending may have finished closes; drain again so owners see terminations.
-    for (const [conn, owner] of [...this.owners]) {
-      if (conn.isTerminated || (this.prompt && closeSent(conn))) {
+    // Sending may have finished closes; drain again so owners see terminations. Connections that
+    // sent stay touched in the endpoint: the next flush polls their events.
+    for (const conn of [...touched, ...this.endpoint.peekTouched()]) {
+      const owner = this.owners.get(conn);
+      if (owner && (conn.isTerminated || (this.prompt && closeSent(conn)))) {
         owner.drainEvents();
         this.owners.delete(conn);
         this.unrefd.delete(conn);
@@ -256,6 +271,7 @@ export class UdpEndpoint {
         owner.onTerminated();
       }
     }
+    touched.clear();
     this.armTimer();
     this.updateLinger();
     this.maybeClose();

@@ -24,8 +24,11 @@ export interface HandshakeHeader {
   length: number;
 }
 
+/** Shared by every framer with nothing buffered (one Buffer each would cost ~200 B per framer). */
+const EMPTY = Buffer.alloc(0);
+
 export class HandshakeFramer {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private start = 0;
   private readonly maxMessageSize: number;
 
@@ -79,7 +82,7 @@ export class HandshakeFramer {
     const raw = this.buf.subarray(this.start, this.start + total);
     this.start += total;
     if (this.start === this.buf.length) {
-      this.buf = Buffer.alloc(0);
+      this.buf = EMPTY;
       this.start = 0;
     }
     return { type: h.type, body: raw.subarray(4), raw };

@@ -112,7 +112,7 @@ test('resendUnacked queues every unacknowledged byte sent so far (PTO probe)', (
 });
 
 test('resendAll queues everything sent, acknowledged or not (after a Retry)', () => {
-  const s = new CryptoStream();
+  const s = new CryptoStream(true);
   const all = bytes(1500);
   s.write(all);
   drain(s, all);
@@ -178,4 +178,30 @@ test('fragmenting CRYPTO data into many holes is CRYPTO_BUFFER_EXCEEDED, within 
   // Contiguous data still flows when it does not add holes.
   const t = new CryptoStream();
   for (let i = 0; i < 3000; i++) assert.equal(t.receive(i, Uint8Array.of(i & 0xff))?.length, 1);
+});
+
+test('acknowledged CRYPTO data is dropped; later writes continue at the right offsets', () => {
+  const s = new CryptoStream();
+  const bytes = (n: number, from: number) => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
+  s.write(bytes(300, 0));
+  const a = s.nextChunk(200)!;
+  const b = s.nextChunk(200)!;
+  assert.deepEqual([a.offset, a.data.length, b.offset, b.data.length], [0, 200, 200, 100]);
+  s.onAcked(200, 100);
+  // A hole below: nothing may be dropped yet; the lost first range comes back intact.
+  s.onLost(0, 200);
+  assert.deepEqual(s.nextChunk(1000), { offset: 0, data: bytes(200, 0) });
+  s.onAcked(0, 200);
+  assert.equal(s.hasDataToSend(), false);
+  // Everything acknowledged: a new message (a session ticket) continues the offsets.
+  s.write(bytes(50, 300));
+  assert.deepEqual(s.nextChunk(1000), { offset: 300, data: bytes(50, 300) });
+  s.onLost(300, 50);
+  assert.deepEqual(s.nextChunk(20), { offset: 300, data: bytes(20, 300) });
+  assert.deepEqual(s.nextChunk(1000), { offset: 320, data: bytes(30, 320) });
+  s.resendUnacked();
+  assert.deepEqual(s.nextChunk(1000), { offset: 300, data: bytes(50, 300) });
+  s.onAcked(300, 50);
+  assert.equal(s.hasDataToSend(), false);
+  assert.throws(() => s.resendAll(), /already acknowledged/);
 });
