@@ -99,6 +99,7 @@ export class ConnectionSender {
     const c = this.c;
     // Not toward an address still being validated (RFC 9000 §9.3.1: its amplification limit).
     if (!c.handshakeConfirmed || !c.oneRtt || !c.paths.current.validated) return undefined;
+    if (!c.mtu.probeAllowed(now, c.rtt.smoothedRtt)) return undefined;
     const size = c.mtu.nextProbe();
     if (size === undefined || size > (c.peerParams?.maxUdpPayloadSize ?? 65527)) return undefined;
     // A probe is congestion controlled like any packet (RFC 9002 §7): it waits until the whole of it

@@ -55,3 +55,35 @@ test('larger datagrams carry the same transfer in far fewer packets', () => {
     `${large.stats.packetsSent} vs ${small.stats.packetsSent} packets`,
   );
 });
+
+test('a short exchange ends before PMTU probing starts: no padded probe, no extra datagram', () => {
+  // RFC 8899 leaves the probe schedule to the sender: probing starts 2 RTTs after the handshake is
+  // confirmed (mtu-discovery.ts), so a request and its answer spend no probe and no ACK of one.
+  const sim = new QuicSim({
+    seed: 601,
+    link: { delay: 10, mtu: 1472 },
+    clientTransport: { mtuDiscoveryMax: 1452 },
+    serverTransport: { mtuDiscoveryMax: 1452 },
+  });
+  const sizes: number[] = [];
+  sim.net.onSend(({ datagram }) => {
+    sizes.push(datagram.length);
+  });
+  const conn = sim.dial();
+  const client = new TransferClient(conn, { streams: 1, upload: 1000, download: 1000 });
+  const server = new TransferServer();
+  sim.onServerConnection = (c) => server.add(c);
+  sim.appHooks.push(() => {
+    client.pump();
+    server.pump();
+  });
+  sim.run(() => client.done || client.closed, 60_000);
+  assert.deepEqual(client.failures, []);
+  assert.equal(client.done, true);
+  assert.ok(conn.handshakeConfirmed);
+  assert.deepEqual(
+    sizes.filter((n) => n > 1252),
+    [],
+    'no datagram above the initial size: no probe went out',
+  );
+});
