@@ -224,7 +224,7 @@ export class Endpoint {
       if (same) return this.lastRouteKey;
     }
     // A copy: `dcid` is a view of the datagram, which must not be kept alive by the cache.
-    this.lastDcid = Uint8Array.from(dcid);
+    this.lastDcid = new Uint8Array(dcid);
     this.lastRouteKey = hex(dcid);
     return this.lastRouteKey;
   }
