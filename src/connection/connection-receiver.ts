@@ -538,7 +538,8 @@ export class ConnectionReceiver {
             f.type,
           );
         }
-        epoch.streams.handleFrame(f, now, p.type === PacketType.ZeroRtt);
+        // The frame's data is a view of the decrypted payload, a fresh buffer nobody writes again.
+        epoch.streams.handleFrame(f, now, p.type === PacketType.ZeroRtt, true);
         return;
       }
       case FrameType.NewConnectionId:

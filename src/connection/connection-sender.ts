@@ -5,7 +5,7 @@
  * connection-paths.ts (RFC 9000 §8.2). What goes in each packet comes from the framer (framer.ts)
  * and the ack managers.
  */
-import { PacketNumberSpace } from '../recovery/types.js';
+import { PacketNumberSpace, type SentPacket } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
 import { FrameType } from '../wire/frames.js';
@@ -16,6 +16,7 @@ import { packetOverhead } from './datagram-limits.js';
 import { MIN_INITIAL_DATAGRAM, type PacketHeaderSource, PacketPacker } from './packet-packer.js';
 import type { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
+import type { SentPacketPayload } from './sent-frames.js';
 
 /** Largest datagram we ever build (bounded by connection-options validation). */
 const SCRATCH_SIZE = 16384;
@@ -98,6 +99,9 @@ export class ConnectionSender {
     const c = this.c;
     // Not toward an address still being validated (RFC 9000 §9.3.1: its amplification limit).
     if (!c.handshakeConfirmed || !c.oneRtt || !c.paths.current.validated) return undefined;
+    // The server, which serves many short connections, waits before its search (mtu-discovery.ts);
+    // a client searches at once, as it always did.
+    if (c.role === 'server' && !c.mtu.probeAllowed(now, c.rtt.smoothedRtt)) return undefined;
     const size = c.mtu.nextProbe();
     if (size === undefined || size > (c.peerParams?.maxUdpPayloadSize ?? 65527)) return undefined;
     // A probe is congestion controlled like any packet (RFC 9002 §7): it waits until the whole of it
@@ -252,7 +256,9 @@ export class ConnectionSender {
       }
     }
 
-    if (allowData) {
+    // Without content (an ACK-only packet) the framer would find nothing: hasContent covers every
+    // source it reads (CRYPTO, control frames and PING in 1-RTT, DATAGRAM and stream frames).
+    if (allowData && hasContent) {
       const framer = c.framer;
       if (!zeroRtt) framer.appendCrypto(packer, s.crypto, s.level);
       if (type === PacketType.OneRtt) framer.appendControlFrames(packer);
@@ -288,21 +294,26 @@ export class ConnectionSender {
         p.ackEliciting = false;
         p.inFlight = false;
       }
-      c.lossDetector.onPacketSent({
+      // Built field by field, without spreads: one object of one shape per packet (the hot path).
+      const payload: SentPacketPayload = {
+        frames: p.frames,
+        zeroRtt: p.type === PacketType.ZeroRtt,
+        keyPhase: c.oneRtt?.writePhase ?? 0,
+      };
+      const sent: SentPacket<SentPacketPayload> = {
         packetNumber: p.packetNumber,
         space: p.space,
         timeSent: now,
         size: p.size,
         ackEliciting: p.ackEliciting,
         inFlight: p.inFlight,
-        ...(pmtuProbe !== undefined ? { pmtuProbe: true } : {}),
-        payload: {
-          frames: p.frames,
-          zeroRtt: p.type === PacketType.ZeroRtt,
-          keyPhase: c.oneRtt?.writePhase ?? 0,
-          ...(pmtuProbe !== undefined ? { pmtuProbe } : {}),
-        },
-      });
+        payload,
+      };
+      if (pmtuProbe !== undefined) {
+        payload.pmtuProbe = pmtuProbe;
+        sent.pmtuProbe = true;
+      }
+      c.lossDetector.onPacketSent(sent);
       c.counters.onPacketsSent(1);
       if (p.inFlight) inFlight = true;
       if (p.ackEliciting) c.onAckElicitingSent(now);

@@ -10,6 +10,20 @@
 const MAX_PROBES = 3;
 /** Stop searching when the remaining interval is this small. */
 const SEARCH_PRECISION = 16;
+/**
+ * A server's search starts this many smoothed RTTs, and at least MIN_START_DELAY, after it could
+ * first probe (RFC 8899 §5.1 leaves the schedule to the sender; quic-go waits 5 RTTs). A
+ * short-lived connection (a request and its answer) then ends before the server spends a padded
+ * probe and the client an ACK of it; a transfer long enough to gain from larger packets starts
+ * probing a few milliseconds later. (The sender applies this to servers only: connection-sender.ts.)
+ */
+export const START_DELAY_RTTS = 2;
+export const MIN_START_DELAY = 10;
+/**
+ * ...or sooner, once the sender has asked this many times (it asks once per datagram it builds with
+ * data allowed): a transfer starts the search after a dozen datagrams, whatever the clock says.
+ */
+export const START_AFTER_CHANCES = 16;
 
 export class MtuDiscovery {
   /** The datagram size in use. */
@@ -20,6 +34,10 @@ export class MtuDiscovery {
   private triedCeiling = false;
   /** The peer's max_udp_payload_size, once known. */
   private peerMax = Number.POSITIVE_INFINITY;
+  /** When the search may start: set on the first probeAllowed() call, cleared by restart(). */
+  private startAt: number | undefined;
+  /** probeAllowed() calls since then. */
+  private chances = 0;
 
   /** `base`: a size known to work; `max`: the largest we would ever use (both in UDP payload bytes). */
   constructor(
@@ -37,6 +55,18 @@ export class MtuDiscovery {
     this.probing = undefined;
     this.lossesAtSize = 0;
     this.triedCeiling = false;
+    this.startAt = undefined;
+    this.chances = 0;
+  }
+
+  /**
+   * Whether probing may start at `now` (ms): the first call, the moment the sender could first
+   * probe, fixes the start START_DELAY_RTTS x `smoothedRtt` (at least MIN_START_DELAY) later; the
+   * START_AFTER_CHANCES-th call allows it whatever the time.
+   */
+  probeAllowed(now: number, smoothedRtt: number): boolean {
+    this.startAt ??= now + Math.max(START_DELAY_RTTS * smoothedRtt, MIN_START_DELAY);
+    return now >= this.startAt || ++this.chances >= START_AFTER_CHANCES;
   }
 
   /** The peer's max_udp_payload_size (RFC 9000 §18.2) caps the search. */

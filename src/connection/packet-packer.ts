@@ -14,8 +14,12 @@ import { PacketType } from '../wire/packet-header.js';
 import { packetNumberLength } from '../wire/packet-number.js';
 import type { FrameTraceEvent } from './connection.js';
 import { type BuiltPacket, DatagramBuilder } from './datagram-builder.js';
+import { DatagramSlab } from './datagram-slab.js';
 import type { FrameSink } from './framer.js';
 import type { SentFrame } from './sent-frames.js';
+
+/** Sealed datagrams of every connection of the process are copied out here (short-lived bytes). */
+const outgoing = new DatagramSlab();
 
 /** RFC 9000 §14.1: datagrams carrying ack-eliciting Initial packets are at least this large. */
 export const MIN_INITIAL_DATAGRAM = 1200;
@@ -160,6 +164,6 @@ export class PacketPacker implements FrameSink {
   /** Seal every packet and return a copy of the datagram (the buffer is reused for the next). */
   seal(): Uint8Array {
     const length = this.builder.seal();
-    return this.builder.buffer.slice(0, length);
+    return outgoing.copy(this.builder.buffer.subarray(0, length));
   }
 }

@@ -199,7 +199,7 @@ export class Endpoint {
     } catch {
       return;
     }
-    const conn = this.routes.get(hex(header.dcid));
+    const conn = this.routes.get(this.routeKey(header.dcid));
     if (conn) {
       this.touch(conn);
       conn.receive(datagram, from, now);
@@ -223,6 +223,29 @@ export class Endpoint {
       return;
     }
     if (this.config.server) this.acceptInitial(datagram, header, from, now);
+  }
+
+  /** The last DCID routed and its key: a flow's datagrams mostly carry the same DCID. */
+  private lastDcid: Uint8Array = new Uint8Array(0);
+  private lastRouteKey = '';
+
+  /** The routes key (hex) of a DCID, without a new string when it repeats the previous datagram's. */
+  private routeKey(dcid: Uint8Array): string {
+    const last = this.lastDcid;
+    if (dcid.length === last.length && dcid.length > 0) {
+      let same = true;
+      for (let i = 0; i < dcid.length; i++) {
+        if (dcid[i] !== last[i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.lastRouteKey;
+    }
+    // A copy: `dcid` is a view of the datagram, which must not be kept alive by the cache.
+    this.lastDcid = new Uint8Array(dcid);
+    this.lastRouteKey = hex(dcid);
+    return this.lastRouteKey;
   }
 
   private _ackNow = false;

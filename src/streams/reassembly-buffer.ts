@@ -25,6 +25,14 @@ const SMALL_APPEND = 1024;
 /** Adjacent segments are merged (copied into one) while their combined size stays within this. */
 const MERGE_LIMIT = 1024;
 
+/**
+ * Whether a large piece of an owned buffer may be kept as a view rather than copied: it fills at
+ * least half of its ArrayBuffer, so a held view never pins more than twice the bytes the limit counts.
+ */
+function keepView(data: Uint8Array): boolean {
+  return data.byteLength * 2 >= data.buffer.byteLength;
+}
+
 /** Default cap on holes: 1024, plus one per KiB of limit. */
 function defaultMaxGaps(limit: number): number {
   return 1024 + Math.floor(Math.min(limit, 2 ** 40) / 1024);
@@ -97,8 +105,12 @@ export class ReassemblyBuffer {
    * Stores `data` at stream offset `offset`. Bytes below readOffset or already held are ignored
    * (RFC 9000 §2.2: data at an offset does not change when resent). Throws RangeError when
    * `offset + data.length > readOffset + limit`.
+   *
+   * `owned`: nobody writes to `data`'s buffer again (a decrypted packet payload), so a large piece
+   * appended at the end is kept as a view of it instead of a copy (one allocation and copy less per
+   * received packet); the view never pins more than twice its bytes (keepView).
    */
-  insert(offset: number, data: Uint8Array): void {
+  insert(offset: number, data: Uint8Array, owned = false): void {
     const end = offset + data.length;
     if (end > this._readOffset + this.limit) {
       throw new RangeError(
@@ -112,7 +124,7 @@ export class ReassemblyBuffer {
     }
     const n = this.chunks.length;
     const lastEnd = n > this.head ? this.endOf(n - 1) : this._readOffset;
-    if (offset >= lastEnd) this.append(offset, data, offset === lastEnd);
+    if (offset >= lastEnd) this.append(offset, data, offset === lastEnd, owned);
     else this.insertMiddle(offset, end, data);
   }
 
@@ -123,7 +135,7 @@ export class ReassemblyBuffer {
   }
 
   /** Fast path: data lies at or after the end of every stored segment. */
-  private append(offset: number, data: Uint8Array, contiguous: boolean): void {
+  private append(offset: number, data: Uint8Array, contiguous: boolean, owned: boolean): void {
     if (!contiguous) this.checkGaps(this.holes + 1);
     const n = this.chunks.length;
     const len = data.length;
@@ -148,7 +160,7 @@ export class ReassemblyBuffer {
       this.chunks.push(this.smallCopy(data));
     } else {
       this.offsets.push(offset);
-      this.chunks.push(new Uint8Array(data));
+      this.chunks.push(owned && keepView(data) ? data : new Uint8Array(data));
     }
     if (!contiguous) this.holes++;
     this._bufferedBytes += len;

@@ -114,9 +114,9 @@ export class ReceiveStream {
 
   /**
    * Applies a STREAM frame that passed checkStreamFrame. Returns the bytes consumed by discarding
-   * (only after stopSending()).
+   * (only after stopSending()). `ownedData`: see ReassemblyBuffer.insert.
    */
-  onStreamFrame(offset: number, data: Uint8Array, fin: boolean): number {
+  onStreamFrame(offset: number, data: Uint8Array, fin: boolean, ownedData = false): number {
     const end = offset + data.length;
     if (end > this.window.received) this.window.received = end;
     if (this.state === ReceiveState.Recv && fin) {
@@ -137,7 +137,7 @@ export class ReceiveStream {
         this.state = ReceiveState.DataRecvd;
       return consumed;
     }
-    this.buffer.insert(offset, data);
+    this.buffer.insert(offset, data, ownedData);
     // RFC 9000 §3.2: all data up to the final size received -> Data Recvd.
     if (
       this.finalSize !== undefined &&

@@ -262,13 +262,15 @@ export class StreamManager {
   /**
    * Processes a stream-related frame; throws QuicTransportError with the RFC 9000 §20 code.
    * (`now` is part of the contract; window auto-tuning reads the clock when updates are sent.)
+   * `ownedData`: a STREAM frame's data is a view of a buffer that nobody writes again (a decrypted
+   * packet payload), so the receive buffer may keep the view instead of a copy.
    */
-  handleFrame(frame: StreamManagerFrame, _now: Millis, earlyData = false): void {
+  handleFrame(frame: StreamManagerFrame, _now: Millis, earlyData = false, ownedData = false): void {
     // Streams this frame opens are reported as opened in 0-RTT data (the request was replayable).
     this.frameInEarlyData = earlyData;
     switch (frame.type) {
       case FrameType.Stream:
-        this.onStreamFrame(frame);
+        this.onStreamFrame(frame, ownedData);
         return;
       case FrameType.ResetStream:
         this.onResetStream(frame);
@@ -317,7 +319,7 @@ export class StreamManager {
     }
   }
 
-  private onStreamFrame(frame: StreamFrame): void {
+  private onStreamFrame(frame: StreamFrame, ownedData: boolean): void {
     const length = frame.data.length;
     // RFC 9000 §19.8: offset + length must not exceed 2^62-1.
     if (frame.offset + length >= STREAM_OFFSET_BOUND) {
@@ -334,7 +336,7 @@ export class StreamManager {
     this.conn.countReceived(growth, FrameType.Stream);
     let discarded: number;
     try {
-      discarded = recv.onStreamFrame(frame.offset, frame.data, frame.fin);
+      discarded = recv.onStreamFrame(frame.offset, frame.data, frame.fin, ownedData);
     } catch (err) {
       if (err instanceof ReassemblyFragmentationError) {
         // A bounded-buffer rule (docs/security.md, "Reassembly gaps"): a peer that leaves more holes

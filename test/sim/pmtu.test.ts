@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { QuicSim } from './quic-harness.js';
+import { QuicSim, SERVER_ADDRESS } from './quic-harness.js';
 import { TransferClient, TransferServer } from './stream-apps.js';
 import { MiB } from './transfer-matrix.js';
 
@@ -53,5 +53,38 @@ test('larger datagrams carry the same transfer in far fewer packets', () => {
   assert.ok(
     large.stats.packetsSent * 4 < small.stats.packetsSent,
     `${large.stats.packetsSent} vs ${small.stats.packetsSent} packets`,
+  );
+});
+
+test('a short exchange ends before the server starts PMTU probing: no padded probe from it', () => {
+  // RFC 8899 leaves the probe schedule to the sender: a server starts probing 2 RTTs (at least 10 ms)
+  // after the handshake is confirmed (mtu-discovery.ts), so a request and its answer spend no probe.
+  const sim = new QuicSim({
+    seed: 601,
+    link: { delay: 10, mtu: 1472 },
+    clientTransport: { mtuDiscoveryMax: 1452 },
+    serverTransport: { mtuDiscoveryMax: 1452 },
+  });
+  const fromServer: number[] = [];
+  sim.net.onSend(({ from, datagram }) => {
+    if (from === SERVER_ADDRESS) fromServer.push(datagram.length);
+  });
+  const conn = sim.dial();
+  const client = new TransferClient(conn, { streams: 1, upload: 1000, download: 1000 });
+  const server = new TransferServer();
+  sim.onServerConnection = (c) => server.add(c);
+  sim.appHooks.push(() => {
+    client.pump();
+    server.pump();
+  });
+  sim.run(() => client.done || client.closed, 60_000);
+  assert.deepEqual(client.failures, []);
+  assert.equal(client.done, true);
+  assert.ok(conn.handshakeConfirmed);
+  assert.ok(fromServer.length > 0);
+  assert.deepEqual(
+    fromServer.filter((n) => n > 1252),
+    [],
+    'no server datagram above the initial size: no probe went out',
   );
 });

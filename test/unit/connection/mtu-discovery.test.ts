@@ -52,3 +52,24 @@ test("the peer's max_udp_payload_size caps the search; one probe at a time", () 
   assert.equal(d.done, true);
   assert.equal(d.current, 1400);
 });
+
+test('probing starts 2 smoothed RTTs (at least 10 ms) after the sender could first probe, or at its 16th chance', () => {
+  const d = new MtuDiscovery(1252, 1452);
+  // The first call fixes the start: 2 x 30 ms after t = 1000.
+  assert.equal(d.probeAllowed(1000, 30), false);
+  assert.equal(d.probeAllowed(1059, 10), false, 'the start does not move with later RTT samples');
+  assert.equal(d.probeAllowed(1060, 10), true);
+  // A tiny RTT (loopback) still waits the minimum.
+  const e = new MtuDiscovery(1252, 1452);
+  assert.equal(e.probeAllowed(0, 0.1), false);
+  assert.equal(e.probeAllowed(9.9, 0.1), false);
+  assert.equal(e.probeAllowed(10, 0.1), true);
+  // A new path searches again, after a new delay.
+  e.restart();
+  assert.equal(e.probeAllowed(50, 1), false);
+  assert.equal(e.probeAllowed(60, 1), true);
+  // A sender that keeps building datagrams (a transfer) does not wait for the clock.
+  const f = new MtuDiscovery(1252, 1452);
+  for (let i = 1; i < 16; i++) assert.equal(f.probeAllowed(0, 100), false, `chance ${i}`);
+  assert.equal(f.probeAllowed(0, 100), true, 'the 16th chance');
+});

@@ -195,3 +195,28 @@ test('clear drops held data and keeps the read offset', () => {
   assert.equal(buf.readOffset, 4);
   assert.equal(buf.read(), undefined);
 });
+
+test('an owned large piece is kept as a view; a borrowed one, or one pinning a larger buffer, is copied', () => {
+  // Owned (a decrypted payload nobody writes again): the view is kept, no copy.
+  const payload = new Uint8Array(1300).fill(7);
+  const data = payload.subarray(20, 1300);
+  const owned = new ReassemblyBuffer(1 << 20);
+  owned.insert(0, data, true);
+  const got = owned.readChunk();
+  assert.equal(got?.buffer, payload.buffer, 'kept as a view of the payload');
+  assert.equal(got?.length, 1280);
+
+  // Not owned (the caller may reuse its buffer): copied, so later writes do not show.
+  const borrowed = new ReassemblyBuffer(1 << 20);
+  borrowed.insert(0, data);
+  payload.fill(9);
+  const copy = borrowed.readChunk();
+  assert.notEqual(copy?.buffer, payload.buffer);
+  assert.equal(copy?.[0], 7);
+
+  // Owned but a small part of a big buffer (it would pin more than twice its bytes): copied.
+  const big = new Uint8Array(16384);
+  const slab = new ReassemblyBuffer(1 << 20);
+  slab.insert(0, big.subarray(0, 2000), true);
+  assert.notEqual(slab.readChunk()?.buffer, big.buffer);
+});
