@@ -24,6 +24,7 @@ import type { LocalSettings } from '../h3-connection.js';
 import type { ServerExchange } from '../server-exchange.js';
 import { H3ServerSession } from '../server-session.js';
 import { defaultCodec } from './codec.js';
+import { DirectH3Transport } from './direct-transport.js';
 import { PeerSocket } from './peer-socket.js';
 import { QuicH3Transport } from './quic-transport.js';
 import { Http3ServerRequest } from './server-request.js';
@@ -149,7 +150,9 @@ export class Http3Server extends EventEmitter {
       this.openConnections.delete(conn);
       this.emit('sessionClosed');
     });
-    const transport = new QuicH3Transport(conn, 'server', { acceptBidi: true });
+    // Straight on the core's streams when nobody holds one of them (no stream object per request).
+    const transport =
+      DirectH3Transport.attach(conn, 'server') ?? new QuicH3Transport(conn, 'server', { acceptBidi: true });
     const local = localAddress ?? this.quic?.address();
     const socket = new PeerSocket(conn, local);
     let entry: Session | undefined;
