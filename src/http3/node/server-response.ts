@@ -11,6 +11,7 @@ import { Http3UsageError } from '../errors.js';
 import type { FieldLine } from '../field-codec.js';
 import type { ServerExchange } from '../server-exchange.js';
 import { fieldsFrom, type HeaderValue, toFieldLines } from './fields.js';
+import { httpDate } from './http-date.js';
 import type { PeerSocket } from './peer-socket.js';
 import type { Http3ServerRequest } from './server-request.js';
 
@@ -178,8 +179,7 @@ export class Http3ServerResponse extends Writable {
     this.sent = true;
     const fields: FieldLine[] = [];
     for (const { name, value } of this.headers.values()) fields.push(...toFieldLines(name, value));
-    if (this.sendDate && !this.headers.has('date'))
-      fields.push({ name: 'date', value: new Date().toUTCString() });
+    if (this.sendDate && !this.headers.has('date')) fields.push({ name: 'date', value: httpDate() });
     this.declaredLength = declaredLength(this.getHeader('content-length'));
     if (this.statusMessage === '') this.statusMessage = STATUS_CODES[this.statusCode] ?? '';
     this.exchange.respond(this.statusCode, fields, end);
