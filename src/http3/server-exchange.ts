@@ -152,7 +152,8 @@ export class ServerExchange
     this.response = 'head';
     if (status === 204 || status === 304) this.bodyless = true;
     if (this.sendDone) return;
-    this.sendFields([{ name: ':status', value: String(status) }, ...out]);
+    out.unshift({ name: ':status', value: String(status) });
+    this.sendFields(out);
     if (end) this.end();
   }
 
