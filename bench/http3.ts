@@ -19,13 +19,14 @@
  *
  *   npx tsx bench/http3.ts [--runs N] [--duration ms] [--h3-size MiB]
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createTestPki } from '../src/tls/x509-builder.js';
 import { formatMachine, numberFlag } from './core.js';
+import { buildGoPeer } from './go-build.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GO_CLIENT = join(REPO_ROOT, '.bench', 'h3go');
@@ -67,42 +68,6 @@ function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const m = s.length >>> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function goEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GO111MODULE: 'off',
-    GOPATH: process.env.TSQUIC_GOPATH ?? '/usr/share/gocode',
-    GOFLAGS: '',
-    GOPROXY: 'off',
-  };
-  let cache = env.GOCACHE ?? '';
-  if (cache === '') cache = execFileSync('go', ['env', 'GOCACHE'], { encoding: 'utf8', env }).trim();
-  if (cache === '' || cache === 'off') cache = join(REPO_ROOT, '.bench', 'gocache');
-  env.GOCACHE = cache;
-  return env;
-}
-
-/** Builds a Go peer of bench/peers (GOPATH mode, offline) into .bench/ unless it is up to date. */
-function buildGo(name: string, out: string): void {
-  const source = join(REPO_ROOT, 'bench', 'peers', name);
-  const src = statSync(join(source, 'main.go')).mtimeMs;
-  let fresh = false;
-  try {
-    fresh = statSync(out).mtimeMs > src;
-  } catch {
-    // not built
-  }
-  if (fresh) return;
-  mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.${process.pid}`;
-  execFileSync('go', ['build', '-o', tmp, '.'], {
-    cwd: source,
-    env: goEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  renameSync(tmp, out);
 }
 
 interface Server {
@@ -176,8 +141,8 @@ export async function run(o: Http3BenchOptions = {}): Promise<Http3BenchResult> 
   const durationMs = o.durationMs ?? 3000;
   const sizeMiB = o.sizeMiB ?? 100;
   const log = o.log ?? (() => {});
-  buildGo('h3go', GO_CLIENT);
-  buildGo('h3goserver', GO_SERVER);
+  buildGoPeer('h3go', GO_CLIENT);
+  buildGoPeer('h3goserver', GO_SERVER);
   const loadStart = loadavg()[0]!;
   log(
     `http3: load average ${loadavg()

@@ -18,17 +18,17 @@
  * Figures are printed, never asserted. See bench/README.md.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createTestPki } from '../src/tls/x509-builder.js';
 import { formatMachine, numberFlag } from './core.js';
+import { buildGoPeer as buildGoProgram } from './go-build.js';
 import type { PeerMode, PeerResult } from './peers/protocol.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PEERS = join(REPO_ROOT, 'bench', 'peers');
-const GO_SOURCE = join(PEERS, 'quicgo');
 export const GO_BINARY = join(REPO_ROOT, '.bench', 'quicgo');
 const MiB = 1024 * 1024;
 
@@ -180,38 +180,13 @@ export function runClient(cmd: Command, timeoutMs: number): Promise<PeerResult> 
 
 // ------------------------------------------------------------------------- quic-go
 
-function newestMtime(dir: string): number {
-  return Math.max(...readdirSync(dir).map((f) => statSync(join(dir, f)).mtimeMs));
-}
-
 /**
- * Builds bench/peers/quicgo into .bench/quicgo (GOPATH mode against Debian's quic-go 0.29, offline, as
- * interop/build.sh does); skipped when the binary is newer than the sources. Returns an explanation
- * instead of throwing when Go or quic-go is missing.
+ * Builds bench/peers/quicgo into .bench/quicgo (bench/go-build.ts); skipped when the binary is newer
+ * than the sources. Returns an explanation instead of throwing when Go or quic-go is missing.
  */
 export function buildGoPeer(): string | undefined {
   try {
-    if (statSync(GO_BINARY).mtimeMs > newestMtime(GO_SOURCE)) return undefined;
-  } catch {
-    // not built yet
-  }
-  const gopath = process.env.TSQUIC_GOPATH ?? '/usr/share/gocode';
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GO111MODULE: 'off',
-    GOPATH: gopath,
-    GOFLAGS: '',
-    GOPROXY: 'off',
-  };
-  try {
-    let cache = env.GOCACHE ?? '';
-    if (cache === '') cache = execFileSync('go', ['env', 'GOCACHE'], { encoding: 'utf8', env }).trim();
-    if (cache === '' || cache === 'off') cache = join(REPO_ROOT, '.bench', 'gocache');
-    env.GOCACHE = cache;
-    mkdirSync(dirname(GO_BINARY), { recursive: true });
-    const tmp = `${GO_BINARY}.${process.pid}`;
-    execFileSync('go', ['build', '-o', tmp, '.'], { cwd: GO_SOURCE, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    renameSync(tmp, GO_BINARY);
+    buildGoProgram('quicgo', GO_BINARY);
     return undefined;
   } catch (e) {
     const err = e as { stderr?: Buffer | string; message?: string };

@@ -5,9 +5,9 @@
 package main
 
 import (
+	"../peerkit"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -136,25 +136,14 @@ func tlsConfig(o *options) *tls.Config {
 		conf.NextProtos = []string{"hq-interop"}
 	}
 	if o.caFile != "" {
-		pem, err := os.ReadFile(o.caFile)
+		pool, err := peerkit.RootCAs(o.caFile)
 		if err != nil {
 			fail("reading CA: %v", err)
 		}
-		conf.RootCAs = x509.NewCertPool()
-		if !conf.RootCAs.AppendCertsFromPEM(pem) {
-			fail("no certificate in %s", o.caFile)
-		}
+		conf.RootCAs = pool
 	}
-	if o.chacha {
-		// qtls (quic-go's TLS fork) honours CipherSuites for TLS 1.3, unlike crypto/tls.
-		conf.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
-	}
-	if o.keylog != "" {
-		f, err := os.OpenFile(o.keylog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			fail("opening key log: %v", err)
-		}
-		conf.KeyLogWriter = f
+	if err := peerkit.ApplyTLSOptions(conf, o.chacha, o.keylog); err != nil {
+		fail("%v", err)
 	}
 	return conf
 }
@@ -162,11 +151,11 @@ func tlsConfig(o *options) *tls.Config {
 func main() {
 	o := parseFlags()
 	time.AfterFunc(o.timeout, func() {
-		emit("error", "error", fmt.Sprintf("timed out after %s", o.timeout))
+		peerkit.Emit("error", "error", fmt.Sprintf("timed out after %s", o.timeout))
 		os.Exit(3)
 	})
 	if o.keyUpdate > 0 {
-		setKeyUpdateInterval(o.keyUpdate)
+		peerkit.SetKeyUpdateInterval(o.keyUpdate)
 	}
 	addr, paths := target(flag.Args())
 	c := &client{addr: addr, tlsConf: tlsConfig(o), tracer: newTracer(), o: o}
@@ -176,7 +165,7 @@ func main() {
 	}
 	c.quicConf = &quic.Config{Tracer: c.tracer, EnableDatagrams: o.dgrams > 0}
 	if o.zeroRTT || o.resume {
-		c.tickets = newTicketCache()
+		c.tickets = peerkit.NewTicketCache(8)
 		c.tlsConf.ClientSessionCache = c.tickets
 	}
 	c.job = &job{paths: paths, outputDir: o.output, echoCount: o.streams, cancelCode: o.cancel,
@@ -187,7 +176,7 @@ func main() {
 	}
 	for i := 0; i < o.n; i++ {
 		if err := c.connection(i); err != nil {
-			emit("error", "connection", i, "error", err.Error())
+			peerkit.Emit("error", "connection", i, "error", err.Error())
 			os.Exit(1)
 		}
 	}
@@ -198,7 +187,7 @@ type client struct {
 	tlsConf  *tls.Config
 	quicConf *quic.Config
 	tracer   *tracer
-	tickets  *ticketCache // nil unless resuming
+	tickets  *peerkit.TicketCache // nil unless resuming
 	job      *job
 	o        *options
 }
@@ -207,7 +196,7 @@ type client struct {
 func (c *client) connection(i int) error {
 	early := c.o.zeroRTT && i > 0
 	if c.tickets != nil {
-		c.tickets.forget()
+		c.tickets.Forget()
 	}
 	addr := c.addr
 	if i > 0 && c.o.nextAddr != "" {
@@ -251,7 +240,7 @@ func (c *client) connection(i int) error {
 		// 0-RTT rejected (RFC 9001 §4.6.2): every stream of the attempt failed with Err0RTTRejected.
 		// quic-go 0.29's NextConnection() is the same connection with fresh stream maps; it blocks
 		// until the handshake completes, which it already has here.
-		emit("retry-after-0rtt-rejection", "connection", i, "error", workErr.Error())
+		peerkit.Emit("retry-after-0rtt-rejection", "connection", i, "error", workErr.Error())
 		next, err := nextConnection(ec)
 		if err != nil {
 			return err
@@ -264,7 +253,7 @@ func (c *client) connection(i int) error {
 	if err := c.waitHandshakeDone(conn); err != nil {
 		return err
 	}
-	if c.tickets != nil && i < c.o.n-1 && !c.tickets.wait(10*time.Second) {
+	if c.tickets != nil && i < c.o.n-1 && !c.tickets.WaitFor(10*time.Second) {
 		return errors.New("no session ticket arrived within 10s")
 	}
 	return nil
@@ -272,7 +261,7 @@ func (c *client) connection(i int) error {
 
 func (c *client) reportConn(i int, conn quic.Connection, attempted bool) {
 	st := conn.ConnectionState().TLS
-	emit("conn", "index", i, "id", connTracingID(conn.Context()), "used0RTT", st.Used0RTT,
+	peerkit.Emit("conn", "index", i, "id", peerkit.ConnTracingID(conn.Context()), "used0RTT", st.Used0RTT,
 		"resumed", st.DidResume, "early", attempted, "rejected0RTT", attempted && !st.Used0RTT,
 		"alpn", st.NegotiatedProtocol, "cipher", tls.CipherSuiteName(st.CipherSuite))
 }

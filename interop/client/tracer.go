@@ -1,19 +1,13 @@
 package main
 
 import (
+	"../peerkit"
 	"context"
 	"sync"
 
 	"github.com/lucas-clemente/quic-go"
 	"github.com/lucas-clemente/quic-go/logging"
 )
-
-// connTracingID is the number quic-go 0.29 gives each connection, found under quic.ConnectionTracingKey
-// in both the tracer's context and Connection.Context().
-func connTracingID(ctx context.Context) uint64 {
-	id, _ := ctx.Value(quic.ConnectionTracingKey).(uint64)
-	return id
-}
 
 // tracer hands out one connTracer per connection and finds it again from the connection.
 type tracer struct {
@@ -25,7 +19,7 @@ type tracer struct {
 func newTracer() *tracer { return &tracer{conns: map[uint64]*connTracer{}} }
 
 func (t *tracer) TracerForConnection(ctx context.Context, _ logging.Perspective, _ logging.ConnectionID) logging.ConnectionTracer {
-	ct := &connTracer{id: connTracingID(ctx), handshakeDone: make(chan struct{})}
+	ct := &connTracer{id: peerkit.ConnTracingID(ctx), handshakeDone: make(chan struct{})}
 	t.mu.Lock()
 	t.conns[ct.id] = ct
 	t.mu.Unlock()
@@ -35,7 +29,7 @@ func (t *tracer) TracerForConnection(ctx context.Context, _ logging.Perspective,
 func (t *tracer) of(conn quic.Connection) *connTracer {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.conns[connTracingID(conn.Context())]
+	return t.conns[peerkit.ConnTracingID(conn.Context())]
 }
 
 // connTracer reports key updates and watches the RESET_STREAM and STOP_SENDING frames of one canceled
@@ -135,12 +129,12 @@ func (c *connTracer) AcknowledgedPacket(level logging.EncryptionLevel, pn loggin
 // ReceivedRetry: the server asked for address validation (RFC 9000 §8.1.2); quic-go redials with the
 // token on the same connection.
 func (c *connTracer) ReceivedRetry(*logging.Header) {
-	emit("retry", "id", c.id)
+	peerkit.Emit("retry", "id", c.id)
 }
 
 // UpdatedKey is called for every 1-RTT key update (RFC 9001 §6), initiated by either side.
 func (c *connTracer) UpdatedKey(generation logging.KeyPhase, remote bool) {
-	emit("key-update", "id", c.id, "generation", uint64(generation), "remote", remote)
+	peerkit.Emit("key-update", "id", c.id, "generation", uint64(generation), "remote", remote)
 }
 
 // UpdatedKeyFromTLS sees the client install its 0-RTT write key, which quic-go 0.29 does before the

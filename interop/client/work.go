@@ -1,6 +1,7 @@
 package main
 
 import (
+	"../peerkit"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -89,7 +90,7 @@ func (j *job) cancelStream(conn quic.Connection) (<-chan struct{}, error) {
 	code := quic.StreamErrorCode(j.cancelCode)
 	str.CancelWrite(code)
 	str.CancelRead(code)
-	emit("cancel", "stream", int64(str.StreamID()), "code", uint64(code))
+	peerkit.Emit("cancel", "stream", int64(str.StreamID()), "code", uint64(code))
 	return acked, nil
 }
 
@@ -102,7 +103,7 @@ func cancelIfRejected(str quic.Stream, code int64, err *error) {
 	}
 	str.CancelRead(quic.StreamErrorCode(code))
 	str.CancelWrite(quic.StreamErrorCode(code))
-	emit("cancel-rejected", "stream", int64(str.StreamID()), "code", code)
+	peerkit.Emit("cancel-rejected", "stream", int64(str.StreamID()), "code", code)
 }
 
 // parallel runs n functions concurrently and returns the first error.
@@ -163,7 +164,7 @@ func fetch(conn quic.Connection, reqPath, outputDir string, cancelRejected int64
 			return err
 		}
 	}
-	emit("file", "path", reqPath, "bytes", n, "sha256", hex.EncodeToString(h.Sum(nil)),
+	peerkit.Emit("file", "path", reqPath, "bytes", n, "sha256", hex.EncodeToString(h.Sum(nil)),
 		"stream", int64(str.StreamID()))
 	return nil
 }
@@ -193,7 +194,7 @@ func echo(conn quic.Connection, data []byte, cancelRejected int64) (err error) {
 	if !bytes.Equal(got, data) {
 		return fmt.Errorf("echo on stream %d: sent %d bytes, got %d different bytes back", str.StreamID(), len(data), len(got))
 	}
-	emit("echo", "stream", int64(str.StreamID()), "bytes", len(got))
+	peerkit.Emit("echo", "stream", int64(str.StreamID()), "bytes", len(got))
 	return nil
 }
 
@@ -215,7 +216,7 @@ func exchangeDatagrams(conn quic.Connection, n, size int) error {
 		if err := conn.SendMessage(msg); err != nil {
 			return fmt.Errorf("SendMessage %d: %w", i, err)
 		}
-		emit("datagram-sent", "index", i, "bytes", size)
+		peerkit.Emit("datagram-sent", "index", i, "bytes", size)
 	}
 	got := make(chan []byte)
 	go func() {
@@ -245,7 +246,7 @@ func exchangeDatagrams(conn quic.Connection, n, size int) error {
 				return fmt.Errorf("DATAGRAM %d came back different or twice", i)
 			}
 			delete(sent, i)
-			emit("datagram", "index", i, "bytes", len(msg))
+			peerkit.Emit("datagram", "index", i, "bytes", len(msg))
 		case <-deadline.C:
 			return fmt.Errorf("%d of %d DATAGRAMs did not come back within 10s", len(sent), n)
 		}

@@ -8,13 +8,12 @@
 package main
 
 import (
+	"../peerkit"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -33,21 +32,13 @@ func main() {
 	keylog := flag.String("keylog", "", "append TLS secrets to FILE")
 	post := flag.String("post", "", "POST this body instead of GET")
 	flag.Parse()
-	pem, err := os.ReadFile(*caFile)
+	pool, err := peerkit.RootCAs(*caFile)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "h3client: %v\n", err)
-		os.Exit(2)
+		peerkit.Fatal("h3client", "%v", err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
 	conf := &tls.Config{RootCAs: pool, ClientSessionCache: tls.NewLRUClientSessionCache(10)}
-	if *keylog != "" {
-		f, err := os.OpenFile(*keylog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "h3client: %v\n", err)
-			os.Exit(2)
-		}
-		conf.KeyLogWriter = f
+	if err := peerkit.ApplyTLSOptions(conf, false, *keylog); err != nil {
+		peerkit.Fatal("h3client", "%v", err)
 	}
 	failed := false
 	for run := 1; run <= *runs; run++ {

@@ -5,13 +5,12 @@
 package main
 
 import (
+	"../peerkit"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -70,31 +69,16 @@ func main() {
 	_ = flag.Bool("0rtt", true, "accept 0-RTT (early listener; always on)")
 	keylog := flag.String("keylog", "", "append TLS secrets to FILE")
 	flag.Parse()
-	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+	conf, err := peerkit.ServerTLS(*certFile, *keyFile, "h3")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "h3server: %v\n", err)
-		os.Exit(2)
+		peerkit.Fatal("h3server", "%v", err)
 	}
-	conf := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h3"}}
-	if *keylog != "" {
-		f, err := os.OpenFile(*keylog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "h3server: %v\n", err)
-			os.Exit(2)
-		}
-		conf.KeyLogWriter = f
+	if err := peerkit.ApplyTLSOptions(conf, false, *keylog); err != nil {
+		peerkit.Fatal("h3server", "%v", err)
 	}
-	udp, err := net.ListenPacket("udp", *listen)
+	udp, ln, err := peerkit.ListenEarly(*listen, conf)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "h3server: %v\n", err)
-		os.Exit(2)
-	}
-	// quic-go 0.29 accepts 0-RTT on an early listener when the ticket allows it; without -0rtt the
-	// server issues no 0-RTT tickets (MaxEarlyData is a TLS-level choice of qtls).
-	ln, err := quic.ListenEarly(udp, conf, nil)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "h3server: %v\n", err)
-		os.Exit(2)
+		peerkit.Fatal("h3server", "%v", err)
 	}
 	el := &earlyListener{EarlyListener: ln, conns: map[string]quic.EarlyConnection{}}
 	files := http.FileServer(http.Dir(*root))

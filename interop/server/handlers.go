@@ -1,6 +1,7 @@
 package main
 
 import (
+	"../peerkit"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -31,7 +32,7 @@ func reportStreamError(id uint64, str quic.StreamID, op string, err error) {
 	if errors.As(err, &streamErr) {
 		kv = append(kv, "code", uint64(streamErr.ErrorCode))
 	}
-	emit("stream-error", kv...)
+	peerkit.Emit("stream-error", kv...)
 }
 
 // streamErrorCode is the peer's code if err is a stream reset, else 0.
@@ -54,14 +55,14 @@ func serveHQ(id uint64, str quic.Stream, root string) {
 	}
 	p, ok := parseRequest(req)
 	if !ok || len(req) > maxRequestSize {
-		emit("request", "id", id, "stream", int64(str.StreamID()), "status", "bad-request")
+		peerkit.Emit("request", "id", id, "stream", int64(str.StreamID()), "status", "bad-request")
 		str.CancelRead(codeBadRequest)
 		str.CancelWrite(codeBadRequest)
 		return
 	}
 	f, err := openUnderRoot(root, p)
 	if err != nil {
-		emit("request", "id", id, "stream", int64(str.StreamID()), "path", p, "status", "not-found")
+		peerkit.Emit("request", "id", id, "stream", int64(str.StreamID()), "path", p, "status", "not-found")
 		str.CancelWrite(codeNotFound)
 		return
 	}
@@ -76,7 +77,7 @@ func serveHQ(id uint64, str quic.Stream, root string) {
 		reportStreamError(id, str.StreamID(), "close", err)
 		return
 	}
-	emit("request", "id", id, "stream", int64(str.StreamID()), "path", p, "status", "ok", "bytes", n)
+	peerkit.Emit("request", "id", id, "stream", int64(str.StreamID()), "path", p, "status", "ok", "bytes", n)
 }
 
 // parseRequest accepts "GET <path>" followed by CRLF (or LF, or nothing before the FIN).
@@ -152,7 +153,7 @@ func echoStream(id uint64, str quic.Stream) {
 		reportStreamError(id, str.StreamID(), "close", err)
 		return
 	}
-	emit("echo", "id", id, "stream", int64(str.StreamID()), "bytes", total)
+	peerkit.Emit("echo", "id", id, "stream", int64(str.StreamID()), "bytes", total)
 }
 
 // drainUni reads a unidirectional stream to its end and reports its size.
@@ -162,7 +163,7 @@ func drainUni(id uint64, str quic.ReceiveStream) {
 		reportStreamError(id, str.StreamID(), "read", err)
 		return
 	}
-	emit("uni", "id", id, "stream", int64(str.StreamID()), "bytes", n)
+	peerkit.Emit("uni", "id", id, "stream", int64(str.StreamID()), "bytes", n)
 }
 
 // echoDatagrams reports every DATAGRAM payload (RFC 9221) the connection receives and sends it back.
@@ -173,9 +174,9 @@ func echoDatagrams(id uint64, conn quic.Connection) {
 			return
 		}
 		sum := sha256.Sum256(msg)
-		emit("datagram", "id", id, "bytes", len(msg), "sha256", hex.EncodeToString(sum[:]))
+		peerkit.Emit("datagram", "id", id, "bytes", len(msg), "sha256", hex.EncodeToString(sum[:]))
 		if err := conn.SendMessage(msg); err != nil {
-			emit("datagram-error", "id", id, "error", err.Error())
+			peerkit.Emit("datagram-error", "id", id, "error", err.Error())
 		}
 	}
 }

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"../peerkit"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -69,27 +70,18 @@ func fail(format string, args ...any) {
 }
 
 func tlsConfig(o *options) *tls.Config {
-	cert, err := tls.LoadX509KeyPair(o.certFile, o.keyFile)
+	conf, err := peerkit.ServerTLS(o.certFile, o.keyFile)
 	if err != nil {
 		fail("loading certificate: %v", err)
 	}
-	conf := &tls.Config{Certificates: []tls.Certificate{cert}}
 	if o.root != "" {
 		conf.NextProtos = append(conf.NextProtos, "hq-interop")
 	}
 	if o.echo {
 		conf.NextProtos = append(conf.NextProtos, "echo")
 	}
-	if o.chacha {
-		// qtls (quic-go's TLS fork) honours CipherSuites for TLS 1.3, unlike crypto/tls.
-		conf.CipherSuites = []uint16{tls.TLS_CHACHA20_POLY1305_SHA256}
-	}
-	if o.keylog != "" {
-		f, err := os.OpenFile(o.keylog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-		if err != nil {
-			fail("opening key log: %v", err)
-		}
-		conf.KeyLogWriter = f
+	if err := peerkit.ApplyTLSOptions(conf, o.chacha, o.keylog); err != nil {
+		fail("%v", err)
 	}
 	if o.ticketKey != "" {
 		key, err := hex.DecodeString(o.ticketKey)
@@ -170,10 +162,10 @@ func listen(o *options) *listener {
 func main() {
 	o := parseFlags()
 	if o.keyUpdate > 0 {
-		setKeyUpdateInterval(o.keyUpdate)
+		peerkit.SetKeyUpdateInterval(o.keyUpdate)
 	}
 	ln := listen(o)
-	writeLine([]byte("LISTENING " + ln.addr.String() + "\n"))
+	peerkit.WriteLine([]byte("LISTENING " + ln.addr.String() + "\n"))
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
@@ -202,7 +194,7 @@ func acceptLoop(ln *listener, o *options) {
 }
 
 func handleConn(conn quic.Connection, o *options) {
-	id := connTracingID(conn.Context())
+	id := peerkit.ConnTracingID(conn.Context())
 	go reportHandshake(id, conn)
 	if o.dgrams {
 		go echoDatagrams(id, conn)
@@ -255,6 +247,6 @@ func reportHandshake(id uint64, conn quic.Connection) {
 		}
 	}
 	st := conn.ConnectionState().TLS
-	emit("conn", "id", id, "remote", conn.RemoteAddr().String(), "alpn", st.NegotiatedProtocol,
+	peerkit.Emit("conn", "id", id, "remote", conn.RemoteAddr().String(), "alpn", st.NegotiatedProtocol,
 		"used0RTT", st.Used0RTT, "resumed", st.DidResume, "cipher", tls.CipherSuiteName(st.CipherSuite))
 }

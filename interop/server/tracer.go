@@ -1,6 +1,7 @@
 package main
 
 import (
+	"../peerkit"
 	"context"
 	"errors"
 	"net"
@@ -9,14 +10,6 @@ import (
 	"github.com/lucas-clemente/quic-go"
 	"github.com/lucas-clemente/quic-go/logging"
 )
-
-// connTracingID is the number quic-go 0.29 gives each connection. It is stored under
-// quic.ConnectionTracingKey both in the context handed to the tracer and in Connection.Context(), which
-// is how frame events and connection events share an "id".
-func connTracingID(ctx context.Context) uint64 {
-	id, _ := ctx.Value(quic.ConnectionTracingKey).(uint64)
-	return id
-}
 
 // tracer reports, per connection, the frames it receives (those named in the filter), key updates and
 // the close reason. Everything else is left to logging.NullConnectionTracer.
@@ -39,12 +32,12 @@ func newTracer(frameList string) *tracer {
 // Version Negotiation and the CONNECTION_CLOSE refusing a connection.
 func (t *tracer) SentPacket(remote net.Addr, hdr *logging.Header, _ logging.ByteCount, _ []logging.Frame) {
 	if logging.PacketTypeFromHeader(hdr) == logging.PacketTypeRetry {
-		emit("retry", "remote", remote.String())
+		peerkit.Emit("retry", "remote", remote.String())
 	}
 }
 
 func (t *tracer) TracerForConnection(ctx context.Context, _ logging.Perspective, _ logging.ConnectionID) logging.ConnectionTracer {
-	return &connTracer{id: connTracingID(ctx), frames: t.frames}
+	return &connTracer{id: peerkit.ConnTracingID(ctx), frames: t.frames}
 }
 
 type connTracer struct {
@@ -62,13 +55,13 @@ func (c *connTracer) ReceivedPacket(hdr *logging.ExtendedHeader, _ logging.ByteC
 		}
 		kv := append([]any{"id", c.id, "frame", name}, fields...)
 		kv = append(kv, "packet", packet)
-		emit("frame", kv...)
+		peerkit.Emit("frame", kv...)
 	}
 }
 
 // UpdatedKey is called for every 1-RTT key update (RFC 9001 §6), initiated by either side.
 func (c *connTracer) UpdatedKey(generation logging.KeyPhase, remote bool) {
-	emit("key-update", "id", c.id, "generation", uint64(generation), "remote", remote)
+	peerkit.Emit("key-update", "id", c.id, "generation", uint64(generation), "remote", remote)
 }
 
 func (c *connTracer) ClosedConnection(err error) {
@@ -89,7 +82,7 @@ func (c *connTracer) ClosedConnection(err error) {
 	default:
 		kv = append(kv, "kind", "other")
 	}
-	emit("closed", kv...)
+	peerkit.Emit("closed", kv...)
 }
 
 func packetTypeName(t logging.PacketType) string {

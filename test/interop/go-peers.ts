@@ -68,7 +68,7 @@ async function binariesUpToDate(binaries: string[]): Promise<boolean> {
     oldestBinary = Math.min(oldestBinary, st.mtimeMs);
   }
   const sources = [join(INTEROP_DIR, 'build.sh')];
-  for (const dir of ['server', 'client']) {
+  for (const dir of ['server', 'client', 'peerkit']) {
     for (const name of await readdir(join(INTEROP_DIR, dir))) {
       if (name.endsWith('.go')) sources.push(join(INTEROP_DIR, dir, name));
     }

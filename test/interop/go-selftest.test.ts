@@ -4,6 +4,7 @@
  * quic-go sources these tests fail (ensureGoPeers rejects with build.sh's explanation).
  */
 import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -342,8 +343,16 @@ describe('quic-go interop peers: Go client <-> Go server', () => {
       server.waitFor((e) => e.event === 'conn', 200),
       /the Go server exited/,
     );
-    // Nothing listens on the stopped server's port: the client gives up by itself.
-    const r = await runGoClient(['-insecure', '-echo', '1', server.url()], 4000);
+    // Nothing answers: a socket of ours that drops every datagram (not the stopped server's port, which
+    // a server of a test file running in parallel may have been given meanwhile). The client gives up
+    // by itself.
+    const blackHole = createSocket('udp4');
+    blackHole.on('message', () => {});
+    await new Promise<void>((resolve) => blackHole.bind(0, '127.0.0.1', resolve));
+    const r = await runGoClient(
+      ['-insecure', '-echo', '1', `https://127.0.0.1:${blackHole.address().port}/`],
+      4000,
+    ).finally(() => blackHole.close());
     assert.notEqual(r.code, 0);
     assert.equal(r.timedOut, false, describeClientRun(r));
     assert.equal(of(r.events, 'error').length, 1);

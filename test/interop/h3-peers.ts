@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -114,11 +114,20 @@ export function jsonEvents(p: Peer): Array<Record<string, unknown>> {
   return out;
 }
 
+/** The .go files of interop/`dir`, relative to interop/. */
+function goFiles(dir: string): string[] {
+  return readdirSync(join(INTEROP_DIR, dir))
+    .filter((f) => f.endsWith('.go'))
+    .map((f) => join(dir, f));
+}
+
 /** The quic-go HTTP/3 peers, built with interop/build.sh (with the other Go peers). */
 export async function ensureH3GoPeers(): Promise<{ server: string; client: string }> {
   await ensureGoPeers();
   const bins = { server: join(INTEROP_DIR, 'bin', 'h3server'), client: join(INTEROP_DIR, 'bin', 'h3client') };
-  const sources = ['h3server/main.go', 'h3client/main.go', 'build.sh'].map((s) => join(INTEROP_DIR, s));
+  const sources = ['h3server/main.go', 'h3client/main.go', 'build.sh', ...goFiles('peerkit')].map((s) =>
+    join(INTEROP_DIR, s),
+  );
   const fresh = Object.values(bins).every(
     (b) => existsSync(b) && sources.every((s) => statSync(s).mtimeMs < statSync(b).mtimeMs),
   );

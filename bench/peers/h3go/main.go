@@ -4,8 +4,8 @@
 package main
 
 import (
+	"../../../interop/peerkit"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -27,13 +27,10 @@ func main() {
 	warmup := flag.Duration("warmup", 500*time.Millisecond, "unmeasured time before (rps)")
 	flag.Parse()
 	url := flag.Arg(0)
-	pem, err := os.ReadFile(*caFile)
+	pool, err := peerkit.RootCAs(*caFile)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		peerkit.Fatal("h3go", "%v", err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
 	rt := &http3.RoundTripper{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	defer rt.Close()
 	client := &http.Client{Transport: rt}

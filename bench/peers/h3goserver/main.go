@@ -6,15 +6,13 @@
 package main
 
 import (
-	"crypto/tls"
+	"../../../interop/peerkit"
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 
-	"github.com/lucas-clemente/quic-go"
 	"github.com/lucas-clemente/quic-go/http3"
 )
 
@@ -24,21 +22,13 @@ func main() {
 	keyFile := flag.String("key", "", "private key, PEM")
 	root := flag.String("root", "", "directory to serve")
 	flag.Parse()
-	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+	conf, err := peerkit.ServerTLS(*certFile, *keyFile, "h3")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "h3goserver: %v\n", err)
-		os.Exit(2)
+		peerkit.Fatal("h3goserver", "%v", err)
 	}
-	conf := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h3"}}
-	udp, err := net.ListenPacket("udp", *listen)
+	udp, ln, err := peerkit.ListenEarly(*listen, conf)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "h3goserver: %v\n", err)
-		os.Exit(2)
-	}
-	ln, err := quic.ListenEarly(udp, conf, nil)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "h3goserver: %v\n", err)
-		os.Exit(2)
+		peerkit.Fatal("h3goserver", "%v", err)
 	}
 	fmt.Printf("LISTENING %s\n", udp.LocalAddr().String())
 	srv := &http3.Server{Handler: http.FileServer(http.Dir(*root))}

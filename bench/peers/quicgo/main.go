@@ -17,10 +17,10 @@
 package main
 
 import (
+	"../../../interop/peerkit"
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -70,11 +70,10 @@ func server(args []string) {
 	keyFile := fs.String("key", "", "private key (PEM)")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "max idle timeout")
 	_ = fs.Parse(args)
-	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
+	tlsConf, err := peerkit.ServerTLS(*certFile, *keyFile, alpn)
 	if err != nil {
 		fail("loading certificate: %v", err)
 	}
-	tlsConf := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{alpn}}
 	// An early listener: quic-go 0.29 issues 0-RTT tickets and accepts 0-RTT only on one.
 	ln, err := quic.ListenAddrEarly(*listen, tlsConf, &quic.Config{MaxIdleTimeout: *idle})
 	if err != nil {
@@ -205,42 +204,6 @@ type result struct {
 	TTFBMs     float64 `json:"ttfbMs,omitempty"`
 }
 
-// ticketCache is a tls.ClientSessionCache that signals each stored ticket, so that a connection is
-// closed only once the ticket for the next one is in (as the tsquic and Node clients do).
-type ticketCache struct {
-	tls.ClientSessionCache
-	stored chan struct{}
-}
-
-func (c *ticketCache) Put(key string, cs *tls.ClientSessionState) {
-	c.ClientSessionCache.Put(key, cs)
-	if cs != nil {
-		select {
-		case c.stored <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (c *ticketCache) forget() {
-	for {
-		select {
-		case <-c.stored:
-		default:
-			return
-		}
-	}
-}
-
-func (c *ticketCache) wait(ctx context.Context) error {
-	select {
-	case <-c.stored:
-		return nil
-	case <-ctx.Done():
-		return errors.New("no session ticket arrived")
-	}
-}
-
 func cpuSeconds() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -265,13 +228,9 @@ func client(args []string) {
 	count := fs.Int("count", 1000, "idle: connections to open")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "max idle timeout")
 	_ = fs.Parse(args)
-	pem, err := os.ReadFile(*caFile)
+	roots, err := peerkit.RootCAs(*caFile)
 	if err != nil {
 		fail("reading CA: %v", err)
-	}
-	roots := x509.NewCertPool()
-	if !roots.AppendCertsFromPEM(pem) {
-		fail("no certificate in %s", *caFile)
 	}
 	tlsConf := &tls.Config{RootCAs: roots, ServerName: *sni, NextProtos: []string{alpn}}
 	if *mode == "idle" {
@@ -302,7 +261,7 @@ func client(args []string) {
 type benchClient struct {
 	addr    string
 	tlsConf *tls.Config
-	tickets *ticketCache
+	tickets *peerkit.TicketCache
 	// ttfb of the last connection of one(): dial to the first byte of the answer.
 	ttfb time.Duration
 }
@@ -499,7 +458,7 @@ func (c *benchClient) one(mode string, req []byte) (resumed, used, rejected bool
 	ctx, cancel := context.WithTimeout(context.Background(), connectionTimeout)
 	defer cancel()
 	if c.tickets != nil {
-		c.tickets.forget()
+		c.tickets.Forget()
 	}
 	var conn quic.Connection
 	var ec quic.EarlyConnection
@@ -544,7 +503,7 @@ func (c *benchClient) one(mode string, req []byte) (resumed, used, rejected bool
 		return
 	}
 	if c.tickets != nil {
-		err = c.tickets.wait(ctx)
+		err = c.tickets.Wait(ctx)
 	}
 	return
 }
@@ -564,7 +523,7 @@ func handshakes(addr string, base *tls.Config, mode string, requestSize int, war
 		conf := base.Clone()
 		c := &benchClient{addr: addr, tlsConf: conf}
 		if mode == "resumed" || mode == "0rtt" {
-			c.tickets = &ticketCache{ClientSessionCache: tls.NewLRUClientSessionCache(8), stored: make(chan struct{}, 8)}
+			c.tickets = peerkit.NewTicketCache(8)
 			conf.ClientSessionCache = c.tickets
 			// The first ticket comes from a full handshake.
 			if _, _, _, err := c.one("full", req); err != nil {

@@ -18,7 +18,7 @@ import { decodeFrames } from '../../../src/wire/frame-codec.js';
 import { FrameType } from '../../../src/wire/frames.js';
 import { type LongHeaderPacket, PacketType, parsePacket } from '../../../src/wire/packet-header.js';
 import { QUIC_V1 } from '../../../src/wire/version.js';
-import { forgeInitial } from '../../sim/forged-initials.js';
+import { forgeInitial, junkInitial } from '../../sim/forged-initials.js';
 import { DEFAULT_START_TIME, Prng, seededRandomBytes } from '../../sim/network.js';
 import { CLIENT_ADDRESS, SERVER_ADDRESS, SERVER_NAME, simPki } from '../../sim/quic-harness.js';
 
@@ -61,21 +61,6 @@ function clientHellos(n: number, seed = 2): { client: Endpoint; datagrams: Uint8
 }
 
 const dcidOf = (n: number) => Uint8Array.from({ length: 8 }, (_, i) => (n * 31 + i) & 0xff);
-
-/** 1200 bytes with a v1 Initial header and an 8-byte DCID, the rest random: the probe of issue 10. */
-function junkInitial(prng: Prng, n: number): Uint8Array {
-  const d = seededRandomBytes(prng)(1200);
-  d[0] = 0xc3; // long header, fixed bit, Initial (v1), 4-byte packet number
-  d.set([0, 0, 0, 1], 1);
-  d[5] = 8;
-  d.set(dcidOf(n), 6);
-  d[14] = 8;
-  d.set(dcidOf(n + 1), 15);
-  d[23] = 0; // token length
-  d[24] = 0x44; // Length: 2-byte varint 0x4??? within the datagram
-  d[25] = 0x90;
-  return d;
-}
 
 let gcFn: (() => void) | undefined;
 function gc(): void {
