@@ -79,7 +79,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
       {
         decode: (section) => conn.decodeFields(this.streamId!, section),
         role: 'client',
-        limits: { maxFieldSectionFrame: conn.local.maxFieldSectionSize, maxSettingsFrame: 16 * 1024 },
+        limits: conn.requestReaderLimits,
       },
       {
         parse: (fields) => {

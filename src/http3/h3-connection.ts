@@ -20,6 +20,7 @@ import {
   type FieldLine,
   type UnblockedSection,
 } from './field-codec.js';
+import type { FrameReaderLimits } from './frame-reader.js';
 import { encodeFrame, H3FrameType } from './frames.js';
 import { greaseValue } from './grease.js';
 import { H3ProtocolError, h3ConnectionError } from './h3-protocol-error.js';
@@ -114,6 +115,8 @@ export class H3Connection implements TransportEvents {
   private readonly remembered: H3Settings | undefined;
   private readonly grease: boolean;
   private readonly random: RandomBytes;
+  /** The frame limits of request streams (from our settings), shared by their readers. */
+  readonly requestReaderLimits: FrameReaderLimits;
 
   constructor(
     readonly transport: H3Transport,
@@ -121,6 +124,10 @@ export class H3Connection implements TransportEvents {
   ) {
     this.role = transport.role;
     this.local = { ...DEFAULT_LOCAL_SETTINGS, ...opts.settings };
+    this.requestReaderLimits = {
+      maxFieldSectionFrame: this.local.maxFieldSectionSize,
+      maxSettingsFrame: 16 * 1024,
+    };
     this.grease = opts.grease ?? true;
     this.random = opts.random;
     this.remembered = opts.rememberedPeerSettings;

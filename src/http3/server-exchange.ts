@@ -15,10 +15,16 @@ import {
   Http3StreamResetError,
   Http3UsageError,
 } from './errors.js';
-import type { FieldLine } from './field-codec.js';
+import type { DecodeResult, FieldLine } from './field-codec.js';
+import type { FrameReaderLimits } from './frame-reader.js';
 import type { H3Connection } from './h3-connection.js';
 import type { H3ProtocolError } from './h3-protocol-error.js';
-import { MessageReader } from './message-reader.js';
+import {
+  type HeadParser,
+  MessageReader,
+  type MessageReaderDeps,
+  type MessageSink,
+} from './message-reader.js';
 import { parseRequestHead, type RequestHead } from './message-validation.js';
 import { outgoingFields } from './outgoing-fields.js';
 import { RequestStream } from './request-stream.js';
@@ -34,7 +40,22 @@ export interface ServerExchangeEvents {
   onWritable(): void;
 }
 
-export class ServerExchange extends RequestStream<RequestHead> {
+/** What the server session hears from an exchange. */
+export interface ServerExchangeOwner {
+  /** The request's head is valid: hand it to the application (which sets `events`). */
+  onRequestHead(ex: ServerExchange): void;
+  /** Both directions are finished, or the connection ended. */
+  onExchangeDone(ex: ServerExchange): void;
+}
+
+/**
+ * The exchange is its own MessageReader's decoder, head parser and sink (one object per request
+ * rather than one per callback).
+ */
+export class ServerExchange
+  extends RequestStream<RequestHead>
+  implements MessageReaderDeps, HeadParser<RequestHead>, MessageSink<RequestHead>
+{
   protected readonly reader: MessageReader<RequestHead>;
   head: RequestHead | undefined;
   /** The request's stream was opened before the QUIC handshake completed: it came as 0-RTT. */
@@ -43,44 +64,56 @@ export class ServerExchange extends RequestStream<RequestHead> {
   private response: 'none' | 'head' | 'ended' = 'none';
   private bodyless = false;
   private aborted = false;
+  readonly role = 'server';
+  readonly limits: FrameReaderLimits;
 
   constructor(
     conn: H3Connection,
     id: number,
     early: boolean,
-    private readonly onHead: (ex: ServerExchange) => void,
-    private readonly onDone: (ex: ServerExchange) => void,
+    private readonly owner: ServerExchangeOwner,
   ) {
     super(conn);
     this.early = early;
-    const extendedConnect = conn.local.enableConnectProtocol;
-    this.reader = new MessageReader<RequestHead>(
-      {
-        decode: (section) => conn.decodeFields(id, section),
-        role: 'server',
-        limits: { maxFieldSectionFrame: conn.local.maxFieldSectionSize, maxSettingsFrame: 16 * 1024 },
-      },
-      {
-        parse: (fields) => {
-          const head = parseRequestHead(fields, extendedConnect);
-          return { head, fields: head.fields, interim: false, noContent: false };
-        },
-      },
-      {
-        onHead: (head) => {
-          this.head = head;
-          this.bodyless = head.method === 'HEAD';
-          this.onHead(this);
-        },
-        onData: (chunk) => this.events?.onData(chunk),
-        onTrailers: (fields) => this.events?.onTrailers(fields),
-        onEnd: () => {
-          this.markReceiveDone();
-          this.events?.onEnd();
-        },
-      },
-    );
+    this.limits = conn.requestReaderLimits;
+    this.reader = new MessageReader<RequestHead>(this, this, this);
     this.attach(id);
+  }
+
+  // ------------------------------------------------------------------ the reader's callbacks
+
+  /** @internal MessageReaderDeps: QPACK-decode a field section of this stream. */
+  decode(section: Uint8Array): DecodeResult {
+    return this.conn.decodeFields(this.streamId!, section);
+  }
+
+  /** @internal HeadParser: a request head (never interim). */
+  parse(fields: FieldLine[]): ReturnType<HeadParser<RequestHead>['parse']> {
+    const head = parseRequestHead(fields, this.conn.local.enableConnectProtocol);
+    return { head, fields: head.fields, interim: false, noContent: false };
+  }
+
+  /** @internal MessageSink */
+  onHead(head: RequestHead): void {
+    this.head = head;
+    this.bodyless = head.method === 'HEAD';
+    this.owner.onRequestHead(this);
+  }
+
+  /** @internal MessageSink */
+  onData(chunk: Uint8Array): void {
+    this.events?.onData(chunk);
+  }
+
+  /** @internal MessageSink */
+  onTrailers(fields: FieldLine[]): void {
+    this.events?.onTrailers(fields);
+  }
+
+  /** @internal MessageSink */
+  onEnd(): void {
+    this.markReceiveDone();
+    this.events?.onEnd();
   }
 
   /** Whether the final response head has been sent. */
@@ -119,7 +152,8 @@ export class ServerExchange extends RequestStream<RequestHead> {
     this.response = 'head';
     if (status === 204 || status === 304) this.bodyless = true;
     if (this.sendDone) return;
-    this.sendFields([{ name: ':status', value: String(status) }, ...out]);
+    out.unshift({ name: ':status', value: String(status) });
+    this.sendFields(out);
     if (end) this.end();
   }
 
@@ -223,11 +257,11 @@ export class ServerExchange extends RequestStream<RequestHead> {
         ? err
         : new Http3ConnectionError(undefined, err.message, false, { cause: err }),
     );
-    this.onDone(this);
+    this.owner.onExchangeDone(this);
   }
 
   protected override onFinished(): void {
-    this.onDone(this);
+    this.owner.onExchangeDone(this);
   }
 
   private fail(err: Error): void {

@@ -6,7 +6,7 @@
  */
 import { H3ErrorCode } from './error-codes.js';
 import { H3Connection, type H3ConnectionOptions } from './h3-connection.js';
-import { ServerExchange } from './server-exchange.js';
+import { ServerExchange, type ServerExchangeOwner } from './server-exchange.js';
 import type { H3Transport } from './transport.js';
 
 export interface ServerSessionOptions extends H3ConnectionOptions {
@@ -16,7 +16,7 @@ export interface ServerSessionOptions extends H3ConnectionOptions {
   onClosed?(err: Error): void;
 }
 
-export class H3ServerSession {
+export class H3ServerSession implements ServerExchangeOwner {
   readonly conn: H3Connection;
   private readonly exchanges = new Set<ServerExchange>();
   /** The next client-initiated bidirectional stream ID we have not seen. */
@@ -72,18 +72,20 @@ export class H3ServerSession {
       return;
     }
     this.nextRequestId = Math.max(this.nextRequestId, id + 4);
-    const ex = new ServerExchange(
-      this.conn,
-      id,
-      early,
-      (e) => this.opts.onRequest(e),
-      (e) => {
-        this.exchanges.delete(e);
-        this.closeIfDrained();
-      },
-    );
+    const ex = new ServerExchange(this.conn, id, early, this);
     this.exchanges.add(ex);
     ex.begin();
+  }
+
+  /** @internal ServerExchangeOwner */
+  onRequestHead(ex: ServerExchange): void {
+    this.opts.onRequest(ex);
+  }
+
+  /** @internal ServerExchangeOwner */
+  onExchangeDone(ex: ServerExchange): void {
+    this.exchanges.delete(ex);
+    this.closeIfDrained();
   }
 
   private closeIfDrained(): void {

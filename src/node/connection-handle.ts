@@ -6,7 +6,8 @@ import type { Connection } from '../connection/connection.js';
 import type { CloseInfo } from '../connection/connection-events.js';
 import type { StreamEpoch } from '../connection/stream-epoch.js';
 import { ConnectionClosedError, type QuicError } from '../errors/public-errors.js';
-import { isLocallyInitiated } from '../streams/stream-id.js';
+import { isBidirectional, isLocallyInitiated, type Role } from '../streams/stream-id.js';
+import { ReceiveState, type StreamEvent } from '../streams/stream-manager.js';
 import type { Millis } from '../util/time.js';
 import { parseAddress, SocketAddress } from './address.js';
 import { now } from './clock.js';
@@ -118,12 +119,14 @@ export class ConnectionHandle implements ConnectionOwner {
   }
 
   /**
-   * Dispatch the core's events. Returns whether the peer opened a stream: its application (an
-   * HTTP/3 server answering a request) may write within this event-loop turn.
+   * Dispatch the core's events. Returns whether the application may write in reaction within this
+   * event-loop turn: the peer opened a stream (an HTTP/3 server answering a request), or the whole
+   * answer on a bidirectional stream we opened has arrived (an HTTP/3 client sending its next
+   * request).
    */
   drainEvents(): boolean {
     const c = this.core;
-    let peerOpened = false;
+    let answerSoon = false;
     for (let e = c.pollEvent(); e; e = c.pollEvent()) {
       switch (e.type) {
         case 'epoch': {
@@ -132,7 +135,7 @@ export class ConnectionHandle implements ConnectionOwner {
           break;
         }
         case 'stream':
-          if (e.event.type === 'opened' && !isLocallyInitiated(e.event.id, c.role)) peerOpened = true;
+          if (!answerSoon && reactionLikely(e.epoch, e.event, c.role)) answerSoon = true;
           this.publics.get(e.epoch)?._onStreamEvent(e.event);
           break;
         case 'early-data':
@@ -175,7 +178,7 @@ export class ConnectionHandle implements ConnectionOwner {
           break;
       }
     }
-    return peerOpened;
+    return answerSoon;
   }
 
   private onClosed(info: CloseInfo): void {
@@ -210,4 +213,15 @@ export class ConnectionHandle implements ConnectionOwner {
     }
     this.callbacks?.onTerminated?.();
   }
+}
+
+/**
+ * Whether `ev` is one the application is likely to answer within this event-loop turn: a stream the
+ * peer opened (a request), or the end (FIN) of the answer on a bidirectional stream we opened (a
+ * response, after which a client sends its next request).
+ */
+function reactionLikely(epoch: StreamEpoch, ev: StreamEvent, role: Role): boolean {
+  if (ev.type === 'opened') return !isLocallyInitiated(ev.id, role);
+  if (ev.type !== 'readable' || !isBidirectional(ev.id) || !isLocallyInitiated(ev.id, role)) return false;
+  return epoch.streams.streamState(ev.id)?.receive === ReceiveState.DataRecvd;
 }

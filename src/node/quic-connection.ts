@@ -300,8 +300,38 @@ export class QuicConnection extends EventEmitter {
 
   // ------------------------------------------------------------------ called by the handle
 
+  /** The consumer that took this connection's streams at the core level (_takeStreams). */
+  private streamSink: ((ev: StreamEvent) => void) | undefined;
+
+  /**
+   * @internal For HTTP/3 (src/http3/node/direct-transport.ts): the core's events of every stream
+   * without a stream object go to `sink`, which works on `epoch.streams` itself; peer streams then
+   * get no stream objects. Peer streams queued for acceptStream() and not handed out yet are passed
+   * on to it (as 'opened' and 'readable'). Returns the function that wakes the I/O loop, or
+   * undefined (and nothing changes) when the application holds a stream already.
+   */
+  _takeStreams(sink: (ev: StreamEvent) => void): (() => void) | undefined {
+    const queued = [...this.incomingBidi, ...this.incomingUni];
+    if (this.streamSink || this.failure || this.streams.size !== queued.length) return undefined;
+    if (queued.some((s) => s.core.accepted || s.core.accepting || s.core.wantRead)) return undefined;
+    this.streamSink = sink;
+    this.incomingBidi.length = 0;
+    this.incomingUni.length = 0;
+    this.streams.clear();
+    for (const s of queued) {
+      sink(s.core.early ? { type: 'opened', id: s.id, early: true } : { type: 'opened', id: s.id });
+      sink({ type: 'readable', id: s.id });
+    }
+    return () => this.host.kick();
+  }
+
   /** @internal */
   _onStreamEvent(ev: StreamEvent): void {
+    const sink = this.streamSink;
+    if (sink && (ev.type === 'opened' || !('id' in ev) || !this.streams.has(ev.id))) {
+      sink(ev);
+      if (ev.type !== 'streams-available') return;
+    }
     if (ev.type === 'streams-available') {
       const ready = this.creditWaiters.filter((w) => w.bidi === ev.bidirectional);
       for (const w of ready) this.creditWaiters.splice(this.creditWaiters.indexOf(w), 1);

@@ -19,8 +19,9 @@ import { pooledRandomBytes } from './random-pool.js';
 /** What the driver calls back into for each connection it carries. */
 export interface ConnectionOwner {
   /**
-   * Drain the connection's events (called once per flush). True when the peer opened a stream:
-   * the application may answer it in this event-loop turn, so sending waits for the next one.
+   * Drain the connection's events (called once per flush). True when the application may answer
+   * within this event-loop turn (a peer opened a stream, an answer arrived), so sending waits for
+   * the next one.
    */
   drainEvents(): boolean;
   /** The connection is gone. */
@@ -251,10 +252,11 @@ export class UdpEndpoint {
     let answerSoon = false;
     for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answerSoon = true;
     if (answerSoon && !this.sendTurn) {
-      // A peer opened a stream (a request): its application reacts after this callback, in the
-      // process's ticks and microtasks (stream 'readable' events, promise continuations). Sending
-      // from a fresh immediate, after them, lets the answer share the datagram that acknowledges
-      // the request (and carries MAX_STREAMS) instead of following it in a second one.
+      // A peer opened a stream (a request), or a response ended (a client's next request
+      // follows): its application reacts after this callback, in the process's ticks and
+      // microtasks (stream 'readable' events, promise continuations). Sending from a fresh
+      // immediate, after them, lets the answer share the datagram that acknowledges the request
+      // (and carries MAX_STREAMS) instead of following it in a second one.
       this.scheduleSendTurn();
       return;
     }

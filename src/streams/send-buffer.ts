@@ -5,7 +5,14 @@
  * frame usually is a view (no copy) of a single chunk.
  */
 
+/** The largest block small writes are packed into. */
 const BLOCK_SIZE = 16384;
+/**
+ * A stream's first block: most streams carry a few small writes (an HTTP/3 request or response,
+ * a control stream), and a 16 KiB block per stream was most of the memory allocated, and zeroed,
+ * per request. Each further block doubles, up to BLOCK_SIZE.
+ */
+const FIRST_BLOCK = 256;
 const SMALL_WRITE = 2048;
 
 export class SendBuffer {
@@ -48,7 +55,8 @@ export class SendBuffer {
         return;
       }
       if (block === undefined || this.blockUsed + len > block.length) {
-        this.block = new Uint8Array(BLOCK_SIZE);
+        const size = block === undefined ? FIRST_BLOCK : Math.min(BLOCK_SIZE, 2 * block.length);
+        this.block = new Uint8Array(Math.max(size, len));
         this.blockUsed = 0;
       }
       const b = this.block!;

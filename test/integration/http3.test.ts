@@ -54,6 +54,13 @@ before(async () => {
         res.write('body');
         res.end();
         return;
+      case '/headers':
+        res.setHeader('X-A', 'set');
+        res.setHeader('set-cookie', ['a=1', 'b=2']);
+        res.setHeader('x-b', 2);
+        res.writeHead(201, { 'x-a': 'replaced', 'x-c': ['p', 'q'] });
+        res.end();
+        return;
       case '/throw':
         throw new Error('handler bug');
       case '/info':
@@ -251,4 +258,19 @@ test('server.close(): GOAWAY, the request in flight finishes, then everything cl
   await closing;
   assert.equal(s.connectionCount, 0);
   await c.close();
+});
+
+test('response fields: setHeader values (arrays, numbers), writeHead replacing a set field, lowercase names', async () => {
+  const client = new Client({ ca: testPki().ca.certPem });
+  try {
+    const res = await within(client.fetch(`${base}/headers`), 10_000, 'GET /headers');
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('x-a'), 'replaced');
+    assert.deepEqual(res.headers.getSetCookie(), ['a=1', 'b=2']);
+    assert.equal(res.headers.get('x-b'), '2');
+    assert.equal(res.headers.get('x-c'), 'p, q');
+    assert.match(res.headers.get('date') ?? '', / GMT$/);
+  } finally {
+    await client.close();
+  }
 });

@@ -20,6 +20,7 @@ import { H3ClientSession } from '../client-session.js';
 import type { FieldCodec } from '../field-codec.js';
 import type { LocalSettings } from '../h3-connection.js';
 import type { H3Settings } from '../settings.js';
+import { DirectH3Transport } from './direct-transport.js';
 import { QuicH3Transport } from './quic-transport.js';
 import { RememberingStore } from './remembering-store.js';
 import type { ZeroRttOutcome } from './response.js';
@@ -111,7 +112,7 @@ export class PooledConnection {
         this.connections.push(next);
         const fresh = this.session(next, store, undefined);
         this.current = fresh;
-        (first.conn.transport as QuicH3Transport).kill(new ZeroRTTRejectedError());
+        (first.conn.transport as DirectH3Transport | QuicH3Transport).kill(new ZeroRTTRejectedError());
         this.resolveFinal(fresh);
       },
       (err: Error) => {
@@ -127,7 +128,9 @@ export class PooledConnection {
     store: RememberingStore,
     remembered: H3Settings | undefined,
   ): H3ClientSession {
-    const transport = new QuicH3Transport(conn, 'client', { acceptBidi: true });
+    // Straight on the core's streams when nobody holds one of them (no stream object per request).
+    const transport =
+      DirectH3Transport.attach(conn, 'client') ?? new QuicH3Transport(conn, 'client', { acceptBidi: true });
     const session: H3ClientSession = new H3ClientSession(transport, {
       codec: this.opts.codec,
       random: randomBytes,

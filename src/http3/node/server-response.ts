@@ -10,7 +10,8 @@ import { H3ErrorCode } from '../error-codes.js';
 import { Http3UsageError } from '../errors.js';
 import type { FieldLine } from '../field-codec.js';
 import type { ServerExchange } from '../server-exchange.js';
-import { fieldsFrom, type HeaderValue, toFieldLines } from './fields.js';
+import { fieldsFrom, type HeaderValue } from './fields.js';
+import { httpDate } from './http-date.js';
 import type { PeerSocket } from './peer-socket.js';
 import type { Http3ServerRequest } from './server-request.js';
 
@@ -105,12 +106,10 @@ export class Http3ServerResponse extends Writable {
     if (typeof message === 'string') this.statusMessage = message;
     else extra = message;
     this.statusCode = status;
-    for (const f of fieldsFrom(extra)) {
-      const prev = this.headers.get(f.name);
-      // node:http: writeHead's headers replace setHeader's of the same name.
-      if (prev && extra && !Array.isArray(extra)) this.headers.delete(f.name);
-    }
-    for (const f of fieldsFrom(extra)) {
+    const list = fieldsFrom(extra);
+    // node:http: writeHead's headers (an object) replace setHeader's of the same name.
+    if (extra && !Array.isArray(extra)) for (const f of list) this.headers.delete(f.name);
+    for (const f of list) {
       const prev = this.headers.get(f.name);
       this.headers.set(f.name, { name: f.name, value: prev ? [...toArray(prev.value), f.value] : f.value });
     }
@@ -177,9 +176,12 @@ export class Http3ServerResponse extends Writable {
     if (this.sent) return;
     this.sent = true;
     const fields: FieldLine[] = [];
-    for (const { name, value } of this.headers.values()) fields.push(...toFieldLines(name, value));
-    if (this.sendDate && !this.headers.has('date'))
-      fields.push({ name: 'date', value: new Date().toUTCString() });
+    for (const [name, { value }] of this.headers) {
+      // The map's keys are the lowercase names.
+      if (typeof value !== 'object') fields.push({ name, value: String(value) });
+      else for (const v of value) fields.push({ name, value: String(v) });
+    }
+    if (this.sendDate && !this.headers.has('date')) fields.push({ name: 'date', value: httpDate() });
     this.declaredLength = declaredLength(this.getHeader('content-length'));
     if (this.statusMessage === '') this.statusMessage = STATUS_CODES[this.statusCode] ?? '';
     this.exchange.respond(this.statusCode, fields, end);

@@ -19,11 +19,12 @@ import type { QuicConnection } from '../../node/quic-connection.js';
 import type { QuicServer } from '../../node/quic-server.js';
 import { H3ErrorCode } from '../error-codes.js';
 import { Http3UsageError } from '../errors.js';
-import type { FieldCodec } from '../field-codec.js';
+import type { FieldCodec, FieldLine } from '../field-codec.js';
 import type { LocalSettings } from '../h3-connection.js';
-import type { ServerExchange } from '../server-exchange.js';
+import type { ServerExchange, ServerExchangeEvents } from '../server-exchange.js';
 import { H3ServerSession } from '../server-session.js';
 import { defaultCodec } from './codec.js';
+import { DirectH3Transport } from './direct-transport.js';
 import { PeerSocket } from './peer-socket.js';
 import { QuicH3Transport } from './quic-transport.js';
 import { Http3ServerRequest } from './server-request.js';
@@ -149,7 +150,9 @@ export class Http3Server extends EventEmitter {
       this.openConnections.delete(conn);
       this.emit('sessionClosed');
     });
-    const transport = new QuicH3Transport(conn, 'server', { acceptBidi: true });
+    // Straight on the core's streams when nobody holds one of them (no stream object per request).
+    const transport =
+      DirectH3Transport.attach(conn, 'server') ?? new QuicH3Transport(conn, 'server', { acceptBidi: true });
     const local = localAddress ?? this.quic?.address();
     const socket = new PeerSocket(conn, local);
     let entry: Session | undefined;
@@ -173,16 +176,7 @@ export class Http3Server extends EventEmitter {
   private onRequest(ex: ServerExchange, socket: PeerSocket): void {
     const req = new Http3ServerRequest(ex, socket);
     const res = new Http3ServerResponse(ex, req, socket);
-    ex.events = {
-      onData: (c) => req._onData(c),
-      onTrailers: (f) => req._onTrailers(f),
-      onEnd: () => req._onEnd(),
-      onAborted: (err) => {
-        req._onAborted(err);
-        res._onAborted(err);
-      },
-      onWritable: () => res._onWritable(),
-    };
+    ex.events = new ExchangeEvents(req, res);
     // RFC 8470 §5.2: an early request that is not safe to replay waits for the handshake.
     if (ex.early && !this.options.allowUnsafeEarly && !SAFE_METHODS.has(req.method)) {
       res.writeHead(425, { 'content-length': '0' });
@@ -225,6 +219,35 @@ export class Http3Server extends EventEmitter {
     } else {
       res.destroy();
     }
+  }
+}
+
+/** What an exchange tells the request and response objects of the Node API (one object per request). */
+class ExchangeEvents implements ServerExchangeEvents {
+  constructor(
+    private readonly req: Http3ServerRequest,
+    private readonly res: Http3ServerResponse,
+  ) {}
+
+  onData(chunk: Uint8Array): void {
+    this.req._onData(chunk);
+  }
+
+  onTrailers(fields: FieldLine[]): void {
+    this.req._onTrailers(fields);
+  }
+
+  onEnd(): void {
+    this.req._onEnd();
+  }
+
+  onAborted(err: Error): void {
+    this.req._onAborted(err);
+    this.res._onAborted(err);
+  }
+
+  onWritable(): void {
+    this.res._onWritable();
   }
 }
 

@@ -74,3 +74,26 @@ test('SendBuffer: slices within a chunk are views, across chunks copies; release
   b.release(10000);
   assert.equal(b.start, 10000);
 });
+
+test('SendBuffer: small writes go into blocks that start small and double up to 16 KiB', () => {
+  // One small write (an HTTP/3 response) holds a small block, not 16 KiB.
+  const one = new SendBuffer();
+  one.append(pattern(40, 1));
+  assert.ok(one.slice(0, 40).buffer.byteLength <= 256, `${one.slice(0, 40).buffer.byteLength}`);
+  // Many writes of every small size: every slice reads back what was written.
+  const b = new SendBuffer();
+  const data = pattern(300_000, 7);
+  let off = 0;
+  for (let n = 1; off < data.length; n = (n * 7 + 3) % 2047 || 1) {
+    const k = Math.min(n, data.length - off);
+    b.append(data.subarray(off, off + k));
+    off += k;
+  }
+  assert.equal(b.end, data.length);
+  for (let s = 0; s < data.length; s += 9973) {
+    const e = Math.min(data.length, s + ((s * 31) % 5000) + 1);
+    assert.deepEqual(Buffer.from(b.slice(s, e)), Buffer.from(data.subarray(s, e)));
+  }
+  // The blocks have grown to the largest size.
+  assert.equal(b.slice(data.length - 1, data.length).buffer.byteLength, 16384);
+});
