@@ -455,13 +455,15 @@ export class Connection {
   }
 
   /**
-   * The current path's anti-amplification allowance changed (a datagram in or out): a server that
-   * cannot send a full datagram arms no PTO (RFC 9002 §6.2.2.1). Pushed to the loss detector here,
-   * where the allowance changes, so that asking for deadlines changes nothing.
+   * The current path's anti-amplification allowance changed (a datagram in or out, a validation, a
+   * migration or a revert): a server that cannot send a full datagram arms no PTO (RFC 9002
+   * §6.2.2.1). Pushed to the loss detector here, where the allowance changes, so that asking for
+   * deadlines changes nothing. A validated path has no limit (RFC 9000 §8.2): the block is lifted,
+   * or a server that migrated would never arm a PTO again.
    */
   private onAllowanceChanged(): void {
     const path = this.paths.current;
-    if (!path.validated) this.lossDetector.setAmplificationBlocked(path.allowance < MIN_INITIAL_DATAGRAM);
+    this.lossDetector.setAmplificationBlocked(!path.validated && path.allowance < MIN_INITIAL_DATAGRAM);
   }
 
   pollEvent(): ConnectionEvent | undefined {

@@ -111,6 +111,37 @@ describe('NAT rebinding in the middle of a download (RFC 9000 §9.3)', () => {
   });
 });
 
+describe('after a migration the new path is a full path again (RFC 9002 §6.2.2.1, RFC 9000 §8.2)', () => {
+  test('a tail loss on the validated new path is repaired by the server\u2019s PTO, not the idle timeout', () => {
+    // While the new address is unvalidated the server is held to 3x what it received there, which
+    // leaves less than one datagram of allowance after each of the client's small ACK-only packets.
+    // Once PATH_RESPONSE (and the padded MTU check, §8.2.1) validate the address that limit is gone,
+    // and so must be the loss detector's "amplification blocked" state: otherwise the server arms no
+    // PTO and a lost tail stalls the download until the idle timeout closes the connection.
+    withSimSeed(simSeed(3202), (seed) => {
+      const run = startDownload(seed, 4 * 1024 * KiB);
+      rebindDuring(run, REBOUND_PORT, 1024 * KiB);
+      let blackholeFrom: number | undefined;
+      run.sim.appHooks.push(() => {
+        if (blackholeFrom !== undefined) return;
+        const path = run.server().paths.current;
+        if (path.address !== REBOUND_PORT || !path.validated || !path.mtuValidated || path.validator) return;
+        // Everything the server sends for the next 300 ms is lost, the tail included. Nothing is
+        // left for the client to send and no path validation is running: only a PTO brings the
+        // download back.
+        blackholeFrom = run.sim.now;
+        run.sim.net.setLink(SERVER_ADDRESS, REBOUND_PORT, {
+          delay: 20,
+          blackholes: [{ start: blackholeFrom, end: blackholeFrom + 300 }],
+        });
+      });
+      run.finish(10_000);
+      assert.ok(blackholeFrom !== undefined, 'the new address was validated during the download');
+      assert.equal(run.server().remoteAddress, REBOUND_PORT);
+    });
+  });
+});
+
 describe('probing packets and reordered packets from another address move nothing (RFC 9000 §9.1, §9.3)', () => {
   test('a PATH_CHALLENGE-only packet from a new address is answered there; the connection stays', () => {
     withSimSeed(simSeed(3202), (seed) => {
