@@ -131,6 +131,7 @@ describe('after a migration the new path is a full path again (RFC 9002 §6.2.2.
         // download back.
         blackholeFrom = run.sim.now;
         run.sim.net.setLink(SERVER_ADDRESS, REBOUND_PORT, {
+          mtu: 1472,
           delay: 20,
           blackholes: [{ start: blackholeFrom, end: blackholeFrom + 300 }],
         });
