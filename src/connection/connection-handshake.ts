@@ -331,7 +331,7 @@ export class HandshakeDriver {
    */
   private rejectEarlyData(): void {
     const early = this._epoch;
-    if (early) early.rejected = true;
+    early?.reject();
     this._zeroRttKeys = undefined;
     this.c.discardZeroRttPackets();
     this.c.pushEvent({ type: 'early-data', accepted: false });
@@ -351,7 +351,7 @@ export class HandshakeDriver {
       }
       this._epoch!.streams.updatePeerLimits(flowLimitsOf(params));
       // RFC 9221 §3: the accepted early epoch now uses the server's actual (not smaller) value.
-      this._epoch!.peerMaxDatagramFrameSize = params.maxDatagramFrameSize;
+      this._epoch!.adoptPeerMaxDatagramFrameSize(params.maxDatagramFrameSize);
       this.c.pushEvent({ type: 'early-data', accepted: true });
     } else {
       this.startEpoch(params, false);

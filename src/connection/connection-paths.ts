@@ -120,8 +120,7 @@ export class ConnectionPaths {
 
   /** The server's first path is validated: a Handshake packet or a token proved the address (§8.1). */
   validateCurrent(): void {
-    this._current.markValidated();
-    this._current.mtuValidated = true;
+    this._current.markValidated(true);
     this.lastValidated = this._current;
   }
 
@@ -167,7 +166,7 @@ export class ConnectionPaths {
     for (const path of [...this.paths.values()]) {
       const v = path.validator;
       if (v?.onTimeout(now) !== 'failed') continue;
-      path.validator = undefined;
+      path.endValidation();
       this.host.trace?.({ type: 'validation-failed', address: path.address, reason: v.reason });
       if (path === this._current) {
         // RFC 9000 §9.3.2: revert to the last validated peer address. (A failed MTU check of a
@@ -236,7 +235,7 @@ export class ConnectionPaths {
     const old = this.lastValidated;
     const next = this.obtain(to);
     if (!next) return;
-    previous.cidSequence = this.host.cids.currentSequenceNumber;
+    previous.useCid(this.host.cids.currentSequenceNumber);
     this.assignCid(next);
     this._current = next;
     if (next.cidSequence !== undefined) this.host.cids.use(next.cidSequence);
@@ -261,16 +260,15 @@ export class ConnectionPaths {
 
   private startValidation(path: Path, reason: ValidationReason, now: Millis): void {
     const pto = Math.max(this.host.ptoPeriod(), this.host.initialPtoPeriod());
-    path.validator = new PathValidator(reason, now, pto, VALIDATION_TIMEOUT_PTOS * pto);
+    path.startValidation(new PathValidator(reason, now, pto, VALIDATION_TIMEOUT_PTOS * pto));
     this.host.trace?.({ type: 'validation-started', address: path.address, reason });
   }
 
   private onValidated(path: Path, padded: boolean, now: Millis): void {
     const reason = path.validator?.reason ?? 'migration';
-    path.validator = undefined;
+    path.endValidation();
     const wasValidated = path.validated;
-    path.markValidated();
-    if (padded) path.mtuValidated = true;
+    path.markValidated(padded);
     if (path === this._current && !wasValidated) {
       const previous = this.lastValidated;
       this.lastValidated = path;
@@ -314,6 +312,6 @@ export class ConnectionPaths {
     for (const p of this.paths.values()) if (p.cidSequence !== undefined) inUse.add(p.cidSequence);
     // With no spare connection ID, the current one goes on (RFC 9000 §9.5 allows it when the peer's
     // address changed under the same connection ID); the peer can always supply more.
-    path.cidSequence = cids.unusedSequenceNumber(inUse) ?? cids.currentSequenceNumber;
+    path.useCid(cids.unusedSequenceNumber(inUse) ?? cids.currentSequenceNumber);
   }
 }

@@ -652,7 +652,8 @@ export class ConnectionReceiver {
     const version = this.c.version;
     if (!client || client.receivedServerPacket || client.retrySourceCid) return;
     if (p.version !== version) return;
-    if (!equalBytes(p.dcid, client.localCid) || p.token.length === 0) return;
+    // An empty Retry Token (RFC 9000 §17.2.5.2) never gets here: parsePacket rejects it, the one check.
+    if (!equalBytes(p.dcid, client.localCid)) return;
     // RFC 9000 §17.2.5.2: a Retry whose SCID equals the DCID of our Initial is discarded.
     if (equalBytes(p.scid, client.originalDcid)) return;
     const packet = datagram.subarray(p.packetStart, p.packetEnd);

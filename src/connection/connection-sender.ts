@@ -115,7 +115,7 @@ export class ConnectionSender {
     packer.closePacket();
     packer.padTo(size);
     const datagram = packer.seal();
-    s.nextPacketNumber++;
+    s.takePacketNumber();
     c.mtu.onProbeSent(size);
     this.register(packer.packets, now, datagram.length, size);
     return datagram;
@@ -167,7 +167,7 @@ export class ConnectionSender {
     if (!packer.closePacket()) return undefined;
     if (expand) packer.padTo(size);
     const datagram = packer.seal();
-    s.nextPacketNumber++;
+    s.takePacketNumber();
     this.register(packer.packets, now, datagram.length, undefined, true);
     if (challenge) path.validator?.onChallengeSent(challenge, datagram.length >= MIN_INITIAL_DATAGRAM, now);
     c.paths.afterProbe(path);
@@ -242,7 +242,7 @@ export class ConnectionSender {
       // or after max_ack_delay. When a burst also drops ACKs, each PTO round then gives two chances
       // to get an ACK back, not one (docs/recovery.md). The skipped number is remembered: an ACK of
       // it is a PROTOCOL_VIOLATION (RFC 9000 §21.4).
-      s.nextPacketNumber++;
+      s.skipPacketNumber();
     }
     const keys = type === PacketType.OneRtt ? c.oneRtt!.write : zeroRtt ? c.zeroRttKeys! : s.writeKeys!;
     if (!packer.openPacket(type, s.space, keys, s.nextPacketNumber)) return;
@@ -271,16 +271,16 @@ export class ConnectionSender {
     }
     const built = packer.closePacket();
     if (!built) return;
-    s.nextPacketNumber++;
+    s.takePacketNumber();
     if (built.ackEliciting) {
-      if (s.probesPending > 0) s.probesPending--;
+      s.onAckElicitingSent();
       c.framer.onAckElicitingPacket(type === PacketType.OneRtt);
     }
   }
 
   /** `pathProbe`: a path validation datagram, tracked as neither ack-eliciting nor in flight. */
   private register(
-    packets: readonly BuiltPacket[],
+    packets: readonly Readonly<BuiltPacket>[],
     now: Millis,
     datagramLength: number,
     pmtuProbe?: number,
@@ -290,10 +290,8 @@ export class ConnectionSender {
     let inFlight = false;
     let sentHandshake = false;
     for (const p of packets) {
-      if (pathProbe) {
-        p.ackEliciting = false;
-        p.inFlight = false;
-      }
+      const ackEliciting = p.ackEliciting && !pathProbe;
+      const packetInFlight = p.inFlight && !pathProbe;
       // Built field by field, without spreads: one object of one shape per packet (the hot path).
       const payload: SentPacketPayload = {
         frames: p.frames,
@@ -305,8 +303,8 @@ export class ConnectionSender {
         space: p.space,
         timeSent: now,
         size: p.size,
-        ackEliciting: p.ackEliciting,
-        inFlight: p.inFlight,
+        ackEliciting,
+        inFlight: packetInFlight,
         payload,
       };
       if (pmtuProbe !== undefined) {
@@ -315,8 +313,8 @@ export class ConnectionSender {
       }
       c.lossDetector.onPacketSent(sent);
       c.counters.onPacketsSent(1);
-      if (p.inFlight) inFlight = true;
-      if (p.ackEliciting) c.onAckElicitingSent(now);
+      if (packetInFlight) inFlight = true;
+      if (ackEliciting) c.onAckElicitingSent(now);
       if (p.type === PacketType.OneRtt) c.oneRtt!.onPacketSent(p.packetNumber);
       if (p.space === PacketNumberSpace.Handshake) sentHandshake = true;
     }
@@ -371,7 +369,7 @@ export class ConnectionSender {
         continue;
       }
       packer.write(frame);
-      if (packer.closePacket()) s.nextPacketNumber++;
+      if (packer.closePacket()) s.takePacketNumber();
     }
     c.framer.clearClose();
     if (packer.packets.length === 0) return undefined;

@@ -26,8 +26,7 @@ export const MIN_START_DELAY = 10;
 export const START_AFTER_CHANCES = 16;
 
 export class MtuDiscovery {
-  /** The datagram size in use. */
-  current: number;
+  private _current: number;
   private high: number;
   private probing: number | undefined;
   private lossesAtSize = 0;
@@ -44,13 +43,18 @@ export class MtuDiscovery {
     private readonly base: number,
     private readonly max: number,
   ) {
-    this.current = base;
+    this._current = base;
     this.high = Math.max(base, max);
+  }
+
+  /** The datagram size in use. */
+  get current(): number {
+    return this._current;
   }
 
   /** A new network path (RFC 9000 §14.3, §9.4): its MTU is unknown, search again from the base. */
   restart(): void {
-    this.current = this.base;
+    this._current = this.base;
     this.high = Math.max(this.base, Math.min(this.max, this.peerMax));
     this.probing = undefined;
     this.lossesAtSize = 0;
@@ -72,11 +76,11 @@ export class MtuDiscovery {
   /** The peer's max_udp_payload_size (RFC 9000 §18.2) caps the search. */
   limit(max: number): void {
     this.peerMax = max;
-    this.high = Math.max(this.current, Math.min(this.high, max));
+    this.high = Math.max(this._current, Math.min(this.high, max));
   }
 
   get done(): boolean {
-    return this.high - this.current < SEARCH_PRECISION;
+    return this.high - this._current < SEARCH_PRECISION;
   }
 
   /**
@@ -85,7 +89,7 @@ export class MtuDiscovery {
    */
   nextProbe(): number | undefined {
     if (this.probing !== undefined || this.done) return undefined;
-    return this.triedCeiling ? Math.floor((this.current + this.high + 1) / 2) : this.high;
+    return this.triedCeiling ? Math.floor((this._current + this.high + 1) / 2) : this.high;
   }
 
   onProbeSent(size: number): void {
@@ -94,7 +98,7 @@ export class MtuDiscovery {
   }
 
   onProbeAcked(size: number): void {
-    if (size > this.current) this.current = size;
+    if (size > this._current) this._current = size;
     if (this.probing === size) this.probing = undefined;
     this.lossesAtSize = 0;
   }
@@ -103,7 +107,7 @@ export class MtuDiscovery {
     if (this.probing === size) this.probing = undefined;
     // The ceiling is tried once (a guess); an intermediate size gets MAX_PROBES chances.
     if (size === this.high || ++this.lossesAtSize >= MAX_PROBES) {
-      this.high = Math.max(this.current, size - 1);
+      this.high = Math.max(this._current, size - 1);
       this.lossesAtSize = 0;
     }
   }

@@ -9,25 +9,20 @@ import { derivePacketKeys, type PacketKeys } from '../crypto/packet-keys.js';
 import type { Millis } from '../util/time.js';
 
 export class OneRttKeys {
-  /** Key phase bit of the keys we send with. */
-  writePhase = 0;
-  write: PacketKeys;
-  /** Key phase bit of the current read keys. */
-  readPhase = 0;
-  read: PacketKeys;
+  private _writePhase = 0;
+  private _write: PacketKeys;
+  private _readPhase = 0;
+  private _read: PacketKeys;
   private nextReadKeys: PacketKeys | undefined;
   private previousRead: PacketKeys | undefined;
-  /** When the previous read keys are dropped (RFC 9001 §6.5: after about 3 PTO). */
-  previousReadDiscardAt: Millis | undefined;
+  private _previousReadDiscardAt: Millis | undefined;
   /** Lowest packet number received in the current read phase. */
   private readPhaseFirstPn = 0;
-  /** Number of packets sent in the current write phase. */
-  packetsSentInPhase = 0;
+  private _packetsSentInPhase = 0;
   /** First packet number sent in the current write phase, and whether one of them was acknowledged. */
   private writePhaseFirstPn: number | undefined;
   private writePhaseAcked = false;
-  /** Key updates completed (for stats and tests). */
-  updates = 0;
+  private _updates = 0;
 
   constructor(
     private readonly suite: CipherSuite,
@@ -35,17 +30,50 @@ export class OneRttKeys {
     readSecret: Uint8Array,
     writeSecret: Uint8Array,
   ) {
-    this.read = derivePacketKeys(suite, readSecret, version);
-    this.write = derivePacketKeys(suite, writeSecret, version);
+    this._read = derivePacketKeys(suite, readSecret, version);
+    this._write = derivePacketKeys(suite, writeSecret, version);
+  }
+
+  /** Key phase bit of the keys we send with. */
+  get writePhase(): number {
+    return this._writePhase;
+  }
+
+  get write(): PacketKeys {
+    return this._write;
+  }
+
+  /** Key phase bit of the current read keys. */
+  get readPhase(): number {
+    return this._readPhase;
+  }
+
+  get read(): PacketKeys {
+    return this._read;
+  }
+
+  /** When the previous read keys are dropped (RFC 9001 §6.5: after about 3 PTO). */
+  get previousReadDiscardAt(): Millis | undefined {
+    return this._previousReadDiscardAt;
+  }
+
+  /** Number of packets sent in the current write phase. */
+  get packetsSentInPhase(): number {
+    return this._packetsSentInPhase;
+  }
+
+  /** Key updates completed (for stats and tests). */
+  get updates(): number {
+    return this._updates;
   }
 
   /** The header protection key never changes across updates (RFC 9001 §6). */
   get readHeaderProtection() {
-    return this.read.hp;
+    return this._read.hp;
   }
 
   private get nextRead(): PacketKeys {
-    if (!this.nextReadKeys) this.nextReadKeys = updatePacketKeys(this.read, this.version);
+    if (!this.nextReadKeys) this.nextReadKeys = updatePacketKeys(this._read, this.version);
     return this.nextReadKeys;
   }
 
@@ -55,7 +83,7 @@ export class OneRttKeys {
    * the next ones when the peer has started an update.
    */
   readKeysFor(phase: number, pn: number): { keys: PacketKeys; which: 'current' | 'previous' | 'next' } {
-    if (phase === this.readPhase) return { keys: this.read, which: 'current' };
+    if (phase === this._readPhase) return { keys: this._read, which: 'current' };
     if (this.previousRead && pn < this.readPhaseFirstPn)
       return { keys: this.previousRead, which: 'previous' };
     return { keys: this.nextRead, which: 'next' };
@@ -67,15 +95,15 @@ export class OneRttKeys {
    * Returns true if this was a peer-initiated update.
    */
   onNextPhaseReceived(pn: number, now: Millis, pto: Millis): boolean {
-    this.previousRead = this.read;
-    this.previousReadDiscardAt = now + 3 * pto;
-    this.read = this.nextRead;
+    this.previousRead = this._read;
+    this._previousReadDiscardAt = now + 3 * pto;
+    this._read = this.nextRead;
     this.nextReadKeys = undefined;
-    this.readPhase ^= 1;
+    this._readPhase ^= 1;
     this.readPhaseFirstPn = pn;
-    const peerInitiated = this.writePhase !== this.readPhase;
+    const peerInitiated = this._writePhase !== this._readPhase;
     if (peerInitiated) this.rotateWrite();
-    this.updates++;
+    this._updates++;
     return peerInitiated;
   }
 
@@ -85,20 +113,20 @@ export class OneRttKeys {
   }
 
   discardPreviousIfDue(now: Millis): void {
-    if (this.previousReadDiscardAt !== undefined && now >= this.previousReadDiscardAt) {
+    if (this._previousReadDiscardAt !== undefined && now >= this._previousReadDiscardAt) {
       this.previousRead = undefined;
-      this.previousReadDiscardAt = undefined;
+      this._previousReadDiscardAt = undefined;
     }
   }
 
   onPacketSent(pn: number): void {
     if (this.writePhaseFirstPn === undefined) this.writePhaseFirstPn = pn;
-    this.packetsSentInPhase++;
+    this._packetsSentInPhase++;
   }
 
   /** An acknowledgment covered a packet sent with `phase`. */
   onPacketAcked(pn: number, phase: number): void {
-    if (phase === this.writePhase && this.writePhaseFirstPn !== undefined && pn >= this.writePhaseFirstPn) {
+    if (phase === this._writePhase && this.writePhaseFirstPn !== undefined && pn >= this.writePhaseFirstPn) {
       this.writePhaseAcked = true;
     }
   }
@@ -109,7 +137,7 @@ export class OneRttKeys {
    * previous update (read phase still behind write phase).
    */
   canInitiateUpdate(): boolean {
-    return this.writePhaseAcked && this.readPhase === this.writePhase;
+    return this.writePhaseAcked && this._readPhase === this._writePhase;
   }
 
   initiateUpdate(): void {
@@ -117,9 +145,9 @@ export class OneRttKeys {
   }
 
   private rotateWrite(): void {
-    this.write = updatePacketKeys(this.write, this.version);
-    this.writePhase ^= 1;
-    this.packetsSentInPhase = 0;
+    this._write = updatePacketKeys(this._write, this.version);
+    this._writePhase ^= 1;
+    this._packetsSentInPhase = 0;
     this.writePhaseFirstPn = undefined;
     this.writePhaseAcked = false;
   }

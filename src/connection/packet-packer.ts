@@ -135,12 +135,12 @@ export class PacketPacker implements FrameSink {
   }
 
   /** Finish the open packet; undefined (and nothing written) if it has no frames. */
-  closePacket(): BuiltPacket | undefined {
+  closePacket(): Readonly<BuiltPacket> | undefined {
     return this.builder.closePacket();
   }
 
   /** The packets of the datagram so far. */
-  get packets(): readonly BuiltPacket[] {
+  get packets(): readonly Readonly<BuiltPacket>[] {
     return this.builder.packets;
   }
 

@@ -9,28 +9,72 @@ import { AckManager } from './ack-manager.js';
 import { CryptoStream } from './crypto-stream.js';
 
 export class PacketSpace {
-  nextPacketNumber = 0;
+  private _nextPacketNumber = 0;
   readonly acks: AckManager;
   /** The client's Initial CRYPTO data is kept whole until discarded: a Retry resends all of it. */
-  crypto: CryptoStream;
-  /** Initial and Handshake only; the application space keeps its keys in OneRttKeys / 0-RTT keys. */
-  readKeys: PacketKeys | undefined;
-  writeKeys: PacketKeys | undefined;
-  /** Keys discarded (RFC 9001 §4.9): nothing is sent or accepted in this space any more. */
-  discarded = false;
-  /** Ack-eliciting probe packets owed after a PTO (RFC 9002 §6.2.4). */
-  probesPending = 0;
+  private _crypto: CryptoStream;
+  private _readKeys: PacketKeys | undefined;
+  private _writeKeys: PacketKeys | undefined;
+  private _discarded = false;
+  private _probesPending = 0;
 
   constructor(
     readonly space: PacketNumberSpace,
     maxAckDelay: number,
   ) {
-    this.crypto = new CryptoStream(space === PacketNumberSpace.Initial);
+    this._crypto = new CryptoStream(space === PacketNumberSpace.Initial);
     this.acks = new AckManager({
       space,
       maxAckDelay: space === PacketNumberSpace.ApplicationData ? maxAckDelay : 0,
       immediateAck: space !== PacketNumberSpace.ApplicationData,
     });
+  }
+
+  /** The number the next packet of this space carries (RFC 9000 §12.3: never reused). */
+  get nextPacketNumber(): number {
+    return this._nextPacketNumber;
+  }
+
+  /** This space's CRYPTO stream (RFC 9000 §19.6). */
+  get crypto(): CryptoStream {
+    return this._crypto;
+  }
+
+  /** Initial and Handshake only; the application space keeps its keys in OneRttKeys / 0-RTT keys. */
+  get readKeys(): PacketKeys | undefined {
+    return this._readKeys;
+  }
+
+  get writeKeys(): PacketKeys | undefined {
+    return this._writeKeys;
+  }
+
+  /** Keys discarded (RFC 9001 §4.9): nothing is sent or accepted in this space any more. */
+  get discarded(): boolean {
+    return this._discarded;
+  }
+
+  /** Ack-eliciting probe packets owed after a PTO (RFC 9002 §6.2.4). */
+  get probesPending(): number {
+    return this._probesPending;
+  }
+
+  /** A packet was built with the next packet number: it is used and the number returned. */
+  takePacketNumber(): number {
+    return this._nextPacketNumber++;
+  }
+
+  /**
+   * Leaves a packet number unused (RFC 9000 §21.4: an endpoint may skip numbers; the sender skips one
+   * before a 1-RTT probe so the peer acknowledges at once).
+   */
+  skipPacketNumber(): void {
+    this._nextPacketNumber++;
+  }
+
+  /** An ack-eliciting packet was sent in this space: it counts as one of the probes owed, if any. */
+  onAckElicitingSent(): void {
+    if (this._probesPending > 0) this._probesPending--;
   }
 
   get level(): EncryptionLevel {
@@ -46,26 +90,26 @@ export class PacketSpace {
 
   /** Keys for one direction (RFC 9001 §5: Initial keys from the DCID, Handshake keys from TLS). */
   installKeys(direction: 'read' | 'write', keys: PacketKeys): void {
-    if (direction === 'read') this.readKeys = keys;
-    else this.writeKeys = keys;
+    if (direction === 'read') this._readKeys = keys;
+    else this._writeKeys = keys;
   }
 
   /** At least `count` probe packets are owed (RFC 9002 §6.2.4). */
   requestProbes(count: number): void {
-    this.probesPending = Math.max(this.probesPending, count);
+    this._probesPending = Math.max(this._probesPending, count);
   }
 
   /** A new connection attempt (Version Negotiation): the handshake starts over, packet numbers go on. */
   restartHandshake(): void {
-    this.crypto = new CryptoStream(this.space === PacketNumberSpace.Initial);
-    this.probesPending = 0;
+    this._crypto = new CryptoStream(this.space === PacketNumberSpace.Initial);
+    this._probesPending = 0;
   }
 
   discard(): void {
-    this.discarded = true;
-    this.crypto.release();
-    this.readKeys = undefined;
-    this.writeKeys = undefined;
-    this.probesPending = 0;
+    this._discarded = true;
+    this._crypto.release();
+    this._readKeys = undefined;
+    this._writeKeys = undefined;
+    this._probesPending = 0;
   }
 }

@@ -20,22 +20,49 @@ export class Path {
   private _validated: boolean;
   /** PATH_CHALLENGE data received on this path, to echo in PATH_RESPONSE frames sent on it. */
   private readonly responses: Uint8Array[] = [];
-  /**
-   * The peer's connection ID (sequence number) for packets sent on this path, when the path has one
-   * of its own (RFC 9000 §9.5); undefined for the path the connection started on.
-   */
-  cidSequence: number | undefined;
-  /** The validation in progress, if any. */
-  validator: PathValidator | undefined;
-  /** A PATH_RESPONSE answered a challenge sent in a datagram of at least 1200 bytes (§8.2.1). */
-  mtuValidated: boolean;
+  private _cidSequence: number | undefined;
+  private _validator: PathValidator | undefined;
+  private _mtuValidated: boolean;
 
   constructor(
     readonly address: string,
     validated: boolean,
   ) {
     this._validated = validated;
-    this.mtuValidated = validated;
+    this._mtuValidated = validated;
+  }
+
+  /**
+   * The peer's connection ID (sequence number) for packets sent on this path, when the path has one
+   * of its own (RFC 9000 §9.5); undefined for the path the connection started on.
+   */
+  get cidSequence(): number | undefined {
+    return this._cidSequence;
+  }
+
+  /** Packets on this path go to the peer's connection ID with this sequence number (§9.5). */
+  useCid(sequence: number): void {
+    this._cidSequence = sequence;
+  }
+
+  /** The validation in progress, if any. */
+  get validator(): PathValidator | undefined {
+    return this._validator;
+  }
+
+  /** A validation of this path starts (RFC 9000 §8.2), replacing any earlier one. */
+  startValidation(validator: PathValidator): void {
+    this._validator = validator;
+  }
+
+  /** The validation in progress ended: succeeded, failed or abandoned. */
+  endValidation(): void {
+    this._validator = undefined;
+  }
+
+  /** A PATH_RESPONSE answered a challenge sent in a datagram of at least 1200 bytes (§8.2.1). */
+  get mtuValidated(): boolean {
+    return this._mtuValidated;
   }
 
   /** The peer proved it receives at this address (RFC 9000 §8). */
@@ -43,8 +70,13 @@ export class Path {
     return this._validated;
   }
 
-  markValidated(): void {
+  /**
+   * The address is validated; `mtuChecked` when the proof also showed that 1200-byte datagrams get
+   * through (a padded PATH_CHALLENGE answered, or the first path's handshake: §8.2.1, §14.1).
+   */
+  markValidated(mtuChecked: boolean): void {
     this._validated = true;
+    if (mtuChecked) this._mtuValidated = true;
   }
 
   get bytesReceived(): number {

@@ -18,17 +18,11 @@ export class StreamEpoch {
   readonly streams: StreamManager;
   /** True for the epoch the client opened under remembered (0-RTT) limits. */
   readonly early: boolean;
-  /** Set when 0-RTT was rejected: the epoch is dead, nothing from it is ever sent. */
-  rejected = false;
+  private _rejected = false;
   /** DATAGRAM frames queued by the application (RFC 9221); not retransmitted. */
-  readonly datagrams: Uint8Array[] = [];
-  datagramBytes = 0;
-  /**
-   * The peer's max_datagram_frame_size this epoch may rely on (RFC 9221 §3): for the early epoch the
-   * value remembered with the ticket, otherwise (and once 0-RTT is accepted) the peer's actual one.
-   * Undefined or 0: the peer does not accept DATAGRAM frames.
-   */
-  peerMaxDatagramFrameSize: number | undefined;
+  private readonly queued: Uint8Array[] = [];
+  private _datagramBytes = 0;
+  private _peerMaxDatagramFrameSize: number | undefined;
 
   constructor(
     id: number,
@@ -39,7 +33,41 @@ export class StreamEpoch {
     this.id = id;
     this.streams = new StreamManager(config);
     this.early = early;
-    this.peerMaxDatagramFrameSize = peerMaxDatagramFrameSize;
+    this._peerMaxDatagramFrameSize = peerMaxDatagramFrameSize;
+  }
+
+  /** Set when 0-RTT was rejected: the epoch is dead, nothing from it is ever sent. */
+  get rejected(): boolean {
+    return this._rejected;
+  }
+
+  /** The server rejected 0-RTT (RFC 9001 §4.6.2): this epoch dies as a whole. */
+  reject(): void {
+    this._rejected = true;
+  }
+
+  /** DATAGRAM frames queued by the application (RFC 9221), oldest first; not retransmitted. */
+  get datagrams(): readonly Uint8Array[] {
+    return this.queued;
+  }
+
+  /** Bytes of the queued DATAGRAM payloads. */
+  get datagramBytes(): number {
+    return this._datagramBytes;
+  }
+
+  /**
+   * The peer's max_datagram_frame_size this epoch may rely on (RFC 9221 §3): for the early epoch the
+   * value remembered with the ticket, otherwise (and once 0-RTT is accepted) the peer's actual one.
+   * Undefined or 0: the peer does not accept DATAGRAM frames.
+   */
+  get peerMaxDatagramFrameSize(): number | undefined {
+    return this._peerMaxDatagramFrameSize;
+  }
+
+  /** 0-RTT accepted: the early epoch now uses the server's actual value (RFC 9221 §3). */
+  adoptPeerMaxDatagramFrameSize(size: number | undefined): void {
+    this._peerMaxDatagramFrameSize = size;
   }
 
   /**
@@ -48,26 +76,26 @@ export class StreamEpoch {
    */
   queueDatagram(data: Uint8Array): boolean {
     if (
-      this.datagrams.length >= MAX_QUEUED_DATAGRAMS ||
-      this.datagramBytes + data.length > MAX_QUEUED_DATAGRAM_BYTES
+      this.queued.length >= MAX_QUEUED_DATAGRAMS ||
+      this._datagramBytes + data.length > MAX_QUEUED_DATAGRAM_BYTES
     ) {
       return false;
     }
     // A real copy (Buffer#slice is a view): the application may reuse its buffer.
-    this.datagrams.push(new Uint8Array(data));
-    this.datagramBytes += data.length;
+    this.queued.push(new Uint8Array(data));
+    this._datagramBytes += data.length;
     return true;
   }
 
   /** The oldest queued DATAGRAM payload, if any. */
   peekDatagram(): Uint8Array | undefined {
-    return this.datagrams[0];
+    return this.queued[0];
   }
 
   /** Remove the oldest queued DATAGRAM: sent, or dropped (RFC 9221 §5 allows it). */
   shiftDatagram(): void {
-    const data = this.datagrams.shift();
-    if (data) this.datagramBytes -= data.length;
+    const data = this.queued.shift();
+    if (data) this._datagramBytes -= data.length;
   }
 }
 

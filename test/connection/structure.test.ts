@@ -57,6 +57,18 @@ export function publicMutableMembers(source: string, name: string): string[] {
         const readonly = mods.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword);
         if (ts.isPropertyDeclaration(m) && !readonly) out.push(m.name.getText(file));
         if (ts.isSetAccessorDeclaration(m)) out.push(`set ${m.name.getText(file)}`);
+        // Parameter properties: `constructor(public x: T)` declares an assignable field too.
+        if (ts.isConstructorDeclaration(m)) {
+          for (const p of m.parameters) {
+            const pm = ts.getModifiers(p) ?? [];
+            if (
+              pm.some((x) => x.kind === ts.SyntaxKind.PublicKeyword) &&
+              !pm.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword)
+            ) {
+              out.push(p.name.getText(file));
+            }
+          }
+        }
       }
     }
     ts.forEachChild(node, visit);
@@ -83,8 +95,19 @@ test('the detectors see what they must (and comments are not code)', () => {
   const cls = `class Connection {
     a = 1; readonly b = 2; private c = 3; static d = 4; e: number; #f = 5;
     get g() { return 1; } set h(v: number) {} private set i(v: number) {}
+    constructor(public j: number, public readonly k: number, private l: number, m: number) {}
   }`;
-  assert.deepEqual(publicMutableMembers(cls, 'Connection'), ['a', 'e', 'set h']);
+  assert.deepEqual(publicMutableMembers(cls, 'Connection'), ['a', 'e', 'set h', 'j']);
+  const two = `export class A { x = 1; private y = 2; get z() { return 3; } }
+    class B { readonly p = 1; q?: string; }`;
+  assert.deepEqual(assignableClassMembers(`${cls}\n${two}`), [
+    'Connection.a',
+    'Connection.e',
+    'Connection.set h',
+    'Connection.j',
+    'A.x',
+    'B.q',
+  ]);
 });
 
 test('no module of src/connection writes connection state through a back-pointer', () => {
@@ -122,6 +145,91 @@ test('the handshake driver, receiver and loss-recovery glue own no connection fi
     const source = readFileSync(join(DIR, file), 'utf8');
     assert.deepEqual(publicMutableMembers(source, cls), [], `${cls} (${file})`);
   }
+});
+
+/** `Class.member` for every field or setter of every class in `source` that other code can assign. */
+export function assignableClassMembers(source: string): string[] {
+  const file = ts.createSourceFile('x.ts', source, ts.ScriptTarget.Latest, true);
+  const out: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isClassDeclaration(node) && node.name) {
+      const name = node.name.text;
+      for (const m of publicMutableMembers(source, name)) out.push(`${name}.${m}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return out;
+}
+
+/**
+ * The sub-states of a connection: every class under these directories is a piece of some
+ * connection's state (packet spaces, keys, paths, epochs, loss detection, streams).
+ */
+const STATE_DIRS = ['connection', 'recovery', 'streams'];
+
+/**
+ * Stream-layer fields still assignable from outside their class (each is written by another module
+ * of src/streams today). The list may only shrink: a new entry fails, and so does a fixed one left
+ * here, so that it is removed and cannot come back.
+ */
+const STREAM_FIELDS_NOT_YET_OWNED: readonly string[] = [
+  'streams/flow-control.ts: SendCredit.limit',
+  'streams/flow-control.ts: SendCredit.used',
+  'streams/flow-control.ts: ReceiveWindow.limit',
+  'streams/flow-control.ts: ReceiveWindow.received',
+  'streams/flow-control.ts: ReceiveWindow.consumed',
+  'streams/flow-control.ts: ReceiveWindow.window',
+  'streams/reassembly-buffer.ts: ReassemblyBuffer.limit',
+  'streams/reassembly-buffer.ts: ReassemblyBuffer.maxGaps',
+  'streams/receive-stream.ts: ReceiveStream.state',
+  'streams/receive-stream.ts: ReceiveStream.finalSize',
+  'streams/receive-stream.ts: ReceiveStream.resetCode',
+  'streams/receive-stream.ts: ReceiveStream.stopped',
+  'streams/receive-stream.ts: ReceiveStream.stopCode',
+  'streams/receive-stream.ts: ReceiveStream.stopSendingPending',
+  'streams/receive-stream.ts: ReceiveStream.maxStreamDataResend',
+  'streams/receive-stream.ts: ReceiveStream.readableSignaled',
+  'streams/send-stream.ts: SendStream.state',
+  'streams/send-stream.ts: SendStream.ended',
+  'streams/send-stream.ts: SendStream.resetPending',
+  'streams/send-stream.ts: SendStream.resetCode',
+  'streams/send-stream.ts: SendStream.resetFinalSize',
+  'streams/send-stream.ts: SendStream.blockedPending',
+  'streams/send-stream.ts: SendStream.needWritable',
+  'streams/stream-entry.ts: BidiStreamEntry.closed',
+  'streams/stream-entry.ts: SendOnlyStreamEntry.closed',
+  'streams/stream-entry.ts: ReceiveOnlyStreamEntry.closed',
+  'streams/stream-limits.ts: LocalStreamLimit.limit',
+  'streams/stream-limits.ts: LocalStreamLimit.next',
+  'streams/stream-limits.ts: LocalStreamLimit.blockedPending',
+  'streams/stream-limits.ts: PeerStreamLimit.limit',
+  'streams/stream-limits.ts: PeerStreamLimit.next',
+  'streams/stream-limits.ts: PeerStreamLimit.closed',
+  'streams/stream-limits.ts: PeerStreamLimit.resendPending',
+  'streams/stream-registry.ts: StreamRegistry.opened',
+  'streams/stream-registry.ts: StreamRegistry.peer',
+];
+
+test('no sub-state of a connection has a field that another module can assign', () => {
+  // With no assignable field, tsc (npm run lint) rejects every write from another module: the
+  // owner's methods are the only way to change its state (`s.nextPacketNumber++` from the sender
+  // does not compile; `s.takePacketNumber()` does).
+  const found: string[] = [];
+  for (const dir of STATE_DIRS) {
+    const path = fileURLToPath(new URL(`../../src/${dir}/`, import.meta.url));
+    for (const f of readdirSync(path)
+      .filter((x) => x.endsWith('.ts'))
+      .sort()) {
+      for (const m of assignableClassMembers(readFileSync(join(path, f), 'utf8')))
+        found.push(`${dir}/${f}: ${m}`);
+    }
+  }
+  assert.deepEqual(
+    found,
+    [...STREAM_FIELDS_NOT_YET_OWNED],
+    'assignable fields: make them private, with a getter and intent-named methods',
+  );
 });
 
 /** The members of the interface `name` declared in `source`. */

@@ -88,7 +88,7 @@ export function forge1Rtt(conn: Connection, payload: Uint8Array): Uint8Array {
   return sealShort({
     dcid: conn.peerCids.current,
     keys: keys.write,
-    packetNumber: conn.spaces[PacketNumberSpace.ApplicationData].nextPacketNumber++,
+    packetNumber: conn.spaces[PacketNumberSpace.ApplicationData].takePacketNumber(),
     payload,
     keyPhase: keys.writePhase === 1,
   });
@@ -103,7 +103,7 @@ export function forge0Rtt(conn: Connection, payload: Uint8Array): Uint8Array {
     dcid: conn.peerCids.current,
     scid: conn.localParams.initialSourceConnectionId ?? new Uint8Array(0),
     keys,
-    packetNumber: conn.spaces[PacketNumberSpace.ApplicationData].nextPacketNumber++,
+    packetNumber: conn.spaces[PacketNumberSpace.ApplicationData].takePacketNumber(),
     payload,
   });
 }

@@ -248,7 +248,7 @@ export const MISBEHAVIOURS: Record<string, Tweak> = {
   /** Check 4: a DATAGRAM on the new connection, which does not allow them. */
   'forbidden-datagram': (attempt) => {
     attempt.onEpoch = (epoch) => {
-      if (!epoch.early) epoch.datagrams.push(new Uint8Array([1, 2, 3]));
+      if (!epoch.early) epoch.queueDatagram(new Uint8Array([1, 2, 3]));
     };
   },
   /** Check 5: the early request is not sent again (the client asks for something else). */

@@ -40,8 +40,7 @@ function connect(
 
 /** Puts a payload straight into the client's queue, past sendDatagram's checks (a misbehaving peer). */
 function forceQueue(p: Pair, data: Uint8Array): void {
-  p.client.epoch!.datagrams.push(data);
-  p.client.epoch!.datagramBytes += data.length;
+  assert.ok(p.client.epoch!.queueDatagram(data));
   p.sim.client.markActive(p.client);
 }
 

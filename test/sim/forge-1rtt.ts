@@ -19,7 +19,7 @@ function forge1Rtt(sim: QuicSim, conn: Connection, frames: Frame[], from: string
     { dcid: conn.peerCids.current, keyPhase: keys.writePhase === 1, spin: false },
     PacketNumberSpace.ApplicationData,
     keys.write,
-    space.nextPacketNumber++,
+    space.takePacketNumber(),
     4,
   );
   for (const f of frames) b.writeFrame(f);

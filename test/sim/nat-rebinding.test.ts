@@ -161,7 +161,9 @@ describe('probing packets and reordered packets from another address move nothin
           armed = true;
           // Make the client validate its path: it sends a packet with only PATH_CHALLENGE (and padding).
           run.sim.net.at(run.sim.now, () => {
-            run.conn.paths.current.validator = new PathValidator('old-path', run.sim.now, 60_000, 120_000);
+            run.conn.paths.current.startValidation(
+              new PathValidator('old-path', run.sim.now, 60_000, 120_000),
+            );
           });
         }
       });

@@ -33,10 +33,20 @@ function dial(version = QUIC_V1): { client: Endpoint; conn: Connection; first: U
 
 function retry(
   conn: Connection,
-  opts: { scid?: Uint8Array; dcid?: Uint8Array; odcid?: Uint8Array; version?: number; badTag?: boolean } = {},
+  opts: {
+    scid?: Uint8Array;
+    dcid?: Uint8Array;
+    odcid?: Uint8Array;
+    version?: number;
+    badTag?: boolean;
+    emptyToken?: boolean;
+  } = {},
 ): Uint8Array {
   const version = opts.version ?? conn.version;
-  const body = encodeRetryWithoutTag(version, opts.dcid ?? conn.localCid, opts.scid ?? NEW_SCID, TOKEN, 0);
+  let body = encodeRetryWithoutTag(version, opts.dcid ?? conn.localCid, opts.scid ?? NEW_SCID, TOKEN, 0);
+  // The token runs to the tag (RFC 9000 §17.2.5): cut it off and the Retry has an empty one, with a
+  // tag that verifies.
+  if (opts.emptyToken) body = body.subarray(0, body.length - TOKEN.length);
   const tag = retryIntegrityTag(version, opts.odcid ?? conn.originalDcid, body);
   if (opts.badTag) tag[0]! ^= 1;
   return Uint8Array.from([...body, ...tag]);
@@ -84,6 +94,8 @@ test('Retries that must be discarded change nothing', () => {
     ['another version', retry(conn, { version: QUIC_V2 })],
     // RFC 9000 §17.2.5.2: a Retry whose SCID equals the DCID of our Initial is discarded.
     ['SCID equal to our Initial DCID', retry(conn, { scid: Uint8Array.from(conn.originalDcid) })],
+    // RFC 9000 §17.2.5.2: a client MUST discard a Retry with a zero-length Retry Token.
+    ['empty token, valid tag', retry(conn, { emptyToken: true })],
   ];
   for (const [what, packet] of cases) {
     client.receive(packet, SERVER_ADDRESS, NOW + 10);

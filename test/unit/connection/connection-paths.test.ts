@@ -94,8 +94,11 @@ describe('Path', () => {
     assert.equal(p.allowance, 50);
     p.onDatagramSent(100);
     assert.equal(p.allowance, 0);
-    p.markValidated();
+    p.markValidated(false);
     assert.equal(p.allowance, Number.POSITIVE_INFINITY);
+    assert.equal(p.mtuValidated, false);
+    p.markValidated(true);
+    assert.equal(p.mtuValidated, true);
   });
 
   test('PATH_RESPONSE data is owed once per challenge, at most 4 queued', () => {

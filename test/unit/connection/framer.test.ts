@@ -344,7 +344,7 @@ test('epoch frames: DATAGRAM never split; one too large for any packet now is dr
   assert.equal(next.types[0], FrameType.Datagram);
   assert.equal(epoch.datagramBytes, 0);
 
-  epoch.rejected = true;
+  epoch.reject();
   epoch.queueDatagram(new Uint8Array(10));
   const dead = new FakePacket();
   framer.appendEpochFrames(dead, epoch, 0, emptyPacketRoom);

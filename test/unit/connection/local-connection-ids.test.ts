@@ -187,7 +187,7 @@ test('in a connection: a retired CID is replaced by a new one (RFC 9000 §5.1.1 
     { dcid: conn.peerCids.current, keyPhase: keys.writePhase === 1, spin: false },
     PacketNumberSpace.ApplicationData,
     keys.write,
-    conn.spaces[PacketNumberSpace.ApplicationData].nextPacketNumber++,
+    conn.spaces[PacketNumberSpace.ApplicationData].takePacketNumber(),
     4,
   );
   builder.writeFrame({ type: FrameType.RetireConnectionId, sequenceNumber: 1 });
