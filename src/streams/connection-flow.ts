@@ -56,7 +56,7 @@ export class ConnectionFlow {
         frameType,
       );
     }
-    this.recv.received = received;
+    this.recv.onReceived(received);
   }
 
   /** Call when data waits for connection credit: queues DATA_BLOCKED once per limit (RFC 9000 §4.1). */
@@ -145,11 +145,11 @@ export class ConnectionFlow {
     if (!limit.blockedPending) return undefined;
     const value = limit.limit;
     if (!limit.isBlockedAt(value)) {
-      limit.blockedPending = false;
+      limit.onBlockedSettled();
       return undefined;
     }
     if (connectionControlFrameLength(value) > maxBytes) return undefined;
-    limit.blockedPending = false;
+    limit.onBlockedSettled();
     return {
       frame: {
         type: bidirectional ? FrameType.StreamsBlockedBidi : FrameType.StreamsBlockedUni,
@@ -180,8 +180,7 @@ export class ConnectionFlow {
         return;
       case SentFrameKind.StreamsBlockedBidi:
       case SentFrameKind.StreamsBlockedUni: {
-        const limit = this.local(kind === SentFrameKind.StreamsBlockedBidi);
-        if (limit.isBlockedAt(value)) limit.blockedPending = true;
+        this.local(kind === SentFrameKind.StreamsBlockedBidi).onBlockedLost(value);
         return;
       }
       default:

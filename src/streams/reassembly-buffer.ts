@@ -39,10 +39,9 @@ function defaultMaxGaps(limit: number): number {
 }
 
 export class ReassemblyBuffer {
-  /** How far beyond `readOffset` data may extend. May be raised (e.g. when a window grows). */
-  limit: number;
+  private _limit: number;
   /** Cap on holes between held pieces; 0 means "derive from limit" (1024 + limit / 1024). */
-  maxGaps: number;
+  readonly maxGaps: number;
 
   // Segments [offsets[k], offsets[k] + chunks[k].length) for k >= head, sorted, non-overlapping.
   private offsets: number[] = [];
@@ -57,8 +56,18 @@ export class ReassemblyBuffer {
   private blockUsed = 0;
 
   constructor(limit: number, maxGaps = 0) {
-    this.limit = limit;
+    this._limit = limit;
     this.maxGaps = maxGaps;
+  }
+
+  /** How far beyond `readOffset` data may extend. */
+  get limit(): number {
+    return this._limit;
+  }
+
+  /** Lets data extend further (e.g. when a window grows); a lower value is ignored. */
+  raiseLimit(limit: number): void {
+    if (limit > this._limit) this._limit = limit;
   }
 
   /** Offset of the next byte read() returns. */
@@ -83,7 +92,7 @@ export class ReassemblyBuffer {
 
   /** The hole cap in force (maxGaps, or derived from limit). */
   get gapLimit(): number {
-    return this.maxGaps > 0 ? this.maxGaps : defaultMaxGaps(this.limit);
+    return this.maxGaps > 0 ? this.maxGaps : defaultMaxGaps(this._limit);
   }
 
   /** Whether read() would return data now. */
@@ -112,9 +121,9 @@ export class ReassemblyBuffer {
    */
   insert(offset: number, data: Uint8Array, owned = false): void {
     const end = offset + data.length;
-    if (end > this._readOffset + this.limit) {
+    if (end > this._readOffset + this._limit) {
       throw new RangeError(
-        `reassembly: data up to offset ${end} exceeds limit ${this._readOffset + this.limit}`,
+        `reassembly: data up to offset ${end} exceeds limit ${this._readOffset + this._limit}`,
       );
     }
     if (end <= this._readOffset || data.length === 0) return;

@@ -45,7 +45,7 @@ export class SendBudget {
 
   /** The stream waits for 'writable': from its own acks, or from room in the connection budget. */
   park(entry: SendingEntry): void {
-    entry.send.needWritable = true;
+    entry.send.waitForWritable();
     this.waiters.add(entry);
   }
 
@@ -71,7 +71,7 @@ export class SendBudget {
       return;
     }
     if (send.unackedBytes > this.streamLimit || !this.connectionHasRoom) return;
-    send.needWritable = false;
+    send.onWritableSignaled();
     this.waiters.delete(entry);
     this.onWritable(entry);
   }

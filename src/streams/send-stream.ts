@@ -22,20 +22,15 @@ export enum SendState {
 
 export class SendStream {
   readonly id: number;
-  state: SendState = SendState.Ready;
+  private _state: SendState = SendState.Ready;
   /** Stream-level credit from the peer (RFC 9000 §4.1); `used` is the highest offset sent. */
   readonly credit: SendCredit;
-  /** The application called end(): a FIN follows the buffered data. */
-  ended = false;
-  /** A RESET_STREAM frame is waiting to be sent. */
-  resetPending = false;
-  resetCode = 0;
-  /** Final size announced in RESET_STREAM (RFC 9000 §4.5). */
-  resetFinalSize = 0;
-  /** A STREAM_DATA_BLOCKED frame is waiting to be sent. */
-  blockedPending = false;
-  /** write() returned false; emit 'writable' when the buffer drains. */
-  needWritable = false;
+  private _ended = false;
+  private _resetPending = false;
+  private _resetCode = 0;
+  private _resetFinalSize = 0;
+  private _blockedPending = false;
+  private _needWritable = false;
 
   private readonly buffer = new SendBuffer();
   /** Acknowledged ranges above `ackedPrefix`. */
@@ -50,6 +45,39 @@ export class SendStream {
   constructor(id: number, peerLimit: number) {
     this.id = id;
     this.credit = new SendCredit(peerLimit);
+  }
+
+  get state(): SendState {
+    return this._state;
+  }
+
+  /** The application called end(): a FIN follows the buffered data. */
+  get ended(): boolean {
+    return this._ended;
+  }
+
+  /** A RESET_STREAM frame is waiting to be sent. */
+  get resetPending(): boolean {
+    return this._resetPending;
+  }
+
+  get resetCode(): number {
+    return this._resetCode;
+  }
+
+  /** Final size announced in RESET_STREAM (RFC 9000 §4.5). */
+  get resetFinalSize(): number {
+    return this._resetFinalSize;
+  }
+
+  /** A STREAM_DATA_BLOCKED frame is waiting to be sent. */
+  get blockedPending(): boolean {
+    return this._blockedPending;
+  }
+
+  /** write() returned false; emit 'writable' when the buffer drains. */
+  get needWritable(): boolean {
+    return this._needWritable;
   }
 
   /** Bytes written by the application so far. */
@@ -68,21 +96,21 @@ export class SendStream {
   }
 
   get canWrite(): boolean {
-    return !this.ended && (this.state === SendState.Ready || this.state === SendState.Send);
+    return !this._ended && (this._state === SendState.Ready || this._state === SendState.Send);
   }
 
   get isTerminal(): boolean {
-    return this.state === SendState.DataRecvd || this.state === SendState.ResetRecvd;
+    return this._state === SendState.DataRecvd || this._state === SendState.ResetRecvd;
   }
 
   get isResetOrTerminal(): boolean {
-    return this.state === SendState.ResetSent || this.isTerminal;
+    return this._state === SendState.ResetSent || this.isTerminal;
   }
 
   /** Whether RESET_STREAM may still be sent: Ready, Send or Data Sent (RFC 9000 §3.1). */
   get canReset(): boolean {
     return (
-      this.state === SendState.Ready || this.state === SendState.Send || this.state === SendState.DataSent
+      this._state === SendState.Ready || this._state === SendState.Send || this._state === SendState.DataSent
     );
   }
 
@@ -91,7 +119,7 @@ export class SendStream {
   }
 
   end(): void {
-    this.ended = true;
+    this._ended = true;
   }
 
   /** Bytes written but never sent. */
@@ -102,25 +130,25 @@ export class SendStream {
   /** Lost data or a lost FIN waits for retransmission. */
   hasRetransmit(): boolean {
     return (
-      (this.state === SendState.Send || this.state === SendState.DataSent) &&
+      (this._state === SendState.Send || this._state === SendState.DataSent) &&
       (!this.lost.isEmpty || this.finLost)
     );
   }
 
   /** A FIN can be sent without any new data. */
   hasPendingFin(): boolean {
-    return this.isOpenForNew && this.ended && !this.finSent && this.unsentBytes === 0;
+    return this.isOpenForNew && this._ended && !this.finSent && this.unsentBytes === 0;
   }
 
   private get isOpenForNew(): boolean {
-    return this.state === SendState.Ready || this.state === SendState.Send;
+    return this._state === SendState.Ready || this._state === SendState.Send;
   }
 
   /** New data within stream credit, or a FIN, could be sent (connection credit permitting). */
   wantsNew(): boolean {
     if (!this.isOpenForNew) return false;
     if (this.unsentBytes > 0) return this.credit.available > 0;
-    return this.ended && !this.finSent;
+    return this._ended && !this.finSent;
   }
 
   /**
@@ -129,8 +157,8 @@ export class SendStream {
    */
   checkBlocked(): boolean {
     if (!this.isOpenForNew || this.unsentBytes === 0) return false;
-    if (this.credit.takeBlockedReport()) this.blockedPending = true;
-    return this.blockedPending;
+    if (this.credit.takeBlockedReport()) this._blockedPending = true;
+    return this._blockedPending;
   }
 
   /** Whether a pending or lost STREAM_DATA_BLOCKED carrying `value` is still accurate. */
@@ -139,9 +167,34 @@ export class SendStream {
   }
 
   /** RFC 9000 §3.1: sending STREAM_DATA_BLOCKED moves Ready to Send. */
+  /** The pending STREAM_DATA_BLOCKED is no longer accurate (the credit grew): not sent. */
+  onBlockedMoot(): void {
+    this._blockedPending = false;
+  }
+
+  /** A STREAM_DATA_BLOCKED carrying `value` was lost: send it again if still accurate (§13.3). */
+  onBlockedLost(value: number): void {
+    if (this.isBlockedAt(value)) this._blockedPending = true;
+  }
+
+  /** The pending RESET_STREAM is settled: sent, or moot (the stream left Reset Sent, §3.1). */
+  onResetSettled(): void {
+    this._resetPending = false;
+  }
+
+  /** write() returned false: 'writable' is owed once the buffer drains. */
+  waitForWritable(): void {
+    this._needWritable = true;
+  }
+
+  /** 'writable' was emitted (or is no longer owed). */
+  onWritableSignaled(): void {
+    this._needWritable = false;
+  }
+
   onBlockedFrameSent(): void {
-    this.blockedPending = false;
-    if (this.state === SendState.Ready) this.state = SendState.Send;
+    this._blockedPending = false;
+    if (this._state === SendState.Ready) this._state = SendState.Send;
   }
 
   private frame(offset: number, data: Uint8Array, fin: boolean): StreamFrame {
@@ -158,7 +211,7 @@ export class SendStream {
       const end = start + len;
       this.lost.remove(start, end);
       // The FIN rides along when this piece reaches the final size.
-      const fin = this.finLost && this.ended && end === this.buffer.end;
+      const fin = this.finLost && this._ended && end === this.buffer.end;
       if (fin) this.finLost = false;
       return this.frame(start, this.buffer.slice(start, end), fin);
     }
@@ -182,21 +235,21 @@ export class SendStream {
     if (maxLen < 0) return undefined;
     const len = Math.min(this.unsentBytes, this.credit.available, connectionCredit, maxLen);
     const end = offset + len;
-    const fin = this.ended && end === this.buffer.end;
+    const fin = this._ended && end === this.buffer.end;
     if (len === 0 && !fin) return undefined;
     const data = len > 0 ? this.buffer.slice(offset, end) : new Uint8Array(0);
-    this.credit.used = end;
-    this.state = SendState.Send;
+    this.credit.onSentTo(end);
+    this._state = SendState.Send;
     if (fin) {
       this.finSent = true;
-      this.state = SendState.DataSent;
+      this._state = SendState.DataSent;
     }
     return this.frame(offset, data, fin);
   }
 
   /** A STREAM frame was acknowledged. Returns true when this completed the stream (Data Recvd). */
   onAcked(offset: number, length: number, fin: boolean): boolean {
-    if (this.state !== SendState.Send && this.state !== SendState.DataSent) return false;
+    if (this._state !== SendState.Send && this._state !== SendState.DataSent) return false;
     if (length > 0) {
       const end = offset + length;
       this.lost.remove(offset, end);
@@ -214,8 +267,8 @@ export class SendStream {
       this.finLost = false;
     }
     // RFC 9000 §3.1: all data and the FIN acknowledged -> Data Recvd (terminal).
-    if (this.state === SendState.DataSent && this.finAcked && this.ackedPrefix === this.buffer.end) {
-      this.state = SendState.DataRecvd;
+    if (this._state === SendState.DataSent && this.finAcked && this.ackedPrefix === this.buffer.end) {
+      this._state = SendState.DataRecvd;
       this.buffer.clear();
       this.lost.clear();
       return true;
@@ -225,7 +278,7 @@ export class SendStream {
 
   /** A STREAM frame was declared lost: queue what is not acknowledged for retransmission. */
   onLost(offset: number, length: number, fin: boolean): void {
-    if (this.state !== SendState.Send && this.state !== SendState.DataSent) return;
+    if (this._state !== SendState.Send && this._state !== SendState.DataSent) return;
     const end = offset + length;
     const start = Math.max(offset, this.ackedPrefix);
     if (end > start) this.acked.forEachGap(start, end, (s, e) => this.lost.add(s, e));
@@ -239,12 +292,12 @@ export class SendStream {
    */
   reset(errorCode: number): boolean {
     if (!this.canReset) return false;
-    this.state = SendState.ResetSent;
-    this.resetCode = errorCode;
-    this.resetFinalSize = this.credit.used;
-    this.resetPending = true;
-    this.blockedPending = false;
-    this.needWritable = false;
+    this._state = SendState.ResetSent;
+    this._resetCode = errorCode;
+    this._resetFinalSize = this.credit.used;
+    this._resetPending = true;
+    this._blockedPending = false;
+    this._needWritable = false;
     this.buffer.clear();
     this.acked.clear();
     this.lost.clear();
@@ -254,13 +307,13 @@ export class SendStream {
 
   /** RESET_STREAM acknowledged: Reset Sent -> Reset Recvd (terminal). Returns whether it changed. */
   onResetAcked(): boolean {
-    if (this.state !== SendState.ResetSent) return false;
-    this.state = SendState.ResetRecvd;
-    this.resetPending = false;
+    if (this._state !== SendState.ResetSent) return false;
+    this._state = SendState.ResetRecvd;
+    this._resetPending = false;
     return true;
   }
 
   onResetLost(): void {
-    if (this.state === SendState.ResetSent) this.resetPending = true;
+    if (this._state === SendState.ResetSent) this._resetPending = true;
   }
 }

@@ -50,9 +50,9 @@ export function popStreamControl(
   const recv = receiving?.recv;
   if (send?.resetPending) {
     if (send.state !== SendState.ResetSent) {
-      send.resetPending = false;
+      send.onResetSettled();
     } else if (resetStreamFrameLength(id, send.resetCode, send.resetFinalSize) <= maxBytes) {
-      send.resetPending = false;
+      send.onResetSettled();
       return {
         frame: {
           type: FrameType.ResetStream,
@@ -73,9 +73,9 @@ export function popStreamControl(
   if (recv?.stopSendingPending) {
     // RFC 9000 §3.5: STOP_SENDING only matters in Recv / Size Known.
     if (!recv.stopped || (recv.state !== ReceiveState.Recv && recv.state !== ReceiveState.SizeKnown)) {
-      recv.stopSendingPending = false;
+      recv.onStopSendingSettled();
     } else if (streamControlFrameLength(id, recv.stopCode) <= maxBytes) {
-      recv.stopSendingPending = false;
+      recv.onStopSendingSettled();
       return {
         frame: { type: FrameType.StopSending, streamId: id, errorCode: recv.stopCode },
         record: new SentFrameRecord(owner, SentFrameKind.StopSending, undefined, receiving, recv.stopCode),
@@ -91,7 +91,7 @@ export function popStreamControl(
         window.commitUpdate(now, smoothed);
         connectionWindow.ensureWindow(window.window * 1.5);
       }
-      recv.maxStreamDataResend = false;
+      recv.onMaxStreamDataSent();
       return {
         frame: { type: FrameType.MaxStreamData, streamId: id, maximumStreamData: value },
         record: new SentFrameRecord(owner, SentFrameKind.MaxStreamData, undefined, receiving, value),
@@ -101,7 +101,7 @@ export function popStreamControl(
   if (send?.blockedPending) {
     const value = send.credit.limit;
     if (!send.isBlockedAt(value)) {
-      send.blockedPending = false;
+      send.onBlockedMoot();
     } else if (streamControlFrameLength(id, value) <= maxBytes) {
       send.onBlockedFrameSent();
       return {
@@ -121,7 +121,7 @@ export function onSendControlLost(entry: SendingEntry, kind: SentFrameKind, valu
       send.onResetLost();
       return;
     case SentFrameKind.StreamDataBlocked:
-      if (send.isBlockedAt(value)) send.blockedPending = true;
+      send.onBlockedLost(value);
       return;
     default:
       return;

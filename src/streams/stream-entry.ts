@@ -4,8 +4,8 @@
  * only a receiving part. Each kind is its own class, so code that holds a `SendingEntry` has a
  * `SendStream` without asking whether there is one.
  *
- * `closed` is set when every part reached a terminal state and the stream was removed from the
- * manager; late frames and acknowledgments then find it inert.
+ * `closed` is set (markClosed) when every part reached a terminal state and the stream was removed
+ * from the manager; late frames and acknowledgments then find it inert.
  */
 import type { ReceiveState, ReceiveStream } from './receive-stream.js';
 import type { SendState, SendStream } from './send-stream.js';
@@ -18,7 +18,7 @@ export interface StreamStates {
 
 export class BidiStreamEntry {
   readonly kind = 'bidi';
-  closed = false;
+  private _closed = false;
 
   constructor(
     readonly id: number,
@@ -31,6 +31,16 @@ export class BidiStreamEntry {
     return this.send.isTerminal && this.recv.isTerminal;
   }
 
+  /** Every part is terminal and the manager removed the stream: late frames find it inert. */
+  get closed(): boolean {
+    return this._closed;
+  }
+
+  /** The manager freed the stream. */
+  markClosed(): void {
+    this._closed = true;
+  }
+
   states(): StreamStates {
     return { send: this.send.state, receive: this.recv.state };
   }
@@ -39,7 +49,7 @@ export class BidiStreamEntry {
 /** A unidirectional stream we opened: it only sends. */
 export class SendOnlyStreamEntry {
   readonly kind = 'send-only';
-  closed = false;
+  private _closed = false;
 
   constructor(
     readonly id: number,
@@ -50,6 +60,16 @@ export class SendOnlyStreamEntry {
     return this.send.isTerminal;
   }
 
+  /** Every part is terminal and the manager removed the stream: late frames find it inert. */
+  get closed(): boolean {
+    return this._closed;
+  }
+
+  /** The manager freed the stream. */
+  markClosed(): void {
+    this._closed = true;
+  }
+
   states(): StreamStates {
     return { send: this.send.state };
   }
@@ -58,7 +78,7 @@ export class SendOnlyStreamEntry {
 /** A unidirectional stream the peer opened: it only receives. */
 export class ReceiveOnlyStreamEntry {
   readonly kind = 'receive-only';
-  closed = false;
+  private _closed = false;
 
   constructor(
     readonly id: number,
@@ -67,6 +87,16 @@ export class ReceiveOnlyStreamEntry {
 
   get isTerminal(): boolean {
     return this.recv.isTerminal;
+  }
+
+  /** Every part is terminal and the manager removed the stream: late frames find it inert. */
+  get closed(): boolean {
+    return this._closed;
+  }
+
+  /** The manager freed the stream. */
+  markClosed(): void {
+    this._closed = true;
   }
 
   states(): StreamStates {

@@ -193,7 +193,7 @@ export class StreamManager {
     const recv = entry.recv;
     const consumed = recv.stopSending(errorCode);
     if (consumed < 0) return;
-    this.conn.recv.consumed += consumed;
+    this.conn.recv.consume(consumed);
     if (recv.stopSendingPending) this.sendQueue.addControl(entry);
     this.maybeClose(entry);
   }
@@ -206,19 +206,19 @@ export class StreamManager {
     if (!recv.isActive || recv.stopped) return undefined;
     const data = recv.read(maxBytes);
     if (data !== undefined) {
-      this.conn.recv.consumed += data.length;
+      this.conn.recv.consume(data.length);
       if (recv.maxStreamDataDue) this.sendQueue.addControl(entry);
     }
     const fin = recv.atEnd;
     if (data === undefined && !fin) {
-      recv.readableSignaled = false;
+      recv.onDrained();
       return undefined;
     }
     if (fin) {
       recv.onFinRead();
       this.maybeClose(entry);
     } else if (!recv.buffer.hasReadable) {
-      recv.readableSignaled = false;
+      recv.onDrained();
     }
     return { data: data ?? new Uint8Array(0), fin };
   }
@@ -357,11 +357,11 @@ export class StreamManager {
       }
       throw err;
     }
-    this.conn.recv.consumed += discarded;
+    this.conn.recv.consume(discarded);
     if (recv.stopped) {
       recv.finishDiscarded();
     } else if (!recv.readableSignaled && recv.isReadable) {
-      recv.readableSignaled = true;
+      recv.onReadableSignaled();
       this.emit({ type: 'readable', id: entry.id });
     }
     this.maybeClose(entry);
@@ -375,7 +375,7 @@ export class StreamManager {
     const consumed = recv.onReset(frame.errorCode, frame.finalSize);
     if (consumed < 0) return;
     // RFC 9000 §4.5: the final size is the credit consumed; it is all returned to the connection.
-    this.conn.recv.consumed += consumed;
+    this.conn.recv.consume(consumed);
     if (recv.stopped) {
       recv.onResetRead();
     } else {
@@ -458,7 +458,7 @@ export class StreamManager {
 
   /** 0-RTT accepted: the server's real transport parameters replace the remembered ones (only ever larger). */
   updatePeerLimits(peer: FlowLimits): void {
-    this.streams.peer = { ...peer };
+    this.streams.adoptPeerLimits({ ...peer });
     this.conn.send.raise(peer.initialMaxData);
     if (this.conn.local(true).raise(peer.initialMaxStreamsBidi)) {
       this.emit({ type: 'streams-available', bidirectional: true });
@@ -523,7 +523,7 @@ export class StreamManager {
   /** Frees a stream whose parts are all terminal (and drained): state removed, credit returned. */
   private maybeClose(entry: StreamEntry): void {
     if (entry.closed || !entry.isTerminal) return;
-    entry.closed = true;
+    entry.markClosed();
     this.streams.delete(entry);
     this.sendQueue.remove(entry);
     const sending = sendingOf(entry);

@@ -40,20 +40,36 @@ export class StreamRegistry {
   private readonly maxStreamWindow: number;
   private readonly conn: ConnectionFlow;
   private readonly onPeerOpened: (id: number) => void;
-  /** Streams created so far, ours and the peer's. */
-  opened = 0;
+  private _opened = 0;
+  private _peer: FlowLimits;
 
   constructor(
     config: StreamRegistryConfig,
-    /** What the peer advertised: the send credit of new streams (replaced once when 0-RTT is accepted). */
-    public peer: FlowLimits,
+    /** What the peer advertised (for 0-RTT, the remembered limits until the server's are known). */
+    peer: FlowLimits,
   ) {
+    this._peer = peer;
     this.role = config.role;
     this.local = config.local;
     this.maxStreamWindow = config.maxStreamWindow;
     this.conn = config.conn;
     this.onPeerOpened = config.onPeerOpened;
     this.maps = new StreamMaps(config.role);
+  }
+
+  /** Streams created so far, ours and the peer's. */
+  get opened(): number {
+    return this._opened;
+  }
+
+  /** What the peer advertised: the send credit of new streams. */
+  get peer(): FlowLimits {
+    return this._peer;
+  }
+
+  /** 0-RTT accepted: the server's real limits replace the remembered ones (RFC 9000 §7.4.1). */
+  adoptPeerLimits(peer: FlowLimits): void {
+    this._peer = peer;
   }
 
   /** Opens a stream; undefined when the peer's stream limit is reached (STREAMS_BLOCKED is queued). */
@@ -64,7 +80,7 @@ export class StreamRegistry {
     // The peer's limits for a stream we initiate: its "remote" bidi or uni parameter (RFC 9000 §18.2).
     const send = new SendStream(
       id,
-      bidirectional ? this.peer.initialMaxStreamDataBidiRemote : this.peer.initialMaxStreamDataUni,
+      bidirectional ? this._peer.initialMaxStreamDataBidiRemote : this._peer.initialMaxStreamDataUni,
     );
     this.maps.add(
       bidirectional
@@ -75,7 +91,7 @@ export class StreamRegistry {
           )
         : new SendOnlyStreamEntry(id, send),
     );
-    this.opened++;
+    this._opened++;
     return id;
   }
 
@@ -198,7 +214,7 @@ export class StreamRegistry {
       );
     }
     for (let k = limit.next; k <= index; k++) this.createPeerStream(bidi, k);
-    limit.next = index + 1;
+    limit.onOpenedUpTo(index);
   }
 
   private createPeerStream(bidi: boolean, index: number): void {
@@ -212,10 +228,10 @@ export class StreamRegistry {
     );
     this.maps.add(
       bidi
-        ? new BidiStreamEntry(id, new SendStream(id, this.peer.initialMaxStreamDataBidiLocal), recv)
+        ? new BidiStreamEntry(id, new SendStream(id, this._peer.initialMaxStreamDataBidiLocal), recv)
         : new ReceiveOnlyStreamEntry(id, recv),
     );
-    this.opened++;
+    this._opened++;
     this.onPeerOpened(id);
   }
 }

@@ -126,7 +126,7 @@ export class StreamSendQueue {
       if (connectionCredit === 0 && !send.hasPendingFin()) continue;
       const frame = send.popNew(maxBytes, connectionCredit);
       if (frame === undefined) continue;
-      this.conn.send.used += frame.data.length;
+      this.conn.send.onSent(frame.data.length);
       queue.served(entry, send.wantsNew());
       if (send.checkBlocked()) this.controlQueue.add(entry);
       this.checkConnectionBlocked();

@@ -114,7 +114,9 @@ test('the limit is relative to the read offset; exceeding it throws RangeError a
   buf.insert(100, pattern(40)); // now allowed: up to 140
   assert.throws(() => buf.insert(140, new Uint8Array(1)), RangeError);
   assert.equal(buf.bufferedBytes, 100);
-  buf.limit = 200;
+  buf.raiseLimit(50);
+  assert.equal(buf.limit, 100, 'a limit is never lowered');
+  buf.raiseLimit(200);
   buf.insert(140, new Uint8Array(100));
   assert.equal(buf.bufferedBytes, 200);
 });
