@@ -785,13 +785,17 @@ export class Connection {
           now,
         );
         // An internal error is a bug: keep it visible to tests and the shell.
-        this.internalErrors.push(err);
+        this.caughtErrors.push(err);
       }
     }
   }
 
+  private readonly caughtErrors: unknown[] = [];
+
   /** Unexpected exceptions caught while processing (bugs); tests assert this stays empty. */
-  readonly internalErrors: unknown[] = [];
+  get internalErrors(): readonly unknown[] {
+    return this.caughtErrors;
+  }
 
   /** Enter the closing state and queue CONNECTION_CLOSE (RFC 9000 §10.2.1). */
   startClosing(info: CloseInfo, now: Millis): void {

@@ -65,7 +65,7 @@ export class DatagramBuilder {
   private readonly writer: BufferWriter;
   private maxSize = 0;
   private current: BuiltPacket | undefined;
-  readonly packets: BuiltPacket[] = [];
+  private readonly built: BuiltPacket[] = [];
 
   constructor(readonly buffer: Uint8Array) {
     this.writer = new BufferWriter(buffer, 0);
@@ -76,7 +76,12 @@ export class DatagramBuilder {
     this.maxSize = Math.min(maxSize, this.buffer.length);
     this.writer.offset = 0;
     this.current = undefined;
-    this.packets.length = 0;
+    this.built.length = 0;
+  }
+
+  /** The packets of the datagram so far (closed ones; their records belong to the builder). */
+  get packets(): readonly Readonly<BuiltPacket>[] {
+    return this.built;
   }
 
   get datagramLength(): number {
@@ -240,7 +245,7 @@ export class DatagramBuilder {
     p.payloadEnd = this.writer.offset;
     // Reserve the tag; sealing writes it.
     this.writer.offset += TAG_LENGTH;
-    this.packets.push(p);
+    this.built.push(p);
     return p;
   }
 
@@ -249,7 +254,7 @@ export class DatagramBuilder {
    * packets take the padding as PADDING frames too, since they extend to the datagram's end.
    */
   padDatagramTo(size: number): void {
-    const last = this.packets[this.packets.length - 1];
+    const last = this.built[this.built.length - 1];
     const target = Math.min(size, this.maxSize);
     if (!last || this.writer.offset >= target) return;
     const extra = target - this.writer.offset;
@@ -262,7 +267,7 @@ export class DatagramBuilder {
 
   /** Seal every packet; returns the datagram length. */
   seal(): number {
-    for (const p of this.packets) {
+    for (const p of this.built) {
       if (p.lengthOffset >= 0) {
         patchLongHeaderLength(this.buffer, p.lengthOffset, p.payloadEnd - p.pnOffset + TAG_LENGTH);
       }

@@ -39,6 +39,18 @@ export function backPointerWrites(source: string): Array<{ field: string; text: 
   return out;
 }
 
+/** Whether a field's type or initializer is a mutable array, Map or Set. */
+function isMutableCollection(m: ts.PropertyDeclaration): boolean {
+  const type = m.type;
+  if (type) {
+    if (ts.isArrayTypeNode(type)) return true;
+    return ts.isTypeReferenceNode(type) && /^(Array|Map|Set)$/.test(type.typeName.getText());
+  }
+  const init = m.initializer;
+  if (init && ts.isArrayLiteralExpression(init)) return true;
+  return !!init && ts.isNewExpression(init) && /^(Array|Map|Set)$/.test(init.expression.getText());
+}
+
 /** Fields and setters of the class `name` that code outside it can assign. */
 export function publicMutableMembers(source: string, name: string): string[] {
   const file = ts.createSourceFile('x.ts', source, ts.ScriptTarget.Latest, true);
@@ -56,6 +68,10 @@ export function publicMutableMembers(source: string, name: string): string[] {
         if (hidden || (m.name && ts.isPrivateIdentifier(m.name))) continue;
         const readonly = mods.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword);
         if (ts.isPropertyDeclaration(m) && !readonly) out.push(m.name.getText(file));
+        // A readonly field holding a mutable array, Map or Set can still be written through.
+        if (ts.isPropertyDeclaration(m) && readonly && isMutableCollection(m)) {
+          out.push(`${m.name.getText(file)} (mutable collection)`);
+        }
         if (ts.isSetAccessorDeclaration(m)) out.push(`set ${m.name.getText(file)}`);
         // Parameter properties: `constructor(public x: T)` declares an assignable field too.
         if (ts.isConstructorDeclaration(m)) {
@@ -96,8 +112,18 @@ test('the detectors see what they must (and comments are not code)', () => {
     a = 1; readonly b = 2; private c = 3; static d = 4; e: number; #f = 5;
     get g() { return 1; } set h(v: number) {} private set i(v: number) {}
     constructor(public j: number, public readonly k: number, private l: number, m: number) {}
+    readonly n: number[] = []; readonly o = new Map<number, number>(); readonly p: readonly number[] = [];
+    readonly q: Set<number>; private readonly r: number[] = [];
   }`;
-  assert.deepEqual(publicMutableMembers(cls, 'Connection'), ['a', 'e', 'set h', 'j']);
+  assert.deepEqual(publicMutableMembers(cls, 'Connection'), [
+    'a',
+    'e',
+    'set h',
+    'j',
+    'n (mutable collection)',
+    'o (mutable collection)',
+    'q (mutable collection)',
+  ]);
   const two = `export class A { x = 1; private y = 2; get z() { return 3; } }
     class B { readonly p = 1; q?: string; }`;
   assert.deepEqual(assignableClassMembers(`${cls}\n${two}`), [
@@ -105,6 +131,9 @@ test('the detectors see what they must (and comments are not code)', () => {
     'Connection.e',
     'Connection.set h',
     'Connection.j',
+    'Connection.n (mutable collection)',
+    'Connection.o (mutable collection)',
+    'Connection.q (mutable collection)',
     'A.x',
     'B.q',
   ]);
