@@ -20,9 +20,9 @@ const DIR = fileURLToPath(new URL('../../src/connection/', import.meta.url));
 const FRAMER_FLAGS = ['handshakeDonePending', 'newTokenPending', 'pingPending', 'closeSendPending'];
 const FRAMER_FLAG_WRITES_LIMIT = 0;
 
-/** Assignments, increments and compound assignments through a connection back-pointer `c`. */
+/** Assignments, increments and compound assignments through a back-pointer `c` or `host`. */
 const BACK_POINTER_WRITE =
-  /\b(?:this\.c|c)\.([A-Za-z_$][\w$]*)((?:\.[\w$]+|\[[^\]]*\])*)\s*(?:=(?![=>])|\+\+|--|[+\-*/%|&^]=|\?\?=|\|\|=|&&=)/g;
+  /\b(?:this\.c|c|this\.host|host)\.([A-Za-z_$][\w$]*)((?:\.[\w$]+|\[[^\]]*\])*)\s*(?:=(?![=>])|\+\+|--|[+\-*/%|&^]=|\?\?=|\|\|=|&&=)/g;
 
 function sourceFiles(): string[] {
   return readdirSync(DIR)
@@ -100,13 +100,14 @@ test('the detectors see what they must (and comments are not code)', () => {
     'this.c.spaces[1].readKeys = keys;',
     'this.c.newTokenPending ??= f.token;',
     'c.bytes += 3;',
+    'this.host.cids = other;',
     '// this.c.alpn = "a comment";',
     'if (c.state === "closed") return;',
     'const f = (c) => c.x;',
   ].join('\n');
   assert.deepEqual(
     backPointerWrites(sample).map((w) => w.field),
-    ['alpn', 'stats', 'spaces', 'newTokenPending', 'bytes'],
+    ['alpn', 'stats', 'spaces', 'newTokenPending', 'bytes', 'cids'],
   );
   const cls = `class Connection {
     a = 1; readonly b = 2; private c = 3; static d = 4; e: number; #f = 5;
