@@ -252,7 +252,7 @@ export class Connection {
       this.localParams.originalDestinationConnectionId = side.originalDcid;
       if (side.retrySourceCid) this.localParams.retrySourceConnectionId = side.retrySourceCid;
       this.localParams.statelessResetToken = config.statelessResetToken(localCid);
-      this.installInitialKeys(side.initialDcid, config.role === 'server' ? config.initialKeys : undefined);
+      this.installInitialKeys(side.initialDcid, side.takeInitialKeys());
       this.handshake.initServer(side);
     }
     // The client chose the server's address; a server validates the client's (RFC 9000 §8.1).
