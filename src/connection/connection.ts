@@ -251,7 +251,7 @@ export class Connection {
       this.peerCids = new PeerConnectionIds(side.peerInitialScid, o.activeConnectionIdLimit);
       this.localParams.originalDestinationConnectionId = side.originalDcid;
       if (side.retrySourceCid) this.localParams.retrySourceConnectionId = side.retrySourceCid;
-      this.localParams.statelessResetToken = config.statelessResetToken(localCid);
+      this.localParams.statelessResetToken = this.localCids.initialResetToken;
       this.installInitialKeys(side.initialDcid, side.takeInitialKeys());
       this.handshake.initServer(side);
     }
