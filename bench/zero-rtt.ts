@@ -289,7 +289,7 @@ const GAP_MS = 2;
 const MAX_STEPS_PER_CONNECTION = 100_000;
 
 /** Client and server endpoints joined back to back, driven by a virtual clock. */
-class BackToBack {
+export class BackToBack {
   now: Millis = DEFAULT_START_TIME;
   readonly client: Endpoint;
   readonly server: Endpoint;

@@ -4,6 +4,7 @@
  * first Initial, RFC 9000 §7.2, §8.1, §17.2.5), and the hooks through which it reports what it sees
  * (frames, dropped packets, path and recovery events) for qlog and tests.
  */
+import type { PacketKeys } from '../crypto/packet-keys.js';
 import type { EarlyDataContext, TlsClientConfig, TlsServerConfig } from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
@@ -80,6 +81,11 @@ export interface ServerConnectionConfig extends CommonConfig {
   originalDcid: Uint8Array;
   /** The DCID of the Initial that created this connection (Initial keys derive from it). */
   initialDcid: Uint8Array;
+  /**
+   * The Initial keys of `initialDcid` (RFC 9001 §5.2) when the endpoint already derived them to check
+   * the first Initial (client-hello-check.ts): not derived a second time. Absent: derived here.
+   */
+  initialKeys?: { client: PacketKeys; server: PacketKeys };
   clientScid: Uint8Array;
   localCid: Uint8Array;
   retrySourceCid?: Uint8Array;

@@ -122,6 +122,8 @@ export class ServerRole {
   readonly tls: ServerTlsOptions;
   readonly acceptEarlyData: ServerConnectionConfig['acceptEarlyData'];
   private readonly newToken: (() => Uint8Array | undefined) | undefined;
+  /** The endpoint's Initial keys for `initialDcid`, until the connection installs them. */
+  private initialKeys: ServerConnectionConfig['initialKeys'];
 
   constructor(config: ServerConnectionConfig) {
     this.tls = config.tls;
@@ -132,6 +134,17 @@ export class ServerRole {
     this.initialDcid = config.initialDcid;
     this.addressValidated = config.addressValidated;
     this.newToken = config.newToken;
+    this.initialKeys = config.initialKeys;
+  }
+
+  /**
+   * The Initial keys the endpoint derived to check the first Initial (RFC 9001 §5.2), once: the
+   * connection's Initial space holds them from then on (and drops them with the space).
+   */
+  takeInitialKeys(): ServerConnectionConfig['initialKeys'] {
+    const keys = this.initialKeys;
+    this.initialKeys = undefined;
+    return keys;
   }
 
   /** A NEW_TOKEN token for the client's current address (RFC 9000 §8.1.3), if the endpoint issues them. */

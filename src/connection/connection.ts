@@ -251,8 +251,8 @@ export class Connection {
       this.peerCids = new PeerConnectionIds(side.peerInitialScid, o.activeConnectionIdLimit);
       this.localParams.originalDestinationConnectionId = side.originalDcid;
       if (side.retrySourceCid) this.localParams.retrySourceConnectionId = side.retrySourceCid;
-      this.localParams.statelessResetToken = config.statelessResetToken(localCid);
-      this.installInitialKeys(side.initialDcid);
+      this.localParams.statelessResetToken = this.localCids.initialResetToken;
+      this.installInitialKeys(side.initialDcid, side.takeInitialKeys());
       this.handshake.initServer(side);
     }
     // The client chose the server's address; a server validates the client's (RFC 9000 §8.1).
@@ -932,8 +932,8 @@ export class Connection {
 
   // ===================================================================== keys
 
-  private installInitialKeys(dcid: Uint8Array): void {
-    const keys = deriveInitialKeys(this.version, dcid);
+  private installInitialKeys(dcid: Uint8Array, derived?: { client: PacketKeys; server: PacketKeys }): void {
+    const keys = derived ?? deriveInitialKeys(this.version, dcid);
     const initial = this.spaces[PacketNumberSpace.Initial];
     initial.installKeys('write', this.role === 'client' ? keys.client : keys.server);
     initial.installKeys('read', this.role === 'client' ? keys.server : keys.client);

@@ -31,15 +31,22 @@ export class LocalConnectionIds {
   private readonly pendingAnnouncements = new Set<number>();
   private readonly routing: CidRoutingChange[] = [];
   private readonly opts: LocalConnectionIdsOptions;
+  private readonly initialToken: Uint8Array;
 
   constructor(opts: LocalConnectionIdsOptions) {
     this.opts = opts;
-    this.active.set(0, { sequenceNumber: 0, cid: opts.initial, resetToken: opts.resetToken(opts.initial) });
+    this.initialToken = opts.resetToken(opts.initial);
+    this.active.set(0, { sequenceNumber: 0, cid: opts.initial, resetToken: this.initialToken });
   }
 
   /** All CIDs the peer may currently use to reach us. */
   all(): LocalConnectionId[] {
     return [...this.active.values()];
+  }
+
+  /** The stateless reset token of the first CID (a server's stateless_reset_token, RFC 9000 §18.2). */
+  get initialResetToken(): Uint8Array {
+    return this.initialToken;
   }
 
   get count(): number {

@@ -6,11 +6,11 @@
  * Initial keys are public, so this authenticates nothing; it only makes sure that a server spends
  * connection state on a datagram that a QUIC client could have sent, not on any 1200 bytes that
  * look like a long header (half-open exhaustion, RFC 9000 §21.6 and issue 10, defect 4). The packet
- * is opened in a copy: the connection that is then created opens the original again.
+ * is opened in a copy: the connection that is then created opens the original again. The caller
+ * derives the client's Initial keys (RFC 9001 §5.2) and hands them to that connection afterwards, so
+ * they are derived once per accepted connection.
  */
-import { CipherSuite } from '../crypto/cipher-suite.js';
-import { deriveInitialSecrets } from '../crypto/initial-secrets.js';
-import { derivePacketKeys } from '../crypto/packet-keys.js';
+import type { PacketKeys } from '../crypto/packet-keys.js';
 import { openPacket } from '../crypto/packet-protection.js';
 import { BufferReader } from '../wire/buffer-reader.js';
 import { decodeFrame } from '../wire/frame-codec.js';
@@ -28,15 +28,16 @@ const MIN_CLIENT_HELLO_BODY = 43;
 /** RFC 8446 §4.1.2: legacy_version is 0x0303. */
 const LEGACY_VERSION = 0x0303;
 
-export function carriesClientHello(datagram: Uint8Array, initial: LongHeaderPacket): boolean {
+/** `clientKeys`: the client's Initial packet keys for `initial.dcid` and `initial.version`. */
+export function carriesClientHello(
+  datagram: Uint8Array,
+  initial: LongHeaderPacket,
+  clientKeys: PacketKeys,
+): boolean {
   // A real copy: the shell passes a Buffer, whose slice() is a view, and opening removes header
   // protection in place (the connection must open the original again).
   const copy = Uint8Array.from(datagram.subarray(initial.packetStart, initial.packetEnd));
-  const keys = derivePacketKeys(
-    CipherSuite.AES_128_GCM_SHA256,
-    deriveInitialSecrets(initial.version, initial.dcid).client,
-    initial.version,
-  );
+  const keys = clientKeys;
   const opened = openPacket(keys, copy, 0, initial.pnOffset - initial.packetStart, copy.length, -1);
   if (opened === null) return false;
   // RFC 9000 §17.2: reserved bits are zero once the packet is authenticated.

@@ -19,6 +19,9 @@ import {
 import { resolveTransportOptions, type TransportOptions } from '../connection/connection-options.js';
 import type { PathEvent } from '../connection/connection-paths.js';
 import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
+import { CipherSuite } from '../crypto/cipher-suite.js';
+import { deriveInitialSecrets } from '../crypto/initial-secrets.js';
+import { derivePacketKeys } from '../crypto/packet-keys.js';
 import { retryIntegrityTag } from '../crypto/retry.js';
 import { StatelessResetTokens } from '../crypto/stateless-reset.js';
 import type { EarlyDataContext } from '../tls/types.js';
@@ -471,7 +474,15 @@ export class Endpoint {
     if (initial.dcid.length < 8) return;
     // No state, and no answer, for a datagram that no QUIC client could have sent: it must decrypt
     // with the Initial keys and start a ClientHello (issue 10, defect 4).
-    if (!carriesClientHello(datagram, initial)) {
+    // RFC 9001 §5.2: the Initial secrets of both directions come from this DCID; the client's keys
+    // open the check's copy, and the server's are derived only for a connection that is created.
+    const initialSecrets = deriveInitialSecrets(initial.version, initial.dcid);
+    const clientInitialKeys = derivePacketKeys(
+      CipherSuite.AES_128_GCM_SHA256,
+      initialSecrets.client,
+      initial.version,
+    );
+    if (!carriesClientHello(datagram, initial, clientInitialKeys)) {
       this.acceptStats.notClientHello++;
       return;
     }
@@ -517,6 +528,10 @@ export class Endpoint {
       // Real copies (Buffer#slice is a view): the connection keeps these for its lifetime.
       originalDcid: new Uint8Array(originalDcid),
       initialDcid: new Uint8Array(initial.dcid),
+      initialKeys: {
+        client: clientInitialKeys,
+        server: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, initialSecrets.server, initial.version),
+      },
       clientScid: new Uint8Array(initial.scid),
       localCid,
       ...(retrySourceCid ? { retrySourceCid: new Uint8Array(retrySourceCid) } : {}),

@@ -51,6 +51,12 @@ function noPskConstants(hash: HashName): { earlySecret: Buffer; derived: Buffer 
   return c;
 }
 
+/**
+ * Early Secret = HKDF-Extract(0, PSK) (RFC 8446 §7.1) by PSK buffer, for as long as that buffer lives.
+ * Keyed by identity: a ticket's or a session's PSK is never modified after it is made.
+ */
+const PSK_EARLY_SECRETS = new WeakMap<Uint8Array, { hash: HashName; earlySecret: Buffer }>();
+
 /** The secrets of one handshake, derived step by step as the handshake progresses. */
 export class KeySchedule {
   readonly hash: HashName;
@@ -72,7 +78,15 @@ export class KeySchedule {
       this.earlySecret = unpooledCopy(c.earlySecret);
       this.earlyDerived = unpooledCopy(c.derived);
     } else {
-      this.earlySecret = hkdfExtract(hash, Buffer.alloc(this.hashLength), psk);
+      // A resuming client derives it for the binder, the 0-RTT keys and the handshake secret, and a
+      // server for the binder check and the handshake, each time from the same ticket's PSK: once.
+      const known = PSK_EARLY_SECRETS.get(psk);
+      if (known !== undefined && known.hash === hash) {
+        this.earlySecret = unpooledCopy(known.earlySecret);
+      } else {
+        this.earlySecret = hkdfExtract(hash, Buffer.alloc(this.hashLength), psk);
+        PSK_EARLY_SECRETS.set(psk, { hash, earlySecret: unpooledCopy(this.earlySecret) });
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { test } from 'node:test';
 import { CipherSuite } from '../../../src/crypto/cipher-suite.js';
+import { hkdfExtract } from '../../../src/crypto/hkdf.js';
 import { ExtensionType, HandshakeType, NamedGroup } from '../../../src/tls/codepoints.js';
 import { decodeOfferedPsks, decodeServerName } from '../../../src/tls/extensions.js';
 import { generateKeyShare } from '../../../src/tls/key-exchange.js';
@@ -112,6 +113,25 @@ test('RFC 8448 §4 Resumed 0-RTT: binder, early secret and client early traffic 
   assert.equal(h(offered.binders[0]!), RESUMED.binder);
   assert.equal(h(truncateClientHello(ch, offered.bindersLength)), h(RESUMED.clientHelloPrefix));
   assert.equal(h(ks.clientEarlyTrafficSecret(transcriptOf(ch).digest())), RESUMED.clientEarlyTraffic);
+});
+
+test('the Early Secret of a PSK is derived once per PSK buffer and per hash, and matches RFC 8448', () => {
+  // One PSK buffer serves the binder, the 0-RTT keys and the handshake (tls-client.ts, tls-server.ts).
+  const psk = Buffer.from(SIMPLE.resumptionPsk, 'hex');
+  const first = new KeySchedule('sha256', psk);
+  const again = new KeySchedule('sha256', psk);
+  assert.equal(h(first.earlySecret), RESUMED.earlySecret);
+  assert.equal(h(again.earlySecret), RESUMED.earlySecret);
+  // Each schedule owns its bytes: a change to one does not reach the other or the next.
+  assert.notEqual(first.earlySecret.buffer, again.earlySecret.buffer);
+  again.earlySecret.fill(0);
+  assert.equal(h(new KeySchedule('sha256', psk).earlySecret), RESUMED.earlySecret);
+  // The same buffer under another hash: HKDF-Extract with SHA-384 (RFC 8446 §7.1), not the memo.
+  const sha384 = new KeySchedule('sha384', psk).earlySecret;
+  assert.equal(h(sha384), h(hkdfExtract('sha384', Buffer.alloc(48), psk)));
+  assert.equal(h(new KeySchedule('sha256', psk).earlySecret), RESUMED.earlySecret);
+  // An equal PSK in another buffer gives the same secret.
+  assert.equal(h(new KeySchedule('sha256', Buffer.from(psk)).earlySecret), RESUMED.earlySecret);
 });
 
 test('RFC 8448 §4 Resumed 0-RTT: handshake, Finished and application secrets', () => {

@@ -1,0 +1,91 @@
+/**
+ * node:crypto calls per connection, by handshake kind: the client and server cores back to back
+ * (bench/zero-rtt.ts BackToBack), each connection carrying one small request, counted over many
+ * connections after a few unmeasured ones. Unlike CPU time these counts do not depend on the load of
+ * the machine, so they show whether a change removed work from a handshake even on a busy machine
+ * (issue 13). Each call has a fixed cost in Node 20 (an HMAC object about 3 us, a cipher object
+ * about 2 us), whatever it computes.
+ *
+ *   npx tsx bench/handshake-ops.ts [--connections N (default 50)]
+ *
+ * Counts are printed, never asserted. See bench/README.md.
+ */
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { numberFlag } from './core.js';
+
+/** The node:crypto functions counted: every per-handshake primitive tsquic uses. */
+const COUNTED = [
+  'createHmac',
+  'createHash',
+  'createCipheriv',
+  'createDecipheriv',
+  'createPrivateKey',
+  'createPublicKey',
+  'diffieHellman',
+  'sign',
+  'verify',
+  'timingSafeEqual',
+] as const;
+
+export type HandshakeKind = 'full' | 'resumed' | '0rtt';
+const KINDS: readonly HandshakeKind[] = ['full', 'resumed', '0rtt'];
+
+/** Calls per connection (client and server together), by function name. */
+export type OpCounts = Record<string, number>;
+
+/**
+ * Wraps the counted functions of node:crypto (the ES module bindings follow through
+ * syncBuiltinESMExports), so it must run before the code under test is imported.
+ */
+function instrument(): Map<string, number> {
+  const counts = new Map<string, number>();
+  const target = crypto as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of COUNTED) {
+    const original = target[name];
+    if (typeof original !== 'function') continue;
+    target[name] = function counted(this: unknown, ...args: unknown[]) {
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return original.apply(this, args);
+    };
+  }
+  syncBuiltinESMExports();
+  return counts;
+}
+
+export async function run(connections = 50): Promise<Record<HandshakeKind, OpCounts>> {
+  const counts = instrument();
+  // Imported only now: src/ must bind the wrapped functions.
+  const { BackToBack } = await import('./zero-rtt.js');
+  const out = {} as Record<HandshakeKind, OpCounts>;
+  for (const kind of KINDS) {
+    const wantTicket = kind !== 'full';
+    const pair = new BackToBack(1);
+    let session = wantTicket ? pair.connection('full', undefined, true) : undefined;
+    for (let i = 0; i < 5; i++) session = pair.connection(kind, session, wantTicket);
+    counts.clear();
+    for (let i = 0; i < connections; i++) session = pair.connection(kind, session, wantTicket);
+    const perConnection: OpCounts = {};
+    for (const name of COUNTED) perConnection[name] = (counts.get(name) ?? 0) / connections;
+    out[kind] = perConnection;
+  }
+  return out;
+}
+
+export function format(r: Record<HandshakeKind, OpCounts>): string {
+  const names = COUNTED.filter((n) => KINDS.some((k) => (r[k][n] ?? 0) > 0));
+  const lines = [
+    'handshake-ops: node:crypto calls per connection, client + server cores back to back, one small request',
+    `  ${'call'.padEnd(18)}${KINDS.map((k) => k.padStart(9)).join('')}`,
+  ];
+  for (const n of names) {
+    lines.push(`  ${n.padEnd(18)}${KINDS.map((k) => (r[k][n] ?? 0).toFixed(1).padStart(9)).join('')}`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const n = numberFlag(process.argv.slice(2), '--connections') ?? 50;
+  console.log(format(await run(n)));
+}
