@@ -747,6 +747,7 @@ export class Connection {
 
   /** Run `fn`, turning protocol errors into an immediate close (RFC 9000 §10.2). */
   guard(now: Millis, fn: () => void): void {
+    if (this.releasePending) this.releaseDiscardedSpaces();
     try {
       fn();
     } catch (err) {
@@ -941,6 +942,19 @@ export class Connection {
     if (s.discarded) return;
     s.discard();
     this.lossDetector.discardSpace(space, now);
+    this.releasePending = true;
+  }
+
+  /** A space was discarded during an earlier call: its memory can go now (issue 13). */
+  private releasePending = false;
+
+  private releaseDiscardedSpaces(): void {
+    this.releasePending = false;
+    for (const s of this.spaces) {
+      if (!s.discarded) continue;
+      s.releaseDiscarded();
+      this.lossDetector.releaseDiscarded(s.space);
+    }
   }
 
   private onHandshakeConfirmed(): void {
