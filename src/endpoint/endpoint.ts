@@ -131,6 +131,8 @@ export class Endpoint {
   private readonly random: RandomBytes;
   private readonly cidLength: number;
   private readonly resetTokens: StatelessResetTokens;
+  /** One function for every connection of this endpoint (RFC 9000 §10.3.2 tokens from the key). */
+  private readonly resetTokenFor = (cid: Uint8Array): Uint8Array => this.resetTokens.tokenFor(cid);
   private readonly tokens: AddressTokens;
   private readonly replayStore: EarlyDataReplayStore;
   /** DCID (hex) -> connection. */
@@ -185,7 +187,7 @@ export class Endpoint {
         : {}),
       random: this.random,
       now,
-      statelessResetToken: (cid) => this.resetTokens.tokenFor(cid),
+      statelessResetToken: this.resetTokenFor,
       ...this.traceHooks((): Connection => conn),
     });
     this.adopt(conn, [conn.localCid]);
@@ -511,6 +513,7 @@ export class Endpoint {
     }
 
     const localCid = this.random(this.cidLength);
+    const endpoint = this;
     const conn: Connection = new Connection({
       role: 'server',
       version: initial.version,
@@ -530,13 +533,18 @@ export class Endpoint {
       },
       random: this.random,
       now,
-      statelessResetToken: (cid) => this.resetTokens.tokenFor(cid),
-      acceptEarlyData: (ctx) => this.decideEarlyData(conn, ctx, now),
+      statelessResetToken: this.resetTokenFor,
+      // Methods, not arrow functions: under tsx (esbuild keepNames) each arrow function the
+      // connection keeps costs a dictionary of properties (issue 13, idle memory).
+      acceptEarlyData(ctx) {
+        return endpoint.decideEarlyData(conn, ctx, now);
+      },
       ...(server.issueNewTokens === false
         ? {}
         : {
-            newToken: () =>
-              this.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now }),
+            newToken() {
+              return endpoint.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now });
+            },
           }),
       ...this.traceHooks((): Connection => conn),
     });

@@ -81,8 +81,12 @@ export class QuicConnection extends EventEmitter {
     this.epoch = epoch;
     this.handshakeComplete = host.handshakeComplete;
     this.closed = host.closed;
+    // Methods and bound methods, not arrow functions: under tsx (esbuild keepNames) each arrow
+    // function kept per connection costs a dictionary of properties (issue 13, idle memory).
     this.streamHost = {
-      kick: () => host.kick(),
+      kick() {
+        host.kick();
+      },
       get closeError() {
         return host.closeError;
       },
@@ -90,12 +94,16 @@ export class QuicConnection extends EventEmitter {
         return host.defaultStreamErrorCode;
       },
     };
-    this.datagramChannel = new DatagramChannel(this, host.core, epoch, () => host.kick());
+    this.datagramChannel = new DatagramChannel(this, host.core, epoch, this.streamHost.kick);
     // 'close' fires with the value `closed` resolves to. A microtask later: EarlyConnection sets its
     // own `closed` after this constructor has run.
     queueMicrotask(() => {
-      this.closed.then((reason) => this.emit('close', reason));
+      this.closed.then(this.emitClose.bind(this));
     });
+  }
+
+  private emitClose(reason: CloseReason): void {
+    this.emit('close', reason);
   }
 
   /**
