@@ -53,7 +53,7 @@ export class StreamRegistry {
     this.maxStreamWindow = config.maxStreamWindow;
     this.conn = config.conn;
     this.onPeerOpened = config.onPeerOpened;
-    this.maps = new StreamMaps(config.role);
+    this.maps = new StreamMaps();
   }
 
   /** Opens a stream; undefined when the peer's stream limit is reached (STREAMS_BLOCKED is queued). */
