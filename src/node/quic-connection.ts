@@ -81,30 +81,10 @@ export class QuicConnection extends EventEmitter {
     this.epoch = epoch;
     this.handshakeComplete = host.handshakeComplete;
     this.closed = host.closed;
-    // Methods and bound methods, not arrow functions: under tsx (esbuild keepNames) each arrow
-    // function kept per connection costs a dictionary of properties (issue 13, idle memory).
-    // The getters are defined after the literal: V8 keeps an object literal with accessors in
-    // dictionary mode (about 0.4 KiB per connection), one with defined accessors stays fast.
-    const kicker: Pick<StreamHost, 'kick'> = {
-      kick() {
-        host.kick();
-      },
-    };
-    this.streamHost = Object.defineProperties(kicker, {
-      closeError: {
-        enumerable: true,
-        get() {
-          return host.closeError;
-        },
-      },
-      defaultErrorCode: {
-        enumerable: true,
-        get() {
-          return host.defaultStreamErrorCode;
-        },
-      },
-    }) as StreamHost;
-    this.datagramChannel = new DatagramChannel(this, host.core, epoch, this.streamHost.kick);
+    // A class and a bound method, not an object literal with getters (V8 keeps it in dictionary
+    // mode) nor arrow functions (tsx's keepNames gives each a property dictionary): issue 13.
+    this.streamHost = new StreamHostView(host);
+    this.datagramChannel = new DatagramChannel(this, host.core, epoch, host.kick.bind(host));
     // 'close' fires with the value `closed` resolves to. A microtask later: EarlyConnection sets its
     // own `closed` after this constructor has run.
     queueMicrotask(() => {
@@ -563,5 +543,22 @@ export class EarlyConnection extends QuicConnection {
       error: err,
     });
     this._fail(err, true);
+  }
+}
+
+/** The streams' view of their connection (StreamHost): prototype methods and getters. */
+class StreamHostView implements StreamHost {
+  constructor(private readonly host: ConnectionHost) {}
+
+  kick(): void {
+    this.host.kick();
+  }
+
+  get closeError(): StreamHost['closeError'] {
+    return this.host.closeError;
+  }
+
+  get defaultErrorCode(): number {
+    return this.host.defaultStreamErrorCode;
   }
 }
