@@ -4,7 +4,7 @@
  */
 import { TransportErrorCode, transportError } from '../errors/transport-error.js';
 import { FrameType, type NewConnectionIdFrame, type RetireConnectionIdFrame } from '../wire/frames.js';
-import { equalBytes } from './local-connection-ids.js';
+import { copyTogether, equalBytes } from './local-connection-ids.js';
 
 interface PeerCid {
   sequenceNumber: number;
@@ -110,12 +110,11 @@ export class PeerConnectionIds {
       this.checkRetirementBound();
       return;
     }
-    this.cids.set(frame.sequenceNumber, {
-      sequenceNumber: frame.sequenceNumber,
-      // Real copies: frames are views of the packet (a Buffer, whose slice() would be a view too).
-      cid: new Uint8Array(frame.connectionId),
-      resetToken: new Uint8Array(frame.statelessResetToken),
-    });
+    // Real copies: frames are views of the packet (a Buffer, whose slice() would be a view too).
+    // One buffer holds both, the CID and its token are views of it (issue 13: one allocation less
+    // per CID kept for the connection's lifetime).
+    const [cid, resetToken] = copyTogether(frame.connectionId, frame.statelessResetToken);
+    this.cids.set(frame.sequenceNumber, { sequenceNumber: frame.sequenceNumber, cid, resetToken });
     if (frame.retirePriorTo > this.retirePriorTo) {
       // RFC 9000 §5.1.2: stop using every CID below Retire Prior To and retire it. The new CID is at
       // or above it, so at least one CID stays active.
