@@ -138,7 +138,8 @@ export class Endpoint {
   /** DCID (hex) -> connection. */
   private readonly routes = new Map<string, Connection>();
   /** Per connection: the routes it owns (removed when it terminates) and when it was adopted. */
-  private readonly routesOf = new Map<Connection, { routes: Set<string>; order: number }>();
+  // An array, not a Set: a handful of keys per connection (issue 13, idle memory).
+  private readonly routesOf = new Map<Connection, { routes: string[]; order: number }>();
   private adopted = 0;
   readonly connections = new Set<Connection>();
   /** Connections that may have something to send. */
@@ -395,7 +396,7 @@ export class Endpoint {
 
   private adopt(conn: Connection, cids: Uint8Array[]): void {
     this.connections.add(conn);
-    this.routesOf.set(conn, { routes: new Set(), order: this.adopted++ });
+    this.routesOf.set(conn, { routes: [], order: this.adopted++ });
     for (const cid of cids) this.addRoute(conn, cid);
     this.active.add(conn);
     this.touch(conn);
@@ -404,7 +405,8 @@ export class Endpoint {
   private addRoute(conn: Connection, cid: Uint8Array): void {
     const key = hex(cid);
     this.routes.set(key, conn);
-    this.routesOf.get(conn)?.routes.add(key);
+    const owned = this.routesOf.get(conn)?.routes;
+    if (owned && !owned.includes(key)) owned.push(key);
   }
 
   /** Apply CID changes and forget terminated connections. */
@@ -414,7 +416,9 @@ export class Endpoint {
       if (change.type === 'add') this.addRoute(conn, change.cid);
       else if (this.routes.get(key) === conn) {
         this.routes.delete(key);
-        this.routesOf.get(conn)?.routes.delete(key);
+        const owned = this.routesOf.get(conn)?.routes;
+        const at = owned ? owned.indexOf(key) : -1;
+        if (owned && at >= 0) owned.splice(at, 1);
       }
     }
     if (conn.isTerminated) this.forget(conn);
