@@ -359,7 +359,8 @@ export class HandshakeDriver {
   }
 
   private startEpoch(peer: TransportParameters, early: boolean): void {
-    const o = this.c.options;
+    const c = this.c;
+    const o = c.options;
     const config: StreamManagerConfig = {
       role: this.c.role,
       local: flowLimitsOf(this.c.localParams),
@@ -368,7 +369,10 @@ export class HandshakeDriver {
       maxStreamReceiveWindow: o.maxStreamReceiveWindow,
       sendBufferSize: o.sendBufferSize,
       connectionSendBufferSize: o.connectionSendBufferSize,
-      rtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : o.initialRtt),
+      // A method, not an arrow function: no property dictionary per connection under tsx (issue 13).
+      rtt() {
+        return c.rtt.hasSample ? c.rtt.smoothedRtt : o.initialRtt;
+      },
     };
     // RFC 9221 §3: 0-RTT DATAGRAMs rely on the remembered max_datagram_frame_size.
     const epoch = new StreamEpoch(++this.epochCounter, config, early, peer.maxDatagramFrameSize);

@@ -58,6 +58,7 @@ import { MIN_INITIAL_DATAGRAM } from './packet-packer.js';
 import { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
+import { ReceiverView } from './receiver-view.js';
 import { RecoveryReporter } from './recovery-trace.js';
 import type { SentPacketPayload } from './sent-frames.js';
 import type { StreamEpoch } from './stream-epoch.js';
@@ -172,7 +173,7 @@ export class Connection {
   /** Set when a recovery trace hook is configured (qlog). */
   readonly recoveryReporter: RecoveryReporter | undefined;
   /** Connection events, merged with the current epoch's stream events in the order they happened. */
-  private readonly events = new ConnectionEventQueue(() => this.epoch);
+  private readonly events = new ConnectionEventQueue(this);
   /** The control frames waiting to be sent and what goes in a packet (framer.ts). */
   readonly framer: Framer;
   readonly sender: ConnectionSender;
@@ -256,15 +257,26 @@ export class Connection {
       this.handshake.initServer(side);
     }
     // The client chose the server's address; a server validates the client's (RFC 9000 §8.1).
+    const conn = this;
     this.paths = new ConnectionPaths(
       {
         role: side.kind,
         random: config.random,
         cids: this.peerCids,
-        ptoPeriod: () => this.ptoPeriod(),
-        initialPtoPeriod: () => this.initialPtoPeriod(),
-        onNewPathValidated: (portOnly, now) => this.onNewPathValidated(portOnly, now),
-        closeSilently: (reason) => this.closeSilently(reason),
+        // Methods, not arrow functions: under tsx (esbuild keepNames) each arrow function costs a
+        // dictionary of properties, about 0.3 KiB per connection (issue 13, idle memory).
+        ptoPeriod() {
+          return conn.ptoPeriod();
+        },
+        initialPtoPeriod() {
+          return conn.initialPtoPeriod();
+        },
+        onNewPathValidated(portOnly, now) {
+          conn.onNewPathValidated(portOnly, now);
+        },
+        closeSilently(reason) {
+          conn.closeSilently(reason);
+        },
         trace: config.pathTrace,
       },
       config.remoteAddress,
@@ -635,15 +647,9 @@ export class Connection {
   /** The receiver's view: each part from its owner, and the connection's answers to what it reports. */
   private receiverHost(): ReceiverHost {
     const conn = this;
-    return {
+    return new ReceiverView(this, {
       role: this.role,
-      get version() {
-        return conn.version;
-      },
       options: this.options,
-      get state() {
-        return conn.state;
-      },
       trace: this.trace,
       dropTrace: this.dropTrace,
       spaces: this.spaces,
@@ -654,16 +660,26 @@ export class Connection {
       recovery: this.recovery,
       counters: this.counters,
       framer: this.framer,
-      ptoPeriod: () => this.ptoPeriod(),
+      // Methods, not arrow functions: see the paths host above.
       events: {
-        pushEvent: (e) => this.events.push(e),
-        onPacketProcessed: (now) => this.onPacketProcessed(now),
-        onHandshakePacket: (from, now) => this.onClientHandshakePacket(from, now),
-        onHandshakeDone: () => this.onHandshakeConfirmed(),
-        onPeerClosed: (info, now) => this.startDraining(info, now),
+        pushEvent(e) {
+          conn.events.push(e);
+        },
+        onPacketProcessed(now) {
+          conn.onPacketProcessed(now);
+        },
+        onHandshakePacket(from, now) {
+          conn.onClientHandshakePacket(from, now);
+        },
+        onHandshakeDone() {
+          conn.onHandshakeConfirmed();
+        },
+        onPeerClosed(info, now) {
+          conn.startDraining(info, now);
+        },
       },
       client: this.side.kind === 'client' ? this.clientPackets(this.side) : undefined,
-    };
+    });
   }
 
   /** The client's first packets, Retry and Version Negotiation, as the receiver sees them. */
@@ -747,6 +763,7 @@ export class Connection {
 
   /** Run `fn`, turning protocol errors into an immediate close (RFC 9000 §10.2). */
   guard(now: Millis, fn: () => void): void {
+    if (this.releasePending) this.releaseDiscardedSpaces();
     try {
       fn();
     } catch (err) {
@@ -945,6 +962,19 @@ export class Connection {
     if (s.discarded) return;
     s.discard();
     this.lossDetector.discardSpace(space, now);
+    this.releasePending = true;
+  }
+
+  /** A space was discarded during an earlier call: its memory can go now (issue 13). */
+  private releasePending = false;
+
+  private releaseDiscardedSpaces(): void {
+    this.releasePending = false;
+    for (const s of this.spaces) {
+      if (!s.discarded) continue;
+      s.releaseDiscarded();
+      this.lossDetector.releaseDiscarded(s.space);
+    }
   }
 
   private onHandshakeConfirmed(): void {

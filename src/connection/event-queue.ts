@@ -21,16 +21,16 @@ export class ConnectionEventQueue {
   private items: Pending[] = [];
   private head = 0;
 
-  /** `epoch`: the connection's current stream epoch (its stream events are merged in). */
-  constructor(private readonly epoch: () => StreamEpoch | undefined) {}
+  /** `owner.epoch`: the connection's current stream epoch (its stream events are merged in). */
+  constructor(private readonly owner: { readonly epoch: StreamEpoch | undefined }) {}
 
   push(event: ConnectionEvent): void {
-    const streams = this.epoch()?.streams;
+    const streams = this.owner.epoch?.streams;
     this.items.push({ event, streams, mark: streams?.eventsEmitted ?? 0 });
   }
 
   poll(): ConnectionEvent | undefined {
-    const epoch = this.epoch();
+    const epoch = this.owner.epoch;
     // A rejected epoch's stream events are dropped with it (RFC 9001 §4.6.2, docs/0rtt.md).
     const live = epoch !== undefined && !epoch.rejected ? epoch : undefined;
     const next = this.items[this.head];

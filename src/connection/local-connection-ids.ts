@@ -60,9 +60,12 @@ export class LocalConnectionIds {
   replenish(peerLimit: number): void {
     const target = Math.min(peerLimit, 8);
     while (this.active.size < target) {
-      const cid = this.opts.random(this.opts.cidLength);
+      const drawn = this.opts.random(this.opts.cidLength);
       const seq = this.nextSequence++;
-      this.active.set(seq, { sequenceNumber: seq, cid, resetToken: this.opts.resetToken(cid) });
+      // The CID and its token as views of one buffer (issue 13: instead of the random bytes' and the
+      // token digest's own buffers, one allocation per CID kept for the connection's lifetime).
+      const [cid, resetToken] = copyTogether(drawn, this.opts.resetToken(drawn));
+      this.active.set(seq, { sequenceNumber: seq, cid, resetToken });
       this.pendingAnnouncements.add(seq);
       this.routing.push({ type: 'add', cid });
     }
@@ -124,6 +127,14 @@ export class LocalConnectionIds {
   takeRoutingChanges(): CidRoutingChange[] {
     return this.routing.splice(0, this.routing.length);
   }
+}
+
+/** Copies of `a` and `b`, as views of one new buffer. */
+export function copyTogether(a: Uint8Array, b: Uint8Array): [Uint8Array, Uint8Array] {
+  const bytes = new Uint8Array(a.length + b.length);
+  bytes.set(a);
+  bytes.set(b, a.length);
+  return [bytes.subarray(0, a.length), bytes.subarray(a.length)];
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

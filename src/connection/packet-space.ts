@@ -5,12 +5,37 @@
 import type { PacketKeys } from '../crypto/packet-keys.js';
 import { PacketNumberSpace } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
+import { deepFreeze } from '../util/deep-freeze.js';
 import { AckManager } from './ack-manager.js';
 import { CryptoStream } from './crypto-stream.js';
 
+/**
+ * What a discarded Initial or Handshake space holds instead of its own ACK state and CRYPTO stream
+ * (issue 13: about 1.2 KiB per space and connection otherwise). Nothing reads or writes a
+ * discarded space: its packets are dropped before their packet number is decoded (RFC 9001 §4.9),
+ * nothing is sent in it, and its sent packets are gone from the loss detector (the swap waits until
+ * the call that discarded the space has returned: releaseDiscarded). One empty pair per
+ * space kind is shared by every connection, deep-frozen: a write would be a bug, and it throws
+ * instead of leaking state from one connection into another.
+ */
+const discardedParts = new Map<PacketNumberSpace, { acks: AckManager; crypto: CryptoStream }>();
+
+function discardedPartsOf(space: PacketNumberSpace): { acks: AckManager; crypto: CryptoStream } {
+  let parts = discardedParts.get(space);
+  if (parts === undefined) {
+    parts = deepFreeze({
+      acks: new AckManager({ space, maxAckDelay: 0, immediateAck: true }),
+      crypto: new CryptoStream(),
+    });
+    discardedParts.set(space, parts);
+  }
+  return parts;
+}
+
 export class PacketSpace {
   private _nextPacketNumber = 0;
-  readonly acks: AckManager;
+  /** Replaced by an inert shared instance when the space is discarded (see discardedParts). */
+  private _acks: AckManager;
   /** The client's Initial CRYPTO data is kept whole until discarded: a Retry resends all of it. */
   private _crypto: CryptoStream;
   private _readKeys: PacketKeys | undefined;
@@ -23,7 +48,7 @@ export class PacketSpace {
     maxAckDelay: number,
   ) {
     this._crypto = new CryptoStream(space === PacketNumberSpace.Initial);
-    this.acks = new AckManager({
+    this._acks = new AckManager({
       space,
       maxAckDelay: space === PacketNumberSpace.ApplicationData ? maxAckDelay : 0,
       immediateAck: space !== PacketNumberSpace.ApplicationData,
@@ -33,6 +58,11 @@ export class PacketSpace {
   /** The number the next packet of this space carries (RFC 9000 §12.3: never reused). */
   get nextPacketNumber(): number {
     return this._nextPacketNumber;
+  }
+
+  /** Received packets and the ACKs owed for them (RFC 9000 §13.2). */
+  get acks(): AckManager {
+    return this._acks;
   }
 
   /** This space's CRYPTO stream (RFC 9000 §19.6). */
@@ -111,5 +141,17 @@ export class PacketSpace {
     this._readKeys = undefined;
     this._writeKeys = undefined;
     this._probesPending = 0;
+  }
+
+  /**
+   * After discard(), once the call that discarded the space has returned (the packet being
+   * processed may still have touched this space's ACK state): the space's own ACK state and CRYPTO
+   * stream go, the shared inert pair takes their place.
+   */
+  releaseDiscarded(): void {
+    if (!this.discarded) return;
+    const parts = discardedPartsOf(this.space);
+    this._acks = parts.acks;
+    this._crypto = parts.crypto;
   }
 }

@@ -4,7 +4,7 @@
  */
 import { TransportErrorCode, transportError } from '../errors/transport-error.js';
 import { FrameType, type NewConnectionIdFrame, type RetireConnectionIdFrame } from '../wire/frames.js';
-import { equalBytes } from './local-connection-ids.js';
+import { copyTogether, equalBytes } from './local-connection-ids.js';
 
 interface PeerCid {
   sequenceNumber: number;
@@ -24,9 +24,9 @@ export class PeerConnectionIds {
   private currentSequence = 0;
   private retirePriorTo = 0;
   /** Retirements to send (RETIRE_CONNECTION_ID not yet written, or lost). */
-  private readonly pendingRetire = new Set<number>();
+  private pendingRetire: Set<number> | undefined;
   /** Retirements not acknowledged yet (pending, in flight or lost): what the flood bound counts. */
-  private readonly unackedRetire = new Set<number>();
+  private unackedRetire: Set<number> | undefined;
   private readonly maxUnackedRetirements: number;
 
   /** `limit` is our active_connection_id_limit. */
@@ -110,12 +110,11 @@ export class PeerConnectionIds {
       this.checkRetirementBound();
       return;
     }
-    this.cids.set(frame.sequenceNumber, {
-      sequenceNumber: frame.sequenceNumber,
-      // Real copies: frames are views of the packet (a Buffer, whose slice() would be a view too).
-      cid: new Uint8Array(frame.connectionId),
-      resetToken: new Uint8Array(frame.statelessResetToken),
-    });
+    // Real copies: frames are views of the packet (a Buffer, whose slice() would be a view too).
+    // One buffer holds both, the CID and its token are views of it (issue 13: one allocation less
+    // per CID kept for the connection's lifetime).
+    const [cid, resetToken] = copyTogether(frame.connectionId, frame.statelessResetToken);
+    this.cids.set(frame.sequenceNumber, { sequenceNumber: frame.sequenceNumber, cid, resetToken });
     if (frame.retirePriorTo > this.retirePriorTo) {
       // RFC 9000 §5.1.2: stop using every CID below Retire Prior To and retire it. The new CID is at
       // or above it, so at least one CID stays active.
@@ -147,16 +146,20 @@ export class PeerConnectionIds {
   }
 
   private queueRetire(seq: number): void {
+    // Created on the first retirement: most connections never retire a CID (issue 13).
+    this.pendingRetire ??= new Set();
+    this.unackedRetire ??= new Set();
     this.pendingRetire.add(seq);
     this.unackedRetire.add(seq);
   }
 
   /** RFC 9000 §5.1.2: too many retirements in need of acknowledgment MAY be CONNECTION_ID_LIMIT_ERROR. */
   private checkRetirementBound(): void {
-    if (this.unackedRetire.size > this.maxUnackedRetirements) {
+    const unacked = this.unackedRetirementCount;
+    if (unacked > this.maxUnackedRetirements) {
       throw transportError(
         TransportErrorCode.CONNECTION_ID_LIMIT_ERROR,
-        `${this.unackedRetire.size} connection IDs retired without acknowledgment (NEW_CONNECTION_ID flood)`,
+        `${unacked} connection IDs retired without acknowledgment (NEW_CONNECTION_ID flood)`,
         FrameType.NewConnectionId,
       );
     }
@@ -164,22 +167,24 @@ export class PeerConnectionIds {
 
   /** The packet carrying RETIRE_CONNECTION_ID for `seq` was acknowledged. */
   onRetirementAcked(seq: number): void {
-    this.unackedRetire.delete(seq);
-    this.pendingRetire.delete(seq);
+    this.unackedRetire?.delete(seq);
+    this.pendingRetire?.delete(seq);
   }
 
   /** Retirements sent or queued and not yet acknowledged. */
   get unackedRetirementCount(): number {
-    return this.unackedRetire.size;
+    return this.unackedRetire?.size ?? 0;
   }
 
   hasPendingFrames(): boolean {
-    return this.pendingRetire.size > 0;
+    return this.pendingRetire !== undefined && this.pendingRetire.size > 0;
   }
 
   nextRetirement(): RetireConnectionIdFrame | undefined {
-    for (const seq of this.pendingRetire) {
-      this.pendingRetire.delete(seq);
+    const pending = this.pendingRetire;
+    if (pending === undefined) return undefined;
+    for (const seq of pending) {
+      pending.delete(seq);
       return { type: FrameType.RetireConnectionId, sequenceNumber: seq };
     }
     return undefined;
@@ -187,7 +192,7 @@ export class PeerConnectionIds {
 
   onRetirementLost(seq: number): void {
     // Already acknowledged through another copy: nothing left to do.
-    if (this.unackedRetire.has(seq)) this.pendingRetire.add(seq);
+    if (this.unackedRetire?.has(seq)) this.pendingRetire?.add(seq);
   }
 
   /** Is `token` the stateless reset token of any CID the peer gave us? (RFC 9000 §10.3.1) */

@@ -12,7 +12,6 @@ import {
   type DecipherChaCha20Poly1305,
   type DecipherGCM,
 } from 'node:crypto';
-import { unpooledCopy } from '../util/unpooled.js';
 import { type CipherSuite, cipherSuiteParams } from './cipher-suite.js';
 
 const TAG_LENGTH = 16;
@@ -44,8 +43,13 @@ export class Aead {
     }
     this.suite = suite;
     this.algorithm = params.aead;
-    this.key = unpooledCopy(key);
-    this.nonce = unpooledCopy(iv);
+    // Key and nonce are views of one unpooled buffer: one allocation per key instead of two
+    // (issue 13, idle memory). The nonce bytes are rewritten per packet; the key's never are.
+    const both = Buffer.allocUnsafeSlow(key.length + iv.length);
+    both.set(key);
+    both.set(iv, key.length);
+    this.key = both.subarray(0, key.length);
+    this.nonce = both.subarray(key.length);
     this.ivHigh = this.nonce.readUInt32BE(4);
     this.ivLow = this.nonce.readUInt32BE(8);
   }

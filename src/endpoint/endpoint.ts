@@ -134,12 +134,15 @@ export class Endpoint {
   private readonly random: RandomBytes;
   private readonly cidLength: number;
   private readonly resetTokens: StatelessResetTokens;
+  /** One function for every connection of this endpoint (RFC 9000 §10.3.2 tokens from the key). */
+  private readonly resetTokenFor = (cid: Uint8Array): Uint8Array => this.resetTokens.tokenFor(cid);
   private readonly tokens: AddressTokens;
   private readonly replayStore: EarlyDataReplayStore;
   /** DCID (hex) -> connection. */
   private readonly routes = new Map<string, Connection>();
   /** Per connection: the routes it owns (removed when it terminates) and when it was adopted. */
-  private readonly routesOf = new Map<Connection, { routes: Set<string>; order: number }>();
+  // An array, not a Set: a handful of keys per connection (issue 13, idle memory).
+  private readonly routesOf = new Map<Connection, { routes: string[]; order: number }>();
   private adopted = 0;
   readonly connections = new Set<Connection>();
   /** Connections that may have something to send. */
@@ -188,7 +191,7 @@ export class Endpoint {
         : {}),
       random: this.random,
       now,
-      statelessResetToken: (cid) => this.resetTokens.tokenFor(cid),
+      statelessResetToken: this.resetTokenFor,
       ...this.traceHooks((): Connection => conn),
     });
     this.adopt(conn, [conn.localCid]);
@@ -396,7 +399,7 @@ export class Endpoint {
 
   private adopt(conn: Connection, cids: Uint8Array[]): void {
     this.connections.add(conn);
-    this.routesOf.set(conn, { routes: new Set(), order: this.adopted++ });
+    this.routesOf.set(conn, { routes: [], order: this.adopted++ });
     for (const cid of cids) this.addRoute(conn, cid);
     this.active.add(conn);
     this.touch(conn);
@@ -405,7 +408,8 @@ export class Endpoint {
   private addRoute(conn: Connection, cid: Uint8Array): void {
     const key = hex(cid);
     this.routes.set(key, conn);
-    this.routesOf.get(conn)?.routes.add(key);
+    const owned = this.routesOf.get(conn)?.routes;
+    if (owned && !owned.includes(key)) owned.push(key);
   }
 
   /** Apply CID changes and forget terminated connections. */
@@ -415,7 +419,9 @@ export class Endpoint {
       if (change.type === 'add') this.addRoute(conn, change.cid);
       else if (this.routes.get(key) === conn) {
         this.routes.delete(key);
-        this.routesOf.get(conn)?.routes.delete(key);
+        const owned = this.routesOf.get(conn)?.routes;
+        const at = owned ? owned.indexOf(key) : -1;
+        if (owned && at >= 0) owned.splice(at, 1);
       }
     }
     if (conn.isTerminated) this.forget(conn);
@@ -522,6 +528,7 @@ export class Endpoint {
     }
 
     const localCid = this.random(this.cidLength);
+    const endpoint = this;
     const conn: Connection = new Connection({
       role: 'server',
       version: initial.version,
@@ -545,13 +552,18 @@ export class Endpoint {
       },
       random: this.random,
       now,
-      statelessResetToken: (cid) => this.resetTokens.tokenFor(cid),
-      acceptEarlyData: (ctx) => this.decideEarlyData(conn, ctx, now),
+      statelessResetToken: this.resetTokenFor,
+      // Methods, not arrow functions: under tsx (esbuild keepNames) each arrow function the
+      // connection keeps costs a dictionary of properties (issue 13, idle memory).
+      acceptEarlyData(ctx) {
+        return endpoint.decideEarlyData(conn, ctx, now);
+      },
       ...(server.issueNewTokens === false
         ? {}
         : {
-            newToken: () =>
-              this.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now }),
+            newToken() {
+              return endpoint.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now });
+            },
           }),
       ...this.traceHooks((): Connection => conn),
     });

@@ -46,6 +46,9 @@ export interface HandleCallbacks {
   onTerminated?(): void;
 }
 
+/** One no-op rejection handler for every deferred (not a new function per connection). */
+function ignoreRejection(): void {}
+
 function deferred<T>() {
   let resolve!: (v: T) => void;
   let reject!: (e: Error) => void;
@@ -54,7 +57,7 @@ function deferred<T>() {
     reject = rej;
   });
   // Rejections are also reported through other paths; an unobserved one must not crash the process.
-  promise.catch(() => {});
+  promise.catch(ignoreRejection);
   return { promise, resolve, reject };
 }
 

@@ -81,21 +81,19 @@ export class QuicConnection extends EventEmitter {
     this.epoch = epoch;
     this.handshakeComplete = host.handshakeComplete;
     this.closed = host.closed;
-    this.streamHost = {
-      kick: () => host.kick(),
-      get closeError() {
-        return host.closeError;
-      },
-      get defaultErrorCode() {
-        return host.defaultStreamErrorCode;
-      },
-    };
-    this.datagramChannel = new DatagramChannel(this, host.core, epoch, () => host.kick());
+    // A class and a bound method, not an object literal with getters (V8 keeps it in dictionary
+    // mode) nor arrow functions (tsx's keepNames gives each a property dictionary): issue 13.
+    this.streamHost = new StreamHostView(host);
+    this.datagramChannel = new DatagramChannel(this, host.core, epoch, host.kick.bind(host));
     // 'close' fires with the value `closed` resolves to. A microtask later: EarlyConnection sets its
     // own `closed` after this constructor has run.
     queueMicrotask(() => {
-      this.closed.then((reason) => this.emit('close', reason));
+      this.closed.then(this.emitClose.bind(this));
     });
+  }
+
+  private emitClose(reason: CloseReason): void {
+    this.emit('close', reason);
   }
 
   /**
@@ -545,5 +543,22 @@ export class EarlyConnection extends QuicConnection {
       error: err,
     });
     this._fail(err, true);
+  }
+}
+
+/** The streams' view of their connection (StreamHost): prototype methods and getters. */
+class StreamHostView implements StreamHost {
+  constructor(private readonly host: ConnectionHost) {}
+
+  kick(): void {
+    this.host.kick();
+  }
+
+  get closeError(): StreamHost['closeError'] {
+    return this.host.closeError;
+  }
+
+  get defaultErrorCode(): number {
+    return this.host.defaultStreamErrorCode;
   }
 }

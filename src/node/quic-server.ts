@@ -12,7 +12,7 @@ import { assertKeyMatchesCertificate, loadPrivateKey, parseCertificateChain } fr
 import { SessionTicketKeys } from '../tls/session-ticket-keys.js';
 import { parseAddress, type SocketAddress } from './address.js';
 import { now } from './clock.js';
-import { ConnectionHandle } from './connection-handle.js';
+import { ConnectionHandle, type HandleCallbacks } from './connection-handle.js';
 import { checkServerOptions, prepareFiles } from './option-checks.js';
 import { keyLogWriter, mtuCeiling, type ServerOptions, transportOptions } from './options.js';
 import { QuicConnection } from './quic-connection.js';
@@ -23,7 +23,7 @@ export class QuicServer extends EventEmitter {
   private readonly ready: QuicConnection[] = [];
   private readonly waiters: Array<{ resolve: (c: QuicConnection) => void; reject: (e: Error) => void }> = [];
   /** Open connections, and whether each was handed to the application. */
-  private readonly handles = new Map<ConnectionHandle, () => boolean>();
+  private readonly handles = new Map<ConnectionHandle, { readonly delivered: boolean }>();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -125,7 +125,7 @@ export class QuicServer extends EventEmitter {
       });
       if (opts.drain) {
         // Connections the application never got are not worth waiting for.
-        for (const [h, delivered] of this.handles) if (!delivered()) closeHandle(h);
+        for (const [h, state] of this.handles) if (!state.delivered) closeHandle(h);
         if (timeout !== undefined) this.drainTimer = setTimeout(() => this.closeAll(), timeout);
         return this.closing;
       }
@@ -143,41 +143,53 @@ export class QuicServer extends EventEmitter {
   private onConnection(core: Connection): void {
     const handle = new ConnectionHandle(core, this.driver, undefined, undefined);
     handle.defaultStreamErrorCode = this.streamErrorCode;
-    let pub: QuicConnection | undefined;
-    let delivered = false;
-    const deliver = (c: QuicConnection) => {
-      if (this.closing) {
-        // Closing (or draining): a connection the application never saw is closed at once.
-        closeHandle(handle);
-        return;
-      }
-      delivered = true;
-      const w = this.waiters.shift();
-      if (w) w.resolve(c);
-      else this.ready.push(c);
-      this.emit('connection', c);
-    };
-    handle.callbacks = {
-      onEpoch: (epoch) => {
-        pub = new QuicConnection(handle, epoch);
-        if (this.early) deliver(pub);
+    const server = this;
+    // One object with methods per connection, not arrow functions: under tsx (esbuild keepNames)
+    // each arrow function kept per connection costs a dictionary of properties (issue 13).
+    const state: ServerHandleState = {
+      pub: undefined,
+      delivered: false,
+      deliver(c: QuicConnection): void {
+        if (server.closing) {
+          // Closing (or draining): a connection the application never saw is closed at once.
+          closeHandle(handle);
+          return;
+        }
+        state.delivered = true;
+        const w = server.waiters.shift();
+        if (w) w.resolve(c);
+        else server.ready.push(c);
+        server.emit('connection', c);
+      },
+      onEpoch(epoch) {
+        const pub = new QuicConnection(handle, epoch);
+        state.pub = pub;
+        if (server.early) state.deliver(pub);
         return pub;
       },
-      onHandshakeComplete: () => {
-        if (!this.early && pub) deliver(pub);
+      onHandshakeComplete() {
+        if (!server.early && state.pub) state.deliver(state.pub);
       },
-      onTerminated: () => {
-        this.handles.delete(handle);
+      onTerminated() {
+        server.handles.delete(handle);
         // A connection that was never accepted is dropped from the backlog.
-        if (pub) {
-          const i = this.ready.indexOf(pub);
-          if (i >= 0) this.ready.splice(i, 1);
+        if (state.pub) {
+          const i = server.ready.indexOf(state.pub);
+          if (i >= 0) server.ready.splice(i, 1);
         }
       },
     };
-    this.handles.set(handle, () => delivered);
+    handle.callbacks = state;
+    this.handles.set(handle, state);
     this.driver.attach(core, handle);
   }
+}
+
+/** What the server keeps per connection: its public connection, whether it was delivered, its callbacks. */
+interface ServerHandleState extends HandleCallbacks {
+  pub: QuicConnection | undefined;
+  delivered: boolean;
+  deliver(c: QuicConnection): void;
 }
 
 function closeHandle(h: ConnectionHandle): void {

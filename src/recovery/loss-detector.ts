@@ -8,6 +8,7 @@
  */
 
 import { TransportErrorCode, transportError } from '../errors/transport-error.js';
+import { deepFreeze } from '../util/deep-freeze.js';
 import type { Millis } from '../util/time.js';
 import { type AckRange, type EcnCounts, FrameType } from '../wire/frames.js';
 import { GRANULARITY, type RttEstimator } from './rtt-estimator.js';
@@ -65,7 +66,8 @@ export interface LossDetectorOptions {
 const SPACES = [PacketNumberSpace.Initial, PacketNumberSpace.Handshake, PacketNumberSpace.ApplicationData];
 
 interface SpaceState<P> {
-  readonly sent: SentPacketQueue<P>;
+  /** An inert shared queue once the space is discarded (discardedQueue). */
+  sent: SentPacketQueue<P>;
   largestAcked: number | undefined;
   /** A.3 time_of_last_ack_eliciting_packet. */
   lastAckElicitingTime: Millis | undefined;
@@ -75,6 +77,14 @@ interface SpaceState<P> {
   ecnCe: number;
   discarded: boolean;
 }
+
+/**
+ * The sent-packet queue of every discarded space (issue 13: idle memory): empty and deep-frozen, so
+ * that a packet pushed into it by mistake throws instead of being shared between connections.
+ * onPacketSent ignores discarded spaces, and their packets can no longer be acknowledged (the
+ * packets carrying such ACKs are dropped, RFC 9001 §4.9).
+ */
+const discardedQueue: SentPacketQueue<never> = deepFreeze(new SentPacketQueue<never>());
 
 export class LossDetector<P> {
   private readonly rtt: RttEstimator;
@@ -348,6 +358,15 @@ export class LossDetector<P> {
     this._ptoCount = 0;
     this.timerBase = now;
     return removed;
+  }
+
+  /**
+   * After discardSpace, once the call that discarded the space has returned: its (empty) sent-packet
+   * queue gives way to the shared inert one, so a discarded space costs no memory of its own.
+   */
+  releaseDiscarded(space: PacketNumberSpace): void {
+    const st = this.spaces[space]!;
+    if (st.discarded) st.sent = discardedQueue as SentPacketQueue<P>;
   }
 
   /**

@@ -4,35 +4,40 @@
  * scheduler keeps two rounds. Items are kept in insertion order (a Set); an item that was served
  * moves to the back; items that cannot be served right now keep their place.
  */
+/** What an empty round iterates: never written to. */
+const NO_ITEMS: ReadonlySet<never> = new Set<never>();
+
 export class RoundRobin<T> {
-  private readonly items = new Set<T>();
+  /** Created with the first item: a connection that never sends stream data has none (issue 13). */
+  private items: Set<T> | undefined;
 
   get size(): number {
-    return this.items.size;
+    return this.items?.size ?? 0;
   }
 
   /** Queues `item` at the back unless already queued (then it keeps its turn). */
   add(item: T): void {
+    this.items ??= new Set();
     this.items.add(item);
   }
 
   delete(item: T): void {
-    this.items.delete(item);
+    this.items?.delete(item);
   }
 
   has(item: T): boolean {
-    return this.items.has(item);
+    return this.items?.has(item) ?? false;
   }
 
   /** After `item` was served: to the back of the round if it still has something, else out. */
   served(item: T, stillActive: boolean): void {
-    this.items.delete(item);
-    if (stillActive) this.items.add(item);
+    this.items?.delete(item);
+    if (stillActive) this.add(item);
   }
 
   /** Items in turn order. Deleting the current item while iterating is allowed. */
   [Symbol.iterator](): IterableIterator<T> {
-    return this.items.values();
+    return (this.items ?? (NO_ITEMS as ReadonlySet<T>)).values();
   }
 }
 

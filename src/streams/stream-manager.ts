@@ -74,6 +74,7 @@ export class StreamManager {
     this.role = config.role;
     const local = { ...config.local };
     const peer = { ...config.peer };
+    const manager = this;
     this.conn = new ConnectionFlow(local, peer, config.maxConnectionReceiveWindow ?? 16 * MiB);
     this.streams = new StreamRegistry(
       {
@@ -82,8 +83,12 @@ export class StreamManager {
         maxStreamWindow: config.maxStreamReceiveWindow ?? 6 * MiB,
         conn: this.conn,
         // Streams a frame opens are reported as opened in 0-RTT data (the request was replayable).
-        onPeerOpened: (id) =>
-          this.emit(this.frameInEarlyData ? { type: 'opened', id, early: true } : { type: 'opened', id }),
+        // Methods, not arrow functions: no property dictionary per connection under tsx (issue 13).
+        onPeerOpened(id) {
+          manager.emit(
+            manager.frameInEarlyData ? { type: 'opened', id, early: true } : { type: 'opened', id },
+          );
+        },
       },
       peer,
     );
@@ -91,8 +96,13 @@ export class StreamManager {
     this.budget = new SendBudget(
       config.sendBufferSize ?? MiB,
       config.connectionSendBufferSize ?? 8 * MiB,
-      (entry) => this.emit({ type: 'writable', id: entry.id }),
+      this.emitWritable.bind(this),
     );
+  }
+
+  /** A parked stream may write again (bound once: a bound method carries no property dictionary). */
+  private emitWritable(entry: { readonly id: number }): void {
+    this.emit({ type: 'writable', id: entry.id });
   }
 
   // ---------------------------------------------------------------- application

@@ -1,103 +1,49 @@
 /**
- * The open streams of one StreamManager, one typed map per kind (RFC 9000 §2.1): bidirectional
- * streams (either side opened them), unidirectional streams we opened (send only) and
- * unidirectional streams the peer opened (receive only). A lookup by ID goes to the one map the ID's
- * type bits name, so asking for the sending part of a stream returns an entry that has one.
+ * The open streams of one StreamManager (RFC 9000 §2.1): bidirectional streams (either side opened
+ * them), unidirectional streams we opened (send only) and unidirectional streams the peer opened
+ * (receive only). Each entry's kind follows from its ID's type bits, so asking for the sending part
+ * of a stream returns an entry that has one.
  */
-import type {
-  BidiStreamEntry,
-  ReceiveOnlyStreamEntry,
-  ReceivingEntry,
-  SendingEntry,
-  SendOnlyStreamEntry,
-  StreamEntry,
-} from './stream-entry.js';
-import { isBidirectional, isLocallyInitiated, type Role } from './stream-id.js';
+import type { ReceivingEntry, SendingEntry, StreamEntry } from './stream-entry.js';
 
 export class StreamMaps {
-  private readonly bidi = new Map<number, BidiStreamEntry>();
-  private readonly localUni = new Map<number, SendOnlyStreamEntry>();
-  private readonly remoteUni = new Map<number, ReceiveOnlyStreamEntry>();
-  /** Creation order of the sending entries (see sendingInOrder). */
-  private readonly order = new WeakMap<SendingEntry, number>();
-  private created = 0;
-
-  constructor(private readonly role: Role) {}
+  /**
+   * Every open stream, by ID, in creation order. One map, not one per kind (issue 13: an idle
+   * connection kept three empty maps and a WeakMap of creation ranks): the ID's type bits name
+   * the kind, so a lookup checks the entry's kind instead of choosing a map.
+   */
+  private readonly all = new Map<number, StreamEntry>();
 
   add(entry: StreamEntry): void {
-    switch (entry.kind) {
-      case 'bidi':
-        this.bidi.set(entry.id, entry);
-        this.order.set(entry, this.created);
-        break;
-      case 'send-only':
-        this.localUni.set(entry.id, entry);
-        this.order.set(entry, this.created);
-        break;
-      case 'receive-only':
-        this.remoteUni.set(entry.id, entry);
-        break;
-    }
-    this.created++;
+    this.all.set(entry.id, entry);
   }
 
   delete(entry: StreamEntry): void {
-    switch (entry.kind) {
-      case 'bidi':
-        this.bidi.delete(entry.id);
-        return;
-      case 'send-only':
-        this.localUni.delete(entry.id);
-        return;
-      case 'receive-only':
-        this.remoteUni.delete(entry.id);
-        return;
-    }
+    this.all.delete(entry.id);
   }
 
   get(id: number): StreamEntry | undefined {
-    if (isBidirectional(id)) return this.bidi.get(id);
-    return isLocallyInitiated(id, this.role) ? this.localUni.get(id) : this.remoteUni.get(id);
+    return this.all.get(id);
   }
 
   /** The open stream `id` if it has a sending part. */
   sending(id: number): SendingEntry | undefined {
-    if (isBidirectional(id)) return this.bidi.get(id);
-    return isLocallyInitiated(id, this.role) ? this.localUni.get(id) : undefined;
+    const entry = this.all.get(id);
+    return entry === undefined || entry.kind === 'receive-only' ? undefined : entry;
   }
 
   /** The open stream `id` if it has a receiving part. */
   receiving(id: number): ReceivingEntry | undefined {
-    if (isBidirectional(id)) return this.bidi.get(id);
-    return isLocallyInitiated(id, this.role) ? undefined : this.remoteUni.get(id);
+    const entry = this.all.get(id);
+    return entry === undefined || entry.kind === 'send-only' ? undefined : entry;
   }
 
   get size(): number {
-    return this.bidi.size + this.localUni.size + this.remoteUni.size;
+    return this.all.size;
   }
 
   /** Every open stream with a sending part, in the order the streams were created. */
   *sendingInOrder(): Generator<SendingEntry> {
-    const bidi = this.bidi.values();
-    const uni = this.localUni.values();
-    let b = bidi.next();
-    let u = uni.next();
-    for (;;) {
-      if (b.done) {
-        if (u.done) return;
-        yield u.value;
-        u = uni.next();
-      } else if (u.done || this.rank(b.value) < this.rank(u.value)) {
-        yield b.value;
-        b = bidi.next();
-      } else {
-        yield u.value;
-        u = uni.next();
-      }
-    }
-  }
-
-  private rank(entry: SendingEntry): number {
-    return this.order.get(entry) ?? 0;
+    for (const entry of this.all.values()) if (entry.kind !== 'receive-only') yield entry;
   }
 }

@@ -54,7 +54,7 @@ export class StreamRegistry {
     this.maxStreamWindow = config.maxStreamWindow;
     this.conn = config.conn;
     this.onPeerOpened = config.onPeerOpened;
-    this.maps = new StreamMaps(config.role);
+    this.maps = new StreamMaps();
   }
 
   /** Streams created so far, ours and the peer's. */
