@@ -50,7 +50,8 @@ function onLine(line) {
   if (detail) {
     const [, key, value] = detail;
     current.block = value === '|-' || value === '|' ? key : undefined;
-    if (['location', 'error', 'failureType'].includes(key) && !current.block) current.details.push(`${key}: ${value}`);
+    if (['location', 'error', 'failureType'].includes(key) && !current.block)
+      current.details.push(`${key}: ${value}`);
     if (current.block === 'error') current.errorLines = 0;
   } else if (current.block === 'error' && current.errorLines < 8 && line.trim()) {
     current.errorLines++;
