@@ -348,7 +348,10 @@ export class UdpEndpoint {
       this.timerAt = Number.POSITIVE_INFINITY;
       return;
     }
-    if (this.timer && next === this.timerAt) return;
+    // A timer armed for an earlier moment stays: it fires early, finds nothing due and arms the
+    // next one. Deadlines that only move later (each response re-arms its PTO, each packet the idle
+    // timeout) then cost no clearTimeout/setTimeout pair per datagram.
+    if (this.timer && this.timerAt <= next) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = next;
     this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - now()));

@@ -19,6 +19,8 @@ export interface StreamStates {
 export class BidiStreamEntry {
   readonly kind = 'bidi';
   closed = false;
+  /** Creation rank among the sending streams (set by StreamMaps.add; see sendingInOrder). */
+  order = 0;
 
   constructor(
     readonly id: number,
@@ -40,6 +42,8 @@ export class BidiStreamEntry {
 export class SendOnlyStreamEntry {
   readonly kind = 'send-only';
   closed = false;
+  /** Creation rank among the sending streams (set by StreamMaps.add; see sendingInOrder). */
+  order = 0;
 
   constructor(
     readonly id: number,

@@ -18,8 +18,7 @@ export class StreamMaps {
   private readonly bidi = new Map<number, BidiStreamEntry>();
   private readonly localUni = new Map<number, SendOnlyStreamEntry>();
   private readonly remoteUni = new Map<number, ReceiveOnlyStreamEntry>();
-  /** Creation order of the sending entries (see sendingInOrder). */
-  private readonly order = new WeakMap<SendingEntry, number>();
+  /** Streams added so far: the next sending entry's `order` (see sendingInOrder). */
   private created = 0;
 
   constructor(private readonly role: Role) {}
@@ -28,11 +27,11 @@ export class StreamMaps {
     switch (entry.kind) {
       case 'bidi':
         this.bidi.set(entry.id, entry);
-        this.order.set(entry, this.created);
+        entry.order = this.created;
         break;
       case 'send-only':
         this.localUni.set(entry.id, entry);
-        this.order.set(entry, this.created);
+        entry.order = this.created;
         break;
       case 'receive-only':
         this.remoteUni.set(entry.id, entry);
@@ -87,7 +86,7 @@ export class StreamMaps {
         if (u.done) return;
         yield u.value;
         u = uni.next();
-      } else if (u.done || this.rank(b.value) < this.rank(u.value)) {
+      } else if (u.done || b.value.order < u.value.order) {
         yield b.value;
         b = bidi.next();
       } else {
@@ -95,9 +94,5 @@ export class StreamMaps {
         u = uni.next();
       }
     }
-  }
-
-  private rank(entry: SendingEntry): number {
-    return this.order.get(entry) ?? 0;
   }
 }
