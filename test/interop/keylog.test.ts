@@ -206,7 +206,7 @@ describe('interop: key log check with tshark', () => {
     );
     for (const [path, f] of fetched) assert.equal(f.sha256, hashes.get(path), path);
     const keyUpdates = conn.stats().keyUpdates;
-    await within(conn.close(), 5000, 'close');
+    await within(conn.close(), 20_000, 'close');
     await server.waitFor((e) => e.event === 'closed');
     await capture.stop();
 

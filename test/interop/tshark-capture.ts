@@ -51,7 +51,9 @@ export class Capture {
     const filter = [...ports, marker.address().port].map((p) => `udp port ${p}`).join(' or ');
     const child = spawn(
       'tshark',
-      ['-i', 'lo', '-f', filter, '-w', file, '-P', '-l', '-T', 'fields', '-e', 'data.data'],
+      // -B 64: a 64 MiB capture buffer (default 2 MiB), so that a loaded machine, where dumpcap
+      // falls behind a 10 MiB transfer on loopback, does not drop packets from the capture.
+      ['-i', 'lo', '-B', '64', '-f', filter, '-w', file, '-P', '-l', '-T', 'fields', '-e', 'data.data'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

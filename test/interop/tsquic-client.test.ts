@@ -98,7 +98,7 @@ describe('interop: tsquic client -> quic-go 0.29 server', () => {
     assertWhole(fetched);
     const stats = conn.stats();
     assert.ok(stats.bytesReceived > 11 * MiB, `received ${stats.bytesReceived} bytes`);
-    const reason = await within(conn.close(), 5000, 'close');
+    const reason = await within(conn.close(), 20_000, 'close');
     assert.equal(reason.error, undefined);
 
     const hello = await server.waitFor((e) => e.event === 'conn');
@@ -199,7 +199,7 @@ describe('interop: tsquic client -> quic-go 0.29 server', () => {
     // dialEarly returned with the ClientHello out: the handshake cannot be complete yet.
     assert.equal(handshakeDone, false, 'dialEarly must return before the handshake completes');
     assertWhole(await within(fetching, 30_000, 'fetch over 0-RTT'));
-    await within(early.handshakeComplete, 5000, 'handshake');
+    await within(early.handshakeComplete, 20_000, 'handshake');
     assert.equal(early.used0RTT, true);
     assert.equal(early.resumed, true);
     assert.equal(await early.nextConnection(), early, 'accepted: nextConnection() is the same connection');
@@ -315,7 +315,7 @@ describe('interop: tsquic client -> quic-go 0.29 server', () => {
       const conn = await within(dial(target(server), opts), 10_000, `dial #${i}`);
       const f = await within(fetchHashed(conn, '/small.txt'), 10_000, `fetch #${i}`);
       assert.equal(f.sha256, hashes.get('/small.txt'), `connection #${i}`);
-      const reason = await within(conn.close(), 5000, `close #${i}`);
+      const reason = await within(conn.close(), 20_000, `close #${i}`);
       assert.equal(reason.error, undefined, `connection #${i}`);
     }
     await waitForCount(server, (e) => e.event === 'closed', 50);

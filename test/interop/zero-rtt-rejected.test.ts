@@ -117,7 +117,7 @@ describe('interop: 0-RTT rejected, tsquic client -> quic-go 0.29 server', () => 
     const next: QuicConnection = await within(early.nextConnection(), 10_000, 'nextConnection()');
     assert.notEqual(next, early, 'rejected: nextConnection() is a new connection');
     assert.equal(next.used0RTT, false);
-    const stream = await within(next.openStream(), 5000, 'openStream on the next connection');
+    const stream = await within(next.openStream(), 20_000, 'openStream on the next connection');
     const streamErrors: Error[] = [];
     stream.on('error', (e: Error) => streamErrors.push(e));
     assert.equal(stream.id, 0, 'stream IDs start again at 0 on the next connection');
@@ -129,12 +129,12 @@ describe('interop: 0-RTT rejected, tsquic client -> quic-go 0.29 server', () => 
     const echoed = await within(readBytes(stream, data.length), 10_000, 'the echo on the next connection');
     assert.ok(echoed.equals(data), 'the echo differs');
     stream.end();
-    assert.equal((await within(readAll(stream), 5000, 'the echo FIN')).length, 0);
+    assert.equal((await within(readAll(stream), 20_000, 'the echo FIN')).length, 0);
     assert.deepEqual(streamErrors, [], 'the new stream saw an error');
     // The old stream failed once, cleanly, and the rejected attempt accepts nothing more.
     assert.ok(oldErrors.length <= 1 && oldErrors.every((e) => e instanceof ZeroRTTRejectedError));
     await assert.rejects(early.openStream(), ZeroRTTRejectedError);
-    await within(next.close(), 5000, 'close');
+    await within(next.close(), 20_000, 'close');
 
     const conns = of(server.events, 'conn');
     assert.equal(conns.length, 2);
@@ -205,7 +205,7 @@ describe('interop: 0-RTT rejected, tsquic client -> quic-go 0.29 server', () => 
     const payloads = Array.from({ length: 8 }, (_, i) => patternBytes(200 * 1024, 10 + i));
     // The first echo's stream (ID 0) and then the old streams' cleanup: their IDs (0, 4, 2) now exist
     // or will exist on the next connection.
-    const stream0 = await within(next.openStream(), 5000, 'the first stream of the next connection');
+    const stream0 = await within(next.openStream(), 20_000, 'the first stream of the next connection');
     assert.equal(stream0.id, 0);
     const firstEcho = readAll(stream0);
     stream0.write(payloads[0]!.subarray(0, 1024));
@@ -221,7 +221,7 @@ describe('interop: 0-RTT rejected, tsquic client -> quic-go 0.29 server', () => 
       'eight echoes within the new limits',
     );
     for (const [i, e] of echoes.entries()) assert.ok(e.equals(payloads[i]!), `echo ${i} differs`);
-    await within(next.close(), 5000, 'close');
+    await within(next.close(), 20_000, 'close');
     assert.ok(oldErrors.every((e) => e instanceof ZeroRTTRejectedError));
 
     const hello = await lower.waitFor((e) => e.event === 'conn');
