@@ -234,23 +234,34 @@ export class UdpEndpoint {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.closing) return;
+    // A send turn already queued is a flush (it runs everything a flush does, and sends): an
+    // answer written in the ticks after the request's flush needs no flush of its own.
+    if (this.flushScheduled || this.sendTurnScheduled || this.closing) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
   }
 
   private flush(): void {
-    this.flushScheduled = false;
-    if (this.closing) return;
-    for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
-      this.onConnection?.(e.connection);
+    if (this.closing) {
+      this.flushScheduled = false;
+      return;
     }
-    // Only connections something happened to since the last flush can have events (issue 13: no
-    // work per idle connection per turn).
+    // While the owners drain their events, what their handlers write (kick()) needs no flush of its
+    // own: this one sends it, now or from the send turn it schedules.
+    this.flushScheduled = true;
     const touched = this.touched;
-    for (const conn of this.endpoint.takeTouched()) touched.add(conn);
     let answerSoon = false;
-    for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answerSoon = true;
+    try {
+      for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
+        this.onConnection?.(e.connection);
+      }
+      // Only connections something happened to since the last flush can have events (issue 13: no
+      // work per idle connection per turn).
+      for (const conn of this.endpoint.takeTouched()) touched.add(conn);
+      for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answerSoon = true;
+    } finally {
+      this.flushScheduled = false;
+    }
     if (answerSoon && !this.sendTurn) {
       // A peer opened a stream (a request), or a response ended (a client's next request
       // follows): its application reacts after this callback, in the process's ticks and
@@ -348,7 +359,10 @@ export class UdpEndpoint {
       this.timerAt = Number.POSITIVE_INFINITY;
       return;
     }
-    if (this.timer && next === this.timerAt) return;
+    // A timer armed for an earlier moment stays: it fires early, finds nothing due and arms the
+    // next one. Deadlines that only move later (each response re-arms its PTO, each packet the idle
+    // timeout) then cost no clearTimeout/setTimeout pair per datagram.
+    if (this.timer && this.timerAt <= next) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = next;
     this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - now()));

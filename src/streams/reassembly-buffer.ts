@@ -116,8 +116,9 @@ export class ReassemblyBuffer {
    * `offset + data.length > readOffset + limit`.
    *
    * `owned`: nobody writes to `data`'s buffer again (a decrypted packet payload), so a large piece
-   * appended at the end is kept as a view of it instead of a copy (one allocation and copy less per
-   * received packet); the view never pins more than twice its bytes (keepView).
+   * appended at the end, or a small one arriving while nothing is held, is kept as a view of it
+   * instead of a copy (one allocation and copy less per received packet); the view never pins more
+   * than twice its bytes (keepView).
    */
   insert(offset: number, data: Uint8Array, owned = false): void {
     const end = offset + data.length;
@@ -149,6 +150,15 @@ export class ReassemblyBuffer {
     const n = this.chunks.length;
     const len = data.length;
     if (len < SMALL_APPEND) {
+      // Nothing held: a small piece of an owned buffer is kept as a view too (a request's HEADERS
+      // frame, read at once, costs no block of its own). Only while the buffer is empty, so that at
+      // most one segment is such a view and small pieces still merge into the shared block.
+      if (owned && contiguous && n === this.head && keepView(data)) {
+        this.offsets.push(offset);
+        this.chunks.push(data);
+        this._bufferedBytes += len;
+        return;
+      }
       const block = this.block;
       const last = contiguous && n > this.head ? this.chunks[n - 1]! : undefined;
       // Extend the last segment in place when it ends exactly at the filled end of the shared block.

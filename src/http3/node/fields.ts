@@ -56,11 +56,12 @@ export function rawHeaders(fields: readonly FieldLine[]): string[] {
   return out;
 }
 
-/** Field lines from a name and a setHeader-style value. */
-export function toFieldLines(name: string, value: HeaderValue): FieldLine[] {
+/** Appends the field lines of a name and a setHeader-style value to `out`. */
+function pushFieldLines(out: FieldLine[], name: string, value: HeaderValue): void {
   const n = name.toLowerCase();
-  if (Array.isArray(value)) return (value as readonly string[]).map((v) => ({ name: n, value: String(v) }));
-  return [{ name: n, value: String(value) }];
+  if (Array.isArray(value))
+    for (const v of value as readonly string[]) out.push({ name: n, value: String(v) });
+  else out.push({ name: n, value: String(value) });
 }
 
 /** Field lines from a headers object or a [name, value] list (writeHead, addTrailers, fetch init). */
@@ -70,14 +71,19 @@ export function fieldsFrom(
     | ReadonlyArray<readonly [string, HeaderValue]>
     | undefined,
 ): FieldLine[] {
-  if (!headers) return [];
   const out: FieldLine[] = [];
-  const entries = Array.isArray(headers)
-    ? (headers as ReadonlyArray<readonly [string, HeaderValue]>)
-    : Object.entries(headers as Record<string, HeaderValue | undefined>);
-  for (const [name, value] of entries) {
-    if (value === undefined) continue;
-    out.push(...toFieldLines(name, value));
+  if (!headers) return out;
+  // No entries array, no array per header: a response head is built once per request.
+  if (Array.isArray(headers)) {
+    for (const [name, value] of headers as ReadonlyArray<readonly [string, HeaderValue]>) {
+      if (value !== undefined) pushFieldLines(out, name, value);
+    }
+    return out;
+  }
+  const record = headers as Record<string, HeaderValue | undefined>;
+  for (const name of Object.keys(record)) {
+    const value = record[name];
+    if (value !== undefined) pushFieldLines(out, name, value);
   }
   return out;
 }

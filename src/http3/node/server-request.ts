@@ -15,9 +15,12 @@ export class Http3ServerRequest extends Readable {
   url: string;
   /** Lowercase names; repeated fields joined as node:http joins them. */
   readonly headers: IncomingHeaders;
-  readonly rawHeaders: string[];
-  trailers: IncomingHeaders = Object.create(null) as IncomingHeaders;
-  rawTrailers: string[] = [];
+  /** The request's field lines; rawHeaders and the trailers are built from them when asked for. */
+  private readonly fields: FieldLine[];
+  private rawHeadersList: string[] | undefined;
+  private trailerFields: FieldLine[] | undefined;
+  private trailersObject: IncomingHeaders | undefined;
+  private rawTrailersList: string[] | undefined;
   readonly httpVersion = '3';
   readonly httpVersionMajor = 3;
   readonly httpVersionMinor = 0;
@@ -46,12 +49,37 @@ export class Http3ServerRequest extends Readable {
     this.url = head.path ?? head.authority ?? '';
     this.headers = headersObject(head.fields);
     if (head.authority !== undefined && this.headers.host === undefined) this.headers.host = head.authority;
-    this.rawHeaders = rawHeaders(head.fields);
+    this.fields = head.fields;
     this.authority = head.authority;
     this.scheme = head.scheme;
     this.early = exchange.early;
     this.streamId = exchange.streamId!;
     this.socket = socket;
+  }
+
+  /** Names and values alternating, as received (node:http's rawHeaders). */
+  get rawHeaders(): string[] {
+    if (this.rawHeadersList === undefined) this.rawHeadersList = rawHeaders(this.fields);
+    return this.rawHeadersList;
+  }
+
+  /** The trailers, once the body has been read (empty before, or when there are none). */
+  get trailers(): IncomingHeaders {
+    if (this.trailersObject === undefined) this.trailersObject = headersObject(this.trailerFields ?? []);
+    return this.trailersObject;
+  }
+
+  set trailers(value: IncomingHeaders) {
+    this.trailersObject = value;
+  }
+
+  get rawTrailers(): string[] {
+    if (this.rawTrailersList === undefined) this.rawTrailersList = rawHeaders(this.trailerFields ?? []);
+    return this.rawTrailersList;
+  }
+
+  set rawTrailers(value: string[]) {
+    this.rawTrailersList = value;
   }
 
   /** node:http's alias. */
@@ -83,8 +111,9 @@ export class Http3ServerRequest extends Readable {
 
   /** @internal */
   _onTrailers(fields: FieldLine[]): void {
-    this.trailers = headersObject(fields);
-    this.rawTrailers = rawHeaders(fields);
+    this.trailerFields = fields;
+    this.trailersObject = undefined;
+    this.rawTrailersList = undefined;
   }
 
   /** @internal */

@@ -185,7 +185,8 @@ export class Http3Server extends EventEmitter {
     }
     let result: unknown;
     try {
-      result = this.listeners('request').length > 0 ? this.emitRequest(req, res) : this.notFound(res);
+      const listeners = this.listeners('request') as RequestListener[];
+      result = listeners.length > 0 ? this.emitRequest(listeners, req, res) : this.notFound(res);
     } catch (err) {
       this.onHandlerError(err, res);
       return;
@@ -193,10 +194,14 @@ export class Http3Server extends EventEmitter {
     if (result instanceof Promise) result.catch((err: unknown) => this.onHandlerError(err, res));
   }
 
-  private emitRequest(req: Http3ServerRequest, res: Http3ServerResponse): unknown {
+  private emitRequest(
+    listeners: RequestListener[],
+    req: Http3ServerRequest,
+    res: Http3ServerResponse,
+  ): unknown {
     let result: unknown;
-    for (const l of this.listeners('request')) {
-      const r = (l as RequestListener)(req, res);
+    for (const l of listeners) {
+      const r = l(req, res);
       if (r instanceof Promise) result = r;
     }
     return result;

@@ -222,3 +222,34 @@ test('an owned large piece is kept as a view; a borrowed one, or one pinning a l
   slab.insert(0, big.subarray(0, 2000), true);
   assert.notEqual(slab.readChunk()?.buffer, big.buffer);
 });
+
+test('an owned small piece is kept as a view only while nothing is held; later small pieces are copied', () => {
+  // A request's HEADERS frame: most of a small decrypted payload, nothing buffered yet.
+  const payload = new Uint8Array(60).fill(3);
+  const buf = new ReassemblyBuffer(1 << 20);
+  buf.insert(0, payload.subarray(12), true);
+  // Something is held now: the next small owned piece goes into the shared block (a copy).
+  const next = new Uint8Array(40).fill(4);
+  buf.insert(48, next.subarray(4), true);
+  next.fill(5);
+  const first = buf.readChunk();
+  assert.equal(first?.buffer, payload.buffer, 'the first piece is a view of its payload');
+  assert.equal(first?.length, 48);
+  const second = buf.readChunk();
+  assert.notEqual(second?.buffer, next.buffer, 'the second piece is a copy');
+  assert.deepEqual([...(second ?? [])], new Array(36).fill(4));
+
+  // Out of order (a gap before it): copied, never a view.
+  const gap = new ReassemblyBuffer(1 << 20);
+  const late = new Uint8Array(30).fill(6);
+  gap.insert(10, late.subarray(2), true);
+  gap.insert(0, new Uint8Array(10));
+  gap.readChunk();
+  assert.notEqual(gap.readChunk()?.buffer, late.buffer);
+
+  // A small part of a larger buffer (it would pin more than twice its bytes): copied.
+  const slab = new Uint8Array(1200);
+  const small = new ReassemblyBuffer(1 << 20);
+  small.insert(0, slab.subarray(0, 100), true);
+  assert.notEqual(small.readChunk()?.buffer, slab.buffer);
+});

@@ -1,0 +1,45 @@
+/**
+ * The I/O loop keeps one timer for the endpoint's earliest deadline (src/node/udp-endpoint.ts). It
+ * may keep a timer armed for an earlier moment than needed (it fires early and re-arms), but a
+ * deadline that moves earlier must re-arm it: here the server's answer is lost, and only the
+ * server's PTO (RFC 9002 §6.2), much earlier than its idle timeout, sends it again.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { dial } from '../../src/index.js';
+import { FaultProxy } from '../fault/fault-proxy.js';
+import { clientOptions, echoServer, readAll, startServer, within } from './helpers.js';
+
+test('a lost answer is sent again by the server PTO, long before its idle timeout', {
+  timeout: 60_000,
+}, async () => {
+  // The idle timeout (60 s) is the server's earliest deadline before it answers.
+  const server = await startServer({ idleTimeout: 60_000 });
+  echoServer(server);
+  const proxy = await FaultProxy.start({ target: { host: '127.0.0.1', port: server.address().port } });
+  try {
+    const conn = await dial({ host: '127.0.0.1', port: proxy.port }, clientOptions({ idleTimeout: 60_000 }));
+    // A first exchange, then quiet: the handshake's and the path search's timers are over, and the
+    // server's timer waits for the idle timeout.
+    const first = await conn.openStream();
+    first.end(Buffer.from('hello'));
+    assert.equal((await within(readAll(first), 20_000, 'the first echo')).toString(), 'hello');
+    await new Promise((r) => setTimeout(r, 2000));
+    // Everything the server sends is lost for 300 ms: its echo, and the ACKs of the client's probes.
+    proxy.set('down', { loss: 1 });
+    const lostBefore = proxy.stats('down').lost;
+    const s = await conn.openStream();
+    s.end(Buffer.from('ping'));
+    const echoed = readAll(s);
+    await new Promise((r) => setTimeout(r, 300));
+    const lost = proxy.stats('down').lost - lostBefore;
+    proxy.set('down', {});
+    // The echo arrives once the server's PTO resends it (within seconds; the idle timeout is 60 s).
+    assert.equal((await within(echoed, 20_000, 'the echo after the loss')).toString(), 'ping');
+    assert.ok(lost >= 1, `${lost} server datagrams were lost`);
+    await conn.close();
+  } finally {
+    proxy.close();
+    await server.close();
+  }
+});
