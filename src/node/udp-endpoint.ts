@@ -234,34 +234,23 @@ export class UdpEndpoint {
   }
 
   private scheduleFlush(): void {
-    // A send turn already queued is a flush (it runs everything a flush does, and sends): an
-    // answer written in the ticks after the request's flush needs no flush of its own.
-    if (this.flushScheduled || this.sendTurnScheduled || this.closing) return;
+    if (this.flushScheduled || this.closing) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
   }
 
   private flush(): void {
-    if (this.closing) {
-      this.flushScheduled = false;
-      return;
+    this.flushScheduled = false;
+    if (this.closing) return;
+    for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
+      this.onConnection?.(e.connection);
     }
-    // While the owners drain their events, what their handlers write (kick()) needs no flush of its
-    // own: this one sends it, now or from the send turn it schedules.
-    this.flushScheduled = true;
+    // Only connections something happened to since the last flush can have events (issue 13: no
+    // work per idle connection per turn).
     const touched = this.touched;
+    for (const conn of this.endpoint.takeTouched()) touched.add(conn);
     let answerSoon = false;
-    try {
-      for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
-        this.onConnection?.(e.connection);
-      }
-      // Only connections something happened to since the last flush can have events (issue 13: no
-      // work per idle connection per turn).
-      for (const conn of this.endpoint.takeTouched()) touched.add(conn);
-      for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answerSoon = true;
-    } finally {
-      this.flushScheduled = false;
-    }
+    for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answerSoon = true;
     if (answerSoon && !this.sendTurn) {
       // A peer opened a stream (a request), or a response ended (a client's next request
       // follows): its application reacts after this callback, in the process's ticks and
