@@ -132,18 +132,16 @@ describe('the drop trace', () => {
       const qlog = new QlogWriter(dir);
       for (const d of dropped) qlog.dropped(d.conn, d);
       qlog.close(dropped[0]!.conn);
-      // The file is written asynchronously: read it until every drop is in (bounded).
-      let events: Array<{ name?: string; data?: Record<string, unknown> }> = [];
-      for (let i = 0; i < 200 && events.length < dropped.length; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        const [file] = readdirSync(dir);
-        assert.ok(file?.endsWith('_server.sqlog'));
-        events = readFileSync(join(dir, file), 'utf8')
-          .split('\x1e')
-          .filter((r) => r.trim())
-          .map((r) => JSON.parse(r) as { name?: string; data?: Record<string, unknown> })
-          .filter((r) => r.name === 'transport:packet_dropped');
-      }
+      // The file is written asynchronously: wait until the writer has closed it (no wall-clock
+      // bound to miss on a loaded machine; the test's own timeout turns a hang into a failure).
+      await qlog.finished();
+      const [file] = readdirSync(dir);
+      assert.ok(file?.endsWith('_server.sqlog'));
+      const events = readFileSync(join(dir, file), 'utf8')
+        .split('\x1e')
+        .filter((r) => r.trim())
+        .map((r) => JSON.parse(r) as { name?: string; data?: Record<string, unknown> })
+        .filter((r) => r.name === 'transport:packet_dropped');
       assert.deepEqual(
         events.map((r) => r.data),
         dropped.map((d) => ({
