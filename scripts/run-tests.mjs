@@ -46,7 +46,7 @@ function onLine(line) {
     current = undefined;
     return;
   }
-  const detail = /^\s*(location|error|code|failureType|name|[a-z][A-Za-z]*):\s*(.*)$/.exec(line);
+  const detail = /^\s*([a-z][A-Za-z]*):\s*(.*)$/.exec(line);
   if (detail) {
     const [, key, value] = detail;
     current.block = value === '|-' || value === '|' ? key : undefined;

@@ -286,7 +286,6 @@ export class Connection {
     this.sender = new ConnectionSender(this);
     this.recovery = new ConnectionRecovery(this);
     this.receiver = new ConnectionReceiver(this.receiverHost());
-    this.lossDetector.setAmplificationBlocked(false);
     if (side.kind === 'client') this.handshake.startClient(config.now);
     this.rearmTimers();
   }
@@ -715,7 +714,7 @@ export class Connection {
   private onClientHandshakePacket(from: string, now: Millis): void {
     if (from === this.remoteAddress) {
       this.paths.validateCurrent();
-      this.lossDetector.setAmplificationBlocked(false);
+      this.onAllowanceChanged();
     }
     this.discardSpace(PacketNumberSpace.Initial, now);
   }
