@@ -173,9 +173,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
   }
 
   override onReset(code: number): void {
-    const wasDone = this.receiveDone;
-    this.receiveDone = true;
-    this.cancelDecoding();
+    const wasDone = this.receiveResetByPeer();
     if (!wasDone) {
       this.abortStream(code);
       this.fail(
@@ -188,8 +186,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
   }
 
   override onStopSending(code: number): void {
-    this.sendReset = true;
-    this.sendDone = true;
+    this.sendStoppedByPeer();
     this._requestStopped = true;
     if (code === H3ErrorCode.H3_REQUEST_REJECTED) {
       this.abortStream(code);
@@ -209,8 +206,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
   }
 
   override onConnectionClosed(err: Error): void {
-    this.sendDone = true;
-    this.receiveDone = true;
+    this.endBothDirections();
     this.fail(
       err instanceof Http3ConnectionError
         ? err
@@ -238,7 +234,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
   private fail(err: Error): void {
     if (this.done) return;
     this.done = true;
-    this.failed = err;
+    this.markFailed(err);
     this.events.onError(err);
     // An exchange that never had a stream has nothing left to finish.
     if (this.streamId === undefined) this.onDone(this);

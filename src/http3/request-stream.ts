@@ -22,17 +22,61 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
     return this._streamId;
   }
   protected abstract readonly reader: MessageReader<InHead>;
+  // The direction states below are written in this file only (test/http3/structure.test.ts): the
+  // exchanges change them through the named transitions further down.
   /** Our side of the stream is finished: FIN sent or reset. */
-  protected sendDone = false;
+  private _sendDone = false;
   /** Our side was reset: by us (RESET_STREAM) or by the transport after the peer's STOP_SENDING. */
-  protected sendReset = false;
+  private _sendReset = false;
   /** The incoming message is complete, or reading was abandoned. */
-  protected receiveDone = false;
+  private _receiveDone = false;
   /** Set once the exchange failed (stream error, peer reset, connection closed). */
-  protected failed: Error | undefined;
+  private _failed: Error | undefined;
   private decodingCancelled = false;
 
   constructor(protected readonly conn: H3Connection) {}
+
+  protected get sendDone(): boolean {
+    return this._sendDone;
+  }
+  protected get sendReset(): boolean {
+    return this._sendReset;
+  }
+  protected get receiveDone(): boolean {
+    return this._receiveDone;
+  }
+  protected get failed(): Error | undefined {
+    return this._failed;
+  }
+  /** How many pump() calls are running (a handler may write, and so pump, from inside one). */
+  protected get pumpDepth(): number {
+    return this._pumpDepth;
+  }
+
+  /** The exchange failed with `err`: nothing more is read. */
+  protected markFailed(err: Error): void {
+    this._failed = err;
+  }
+
+  /** The peer reset its sending side (RESET_STREAM): nothing more is read. Whether reading was over already. */
+  protected receiveResetByPeer(): boolean {
+    const wasDone = this._receiveDone;
+    this._receiveDone = true;
+    this.cancelDecoding();
+    return wasDone;
+  }
+
+  /** The peer's STOP_SENDING: the transport has reset our sending side (RFC 9000 §3.5). */
+  protected sendStoppedByPeer(): void {
+    this._sendReset = true;
+    this._sendDone = true;
+  }
+
+  /** The connection ended: neither direction carries anything more. */
+  protected endBothDirections(): void {
+    this._sendDone = true;
+    this._receiveDone = true;
+  }
 
   protected attach(id: number): void {
     this._streamId = id;
@@ -46,7 +90,7 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
     if (this.reader.wantData === want) return;
     if (want) this.reader.resumeData();
     else this.reader.pauseData();
-    if (want && this._streamId !== undefined && !this.receiveDone) {
+    if (want && this._streamId !== undefined && !this._receiveDone) {
       const id = this._streamId;
       this.conn.guard(id, () => this.pump());
     }
@@ -62,25 +106,25 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
   }
 
   /** pump() calls in progress (the application may act from inside one: a handler runs at onHead). */
-  protected pumpDepth = 0;
+  private _pumpDepth = 0;
 
   protected pump(): void {
     const id = this._streamId;
-    if (id !== undefined && !this.receiveDone && !this.failed) {
-      this.pumpDepth++;
+    if (id !== undefined && !this._receiveDone && !this._failed) {
+      this._pumpDepth++;
       try {
         this.readAvailable(id);
       } finally {
-        this.pumpDepth--;
+        this._pumpDepth--;
       }
     }
-    if (this.pumpDepth === 0) this.afterPump();
+    if (this._pumpDepth === 0) this.afterPump();
   }
 
   private readAvailable(id: number): void {
     const t = this.conn.transport;
     this.reader.process();
-    while (!this.receiveDone && !this.failed && this.reader.wantsInput) {
+    while (!this._receiveDone && !this._failed && this.reader.wantsInput) {
       const r = t.read(id);
       if (!r) break;
       this.reader.push(r.data, r.fin);
@@ -93,14 +137,14 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
 
   /** The incoming message ended (called from the reader's sink). */
   protected markReceiveDone(): void {
-    this.receiveDone = true;
+    this._receiveDone = true;
     this.maybeFinished();
   }
 
   /** Stop reading what remains of the incoming message (STOP_SENDING `code`). */
   protected abandonReceive(code: number): void {
-    if (this.receiveDone || this._streamId === undefined) return;
-    this.receiveDone = true;
+    if (this._receiveDone || this._streamId === undefined) return;
+    this._receiveDone = true;
     this.conn.transport.stopSending(this._streamId, code);
     this.cancelDecoding();
     this.maybeFinished();
@@ -140,7 +184,7 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
     const id = this._streamId!;
     if (trailers && trailers.length > 0) this.sendFields(trailers);
     this.conn.transport.end(id);
-    this.sendDone = true;
+    this._sendDone = true;
     this.maybeFinished();
   }
 
@@ -150,18 +194,18 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
     if (id === undefined) return;
     // RFC 9000 §3.1: a reset is allowed after FIN too, until everything was acknowledged; it
     // tells the peer to stop processing (RFC 9114 §4.1.1).
-    if (!this.sendReset) {
-      this.sendReset = true;
+    if (!this._sendReset) {
+      this._sendReset = true;
       this.conn.transport.resetStream(id, code);
     }
-    this.sendDone = true;
+    this._sendDone = true;
     this.abandonReceive(code);
     this.maybeFinished();
   }
 
   /** Both directions are finished: the stream leaves the connection's registry. */
   protected maybeFinished(): void {
-    if (this.sendDone && this.receiveDone && this._streamId !== undefined) {
+    if (this._sendDone && this._receiveDone && this._streamId !== undefined) {
       this.conn.unregister(this._streamId);
       this.onFinished();
     }

@@ -218,9 +218,7 @@ export class ServerExchange
 
   override onReset(code: number): void {
     // The client reset the request stream: the request is cancelled (RFC 9114 §4.1.1).
-    const wasDone = this.receiveDone;
-    this.receiveDone = true;
-    this.cancelDecoding();
+    const wasDone = this.receiveResetByPeer();
     if (!this._head) {
       this.abortStream(H3ErrorCode.H3_REQUEST_CANCELLED);
       return;
@@ -230,9 +228,8 @@ export class ServerExchange
   }
 
   override onStopSending(code: number): void {
-    this.sendReset = true;
     // The transport has reset our sending side (RFC 9000 §3.5): the client wants no response.
-    this.sendDone = true;
+    this.sendStoppedByPeer();
     if (this.response !== 'ended') this.fail(new Http3StreamResetError(code, 'stop-sending'));
     this.abandonReceive(H3ErrorCode.H3_REQUEST_CANCELLED);
     this.maybeFinished();
@@ -259,8 +256,7 @@ export class ServerExchange
 
   override onConnectionClosed(err: Error): void {
     if (this.sendDone && this.receiveDone) return;
-    this.sendDone = true;
-    this.receiveDone = true;
+    this.endBothDirections();
     this.fail(
       err instanceof Http3ConnectionError
         ? err
@@ -275,7 +271,7 @@ export class ServerExchange
 
   private fail(err: Error): void {
     if (this.failed || this.aborted) return;
-    this.failed = err;
+    this.markFailed(err);
     if (this._head) this.events?.onAborted(err);
   }
 }

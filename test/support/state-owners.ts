@@ -209,9 +209,8 @@ function sourceProgram(): ts.Program {
 
 /**
  * Writes in the files directly under `dirs` of a property that another file of src/ declares:
- * one object changing the state of another. Writes through `this` (a class's own fields) and of
- * properties declared by the standard library or Node (an array's length, an Error's fields) are
- * not counted.
+ * one object changing the state of another, or a subclass its base class's. Writes of properties
+ * declared by the standard library or Node (an array's length, an Error's fields) are not counted.
  */
 export function foreignWrites(dirs: readonly string[]): ForeignWrite[] {
   const p = sourceProgram();
@@ -224,11 +223,9 @@ export function foreignWrites(dirs: readonly string[]): ForeignWrite[] {
       if (!sf) throw new Error(`${f} is not in the program`);
       const visit = (node: ts.Node): void => {
         const target = writtenProperty(node);
-        if (
-          target &&
-          target.expression.kind !== ts.SyntaxKind.ThisKeyword &&
-          !isFreshRecord(checker, target.expression, sf)
-        ) {
+        // `this.x = ...` counts too when `x` is declared in another file: a subclass writing its
+        // base class's state.
+        if (target && !isFreshRecord(checker, target.expression, sf)) {
           const symbol = checker.getSymbolAtLocation(target.name);
           for (const decl of symbol?.declarations ?? []) {
             const file = decl.getSourceFile().fileName;
