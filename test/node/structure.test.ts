@@ -8,7 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assignableMembersIn, dirsUnder, foreignWrites } from '../support/state-owners.js';
+import {
+  assignableMembersIn,
+  dirsUnder,
+  foreignWrites,
+  programOf,
+  writesOfOtherFiles,
+} from '../support/state-owners.js';
 
 const DIRS = [...dirsUnder('src/node'), ...dirsUnder('src/endpoint')];
 
@@ -35,4 +41,39 @@ test('no file of the Node shell or the endpoint writes state another file declar
     .filter((w) => !PENDING.includes(`${w.at.replace(/:\d+$/, '')} -> ${w.property}`))
     .map((w) => `${w.at}: ${w.text} (${w.property}, declared in ${w.declaredIn})`);
   assert.deepEqual(found, [], "writes of another file's state: give the owner a method named for the change");
+});
+
+test('the write detector sees what it must (and not a record just made, nor a built-in)', () => {
+  const root = '/virtual';
+  const program = programOf(root, {
+    'src/core.ts': [
+      'export class Core { flag = false; protected base = 0; }',
+      'export interface Rec { n: number }',
+      'export class Same extends Core { set(): void { this.base = 1; } }',
+    ].join('\n'),
+    'src/other.ts': [
+      "import { Core, type Rec } from './core.js';",
+      'export class Sub extends Core { own = 0; bump(): void { this.base++; this.own = 1; } }',
+      'export function f(c: Core, r: Rec, arr: number[]): void {',
+      '  c.flag = true;',
+      '  (c).flag ||= false;',
+      '  r.n += 1;',
+      '  arr.length = 0;',
+      '  const fresh: Rec = { n: 0 };',
+      '  fresh.n = 2;',
+      "  const e = new Error('x');",
+      "  e.message = 'y';",
+      '}',
+    ].join('\n'),
+  });
+  const found = writesOfOtherFiles(program, root, `${root}/src`, ['src/core.ts', 'src/other.ts']);
+  assert.deepEqual(
+    found.map((w) => `${w.at} ${w.property}`),
+    [
+      'src/other.ts:2 Core.base',
+      'src/other.ts:4 Core.flag',
+      'src/other.ts:5 Core.flag',
+      'src/other.ts:6 Rec.n',
+    ],
+  );
 });

@@ -213,39 +213,78 @@ function sourceProgram(): ts.Program {
  * declared by the standard library or Node (an array's length, an Error's fields) are not counted.
  */
 export function foreignWrites(dirs: readonly string[]): ForeignWrite[] {
-  const p = sourceProgram();
+  const files = dirs.flatMap((d) => sourceFilesIn(d));
+  return writesOfOtherFiles(sourceProgram(), REPO, join(REPO, 'src'), files);
+}
+
+/**
+ * The writes in `files` (relative to `root`) of properties declared in another file under `owned`
+ * (an absolute directory): what foreignWrites() reports, for any program.
+ */
+export function writesOfOtherFiles(
+  p: ts.Program,
+  root: string,
+  owned: string,
+  files: readonly string[],
+): ForeignWrite[] {
   const checker = p.getTypeChecker();
-  const src = join(REPO, 'src');
   const out: ForeignWrite[] = [];
-  for (const dir of dirs) {
-    for (const f of sourceFilesIn(dir)) {
-      const sf = p.getSourceFile(join(REPO, f));
-      if (!sf) throw new Error(`${f} is not in the program`);
-      const visit = (node: ts.Node): void => {
-        const target = writtenProperty(node);
-        // `this.x = ...` counts too when `x` is declared in another file: a subclass writing its
-        // base class's state.
-        if (target && !isFreshRecord(checker, target.expression, sf)) {
-          const symbol = checker.getSymbolAtLocation(target.name);
-          for (const decl of symbol?.declarations ?? []) {
-            const file = decl.getSourceFile().fileName;
-            if (file === sf.fileName || !file.startsWith(src)) continue;
-            const line = sf.getLineAndCharacterOfPosition(target.getStart(sf)).line + 1;
-            out.push({
-              at: `${f}:${line}`,
-              declaredIn: relative(REPO, file),
-              property: `${ownerName(decl)}.${target.name.text}`,
-              text: target.getText(sf),
-            });
-            break;
-          }
+  for (const f of files) {
+    const sf = p.getSourceFile(join(root, f));
+    if (!sf) throw new Error(`${f} is not in the program`);
+    const visit = (node: ts.Node): void => {
+      const target = writtenProperty(node);
+      // `this.x = ...` counts too when `x` is declared in another file: a subclass writing its
+      // base class's state.
+      if (target && !isFreshRecord(checker, target.expression, sf)) {
+        const symbol = checker.getSymbolAtLocation(target.name);
+        for (const decl of symbol?.declarations ?? []) {
+          const file = decl.getSourceFile().fileName;
+          if (file === sf.fileName || !file.startsWith(owned)) continue;
+          const line = sf.getLineAndCharacterOfPosition(target.getStart(sf)).line + 1;
+          out.push({
+            at: `${f}:${line}`,
+            declaredIn: relative(root, file),
+            property: `${ownerName(decl)}.${target.name.text}`,
+            text: target.getText(sf),
+          });
+          break;
         }
-        ts.forEachChild(node, visit);
-      };
-      visit(sf);
-    }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
   }
   return out;
+}
+
+/** A program over in-memory files (for the checks' own tests): `files` maps a name to its source. */
+export function programOf(root: string, files: Record<string, string>): ts.Program {
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    types: [],
+  };
+  const host = ts.createCompilerHost(options);
+  const inMemory = new Map(Object.entries(files).map(([name, text]) => [join(root, name), text]));
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, version, onError, create) => {
+    const text = inMemory.get(name);
+    return text !== undefined
+      ? ts.createSourceFile(name, text, version, true)
+      : getSourceFile(name, version, onError, create);
+  };
+  const fileExists = host.fileExists.bind(host);
+  host.fileExists = (name) => inMemory.has(name) || fileExists(name);
+  const directoryExists = host.directoryExists?.bind(host);
+  host.directoryExists = (dir) =>
+    [...inMemory.keys()].some((f) => f.startsWith(`${dir}/`)) || (directoryExists?.(dir) ?? false);
+  const readFile = host.readFile.bind(host);
+  host.readFile = (name) => inMemory.get(name) ?? readFile(name);
+  return ts.createProgram([...inMemory.keys()], options, host);
 }
 
 /** The directories under `dir` (itself included), relative to the repository. */
