@@ -16,7 +16,8 @@ import {
   writesOfOtherFiles,
 } from '../support/state-owners.js';
 
-const DIRS = [...dirsUnder('src/node'), ...dirsUnder('src/endpoint')];
+/** The shell, the endpoint, and the HTTP/0.9 interop application on the shell (src/hq). */
+const DIRS = [...dirsUnder('src/node'), ...dirsUnder('src/endpoint'), ...dirsUnder('src/hq')];
 
 /**
  * src/node/udp-endpoint.ts is being reworked on another branch in this session; its three
