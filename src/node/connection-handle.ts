@@ -137,13 +137,19 @@ export class ConnectionHandle implements ConnectionOwner {
 
   /**
    * Dispatch the core's events. Returns whether the application may write in reaction within this
-   * event-loop turn: the peer opened a stream (an HTTP/3 server answering a request), or the whole
-   * answer on a bidirectional stream we opened has arrived (an HTTP/3 client sending its next
-   * request).
+   * event-loop turn: the peer opened a stream (an HTTP/3 server answering a request) that the
+   * application has not ended yet, or the whole answer on a bidirectional stream we opened has
+   * arrived (an HTTP/3 client sending its next request). A request stream whose answer was written
+   * and ended during the drain (a handler that answers at once) needs no later turn.
    */
   drainEvents(): boolean {
     const c = this.core;
     let answerSoon = false;
+    // The request streams the peer opened in this drain: a handler that answered one at once (an
+    // HTTP/3 handler on the core's streams) has ended its side by the end of the drain, and leaves
+    // nothing to wait for.
+    let requests: StreamEpoch | undefined;
+    const opened = this.openedRequests;
     for (let e = c.pollEvent(); e; e = c.pollEvent()) {
       switch (e.type) {
         case 'epoch': {
@@ -152,7 +158,15 @@ export class ConnectionHandle implements ConnectionOwner {
           break;
         }
         case 'stream':
-          if (!answerSoon && reactionLikely(e.epoch, e.event, c.role)) answerSoon = true;
+          if (!answerSoon && reactionLikely(e.epoch, e.event, c.role)) {
+            const ev = e.event;
+            if (ev.type === 'opened' && isBidirectional(ev.id) && (requests ?? e.epoch) === e.epoch) {
+              requests = e.epoch;
+              opened.push(ev.id);
+            } else {
+              answerSoon = true;
+            }
+          }
           this.publics.get(e.epoch)?._onStreamEvent(e.event);
           break;
         case 'early-data':
@@ -195,8 +209,15 @@ export class ConnectionHandle implements ConnectionOwner {
           break;
       }
     }
+    if (requests !== undefined) {
+      for (const id of opened) if (requests.streams.canWrite(id)) answerSoon = true;
+      opened.length = 0;
+    }
     return answerSoon;
   }
+
+  /** Scratch list of drainEvents() (one array per connection, not one per drain). */
+  private readonly openedRequests: number[] = [];
 
   private onClosed(info: CloseInfo): void {
     this.closeInfo = info;
