@@ -20,9 +20,10 @@ import {
 const DIRS = [...dirsUnder('src/node'), ...dirsUnder('src/endpoint'), ...dirsUnder('src/hq')];
 
 /**
- * src/node/udp-endpoint.ts is being reworked on another branch in this session; its three
- * assignable fields, and quic-server.ts's writes of two of them, are the shell's last. This list
- * may only shrink.
+ * src/node/udp-endpoint.ts was being reworked on another branch when the shell got this check; its
+ * three assignable fields, and quic-server.ts's writes of two of them (the server installs its
+ * connection callback and marks the socket listening), are left for a later change. This list may
+ * only shrink.
  */
 const PENDING = [
   'src/node/udp-endpoint.ts: UdpEndpoint.onConnection',
