@@ -33,14 +33,16 @@ export class Http3ServerRequest extends Readable {
   /** The QUIC stream ID of the request. */
   readonly streamId: number;
   readonly socket: PeerSocket;
-  /** The whole request body was received. */
   private _complete = false;
-  get complete() {
+  private _aborted = false;
+
+  /** The whole request body was received. */
+  get complete(): boolean {
     return this._complete;
   }
+
   /** The client cancelled the request, or the connection ended, before it was complete. */
-  private _aborted = false;
-  get aborted() {
+  get aborted(): boolean {
     return this._aborted;
   }
 
