@@ -43,9 +43,9 @@ export function streamClosedError(): QuicUsageError {
  * StreamManager of the stream's own epoch only.
  */
 export class StreamCore {
-  // Every field below is written here only: stream-direction-ends.ts, quic-stream.ts and
-  // stream-iterator.ts change it through the named transitions further down, and read it through
-  // the getters (test/node/structure.test.ts).
+  // Every field below is written here only: stream-direction-ends.ts, quic-stream.ts,
+  // stream-iterator.ts and quic-connection.ts change it through the named transitions further down
+  // and read it through the getters (test/node/structure.test.ts).
 
   /** The epoch was rejected (0-RTT): the stream is dead. */
   private _rejected = false;
@@ -95,7 +95,7 @@ export class StreamCore {
   private _endedBy: Error | undefined;
   /**
    * False for a peer-opened stream the application has not accepted yet: it has no 'error'
-   * listener, so an error that would destroy it waits in `deferredError` until it is handed out.
+   * listener, so an error that would destroy it is kept (deferError()) until it is handed out.
    */
   private _accepted = true;
   /** Opened by the peer in 0-RTT data. */
