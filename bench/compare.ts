@@ -25,6 +25,7 @@ import { pathToFileURL } from 'node:url';
 import { barChart } from './chart.js';
 import { formatMachine, machineInfo } from './core.js';
 import { median, type PeerMode, type PeerResult } from './peers/protocol.js';
+import { buildTsquicJs, peerCommand, type TsquicBuild } from './tsquic-build.js';
 import {
   buildGoPeer,
   type Command,
@@ -48,7 +49,17 @@ export const STREAMS = 10;
 /** Long enough that no idle connection times out while the others are being opened and measured. */
 const IDLE_TIMEOUT_MS = 600_000;
 
-export type ColumnKey = 'tsquic' | 'quic-go' | 'tsquic-jumbo';
+export type ColumnKey = 'tsquic' | 'quic-go' | 'tsquic-jumbo' | 'tsquic-tsx';
+
+/**
+ * Unmeasured time of the fresh client process of the cold handshake rows: the client is in its first
+ * 3.5 s, V8 still compiling its code.
+ */
+export const COLD_WARMUP_MS = 500;
+/** Default unmeasured time of the client before the (warm) handshake rows. */
+export const WARM_CLIENT_MS = 10_000;
+/** Unmeasured handshakes of each kind every server gets once, before the first measurement. */
+export const SERVER_WARMUP_MS = 3000;
 
 export interface CompareOptions {
   /** Transfer size in MiB (default 100). */
@@ -57,8 +68,17 @@ export interface CompareOptions {
   runs?: number;
   /** Measured time of each handshake figure, ms (default 3000). */
   durationMs?: number;
-  /** Unmeasured handshakes before each, ms (default 500). */
+  /**
+   * Unmeasured handshakes of the client process before each handshake figure, ms (default 10000:
+   * warm clients). The cold rows always use COLD_WARMUP_MS.
+   */
   warmupMs?: number;
+  /** Unmeasured handshakes of each kind against each server before the first run, ms (default 3000). */
+  serverWarmupMs?: number;
+  /** Only the handshake rows (no transfers, no idle connections). */
+  handshakesOnly?: boolean;
+  /** Also run tsquic from its TypeScript sources through tsx, as a labelled column outside the ratios. */
+  tsx?: boolean;
   /** Idle connections to hold open for the memory figures (default [1000, 10000]; [] to skip). */
   idleCounts?: readonly number[];
   /** The loopback-jumbo tsquic column (default true). */
@@ -100,7 +120,12 @@ export interface CompareResult {
     sizeMiB: number;
     runs: number;
     durationMs: number;
+    /** Client warm-up of the handshake rows; the cold rows use coldWarmupMs. */
     warmupMs: number;
+    coldWarmupMs: number;
+    serverWarmupMs: number;
+    /** How the tsquic peers run: compiled JavaScript (what the npm package ships) or through tsx. */
+    tsquicBuild: TsquicBuild;
     parallel: number;
     streams: number;
     idleCounts: number[];
@@ -204,13 +229,6 @@ export interface Settings {
   warmupMs: number;
 }
 
-function node(script: string, args: string[], flags: string[] = []): Command {
-  return {
-    file: process.execPath,
-    args: ['--import', 'tsx', ...flags, join(REPO_ROOT, 'bench', 'peers', script), ...args],
-  };
-}
-
 function clientArgs(
   mode: PeerMode,
   address: string,
@@ -238,20 +256,28 @@ function clientArgs(
   return args;
 }
 
-export function tsquicColumn(jumbo: boolean): ColumnSpec {
+/**
+ * A tsquic column: `capped` (the compared one, <= 1452-byte datagrams), `jumbo` (loopback PMTU
+ * discovery up to 16383 bytes) or `tsx` (capped, run from the TypeScript sources through tsx instead of
+ * compiled JavaScript); only `capped` is in the ratios.
+ */
+export function tsquicColumn(variant: 'capped' | 'jumbo' | 'tsx'): ColumnSpec {
+  const jumbo = variant === 'jumbo';
+  const build: TsquicBuild = variant === 'tsx' ? 'tsx' : 'dist';
   const cap = jumbo ? [] : ['--pmtu-max', String(CAP)];
   return {
-    key: jumbo ? 'tsquic-jumbo' : 'tsquic',
-    label: jumbo ? 'tsquic, loopback jumbo' : `tsquic <= ${CAP} B`,
+    key: variant === 'capped' ? 'tsquic' : variant === 'jumbo' ? 'tsquic-jumbo' : 'tsquic-tsx',
+    label: jumbo ? 'tsquic, loopback jumbo' : variant === 'tsx' ? 'tsquic via tsx' : `tsquic <= ${CAP} B`,
     maxDatagramBytes: jumbo ? 16383 : CAP,
     server: (pki, idle) =>
-      node(
+      peerCommand(
+        build,
         'quic-server.ts',
         ['--cert', pki.cert, '--key', pki.key, '--idle-timeout', String(IDLE_TIMEOUT_MS), ...cap],
         idle ? ['--expose-gc'] : [],
       ),
     client: (mode, address, pki, s, parallel) =>
-      node('quic-client.ts', [...clientArgs(mode, address, pki, s, parallel, false), ...cap]),
+      peerCommand(build, 'quic-client.ts', [...clientArgs(mode, address, pki, s, parallel, false), ...cap]),
   };
 }
 
@@ -275,9 +301,15 @@ type TransferMode = 'upload' | 'download' | 'streams';
 type HandshakeMode = 'full' | 'resumed' | '0rtt';
 
 interface Measurement {
-  /** Row keys this measurement fills, with how to get each figure from the result. */
   mode: PeerMode;
   parallel: number;
+  /** A handshake figure of a fresh client process (COLD_WARMUP_MS of warm-up instead of warmupMs). */
+  cold?: boolean;
+}
+
+/** The row a handshake measurement fills. */
+function handshakeRowKey(m: Measurement): string {
+  return `${m.mode}-${m.parallel === 1 ? 'sequential' : `parallel${m.parallel}`}${m.cold ? '-cold' : ''}`;
 }
 
 const TRANSFERS: readonly TransferMode[] = ['upload', 'download', 'streams'];
@@ -317,10 +349,30 @@ function emptyRows(sizeMiB: number, idleCounts: readonly number[]): Row[] {
       });
     }
   }
+  for (const h of HANDSHAKES) {
+    rows.push({
+      key: `${h}-sequential-cold`,
+      label: `${HANDSHAKE_LABEL[h]}, sequential, cold client (new process, ${COLD_WARMUP_MS} ms warm-up)`,
+      unit: '/s',
+      better: 'higher',
+      cells: {},
+    });
+  }
   rows.push(
     { key: 'ttfb-full', label: 'time to first byte, full handshake', unit: 'ms', better: 'lower', cells: {} },
     { key: 'ttfb-0rtt', label: 'time to first byte, 0-RTT', unit: 'ms', better: 'lower', cells: {} },
   );
+  for (const h of HANDSHAKES) {
+    for (const side of ['client', 'server'] as const) {
+      rows.push({
+        key: `cpu-hs-${h}-${side}`,
+        label: `CPU per ${h === '0rtt' ? '0-RTT' : h} connection, sequential, ${side}`,
+        unit: 'ms',
+        better: 'lower',
+        cells: {},
+      });
+    }
+  }
   for (const t of ['upload', 'download'] as const) {
     for (const side of ['client', 'server'] as const) {
       rows.push({
@@ -386,8 +438,9 @@ async function measure(
 ): Promise<{ figures: Record<string, number | undefined>; result: PeerResult }> {
   const cpu0 = processCpuSeconds(server.pid);
   const transfer = TRANSFERS.includes(m.mode as TransferMode);
-  const timeout = transfer ? 600_000 : s.warmupMs + s.durationMs + 60_000;
-  const result = await runClient(spec.client(m.mode, server.address, pki, s, m.parallel), timeout);
+  const settings = m.cold ? { ...s, warmupMs: COLD_WARMUP_MS } : s;
+  const timeout = transfer ? 600_000 : settings.warmupMs + settings.durationMs + 60_000;
+  const result = await runClient(spec.client(m.mode, server.address, pki, settings, m.parallel), timeout);
   const cpu1 = processCpuSeconds(server.pid);
   const figures: Record<string, number | undefined> = {};
   if (transfer) {
@@ -406,9 +459,16 @@ async function measure(
   if (m.mode === '0rtt' && result.used0RTT !== result.count) {
     throw new Error(`${result.count - result.used0RTT} of ${result.count} connections had 0-RTT rejected`);
   }
-  const key = `${m.mode}-${m.parallel === 1 ? 'sequential' : `parallel${m.parallel}`}`;
-  figures[key] = result.count / result.seconds;
-  if (m.parallel === 1 && (m.mode === 'full' || m.mode === '0rtt')) figures[`ttfb-${m.mode}`] = result.ttfbMs;
+  figures[handshakeRowKey(m)] = result.count / result.seconds;
+  if (m.parallel === 1 && !m.cold && (m.mode === 'full' || m.mode === '0rtt'))
+    figures[`ttfb-${m.mode}`] = result.ttfbMs;
+  if (m.parallel === 1 && !m.cold) {
+    // The client's CPU over the counted time; the server's over the whole client run (warm-up and
+    // first tickets included, /proc's 1/100 s ticks) per connection of that run.
+    if (result.count > 0) figures[`cpu-hs-${m.mode}-client`] = (result.cpuSeconds * 1000) / result.count;
+    if (cpu0 !== undefined && cpu1 !== undefined && result.total !== undefined && result.total > 0)
+      figures[`cpu-hs-${m.mode}-server`] = ((cpu1 - cpu0) * 1000) / result.total;
+  }
   return { figures, result };
 }
 
@@ -512,12 +572,15 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
   const settings: Settings = {
     sizeBytes: Math.round(sizeMiB * MiB),
     durationMs: opts.durationMs ?? 3000,
-    warmupMs: opts.warmupMs ?? 500,
+    warmupMs: opts.warmupMs ?? WARM_CLIENT_MS,
   };
-  const idleCounts = [...(opts.idleCounts ?? [1000, 10000])];
+  const serverWarmupMs = opts.serverWarmupMs ?? SERVER_WARMUP_MS;
+  const handshakesOnly = opts.handshakesOnly ?? false;
+  const idleCounts = handshakesOnly ? [] : [...(opts.idleCounts ?? [1000, 10000])];
   const log = opts.log ?? (() => {});
-  const specs: ColumnSpec[] = [tsquicColumn(false), GO_COLUMN];
-  if (opts.jumbo ?? true) specs.push(tsquicColumn(true));
+  const specs: ColumnSpec[] = [tsquicColumn('capped'), GO_COLUMN];
+  if (opts.jumbo ?? true) specs.push(tsquicColumn('jumbo'));
+  if (opts.tsx ?? false) specs.push(tsquicColumn('tsx'));
   const m = machineInfo();
   const result: CompareResult = {
     date: new Date().toISOString(),
@@ -536,12 +599,17 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
       runs,
       durationMs: settings.durationMs,
       warmupMs: settings.warmupMs,
+      coldWarmupMs: COLD_WARMUP_MS,
+      serverWarmupMs,
+      tsquicBuild: 'dist',
       parallel: PARALLEL,
       streams: STREAMS,
       idleCounts,
     },
     columns: specs.map((s) => ({ key: s.key, label: s.label, maxDatagramBytes: s.maxDatagramBytes })),
-    rows: emptyRows(sizeMiB, idleCounts),
+    rows: emptyRows(sizeMiB, idleCounts).filter(
+      (r) => !handshakesOnly || !(r.unit === 'Mbit/s' || r.unit === 's/GiB'),
+    ),
     notes: [],
   };
   const unavailable = new Map<ColumnKey, string>();
@@ -555,6 +623,12 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
     )[1];
     result.versions.quicGo = pkg ?? '0.29 (version unknown)';
   }
+  try {
+    buildTsquicJs();
+  } catch (e) {
+    const err = e as { stdout?: Buffer | string; message?: string };
+    throw new Error(`compiling tsquic for the bench failed: ${err.stdout?.toString() || err.message}`);
+  }
   const pki = writePki();
   const servers = new Map<ColumnKey, Server>();
   const packetSizes = new Map<string, number[]>();
@@ -564,13 +638,26 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
       try {
         const server = await startServer(spec.server(pki, false));
         servers.set(spec.key, server);
-        await runClient(spec.client('full', server.address, pki, { ...settings, durationMs: 0 }, 1), 60_000);
       } catch (e) {
         unavailable.set(spec.key, `could not start: ${(e as Error).message}`);
       }
     }
+    // A server runs for long: every server gets the same unmeasured handshakes of each kind first, so
+    // that no figure of the first run carries a server's start-up (V8 compiles tsquic's code paths as
+    // they are first used; quic-go's are compiled ahead of time).
+    for (const mode of HANDSHAKES) {
+      for (const spec of specs) {
+        const server = servers.get(spec.key);
+        if (!server) continue;
+        const warm = { ...settings, warmupMs: serverWarmupMs, durationMs: 0 };
+        await runClient(spec.client(mode, server.address, pki, warm, 1), serverWarmupMs + 60_000).catch(
+          (e: unknown) => log(`  server warm-up ${mode} ${spec.label} failed: ${(e as Error).message}`),
+        );
+      }
+    }
     const measurements: Measurement[] = [
-      ...TRANSFERS.map((mode) => ({ mode, parallel: 1 })),
+      ...(handshakesOnly ? [] : TRANSFERS.map((mode) => ({ mode, parallel: 1 }))),
+      ...HANDSHAKES.map((mode) => ({ mode, parallel: 1, cold: true })),
       ...HANDSHAKES.map((mode) => ({ mode, parallel: 1 })),
       ...HANDSHAKES.map((mode) => ({ mode, parallel: PARALLEL })),
     ];
@@ -579,7 +666,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
         for (const spec of specs) {
           const server = servers.get(spec.key);
           if (!server) continue;
-          const name = `${meas.mode}${meas.parallel > 1 ? ` x${meas.parallel}` : ''}`;
+          const name = `${meas.mode}${meas.parallel > 1 ? ` x${meas.parallel}` : ''}${meas.cold ? ' cold' : ''}`;
           try {
             const { figures, result: res } = await measure(spec, server, meas, pki, settings);
             for (const [k, v] of Object.entries(figures)) record(result.rows, k, spec.key, v);
@@ -598,7 +685,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
             log(`  run ${r + 1}/${runs} ${name.padEnd(11)} ${spec.label.padEnd(24)} failed: ${msg}`);
             const rowKey = TRANSFERS.includes(meas.mode as TransferMode)
               ? `${meas.mode}-goodput`
-              : `${meas.mode}-${meas.parallel === 1 ? 'sequential' : `parallel${meas.parallel}`}`;
+              : handshakeRowKey(meas);
             record(result.rows, rowKey, spec.key, undefined, msg);
           }
         }
@@ -611,7 +698,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
     // Idle memory: once per count and stack (opening 10k connections takes minutes here), alternating.
     for (const count of idleCounts) {
       for (const spec of specs) {
-        if (spec.key === 'tsquic-jumbo' || unavailable.has(spec.key)) continue;
+        if (spec.key === 'tsquic-jumbo' || spec.key === 'tsquic-tsx' || unavailable.has(spec.key)) continue;
         try {
           const t0 = performance.now();
           const f = await idleMemory(spec, count, pki, log);
@@ -656,8 +743,13 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
   result.notes.push(
     'Both compared columns send datagrams of at most 1452 bytes (tsquic: pmtuDiscoveryMax 1452 on both sides; quic-go 0.29 never discovers more). The loopback-jumbo column lets tsquic discover up to 16383 bytes, which no real path with a 1500-byte MTU carries, and is not part of the ratios.',
     'Ratios are oriented so that > 1 means tsquic is better (for times, CPU and memory: quic-go / tsquic).',
-    'Idle memory: measured once per count (not a median); the same quic-go client opens the connections to both servers. quic-go has no event loop: its p99 is n/a.',
+    `tsquic runs as compiled JavaScript, what the npm package ships (src/ compiled with tsconfig.build.json, as npm run build does; bench/tsconfig.dist.json), not through tsx${specs.some((c) => c.key === 'tsquic-tsx') ? '; the "tsquic via tsx" column runs the TypeScript sources through tsx and is not part of the ratios' : ''}.`,
+    `Handshake rows: every server first did ${settings.warmupMs === 0 && serverWarmupMs === 0 ? 'no' : `${serverWarmupMs} ms of`} unmeasured handshakes of each kind; each client process did ${settings.warmupMs} ms of unmeasured handshakes before the ${settings.durationMs} ms counted (warm). The cold rows are fresh client processes counted from ${COLD_WARMUP_MS} ms after their first dial, while V8 still compiles; quic-go is compiled ahead of time. Both stacks are treated alike.`,
   );
+  if (idleCounts.length > 0)
+    result.notes.push(
+      'Idle memory: measured once per count (not a median); the same quic-go client opens the connections to both servers. quic-go has no event loop: its p99 is n/a.',
+    );
   writeResults(result, opts.outDir ?? join(REPO_ROOT, 'bench', 'results'));
   return result;
 }
@@ -677,7 +769,8 @@ export function formatCompare(r: CompareResult): string {
   const width = Math.max(...r.rows.map((row) => labelOf(row).length)) + 2;
   const lines = [
     `compare: tsquic vs quic-go 0.29 on ${r.settings.address}, client and server in separate processes, ` +
-      `datagrams <= ${r.settings.packetCap} B; median of ${r.settings.runs} run(s), alternating; handshakes counted over ${r.settings.durationMs} ms`,
+      `datagrams <= ${r.settings.packetCap} B; median of ${r.settings.runs} run(s), alternating; handshakes counted over ${r.settings.durationMs} ms ` +
+      `after ${r.settings.warmupMs} ms of client warm-up (cold rows: ${r.settings.coldWarmupMs} ms); tsquic as compiled JavaScript`,
     `  machine: nproc ${r.machine.nproc}, ${r.machine.cpu}, ${r.machine.memoryGiB} GiB, load average ${r.machine.loadAverageAtStart.join(' ')} at start`,
     `  versions: node ${r.versions.node}${r.versions.go ? `, ${r.versions.go}` : ''}${r.versions.quicGo ? `, quic-go ${r.versions.quicGo}` : ''}`,
     `${''.padEnd(width + 2)}${cols.map((c) => c.label.padStart(24)).join('')}${'tsquic/quic-go'.padStart(16)}`,
@@ -695,7 +788,7 @@ export function formatCompare(r: CompareResult): string {
     );
   }
   lines.push(
-    `  goodput rows: packets <= ${r.settings.packetCap} B in the compared columns, <= 16383 B in the jumbo column`,
+    `  every row: datagrams <= ${r.settings.packetCap} B in the compared columns (and via tsx), <= 16383 B in the jumbo column`,
   );
   for (const row of r.rows) {
     if (!row.averagePacketBytes) continue;
@@ -757,7 +850,10 @@ export function compareOptions(argv: readonly string[]): CompareOptions {
     sizeMiB: numberArg(argv, '--size') ?? (quick ? 10 : undefined),
     runs: numberArg(argv, '--runs') ?? (quick ? 1 : undefined),
     durationMs: numberArg(argv, '--duration') ?? (quick ? 1000 : undefined),
-    warmupMs: numberArg(argv, '--warmup') ?? (quick ? 200 : undefined),
+    warmupMs: numberArg(argv, '--warmup') ?? (quick ? 1000 : undefined),
+    serverWarmupMs: numberArg(argv, '--server-warmup') ?? (quick ? 500 : undefined),
+    handshakesOnly: argv.includes('--handshakes-only'),
+    tsx: argv.includes('--tsx'),
     ...(idleCounts !== undefined ? { idleCounts } : {}),
     jumbo: !argv.includes('--no-jumbo'),
     ...(outIndex >= 0 && argv[outIndex + 1] !== undefined ? { outDir: argv[outIndex + 1]! } : {}),

@@ -36,7 +36,8 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     for (const count of counts) {
       for (let round = 0; round < rounds; round++) {
         for (const root of roots) {
-          const base = tsquicColumn(false);
+          // Through tsx: the same server script runs from each checkout's sources, none needs a build.
+          const base = tsquicColumn('tsx');
           // The same server script, from the other checkout.
           const spec = {
             ...base,

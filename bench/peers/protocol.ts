@@ -82,6 +82,11 @@ export interface PeerResult {
   parallel?: number;
   /** Handshakes: median ms from the start of a dial to the first byte of the server's answer. */
   ttfbMs?: number;
+  /**
+   * Handshakes: every connection completed in the process's life (the first tickets' and the warm-up's
+   * included), which the server's CPU over the whole client run is divided by.
+   */
+  total?: number;
   /** tsquic uploads: packets sent by the client, their average size, packets declared lost. */
   packetsSent?: number;
   averagePacketBytes?: number;
@@ -201,6 +206,7 @@ export async function handshakeLoop(
     failed: 0,
     cpuSeconds: 0,
     parallel,
+    total: 0,
   };
   const firstBytes: number[] = [];
   const warmupEnd = performance.now() + warmupMs;
@@ -233,6 +239,7 @@ export async function handshakeLoop(
         }
         continue;
       }
+      result.total = (result.total ?? 0) + 1;
       // Counted when it completed inside the measured time (with several in flight, most started before).
       if (start === undefined || end !== undefined) continue;
       result.count++;

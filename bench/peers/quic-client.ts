@@ -242,7 +242,9 @@ async function main(): Promise<void> {
   if (mode !== 'full') await Promise.all(caches.map((_, w) => one('resumed')(w)));
   const warmup = numberOption(argv, '--warmup', 500);
   const duration = numberOption(argv, '--duration', 3000);
-  report(await handshakeLoop(mode, one(mode), warmup, duration, parallel));
+  const result = await handshakeLoop(mode, one(mode), warmup, duration, parallel);
+  if (mode !== 'full') result.total = (result.total ?? 0) + parallel;
+  report(result);
 }
 
 runMain(main);

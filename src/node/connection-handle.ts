@@ -62,15 +62,16 @@ function deferred<T>() {
 }
 
 export class ConnectionHandle implements ConnectionOwner {
-  readonly publics = new Map<StreamEpoch, QuicConnection>();
-  closeError: QuicError | undefined;
-  closeInfo: CloseInfo | undefined;
+  /** The public connection of each epoch, from the `onEpoch` callback. */
+  private readonly publics = new Map<StreamEpoch, QuicConnection>();
+  /** Set once, when the core reports the close (or the connection is terminated without one). */
+  private _closeError: QuicError | undefined;
+  private closeInfo: CloseInfo | undefined;
   private readonly handshake = deferred<void>();
   private readonly closedDeferred = deferred<CloseReason>();
   private terminated = false;
-  callbacks: HandleCallbacks | undefined;
-  /** The `defaultStreamErrorCode` option: the code of stream aborts the application gave none for. */
-  defaultStreamErrorCode = 0;
+  /** Who creates the public connections: the client (client-connection.ts) or the server; see bind(). */
+  private callbacks: HandleCallbacks | undefined;
 
   /** Process-unique number, in diagnostics_channel messages. */
   readonly id = nextConnectionId();
@@ -83,8 +84,21 @@ export class ConnectionHandle implements ConnectionOwner {
     private readonly serverKey: string | undefined,
     /** The clock the core runs on (the simulator passes its virtual one). */
     private readonly clock: () => Millis = now,
+    /** The `defaultStreamErrorCode` option: the code of stream aborts the application gave none for. */
+    readonly defaultStreamErrorCode = 0,
   ) {
     if (startChannel.hasSubscribers) startChannel.publish(this.diagnostics());
+  }
+
+  /** Install the callbacks that create the public connections (once, before the first event). */
+  bind(callbacks: HandleCallbacks): void {
+    if (this.callbacks) throw new Error('ConnectionHandle: callbacks are bound once');
+    this.callbacks = callbacks;
+  }
+
+  /** The error that ended the connection, once it ended. */
+  get closeError(): QuicError | undefined {
+    return this._closeError;
   }
 
   private diagnostics(): ConnectionStartMessage {
@@ -205,12 +219,13 @@ export class ConnectionHandle implements ConnectionOwner {
   private onClosed(info: CloseInfo): void {
     this.closeInfo = info;
     const reason = closeReason(info, this.core.handshakeComplete);
-    this.closeError =
+    const error =
       reason.error ?? new ConnectionClosedError(info.errorCode, info.reason, info.application, false);
-    if (!this.core.handshakeComplete) this.handshake.reject(this.closeError);
+    this._closeError = error;
+    if (!this.core.handshakeComplete) this.handshake.reject(error);
     // A clean local close (code 0) ends streams quietly, like destroying a socket; anything else
     // fails them with the error.
-    for (const pub of this.publics.values()) pub._onClosed(this.closeError, reason.error === undefined);
+    for (const pub of this.publics.values()) pub._onClosed(error, reason.error === undefined);
     this.closedDeferred.resolve(reason);
     if (closeChannel.hasSubscribers) {
       closeChannel.publish({

@@ -41,6 +41,11 @@ export interface PskSelectionContext {
   ticketAgeTolerance: Millis;
   /** The transcript before this ClientHello (empty, or message_hash + HelloRetryRequest). */
   transcript: TranscriptHash;
+  /**
+   * Identity 0 as the caller already opened it (`ticket` undefined: not one of our tickets), so that
+   * it is not decrypted a second time; omitted, it is opened here.
+   */
+  first?: { ticket: SessionTicketContents | undefined };
 }
 
 /** Opens identity `index` of the offer with the keyring; undefined when it is not one of our tickets. */
@@ -64,7 +69,7 @@ export function selectPsk(offer: ClientOffer, ctx: PskSelectionContext): Selecte
   const alpn = Buffer.from(ctx.alpn);
   const count = Math.min(psks.identities.length, MAX_IDENTITIES_TRIED);
   for (let i = 0; i < count; i++) {
-    const t = openOfferedTicket(offer, ctx.keys, i, ctx.now);
+    const t = i === 0 && ctx.first ? ctx.first.ticket : openOfferedTicket(offer, ctx.keys, i, ctx.now);
     if (!t) continue;
     // RFC 8446 §4.2.11, §4.6.1: the same KDF hash, used within the ticket lifetime.
     if (cipherSuiteParams(t.suite).hash !== hash) continue;

@@ -129,7 +129,7 @@ export class TlsServer extends TlsEngineBase {
     else this.onFinished(msg, now);
   }
 
-  private selectSuite(offer: ClientOffer, now: Millis): CipherSuite {
+  private selectSuite(offer: ClientOffer, first: SessionTicketContents | undefined): CipherSuite {
     if (this.helloRetry) {
       // RFC 8446 §4.1.4: the suite chosen for the HelloRetryRequest stays.
       if (!offer.ch.cipherSuites.includes(this.helloRetry.suite)) {
@@ -145,10 +145,7 @@ export class TlsServer extends TlsEngineBase {
       throw new TlsAlertError(AlertDescription.handshake_failure, 'no common cipher suite');
     // Prefer the suite of the ticket offered first, so that resumption and 0-RTT stay possible
     // (RFC 8446 §4.2.11: client-provided PSKs may influence suite selection).
-    if (offer.pskModes.includes(PskKeyExchangeMode.psk_dhe_ke)) {
-      const t = openOfferedTicket(offer, this.config.ticketKeys, 0, now);
-      if (t && candidates.includes(t.suite)) return t.suite;
-    }
+    if (first && candidates.includes(first.suite)) return first.suite;
     return candidates[0]!;
   }
 
@@ -173,7 +170,12 @@ export class TlsServer extends TlsEngineBase {
   private onClientHello(msg: HandshakeMessage, now: Millis): void {
     const offer = parseClientOffer(msg.raw);
     if (this.state === ServerState.WaitClientHello) this.clientRandom = unpooledCopy(offer.ch.random);
-    const suite = this.selectSuite(offer, now);
+    // The first offered ticket is decrypted once: it may choose the suite and is the first PSK tried.
+    // Only psk_dhe_ke is supported (RFC 8446 §4.2.9): without it no ticket is opened.
+    const first = offer.pskModes.includes(PskKeyExchangeMode.psk_dhe_ke)
+      ? { ticket: openOfferedTicket(offer, this.config.ticketKeys, 0, now) }
+      : undefined;
+    const suite = this.selectSuite(offer, first?.ticket);
     const hash = hashOf(suite);
     const group = this.selectGroup(offer);
     if (this.firstOffer) checkSecondClientHello(this.firstOffer, offer, group);
@@ -191,6 +193,7 @@ export class TlsServer extends TlsEngineBase {
       now,
       ticketAgeTolerance: this.ticketAgeTolerance,
       transcript: this.transcript,
+      ...(first ? { first } : {}),
     });
     // RFC 8446 §9.2: certificate authentication needs signature_algorithms.
     if (!psk && offer.signatureAlgorithms === undefined) {

@@ -31,8 +31,17 @@ const EXPECTED_ROWS = [
   'full-parallel16',
   'resumed-parallel16',
   '0rtt-parallel16',
+  'full-sequential-cold',
+  'resumed-sequential-cold',
+  '0rtt-sequential-cold',
   'ttfb-full',
   'ttfb-0rtt',
+  'cpu-hs-full-client',
+  'cpu-hs-full-server',
+  'cpu-hs-resumed-client',
+  'cpu-hs-resumed-server',
+  'cpu-hs-0rtt-client',
+  'cpu-hs-0rtt-server',
   'cpu-upload-client',
   'cpu-upload-server',
   'cpu-download-client',
@@ -67,6 +76,9 @@ test('npm run bench -- --quick (tiny): tsquic and quic-go side by side, JSON and
   assert.equal(json.settings.packetCap, 1452);
   assert.equal(json.settings.parallel, 16);
   assert.equal(json.settings.streams, 10);
+  // tsquic runs as users of the package run it (compiled JavaScript); the cold rows are fresh clients.
+  assert.equal(json.settings.tsquicBuild, 'dist');
+  assert.equal(json.settings.coldWarmupMs, 500);
   assert.ok(json.machine.nproc >= 1 && typeof json.machine.cpu === 'string');
   assert.match(json.versions.node, /^v\d+/);
   assert.match(json.versions.quicGo ?? '', /^0\.29/);

@@ -202,6 +202,9 @@ type result struct {
 	CPUSeconds float64 `json:"cpuSeconds"`
 	Parallel   int     `json:"parallel,omitempty"`
 	TTFBMs     float64 `json:"ttfbMs,omitempty"`
+	// Handshakes: every connection completed in the process's life (the first tickets' and the
+	// warm-up's included), which the server's CPU over the whole run is divided by.
+	Total int `json:"total,omitempty"`
 }
 
 func cpuSeconds() float64 {
@@ -533,6 +536,9 @@ func handshakes(addr string, base *tls.Config, mode string, requestSize int, war
 		clients[w] = c
 	}
 	r := result{Mode: mode, Parallel: parallel}
+	if mode == "resumed" || mode == "0rtt" {
+		r.Total = parallel
+	}
 	var mu sync.Mutex
 	var ttfbs []float64
 	measureFrom := time.Now().Add(warmup)
@@ -570,7 +576,10 @@ func handshakes(addr string, base *tls.Config, mode string, requestSize int, war
 					if r.Failed > maxFailures && r.Failed*10 > r.Count {
 						fatal = fmt.Errorf("%d connections failed, the first: %s", r.Failed, r.Error)
 					}
-				} else if !start.IsZero() && end.IsZero() {
+				} else {
+					r.Total++
+				}
+				if err == nil && !start.IsZero() && end.IsZero() {
 					// Counted when it completed inside the measured time.
 					r.Count++
 					if resumed {

@@ -109,6 +109,26 @@ test('resumption: PSK handshake without certificates, same secrets, new tickets'
   assert.equal(sessions(r.client).length, 1);
 });
 
+test('resumption: the server decrypts the offered ticket once (suite choice and PSK selection share it)', () => {
+  const { session, keys } = firstSession({ issueEarlyDataTickets: true });
+  let opened = 0;
+  const counting = {
+    seal: (plaintext: Uint8Array, now: number) => keys.seal(plaintext, now),
+    open: (ticket: Uint8Array, now: number) => {
+      opened++;
+      return keys.open(ticket, now);
+    },
+  };
+  const r = handshake(
+    clientConfig(pki, { session, offerEarlyData: true }),
+    serverConfig(pki, { ticketKeys: counting, acceptEarlyData: () => true }),
+    { now: NOW + 3000 },
+  );
+  assert.equal(eventsOfType(r.server, 'handshake-complete')[0]!.resumed, true);
+  assert.deepEqual(eventsOfType(r.server, 'early-data'), [{ type: 'early-data', accepted: true }]);
+  assert.equal(opened, 1);
+});
+
 test('0-RTT accepted: early secret on both sides, policy context, EncryptedExtensions early_data', () => {
   const contexts: EarlyDataContext[] = [];
   const appData = Buffer.from('remembered server settings');
