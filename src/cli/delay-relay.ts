@@ -43,7 +43,7 @@ export class DelayRelay {
    */
   rebind(): void {
     this.rebindArmed = false;
-    this.rebinds++;
+    this.rebindCount++;
     for (const s of this.upstreams.values()) s.close();
     this.upstreams.clear();
   }
@@ -58,7 +58,11 @@ export class DelayRelay {
   }
 
   /** Rebindings done so far. */
-  rebinds = 0;
+  get rebinds(): number {
+    return this.rebindCount;
+  }
+
+  private rebindCount = 0;
   private rebindArmed = false;
 
   close(): void {

@@ -149,7 +149,7 @@ export class ConnectionHandle implements ConnectionOwner {
     // HTTP/3 handler on the core's streams) has ended its side by the end of the drain, and leaves
     // nothing to wait for.
     let requests: StreamEpoch | undefined;
-    const opened = this.openedRequests;
+    let opened: number[] | undefined;
     for (let e = c.pollEvent(); e; e = c.pollEvent()) {
       switch (e.type) {
         case 'epoch': {
@@ -162,7 +162,8 @@ export class ConnectionHandle implements ConnectionOwner {
             const ev = e.event;
             if (ev.type === 'opened' && isBidirectional(ev.id) && (requests ?? e.epoch) === e.epoch) {
               requests = e.epoch;
-              opened.push(ev.id);
+              if (opened === undefined) opened = [ev.id];
+              else opened.push(ev.id);
             } else {
               answerSoon = true;
             }
@@ -209,15 +210,11 @@ export class ConnectionHandle implements ConnectionOwner {
           break;
       }
     }
-    if (requests !== undefined) {
+    if (!answerSoon && requests !== undefined && opened !== undefined) {
       for (const id of opened) if (requests.streams.canWrite(id)) answerSoon = true;
-      opened.length = 0;
     }
     return answerSoon;
   }
-
-  /** Scratch list of drainEvents() (one array per connection, not one per drain). */
-  private readonly openedRequests: number[] = [];
 
   private onClosed(info: CloseInfo): void {
     this.closeInfo = info;

@@ -20,8 +20,8 @@ import { pooledRandomBytes } from './random-pool.js';
 export interface ConnectionOwner {
   /**
    * Drain the connection's events (called once per flush). True when the application may answer
-   * within this event-loop turn (a peer opened a stream, an answer arrived), so sending waits for
-   * the next one.
+   * within this event-loop turn (a peer opened a stream it has not answered yet, an answer arrived),
+   * so sending waits for the next one.
    */
   drainEvents(): boolean;
   /** The connection is gone. */
