@@ -670,8 +670,11 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
       ...HANDSHAKES.map((mode) => ({ mode, parallel: PARALLEL })),
     ];
     for (let r = 0; r < runs; r++) {
+      // The columns take turns in an order that rotates from run to run, so that none is always the
+      // first (or the last) of a measurement when the machine's load drifts.
+      const order = specs.map((_, i) => specs[(i + r) % specs.length]!);
       for (const meas of measurements) {
-        for (const spec of specs) {
+        for (const spec of order) {
           const server = servers.get(spec.key);
           if (!server) continue;
           const name = `${meas.mode}${meas.parallel > 1 ? ` x${meas.parallel}` : ''}${meas.cold ? ' cold' : ''}`;
