@@ -52,7 +52,7 @@ export class AuditH3App {
       random,
       onRequest: (ex) => this.onRequest(ex),
     });
-    this.transport.events = this.session.conn;
+    this.transport.deliverTo(this.session.conn);
   }
 
   /** Every request stream seen, in the order they opened. */
@@ -96,7 +96,7 @@ export class AuditH3App {
     };
     const s: Served = { record, ex, body: new Uint8Array(0), ended: false };
     this.served.set(id, s);
-    ex.events = {
+    ex.deliverTo({
       onData: (chunk) => {
         record.requestBytes += chunk.length;
       },
@@ -110,7 +110,7 @@ export class AuditH3App {
         record.answered = false;
       },
       onWritable: () => this.flush(s),
-    };
+    });
   }
 
   private respond(s: Served, method: string, path: string): void {

@@ -37,12 +37,29 @@ export class DelayRelay {
 
   /**
    * NAT rebinding: forget every mapping. Each client's next datagram leaves from a new port; what the
-   * server sends to an old port is lost.
+   * server sends to an old port is lost. A client that has nothing left to send (it acknowledged
+   * everything it received, and the server's next packets went to the old port) is never heard from
+   * again: the connection can only end at the idle timeout. rebindAtNextDatagram() avoids that.
    */
   rebind(): void {
+    this.rebindArmed = false;
+    this.rebinds++;
     for (const s of this.upstreams.values()) s.close();
     this.upstreams.clear();
   }
+
+  /**
+   * NAT rebinding when the next datagram from a client arrives: the mappings are forgotten just
+   * before it, so it leaves from a new port, and what the server sends to the old one from then on is
+   * lost. The server always hears from the new address, whatever the client still had to send.
+   */
+  rebindAtNextDatagram(): void {
+    this.rebindArmed = true;
+  }
+
+  /** Rebindings done so far. */
+  rebinds = 0;
+  private rebindArmed = false;
 
   close(): void {
     this.closed = true;
@@ -54,6 +71,7 @@ export class DelayRelay {
   }
 
   private fromClient(msg: Buffer, from: RemoteInfo): void {
+    if (this.rebindArmed) this.rebind();
     const key = `${from.address}:${from.port}`;
     let up = this.upstreams.get(key);
     if (!up) {

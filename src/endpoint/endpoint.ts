@@ -144,7 +144,11 @@ export class Endpoint {
   // An array, not a Set: a handful of keys per connection (issue 13, idle memory).
   private readonly routesOf = new Map<Connection, { routes: string[]; order: number }>();
   private adopted = 0;
-  readonly connections = new Set<Connection>();
+  private readonly _connections = new Set<Connection>();
+  /** The open connections (adopted when dialled or accepted, removed when they terminate). */
+  get connections(): ReadonlySet<Connection> {
+    return this._connections;
+  }
   /** Connections that may have something to send. */
   private readonly active = new Set<Connection>();
   /**
@@ -218,7 +222,7 @@ export class Endpoint {
     if (header.form === 'short') {
       // RFC 9000 §10.3.1: a stateless reset carries no routable CID; check it against the tokens of
       // the connections to that peer before answering with a reset of our own.
-      for (const c of this.connections) {
+      for (const c of this._connections) {
         if (c.remoteAddress === from && c.receiveStatelessReset(datagram, now)) {
           this.touch(c);
           this.afterConnectionActivity(c);
@@ -313,7 +317,7 @@ export class Endpoint {
   private updateDeadlines(): void {
     if (this.timersStale.size === 0) return;
     for (const conn of this.timersStale) {
-      this.deadlines.set(conn, this.connections.has(conn) ? conn.nextTimeout() : undefined);
+      this.deadlines.set(conn, this._connections.has(conn) ? conn.nextTimeout() : undefined);
     }
     this.timersStale.clear();
   }
@@ -349,7 +353,7 @@ export class Endpoint {
    * it transmits next, and its deadline and events are looked at again.
    */
   markActive(conn: Connection): void {
-    if (!this.connections.has(conn)) return;
+    if (!this._connections.has(conn)) return;
     this.active.add(conn);
     this.touch(conn);
   }
@@ -398,7 +402,7 @@ export class Endpoint {
   // ------------------------------------------------------------------ routing
 
   private adopt(conn: Connection, cids: Uint8Array[]): void {
-    this.connections.add(conn);
+    this._connections.add(conn);
     this.routesOf.set(conn, { routes: [], order: this.adopted++ });
     for (const cid of cids) this.addRoute(conn, cid);
     this.active.add(conn);
@@ -433,7 +437,7 @@ export class Endpoint {
       if (this.routes.get(key) === conn) this.routes.delete(key);
     }
     this.routesOf.delete(conn);
-    if (this.connections.delete(conn) && conn.role === 'server') this.serverConnections--;
+    if (this._connections.delete(conn) && conn.role === 'server') this.serverConnections--;
     this.active.delete(conn);
     this.halfOpen.delete(conn);
     this.deadlines.delete(conn);

@@ -50,13 +50,22 @@ type Pending = { kind: 'data'; chunk: Uint8Array } | { kind: 'end'; trailers: Fi
 export class ClientExchange extends RequestStream<ResponseHead> {
   protected readonly reader: MessageReader<ResponseHead>;
   /** The stream was opened before the handshake completed: the request went as 0-RTT. */
-  early = false;
-  response: ResponseHead | undefined;
+  private _early = false;
+  get early() {
+    return this._early;
+  }
+  private _response: ResponseHead | undefined;
+  get response(): ResponseHead | undefined {
+    return this._response;
+  }
   private readonly head: FieldLine[];
   private pending: Pending[] = [];
   private requestEnded = false;
   /** The server asked us to stop sending the request (STOP_SENDING); further body is dropped. */
-  requestStopped = false;
+  private _requestStopped = false;
+  get requestStopped() {
+    return this._requestStopped;
+  }
   private done = false;
 
   constructor(
@@ -92,7 +101,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
       {
         onInterim: (head) => this.events.onInterim?.(head),
         onHead: (head) => {
-          this.response = head;
+          this._response = head;
           this.events.onResponse(head);
         },
         onData: (chunk) => this.events.onData(chunk),
@@ -116,7 +125,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
       this.conn.transport.stopSending(id, H3ErrorCode.H3_REQUEST_CANCELLED);
       return;
     }
-    this.early = !this.conn.transport.handshakeComplete;
+    this._early = !this.conn.transport.handshakeComplete;
     this.attach(id);
     this.conn.guard(id, () => {
       this.sendFields(this.head);
@@ -132,7 +141,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
 
   /** Request content; false when the caller should wait for onWritable. */
   write(chunk: Uint8Array): boolean {
-    if (this.requestEnded || this.done || this.requestStopped || this.sendDone) return true;
+    if (this.requestEnded || this.done || this._requestStopped || this.sendDone) return true;
     if (this.streamId === undefined) {
       this.pending.push({ kind: 'data', chunk });
       return this.pending.length < 64;
@@ -145,7 +154,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
     if (this.requestEnded) return;
     this.requestEnded = true;
     const t = trailers ? outgoingFields(trailers, true) : undefined;
-    if (this.done || this.requestStopped || this.sendDone) return;
+    if (this.done || this._requestStopped || this.sendDone) return;
     if (this.streamId === undefined) this.pending.push({ kind: 'end', trailers: t });
     else this.sendEnd(t);
   }
@@ -181,7 +190,7 @@ export class ClientExchange extends RequestStream<ResponseHead> {
   override onStopSending(code: number): void {
     this.sendReset = true;
     this.sendDone = true;
-    this.requestStopped = true;
+    this._requestStopped = true;
     if (code === H3ErrorCode.H3_REQUEST_REJECTED) {
       this.abortStream(code);
       this.fail(new Http3RequestRejectedError('reset'));

@@ -31,8 +31,7 @@ export class H3ClientSession {
     transport: H3Transport,
     private readonly opts: ClientSessionOptions,
   ) {
-    this.conn = new H3Connection(transport, opts);
-    this.conn.hooks = {
+    this.conn = new H3Connection(transport, opts, {
       onPeerBidiStream: () => {
         throw h3ConnectionError(
           H3ErrorCode.H3_STREAM_CREATION_ERROR,
@@ -47,7 +46,7 @@ export class H3ClientSession {
         this.exchanges.clear();
         this.opts.onClosed?.(err);
       },
-    };
+    });
     this.conn.start();
   }
 

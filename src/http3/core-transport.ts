@@ -14,11 +14,12 @@ import type { H3Transport, StreamRead, TransportEvents } from './transport.js';
 
 export class CoreH3Transport implements H3Transport {
   readonly role: 'client' | 'server';
-  events: TransportEvents | undefined;
+  /** The session that hears this transport's events (deliverTo). */
+  private events: TransportEvents | undefined;
   private readonly waiting: Array<{ bidi: boolean; opened: (id: number) => void }> = [];
   private dead = false;
   /** Every operation, for tests that check what the session did. */
-  readonly log: string[] = [];
+  private readonly _log: string[] = [];
 
   constructor(
     readonly conn: Connection,
@@ -26,6 +27,16 @@ export class CoreH3Transport implements H3Transport {
     private readonly now: () => Millis,
   ) {
     this.role = conn.role;
+  }
+
+  /** Every operation so far (open, fin, reset, stop, close), for tests. */
+  get log(): readonly string[] {
+    return this._log;
+  }
+
+  /** The session that hears this transport's events from now on. */
+  deliverTo(events: TransportEvents): void {
+    this.events = events;
   }
 
   get handshakeComplete(): boolean {
@@ -47,7 +58,7 @@ export class CoreH3Transport implements H3Transport {
         const id = this.epoch.streams.openStream(bidi);
         if (id === undefined) break;
         const w = this.waiting.splice(i, 1)[0]!;
-        this.log.push(`open ${id}`);
+        this._log.push(`open ${id}`);
         w.opened(id);
       }
     }
@@ -66,20 +77,20 @@ export class CoreH3Transport implements H3Transport {
 
   end(id: number): void {
     if (this.dead) return;
-    this.log.push(`fin ${id}`);
+    this._log.push(`fin ${id}`);
     this.finished.add(id);
     this.epoch.streams.end(id);
   }
 
   resetStream(id: number, code: number): void {
     if (this.dead) return;
-    this.log.push(`reset ${id} 0x${code.toString(16)}`);
+    this._log.push(`reset ${id} 0x${code.toString(16)}`);
     this.epoch.streams.resetStream(id, code);
   }
 
   stopSending(id: number, code: number): void {
     if (this.dead) return;
-    this.log.push(`stop ${id} 0x${code.toString(16)}`);
+    this._log.push(`stop ${id} 0x${code.toString(16)}`);
     this.epoch.streams.stopSending(id, code);
   }
 
@@ -90,7 +101,7 @@ export class CoreH3Transport implements H3Transport {
 
   close(code: number, reason: string): void {
     if (this.dead) return;
-    this.log.push(`close 0x${code.toString(16)}`);
+    this._log.push(`close 0x${code.toString(16)}`);
     this.conn.close(code, reason, this.now());
   }
 

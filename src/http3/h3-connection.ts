@@ -95,15 +95,15 @@ export class H3Connection implements TransportEvents {
   readonly local: LocalSettings;
   readonly encoder: FieldEncoder;
   readonly decoder: FieldDecoder;
+  // Written here only (test/http3/structure.test.ts); the sessions read them through the getters.
   /** The peer's SETTINGS once received. */
-  peerSettings: H3Settings | undefined;
+  private _peerSettings: H3Settings | undefined;
   /** Set once the connection has ended. */
-  closedError: Error | undefined;
+  private _closedError: Error | undefined;
   /** The GOAWAY identifier we sent last. */
-  goawaySent: number | undefined;
+  private _goawaySent: number | undefined;
   /** The GOAWAY identifier received last. */
-  goawayReceived: number | undefined;
-  hooks: ConnectionHooks | undefined;
+  private _goawayReceived: number | undefined;
 
   private readonly requests = new Map<number, RequestStreamHandler>();
   private readonly peerUni = new Map<number, PeerUniStream>();
@@ -121,6 +121,8 @@ export class H3Connection implements TransportEvents {
   constructor(
     readonly transport: H3Transport,
     opts: H3ConnectionOptions,
+    /** The role-specific session (client-session.ts, server-session.ts). */
+    private readonly hooks: ConnectionHooks,
   ) {
     this.role = transport.role;
     this.local = { ...DEFAULT_LOCAL_SETTINGS, ...opts.settings };
@@ -142,9 +144,22 @@ export class H3Connection implements TransportEvents {
     });
   }
 
+  get peerSettings(): H3Settings | undefined {
+    return this._peerSettings;
+  }
+  get closedError(): Error | undefined {
+    return this._closedError;
+  }
+  get goawaySent(): number | undefined {
+    return this._goawaySent;
+  }
+  get goawayReceived(): number | undefined {
+    return this._goawayReceived;
+  }
+
   /** The peer's settings as they apply now: received, else remembered (0-RTT), else defaults. */
   get effectivePeerSettings(): H3Settings {
-    return this.peerSettings ?? this.remembered ?? DEFAULT_SETTINGS;
+    return this._peerSettings ?? this.remembered ?? DEFAULT_SETTINGS;
   }
 
   /**
@@ -214,15 +229,15 @@ export class H3Connection implements TransportEvents {
 
   /** Send GOAWAY with `id` (RFC 9114 §5.2); never a larger identifier than before. */
   sendGoaway(id: number): void {
-    if (this.closedError) return;
-    if (this.goawaySent !== undefined && id >= this.goawaySent) return;
-    this.goawaySent = id;
+    if (this._closedError) return;
+    if (this._goawaySent !== undefined && id >= this._goawaySent) return;
+    this._goawaySent = id;
     this.control?.write(encodeFrame({ type: H3FrameType.Goaway, id }));
   }
 
   /** Close the connection: with H3_NO_ERROR when done, or with the error of a connection error. */
   close(code: number = H3ErrorCode.H3_NO_ERROR, reason = ''): void {
-    if (this.closedError) return;
+    if (this._closedError) return;
     this.transport.close(code, reason);
     this.onConnectionClosed(new Http3ConnectionError(code, reason, false));
   }
@@ -232,7 +247,7 @@ export class H3Connection implements TransportEvents {
    * in flight; RFC 9114 §5.2). The session counts as closed from now on.
    */
   closeGracefully(reason: string): void {
-    if (this.closedError) return;
+    if (this._closedError) return;
     this.transport.closeAfterFlush(H3ErrorCode.H3_NO_ERROR, reason);
     this.onConnectionClosed(new Http3ConnectionError(H3ErrorCode.H3_NO_ERROR, reason, false));
   }
@@ -270,7 +285,7 @@ export class H3Connection implements TransportEvents {
   // ------------------------------------------------------------------ TransportEvents
 
   onStreamOpened(id: number, early: boolean): void {
-    if (this.closedError) return;
+    if (this._closedError) return;
     this.guard(id, () => {
       if ((id & 2) === 0) {
         // RFC 9114 §6.1: clients treat a server-initiated bidirectional stream as an error.
@@ -280,7 +295,7 @@ export class H3Connection implements TransportEvents {
             'server-initiated bidirectional stream',
           );
         }
-        this.hooks?.onPeerBidiStream(id, early);
+        this.hooks.onPeerBidiStream(id, early);
         return;
       }
       this.peerUni.set(id, { prefix: [], type: undefined });
@@ -288,7 +303,7 @@ export class H3Connection implements TransportEvents {
   }
 
   onReadable(id: number): void {
-    if (this.closedError) return;
+    if (this._closedError) return;
     const req = this.requests.get(id);
     if (req) {
       this.guard(id, () => req.onReadable());
@@ -299,13 +314,13 @@ export class H3Connection implements TransportEvents {
   }
 
   onWritable(id: number): void {
-    if (this.closedError) return;
+    if (this._closedError) return;
     const req = this.requests.get(id);
     if (req) this.guard(id, () => req.onWritable());
   }
 
   onStreamReset(id: number, code: number): void {
-    if (this.closedError) return;
+    if (this._closedError) return;
     const req = this.requests.get(id);
     if (req) {
       this.guard(id, () => req.onReset(code));
@@ -327,7 +342,7 @@ export class H3Connection implements TransportEvents {
   }
 
   onStopSending(id: number, code: number): void {
-    if (this.closedError) return;
+    if (this._closedError) return;
     const req = this.requests.get(id);
     if (req) {
       this.guard(id, () => req.onStopSending(code));
@@ -346,13 +361,13 @@ export class H3Connection implements TransportEvents {
   }
 
   onHandshakeComplete(): void {
-    if (this.closedError) return;
-    this.hooks?.onHandshakeComplete?.();
+    if (this._closedError) return;
+    this.hooks.onHandshakeComplete?.();
   }
 
   onConnectionClosed(error: Error): void {
-    if (this.closedError) return;
-    this.closedError = error;
+    if (this._closedError) return;
+    this._closedError = error;
     for (const [id, h] of [...this.requests]) {
       this.requests.delete(id);
       try {
@@ -361,7 +376,7 @@ export class H3Connection implements TransportEvents {
         // an exchange failing while the connection ends has nothing left to tell
       }
     }
-    this.hooks?.onClosed(error);
+    this.hooks.onClosed(error);
   }
 
   // ------------------------------------------------------------------ peer unidirectional streams
@@ -414,8 +429,8 @@ export class H3Connection implements TransportEvents {
           uni.control = new PeerControlStream(this.role, {
             onSettings: (s) => this.onPeerSettings(s),
             onGoaway: (gid) => {
-              this.goawayReceived = gid;
-              this.hooks?.onGoaway(gid);
+              this._goawayReceived = gid;
+              this.hooks.onGoaway(gid);
             },
           });
         }
@@ -472,13 +487,13 @@ export class H3Connection implements TransportEvents {
       const why = incompatibleWithRemembered(this.remembered, s);
       if (why) throw h3ConnectionError(H3ErrorCode.H3_SETTINGS_ERROR, `SETTINGS after 0-RTT: ${why}`);
     }
-    this.peerSettings = s;
+    this._peerSettings = s;
     this.encoder.applyPeerSettings({
       maxTableCapacity: s.qpackMaxTableCapacity,
       blockedStreams: s.qpackBlockedStreams,
     });
     this.flushEncoder();
-    this.hooks?.onSettings?.(s);
+    this.hooks.onSettings?.(s);
   }
 
   private flushEncoder(): void {

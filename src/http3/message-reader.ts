@@ -53,13 +53,27 @@ export class MessageReader<H> {
   private readonly frames: FrameReader;
   private state: State = 'head';
   /** The consumer wants DATA (its buffer has room). */
-  wantData = true;
+  private _wantData = true;
+  get wantData() {
+    return this._wantData;
+  }
+  /** The consumer's buffer is full: DATA stays unread (flow control holds the peer back). */
+  pauseData(): void {
+    this._wantData = false;
+  }
+  /** The consumer's buffer has room again. */
+  resumeData(): void {
+    this._wantData = true;
+  }
   private finReceived = false;
   private declaredLength: number | undefined;
   private received = 0;
   private noContent = false;
   /** The final head has been delivered. */
-  headDelivered = false;
+  private _headDelivered = false;
+  get headDelivered() {
+    return this._headDelivered;
+  }
 
   constructor(
     private readonly deps: MessageReaderDeps,
@@ -80,7 +94,7 @@ export class MessageReader<H> {
 
   /** Whether the session should read more from the stream now. */
   get wantsInput(): boolean {
-    return this.state !== 'done' && !this.blocked && (this.wantData || this.state !== 'body');
+    return this.state !== 'done' && !this.blocked && (this._wantData || this.state !== 'body');
   }
 
   /** Bytes read off the stream, and whether the stream ended with them. */
@@ -92,7 +106,7 @@ export class MessageReader<H> {
   /** Consume what can be consumed now. Throws H3ProtocolError. */
   process(): void {
     while (this.state !== 'done' && !this.blocked) {
-      if (this.state === 'body' && !this.wantData) return;
+      if (this.state === 'body' && !this._wantData) return;
       const item = this.frames.next();
       if (!item) {
         // Every byte of the stream has arrived and no complete frame is left.
@@ -168,7 +182,7 @@ export class MessageReader<H> {
     this.declaredLength = contentLengthOf(parsed.fields);
     this.noContent = parsed.noContent;
     this.state = 'body';
-    this.headDelivered = true;
+    this._headDelivered = true;
     this.sink.onHead(parsed.head);
   }
 

@@ -17,7 +17,10 @@ const COALESCE_LIMIT = 4096;
 
 export abstract class RequestStream<InHead> implements RequestStreamHandler {
   /** The QUIC stream ID, once the stream is open. */
-  streamId: number | undefined;
+  private _streamId: number | undefined;
+  get streamId(): number | undefined {
+    return this._streamId;
+  }
   protected abstract readonly reader: MessageReader<InHead>;
   /** Our side of the stream is finished: FIN sent or reset. */
   protected sendDone = false;
@@ -32,7 +35,7 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
   constructor(protected readonly conn: H3Connection) {}
 
   protected attach(id: number): void {
-    this.streamId = id;
+    this._streamId = id;
     this.conn.register(id, this);
   }
 
@@ -41,9 +44,10 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
   /** The consumer wants DATA (true) or its buffer is full (false). */
   setWantData(want: boolean): void {
     if (this.reader.wantData === want) return;
-    this.reader.wantData = want;
-    if (want && this.streamId !== undefined && !this.receiveDone) {
-      const id = this.streamId;
+    if (want) this.reader.resumeData();
+    else this.reader.pauseData();
+    if (want && this._streamId !== undefined && !this.receiveDone) {
+      const id = this._streamId;
       this.conn.guard(id, () => this.pump());
     }
   }
@@ -61,7 +65,7 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
   protected pumpDepth = 0;
 
   protected pump(): void {
-    const id = this.streamId;
+    const id = this._streamId;
     if (id !== undefined && !this.receiveDone && !this.failed) {
       this.pumpDepth++;
       try {
@@ -95,9 +99,9 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
 
   /** Stop reading what remains of the incoming message (STOP_SENDING `code`). */
   protected abandonReceive(code: number): void {
-    if (this.receiveDone || this.streamId === undefined) return;
+    if (this.receiveDone || this._streamId === undefined) return;
     this.receiveDone = true;
-    this.conn.transport.stopSending(this.streamId, code);
+    this.conn.transport.stopSending(this._streamId, code);
     this.cancelDecoding();
     this.maybeFinished();
   }
@@ -107,22 +111,22 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
    * §4.4.2), once, unless every section it carried was decoded (the message is complete).
    */
   protected cancelDecoding(): void {
-    if (this.decodingCancelled || this.streamId === undefined || this.reader.done) return;
+    if (this.decodingCancelled || this._streamId === undefined || this.reader.done) return;
     this.decodingCancelled = true;
-    this.conn.cancelDecoding(this.streamId);
+    this.conn.cancelDecoding(this._streamId);
   }
 
   // ------------------------------------------------------------------ sending
 
   protected sendFields(fields: readonly FieldLine[]): void {
-    const id = this.streamId!;
+    const id = this._streamId!;
     const section = this.conn.encodeFields(id, fields);
     this.conn.transport.write(id, encodeFrame({ type: H3FrameType.Headers, fieldSection: section }));
   }
 
   /** One DATA frame; false when the transport's buffer is full (wait for onWritable). */
   protected sendData(chunk: Uint8Array): boolean {
-    const id = this.streamId!;
+    const id = this._streamId!;
     const t = this.conn.transport;
     if (chunk.length === 0) return true;
     if (chunk.length < COALESCE_LIMIT)
@@ -133,7 +137,7 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
 
   /** Trailers (if any) and FIN. */
   protected sendEnd(trailers?: readonly FieldLine[]): void {
-    const id = this.streamId!;
+    const id = this._streamId!;
     if (trailers && trailers.length > 0) this.sendFields(trailers);
     this.conn.transport.end(id);
     this.sendDone = true;
@@ -142,7 +146,7 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
 
   /** Abort both directions with `code` (RFC 9114 §4.1.1, §8). */
   protected abortStream(code: number): void {
-    const id = this.streamId;
+    const id = this._streamId;
     if (id === undefined) return;
     // RFC 9000 §3.1: a reset is allowed after FIN too, until everything was acknowledged; it
     // tells the peer to stop processing (RFC 9114 §4.1.1).
@@ -157,8 +161,8 @@ export abstract class RequestStream<InHead> implements RequestStreamHandler {
 
   /** Both directions are finished: the stream leaves the connection's registry. */
   protected maybeFinished(): void {
-    if (this.sendDone && this.receiveDone && this.streamId !== undefined) {
-      this.conn.unregister(this.streamId);
+    if (this.sendDone && this.receiveDone && this._streamId !== undefined) {
+      this.conn.unregister(this._streamId);
       this.onFinished();
     }
   }

@@ -57,10 +57,14 @@ export class ServerExchange
   implements MessageReaderDeps, HeadParser<RequestHead>, MessageSink<RequestHead>
 {
   protected readonly reader: MessageReader<RequestHead>;
-  head: RequestHead | undefined;
+  private _head: RequestHead | undefined;
+  get head(): RequestHead | undefined {
+    return this._head;
+  }
   /** The request's stream was opened before the QUIC handshake completed: it came as 0-RTT. */
   readonly early: boolean;
-  events: ServerExchangeEvents | undefined;
+  /** The application's handler of this request (deliverTo). */
+  private events: ServerExchangeEvents | undefined;
   private response: 'none' | 'head' | 'ended' = 'none';
   private bodyless = false;
   private aborted = false;
@@ -80,6 +84,11 @@ export class ServerExchange
     this.attach(id);
   }
 
+  /** The application takes the request: what follows its head goes to `events`. */
+  deliverTo(events: ServerExchangeEvents): void {
+    this.events = events;
+  }
+
   // ------------------------------------------------------------------ the reader's callbacks
 
   /** @internal MessageReaderDeps: QPACK-decode a field section of this stream. */
@@ -95,7 +104,7 @@ export class ServerExchange
 
   /** @internal MessageSink */
   onHead(head: RequestHead): void {
-    this.head = head;
+    this._head = head;
     this.bodyless = head.method === 'HEAD';
     this.owner.onRequestHead(this);
   }
@@ -212,7 +221,7 @@ export class ServerExchange
     const wasDone = this.receiveDone;
     this.receiveDone = true;
     this.cancelDecoding();
-    if (!this.head) {
+    if (!this._head) {
       this.abortStream(H3ErrorCode.H3_REQUEST_CANCELLED);
       return;
     }
@@ -230,7 +239,7 @@ export class ServerExchange
   }
 
   override onStreamError(err: H3ProtocolError): void {
-    if (!this.head && !this.sendDone && this.response === 'none') {
+    if (!this._head && !this.sendDone && this.response === 'none') {
       // RFC 9114 §4.1.2: a server MAY answer a malformed request before resetting; §4.2.2: 431.
       const status = err.errorCode === H3ErrorCode.H3_EXCESSIVE_LOAD ? 431 : 400;
       if (err.errorCode === H3ErrorCode.H3_MESSAGE_ERROR || status === 431) {
@@ -267,6 +276,6 @@ export class ServerExchange
   private fail(err: Error): void {
     if (this.failed || this.aborted) return;
     this.failed = err;
-    if (this.head) this.events?.onAborted(err);
+    if (this._head) this.events?.onAborted(err);
   }
 }

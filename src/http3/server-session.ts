@@ -10,7 +10,7 @@ import { ServerExchange, type ServerExchangeOwner } from './server-exchange.js';
 import type { H3Transport } from './transport.js';
 
 export interface ServerSessionOptions extends H3ConnectionOptions {
-  /** A request whose head is valid; set `exchange.events` before returning. */
+  /** A request whose head is valid; hand it its events (`exchange.deliverTo`) before returning. */
   onRequest(exchange: ServerExchange): void;
   /** The connection ended. */
   onClosed?(err: Error): void;
@@ -27,14 +27,13 @@ export class H3ServerSession implements ServerExchangeOwner {
     transport: H3Transport,
     private readonly opts: ServerSessionOptions,
   ) {
-    this.conn = new H3Connection(transport, opts);
-    this.conn.hooks = {
+    this.conn = new H3Connection(transport, opts, {
       onPeerBidiStream: (id, early) => this.onRequestStream(id, early),
       onGoaway: () => {
         // A client's GOAWAY carries a push ID (we never push): nothing to cancel.
       },
       onClosed: (err) => this.opts.onClosed?.(err),
-    };
+    });
     this.conn.start();
   }
 

@@ -187,8 +187,14 @@ export class QuicEndpoint {
       },
       now(),
     );
-    const handle = new ConnectionHandle(core, this.driver, store, remote);
-    handle.defaultStreamErrorCode = options.defaultStreamErrorCode ?? 0;
+    const handle = new ConnectionHandle(
+      core,
+      this.driver,
+      store,
+      remote,
+      now,
+      options.defaultStreamErrorCode ?? 0,
+    );
     const client = bindClientConnection(handle, wantEarly);
     // The early epoch (if 0-RTT is offered) exists as soon as the ClientHello is built.
     handle.drainEvents();

@@ -31,7 +31,7 @@ export function bindClientConnection(handle: ConnectionHandle, wantEarly: boolea
   // A handshake failure is also reported through handshakeComplete and closed: an application that
   // never asks for the next connection must not see an unhandled rejection.
   next.catch(() => {});
-  handle.callbacks = {
+  handle.bind({
     onEpoch: (epoch) => {
       let pub: QuicConnection;
       if (epoch.early) {
@@ -55,7 +55,7 @@ export function bindClientConnection(handle: ConnectionHandle, wantEarly: boolea
       const pub = nextPub ?? earlyPub;
       if (pub) resolveNext(pub);
     },
-  };
+  });
   handle.handshakeComplete.catch((err: Error) => rejectNext(err));
   return { early: () => earlyPub, first: () => firstPub, next };
 }

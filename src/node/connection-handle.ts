@@ -62,15 +62,16 @@ function deferred<T>() {
 }
 
 export class ConnectionHandle implements ConnectionOwner {
-  readonly publics = new Map<StreamEpoch, QuicConnection>();
-  closeError: QuicError | undefined;
-  closeInfo: CloseInfo | undefined;
+  /** The public connection of each epoch, from the `onEpoch` callback. */
+  private readonly publics = new Map<StreamEpoch, QuicConnection>();
+  /** Set once, when the core reports the close (or the connection is terminated without one). */
+  private _closeError: QuicError | undefined;
+  private closeInfo: CloseInfo | undefined;
   private readonly handshake = deferred<void>();
   private readonly closedDeferred = deferred<CloseReason>();
   private terminated = false;
-  callbacks: HandleCallbacks | undefined;
-  /** The `defaultStreamErrorCode` option: the code of stream aborts the application gave none for. */
-  defaultStreamErrorCode = 0;
+  /** Who creates the public connections: the client (client-connection.ts) or the server; see bind(). */
+  private callbacks: HandleCallbacks | undefined;
 
   /** Process-unique number, in diagnostics_channel messages. */
   readonly id = nextConnectionId();
@@ -83,8 +84,21 @@ export class ConnectionHandle implements ConnectionOwner {
     private readonly serverKey: string | undefined,
     /** The clock the core runs on (the simulator passes its virtual one). */
     private readonly clock: () => Millis = now,
+    /** The `defaultStreamErrorCode` option: the code of stream aborts the application gave none for. */
+    readonly defaultStreamErrorCode = 0,
   ) {
     if (startChannel.hasSubscribers) startChannel.publish(this.diagnostics());
+  }
+
+  /** Install the callbacks that create the public connections (once, before the first event). */
+  bind(callbacks: HandleCallbacks): void {
+    if (this.callbacks) throw new Error('ConnectionHandle: callbacks are bound once');
+    this.callbacks = callbacks;
+  }
+
+  /** The error that ended the connection, once it ended. */
+  get closeError(): QuicError | undefined {
+    return this._closeError;
   }
 
   private diagnostics(): ConnectionStartMessage {
@@ -123,13 +137,19 @@ export class ConnectionHandle implements ConnectionOwner {
 
   /**
    * Dispatch the core's events. Returns whether the application may write in reaction within this
-   * event-loop turn: the peer opened a stream (an HTTP/3 server answering a request), or the whole
-   * answer on a bidirectional stream we opened has arrived (an HTTP/3 client sending its next
-   * request).
+   * event-loop turn: the peer opened a stream (an HTTP/3 server answering a request) that the
+   * application has not ended yet, or the whole answer on a bidirectional stream we opened has
+   * arrived (an HTTP/3 client sending its next request). A request stream whose answer was written
+   * and ended during the drain (a handler that answers at once) needs no later turn.
    */
   drainEvents(): boolean {
     const c = this.core;
     let answerSoon = false;
+    // The request streams the peer opened in this drain: a handler that answered one at once (an
+    // HTTP/3 handler on the core's streams) has ended its side by the end of the drain, and leaves
+    // nothing to wait for.
+    let requests: StreamEpoch | undefined;
+    const opened = this.openedRequests;
     for (let e = c.pollEvent(); e; e = c.pollEvent()) {
       switch (e.type) {
         case 'epoch': {
@@ -138,7 +158,15 @@ export class ConnectionHandle implements ConnectionOwner {
           break;
         }
         case 'stream':
-          if (!answerSoon && reactionLikely(e.epoch, e.event, c.role)) answerSoon = true;
+          if (!answerSoon && reactionLikely(e.epoch, e.event, c.role)) {
+            const ev = e.event;
+            if (ev.type === 'opened' && isBidirectional(ev.id) && (requests ?? e.epoch) === e.epoch) {
+              requests = e.epoch;
+              opened.push(ev.id);
+            } else {
+              answerSoon = true;
+            }
+          }
           this.publics.get(e.epoch)?._onStreamEvent(e.event);
           break;
         case 'early-data':
@@ -181,18 +209,26 @@ export class ConnectionHandle implements ConnectionOwner {
           break;
       }
     }
+    if (requests !== undefined) {
+      for (const id of opened) if (requests.streams.canWrite(id)) answerSoon = true;
+      opened.length = 0;
+    }
     return answerSoon;
   }
+
+  /** Scratch list of drainEvents() (one array per connection, not one per drain). */
+  private readonly openedRequests: number[] = [];
 
   private onClosed(info: CloseInfo): void {
     this.closeInfo = info;
     const reason = closeReason(info, this.core.handshakeComplete);
-    this.closeError =
+    const error =
       reason.error ?? new ConnectionClosedError(info.errorCode, info.reason, info.application, false);
-    if (!this.core.handshakeComplete) this.handshake.reject(this.closeError);
+    this._closeError = error;
+    if (!this.core.handshakeComplete) this.handshake.reject(error);
     // A clean local close (code 0) ends streams quietly, like destroying a socket; anything else
     // fails them with the error.
-    for (const pub of this.publics.values()) pub._onClosed(this.closeError, reason.error === undefined);
+    for (const pub of this.publics.values()) pub._onClosed(error, reason.error === undefined);
     this.closedDeferred.resolve(reason);
     if (closeChannel.hasSubscribers) {
       closeChannel.publish({

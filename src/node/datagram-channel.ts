@@ -23,7 +23,10 @@ export class DatagramChannel {
   private iterators = 0;
   private ended = false;
   /** Received datagrams dropped because no consumer kept up. */
-  dropped = 0;
+  private _dropped = 0;
+  get dropped() {
+    return this._dropped;
+  }
 
   constructor(
     private readonly emitter: EventEmitter,
@@ -116,7 +119,7 @@ export class DatagramChannel {
 
   private hold(payload: Buffer): void {
     if (this.queue.length >= MAX_HELD_DATAGRAMS) {
-      this.dropped++;
+      this._dropped++;
       return;
     }
     this.queue.push(payload);

@@ -358,8 +358,7 @@ export class QuicConnection extends EventEmitter {
     const observed = this.listenerCount('stream') > 0;
     if (isBidirectional(id)) {
       const s = new QuicStream(this.epoch, id, this.streamHost);
-      s.core.accepted = false;
-      s.core.early = early;
+      s.core.markPeerOpened(early);
       this.streams.set(id, s);
       const w = this.acceptBidiWaiters.shift();
       if (w) {
@@ -371,8 +370,7 @@ export class QuicConnection extends EventEmitter {
       this.emit('stream', s);
     } else {
       const s = new QuicReceiveStream(this.epoch, id, this.streamHost);
-      s.core.accepted = false;
-      s.core.early = early;
+      s.core.markPeerOpened(early);
       this.streams.set(id, s);
       const w = this.acceptUniWaiters.shift();
       if (w) {

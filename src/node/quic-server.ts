@@ -141,8 +141,7 @@ export class QuicServer extends EventEmitter {
   }
 
   private onConnection(core: Connection): void {
-    const handle = new ConnectionHandle(core, this.driver, undefined, undefined);
-    handle.defaultStreamErrorCode = this.streamErrorCode;
+    const handle = new ConnectionHandle(core, this.driver, undefined, undefined, now, this.streamErrorCode);
     const server = this;
     // One object with methods per connection, not arrow functions: under tsx (esbuild keepNames)
     // each arrow function kept per connection costs a dictionary of properties (issue 13).
@@ -179,7 +178,7 @@ export class QuicServer extends EventEmitter {
         }
       },
     };
-    handle.callbacks = state;
+    handle.bind(state);
     this.handles.set(handle, state);
     this.driver.attach(core, handle);
   }

@@ -36,11 +36,9 @@ type WriteCallback = (error: Error | null | undefined) => void;
  */
 export function markAccepted(stream: AnyQuicStream): void {
   const core = stream.core;
-  if (core.accepted || core.accepting) return;
-  core.accepting = true;
+  if (!core.beginAccept()) return;
   setImmediate(() => {
-    core.accepted = true;
-    const err = core.deferredError;
+    const err = core.completeAccept();
     if (err) destroyWith(core, stream, err);
     else if (stream instanceof QuicStream) {
       reportAbort(core, stream);
@@ -127,8 +125,7 @@ export class QuicStream extends Duplex {
   }
 
   override _read(): void {
-    this.core.wantRead = true;
-    this.core.pump(this);
+    this.core.onRead(this);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: Callback): void {
@@ -274,8 +271,7 @@ export class QuicReceiveStream extends Readable {
   }
 
   override _read(): void {
-    this.core.wantRead = true;
-    this.core.pump(this);
+    this.core.onRead(this);
   }
 
   override _destroy(err: Error | null, cb: Callback): void {

@@ -27,8 +27,7 @@ export function applyEvent(core: StreamCore, side: Side, ev: StreamEvent): void 
     case 'reset': {
       // The peer reset its sending part: reading fails with its code; writing goes on.
       const err = new StreamResetError(ev.errorCode, 'reset', core.id);
-      core.readEnded = true;
-      core.readError = err;
+      core.onPeerReset(err);
       endDirection(core, side, err);
       return;
     }
@@ -43,12 +42,11 @@ export function applyEvent(core: StreamCore, side: Side, ev: StreamEvent): void 
 
 /** Writing is over because of the peer or the connection: writers are told; reading goes on. */
 function failWriting(core: StreamCore, side: Side, err: Error): void {
-  core.writeError = err;
+  core.onWritingFailed(err);
   const cb = core.takePendingWrite();
   if (!core.hasReceive) {
     // A send-only stream has nothing else: it ends with the error.
-    const fin = core.pendingFinal;
-    core.pendingFinal = undefined;
+    const fin = core.takePendingFinal();
     if (cb) cb(err);
     else if (fin) fin(err);
     else destroyWith(core, side, err);
@@ -67,8 +65,8 @@ function failWriting(core: StreamCore, side: Side, err: Error): void {
  * when that one is over too (settle()).
  */
 function endDirection(core: StreamCore, side: Side, err: Error): void {
-  core.abortError ??= err;
-  core.wakeReader?.();
+  core.recordAbort(err);
+  core.wakeReader();
   if (!(side instanceof Duplex)) {
     destroyWith(core, side, err);
     return;
@@ -81,7 +79,7 @@ function endDirection(core: StreamCore, side: Side, err: Error): void {
 export function reportAbort(core: StreamCore, side: Duplex): void {
   const err = core.abortError;
   if (err === undefined || !core.accepted || side.destroyed || core.reported !== undefined) return;
-  core.reported = err;
+  core.markReported(err);
   side.emit('error', err);
 }
 
@@ -110,7 +108,7 @@ export function failStream(
 ): void {
   if (side.destroyed) return;
   if (rejected) {
-    core.rejected = true;
+    core.markRejected();
     const cb = core.takePendingWrite();
     cb?.(err);
     destroyWith(core, side, err);
@@ -122,15 +120,15 @@ export function failStream(
   const writeOpen = core.hasSend && !(core.delivered || core.writeCanceled || core.writeError);
   const readOpen = core.hasReceive && !(core.readEnded || core.readError);
   const readOn = readOpen && core.receiveComplete;
-  if (readOn) core.readAfterClose = true;
+  if (readOn) core.keepReadingAfterClose();
   if (!writeOpen && (!readOpen || readOn)) return;
   if (readOn && side instanceof Duplex) {
     // Reading goes on; the writing direction fails (quietly on a clean local close).
-    if (quiet) core.reported = err;
+    if (quiet) core.markReported(err);
     failWriting(core, side, err);
     return;
   }
-  if (quiet && core.pendingFinal === undefined) {
+  if (quiet && !core.hasPendingFinal) {
     closeQuietly(core, side, err);
     return;
   }
@@ -148,10 +146,10 @@ function isCleanRemoteClose(err: Error): boolean {
 export function destroyWith(core: StreamCore, side: Side, err: Error): void {
   if (side.destroyed) return;
   if (!core.accepted) {
-    core.deferredError ??= err;
+    core.deferError(err);
     return;
   }
-  core.endedBy ??= err;
+  core.markEndedBy(err);
   side.destroy(err);
 }
 
@@ -160,7 +158,6 @@ function closeQuietly(core: StreamCore, side: Side, err: Error): void {
   if (side.destroyed) return;
   // destroy() marks the stream destroyed before _destroy hands `err` to a pending write callback,
   // so that callback sees the error but no 'error' event is emitted.
-  core.closeError = err;
-  core.endedBy ??= err;
+  core.markClosedQuietly(err);
   side.destroy();
 }

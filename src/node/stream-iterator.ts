@@ -28,7 +28,7 @@ export async function* readChunks(stream: ChunkSource): AsyncGenerator<Buffer, v
   stream.on('readable', poke);
   stream.on('end', poke);
   stream.on('close', poke);
-  core.wakeReader = poke;
+  core.setReaderWake(poke);
   let complete = false;
   try {
     for (;;) {
@@ -52,7 +52,7 @@ export async function* readChunks(stream: ChunkSource): AsyncGenerator<Buffer, v
     stream.off('readable', poke);
     stream.off('end', poke);
     stream.off('close', poke);
-    if (core.wakeReader === poke) core.wakeReader = undefined;
+    core.clearReaderWake(poke);
     if (!complete && !stream.destroyed) stream.cancelRead(core.host.defaultErrorCode);
   }
 }

@@ -234,23 +234,38 @@ export class UdpEndpoint {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.closing) return;
+    // What owners write while a flush drains their events needs no flush of its own: that flush
+    // sends it, at once or from the send turn it queues. A queued send turn is a flush as well (it
+    // drains and sends): what is written before it runs is sent by it.
+    if (this.flushScheduled || this.draining || this.sendTurnScheduled || this.closing) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(this.scheduledFlush);
   }
 
-  private flush(): void {
+  private readonly scheduledFlush = (): void => {
     this.flushScheduled = false;
+    this.flush();
+  };
+
+  /** A flush is letting the owners drain their events. */
+  private draining = false;
+
+  private flush(): void {
     if (this.closing) return;
-    for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
-      this.onConnection?.(e.connection);
-    }
-    // Only connections something happened to since the last flush can have events (issue 13: no
-    // work per idle connection per turn).
     const touched = this.touched;
-    for (const conn of this.endpoint.takeTouched()) touched.add(conn);
     let answerSoon = false;
-    for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answerSoon = true;
+    this.draining = true;
+    try {
+      for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
+        this.onConnection?.(e.connection);
+      }
+      // Only connections something happened to since the last flush can have events (issue 13: no
+      // work per idle connection per turn).
+      for (const conn of this.endpoint.takeTouched()) touched.add(conn);
+      for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answerSoon = true;
+    } finally {
+      this.draining = false;
+    }
     if (answerSoon && !this.sendTurn) {
       // A peer opened a stream (a request), or a response ended (a client's next request
       // follows): its application reacts after this callback, in the process's ticks and

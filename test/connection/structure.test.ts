@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { assignableClassMembers, interfaceMembers, publicMutableMembers } from '../support/state-owners.js';
 
 const DIR = fileURLToPath(new URL('../../src/connection/', import.meta.url));
 
@@ -36,60 +36,6 @@ export function backPointerWrites(source: string): Array<{ field: string; text: 
     if (/^\s*(\/\/|\*|\/\*)/.test(line)) continue;
     for (const m of line.matchAll(BACK_POINTER_WRITE)) out.push({ field: m[1]!, text: m[0] });
   }
-  return out;
-}
-
-/** Whether a field's type or initializer is a mutable array, Map or Set. */
-function isMutableCollection(m: ts.PropertyDeclaration): boolean {
-  const type = m.type;
-  if (type) {
-    if (ts.isArrayTypeNode(type)) return true;
-    return ts.isTypeReferenceNode(type) && /^(Array|Map|Set)$/.test(type.typeName.getText());
-  }
-  const init = m.initializer;
-  if (init && ts.isArrayLiteralExpression(init)) return true;
-  return !!init && ts.isNewExpression(init) && /^(Array|Map|Set)$/.test(init.expression.getText());
-}
-
-/** Fields and setters of the class `name` that code outside it can assign. */
-export function publicMutableMembers(source: string, name: string): string[] {
-  const file = ts.createSourceFile('x.ts', source, ts.ScriptTarget.Latest, true);
-  const out: string[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isClassDeclaration(node) && node.name?.text === name) {
-      for (const m of node.members) {
-        const mods = ts.canHaveModifiers(m) ? (ts.getModifiers(m) ?? []) : [];
-        const hidden = mods.some(
-          (x) =>
-            x.kind === ts.SyntaxKind.PrivateKeyword ||
-            x.kind === ts.SyntaxKind.ProtectedKeyword ||
-            x.kind === ts.SyntaxKind.StaticKeyword,
-        );
-        if (hidden || (m.name && ts.isPrivateIdentifier(m.name))) continue;
-        const readonly = mods.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword);
-        if (ts.isPropertyDeclaration(m) && !readonly) out.push(m.name.getText(file));
-        // A readonly field holding a mutable array, Map or Set can still be written through.
-        if (ts.isPropertyDeclaration(m) && readonly && isMutableCollection(m)) {
-          out.push(`${m.name.getText(file)} (mutable collection)`);
-        }
-        if (ts.isSetAccessorDeclaration(m)) out.push(`set ${m.name.getText(file)}`);
-        // Parameter properties: `constructor(public x: T)` declares an assignable field too.
-        if (ts.isConstructorDeclaration(m)) {
-          for (const p of m.parameters) {
-            const pm = ts.getModifiers(p) ?? [];
-            if (
-              pm.some((x) => x.kind === ts.SyntaxKind.PublicKeyword) &&
-              !pm.some((x) => x.kind === ts.SyntaxKind.ReadonlyKeyword)
-            ) {
-              out.push(p.name.getText(file));
-            }
-          }
-        }
-      }
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(file);
   return out;
 }
 
@@ -177,21 +123,6 @@ test('the handshake driver, receiver and loss-recovery glue own no connection fi
   }
 });
 
-/** `Class.member` for every field or setter of every class in `source` that other code can assign. */
-export function assignableClassMembers(source: string): string[] {
-  const file = ts.createSourceFile('x.ts', source, ts.ScriptTarget.Latest, true);
-  const out: string[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isClassDeclaration(node) && node.name) {
-      const name = node.name.text;
-      for (const m of publicMutableMembers(source, name)) out.push(`${name}.${m}`);
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(file);
-  return out;
-}
-
 /**
  * The sub-states of a connection: every class under these directories is a piece of some
  * connection's state (packet spaces, keys, paths, epochs, loss detection, streams).
@@ -214,20 +145,6 @@ test('no sub-state of a connection has a field that another module can assign', 
   }
   assert.deepEqual(found, [], 'assignable fields: make them private, with a getter and intent-named methods');
 });
-
-/** The members of the interface `name` declared in `source`. */
-export function interfaceMembers(source: string, name: string): string[] {
-  const file = ts.createSourceFile('x.ts', source, ts.ScriptTarget.Latest, true);
-  const out: string[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isInterfaceDeclaration(node) && node.name.text === name) {
-      for (const m of node.members) out.push(m.name?.getText(file) ?? '?');
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(file);
-  return out;
-}
 
 /** How many members ReceiverHost may have: it was a Pick of 39 Connection members. */
 const RECEIVER_HOST_MEMBERS_LIMIT = 17;

@@ -290,17 +290,17 @@ const http3Session: FuzzTarget = {
             codec: qpackCodec,
             random: (n) => new Uint8Array(n).fill(9),
             onRequest: (ex) => {
-              ex.events = {
+              ex.deliverTo({
                 onData() {},
                 onTrailers() {},
                 onEnd: () => ex.respond(200, [], true),
                 onAborted() {},
                 onWritable() {},
-              };
+              });
             },
           })
         : new H3ClientSession(t, { codec: qpackCodec, random: (n) => new Uint8Array(n).fill(9) });
-    t.events = session.conn;
+    t.deliverTo(session.conn);
     const finished = new Set<number>();
     for (let o = 1; o + 3 <= input.length; ) {
       const sel = input[o]! % 12;

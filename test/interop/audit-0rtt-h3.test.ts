@@ -12,7 +12,7 @@
  *   (H3_FRAME_ERROR) for the dead request stream 0, and the client repeats the request on a new
  *   connection instead;
  * - headless Chromium: two navigations (the second after Chromium's idle timeout, through a relay
- *   adding 10 ms each way, so that the document GET goes in 0-RTT).
+ *   adding 40 ms each way, so that the document GET goes in 0-RTT).
  */
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey } from 'node:crypto';
@@ -208,8 +208,8 @@ describe('interop: tsquic audit-0rtt server --alpn h3 audits real HTTP/3 clients
 async function auditChromium(t: TestContext, extra: string[]): Promise<PeerReport> {
   assert.ok(CHROMIUM, 'Chromium not found: install the Debian package chromium (.ci/run does)');
   const audit = await startAudit([...auditArgs(), ...extra]);
-  // About 10 ms each way, so that the document GET reliably goes in 0-RTT (test/interop/chromium.test.ts).
-  const relay = await DelayRelay.start({ host: '127.0.0.1', port: audit.port }, 10);
+  // 40 ms each way, so that the document GET reliably goes in 0-RTT (test/interop/chromium.test.ts).
+  const relay = await DelayRelay.start({ host: '127.0.0.1', port: audit.port }, 40);
   t.after(() => relay.close());
   const profile = mkdtempSync(join(tmpdir(), 'tsquic-audit-chromium-'));
   t.after(() => rmSync(profile, { recursive: true, force: true }));

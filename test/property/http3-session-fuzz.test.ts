@@ -67,17 +67,17 @@ test('random stream input never throws out of a session; closes carry HTTP/3 cod
                 codec: qpackCodec,
                 random,
                 onRequest: (ex) => {
-                  ex.events = {
+                  ex.deliverTo({
                     onData() {},
                     onTrailers() {},
                     onEnd: () => ex.respond(200, [], true),
                     onAborted() {},
                     onWritable() {},
-                  };
+                  });
                 },
               })
             : new H3ClientSession(t, { codec: qpackCodec, random });
-        t.events = session.conn;
+        t.deliverTo(session.conn);
         const finished = new Set<number>();
         for (const o of ops) {
           // Peer streams: a server's peer opens 0,4,8 (bidi) and 2,6,10 (uni); a client's peer 3,7,11 (uni).

@@ -205,7 +205,7 @@ export class H3Sim {
             ...(remembered ? { rememberedPeerSettings: remembered } : {}),
             ...this.clientSessionOptions,
           });
-          t.events = s.conn;
+          t.deliverTo(s.conn);
           this.clientSessions.push(s);
           if (!e.epoch.early) for (const resend of this.resendQueue.splice(0)) resend(s);
           continue;
@@ -235,7 +235,7 @@ export class H3Sim {
             settings: this.opts.serverSettings,
             onRequest: (ex) => (this.opts.onRequest ?? notFound)(ex),
           });
-          t.events = session.conn;
+          t.deliverTo(session.conn);
           side = { conn, transport: t, session };
           this.servers.push(side);
           continue;
@@ -254,7 +254,7 @@ function isZeroRttRejection(err: Error): boolean {
 }
 
 function notFound(ex: ServerExchange): void {
-  ex.events = { onData() {}, onTrailers() {}, onEnd() {}, onAborted() {}, onWritable() {} };
+  ex.deliverTo({ onData() {}, onTrailers() {}, onEnd() {}, onAborted() {}, onWritable() {} });
   ex.respond(404, [{ name: 'content-length', value: '0' }], true);
 }
 
@@ -267,7 +267,7 @@ export function respondWith(
 ): (ex: ServerExchange) => void {
   return (ex) => {
     const chunks: Buffer[] = [];
-    ex.events = {
+    ex.deliverTo({
       onData: (c) => chunks.push(Buffer.from(c)),
       onTrailers() {},
       onEnd: () => {
@@ -282,7 +282,7 @@ export function respondWith(
       },
       onAborted() {},
       onWritable() {},
-    };
+    });
   };
 }
 

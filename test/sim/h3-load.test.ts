@@ -56,7 +56,7 @@ test('a client that never reads: the server is held to the flow-control window; 
           }
         }
       };
-      ex.events = {
+      ex.deliverTo({
         onData() {},
         onTrailers() {},
         onEnd: () => {
@@ -65,7 +65,7 @@ test('a client that never reads: the server is held to the flow-control window; 
         },
         onAborted() {},
         onWritable: pump,
-      };
+      });
     },
   });
   h.connect(undefined, { initialMaxStreamData: window, maxStreamReceiveWindow: window });

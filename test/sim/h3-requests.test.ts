@@ -87,7 +87,7 @@ test('trailers both ways and interim responses', () => {
     seed: SEED + 2,
     onRequest: (ex) => {
       let trailers: string | undefined;
-      ex.events = {
+      ex.deliverTo({
         onData() {},
         onTrailers: (t) => {
           trailers = t.map((f) => `${f.name}=${f.value}`).join(',');
@@ -100,7 +100,7 @@ test('trailers both ways and interim responses', () => {
         },
         onAborted() {},
         onWritable() {},
-      };
+      });
     },
   });
   h.connect();
@@ -154,7 +154,7 @@ test('a large response is flow-controlled by a client that stops reading, then r
         }
         ex.end();
       };
-      ex.events = {
+      ex.deliverTo({
         onData() {},
         onTrailers() {},
         onEnd: () => {
@@ -163,7 +163,7 @@ test('a large response is flow-controlled by a client that stops reading, then r
         },
         onAborted() {},
         onWritable: pump,
-      };
+      });
     },
   });
   h.connect(undefined, { initialMaxStreamData: 256 * 1024, maxStreamReceiveWindow: 256 * 1024 });
@@ -277,7 +277,7 @@ test('graceful shutdown under loss: requests below the GOAWAY complete whole, la
     seed: SEED + 7,
     link: { delay: 20, loss: 0.05 },
     onRequest: (ex) => {
-      ex.events = {
+      ex.deliverTo({
         onData() {},
         onTrailers() {},
         onEnd: () =>
@@ -289,7 +289,7 @@ test('graceful shutdown under loss: requests below the GOAWAY complete whole, la
           }),
         onAborted() {},
         onWritable() {},
-      };
+      });
     },
   });
   h.connect();

@@ -20,7 +20,10 @@ const FLUSH_LIMIT_MS = 3000;
 
 export class DirectH3Transport implements H3Transport {
   readonly role: 'client' | 'server';
-  handshakeComplete = false;
+  private _handshakeComplete = false;
+  get handshakeComplete() {
+    return this._handshakeComplete;
+  }
   private ev: TransportEvents | undefined;
   /** Events that arrived before the session was attached (peer streams opened before it existed). */
   private backlog: StreamEvent[] | undefined = [];
@@ -51,7 +54,7 @@ export class DirectH3Transport implements H3Transport {
   private watch(): void {
     this.conn.handshakeComplete.then(
       () => {
-        this.handshakeComplete = true;
+        this._handshakeComplete = true;
         if (!this.dead) this.ev?.onHandshakeComplete();
       },
       () => {},
@@ -59,12 +62,8 @@ export class DirectH3Transport implements H3Transport {
     this.conn.closed.then((reason) => this.onClosed(reason));
   }
 
-  get events(): TransportEvents | undefined {
-    return this.ev;
-  }
-
-  /** The session that hears this transport's events; what arrived before it is passed on now. */
-  set events(e: TransportEvents | undefined) {
+  /** The session that hears this transport's events from now on; what arrived before is passed on now. */
+  deliverTo(e: TransportEvents): void {
     this.ev = e;
     const held = this.backlog;
     this.backlog = undefined;

@@ -14,10 +14,18 @@ export class PeerSocket extends EventEmitter {
   readonly localPort: number | undefined;
   readonly encrypted = true;
   readonly alpnProtocol = 'h3';
+  /** The connection ended (set by _closed() only). */
+  private _destroyed = false;
   /** Like a net.Socket's: true until the connection ends. */
-  readable = true;
-  writable = true;
-  destroyed = false;
+  get readable(): boolean {
+    return !this._destroyed;
+  }
+  get writable(): boolean {
+    return !this._destroyed;
+  }
+  get destroyed(): boolean {
+    return this._destroyed;
+  }
 
   constructor(
     private readonly conn: QuicConnection,
@@ -36,10 +44,8 @@ export class PeerSocket extends EventEmitter {
 
   /** @internal The connection ended. */
   _closed(): void {
-    if (this.destroyed) return;
-    this.readable = false;
-    this.writable = false;
-    this.destroyed = true;
+    if (this._destroyed) return;
+    this._destroyed = true;
     this.emit('close', false);
   }
 

@@ -48,11 +48,17 @@ export class PooledConnection {
   private resolveFinal!: (s: H3ClientSession) => void;
   private rejectFinal!: (e: Error) => void;
   /** How the 0-RTT attempt went ('not-attempted' without one). */
-  zeroRtt: ZeroRttOutcome | 'pending' = 'not-attempted';
+  private _zeroRtt: ZeroRttOutcome | 'pending' = 'not-attempted';
+  get zeroRtt(): ZeroRttOutcome | 'pending' {
+    return this._zeroRtt;
+  }
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** The QUIC connections of this pool entry (the early one, and the next one after a rejection). */
-  readonly connections: QuicConnection[] = [];
+  private readonly _connections: QuicConnection[] = [];
+  get connections(): readonly QuicConnection[] {
+    return this._connections;
+  }
 
   private constructor(
     private readonly opts: PoolOptions,
@@ -81,14 +87,14 @@ export class PooledConnection {
 
   /** A connection whose handshake completed (no 0-RTT). */
   private startComplete(conn: QuicConnection, store: RememberingStore): void {
-    this.connections.push(conn);
+    this._connections.push(conn);
     const s = this.session(conn, store, undefined);
     this.current = s;
     this.resolveFinal(s);
   }
 
   private start(conn: EarlyConnection, store: RememberingStore): void {
-    this.connections.push(conn);
+    this._connections.push(conn);
     // The early (0-RTT) epoch is current: dialEarly returned before the handshake completed.
     const attempted = conn.epoch.early;
     const first = this.session(conn, store, attempted ? store.rememberedSettings : undefined);
@@ -97,19 +103,19 @@ export class PooledConnection {
       this.resolveFinal(first);
       return;
     }
-    this.zeroRtt = 'pending';
+    this._zeroRtt = 'pending';
     this.earlySession = first;
     conn.nextConnection().then(
       (next) => {
         this.earlySession = undefined;
         if (next === conn) {
-          this.zeroRtt = 'accepted';
+          this._zeroRtt = 'accepted';
           this.resolveFinal(first);
           return;
         }
         // 0-RTT rejected: the early session dies whole; a fresh one runs on the next connection.
-        this.zeroRtt = 'rejected';
-        this.connections.push(next);
+        this._zeroRtt = 'rejected';
+        this._connections.push(next);
         const fresh = this.session(next, store, undefined);
         this.current = fresh;
         (first.conn.transport as DirectH3Transport | QuicH3Transport).kill(new ZeroRTTRejectedError());
@@ -144,10 +150,10 @@ export class PooledConnection {
         // lives on with the next connection (retiring it would repeat the requests on a new QUIC
         // connection and leave the one that goes on after the rejection open; found by
         // `tsquic audit-0rtt`). A failed attempt as a whole ends it through nextConnection().
-        if (session === this.current && this.zeroRtt !== 'pending') this.gone();
+        if (session === this.current && this._zeroRtt !== 'pending') this.gone();
       },
     });
-    transport.events = session.conn;
+    transport.deliverTo(session.conn);
     return session;
   }
 
@@ -155,7 +161,8 @@ export class PooledConnection {
   sessionNow(allowEarly: boolean): { session: H3ClientSession; early: boolean } | undefined {
     this.disarmIdle();
     if (allowEarly && this.earlySession?.available) return { session: this.earlySession, early: true };
-    if (this.zeroRtt !== 'pending' && this.current?.available) return { session: this.current, early: false };
+    if (this._zeroRtt !== 'pending' && this.current?.available)
+      return { session: this.current, early: false };
     return undefined;
   }
 
@@ -169,7 +176,7 @@ export class PooledConnection {
   get available(): boolean {
     if (this.closed) return false;
     // Pending: the early session, or (once it died of a rejection) the next connection's, soon.
-    if (this.zeroRtt === 'pending') return true;
+    if (this._zeroRtt === 'pending') return true;
     return this.current?.available ?? false;
   }
 

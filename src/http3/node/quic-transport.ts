@@ -28,8 +28,12 @@ const FLUSH_LIMIT_MS = 3000;
 
 export class QuicH3Transport implements H3Transport {
   readonly role: 'client' | 'server';
-  handshakeComplete = false;
-  events: TransportEvents | undefined;
+  private _handshakeComplete = false;
+  get handshakeComplete() {
+    return this._handshakeComplete;
+  }
+  /** The session that hears this transport's events (deliverTo). */
+  private events: TransportEvents | undefined;
   private readonly streams = new Map<number, AnyStream>();
   private readonly finPending = new Set<number>();
   /** Streams we ended (FIN) or reset: a graceful close waits for them to be acknowledged. */
@@ -50,7 +54,7 @@ export class QuicH3Transport implements H3Transport {
     this.role = role;
     conn.handshakeComplete.then(
       () => {
-        this.handshakeComplete = true;
+        this._handshakeComplete = true;
         if (!this.dead) this.events?.onHandshakeComplete();
       },
       () => {},
@@ -61,7 +65,15 @@ export class QuicH3Transport implements H3Transport {
   }
 
   /** Stream-level state errors of this transport, for tests: nothing should land here. */
-  readonly internalErrors: Error[] = [];
+  private readonly _internalErrors: Error[] = [];
+  get internalErrors(): readonly Error[] {
+    return this._internalErrors;
+  }
+
+  /** The session that hears this transport's events from now on. */
+  deliverTo(events: TransportEvents): void {
+    this.events = events;
+  }
 
   private async acceptLoop(bidi: boolean): Promise<void> {
     for (;;) {
@@ -110,7 +122,7 @@ export class QuicH3Transport implements H3Transport {
       return;
     }
     if (err instanceof ZeroRTTRejectedError || err instanceof ConnectionClosedError) return;
-    this.internalErrors.push(err);
+    this._internalErrors.push(err);
   }
 
   private onClosed(reason: CloseReason): void {

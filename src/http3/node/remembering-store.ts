@@ -11,13 +11,16 @@ export class RememberingStore implements SessionStore {
   private settings: H3Settings | undefined;
   private waiting: ResumptionSession[] = [];
   /** The session the connection was started with, if any. */
-  taken: ResumptionSession | undefined;
+  private _taken: ResumptionSession | undefined;
+  get taken(): ResumptionSession | undefined {
+    return this._taken;
+  }
 
   constructor(private readonly inner: SessionStore) {}
 
   /** The SETTINGS remembered with the ticket this connection uses for 0-RTT (undefined: defaults apply). */
   get rememberedSettings(): H3Settings | undefined {
-    return decodeRememberedSettings(this.taken?.applicationData);
+    return decodeRememberedSettings(this._taken?.applicationData);
   }
 
   saveSession(session: ResumptionSession): void {
@@ -30,7 +33,7 @@ export class RememberingStore implements SessionStore {
 
   takeSession(serverName: string, now: number): ResumptionSession | undefined {
     const s = this.inner.takeSession(serverName, now);
-    this.taken = s;
+    this._taken = s;
     return s;
   }
 

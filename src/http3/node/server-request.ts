@@ -34,9 +34,15 @@ export class Http3ServerRequest extends Readable {
   readonly streamId: number;
   readonly socket: PeerSocket;
   /** The whole request body was received. */
-  complete = false;
+  private _complete = false;
+  get complete() {
+    return this._complete;
+  }
   /** The client cancelled the request, or the connection ended, before it was complete. */
-  aborted = false;
+  private _aborted = false;
+  get aborted() {
+    return this._aborted;
+  }
 
   /** @internal */
   constructor(
@@ -118,7 +124,7 @@ export class Http3ServerRequest extends Readable {
 
   /** @internal */
   _onEnd(): void {
-    this.complete = true;
+    this._complete = true;
     this.push(null);
   }
 
@@ -128,8 +134,8 @@ export class Http3ServerRequest extends Readable {
    * handler that did not read the body).
    */
   _onAborted(err: Error): void {
-    if (this.complete || this.destroyed) return;
-    this.aborted = true;
+    if (this._complete || this.destroyed) return;
+    this._aborted = true;
     this.emit('aborted');
     if (this.listenerCount('error') > 0) this.destroy(err);
     else this.destroy();

@@ -167,7 +167,7 @@ export class Http3Server extends EventEmitter {
         this.emit('sessionClosed');
       },
     });
-    transport.events = session.conn;
+    transport.deliverTo(session.conn);
     entry = { session, conn, socket };
     this.sessions.add(entry);
     if (this.closing) session.shutdown();
@@ -176,7 +176,7 @@ export class Http3Server extends EventEmitter {
   private onRequest(ex: ServerExchange, socket: PeerSocket): void {
     const req = new Http3ServerRequest(ex, socket);
     const res = new Http3ServerResponse(ex, req, socket);
-    ex.events = new ExchangeEvents(req, res);
+    ex.deliverTo(new ExchangeEvents(req, res));
     // RFC 8470 §5.2: an early request that is not safe to replay waits for the handshake.
     if (ex.early && !this.options.allowUnsafeEarly && !SAFE_METHODS.has(req.method)) {
       res.writeHead(425, { 'content-length': '0' });

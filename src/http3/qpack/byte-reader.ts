@@ -19,11 +19,23 @@ export class IncompleteInput extends Error {
 export const INCOMPLETE = new IncompleteInput('incomplete QPACK instruction');
 
 export class ByteReader {
-  buf: Uint8Array;
-  pos: number;
-  end: number;
+  private _buf: Uint8Array;
+  get buf(): Uint8Array {
+    return this._buf;
+  }
+  private _pos: number;
+  get pos(): number {
+    return this._pos;
+  }
+  private _end: number;
+  get end(): number {
+    return this._end;
+  }
   /** In incremental mode: the buffer length the current instruction needs at least. */
-  needed = 0;
+  private _needed = 0;
+  get needed() {
+    return this._needed;
+  }
 
   constructor(
     buf: Uint8Array,
@@ -32,21 +44,21 @@ export class ByteReader {
     readonly errorCode: QpackErrorCode,
     readonly incremental: boolean,
   ) {
-    this.buf = buf;
-    this.pos = pos;
-    this.end = end;
+    this._buf = buf;
+    this._pos = pos;
+    this._end = end;
   }
 
   /** Points the reader at new bytes (for reuse without allocation). */
   reset(buf: Uint8Array, pos: number, end: number): void {
-    this.buf = buf;
-    this.pos = pos;
-    this.end = end;
-    this.needed = 0;
+    this._buf = buf;
+    this._pos = pos;
+    this._end = end;
+    this._needed = 0;
   }
 
   get remaining(): number {
-    return this.end - this.pos;
+    return this._end - this._pos;
   }
 
   /** Throws the reader's `QpackError`. */
@@ -56,22 +68,30 @@ export class ByteReader {
 
   /** Ensures `n` bytes are available at the cursor; otherwise throws (see the class comment). */
   require(n: number, what: string): void {
-    if (this.pos + n <= this.end) return;
+    if (this._pos + n <= this._end) return;
     if (this.incremental) {
-      this.needed = this.pos + n;
+      this._needed = this._pos + n;
       throw INCOMPLETE;
     }
     this.fail(`truncated ${what}`);
   }
 
   u8(what: string): number {
-    if (this.pos >= this.end) this.require(1, what);
-    return this.buf[this.pos++]!;
+    if (this._pos >= this._end) this.require(1, what);
+    return this._buf[this._pos++]!;
+  }
+
+  /** Consumes `n` bytes at the cursor (throwing like require()); returns where they start. */
+  take(n: number, what: string): number {
+    this.require(n, what);
+    const start = this._pos;
+    this._pos = start + n;
+    return start;
   }
 
   /** The next byte without consuming it. */
   peek(what: string): number {
-    if (this.pos >= this.end) this.require(1, what);
-    return this.buf[this.pos]!;
+    if (this._pos >= this._end) this.require(1, what);
+    return this._buf[this._pos]!;
   }
 }

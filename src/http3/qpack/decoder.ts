@@ -315,7 +315,7 @@ export class QpackDecoder {
         if (ins.value > this.maxTableCapacity) {
           r.fail(`Set Dynamic Table Capacity ${ins.value} above the maximum ${this.maxTableCapacity}`);
         }
-        table.capacity = ins.value;
+        table.setCapacity(ins.value);
         while (table.size > table.capacity) table.evictOldest();
         return;
       }

@@ -26,11 +26,24 @@ export class DynamicTable<E extends TableEntry = TableEntry> {
   private head = 0;
   private count = 0;
   /** The current capacity (RFC 9204 §3.2.2), set by the encoder. */
-  capacity = 0;
+  private _capacity = 0;
+  get capacity() {
+    return this._capacity;
+  }
+  /** RFC 9204 §3.2.2: the encoder sets the capacity; the caller then evicts down to it. */
+  setCapacity(capacity: number): void {
+    this._capacity = capacity;
+  }
   /** Sum of the live entries' sizes. */
-  size = 0;
+  private _size = 0;
+  get size() {
+    return this._size;
+  }
   /** Total number of insertions so far: the next entry's absolute index (RFC 9204 §3.2.4). */
-  insertCount = 0;
+  private _insertCount = 0;
+  get insertCount() {
+    return this._insertCount;
+  }
 
   /** Number of live entries. */
   get length(): number {
@@ -39,12 +52,12 @@ export class DynamicTable<E extends TableEntry = TableEntry> {
 
   /** Absolute index of the oldest live entry (= number of entries evicted so far). */
   get droppedCount(): number {
-    return this.insertCount - this.count;
+    return this._insertCount - this.count;
   }
 
   /** The live entry with absolute index `abs`, or undefined if evicted or not yet inserted. */
   get(abs: number): E | undefined {
-    const i = abs - (this.insertCount - this.count);
+    const i = abs - (this._insertCount - this.count);
     if (i < 0 || i >= this.count) return undefined;
     return this.ring[(this.head + i) & (this.ring.length - 1)];
   }
@@ -59,8 +72,8 @@ export class DynamicTable<E extends TableEntry = TableEntry> {
     if (this.count === this.ring.length) this.grow();
     this.ring[(this.head + this.count) & (this.ring.length - 1)] = e;
     this.count++;
-    this.size += e.size;
-    return this.insertCount++;
+    this._size += e.size;
+    return this._insertCount++;
   }
 
   /** Removes and returns the oldest entry. */
@@ -70,7 +83,7 @@ export class DynamicTable<E extends TableEntry = TableEntry> {
     this.ring[this.head] = undefined;
     this.head = (this.head + 1) & (this.ring.length - 1);
     this.count--;
-    this.size -= e.size;
+    this._size -= e.size;
     return e;
   }
 

@@ -23,10 +23,18 @@ export class EncoderTable {
   private readonly table = new DynamicTable<EncoderEntry>();
   private readonly byName = new Map<string, NameEntries>();
   /** RFC 9204 §2.1.4: insertions the decoder has acknowledged. */
-  knownReceivedCount = 0;
+  private _knownReceivedCount = 0;
+  get knownReceivedCount() {
+    return this._knownReceivedCount;
+  }
+
+  /** RFC 9204 §2.1.4: the decoder has received at least `count` insertions (it never goes down). */
+  raiseKnownReceivedCount(count: number): void {
+    if (count > this._knownReceivedCount) this._knownReceivedCount = count;
+  }
 
   constructor(capacity: number) {
-    this.table.capacity = capacity;
+    this.table.setCapacity(capacity);
   }
 
   get capacity(): number {
@@ -94,7 +102,7 @@ export class EncoderTable {
     let abs = t.droppedCount;
     while (free < size) {
       const e = t.get(abs)!;
-      if (e.refs > 0 || abs >= this.knownReceivedCount || abs === keep) return false;
+      if (e.refs > 0 || abs >= this._knownReceivedCount || abs === keep) return false;
       free += e.size;
       abs++;
     }
@@ -121,7 +129,7 @@ export class EncoderTable {
     const abs = this.table.droppedCount;
     const e = this.table.oldest()!;
     // Guarded by canInsert; a broken guard must not corrupt the peer's table silently.
-    if (e.refs > 0 || abs >= this.knownReceivedCount) {
+    if (e.refs > 0 || abs >= this._knownReceivedCount) {
       throw new Error(`QPACK encoder: evicting entry ${abs}, which is not evictable`);
     }
     this.table.evictOldest();

@@ -451,7 +451,7 @@ export class QpackEncoder {
         }
         for (const abs of s.refs) t.unref(abs);
         // RFC 9204 §2.1.4: the Known Received Count rises to the section's Required Insert Count.
-        if (s.ric > t.knownReceivedCount) t.knownReceivedCount = s.ric;
+        t.raiseKnownReceivedCount(s.ric);
         return;
       }
       case DecoderOp.StreamCancellation: {
@@ -467,7 +467,7 @@ export class QpackEncoder {
         if (ins.value === 0 || known + ins.value > inserted) {
           r.fail(`Insert Count Increment ${ins.value} with ${known} of ${inserted} insertions acknowledged`);
         }
-        t!.knownReceivedCount = known + ins.value;
+        t!.raiseKnownReceivedCount(known + ins.value);
       }
     }
   }

@@ -37,7 +37,7 @@ export function writeString(
     if (hlen < len) {
       writeInteger(w, flags | hBit, prefixBits - 1, hlen);
       const o = w.reserve(hlen);
-      w.length = huffmanEncode(s, w.buf, o);
+      w.commit(huffmanEncode(s, w.buf, o));
       return;
     }
   } else if (!isLatin1(s)) {
@@ -45,7 +45,7 @@ export function writeString(
   }
   writeInteger(w, flags, prefixBits - 1, len);
   const o = w.reserve(len);
-  w.length = writeLatin1(w.buf, o, s);
+  w.commit(writeLatin1(w.buf, o, s));
 }
 
 /** The bytes `writeString` takes for `s` (octets) with an N-bit prefix. */
@@ -66,15 +66,11 @@ export function readString(r: ByteReader, prefixBits: number, maxLength: number,
   const len = readInteger(r, prefixBits - 1, what);
   if (!huffman) {
     if (len > maxLength) r.fail(`${what} longer than ${maxLength} bytes`);
-    r.require(len, what);
-    const start = r.pos;
-    r.pos = start + len;
+    const start = r.take(len, what);
     return latin1ToString(r.buf, start, start + len);
   }
   if (huffmanMinDecodedLength(len) > maxLength) r.fail(`${what} longer than ${maxLength} bytes`);
-  r.require(len, what);
-  const start = r.pos;
-  r.pos = start + len;
+  const start = r.take(len, what);
   const s = huffmanDecode(r.buf, start, start + len);
   if (s === undefined) r.fail(`${what}: invalid Huffman encoding`);
   if (s.length > maxLength) r.fail(`${what} longer than ${maxLength} bytes`);

@@ -15,13 +15,16 @@ export interface UnackedSection {
 export class UnackedSections {
   private readonly byStream = new Map<number, UnackedSection[]>();
   /** Sections held, over all streams. */
-  count = 0;
+  private _count = 0;
+  get count() {
+    return this._count;
+  }
 
   add(streamId: number, section: UnackedSection): void {
     const q = this.byStream.get(streamId);
     if (q === undefined) this.byStream.set(streamId, [section]);
     else q.push(section);
-    this.count++;
+    this._count++;
   }
 
   /** Removes and returns the stream's earliest section, or undefined if it has none. */
@@ -30,7 +33,7 @@ export class UnackedSections {
     if (q === undefined) return undefined;
     const s = q.shift()!;
     if (q.length === 0) this.byStream.delete(streamId);
-    this.count--;
+    this._count--;
     return s;
   }
 
@@ -39,7 +42,7 @@ export class UnackedSections {
     const q = this.byStream.get(streamId);
     if (q === undefined) return [];
     this.byStream.delete(streamId);
-    this.count -= q.length;
+    this._count -= q.length;
     return q;
   }
 

@@ -22,14 +22,14 @@ const code = (c: number) => `close 0x${c.toString(16)}`;
 function server(onRequest = () => {}) {
   const t = new FakeTransport('server');
   const s = new H3ServerSession(t, { codec: new LiteralCodec(), random, onRequest });
-  t.events = s.conn;
+  t.deliverTo(s.conn);
   return { t, s };
 }
 
 function client() {
   const t = new FakeTransport('client');
   const s = new H3ClientSession(t, { codec: new LiteralCodec(), random });
-  t.events = s.conn;
+  t.deliverTo(s.conn);
   return { t, s };
 }
 
@@ -267,7 +267,7 @@ test('server shutdown: GOAWAY with the next request ID, later requests rejected,
       opts: { onRequest: (ex: import('../../../src/http3/server-exchange.js').ServerExchange) => void };
     }
   ).opts.onRequest = (ex) => {
-    ex.events = { onData() {}, onTrailers() {}, onEnd() {}, onAborted() {}, onWritable() {} };
+    ex.deliverTo({ onData() {}, onTrailers() {}, onEnd() {}, onAborted() {}, onWritable() {} });
     pending.push(() => ex.respond(200, [], true));
   };
   control(t);

@@ -27,6 +27,11 @@ export class FakeTransport implements H3Transport {
     this.nextUni = role === 'client' ? 2 : 3;
   }
 
+  /** The session that hears this transport's events (like the real adapters' deliverTo). */
+  deliverTo(events: TransportEvents): void {
+    this.events = events;
+  }
+
   openStream(bidirectional: boolean, opened: (id: number) => void): void {
     this.waiting.push({ bidi: bidirectional, cb: opened });
     this.openWaiting();

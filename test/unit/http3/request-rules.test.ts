@@ -42,7 +42,7 @@ function server(respond = false) {
     onRequest: (ex) => {
       const rec: Seen = { ex, body: '', ended: false, aborted: undefined, trailers: undefined };
       seen.push(rec);
-      ex.events = {
+      ex.deliverTo({
         onData: (c) => {
           rec.body += Buffer.from(c).toString();
         },
@@ -57,10 +57,10 @@ function server(respond = false) {
           rec.aborted = e;
         },
         onWritable() {},
-      };
+      });
     },
   });
-  t.events = s.conn;
+  t.deliverTo(s.conn);
   return { t, s, seen, codec };
 }
 
@@ -297,11 +297,11 @@ test('a handler that ends its response at once, the request complete: nothing ab
     codec,
     random,
     onRequest: (ex) => {
-      ex.events = { onData() {}, onTrailers() {}, onEnd() {}, onAborted() {}, onWritable() {} };
+      ex.deliverTo({ onData() {}, onTrailers() {}, onEnd() {}, onAborted() {}, onWritable() {} });
       ex.respond(200, [], true);
     },
   });
-  t.events = s.conn;
+  t.deliverTo(s.conn);
   t.peerSend(0, headersFrame(req('/')), true);
   assert.ok(t.ended.has(0));
   assert.ok(!t.actions.some((a) => a.startsWith('stop 0')), `${t.actions}`);
@@ -375,7 +375,7 @@ test('misuse of the response API throws typed errors', () => {
 function client() {
   const t = new FakeTransport('client');
   const s = new H3ClientSession(t, { codec: new LiteralCodec(), random });
-  t.events = s.conn;
+  t.deliverTo(s.conn);
   return { t, s };
 }
 
