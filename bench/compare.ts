@@ -12,8 +12,16 @@
  * connection (RSS and heap, with 1k and 10k open) and the server's event-loop delay p99 while they are
  * open. Results go to bench/results/compare.json and compare.svg (ratios against quic-go).
  *
+ * tsquic runs as compiled JavaScript, as users of the package run it (bench/tsquic-build.ts); `--tsx`
+ * adds a column running the TypeScript sources through tsx. Handshake rows: both servers first get
+ * the same unmeasured handshakes of each kind (a server runs for long), each client process warms up
+ * for --warmup ms (default 10 s) before it counts; the cold rows count fresh client processes from
+ * 0.5 s after their first dial. Client and server CPU per connection are printed for the sequential
+ * rows.
+ *
  *   npx tsx bench/compare.ts [--quick] [--runs N] [--size MiB] [--duration ms] [--idle 1000,10000]
- *                            [--no-jumbo] [--out DIR]
+ *                            [--no-jumbo] [--out DIR] [--warmup ms] [--server-warmup ms]
+ *                            [--handshakes-only] [--tsx]
  *
  * Figures are printed, never asserted. See bench/README.md.
  */
@@ -662,8 +670,11 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
       ...HANDSHAKES.map((mode) => ({ mode, parallel: PARALLEL })),
     ];
     for (let r = 0; r < runs; r++) {
+      // The columns take turns in an order that rotates from run to run, so that none is always the
+      // first (or the last) of a measurement when the machine's load drifts.
+      const order = specs.map((_, i) => specs[(i + r) % specs.length]!);
       for (const meas of measurements) {
-        for (const spec of specs) {
+        for (const spec of order) {
           const server = servers.get(spec.key);
           if (!server) continue;
           const name = `${meas.mode}${meas.parallel > 1 ? ` x${meas.parallel}` : ''}${meas.cold ? ' cold' : ''}`;

@@ -20,7 +20,10 @@
  *   --quick              smoke run: --runs 1 --size 20, short measurements
  *   --json               also print every figure as one JSON document at the end
  *   compare only: --idle N[,N] (idle connections for the memory figures, default 1000,10000; --quick: 200),
- *             --no-jumbo (no loopback-jumbo tsquic column), --out DIR (default bench/results)
+ *             --no-jumbo (no loopback-jumbo tsquic column), --out DIR (default bench/results),
+ *             --warmup ms (client warm-up of the handshake rows, default 10000; the cold rows: 500),
+ *             --server-warmup ms (each handshake kind against each server before run 1, default 3000),
+ *             --handshakes-only (no transfers, no idle connections), --tsx (add tsquic through tsx)
  *   http3 only: --h3-size MiB (download size, default 100; --quick: 20)
  *   udp only: --stacks tsquic,quic-go,tls (default all), --no-stgc (no single-threaded-GC column),
  *             --warmup ms (default 500), --tsquic-max-datagram-size N (diagnosis; see bench/README.md)

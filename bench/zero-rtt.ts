@@ -84,6 +84,8 @@ class RequestClient {
   doneAt: Millis | undefined;
   received = 0;
   ticket: ResumptionSession | undefined;
+  /** Time the first session ticket of this connection arrived. */
+  ticketAt: Millis | undefined;
   failure: string | undefined;
   private epoch: StreamEpoch | undefined;
   private id: number | undefined;
@@ -143,6 +145,7 @@ class RequestClient {
         }
         case 'session-ticket':
           this.ticket = e.session;
+          this.ticketAt ??= now;
           break;
         case 'closed':
           if (this.doneAt === undefined) this.failure ??= `connection closed: ${e.info.reason}`;
@@ -215,7 +218,22 @@ function checkKind(kind: ConnectionKind, conn: Connection): void {
 // ------------------------------------------------------------------------- (a) over the simulator
 
 /** One connection of `kind` over a simulated path of `rttMs`; returns ms to the first response byte. */
+/** Virtual ms from the dial of one connection to its answer's first byte, its end, and its first ticket. */
+export interface ConnectionTimeline {
+  firstByte: Millis;
+  answered: Millis;
+  ticket: Millis | undefined;
+}
+
 export function timeToFirstByte(kind: ConnectionKind, rttMs: number, seed: number): number {
+  return connectionTimeline(kind, rttMs, seed).firstByte;
+}
+
+/**
+ * One connection of `kind` over the simulator (after a first connection for the ticket when resuming):
+ * the request, the answer and the server's next session ticket, in virtual time.
+ */
+export function connectionTimeline(kind: ConnectionKind, rttMs: number, seed: number): ConnectionTimeline {
   const sim = new QuicSim({
     seed,
     link: { delay: rttMs / 2 },
@@ -257,13 +275,20 @@ export function timeToFirstByte(kind: ConnectionKind, rttMs: number, seed: numbe
   // 0-RTT: the request is written before the ClientHello leaves, so both go in the first flight.
   app.start();
   sim.run(
-    () => app.doneAt !== undefined || app.failure !== undefined || responder.failure !== undefined,
+    () =>
+      (app.doneAt !== undefined && app.ticketAt !== undefined) ||
+      app.failure !== undefined ||
+      responder.failure !== undefined,
     60_000,
   );
   if (app.failure ?? responder.failure) throw new Error(`sim ${kind}: ${app.failure ?? responder.failure}`);
-  if (app.firstByteAt === undefined) throw new Error(`sim ${kind}: no response`);
+  if (app.firstByteAt === undefined || app.doneAt === undefined) throw new Error(`sim ${kind}: no response`);
   checkKind(kind, conn);
-  return app.firstByteAt - start;
+  return {
+    firstByte: app.firstByteAt - start,
+    answered: app.doneAt - start,
+    ticket: app.ticketAt === undefined ? undefined : app.ticketAt - start,
+  };
 }
 
 export function ttfbAt(rttMs: number, seed: number): TtfbFigures {
