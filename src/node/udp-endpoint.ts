@@ -13,6 +13,7 @@ import { Endpoint, type EndpointConfig } from '../endpoint/endpoint.js';
 import { formatAddress, parseAddress, SocketAddress } from './address.js';
 import { now } from './clock.js';
 import { type SocketErrorMessage, socketErrorChannel } from './diagnostics.js';
+import { literalLookup } from './literal-lookup.js';
 import { QlogWriter } from './qlog.js';
 import { pooledRandomBytes } from './random-pool.js';
 
@@ -87,7 +88,13 @@ export class UdpEndpoint {
 
   static async bind(opts: UdpEndpointOptions): Promise<UdpEndpoint> {
     const type = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
-    const socket = createSocket({ type, ...(type === 'udp6' ? { ipv6Only: false } : {}) });
+    // A literal peer address needs no DNS: sendmsg happens inside socket.send() (see literal-lookup.ts).
+    const literal = literalLookup();
+    const socket = createSocket({
+      type,
+      lookup: literal.lookup,
+      ...(type === 'udp6' ? { ipv6Only: false } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
         // A socket that failed to bind must not keep the process alive.
@@ -97,6 +104,7 @@ export class UdpEndpoint {
       socket.once('error', onError);
       socket.bind(opts.port, opts.host, () => {
         socket.off('error', onError);
+        literal.ready();
         resolve();
       });
     });
