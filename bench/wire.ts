@@ -65,10 +65,10 @@ export async function run(durationMs = 500): Promise<WireBenchResult[]> {
   for (const { name, frames } of scenarios()) {
     const w = BufferWriter.alloc(4096);
     const encodePerSecond = measure(durationMs, frames.length, () => {
-      w.offset = 0;
+      w.rewind(0);
       for (const f of frames) encodeFrame(w, f);
     });
-    w.offset = 0;
+    w.rewind(0);
     for (const f of frames) encodeFrame(w, f);
     const payload = w.buffer.subarray(0, w.offset);
     let sink = 0;

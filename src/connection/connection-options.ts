@@ -141,21 +141,35 @@ function validateTransportOptions(o: TransportOptions): void {
   if (o.maxDatagramFrameSize !== undefined) need(nonNegInt(o.maxDatagramFrameSize), 'maxDatagramFrameSize');
 }
 
-/** Our transport parameters, before the CIDs and tokens the connection fills in. */
-export function localTransportParameters(o: TransportOptions): TransportParameters {
-  const p = defaultTransportParameters();
-  p.maxIdleTimeout = o.maxIdleTimeout;
-  p.maxUdpPayloadSize = o.maxUdpPayloadSize;
-  p.initialMaxData = o.initialMaxData;
-  p.initialMaxStreamDataBidiLocal = o.initialMaxStreamData;
-  p.initialMaxStreamDataBidiRemote = o.initialMaxStreamData;
-  p.initialMaxStreamDataUni = o.initialMaxStreamData;
-  p.initialMaxStreamsBidi = o.maxStreamsBidi;
-  p.initialMaxStreamsUni = o.maxStreamsUni;
-  p.ackDelayExponent = o.ackDelayExponent;
-  p.maxAckDelay = o.maxAckDelay;
-  p.activeConnectionIdLimit = o.activeConnectionIdLimit;
-  p.disableActiveMigration = true;
-  if (o.maxDatagramFrameSize !== undefined) p.maxDatagramFrameSize = o.maxDatagramFrameSize;
-  return p;
+/** The connection IDs and token a connection's own transport parameters carry (RFC 9000 §7.3). */
+export type LocalConnectionIdParameters = Pick<
+  TransportParameters,
+  | 'initialSourceConnectionId'
+  | 'originalDestinationConnectionId'
+  | 'retrySourceConnectionId'
+  | 'statelessResetToken'
+>;
+
+/** Our transport parameters: the options' limits, and the connection's IDs and token when given. */
+export function localTransportParameters(
+  o: TransportOptions,
+  ids: LocalConnectionIdParameters = {},
+): TransportParameters {
+  return {
+    ...defaultTransportParameters(),
+    maxIdleTimeout: o.maxIdleTimeout,
+    maxUdpPayloadSize: o.maxUdpPayloadSize,
+    initialMaxData: o.initialMaxData,
+    initialMaxStreamDataBidiLocal: o.initialMaxStreamData,
+    initialMaxStreamDataBidiRemote: o.initialMaxStreamData,
+    initialMaxStreamDataUni: o.initialMaxStreamData,
+    initialMaxStreamsBidi: o.maxStreamsBidi,
+    initialMaxStreamsUni: o.maxStreamsUni,
+    ackDelayExponent: o.ackDelayExponent,
+    maxAckDelay: o.maxAckDelay,
+    activeConnectionIdLimit: o.activeConnectionIdLimit,
+    disableActiveMigration: true,
+    ...(o.maxDatagramFrameSize !== undefined ? { maxDatagramFrameSize: o.maxDatagramFrameSize } : {}),
+    ...ids,
+  };
 }

@@ -241,8 +241,19 @@ export class Connection {
     }
 
     this.handshake = new HandshakeDriver(this, config.testRewriteTransportParameters);
-    this.localParams = localTransportParameters(o);
-    this.localParams.initialSourceConnectionId = localCid;
+    // RFC 9000 §7.3: both sides name their first source CID; a server also the client's first
+    // destination CID, the Retry's source CID if it sent one, and its stateless reset token (§18.2).
+    this.localParams = localTransportParameters(
+      o,
+      side.kind === 'client'
+        ? { initialSourceConnectionId: localCid }
+        : {
+            initialSourceConnectionId: localCid,
+            originalDestinationConnectionId: side.originalDcid,
+            ...(side.retrySourceCid ? { retrySourceConnectionId: side.retrySourceCid } : {}),
+            statelessResetToken: this.localCids.initialResetToken,
+          },
+    );
 
     if (side.kind === 'client') {
       this.peerCids = new PeerConnectionIds(side.originalDcid, o.activeConnectionIdLimit);
@@ -250,9 +261,6 @@ export class Connection {
       this.handshake.initClient(side.tls);
     } else {
       this.peerCids = new PeerConnectionIds(side.peerInitialScid, o.activeConnectionIdLimit);
-      this.localParams.originalDestinationConnectionId = side.originalDcid;
-      if (side.retrySourceCid) this.localParams.retrySourceConnectionId = side.retrySourceCid;
-      this.localParams.statelessResetToken = this.localCids.initialResetToken;
       this.installInitialKeys(side.initialDcid, side.takeInitialKeys());
       this.handshake.initServer(side);
     }

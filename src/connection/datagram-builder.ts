@@ -74,7 +74,7 @@ export class DatagramBuilder {
   /** Start a new datagram of at most `maxSize` bytes. */
   reset(maxSize: number): void {
     this.maxSize = Math.min(maxSize, this.buffer.length);
-    this.writer.offset = 0;
+    this.writer.rewind(0);
     this.current = undefined;
     this.built.length = 0;
   }
@@ -237,14 +237,14 @@ export class DatagramBuilder {
     this.current = undefined;
     if (!p) return undefined;
     if (p.frameCount === 0) {
-      this.writer.offset = p.packetStart;
+      this.writer.rewind(p.packetStart);
       return undefined;
     }
     const payloadLength = this.writer.offset - p.pnOffset - p.pnLength;
     if (p.pnLength + payloadLength < 4) this.writer.fill(0, 4 - p.pnLength - payloadLength);
     p.payloadEnd = this.writer.offset;
     // Reserve the tag; sealing writes it.
-    this.writer.offset += TAG_LENGTH;
+    this.writer.advance(TAG_LENGTH);
     this.built.push(p);
     return p;
   }
@@ -262,7 +262,7 @@ export class DatagramBuilder {
     this.buffer.fill(0, last.payloadEnd, last.payloadEnd + extra);
     last.payloadEnd += extra;
     last.inFlight = true;
-    this.writer.offset += extra;
+    this.writer.advance(extra);
   }
 
   /** Seal every packet; returns the datagram length. */

@@ -278,21 +278,21 @@ export class Framer {
         reason: '',
       };
     }
-    const frame: ConnectionCloseApplicationFrame | ConnectionCloseTransportFrame = info.application
-      ? { type: FrameType.ConnectionCloseApplication, errorCode: info.errorCode, reason: '' }
-      : {
-          type: FrameType.ConnectionCloseTransport,
-          errorCode: info.errorCode,
-          frameType: info.frameType ?? 0,
-          reason: '',
-        };
+    const withReason = (reason: string): ConnectionCloseApplicationFrame | ConnectionCloseTransportFrame =>
+      info.application
+        ? { type: FrameType.ConnectionCloseApplication, errorCode: info.errorCode, reason }
+        : {
+            type: FrameType.ConnectionCloseTransport,
+            errorCode: info.errorCode,
+            frameType: info.frameType ?? 0,
+            reason,
+          };
     // Room for the phrase: frameLength counts a one-byte Reason Phrase Length, and a phrase of 64
     // bytes or more needs a two-byte one (RFC 9000 §16).
-    const budget = room - frameLength(frame);
+    const budget = room - frameLength(withReason(''));
     const max =
       budget > MAX_REASON_BYTES ? MAX_REASON_BYTES : budget > 64 ? budget - 1 : Math.min(budget, 63);
-    frame.reason = truncateUtf8(info.reason, Math.max(0, max));
-    return frame;
+    return withReason(truncateUtf8(info.reason, Math.max(0, max)));
   }
 }
 

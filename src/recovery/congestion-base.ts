@@ -3,7 +3,8 @@
  * the initial and minimum windows, the recovery period (one reduction per round trip), and the
  * rule that the window does not grow while the sender is not using it (§7.8).
  *
- * Subclasses decide how the window grows on an acknowledgment and shrinks on a congestion event.
+ * Subclasses decide how the window grows on an acknowledgment and shrinks on a congestion event:
+ * they return the new values and this class, the window's one owner, applies them.
  */
 import type { Millis } from '../util/time.js';
 import type { CongestionController, RttView } from './types.js';
@@ -35,8 +36,8 @@ interface AckedPacket {
 export abstract class WindowedCongestionController implements CongestionController {
   protected maxDatagramSize: number;
   /** Window in bytes, possibly fractional; `congestionWindow` exposes it rounded down. */
-  protected cwnd: number;
-  protected ssthresh = Number.POSITIVE_INFINITY;
+  private cwnd: number;
+  private ssthresh = Number.POSITIVE_INFINITY;
   /** B.2 congestion_recovery_start_time; undefined when no recovery period ever started. */
   protected recoveryStartTime: Millis | undefined;
   private _bytesInFlight = 0;
@@ -72,6 +73,10 @@ export abstract class WindowedCongestionController implements CongestionControll
   /** A recovery period started and no packet sent after its start was acknowledged yet (§7.3.2). */
   get inRecovery(): boolean {
     return this.recovering;
+  }
+  /** The window in bytes, unrounded (what subclasses compute from). */
+  protected get window(): number {
+    return this.cwnd;
   }
   protected get minWindow(): number {
     return minimumWindow(this.maxDatagramSize);
@@ -144,7 +149,7 @@ export abstract class WindowedCongestionController implements CongestionControll
         grownBytes += p.size;
       }
     }
-    if (grownBytes > 0) this.onCongestionAvoidanceAck(now, grownBytes, rtt);
+    if (grownBytes > 0) this.cwnd = this.congestionAvoidanceWindow(now, grownBytes, rtt);
     else if (!canGrow) this.onUnusedWindowAck(now);
     if (roundEnded) {
       // A packet sent after the previous round's end was acknowledged: a new round trip begins.
@@ -174,6 +179,12 @@ export abstract class WindowedCongestionController implements CongestionControll
     this.reduceWindow(now);
   }
 
+  /** Enter a recovery period: the subclass's threshold, and a window of it, never below the minimum. */
+  private reduceWindow(now: Millis): void {
+    this.ssthresh = this.reducedThreshold(now);
+    this.cwnd = Math.max(this.ssthresh, this.minWindow);
+  }
+
   /** RFC 9002 §7.6.2: the window collapses to the minimum; slow start begins again. */
   onPersistentCongestion(now: Millis): void {
     if (this.ssthresh === Number.POSITIVE_INFINITY) this.reduceWindow(now);
@@ -193,10 +204,13 @@ export abstract class WindowedCongestionController implements CongestionControll
     return this.recoveryStartTime !== undefined && sentTime <= this.recoveryStartTime;
   }
 
-  /** Grow the window in congestion avoidance for `ackedBytes` newly acknowledged. */
-  protected abstract onCongestionAvoidanceAck(now: Millis, ackedBytes: number, rtt: RttView): void;
-  /** Set ssthresh and the reduced window on entering a recovery period. */
-  protected abstract reduceWindow(now: Millis): void;
+  /** The window after `ackedBytes` newly acknowledged in congestion avoidance (never below `window`). */
+  protected abstract congestionAvoidanceWindow(now: Millis, ackedBytes: number, rtt: RttView): number;
+  /**
+   * The slow start threshold on entering a recovery period (the window becomes it, or the minimum
+   * window if that is larger).
+   */
+  protected abstract reducedThreshold(now: Millis): number;
   /** After persistent congestion. */
   protected onWindowCollapsed(_now: Millis): void {}
   /** An acknowledgment arrived while the window was not being used. */

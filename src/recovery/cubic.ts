@@ -35,16 +35,17 @@ export class Cubic extends WindowedCongestionController {
     return this.wMax;
   }
 
-  protected reduceWindow(_now: Millis): void {
+  protected reducedThreshold(_now: Millis): number {
+    const cwnd = this.window;
     // RFC 9438 §4.7 fast convergence: a window that stopped short of the previous W_max releases
     // bandwidth to new flows by lowering the plateau further.
-    if (this.wMax !== undefined && this.cwnd < this.wMax) this.wMax = (this.cwnd * (1 + CUBIC_BETA)) / 2;
-    else this.wMax = this.cwnd;
-    this.cwndPrior = this.cwnd;
-    // RFC 9438 §4.6: ssthresh = cwnd * beta_cubic, never below the minimum window (RFC 9002 §7.2).
-    this.ssthresh = Math.max(this.cwnd * CUBIC_BETA, this.minWindow);
-    this.cwnd = this.ssthresh;
+    if (this.wMax !== undefined && cwnd < this.wMax) this.wMax = (cwnd * (1 + CUBIC_BETA)) / 2;
+    else this.wMax = cwnd;
+    this.cwndPrior = cwnd;
     this.epochStart = undefined;
+    // RFC 9438 §4.6: ssthresh = cwnd * beta_cubic, never below the minimum window (RFC 9002 §7.2);
+    // the window becomes it.
+    return Math.max(cwnd * CUBIC_BETA, this.minWindow);
   }
 
   /** RFC 9438 §4.8: after a timeout the next stage starts with K = 0 and W_max = cwnd at its start. */
@@ -61,12 +62,13 @@ export class Cubic extends WindowedCongestionController {
     this.lastAckTime = now;
   }
 
-  protected onCongestionAvoidanceAck(now: Millis, ackedBytes: number, rtt: RttView): void {
+  protected congestionAvoidanceWindow(now: Millis, ackedBytes: number, rtt: RttView): number {
     const mds = this.maxDatagramSize;
+    const cwnd = this.window;
     if (this.epochStart === undefined) {
       // RFC 9438 §4.2: a new congestion avoidance stage.
       this.epochStart = now;
-      const cwndEpoch = this.cwnd;
+      const cwndEpoch = cwnd;
       if (this.wMax === undefined) {
         this.wMax = cwndEpoch;
         this.k = 0;
@@ -83,20 +85,19 @@ export class Cubic extends WindowedCongestionController {
     const t = (now - this.epochStart) / 1000;
 
     // RFC 9438 §4.3: W_est grows like Reno with alpha_cubic, and with 1 once past cwnd_prior.
-    this.wEst += (this.alpha * mds * ackedBytes) / this.cwnd;
+    this.wEst += (this.alpha * mds * ackedBytes) / cwnd;
     if (this.wEst >= this.cwndPrior) this.alpha = 1;
 
     if (this.cubicWindow(t, wMax) < this.wEst) {
       // Reno-friendly region: cwnd follows W_est.
-      if (this.wEst > this.cwnd) this.cwnd = this.wEst;
-      return;
+      return Math.max(this.wEst, cwnd);
     }
     // RFC 9438 §4.4, §4.5: concave and convex regions. The target is W_cubic one RTT ahead,
     // clamped to [cwnd, 1.5 * cwnd]; cwnd moves by (target - cwnd) / cwnd per segment acknowledged.
     let target = this.cubicWindow(t + rtt.smoothedRtt / 1000, wMax);
-    if (target < this.cwnd) target = this.cwnd;
-    else if (target > 1.5 * this.cwnd) target = 1.5 * this.cwnd;
-    this.cwnd += ((target - this.cwnd) * ackedBytes) / this.cwnd;
+    if (target < cwnd) target = cwnd;
+    else if (target > 1.5 * cwnd) target = 1.5 * cwnd;
+    return cwnd + ((target - cwnd) * ackedBytes) / cwnd;
   }
 
   /** RFC 9438 §4.2 Figure 1: W_cubic(t) = C * (t - K)^3 + W_max, in bytes. */

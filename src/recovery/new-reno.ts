@@ -12,13 +12,12 @@ export const LOSS_REDUCTION_FACTOR = 0.5;
 /** `new NewReno({ maxDatagramSize })`; see WindowedCongestionController for the shared behaviour. */
 export class NewReno extends WindowedCongestionController {
   /** RFC 9002 §7.3.3, B.5: at most one max_datagram_size per congestion window acknowledged. */
-  protected onCongestionAvoidanceAck(_now: Millis, ackedBytes: number, _rtt: RttView): void {
-    this.cwnd += (this.maxDatagramSize * ackedBytes) / this.cwnd;
+  protected congestionAvoidanceWindow(_now: Millis, ackedBytes: number, _rtt: RttView): number {
+    return this.window + (this.maxDatagramSize * ackedBytes) / this.window;
   }
 
-  /** B.6: ssthresh = cwnd * kLossReductionFactor; cwnd = max(ssthresh, kMinimumWindow). */
-  protected reduceWindow(_now: Millis): void {
-    this.ssthresh = this.cwnd * LOSS_REDUCTION_FACTOR;
-    this.cwnd = Math.max(this.ssthresh, this.minWindow);
+  /** B.6: ssthresh = cwnd * kLossReductionFactor (the base sets cwnd = max(ssthresh, kMinimumWindow)). */
+  protected reducedThreshold(_now: Millis): number {
+    return this.window * LOSS_REDUCTION_FACTOR;
   }
 }

@@ -16,7 +16,7 @@ export interface Extension {
 
 /** A decoded extension block: lookup by type plus the order of appearance. */
 export class ExtensionBlock {
-  readonly order: number[] = [];
+  private readonly types: number[] = [];
   private readonly byType = new Map<number, Uint8Array>();
 
   add(type: number, data: Uint8Array): void {
@@ -24,7 +24,7 @@ export class ExtensionBlock {
       throw new TlsAlertError(AlertDescription.illegal_parameter, `duplicate extension ${type}`);
     }
     this.byType.set(type, data);
-    this.order.push(type);
+    this.types.push(type);
   }
 
   get(type: number): Uint8Array | undefined {
@@ -35,8 +35,13 @@ export class ExtensionBlock {
     return this.byType.has(type);
   }
 
+  /** Extension types in the order they appeared. */
+  get order(): readonly number[] {
+    return this.types;
+  }
+
   get size(): number {
-    return this.order.length;
+    return this.types.length;
   }
 }
 

@@ -84,6 +84,10 @@ export class TlsClient extends TlsEngineBase {
   /** SNI host (absent for IP literals, RFC 6066 §3). */
   private readonly sniHost: string | undefined;
   private state = ClientState.Start;
+
+  get handshakeComplete(): boolean {
+    return this.state === ClientState.Connected;
+  }
   private readonly transcript = new TranscriptHash();
   private keyShare!: KeyShare;
   private sentExtensions: ReadonlySet<number> = new Set();
@@ -116,8 +120,9 @@ export class TlsClient extends TlsEngineBase {
   start(now: Millis): void {
     this.guard(() => {
       if (this.state !== ClientState.Start) return;
-      this.clientRandom = Buffer.from(this.random(32));
-      if (this.clientRandom.length !== 32) throw new RangeError('RandomBytes returned the wrong length');
+      const clientRandom = Buffer.from(this.random(32));
+      if (clientRandom.length !== 32) throw new RangeError('RandomBytes returned the wrong length');
+      this.recordClientRandom(clientRandom);
       this.keyShare = generateKeyShare(this.common.groups[0]!, this.random);
       const s = this.usableSession(now);
       this.pskSession = s;
@@ -153,7 +158,7 @@ export class TlsClient extends TlsEngineBase {
 
   private sendClientHello(now: Millis): void {
     const { message, sent } = buildClientHello({
-      random: this.clientRandom,
+      random: this.clientHelloRandom,
       suites: this.common.suites,
       groups: this.common.groups,
       alpn: this.common.alpnBytes,
@@ -459,7 +464,6 @@ export class TlsClient extends TlsEngineBase {
     this.send(EncryptionLevel.Handshake, fin);
     this.resumptionMasterSecret = schedule.resumptionMasterSecret(this.transcript.digest());
     this.state = ClientState.Connected;
-    this.complete = true;
     this.emit({
       type: 'handshake-complete',
       alpn: this.alpn!,

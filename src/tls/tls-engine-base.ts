@@ -34,17 +34,24 @@ export abstract class TlsEngineBase implements TlsEngine {
     new HandshakeFramer(),
   ];
   private failure: TlsEngineError | undefined;
-  protected complete = false;
-  /** ClientHello.random, for key log lines. */
-  protected clientRandom: Uint8Array = new Uint8Array(0);
+  /** ClientHello.random, for key log lines (set by recordClientRandom()). */
+  private clientRandom: Uint8Array = new Uint8Array(0);
 
   constructor(random: RandomBytes, keyLog: ((line: string) => void) | undefined) {
     this.random = random;
     this.keyLog = keyLog;
   }
 
-  get handshakeComplete(): boolean {
-    return this.complete;
+  /** The engine reached its Connected state (from which it never moves). */
+  abstract get handshakeComplete(): boolean;
+
+  /** ClientHello.random of this handshake: the key log names its secrets by it (NSS key log format). */
+  protected recordClientRandom(random: Uint8Array): void {
+    this.clientRandom = random;
+  }
+
+  protected get clientHelloRandom(): Uint8Array {
+    return this.clientRandom;
   }
 
   abstract start(now: Millis): void;
@@ -133,9 +140,11 @@ export abstract class TlsEngineBase implements TlsEngine {
   }
 
   protected send(level: TlsOutput['level'], data: Uint8Array): void {
-    const last = this.outputs[this.outputs.length - 1];
+    const n = this.outputs.length;
+    const last = this.outputs[n - 1];
     if (last && last.level === level) {
-      last.data = Buffer.concat([last.data, data]);
+      // One output per level in a row: the connection puts it in one CRYPTO frame run.
+      this.outputs[n - 1] = { level, data: Buffer.concat([last.data, data]) };
     } else {
       this.outputs.push({ level, data });
     }

@@ -67,6 +67,10 @@ export class TlsServer extends TlsEngineBase {
   private readonly ticketsPerConnection: number;
   private readonly ticketAgeTolerance: Millis;
   private state = ServerState.WaitClientHello;
+
+  get handshakeComplete(): boolean {
+    return this.state === ServerState.Connected;
+  }
   private readonly transcript = new TranscriptHash();
   private firstOffer: ClientOffer | undefined;
   private helloRetry: { suite: CipherSuite; group: number } | undefined;
@@ -169,7 +173,7 @@ export class TlsServer extends TlsEngineBase {
 
   private onClientHello(msg: HandshakeMessage, now: Millis): void {
     const offer = parseClientOffer(msg.raw);
-    if (this.state === ServerState.WaitClientHello) this.clientRandom = unpooledCopy(offer.ch.random);
+    if (this.state === ServerState.WaitClientHello) this.recordClientRandom(unpooledCopy(offer.ch.random));
     // The first offered ticket is decrypted once: it may choose the suite and is the first PSK tried.
     // Only psk_dhe_ke is supported (RFC 8446 §4.2.9): without it no ticket is opened.
     const first = offer.pskModes.includes(PskKeyExchangeMode.psk_dhe_ke)
@@ -366,7 +370,6 @@ export class TlsServer extends TlsEngineBase {
     this.transcript.add(msg.raw);
     const resumptionMasterSecret = schedule.resumptionMasterSecret(this.transcript.digest());
     this.state = ServerState.Connected;
-    this.complete = true;
     this.emit({
       type: 'handshake-complete',
       alpn: this.common.alpn[this.alpnIndex]!,

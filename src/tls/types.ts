@@ -19,8 +19,8 @@ export type NamedGroupName = 'x25519' | 'secp256r1' | 'secp384r1';
 
 /** Handshake bytes the engine wants sent in CRYPTO frames at `level`. Never at EarlyData. */
 export interface TlsOutput {
-  level: EncryptionLevel.Initial | EncryptionLevel.Handshake | EncryptionLevel.Application;
-  data: Uint8Array;
+  readonly level: EncryptionLevel.Initial | EncryptionLevel.Handshake | EncryptionLevel.Application;
+  readonly data: Uint8Array;
 }
 
 export type TlsEvent =

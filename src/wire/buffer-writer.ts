@@ -7,7 +7,7 @@ import { varintLength, writeVarint, writeVarintFixed } from './varint.js';
 
 export class BufferWriter {
   /** Position of the next byte to write. */
-  offset: number;
+  private pos: number;
   readonly buffer: Uint8Array;
   private readonly start: number;
 
@@ -16,7 +16,7 @@ export class BufferWriter {
       throw new RangeError(`BufferWriter: invalid offset ${offset} for ${buf.length} bytes`);
     }
     this.buffer = buf;
-    this.offset = offset;
+    this.pos = offset;
     this.start = offset;
   }
 
@@ -25,12 +25,36 @@ export class BufferWriter {
     return new BufferWriter(Buffer.alloc(size));
   }
 
+  /** Position of the next byte to write. */
+  get offset(): number {
+    return this.pos;
+  }
+
+  /**
+   * Moves back to `offset` (at or after where the writer started, at or before the current
+   * position): what was written after it is dropped, e.g. a packet that got no frame.
+   */
+  rewind(offset: number): void {
+    if (!Number.isInteger(offset) || offset < this.start || offset > this.pos) {
+      throw new RangeError(
+        `BufferWriter.rewind: invalid offset ${offset} (start ${this.start}, at ${this.pos})`,
+      );
+    }
+    this.pos = offset;
+  }
+
+  /** Moves past `n` bytes that someone else fills in (an AEAD tag, padding written in place). */
+  advance(n: number): void {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`BufferWriter.advance: invalid count ${n}`);
+    this.pos = this.ensure(n) + n;
+  }
+
   get remaining(): number {
-    return this.buffer.length - this.offset;
+    return this.buffer.length - this.pos;
   }
 
   private ensure(n: number): number {
-    const o = this.offset;
+    const o = this.pos;
     if (o + n > this.buffer.length) {
       throw new RangeError(`BufferWriter overflow: ${n} bytes at ${o} of ${this.buffer.length}`);
     }
@@ -41,7 +65,7 @@ export class BufferWriter {
     checkUint(v, 0xff);
     const o = this.ensure(1);
     this.buffer[o] = v;
-    this.offset = o + 1;
+    this.pos = o + 1;
   }
 
   u16(v: number): void {
@@ -50,7 +74,7 @@ export class BufferWriter {
     const b = this.buffer;
     b[o] = v >>> 8;
     b[o + 1] = v & 0xff;
-    this.offset = o + 2;
+    this.pos = o + 2;
   }
 
   u24(v: number): void {
@@ -60,7 +84,7 @@ export class BufferWriter {
     b[o] = v >>> 16;
     b[o + 1] = (v >>> 8) & 0xff;
     b[o + 2] = v & 0xff;
-    this.offset = o + 3;
+    this.pos = o + 3;
   }
 
   u32(v: number): void {
@@ -71,7 +95,7 @@ export class BufferWriter {
     b[o + 1] = (v >>> 16) & 0xff;
     b[o + 2] = (v >>> 8) & 0xff;
     b[o + 3] = v & 0xff;
-    this.offset = o + 4;
+    this.pos = o + 4;
   }
 
   /** A QUIC varint in its minimal encoding (RFC 9000 §16). */
@@ -79,23 +103,23 @@ export class BufferWriter {
     if (typeof v === 'number' && v < 0x40 && v >= 0 && (v | 0) === v) {
       const o = this.ensure(1);
       this.buffer[o] = v;
-      this.offset = o + 1;
+      this.pos = o + 1;
       return;
     }
     this.ensure(varintLength(v));
-    this.offset = writeVarint(this.buffer, this.offset, v);
+    this.pos = writeVarint(this.buffer, this.pos, v);
   }
 
   /** A QUIC varint using exactly `length` bytes (RFC 9000 §16 permits non-minimal encodings). */
   varintFixed(v: number, length: 1 | 2 | 4 | 8): void {
     this.ensure(length);
-    this.offset = writeVarintFixed(this.buffer, this.offset, v, length);
+    this.pos = writeVarintFixed(this.buffer, this.pos, v, length);
   }
 
   bytes(b: Uint8Array): void {
     const o = this.ensure(b.length);
     this.buffer.set(b, o);
-    this.offset = o + b.length;
+    this.pos = o + b.length;
   }
 
   /** `n` copies of `byte`. */
@@ -104,12 +128,12 @@ export class BufferWriter {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`BufferWriter.fill: invalid count ${n}`);
     const o = this.ensure(n);
     this.buffer.fill(byte, o, o + n);
-    this.offset = o + n;
+    this.pos = o + n;
   }
 
   /** A view of what was written: [initial offset, offset). */
   toBytes(): Uint8Array {
-    return this.buffer.subarray(this.start, this.offset);
+    return this.buffer.subarray(this.start, this.pos);
   }
 }
 

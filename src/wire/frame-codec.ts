@@ -198,14 +198,9 @@ function decodeNewConnectionId(r: BufferReader, type: number): NewConnectionIdFr
 function decodeFrameBody(r: BufferReader, type: number): Frame {
   switch (type) {
     case FrameType.Padding: {
-      // RFC 9000 §19.1: a run of PADDING bytes is reported as one frame.
-      const buf = r.buffer;
-      const end = r.end;
-      const start = r.offset - 1;
-      let o = r.offset;
-      while (o < end && buf[o] === 0) o++;
-      r.offset = o;
-      return { type: FrameType.Padding, length: o - start };
+      // RFC 9000 §19.1: a run of PADDING bytes is reported as one frame (its type byte, and the
+      // zero bytes after it).
+      return { type: FrameType.Padding, length: 1 + r.skipZeroBytes() };
     }
     case FrameType.Ping:
       return { type: FrameType.Ping };
@@ -318,12 +313,12 @@ function decodeFrameBody(r: BufferReader, type: number): Frame {
 export function decodeFrame(r: BufferReader): Frame {
   let type = 0;
   try {
-    const first = r.u8();
+    const first = r.peekU8();
     if (first < 0x40) {
+      r.skip(1);
       type = first;
     } else {
       // A multi-byte frame type: every type defined so far fits in one byte.
-      r.offset--;
       const length = 1 << (first >> 6);
       const exact = r.varintBig();
       // Beyond 2^53 a number cannot name the type; RFC 9000 §19.19 reports an unknown type as 0.

@@ -8,7 +8,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { assignableClassMembers, interfaceMembers, publicMutableMembers } from '../support/state-owners.js';
+import {
+  assignableClassMembers,
+  assignableMembersIn,
+  dirsUnder,
+  foreignWritesExcept,
+  interfaceMembers,
+  publicMutableMembers,
+} from '../support/state-owners.js';
 
 const DIR = fileURLToPath(new URL('../../src/connection/', import.meta.url));
 
@@ -124,26 +131,34 @@ test('the handshake driver, receiver and loss-recovery glue own no connection fi
 });
 
 /**
- * The sub-states of a connection: every class under these directories is a piece of some
- * connection's state (packet spaces, keys, paths, epochs, loss detection, streams).
+ * The sans-IO core below the endpoint: the connection and its sub-states (packet spaces, keys,
+ * paths, loss detection, streams), TLS, the wire codecs and packet protection. The endpoint is
+ * checked with the Node shell (test/node/structure.test.ts).
  */
-const STATE_DIRS = ['connection', 'recovery', 'streams'];
+const CORE_DIRS = ['connection', 'recovery', 'streams', 'tls', 'wire', 'crypto', 'util', 'errors'].flatMap(
+  (d) => dirsUnder(`src/${d}`),
+);
 
-test('no sub-state of a connection has a field that another module can assign', () => {
+test('no class of the core has a field that another module can assign', () => {
   // With no assignable field, tsc (npm run lint) rejects every write from another module: the
   // owner's methods are the only way to change its state (`s.nextPacketNumber++` from the sender
   // does not compile; `s.takePacketNumber()` does).
-  const found: string[] = [];
-  for (const dir of STATE_DIRS) {
-    const path = fileURLToPath(new URL(`../../src/${dir}/`, import.meta.url));
-    for (const f of readdirSync(path)
-      .filter((x) => x.endsWith('.ts'))
-      .sort()) {
-      for (const m of assignableClassMembers(readFileSync(join(path, f), 'utf8')))
-        found.push(`${dir}/${f}: ${m}`);
-    }
-  }
-  assert.deepEqual(found, [], 'assignable fields: make them private, with a getter and intent-named methods');
+  assert.deepEqual(
+    assignableMembersIn(CORE_DIRS),
+    [],
+    'assignable fields: make them private, with a getter and intent-named methods',
+  );
+});
+
+test("no file of the core writes state another file declares (nor a subclass its base class's)", () => {
+  // What tsc lets through: protected fields written by a subclass (a congestion controller's
+  // window), records declared elsewhere filled in after they were made (transport parameters),
+  // a codec moving another class's cursor.
+  assert.deepEqual(
+    foreignWritesExcept(CORE_DIRS, []),
+    [],
+    "writes of another file's state: give the owner a method named for the change",
+  );
 });
 
 /** How many members ReceiverHost may have: it was a Pick of 39 Connection members. */
