@@ -3,7 +3,7 @@
  * truncated to 16 bytes. Any endpoint holding the key can produce the token for a CID without state,
  * and the token cannot be guessed from the CID.
  */
-import { createHmac } from 'node:crypto';
+import { hmacSha256 } from './hmac-sha256.js';
 
 export const STATELESS_RESET_TOKEN_LENGTH = 16;
 
@@ -17,6 +17,6 @@ export class StatelessResetTokens {
   }
 
   tokenFor(cid: Uint8Array): Buffer {
-    return createHmac('sha256', this.key).update(cid).digest().subarray(0, STATELESS_RESET_TOKEN_LENGTH);
+    return hmacSha256(this.key, cid).subarray(0, STATELESS_RESET_TOKEN_LENGTH);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The public error for a connection's end (src/errors/public-errors.ts), from the core's CloseInfo.
  */
+import { type InspectOptions, inspect } from 'node:util';
 import type { CloseInfo } from '../connection/connection-events.js';
 import {
   ConnectionClosedError,
@@ -56,13 +57,56 @@ export interface CloseReason {
   error: QuicError | undefined;
 }
 
+/**
+ * An error built on first call (a connection's close error). `cleanRemoteClose`: it is a
+ * ConnectionClosedError for a clean close by the peer (application, code 0).
+ */
+export interface LazyError {
+  (): Error;
+  readonly cleanRemoteClose?: boolean;
+}
+
+/** A clean close by the peer (application code 0): its error is a ConnectionClosedError saying so. */
+export function isCleanRemoteClose(info: CloseInfo): boolean {
+  return info.source === 'remote' && info.application && info.errorCode === 0 && info.tlsAlert === undefined;
+}
+
+/** A clean local close (code 0): streams end quietly and `closed` carries no error. */
+export function isCleanClose(info: CloseInfo): boolean {
+  return info.source === 'local' && info.application && info.errorCode === 0;
+}
+
+/**
+ * `error` is built on first read: an Error's stack trace costs about 10 us, most of what a close
+ * costs the shell, and on most connections nobody reads it (issue 13). Until then it is an
+ * enumerable accessor (spread, JSON and deepEqual read it like the value), then a plain property;
+ * util.inspect shows the error either way.
+ */
 export function closeReason(info: CloseInfo, handshakeComplete: boolean): CloseReason {
-  const clean = info.source === 'local' && info.application && info.errorCode === 0;
-  return {
+  const reason: CloseReason = {
     source: info.source,
     errorCode: info.errorCode,
     reason: info.reason,
     application: info.application,
-    error: clean ? undefined : closeError(info, handshakeComplete),
+    error: undefined,
   };
+  if (isCleanClose(info)) return reason;
+  Object.defineProperty(reason, 'error', {
+    configurable: true,
+    enumerable: true,
+    get(): QuicError {
+      const error = closeError(info, handshakeComplete);
+      Object.defineProperty(reason, 'error', {
+        value: error,
+        configurable: true,
+        enumerable: true,
+        writable: true,
+      });
+      return error;
+    },
+  });
+  Object.defineProperty(reason, inspect.custom, {
+    value: (_depth: number, options: InspectOptions, show: typeof inspect) => show({ ...reason }, options),
+  });
+  return reason;
 }

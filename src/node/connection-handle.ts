@@ -11,7 +11,13 @@ import { ReceiveState, type StreamEvent } from '../streams/stream-manager.js';
 import type { Millis } from '../util/time.js';
 import { parseAddress, SocketAddress } from './address.js';
 import { now } from './clock.js';
-import { type CloseReason, closeReason } from './close-errors.js';
+import {
+  type CloseReason,
+  closeReason,
+  isCleanClose,
+  isCleanRemoteClose,
+  type LazyError,
+} from './close-errors.js';
 import {
   type ConnectionCloseMessage,
   type ConnectionHandshakeMessage,
@@ -66,6 +72,8 @@ export class ConnectionHandle implements ConnectionOwner {
   private readonly publics = new Map<StreamEpoch, QuicConnection>();
   /** Set once, when the core reports the close (or the connection is terminated without one). */
   private _closeError: QuicError | undefined;
+  /** Once closed: builds (once) and returns the close error. */
+  private closeErrorOf: (() => QuicError) | undefined;
   private closeInfo: CloseInfo | undefined;
   private readonly handshake = deferred<void>();
   private readonly closedDeferred = deferred<CloseReason>();
@@ -98,7 +106,11 @@ export class ConnectionHandle implements ConnectionOwner {
 
   /** The error that ended the connection, once it ended. */
   get closeError(): QuicError | undefined {
-    return this._closeError;
+    return this.closeErrorOf?.();
+  }
+
+  get isClosed(): boolean {
+    return this.closeErrorOf !== undefined;
   }
 
   private diagnostics(): ConnectionStartMessage {
@@ -219,13 +231,16 @@ export class ConnectionHandle implements ConnectionOwner {
   private onClosed(info: CloseInfo): void {
     this.closeInfo = info;
     const reason = closeReason(info, this.core.handshakeComplete);
-    const error =
-      reason.error ?? new ConnectionClosedError(info.errorCode, info.reason, info.application, false);
-    this._closeError = error;
-    if (!this.core.handshakeComplete) this.handshake.reject(error);
+    // Built on first use, like reason.error (close-errors.ts).
+    const build = (): QuicError =>
+      (this._closeError ??=
+        reason.error ?? new ConnectionClosedError(info.errorCode, info.reason, info.application, false));
+    const error: LazyError = Object.assign(build, { cleanRemoteClose: isCleanRemoteClose(info) });
+    this.closeErrorOf = build;
+    if (!this.core.handshakeComplete) this.handshake.reject(error());
     // A clean local close (code 0) ends streams quietly, like destroying a socket; anything else
     // fails them with the error.
-    for (const pub of this.publics.values()) pub._onClosed(error, reason.error === undefined);
+    for (const pub of this.publics.values()) pub._onClosed(error, isCleanClose(info));
     this.closedDeferred.resolve(reason);
     if (closeChannel.hasSubscribers) {
       closeChannel.publish({

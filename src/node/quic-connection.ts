@@ -8,17 +8,12 @@ import { EventEmitter } from 'node:events';
 import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
 import type { Connection, ConnectionStats } from '../connection/connection.js';
 import type { StreamEpoch } from '../connection/stream-epoch.js';
-import {
-  ConnectionClosedError,
-  type QuicError,
-  QuicUsageError,
-  ZeroRTTRejectedError,
-} from '../errors/public-errors.js';
+import { type QuicError, QuicUsageError, ZeroRTTRejectedError } from '../errors/public-errors.js';
 import { isBidirectional, isLocallyInitiated } from '../streams/stream-id.js';
 import type { StreamEvent } from '../streams/stream-manager.js';
 import type { Millis } from '../util/time.js';
 import { parseAddress, type SocketAddress } from './address.js';
-import type { CloseReason } from './close-errors.js';
+import type { CloseReason, LazyError } from './close-errors.js';
 import { DatagramChannel } from './datagram-channel.js';
 import { peerCertificate } from './peer-certificate.js';
 import {
@@ -37,7 +32,10 @@ export interface ConnectionHost {
   kick(): void;
   /** The clock the core runs on. */
   now(): Millis;
+  /** The error that ended the connection (built on first read, close-errors.ts). */
   readonly closeError: QuicError | undefined;
+  /** Whether it ended, without building its error. */
+  readonly isClosed: boolean;
   readonly closed: Promise<CloseReason>;
   readonly handshakeComplete: Promise<void>;
   /** The local UDP socket's address. */
@@ -50,7 +48,8 @@ export interface ConnectionHost {
 
 interface Waiter<T> {
   resolve: (v: T) => void;
-  reject: (e: Error) => void;
+  /** Given what the connection failed with, built on demand (the async iterator ends without it). */
+  reject: (failure: () => Error) => void;
 }
 
 export class QuicConnection extends EventEmitter {
@@ -69,8 +68,11 @@ export class QuicConnection extends EventEmitter {
   private readonly acceptBidiWaiters: Array<Waiter<QuicStream>> = [];
   private readonly acceptUniWaiters: Array<Waiter<QuicReceiveStream>> = [];
   private readonly creditWaiters: Array<{ bidi: boolean; wake: () => void }> = [];
-  /** Set when this connection can no longer be used (closed, or 0-RTT rejected). */
-  private failure: Error | undefined;
+  /**
+   * Set when this connection can no longer be used (closed, or 0-RTT rejected): gives the error,
+   * built on first use (close-errors.ts).
+   */
+  private failure: (() => Error) | undefined;
   private readonly streamHost: StreamHost;
   private readonly datagramChannel: DatagramChannel;
 
@@ -161,8 +163,10 @@ export class QuicConnection extends EventEmitter {
       markAccepted(s);
       return Promise.resolve(s);
     }
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.acceptBidiWaiters.push({ resolve, reject }));
+    if (this.failure) return Promise.reject(this.failure());
+    return new Promise((resolve, reject) =>
+      this.acceptBidiWaiters.push({ resolve, reject: (f) => reject(f()) }),
+    );
   }
 
   /** The next unidirectional stream the peer opened. */
@@ -172,19 +176,32 @@ export class QuicConnection extends EventEmitter {
       markAccepted(s);
       return Promise.resolve(s);
     }
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.acceptUniWaiters.push({ resolve, reject }));
+    if (this.failure) return Promise.reject(this.failure());
+    return new Promise((resolve, reject) =>
+      this.acceptUniWaiters.push({ resolve, reject: (f) => reject(f()) }),
+    );
   }
 
   /** Incoming bidirectional streams, as they arrive, until the connection ends. */
   async *[Symbol.asyncIterator](): AsyncGenerator<QuicStream> {
     for (;;) {
-      try {
-        yield await this.acceptStream();
-      } catch {
-        return;
-      }
+      const s = await this.nextStream();
+      if (s === undefined) return;
+      yield s;
     }
+  }
+
+  /** acceptStream() for the iterator: undefined once the connection failed, its error not built. */
+  private nextStream(): Promise<QuicStream | undefined> {
+    const s = this.incomingBidi.shift();
+    if (s) {
+      markAccepted(s);
+      return Promise.resolve(s);
+    }
+    if (this.failure) return Promise.resolve(undefined);
+    return new Promise((resolve) =>
+      this.acceptBidiWaiters.push({ resolve, reject: () => resolve(undefined) }),
+    );
   }
 
   /**
@@ -212,7 +229,7 @@ export class QuicConnection extends EventEmitter {
       const check = () => {
         const done =
           this.failure !== undefined ||
-          this.host.closeError !== undefined ||
+          this.host.isClosed ||
           [...this.streams.values()].every((s) =>
             s.core.drained(isLocallyInitiated(s.id, this.host.core.role)),
           ) ||
@@ -283,7 +300,7 @@ export class QuicConnection extends EventEmitter {
 
   private async openId(bidi: boolean): Promise<number> {
     for (;;) {
-      if (this.failure) throw this.failure;
+      if (this.failure) throw this.failure();
       if (this.host.closeError) throw this.host.closeError;
       const id = this.epoch.streams.openStream(bidi);
       if (id !== undefined) {
@@ -402,23 +419,24 @@ export class QuicConnection extends EventEmitter {
    * @internal The connection ended (or 0-RTT was rejected): everything pending fails with `err`,
    * once. With `quiet`, open streams are destroyed without an error (a clean local close).
    */
-  _fail(err: Error, rejected: boolean, quiet = false): void {
+  _fail(err: Error | LazyError, rejected: boolean, quiet = false): void {
     if (this.failure) return;
-    this.failure = err;
+    const failure = typeof err === 'function' ? err : () => err;
+    this.failure = failure;
     this.datagramChannel.end(rejected);
-    for (const w of this.acceptBidiWaiters.splice(0)) w.reject(err);
-    for (const w of this.acceptUniWaiters.splice(0)) w.reject(err);
+    for (const w of this.acceptBidiWaiters.splice(0)) w.reject(failure);
+    for (const w of this.acceptUniWaiters.splice(0)) w.reject(failure);
     for (const w of this.creditWaiters.splice(0)) w.wake();
     for (const s of [...this.streams.values(), ...this.incomingBidi, ...this.incomingUni]) {
-      if (quiet) s._close(err);
-      else s._fail(err, rejected);
+      if (quiet) s._close(failure);
+      else s._fail(failure, rejected);
     }
     this.streams.clear();
   }
 
-  /** @internal */
-  _onClosed(error: QuicError | undefined, quiet: boolean): void {
-    this._fail(error ?? new ConnectionClosedError(0, 'connection closed', true, false), false, quiet);
+  /** @internal `error` builds the close error (once; the handle caches it) when something needs it. */
+  _onClosed(error: LazyError, quiet: boolean): void {
+    this._fail(error, false, quiet);
   }
 
   /** @internal */
@@ -554,6 +572,10 @@ class StreamHostView implements StreamHost {
 
   get closeError(): StreamHost['closeError'] {
     return this.host.closeError;
+  }
+
+  get isClosed(): boolean {
+    return this.host.isClosed;
   }
 
   get defaultErrorCode(): number {

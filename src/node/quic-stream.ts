@@ -16,9 +16,11 @@
  * and reads fail with ZeroRTTRejectedError, and cancelRead/cancelWrite/destroy touch nothing, so a
  * stream of a rejected attempt can never affect the stream with the same ID on the next connection.
  */
+
 import { Duplex, Readable, Writable } from 'node:stream';
 import type { StreamEpoch } from '../connection/stream-epoch.js';
 import type { StreamEvent } from '../streams/stream-manager.js';
+import type { LazyError } from './close-errors.js';
 import { type Callback, StreamCore, type StreamHost } from './stream-core.js';
 import { applyEvent, destroyWith, failStream, reportAbort, settle } from './stream-direction-ends.js';
 import { dropUnobservedError } from './stream-errors.js';
@@ -155,12 +157,12 @@ export class QuicStream extends Duplex {
   }
 
   /** @internal The connection was closed cleanly by us: end without an error event. */
-  _close(err: Error): void {
+  _close(err: Error | LazyError): void {
     failStream(this.core, this, err, false, true);
   }
 
   /** @internal 0-RTT rejected or the connection closed: fail once with `err`. */
-  _fail(err: Error, rejected: boolean): void {
+  _fail(err: Error | LazyError, rejected: boolean): void {
     failStream(this.core, this, err, rejected, false);
   }
 }
@@ -231,12 +233,12 @@ export class QuicSendStream extends Writable {
   }
 
   /** @internal The connection was closed cleanly by us: end without an error event. */
-  _close(err: Error): void {
+  _close(err: Error | LazyError): void {
     failStream(this.core, this, err, false, true);
   }
 
   /** @internal */
-  _fail(err: Error, rejected: boolean): void {
+  _fail(err: Error | LazyError, rejected: boolean): void {
     failStream(this.core, this, err, rejected, false);
   }
 }
@@ -291,12 +293,12 @@ export class QuicReceiveStream extends Readable {
   }
 
   /** @internal The connection was closed cleanly by us: end without an error event. */
-  _close(err: Error): void {
+  _close(err: Error | LazyError): void {
     failStream(this.core, this, err, false, true);
   }
 
   /** @internal */
-  _fail(err: Error, rejected: boolean): void {
+  _fail(err: Error | LazyError, rejected: boolean): void {
     failStream(this.core, this, err, rejected, false);
   }
 }

@@ -15,8 +15,10 @@ import { type Callback, WriteHandover } from './write-handover.js';
 export interface StreamHost {
   /** Wake the I/O loop: there may be something to send. */
   kick(): void;
-  /** The error that ended the connection, if it ended. */
+  /** The error that ended the connection, if it ended (built on first read: close-errors.ts). */
   readonly closeError: QuicError | undefined;
+  /** Whether the connection ended, without building its error. */
+  readonly isClosed: boolean;
   /** The code of aborts the application gave no code for (the `defaultStreamErrorCode` option). */
   readonly defaultErrorCode: number;
 }
@@ -268,7 +270,7 @@ export class StreamCore {
 
   /** Whether the stream can still act on the network. */
   get alive(): boolean {
-    return !this._rejected && !this.epoch.rejected && this.host.closeError === undefined;
+    return !this._rejected && !this.epoch.rejected && !this.host.isClosed;
   }
 
   /** Nothing more will be sent: the FIN is queued, or the direction was aborted. */

@@ -5,9 +5,11 @@
  * over is destroyed. Errors the network causes reach observers of the stream only
  * (src/node/stream-errors.ts); a stream not yet accepted keeps its error until it is handed out.
  */
+
 import { Duplex, Readable, type Writable } from 'node:stream';
 import { ConnectionClosedError, StreamResetError } from '../errors/public-errors.js';
 import type { StreamEvent } from '../streams/stream-manager.js';
+import type { LazyError } from './close-errors.js';
 import type { StreamCore } from './stream-core.js';
 
 export type Side = Readable | Writable;
@@ -97,17 +99,20 @@ export function settle(core: StreamCore, side: Duplex): void {
  * 0-RTT rejected, or the connection ended: each direction still open fails with `err`, except a
  * receiving direction that already has every byte and the FIN, which the application reads to the
  * end (the data is complete: a clean close must not lose what the peer acknowledged delivering).
- * With `quiet` (a clean local close), what fails is destroyed without an 'error' event.
+ * With `quiet` (a clean local close), what fails is destroyed without an 'error' event. `err` may be
+ * a function that builds the error: called only if the stream needs it (close-errors.ts).
  */
 export function failStream(
   core: StreamCore,
   side: Side,
-  err: Error,
+  errOrBuild: Error | LazyError,
   rejected: boolean,
   quiet: boolean,
 ): void {
   if (side.destroyed) return;
+  const build = typeof errOrBuild === 'function' ? errOrBuild : () => errOrBuild;
   if (rejected) {
+    const err = build();
     core.markRejected();
     const cb = core.takePendingWrite();
     cb?.(err);
@@ -116,12 +121,13 @@ export function failStream(
   }
   // The peer closed cleanly (NO_ERROR) after our FIN went out: it is done with the stream, so the
   // writing counts as finished even if the acknowledgment never came.
-  if (core.finQueued && !core.delivered && isCleanRemoteClose(err) && core.allSent) core.onDelivered();
+  if (core.finQueued && !core.delivered && core.allSent && isCleanRemoteClose(errOrBuild)) core.onDelivered();
   const writeOpen = core.hasSend && !(core.delivered || core.writeCanceled || core.writeError);
   const readOpen = core.hasReceive && !(core.readEnded || core.readError);
   const readOn = readOpen && core.receiveComplete;
   if (readOn) core.keepReadingAfterClose();
   if (!writeOpen && (!readOpen || readOn)) return;
+  const err = build();
   if (readOn && side instanceof Duplex) {
     // Reading goes on; the writing direction fails (quietly on a clean local close).
     if (quiet) core.markReported(err);
@@ -138,7 +144,8 @@ export function failStream(
   destroyWith(core, side, core.abortError ?? err);
 }
 
-function isCleanRemoteClose(err: Error): boolean {
+function isCleanRemoteClose(err: Error | LazyError): boolean {
+  if (typeof err === 'function') return err.cleanRemoteClose === true;
   return err instanceof ConnectionClosedError && err.remote && err.application && err.errorCode === 0;
 }
 

@@ -3,8 +3,8 @@
  * traffic secrets derived from each with the transcript hash, Finished keys (§4.4.4), PSK binders
  * (§4.2.11.2) and the resumption PSK (§4.6.1).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { emptyHash, type HashName, hashLength, hkdfExpandLabel, hkdfExtract } from '../crypto/hkdf.js';
+import { timingSafeEqual } from 'node:crypto';
+import { emptyHash, type HashName, hashLength, hkdfExpandLabel, hkdfExtract, hmac } from '../crypto/hkdf.js';
 import { unpooledCopy } from '../util/unpooled.js';
 
 /** Derive-Secret(Secret, Label, Messages) with the transcript hash already computed. */
@@ -24,7 +24,7 @@ export function finishedKey(hash: HashName, baseKey: Uint8Array): Buffer {
 
 /** RFC 8446 §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(...)). */
 export function finishedVerifyData(hash: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array): Buffer {
-  return createHmac(hash, finishedKey(hash, baseKey)).update(transcriptHash).digest();
+  return hmac(hash, finishedKey(hash, baseKey), transcriptHash);
 }
 
 /** Constant-time comparison of MACs (Finished, binders). */

@@ -19,18 +19,30 @@ export interface NormalizedCommonConfig {
 
 const DEFAULT_GROUPS: readonly NamedGroupName[] = ['x25519', 'secp256r1'];
 
+/**
+ * ALPN protocol ids as bytes, by id: every connection of an endpoint names the same few, and encoding
+ * one (a pooled Buffer, then an unpooled copy) cost a server about 1% of a handshake (issue 13). The
+ * bytes are only read (matched and encoded), never written.
+ */
+const protocolIds = new Map<string, Buffer>();
+
+function protocolIdBytes(p: string): Buffer {
+  let b = protocolIds.get(p);
+  if (b !== undefined) return b;
+  b = unpooledCopy(Buffer.from(p, 'utf8'));
+  // RFC 7301 §3.1: ProtocolName<1..2^8-1>
+  if (b.length < 1 || b.length > 255) throw new TlsConfigError(`invalid ALPN protocol id "${p}"`);
+  if (protocolIds.size < 64) protocolIds.set(p, b);
+  return b;
+}
+
 export function normalizeCommonConfig(config: TlsCommonConfig): NormalizedCommonConfig {
   if (typeof config.random !== 'function') throw new TlsConfigError('config.random must be a function');
   if (!Array.isArray(config.alpn) || config.alpn.length === 0) {
     // RFC 9001 §8.1: ALPN is mandatory in QUIC.
     throw new TlsConfigError('config.alpn must list at least one application protocol');
   }
-  const alpnBytes = config.alpn.map((p) => {
-    const b = unpooledCopy(Buffer.from(p, 'utf8'));
-    // RFC 7301 §3.1: ProtocolName<1..2^8-1>
-    if (b.length < 1 || b.length > 255) throw new TlsConfigError(`invalid ALPN protocol id "${p}"`);
-    return b;
-  });
+  const alpnBytes = config.alpn.map(protocolIdBytes);
   const suites = [...(config.cipherSuites ?? DEFAULT_CIPHER_SUITES)];
   if (suites.length === 0) throw new TlsConfigError('config.cipherSuites is empty');
   for (const s of suites) {
