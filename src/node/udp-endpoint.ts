@@ -250,8 +250,25 @@ export class UdpEndpoint {
     if (this.closing) return;
     this.endpoint.receive(msg, formatAddress(rinfo.address, rinfo.port), now());
     // An ACK that must not wait for the end of the batch (a gap, a probe, 8 packets unacknowledged).
-    if (this.endpoint.takeAckNow()) this.sendPending();
+    if (this.endpoint.takeAckNow()) {
+      if (this.handshakesConfirmed()) {
+        // From a flush: what the owners answer to the datagrams read so far (requests that came
+        // in a burst) rides in the same datagram instead of an ACK alone, and the peer can use
+        // those answers while the rest of the batch is still being read.
+        this.flush(true);
+        return;
+      }
+      // During a handshake the ACK goes alone, and the application hears of the handshake at the
+      // end of the batch, as always.
+      this.sendPending();
+    }
     this.scheduleFlush();
+  }
+
+  /** Every connection something happened to since the last flush has its handshake confirmed. */
+  private handshakesConfirmed(): boolean {
+    for (const conn of this.endpoint.peekTouched()) if (!conn.handshakeConfirmed) return false;
+    return true;
   }
 
   private scheduleFlush(): void {
@@ -271,7 +288,8 @@ export class UdpEndpoint {
   /** A flush is letting the owners drain their events. */
   private draining = false;
 
-  private flush(): void {
+  /** `ackNow`: something must be sent now, even when an application may still answer in this turn. */
+  private flush(ackNow = false): void {
     if (this.closing) return;
     const touched = this.touched;
     let answerSoon = false;
@@ -294,7 +312,7 @@ export class UdpEndpoint {
       // immediate, after them, lets the answer share the datagram that acknowledges the request
       // (and carries MAX_STREAMS) instead of following it in a second one.
       this.scheduleSendTurn();
-      return;
+      if (!ackNow) return;
     }
     this.sendPending();
     // Sending may have finished closes; drain again so owners see terminations. Connections that
