@@ -91,6 +91,8 @@ export interface PeerResult {
   packetsSent?: number;
   averagePacketBytes?: number;
   packetsLost?: number;
+  /** tsquic transfers: packets the client received (in an upload: the server's ACKs). */
+  packetsReceived?: number;
 }
 
 /** How one handshake connection went. */

@@ -182,6 +182,7 @@ async function main(): Promise<void> {
       packetsSent: stats.packetsSent,
       averagePacketBytes: stats.bytesSent / Math.max(1, stats.packetsSent),
       packetsLost: stats.packetsLost,
+      packetsReceived: stats.packetsReceived,
     });
     return;
   }
@@ -196,6 +197,7 @@ async function main(): Promise<void> {
       packetsSent: stats.packetsSent,
       averagePacketBytes: stats.bytesSent / Math.max(1, stats.packetsSent),
       packetsLost: stats.packetsLost,
+      packetsReceived: stats.packetsReceived,
     });
     return;
   }

@@ -7,7 +7,8 @@
  * listenEarly with allow0RTT: every bidirectional stream is read to its FIN and answered with the
  * byte count, or with the bytes a download request asks for (bench/peers/protocol.ts). Prints
  * `LISTENING host:port`; answers `STATS` lines on stdin (heap after a GC when --expose-gc, RSS, open
- * connections, event-loop delay p99 since the previous STATS); exits when stdin closes.
+ * connections, event-loop delay p99 since the previous STATS, packets sent and received by the
+ * connections that have ended); exits when stdin closes.
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -58,12 +59,18 @@ function serveStream(stream: QuicStream): void {
   stream.on('error', () => {});
 }
 
+/** Packets sent and received by the connections that have ended (STATS: ACKs per data packet). */
+const ended = { packetsSent: 0, packetsReceived: 0 };
+
 async function serveConnection(conn: QuicConnection): Promise<void> {
   try {
     for await (const stream of conn) serveStream(stream);
   } catch {
     // the connection ended
   }
+  const s = conn.stats();
+  ended.packetsSent += s.packetsSent;
+  ended.packetsReceived += s.packetsReceived;
 }
 
 function numberArg(argv: readonly string[], name: string): number | undefined {
@@ -101,7 +108,14 @@ async function main(): Promise<void> {
     const m = process.memoryUsage();
     const p99 = delay.count > 0 ? delay.percentile(99) / 1e6 : undefined;
     delay.reset();
-    return { heapUsed: m.heapUsed, rss: m.rss, connections: server.connectionCount, eventLoopP99Ms: p99 };
+    return {
+      heapUsed: m.heapUsed,
+      rss: m.rss,
+      connections: server.connectionCount,
+      eventLoopP99Ms: p99,
+      packetsSent: ended.packetsSent,
+      packetsReceived: ended.packetsReceived,
+    };
   };
   const { address, port } = server.address();
   process.stdout.write(`LISTENING ${address.includes(':') ? `[${address}]` : address}:${port}\n`);

@@ -5,9 +5,19 @@
  * Received packet numbers are kept as at most `maxRanges` disjoint ranges. When ranges are dropped
  * (too many, or acknowledged by the peer, §13.2.4) everything below the lowest remaining range is
  * treated as already received, so a duplicate can never be accepted twice (§13.2.3).
+ *
+ * ACK decimation (Application Data space; issue 13, docs/recovery.md "ACK decimation"): on a long
+ * in-order flow the receiver acknowledges every `every`-th ack-eliciting packet instead of every
+ * second one, or after min(max_ack_delay, max(1 ms, min_rtt / 4)) from the first unacknowledged one,
+ * whichever comes first. RFC 9000 §13.2.2 recommends an ACK per two packets but leaves other
+ * strategies open; every immediate case of §13.2.1 stays immediate, and no ACK is ever delayed beyond
+ * max_ack_delay (§13.2.1). Decimation starts only after `after` ack-eliciting packets (slow start and
+ * the handshake keep the RFC's rate) and pauses after any out-of-order or ECN-CE packet until `quiet`
+ * more have arrived, so a sender that is detecting a loss or recovering from one (RFC 9002 §6.1's
+ * packet threshold wants the packets after a gap acknowledged) gets the RFC's rate.
  */
 
-import { PacketNumberSpace } from '../recovery/types.js';
+import { PacketNumberSpace, type RttView } from '../recovery/types.js';
 import type { Millis } from '../util/time.js';
 import { type AckFrame, type AckRange, type EcnCounts, FrameType } from '../wire/frames.js';
 
@@ -21,7 +31,33 @@ export interface AckManagerOptions {
   maxRanges?: number;
   /** Acknowledge every ack-eliciting packet immediately; default true for Initial and Handshake (§13.2.1). */
   immediateAck?: boolean;
+  /**
+   * ACK decimation, Application Data space only (see the file comment): default ACK_DECIMATION,
+   * `false` for the RFC's every-second-packet rule throughout.
+   */
+  decimation?: AckDecimation | false;
+  /** The connection's RTT estimate: the decimated ACK delay is a quarter of min_rtt. */
+  rtt?: Pick<RttView, 'minRtt' | 'hasSample'>;
 }
+
+/** Parameters of ACK decimation (issue 13). */
+export interface AckDecimation {
+  /** Ack-eliciting packets received in the space before decimation starts. */
+  after: number;
+  /** While decimating: an ACK is due at this many unacknowledged ack-eliciting packets. */
+  every: number;
+  /** After an out-of-order or ECN-CE packet: ack-eliciting packets before decimation resumes. */
+  quiet: number;
+}
+
+/** Defaults, as Chromium's receiver-side decimation (after 100 packets, every 10th) plus a pause after disorder. */
+export const ACK_DECIMATION: Readonly<AckDecimation> = Object.freeze({ after: 100, every: 10, quiet: 20 });
+
+/**
+ * The shortest decimated ACK delay, ms: RFC 9002's timer granularity (kGranularity, §6.1.2). A
+ * quarter of a loopback RTT is far below what a timer can wait for.
+ */
+export const MIN_DECIMATED_ACK_DELAY = 1;
 
 export type EcnMark = 'ect0' | 'ect1' | 'ce';
 
@@ -39,6 +75,14 @@ export class AckManager {
   private readonly threshold: number;
   private readonly maxRanges: number;
   private readonly immediate: boolean;
+  private readonly decimation: AckDecimation | undefined;
+  private readonly rtt: Pick<RttView, 'minRtt' | 'hasSample'> | undefined;
+  /** Ack-eliciting packets received (new ones, not duplicates). */
+  private ackElicitingReceived = 0;
+  /** Packets received after this many ack-eliciting ones are decimated (moved on by out-of-order and CE). */
+  private decimateFrom = Number.POSITIVE_INFINITY;
+  /** Unacknowledged ack-eliciting packets that make an ACK due (2, or `every` while decimating). */
+  private dueAt: number;
   /** Received ranges, ascending and disjoint, not adjacent: [los[i], his[i]]. */
   private los: number[] = [];
   private his: number[] = [];
@@ -48,6 +92,8 @@ export class AckManager {
   private largestReceivedTime: Millis = 0;
   private largestAckEliciting = -1;
   private ackElicitingSinceAck = 0;
+  /** When the first ack-eliciting packet not yet acknowledged arrived (valid while the count > 0). */
+  private firstUnackedAt: Millis = 0;
   private newSinceAck = false;
   /** An ACK is owed at once for a reason other than the count (§13.2.1: gap, ECN-CE, handshake). */
   private urgent = false;
@@ -60,6 +106,19 @@ export class AckManager {
     this.threshold = Math.max(1, opts.ackElicitingThreshold ?? 2);
     this.maxRanges = Math.max(1, opts.maxRanges ?? 64);
     this.immediate = opts.immediateAck ?? opts.space !== PacketNumberSpace.ApplicationData;
+    const decimation = opts.decimation ?? ACK_DECIMATION;
+    this.decimation =
+      decimation !== false && opts.space === PacketNumberSpace.ApplicationData && !this.immediate
+        ? decimation
+        : undefined;
+    if (this.decimation) this.decimateFrom = this.decimation.after;
+    this.rtt = opts.rtt;
+    this.dueAt = this.threshold;
+  }
+
+  /** Whether the next in-order ack-eliciting packet is decimated (its ACK due at `every`, its delay shorter). */
+  get decimating(): boolean {
+    return this.decimation !== undefined && this.ackElicitingReceived >= this.decimateFrom;
   }
 
   /** The largest packet number received, -1 if none (for packet number decoding, RFC 9000 §17.1). */
@@ -92,8 +151,18 @@ export class AckManager {
     return i >= 0 && packetNumber <= this.his[i]!;
   }
 
-  /** Records a packet that was successfully decrypted and processed. Duplicates are ignored. */
-  onPacketReceived(packetNumber: number, ackEliciting: boolean, now: Millis, ecn?: EcnMark): void {
+  /**
+   * Records a packet that was successfully decrypted and processed. Duplicates are ignored.
+   * `pingOnly`: PING was its only ack-eliciting frame (a probe: PTO, PMTU or keep-alive), which is
+   * acknowledged at once; the sender is waiting for exactly that ACK.
+   */
+  onPacketReceived(
+    packetNumber: number,
+    ackEliciting: boolean,
+    now: Millis,
+    ecn?: EcnMark,
+    pingOnly = false,
+  ): void {
     if (!(packetNumber >= 0) || !Number.isSafeInteger(packetNumber) || this.isDuplicate(packetNumber)) return;
     const idx = this.insert(packetNumber);
     if (packetNumber > this._largestReceived) {
@@ -109,14 +178,26 @@ export class AckManager {
       const outOfOrder =
         packetNumber < this.largestAckEliciting || this.los[idx]! > this.largestAckEliciting + 1;
       if (packetNumber > this.largestAckEliciting) this.largestAckEliciting = packetNumber;
-      this.ackElicitingSinceAck++;
-      // §13.2.1: Initial and Handshake, out-of-order arrival, ECN-CE.
-      if (this.immediate || outOfOrder || ecn === 'ce') this.urgent = true;
-      if (this.urgent || this.ackElicitingSinceAck >= this.threshold /* §13.2.2 */) {
+      if (this.ackElicitingSinceAck++ === 0) this.firstUnackedAt = now;
+      const disorder = outOfOrder || ecn === 'ce';
+      // Disorder is a loss, reordering or congestion the sender must learn of at the RFC's rate:
+      // this packet and the next `quiet` ones are not decimated.
+      if (disorder && this.decimation) {
+        const from = this.ackElicitingReceived + 1 + this.decimation.quiet;
+        if (from > this.decimateFrom) this.decimateFrom = from;
+      }
+      const decimating = this.decimating;
+      this.ackElicitingReceived++;
+      this.dueAt = decimating ? Math.max(this.threshold, this.decimation!.every) : this.threshold;
+      // §13.2.1: Initial and Handshake, out-of-order arrival, ECN-CE; and probes (PING only).
+      if (this.immediate || disorder || pingOnly) this.urgent = true;
+      if (this.urgent || this.ackElicitingSinceAck >= this.dueAt /* §13.2.2 */) {
         if (this.deadline === undefined || now < this.deadline) this.deadline = now;
-      } else if (this.deadline === undefined) {
-        // §13.2.1: within max_ack_delay.
-        this.deadline = now + this.maxAckDelay;
+      } else {
+        // §13.2.1: within max_ack_delay, counted from the first unacknowledged ack-eliciting packet;
+        // a deadline never moves later (one set before decimation started moves earlier).
+        const at = this.firstUnackedAt + (decimating ? this.decimatedDelay() : this.maxAckDelay);
+        if (this.deadline === undefined || at < this.deadline) this.deadline = at;
       }
     }
     this.limitRanges();
@@ -128,7 +209,20 @@ export class AckManager {
    * handshake packet (RFC 9000 §13.2.1), or `batchLimit` ack-eliciting packets are unacknowledged.
    */
   ackUrgent(batchLimit: number): boolean {
-    return this.hasNewAckable && (this.urgent || this.ackElicitingSinceAck >= batchLimit);
+    // While decimating, the count that makes an ACK due is above the batch limit: that count.
+    return (
+      this.hasNewAckable && (this.urgent || this.ackElicitingSinceAck >= Math.max(batchLimit, this.dueAt))
+    );
+  }
+
+  /**
+   * The delay of a decimated ACK: a quarter of min_rtt, at least the timer granularity, never more
+   * than max_ack_delay (RFC 9000 §13.2.1); max_ack_delay without an RTT sample.
+   */
+  private decimatedDelay(): Millis {
+    const rtt = this.rtt;
+    if (!rtt?.hasSample) return this.maxAckDelay;
+    return Math.min(this.maxAckDelay, Math.max(MIN_DECIMATED_ACK_DELAY, rtt.minRtt / 4));
   }
 
   /** When an ACK must be sent at the latest; undefined when none is owed. A time <= now means now. */

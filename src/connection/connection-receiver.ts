@@ -450,6 +450,8 @@ export class ConnectionReceiver {
         c.trace({ direction: 'received', packetType: p.type, packetNumber: pn, frame: f });
     }
     let ackEliciting = false;
+    // PING the only ack-eliciting frame: a probe, acknowledged at once (ack-manager.ts).
+    let pingOnly = true;
     let nonProbing = false;
     for (const f of frames) {
       if (!isFrameAllowedInPacket(f.type, p.type)) {
@@ -459,12 +461,15 @@ export class ConnectionReceiver {
           f.type,
         );
       }
-      if (isAckEliciting(f.type)) ackEliciting = true;
+      if (isAckEliciting(f.type)) {
+        ackEliciting = true;
+        if (f.type !== FrameType.Ping) pingOnly = false;
+      }
       if (!isProbingFrame(f.type)) nonProbing = true;
       this.handleFrame(f, spaceIndex, p, from, now);
       if (c.state === 'draining' || c.state === 'closed') return 'processed';
     }
-    space.acks.onPacketReceived(pn, ackEliciting, now);
+    space.acks.onPacketReceived(pn, ackEliciting, now, undefined, ackEliciting && pingOnly);
     c.events.onPacketProcessed(now);
     // RFC 9000 §9.3: the highest-numbered non-probing packet from a new address starts a migration
     // (path validation, amplification limit and all: connection-paths.ts).

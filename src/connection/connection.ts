@@ -208,14 +208,14 @@ export class Connection {
         : new ServerRole(config);
     this.side = side;
     this._version = config.version ?? QUIC_V1;
-    this.spaces = [
-      new PacketSpace(PacketNumberSpace.Initial, o.maxAckDelay),
-      new PacketSpace(PacketNumberSpace.Handshake, o.maxAckDelay),
-      new PacketSpace(PacketNumberSpace.ApplicationData, o.maxAckDelay),
-    ];
     // RFC 9002 §6.2.2: a resumed connection may start from the RTT remembered with its ticket.
     const remembered = side.rememberedRtt;
     this.rtt = new RttEstimator(remembered !== undefined && remembered > 0 ? remembered : o.initialRtt);
+    this.spaces = [
+      new PacketSpace(PacketNumberSpace.Initial, o.maxAckDelay),
+      new PacketSpace(PacketNumberSpace.Handshake, o.maxAckDelay),
+      new PacketSpace(PacketNumberSpace.ApplicationData, o.maxAckDelay, this.rtt),
+    ];
     this.congestion =
       o.congestionControl === 'newreno'
         ? new NewReno({ maxDatagramSize: o.maxDatagramSize })

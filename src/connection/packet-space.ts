@@ -3,7 +3,7 @@
  * ACKs, its CRYPTO stream and (for Initial and Handshake) its keys.
  */
 import type { PacketKeys } from '../crypto/packet-keys.js';
-import { PacketNumberSpace } from '../recovery/types.js';
+import { PacketNumberSpace, type RttView } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import { deepFreeze } from '../util/deep-freeze.js';
 import { AckManager } from './ack-manager.js';
@@ -43,15 +43,18 @@ export class PacketSpace {
   private _discarded = false;
   private _probesPending = 0;
 
+  /** `rtt`: the connection's estimate, for the delay of decimated ACKs (ack-manager.ts). */
   constructor(
     readonly space: PacketNumberSpace,
     maxAckDelay: number,
+    rtt?: Pick<RttView, 'minRtt' | 'hasSample'>,
   ) {
     this._crypto = new CryptoStream(space === PacketNumberSpace.Initial);
     this._acks = new AckManager({
       space,
       maxAckDelay: space === PacketNumberSpace.ApplicationData ? maxAckDelay : 0,
       immediateAck: space !== PacketNumberSpace.ApplicationData,
+      ...(rtt ? { rtt } : {}),
     });
   }
 

@@ -246,9 +246,24 @@ export class UdpEndpoint {
   /** Every connection is closing or draining: the socket no longer keeps the process alive. */
   private lingering = false;
 
+  /** The last sender's address and its string form: a flow's datagrams come from one address. */
+  private lastFromHost = '';
+  private lastFromPort = -1;
+  private lastFrom = '';
+
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.closing) return;
-    this.endpoint.receive(msg, formatAddress(rinfo.address, rinfo.port), now());
+    // Per datagram (issue 13): the address string is formatted once per sender, not per datagram
+    // (the same string also keeps its hash for the core's Map lookups), and the core gets a plain
+    // Uint8Array view: a Buffer's subarray() (header parsing, decryption, frames) builds a Buffer
+    // through JavaScript each time, a Uint8Array's is V8's builtin.
+    if (rinfo.port !== this.lastFromPort || rinfo.address !== this.lastFromHost) {
+      this.lastFromHost = rinfo.address;
+      this.lastFromPort = rinfo.port;
+      this.lastFrom = formatAddress(rinfo.address, rinfo.port);
+    }
+    const datagram = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
+    this.endpoint.receive(datagram, this.lastFrom, now());
     // An ACK that must not wait for the end of the batch (a gap, a probe, 8 packets unacknowledged).
     if (this.endpoint.takeAckNow()) {
       if (this.handshakesConfirmed()) {
@@ -362,7 +377,7 @@ export class UdpEndpoint {
         if (d.to === this.connectedTo) this.socket.send(d.datagram, done);
         else done?.();
       } else {
-        const to = parseAddress(d.to);
+        const to = this.sendAddress(d.to);
         this.socket.send(d.datagram, to.port, to.address, done);
       }
       if (++sent >= MAX_SENDS_PER_FLUSH) {
@@ -370,6 +385,18 @@ export class UdpEndpoint {
         break;
       }
     }
+  }
+
+  private lastTo = '';
+  private lastToAddress: SocketAddress | undefined;
+
+  /** The parsed form of a destination, parsed once while a flow sends to one address. */
+  private sendAddress(to: string): SocketAddress {
+    if (to !== this.lastTo || this.lastToAddress === undefined) {
+      this.lastTo = to;
+      this.lastToAddress = parseAddress(to);
+    }
+    return this.lastToAddress;
   }
 
   /**

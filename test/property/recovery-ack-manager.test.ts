@@ -7,7 +7,9 @@ import { PacketNumberSpace } from '../../src/recovery/types.js';
 type Op =
   | { kind: 'receive'; pn: number; ackEliciting: boolean; dt: number }
   | { kind: 'sendAck'; ackOfAck: boolean }
-  | { kind: 'ackOfAck'; back: number };
+  | { kind: 'ackOfAck'; back: number }
+  /** In-order ack-eliciting packets (long runs make decimation start), an ACK sent when due. */
+  | { kind: 'run'; count: number; dt: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -25,15 +27,30 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant('ackOfAck' as const), back: fc.integer({ min: 0, max: 30 }) }),
   },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('run' as const),
+      count: fc.integer({ min: 1, max: 150 }),
+      dt: fc.integer({ min: 0, max: 3 }),
+    }),
+  },
 );
 
 test('property: ACK frames acknowledge only received packets, all of those above the oldest range, within bounds', () => {
   fc.assert(
     fc.property(
-      fc.array(opArb, { minLength: 1, maxLength: 300, size: 'max' }),
+      fc.array(opArb, { minLength: 1, maxLength: 500, size: 'max' }),
       fc.integer({ min: 1, max: 12 }),
-      (ops, maxRanges) => {
-        const m = new AckManager({ space: PacketNumberSpace.ApplicationData, maxAckDelay: 25, maxRanges });
+      // The connection's min_rtt: decimated ACKs (after 100 packets) wait a quarter of it.
+      fc.option(fc.double({ min: 0, max: 500, noNaN: true }), { nil: undefined }),
+      (ops, maxRanges, minRtt) => {
+        const m = new AckManager({
+          space: PacketNumberSpace.ApplicationData,
+          maxAckDelay: 25,
+          maxRanges,
+          rtt: { minRtt: minRtt ?? 0, hasSample: minRtt !== undefined },
+        });
         const received = new Set<number>();
         let front = 0;
         let now = 0;
@@ -52,6 +69,21 @@ test('property: ACK frames acknowledge only received packets, all of those above
             received.add(pn);
             front = Math.max(front, pn + 1);
             if (op.ackEliciting && firstUnackedElicitingAt === undefined) firstUnackedElicitingAt = now;
+          } else if (op.kind === 'run') {
+            for (let i = 0; i < op.count; i++) {
+              now += op.dt;
+              const pn = front++;
+              m.onPacketReceived(pn, true, now);
+              received.add(pn);
+              if (firstUnackedElicitingAt === undefined) firstUnackedElicitingAt = now;
+              // An ACK never waits beyond max_ack_delay (RFC 9000 §13.2.1), decimated or not.
+              const due = m.ackDeadline();
+              assert.ok(due !== undefined && due <= firstUnackedElicitingAt + 25);
+              if (due <= now) {
+                m.onAckSent();
+                firstUnackedElicitingAt = undefined;
+              }
+            }
           } else if (op.kind === 'sendAck') {
             const f = m.buildAckFrame(now, 3);
             if (f === undefined) continue;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AckManager } from '../../../src/connection/ack-manager.js';
+import { ACK_DECIMATION, AckManager } from '../../../src/connection/ack-manager.js';
 import { PacketNumberSpace } from '../../../src/recovery/types.js';
 import { type AckFrame, FrameType } from '../../../src/wire/frames.js';
 
@@ -279,5 +279,137 @@ describe('AckManager.ackUrgent (batching drivers, issue 16)', () => {
     const h = new AckManager({ space: PacketNumberSpace.Handshake, maxAckDelay: 25 });
     h.onPacketReceived(0, true, 0);
     assert.equal(h.ackUrgent(8), true);
+  });
+});
+
+describe('ACK decimation (issue 13; docs/recovery.md)', () => {
+  const D = ACK_DECIMATION;
+  const rttOf = (minRtt: number, hasSample = true) => ({ minRtt, hasSample });
+  const decimated = (minRtt = 40, opts: { decimation?: false } = {}) =>
+    new AckManager({ space: App, maxAckDelay: 25, rtt: rttOf(minRtt), ...opts });
+  /** Receives packets from..to-1 in order at `now`, sending an ACK whenever one is due. */
+  function inOrder(m: AckManager, from: number, to: number, now = 0): number {
+    let acks = 0;
+    for (let pn = from; pn < to; pn++) {
+      m.onPacketReceived(pn, true, now);
+      if ((m.ackDeadline() ?? Number.POSITIVE_INFINITY) <= now) {
+        m.onAckSent();
+        acks++;
+      }
+    }
+    return acks;
+  }
+
+  test('the RFC rate for the first 100 ack-eliciting packets, then an ACK every 10th', () => {
+    const m = decimated();
+    assert.equal(inOrder(m, 0, D.after), D.after / 2, 'every second packet first (RFC 9000 §13.2.2)');
+    assert.equal(m.decimating, true);
+    for (let pn = D.after; pn < D.after + D.every - 1; pn++) {
+      m.onPacketReceived(pn, true, 1000);
+      assert.ok(m.ackDeadline()! > 1000, `ACK due after ${pn - D.after + 1} packets`);
+    }
+    m.onPacketReceived(D.after + D.every - 1, true, 1000);
+    assert.equal(m.ackDeadline(), 1000);
+    m.onAckSent();
+    assert.equal(inOrder(m, D.after + D.every, D.after + 11 * D.every), 10);
+  });
+
+  test('the decimated ACK delay: min(max_ack_delay, max(1 ms, min_rtt / 4)) after the first unacknowledged packet (RFC 9000 §13.2.1)', () => {
+    for (const [minRtt, delay] of [
+      [40, 10],
+      [2, 1], // a quarter of a loopback RTT is below the timer granularity
+      [0.2, 1],
+      [100, 25], // never beyond max_ack_delay
+      [1000, 25],
+    ] as const) {
+      const m = decimated(minRtt);
+      inOrder(m, 0, D.after);
+      m.onPacketReceived(D.after, true, 5000);
+      assert.equal(m.ackDeadline(), 5000 + delay, `min_rtt ${minRtt}`);
+      // Later packets do not push it back.
+      m.onPacketReceived(D.after + 1, true, 5000 + delay / 2);
+      assert.equal(m.ackDeadline(), 5000 + delay);
+    }
+    // No RTT sample yet: max_ack_delay.
+    const m = new AckManager({ space: App, maxAckDelay: 25, rtt: rttOf(0, false) });
+    inOrder(m, 0, D.after);
+    m.onPacketReceived(D.after, true, 5000);
+    assert.equal(m.ackDeadline(), 5025);
+  });
+
+  test('every immediate case of RFC 9000 §13.2.1 stays immediate while decimating', () => {
+    const cases: Array<[string, (m: AckManager, next: number) => void]> = [
+      ['a gap before the packet', (m, next) => m.onPacketReceived(next + 1, true, 7000)],
+      [
+        'a packet filling a gap',
+        (m, next) => {
+          m.onPacketReceived(next + 1, true, 6000);
+          m.onAckSent();
+          m.onPacketReceived(next, true, 7000);
+        },
+      ],
+      ['ECN-CE', (m, next) => m.onPacketReceived(next, true, 7000, 'ce')],
+      ['a probe (PING only)', (m, next) => m.onPacketReceived(next, true, 7000, undefined, true)],
+    ];
+    for (const [name, receive] of cases) {
+      const m = decimated();
+      inOrder(m, 0, D.after + 3);
+      m.onPacketReceived(D.after + 3, true, 6000);
+      m.onAckSent();
+      assert.equal(m.decimating, true);
+      receive(m, D.after + 4);
+      assert.equal(m.ackDeadline(), 7000, name);
+      assert.equal(m.ackUrgent(8), true, name);
+    }
+    // Initial and Handshake packets are never decimated.
+    for (const space of [Initial, Handshake]) {
+      const m = new AckManager({ space, maxAckDelay: 25, rtt: rttOf(40) });
+      for (let pn = 0; pn < 2 * D.after; pn++) {
+        m.onPacketReceived(pn, true, pn);
+        assert.equal(m.ackDeadline(), pn);
+        m.onAckSent();
+      }
+      assert.equal(m.decimating, false);
+    }
+  });
+
+  test('after a gap or ECN-CE: the RFC rate for the next 20 ack-eliciting packets (the sender is recovering)', () => {
+    for (const disorder of ['gap', 'ce'] as const) {
+      const m = decimated();
+      inOrder(m, 0, 300);
+      assert.equal(m.decimating, true);
+      m.onAckSent();
+      if (disorder === 'gap') m.onPacketReceived(301, true, 1000);
+      else m.onPacketReceived(300, true, 1000, 'ce');
+      m.onAckSent();
+      const next = disorder === 'gap' ? 302 : 301;
+      assert.equal(m.decimating, false, disorder);
+      assert.equal(inOrder(m, next, next + D.quiet - 1, 1000), (D.quiet - 1) >> 1, disorder);
+      assert.equal(m.decimating, false, disorder);
+      // Back to decimation once `quiet` packets arrived in order since.
+      m.onPacketReceived(next + D.quiet - 1, true, 1000);
+      assert.equal(m.decimating, true, disorder);
+    }
+  });
+
+  test('while decimating, the batch limit of a batching driver rises to the decimated count', () => {
+    const m = decimated();
+    inOrder(m, 0, D.after);
+    for (let pn = D.after; pn < D.after + D.every - 1; pn++) {
+      m.onPacketReceived(pn, true, 0);
+      assert.equal(m.ackUrgent(8), false, `${pn - D.after + 1} packets`);
+    }
+    m.onPacketReceived(D.after + D.every - 1, true, 0);
+    assert.equal(m.ackUrgent(8), true);
+  });
+
+  test('decimation: false keeps the RFC rate throughout; non-ack-eliciting packets do not count', () => {
+    const m = decimated(40, { decimation: false });
+    assert.equal(inOrder(m, 0, 1000), 500);
+    assert.equal(m.decimating, false);
+    const n = decimated();
+    for (let pn = 0; pn < 2 * D.after; pn++) n.onPacketReceived(pn, false, 0);
+    assert.equal(n.decimating, false);
+    assert.equal(n.ackDeadline(), undefined);
   });
 });
