@@ -14,7 +14,9 @@
  * max_ack_delay (§13.2.1). Decimation starts only after `after` ack-eliciting packets (slow start and
  * the handshake keep the RFC's rate) and pauses after any out-of-order or ECN-CE packet until `quiet`
  * more have arrived, so a sender that is detecting a loss or recovering from one (RFC 9002 §6.1's
- * packet threshold wants the packets after a gap acknowledged) gets the RFC's rate.
+ * packet threshold wants the packets after a gap acknowledged) gets the RFC's rate. A decimated ACK
+ * that its timer, not the count, sent marks a flow too slow to gain from decimation (see onAckSent):
+ * the RFC's rate returns for `after` packets.
  */
 
 import { PacketNumberSpace, type RttView } from '../recovery/types.js';
@@ -272,8 +274,29 @@ export class AckManager {
     return frame;
   }
 
-  /** An ACK frame was put in a packet: the ack-eliciting count and the timer restart. */
-  onAckSent(): void {
+  /**
+   * An ACK frame was put in a packet: the ack-eliciting count and the timer restart. `now` (when
+   * given) tells a decimated ACK that its timer sent from one the count sent: fewer than `every`
+   * packets arrived within the decimated delay, so the peer's window is small (a loss-limited or
+   * app-limited flow). Such a flow loses throughput to every extra moment its ACKs wait (its sending
+   * is clocked by them) and saves little CPU by fewer ACKs: the RFC's rate returns for `after` more
+   * packets before decimation is tried again.
+   */
+  onAckSent(now?: Millis): void {
+    const decimation = this.decimation;
+    if (
+      decimation !== undefined &&
+      now !== undefined &&
+      this.dueAt > this.threshold &&
+      !this.urgent &&
+      this.ackElicitingSinceAck > 0 &&
+      this.ackElicitingSinceAck < this.dueAt &&
+      this.deadline !== undefined &&
+      now >= this.deadline
+    ) {
+      const from = this.ackElicitingReceived + decimation.after;
+      if (from > this.decimateFrom) this.decimateFrom = from;
+    }
     this.ackElicitingSinceAck = 0;
     this.urgent = false;
     this.deadline = undefined;

@@ -251,7 +251,7 @@ export class ConnectionSender {
       const ack = s.acks.buildAckFrame(now, exponent, packer.remaining);
       if (ack && packer.fits(ack)) {
         packer.write(ack, { kind: 'ack', largestAcked: ack.ranges[0]!.largest });
-        s.acks.onAckSent();
+        s.acks.onAckSent(now);
       }
     }
 

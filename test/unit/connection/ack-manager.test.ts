@@ -392,6 +392,28 @@ describe('ACK decimation (issue 13; docs/recovery.md)', () => {
     }
   });
 
+  test('a decimated ACK sent by its timer (a slow flow) brings the RFC rate back for 100 packets; by the count or piggybacked, not', () => {
+    const m = decimated(40);
+    inOrder(m, 0, D.after);
+    // The count sends it: decimation goes on.
+    inOrder(m, D.after, D.after + D.every, 1000);
+    assert.equal(m.decimating, true);
+    // Piggybacked on a packet sent before the deadline: goes on.
+    m.onPacketReceived(D.after + D.every, true, 2000);
+    m.onAckSent(2005);
+    assert.equal(m.decimating, true);
+    // The timer: 3 packets within a quarter of min_rtt (10 ms).
+    for (let i = 1; i <= 3; i++) m.onPacketReceived(D.after + D.every + i, true, 3000 + i);
+    assert.equal(m.ackDeadline(), 3011);
+    m.onAckSent(3011);
+    assert.equal(m.decimating, false);
+    const next = D.after + D.every + 4;
+    assert.equal(inOrder(m, next, next + D.after - 1, 4000), (D.after - 1) >> 1);
+    assert.equal(m.decimating, false);
+    m.onPacketReceived(next + D.after - 1, true, 4000);
+    assert.equal(m.decimating, true);
+  });
+
   test('while decimating, the batch limit of a batching driver rises to the decimated count', () => {
     const m = decimated();
     inOrder(m, 0, D.after);
