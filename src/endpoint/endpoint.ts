@@ -282,9 +282,12 @@ export class Endpoint {
       // Usually to the peer's address; to another one for path validation (RFC 9000 §8.2).
       const out = conn.transmitTo(now);
       if (out) {
-        // Round robin: move the connection to the back of the active set.
-        this.active.delete(conn);
-        this.active.add(conn);
+        // Round robin: move the connection to the back of the active set (a no-op for a single
+        // one, the bulk-transfer case: two Set operations per datagram saved, issue 13).
+        if (this.active.size > 1) {
+          this.active.delete(conn);
+          this.active.add(conn);
+        }
         return out;
       }
       this.active.delete(conn);
