@@ -127,6 +127,7 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
  * Ack-eliciting packets a batching driver may hold unacknowledged within one batch of received
  * datagrams (RFC 9000 §13.2.2 asks for an ACK every 2; the driver's batching trades some of that for
  * CPU, but never more than this many, so one lost ACK cannot leave a whole batch unacknowledged).
+ * While a connection decimates its ACKs (connection/ack-manager.ts) its own count, 10, applies.
  */
 export const ACK_BATCH_LIMIT = 8;
 
