@@ -127,6 +127,7 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
  * Ack-eliciting packets a batching driver may hold unacknowledged within one batch of received
  * datagrams (RFC 9000 §13.2.2 asks for an ACK every 2; the driver's batching trades some of that for
  * CPU, but never more than this many, so one lost ACK cannot leave a whole batch unacknowledged).
+ * While a connection decimates its ACKs (connection/ack-manager.ts) its own count, 10, applies.
  */
 export const ACK_BATCH_LIMIT = 8;
 
@@ -282,9 +283,12 @@ export class Endpoint {
       // Usually to the peer's address; to another one for path validation (RFC 9000 §8.2).
       const out = conn.transmitTo(now);
       if (out) {
-        // Round robin: move the connection to the back of the active set.
-        this.active.delete(conn);
-        this.active.add(conn);
+        // Round robin: move the connection to the back of the active set (a no-op for a single
+        // one, the bulk-transfer case: two Set operations per datagram saved, issue 13).
+        if (this.active.size > 1) {
+          this.active.delete(conn);
+          this.active.add(conn);
+        }
         return out;
       }
       this.active.delete(conn);
