@@ -99,9 +99,8 @@ export class ConnectionSender {
     const c = this.c;
     // Not toward an address still being validated (RFC 9000 §9.3.1: its amplification limit).
     if (!c.handshakeConfirmed || !c.oneRtt || !c.paths.current.validated) return undefined;
-    // The server, which serves many short connections, waits before its search (mtu-discovery.ts);
-    // a client searches at once, as it always did.
-    if (c.role === 'server' && !c.mtu.probeAllowed(now, c.rtt.smoothedRtt)) return undefined;
+    // Both sides wait before their search (mtu-discovery.ts): short connections never probe.
+    if (!c.mtu.probeAllowed(now, c.rtt.smoothedRtt)) return undefined;
     const size = c.mtu.nextProbe();
     if (size === undefined || size > (c.peerParams?.maxUdpPayloadSize ?? 65527)) return undefined;
     // A probe is congestion controlled like any packet (RFC 9002 §7): it waits until the whole of it

@@ -11,11 +11,11 @@ const MAX_PROBES = 3;
 /** Stop searching when the remaining interval is this small. */
 const SEARCH_PRECISION = 16;
 /**
- * A server's search starts this many smoothed RTTs, and at least MIN_START_DELAY, after it could
+ * The search starts this many smoothed RTTs, and at least MIN_START_DELAY, after the sender could
  * first probe (RFC 8899 §5.1 leaves the schedule to the sender; quic-go waits 5 RTTs). A
- * short-lived connection (a request and its answer) then ends before the server spends a padded
- * probe and the client an ACK of it; a transfer long enough to gain from larger packets starts
- * probing a few milliseconds later. (The sender applies this to servers only: connection-sender.ts.)
+ * short-lived connection (a request and its answer) then ends before either side spends a padded
+ * probe and the peer an ACK of it; a transfer long enough to gain from larger packets starts
+ * probing a few milliseconds later. Clients and servers alike (connection-sender.ts).
  */
 export const START_DELAY_RTTS = 2;
 export const MIN_START_DELAY = 10;

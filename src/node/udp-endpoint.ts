@@ -54,12 +54,11 @@ export class UdpEndpoint {
   private readonly touched = new Set<Connection>();
   private closing = false;
   private closedPromise: Promise<void> | undefined;
-  /** Server: called for each connection the endpoint accepts. */
-  onConnection: ((conn: Connection) => void) | undefined;
+  /** Server: called for each connection the endpoint accepts (set by listen()). */
+  private onConnection: ((conn: Connection) => void) | undefined;
   /** Keeps the socket open while a server listens even with no connections. */
-  listening = false;
-  /** Errors the socket reported (failed sends, ICMP errors) since it was bound. */
-  socketErrors = 0;
+  private listening = false;
+  private socketErrorCount = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -150,8 +149,22 @@ export class UdpEndpoint {
 
   private connectedTo: string | undefined;
 
+  /**
+   * Server sockets: hand every connection the endpoint accepts to `onConnection`, and keep the
+   * socket open while there are none, until close().
+   */
+  listen(onConnection: (conn: Connection) => void): void {
+    this.onConnection = onConnection;
+    this.listening = true;
+  }
+
+  /** Errors the socket reported (failed sends, ICMP errors) since it was bound. */
+  get socketErrors(): number {
+    return this.socketErrorCount;
+  }
+
   private onSocketError(err: NodeJS.ErrnoException): void {
-    this.socketErrors++;
+    this.socketErrorCount++;
     // Not swallowed: counted, and published for whoever monitors the process (docs/api.md).
     if (socketErrorChannel.hasSubscribers) {
       socketErrorChannel.publish({ error: err, localAddress: this.address() } satisfies SocketErrorMessage);

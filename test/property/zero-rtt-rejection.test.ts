@@ -170,6 +170,21 @@ interface SentSummary {
   streams: Array<[number, { ranges: Array<[number, number]>; bytes: number; finAt: number | undefined }]>;
 }
 
+/**
+ * Flow-control limits and the BLOCKED frames that quote them: a receiver raises a limit by what it has
+ * consumed when it sends the frame, so a STREAM frame cut a few bytes differently (above) moves the value
+ * by as much. Their type, stream and order are compared; their values are not (bytes sent and received
+ * per stream, which a leak from the old epoch would change, are compared exactly).
+ */
+function followsConsumption(type: FrameType): boolean {
+  return (
+    type === FrameType.MaxData ||
+    type === FrameType.MaxStreamData ||
+    type === FrameType.DataBlocked ||
+    type === FrameType.StreamDataBlocked
+  );
+}
+
 function summarizeSent(records: FrameRecord[]): SentSummary {
   const control: string[] = [];
   const streamOrder: number[] = [];
@@ -181,7 +196,9 @@ function summarizeSent(records: FrameRecord[]): SentSummary {
     const f = r.frame;
     if (r.packetType !== PacketType.OneRtt || isMechanics(f)) continue;
     if (f.type !== FrameType.Stream) {
-      control.push(describeFrame(f));
+      control.push(
+        followsConsumption(f.type) ? `${describeFrame(f).replace(/ \d+$/, '')} <limit>` : describeFrame(f),
+      );
       continue;
     }
     let s = streams.get(f.streamId);
@@ -235,7 +252,8 @@ function observe(
       .sort((a, b) => a[0] - b[0])
       .map(([id, l]) => [id, summarize(l)]),
     serverDatagrams: (echo.datagrams.get(server) ?? []).map((d) => d.length),
-    epoch: epoch.streams.stats(),
+    // peerMaxData: the server's latest MAX_DATA (see followsConsumption).
+    epoch: { ...epoch.streams.stats(), peerMaxData: 0 },
     streamStates: opened.map((id) => [id, epoch.streams.streamState(id)]),
     clientReceived: [...(app.streams.get(epoch.id)?.entries() ?? [])]
       .sort((a, b) => a[0] - b[0])
