@@ -20,7 +20,7 @@
  *   npx tsx bench/http3.ts [--runs N] [--duration ms] [--h3-size MiB]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -48,6 +48,12 @@ export interface Http3BenchOptions {
 export interface Http3BenchResult {
   /** requests/s per stack and concurrency (medians). */
   rps: Record<'tsquic' | 'quic-go', Record<number, number>>;
+  /**
+   * Server CPU time (user + system, from /proc) per request, microseconds (medians): the servers'
+   * CPU over a measurement divided by every request the client made in it, warm-up included.
+   * Undefined where /proc is not readable.
+   */
+  cpuPerRequestUs: Record<'tsquic' | 'quic-go', Record<number, number | undefined>>;
   /** Download goodput, Mbit/s (medians). */
   goodput: Record<'tsquic' | 'quic-go', number>;
   /** The tsquic server's average datagram payload (UDP bytes / packets sent), small GETs and download. */
@@ -62,6 +68,18 @@ function push(map: Record<string, number[]>, key: string, v: number): void {
   const list = map[key] ?? [];
   list.push(v);
   map[key] = list;
+}
+
+/** CPU seconds (user + system) process `pid` has used, from /proc/<pid>/stat; undefined elsewhere. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
 }
 
 function median(v: number[]): number {
@@ -180,6 +198,7 @@ export async function run(o: Http3BenchOptions = {}): Promise<Http3BenchResult> 
   };
   const stacks = ['tsquic', 'quic-go'] as const;
   const rpsRuns: Record<string, number[]> = {};
+  const cpuRuns: Record<string, number[]> = {};
   const gpRuns: Record<string, number[]> = {};
   // The tsquic server's datagrams during the measurements (including the handshake and warm-up).
   const sent = { rps: { packetsSent: 0, bytesSent: 0 }, download: { packetsSent: 0, bytesSent: 0 } };
@@ -220,10 +239,18 @@ export async function run(o: Http3BenchOptions = {}): Promise<Http3BenchResult> 
     for (let r = 0; r < runs; r++) {
       for (const c of CONCURRENCY) {
         for (const s of stacks) {
+          const cpu0 = cpuSeconds(servers[s].child.pid);
           const res = await measure(s, 'rps', () => runClient(rpsArgs(servers[s].port, c, durationMs)));
+          const cpu1 = cpuSeconds(servers[s].child.pid);
           const v = res.requests! / res.seconds!;
           push(rpsRuns, `${s}/${c}`, v);
-          log(`http3 run ${r + 1}: ${s} ${c} in flight: ${v.toFixed(0)} requests/s`);
+          let cpuNote = '';
+          if (cpu0 !== undefined && cpu1 !== undefined && res.total) {
+            const us = ((cpu1 - cpu0) / res.total) * 1e6;
+            push(cpuRuns, `${s}/${c}`, us);
+            cpuNote = `, server CPU ${us.toFixed(0)} us/request`;
+          }
+          log(`http3 run ${r + 1}: ${s} ${c} in flight: ${v.toFixed(0)} requests/s${cpuNote}`);
         }
       }
       for (const s of stacks) {
@@ -249,9 +276,17 @@ export async function run(o: Http3BenchOptions = {}): Promise<Http3BenchResult> 
       .join(' ')} at the end`,
   );
   const rps = { tsquic: {}, 'quic-go': {} } as Http3BenchResult['rps'];
-  for (const s of stacks) for (const c of CONCURRENCY) rps[s][c] = median(rpsRuns[`${s}/${c}`]!);
+  const cpuPerRequestUs = { tsquic: {}, 'quic-go': {} } as Http3BenchResult['cpuPerRequestUs'];
+  for (const s of stacks) {
+    for (const c of CONCURRENCY) {
+      rps[s][c] = median(rpsRuns[`${s}/${c}`]!);
+      const cpu = cpuRuns[`${s}/${c}`];
+      cpuPerRequestUs[s][c] = cpu ? median(cpu) : undefined;
+    }
+  }
   return {
     rps,
+    cpuPerRequestUs,
     goodput: { tsquic: median(gpRuns.tsquic!), 'quic-go': median(gpRuns['quic-go']!) },
     tsquicAveragePacket: {
       rps: sent.rps.bytesSent / Math.max(1, sent.rps.packetsSent),
@@ -274,6 +309,14 @@ export function formatHttp3(r: Http3BenchResult): string {
     const g = r.rps['quic-go'][c]!;
     lines.push(
       `| small GETs/s, ${c} in flight | ${t.toFixed(0)} | ${g.toFixed(0)} | ${(t / g).toFixed(2)} |`,
+    );
+  }
+  for (const c of CONCURRENCY) {
+    const t = r.cpuPerRequestUs.tsquic[c];
+    const g = r.cpuPerRequestUs['quic-go'][c];
+    if (t === undefined || g === undefined) continue;
+    lines.push(
+      `| server CPU per request, ${c} in flight, us | ${t.toFixed(0)} | ${g.toFixed(0)} | ${(t / g).toFixed(2)} |`,
     );
   }
   const t = r.goodput.tsquic;

@@ -65,7 +65,7 @@ func main() {
 		json.NewEncoder(os.Stdout).Encode(map[string]any{"bytes": n, "seconds": time.Since(start).Seconds()})
 		return
 	}
-	var count int64
+	var count, total int64
 	var measuring atomic.Bool
 	var failed atomic.Value
 	stop := make(chan struct{})
@@ -84,6 +84,7 @@ func main() {
 					failed.Store(err.Error())
 					return
 				}
+				atomic.AddInt64(&total, 1)
 				if measuring.Load() {
 					atomic.AddInt64(&count, 1)
 				}
@@ -102,5 +103,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, f)
 		os.Exit(1)
 	}
-	json.NewEncoder(os.Stdout).Encode(map[string]any{"requests": atomic.LoadInt64(&count), "seconds": seconds})
+	// total: every request of the connection, warm-up included (what the server's CPU time covers).
+	json.NewEncoder(os.Stdout).Encode(map[string]any{"requests": atomic.LoadInt64(&count), "seconds": seconds, "total": atomic.LoadInt64(&total)})
 }
