@@ -32,8 +32,7 @@ export class QuicServer extends EventEmitter {
     private readonly streamErrorCode: number,
   ) {
     super();
-    driver.listening = true;
-    driver.onConnection = (core) => this.onConnection(core);
+    driver.listen((core) => this.onConnection(core));
   }
 
   /** @internal */

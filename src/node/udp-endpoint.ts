@@ -13,6 +13,7 @@ import { Endpoint, type EndpointConfig } from '../endpoint/endpoint.js';
 import { formatAddress, parseAddress, SocketAddress } from './address.js';
 import { now } from './clock.js';
 import { type SocketErrorMessage, socketErrorChannel } from './diagnostics.js';
+import { literalLookup } from './literal-lookup.js';
 import { QlogWriter } from './qlog.js';
 import { pooledRandomBytes } from './random-pool.js';
 
@@ -53,12 +54,11 @@ export class UdpEndpoint {
   private readonly touched = new Set<Connection>();
   private closing = false;
   private closedPromise: Promise<void> | undefined;
-  /** Server: called for each connection the endpoint accepts. */
-  onConnection: ((conn: Connection) => void) | undefined;
+  /** Server: called for each connection the endpoint accepts (set by listen()). */
+  private onConnection: ((conn: Connection) => void) | undefined;
   /** Keeps the socket open while a server listens even with no connections. */
-  listening = false;
-  /** Errors the socket reported (failed sends, ICMP errors) since it was bound. */
-  socketErrors = 0;
+  private listening = false;
+  private socketErrorCount = 0;
 
   private constructor(
     private readonly socket: Socket,
@@ -88,7 +88,13 @@ export class UdpEndpoint {
 
   static async bind(opts: UdpEndpointOptions): Promise<UdpEndpoint> {
     const type = isIP(opts.host) === 6 ? 'udp6' : 'udp4';
-    const socket = createSocket({ type, ...(type === 'udp6' ? { ipv6Only: false } : {}) });
+    // A literal peer address needs no DNS: sendmsg happens inside socket.send() (see literal-lookup.ts).
+    const literal = literalLookup();
+    const socket = createSocket({
+      type,
+      lookup: literal.lookup,
+      ...(type === 'udp6' ? { ipv6Only: false } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
         // A socket that failed to bind must not keep the process alive.
@@ -98,6 +104,7 @@ export class UdpEndpoint {
       socket.once('error', onError);
       socket.bind(opts.port, opts.host, () => {
         socket.off('error', onError);
+        literal.ready();
         resolve();
       });
     });
@@ -142,8 +149,22 @@ export class UdpEndpoint {
 
   private connectedTo: string | undefined;
 
+  /**
+   * Server sockets: hand every connection the endpoint accepts to `onConnection`, and keep the
+   * socket open while there are none, until close().
+   */
+  listen(onConnection: (conn: Connection) => void): void {
+    this.onConnection = onConnection;
+    this.listening = true;
+  }
+
+  /** Errors the socket reported (failed sends, ICMP errors) since it was bound. */
+  get socketErrors(): number {
+    return this.socketErrorCount;
+  }
+
   private onSocketError(err: NodeJS.ErrnoException): void {
-    this.socketErrors++;
+    this.socketErrorCount++;
     // Not swallowed: counted, and published for whoever monitors the process (docs/api.md).
     if (socketErrorChannel.hasSubscribers) {
       socketErrorChannel.publish({ error: err, localAddress: this.address() } satisfies SocketErrorMessage);

@@ -9,8 +9,13 @@
  * from an immediate it queues then. That immediate runs in the next turn, before a send turn queued
  * by the same flush would; so the answer was sent by the flush that read the request exactly when
  * the count has grown by then. Counts, not times.
+ *
+ * And the answer's sendmsg happens inside that flush, not from a later tick (src/node/
+ * literal-lookup.ts): the client socket's receive queue (/proc/net/udp) already holds it when a
+ * tick the handler queued runs. Bytes in a kernel queue, not times.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Client, createServer } from '../../src/http3/index.js';
 import type { Http3ServerResponse } from '../../src/http3/node/server-response.js';
@@ -41,6 +46,7 @@ async function serve(answer: (res: Http3ServerResponse, url: string) => void) {
   const base = `https://localhost:${quic.address().port}`;
   return {
     sent: () => conn?.stats().packetsSent ?? 0,
+    remotePort: () => conn?.remoteAddress.port ?? 0,
     async get(path: string) {
       const res = await within(client.fetch(`${base}${path}`), 10_000, `GET ${path}`);
       return res.text();
@@ -81,3 +87,38 @@ test('a response ended in a later microtask is answered too (from the send turn)
     await s.close();
   }
 });
+
+test('an answer is in the client socket before the ticks its handler queued run', async () => {
+  // Per request: the bytes waiting in the client's socket when the handler answered, and when a
+  // tick the handler queued right after answering ran. On loopback a datagram is in the receiver's
+  // queue as soon as sendmsg returns.
+  const queued: Array<[number, number]> = [];
+  let clientPort = 0;
+  const s = await serve((res, url) => {
+    clientPort ||= s.remotePort();
+    const before = udpReceiveQueue(clientPort);
+    res.end(`ok ${url}`);
+    process.nextTick(() => queued.push([before, udpReceiveQueue(clientPort)]));
+  });
+  try {
+    for (let i = 0; i < REQUESTS; i++) assert.equal(await s.get(`/r${i}`), `ok /r${i}`);
+  } finally {
+    await s.close();
+  }
+  assert.equal(queued.length, REQUESTS);
+  // The first request comes with the client's unidirectional streams: its answer has a send turn.
+  assert.deepEqual(
+    queued.slice(1).map(([before, atTick]) => atTick > before),
+    Array(REQUESTS - 1).fill(true),
+  );
+});
+
+/** The rx_queue (bytes) of the IPv4 UDP socket bound to 127.0.0.1:`port`, from /proc/net/udp. */
+function udpReceiveQueue(port: number): number {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === local) return Number.parseInt(f[4]!.split(':')[1]!, 16);
+  }
+  throw new Error(`no UDP socket on ${local}`);
+}

@@ -25,13 +25,18 @@ func main() {
 	concurrency := flag.Int("concurrency", 1, "requests in flight (rps)")
 	duration := flag.Duration("duration", 3*time.Second, "measured time (rps)")
 	warmup := flag.Duration("warmup", 500*time.Millisecond, "unmeasured time before (rps)")
+	keylog := flag.String("keylog", "", "append TLS secrets to this file (NSS key log format, for tshark)")
 	flag.Parse()
 	url := flag.Arg(0)
 	pool, err := peerkit.RootCAs(*caFile)
 	if err != nil {
 		peerkit.Fatal("h3go", "%v", err)
 	}
-	rt := &http3.RoundTripper{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	tlsConf := &tls.Config{RootCAs: pool}
+	if err := peerkit.ApplyTLSOptions(tlsConf, false, *keylog); err != nil {
+		peerkit.Fatal("h3go", "%v", err)
+	}
+	rt := &http3.RoundTripper{TLSClientConfig: tlsConf}
 	defer rt.Close()
 	client := &http.Client{Transport: rt}
 	get := func() (int64, error) {
