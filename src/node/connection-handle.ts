@@ -70,9 +70,12 @@ function deferred<T>() {
 export class ConnectionHandle implements ConnectionOwner {
   /** The public connection of each epoch, from the `onEpoch` callback. */
   private readonly publics = new Map<StreamEpoch, QuicConnection>();
-  /** Set once, when the core reports the close (or the connection is terminated without one). */
+  /** The close error, once built (by closeErrorOf, on first use after the close). */
   private _closeError: QuicError | undefined;
-  /** Once closed: builds (once) and returns the close error. */
+  /**
+   * Set when the core reports the close (or the connection is terminated without one): builds the
+   * close error once and returns it.
+   */
   private closeErrorOf: (() => QuicError) | undefined;
   private closeInfo: CloseInfo | undefined;
   private readonly handshake = deferred<void>();
