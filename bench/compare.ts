@@ -145,7 +145,8 @@ export interface CompareResult {
 
 // ------------------------------------------------------------------------- servers
 
-interface Server {
+/** A bench server peer (bench/peers): its address, pid, STATS answers; it exits when stdin closes. */
+export interface Server {
   address: string;
   pid: number;
   /** The server's own figures (heap, rss, connections, eventLoopP99Ms). */
@@ -153,7 +154,8 @@ interface Server {
   stop(): Promise<void>;
 }
 
-function startServer(cmd: Command): Promise<Server> {
+/** Starts a server peer and waits for its LISTENING line (the A/B scripts use it too). */
+export function startServer(cmd: Command): Promise<Server> {
   const child: ChildProcess = track(
     spawn(cmd.file, cmd.args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] }),
   );

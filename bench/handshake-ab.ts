@@ -26,7 +26,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { processCpuSeconds } from './compare.js';
+import { processCpuSeconds, type Server, startServer } from './compare.js';
 import { median, type PeerResult } from './peers/protocol.js';
 import { buildTsquicJs } from './tsquic-build.js';
 import { buildGoPeer, type Command, GO_BINARY, REPO_ROOT, runClient, track, writePki } from './udp.js';
@@ -57,51 +57,6 @@ function buildBase(ref: string): { dir: string; sha: string } {
     execFileSync(process.execPath, [tsc, '-p', join(tree, 'bench', 'tsconfig.dist.json')], { cwd: tree });
   }
   return { dir: js, sha };
-}
-
-interface Server {
-  address: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-function startServer(cmd: Command): Promise<Server> {
-  const child: ChildProcess = track(
-    spawn(cmd.file, cmd.args, { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] }),
-  );
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-    stderr += s;
-  });
-  const stop = (): Promise<void> =>
-    new Promise((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        done();
-      });
-      child.stdin?.end();
-    });
-  return new Promise((resolveStart, rejectStart) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rejectStart(new Error(`server did not start within 60 s: ${stderr.trim()}`));
-    }, 60_000);
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-      out += s;
-      const m = /LISTENING (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolveStart({ address: m[1]!, pid: child.pid ?? 0, stop });
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      rejectStart(new Error(`server exited (${signal ?? code}): ${stderr.trim()}`));
-    });
-  });
 }
 
 async function main(): Promise<void> {

@@ -25,7 +25,7 @@ import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CAP, processCpuSeconds } from './compare.js';
+import { CAP, processCpuSeconds, type Server, startServer } from './compare.js';
 import { formatMachine } from './core.js';
 import type { PeerResult } from './peers/protocol.js';
 import { buildGoPeer, type Command, GO_BINARY, runClient, track, writePki } from './udp.js';
@@ -33,57 +33,6 @@ import { buildGoPeer, type Command, GO_BINARY, runClient, track, writePki } from
 type Case = 'go-ts' | 'ts-go' | 'ts-go-down' | 'ts-ts';
 const CASES: readonly Case[] = ['go-ts', 'ts-go', 'ts-go-down', 'ts-ts'];
 const GiB = 1024 ** 3;
-
-interface Server {
-  address: string;
-  pid: number;
-  stats(): Promise<Record<string, number | undefined>>;
-  stop(): Promise<void>;
-}
-
-function startServer(cmd: Command): Promise<Server> {
-  const child: ChildProcess = track(spawn(cmd.file, cmd.args, { stdio: ['pipe', 'pipe', 'pipe'] }));
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (s: string) => {
-    stderr += s;
-  });
-  const waiting: Array<(json: string) => void> = [];
-  let listening: (address: string) => void = () => {};
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (s: string) => {
-    out += s;
-    for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
-      const line = out.slice(0, i);
-      out = out.slice(i + 1);
-      if (line.startsWith('STATS ')) waiting.shift()?.(line.slice(6));
-      const m = /^LISTENING (\S+)/.exec(line);
-      if (m) listening(m[1]!);
-    }
-  });
-  const stats = (): Promise<Record<string, number | undefined>> =>
-    new Promise((done) => {
-      waiting.push((json) => done(JSON.parse(json) as Record<string, number | undefined>));
-      child.stdin?.write('STATS\n');
-    });
-  const stop = (): Promise<void> =>
-    new Promise((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        done();
-      });
-      child.stdin?.end();
-    });
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`server did not start: ${stderr}`)), 60_000);
-    listening = (address) => {
-      clearTimeout(timer);
-      ok({ address, pid: child.pid ?? 0, stats, stop });
-    };
-    child.once('exit', (code) => fail(new Error(`server exited (${code}): ${stderr}`)));
-  });
-}
 
 function optionList(argv: readonly string[], name: string): string[] {
   const out: string[] = [];
