@@ -7,9 +7,8 @@ import type { RandomBytes } from '../util/random.js';
 import { FrameType, type NewConnectionIdFrame } from '../wire/frames.js';
 
 export interface LocalConnectionId {
-  sequenceNumber: number;
-  cid: Uint8Array;
-  resetToken: Uint8Array;
+  readonly sequenceNumber: number;
+  readonly cid: Uint8Array;
 }
 
 export interface LocalConnectionIdsOptions {
@@ -25,32 +24,46 @@ export interface LocalConnectionIdsOptions {
 export type CidRoutingChange = { type: 'add' | 'remove'; cid: Uint8Array };
 
 export class LocalConnectionIds {
-  private readonly active = new Map<number, LocalConnectionId>();
+  /**
+   * Active CIDs by ascending sequence number. An array, not a Map, and no reset token kept per CID:
+   * the token is derived again when a NEW_CONNECTION_ID frame is written (issue 13, idle memory: a
+   * Map of a few entries is ~0.3 KiB, a token and its views ~0.2 KiB per CID).
+   */
+  private readonly active: LocalConnectionId[] = [];
   private nextSequence = 1;
-  /** NEW_CONNECTION_ID frames waiting to be sent (or re-sent after loss), by sequence number. */
-  private readonly pendingAnnouncements = new Set<number>();
+  /**
+   * NEW_CONNECTION_ID frames waiting to be sent (or re-sent after loss), by sequence number, in the
+   * order queued; undefined when none (most of a connection's life).
+   */
+  private pendingAnnouncements: number[] | undefined;
   private readonly routing: CidRoutingChange[] = [];
   private readonly opts: LocalConnectionIdsOptions;
-  private readonly initialToken: Uint8Array;
 
   constructor(opts: LocalConnectionIdsOptions) {
     this.opts = opts;
-    this.initialToken = opts.resetToken(opts.initial);
-    this.active.set(0, { sequenceNumber: 0, cid: opts.initial, resetToken: this.initialToken });
+    this.active.push({ sequenceNumber: 0, cid: opts.initial });
   }
 
   /** All CIDs the peer may currently use to reach us. */
   all(): LocalConnectionId[] {
-    return [...this.active.values()];
+    return this.active.slice();
   }
 
-  /** The stateless reset token of the first CID (a server's stateless_reset_token, RFC 9000 §18.2). */
+  /**
+   * The stateless reset token of the first CID (a server's stateless_reset_token, RFC 9000 §18.2),
+   * derived on each call (once per handshake).
+   */
   get initialResetToken(): Uint8Array {
-    return this.initialToken;
+    return this.opts.resetToken(this.opts.initial);
   }
 
   get count(): number {
-    return this.active.size;
+    return this.active.length;
+  }
+
+  private entry(sequenceNumber: number): LocalConnectionId | undefined {
+    for (const e of this.active) if (e.sequenceNumber === sequenceNumber) return e;
+    return undefined;
   }
 
   /**
@@ -59,34 +72,49 @@ export class LocalConnectionIds {
    */
   replenish(peerLimit: number): void {
     const target = Math.min(peerLimit, 8);
-    while (this.active.size < target) {
-      const drawn = this.opts.random(this.opts.cidLength);
+    while (this.active.length < target) {
+      // A copy of its own (small, so V8 keeps its bytes inside the object): the random bytes may be
+      // a view of a shared pool.
+      const cid = Uint8Array.from(this.opts.random(this.opts.cidLength));
       const seq = this.nextSequence++;
-      // The CID and its token as views of one buffer (issue 13: instead of the random bytes' and the
-      // token digest's own buffers, one allocation per CID kept for the connection's lifetime).
-      const [cid, resetToken] = copyTogether(drawn, this.opts.resetToken(drawn));
-      this.active.set(seq, { sequenceNumber: seq, cid, resetToken });
-      this.pendingAnnouncements.add(seq);
+      this.active.push({ sequenceNumber: seq, cid });
+      this.queueAnnouncement(seq);
       this.routing.push({ type: 'add', cid });
     }
   }
 
+  private queueAnnouncement(seq: number): void {
+    const pending = this.pendingAnnouncements;
+    if (pending === undefined) this.pendingAnnouncements = [seq];
+    else if (!pending.includes(seq)) pending.push(seq);
+  }
+
+  private unqueueAnnouncement(seq: number): void {
+    const pending = this.pendingAnnouncements;
+    if (pending === undefined) return;
+    const i = pending.indexOf(seq);
+    if (i >= 0) pending.splice(i, 1);
+    if (pending.length === 0) this.pendingAnnouncements = undefined;
+  }
+
   hasPendingFrames(): boolean {
-    return this.pendingAnnouncements.size > 0;
+    return this.pendingAnnouncements !== undefined;
   }
 
   /** The next NEW_CONNECTION_ID frame to send. */
   nextAnnouncement(): NewConnectionIdFrame | undefined {
-    for (const seq of this.pendingAnnouncements) {
-      this.pendingAnnouncements.delete(seq);
-      const entry = this.active.get(seq);
+    while (this.pendingAnnouncements !== undefined) {
+      const seq = this.pendingAnnouncements[0]!;
+      this.unqueueAnnouncement(seq);
+      const entry = this.entry(seq);
       if (!entry) continue;
       return {
         type: FrameType.NewConnectionId,
         sequenceNumber: seq,
         retirePriorTo: 0,
         connectionId: entry.cid,
-        statelessResetToken: entry.resetToken,
+        // RFC 9000 §10.3.2: the same token every time, derived from the CID under a static key.
+        statelessResetToken: this.opts.resetToken(entry.cid),
       };
     }
     return undefined;
@@ -94,7 +122,7 @@ export class LocalConnectionIds {
 
   /** A NEW_CONNECTION_ID frame was lost: announce again if the CID is still active. */
   onAnnouncementLost(sequenceNumber: number): void {
-    if (this.active.has(sequenceNumber)) this.pendingAnnouncements.add(sequenceNumber);
+    if (this.entry(sequenceNumber)) this.queueAnnouncement(sequenceNumber);
   }
 
   /**
@@ -109,7 +137,7 @@ export class LocalConnectionIds {
         FrameType.RetireConnectionId,
       );
     }
-    const entry = this.active.get(sequenceNumber);
+    const entry = this.entry(sequenceNumber);
     if (!entry) return; // already retired
     if (equalBytes(entry.cid, packetDcid)) {
       throw transportError(
@@ -118,8 +146,8 @@ export class LocalConnectionIds {
         FrameType.RetireConnectionId,
       );
     }
-    this.active.delete(sequenceNumber);
-    this.pendingAnnouncements.delete(sequenceNumber);
+    this.active.splice(this.active.indexOf(entry), 1);
+    this.unqueueAnnouncement(sequenceNumber);
     this.routing.push({ type: 'remove', cid: entry.cid });
   }
 
@@ -127,14 +155,6 @@ export class LocalConnectionIds {
   takeRoutingChanges(): CidRoutingChange[] {
     return this.routing.splice(0, this.routing.length);
   }
-}
-
-/** Copies of `a` and `b`, as views of one new buffer. */
-export function copyTogether(a: Uint8Array, b: Uint8Array): [Uint8Array, Uint8Array] {
-  const bytes = new Uint8Array(a.length + b.length);
-  bytes.set(a);
-  bytes.set(b, a.length);
-  return [bytes.subarray(0, a.length), bytes.subarray(a.length)];
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
