@@ -147,9 +147,6 @@ export class Connection {
   readonly localCids: LocalConnectionIds;
   readonly peerCids: PeerConnectionIds;
 
-  // ---- transport parameters (the peer's: `handshake`) ----
-  readonly localParams: TransportParameters;
-
   // ---- recovery ----
   readonly rtt: RttEstimator;
   readonly congestion: CongestionController;
@@ -182,6 +179,28 @@ export class Connection {
   readonly recovery: ConnectionRecovery;
   /** Packets and bytes sent, received and lost (the counts of ConnectionStats). */
   readonly counters = new TrafficCounters();
+
+  /**
+   * Our transport parameters (the peer's: `handshake`), made on each use: the handshake encodes them
+   * once, and a connection does not keep the object (~0.8 KiB, issue 13 idle memory).
+   * RFC 9000 §7.3: both sides name their first source CID; a server also the client's first
+   * destination CID, the Retry's source CID if it sent one, and its stateless reset token (§18.2).
+   */
+  get localParams(): TransportParameters {
+    const side = this.side;
+    const localCid = this.localCids.initialCid;
+    return localTransportParameters(
+      this.options,
+      side.kind === 'client'
+        ? { initialSourceConnectionId: localCid }
+        : {
+            initialSourceConnectionId: localCid,
+            originalDestinationConnectionId: side.originalDcid,
+            ...(side.retrySourceCid ? { retrySourceConnectionId: side.retrySourceCid } : {}),
+            statelessResetToken: this.localCids.initialResetToken,
+          },
+    );
+  }
 
   constructor(config: ConnectionConfig) {
     this.options = resolveTransportOptions(config.transport);
@@ -241,19 +260,6 @@ export class Connection {
     }
 
     this.handshake = new HandshakeDriver(this, config.testRewriteTransportParameters);
-    // RFC 9000 §7.3: both sides name their first source CID; a server also the client's first
-    // destination CID, the Retry's source CID if it sent one, and its stateless reset token (§18.2).
-    this.localParams = localTransportParameters(
-      o,
-      side.kind === 'client'
-        ? { initialSourceConnectionId: localCid }
-        : {
-            initialSourceConnectionId: localCid,
-            originalDestinationConnectionId: side.originalDcid,
-            ...(side.retrySourceCid ? { retrySourceConnectionId: side.retrySourceCid } : {}),
-            statelessResetToken: this.localCids.initialResetToken,
-          },
-    );
 
     if (side.kind === 'client') {
       this.peerCids = new PeerConnectionIds(side.originalDcid, o.activeConnectionIdLimit);

@@ -49,6 +49,11 @@ export class LocalConnectionIds {
     return this.active.slice();
   }
 
+  /** The CID chosen at connection start (sequence number 0), retired or not. */
+  get initialCid(): Uint8Array {
+    return this.opts.initial;
+  }
+
   /**
    * The stateless reset token of the first CID (a server's stateless_reset_token, RFC 9000 §18.2),
    * derived on each call (once per handshake).
