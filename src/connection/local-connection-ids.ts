@@ -3,6 +3,7 @@
  * reset tokens, NEW_CONNECTION_ID to send and RETIRE_CONNECTION_ID to honour.
  */
 import { TransportErrorCode, transportError } from '../errors/transport-error.js';
+import { fromByteString, toByteString } from '../util/byte-string.js';
 import type { RandomBytes } from '../util/random.js';
 import { FrameType, type NewConnectionIdFrame } from '../wire/frames.js';
 
@@ -23,13 +24,20 @@ export interface LocalConnectionIdsOptions {
 /** Changes the endpoint must apply to its CID routing table. */
 export type CidRoutingChange = { type: 'add' | 'remove'; cid: Uint8Array };
 
+/** An active CID as kept: its bytes as a latin1 string (util/byte-string.ts). */
+interface Entry {
+  readonly sequenceNumber: number;
+  readonly key: string;
+}
+
 export class LocalConnectionIds {
   /**
-   * Active CIDs by ascending sequence number. An array, not a Map, and no reset token kept per CID:
-   * the token is derived again when a NEW_CONNECTION_ID frame is written (issue 13, idle memory: a
-   * Map of a few entries is ~0.3 KiB, a token and its views ~0.2 KiB per CID).
+   * Active CIDs by ascending sequence number. An array, not a Map; each CID a string, not a
+   * Uint8Array; no reset token kept per CID: the token is derived again when a NEW_CONNECTION_ID
+   * frame is written (issue 13, idle memory: a Map of a few entries is ~0.3 KiB, a CID with its
+   * token and their buffer ~0.35 KiB, as a string ~60 bytes).
    */
-  private readonly active: LocalConnectionId[] = [];
+  private readonly active: Entry[] = [];
   private nextSequence = 1;
   /**
    * NEW_CONNECTION_ID frames waiting to be sent (or re-sent after loss), by sequence number, in the
@@ -37,21 +45,27 @@ export class LocalConnectionIds {
    */
   private pendingAnnouncements: number[] | undefined;
   private readonly routing: CidRoutingChange[] = [];
-  private readonly opts: LocalConnectionIdsOptions;
+  private readonly initialKey: string;
+  private readonly cidLength: number;
+  private readonly random: RandomBytes;
+  private readonly resetToken: (cid: Uint8Array) => Uint8Array;
 
   constructor(opts: LocalConnectionIdsOptions) {
-    this.opts = opts;
-    this.active.push({ sequenceNumber: 0, cid: opts.initial });
+    this.cidLength = opts.cidLength;
+    this.random = opts.random;
+    this.resetToken = opts.resetToken;
+    this.initialKey = toByteString(opts.initial);
+    this.active.push({ sequenceNumber: 0, key: this.initialKey });
   }
 
-  /** All CIDs the peer may currently use to reach us. */
+  /** All CIDs the peer may currently use to reach us (new arrays). */
   all(): LocalConnectionId[] {
-    return this.active.slice();
+    return this.active.map((e) => ({ sequenceNumber: e.sequenceNumber, cid: fromByteString(e.key) }));
   }
 
-  /** The CID chosen at connection start (sequence number 0), retired or not. */
+  /** The CID chosen at connection start (sequence number 0), retired or not (a new array). */
   get initialCid(): Uint8Array {
-    return this.opts.initial;
+    return fromByteString(this.initialKey);
   }
 
   /**
@@ -59,14 +73,14 @@ export class LocalConnectionIds {
    * derived on each call (once per handshake).
    */
   get initialResetToken(): Uint8Array {
-    return this.opts.resetToken(this.opts.initial);
+    return this.resetToken(fromByteString(this.initialKey));
   }
 
   get count(): number {
     return this.active.length;
   }
 
-  private entry(sequenceNumber: number): LocalConnectionId | undefined {
+  private entry(sequenceNumber: number): Entry | undefined {
     for (const e of this.active) if (e.sequenceNumber === sequenceNumber) return e;
     return undefined;
   }
@@ -78,11 +92,9 @@ export class LocalConnectionIds {
   replenish(peerLimit: number): void {
     const target = Math.min(peerLimit, 8);
     while (this.active.length < target) {
-      // A copy of its own (small, so V8 keeps its bytes inside the object): the random bytes may be
-      // a view of a shared pool.
-      const cid = Uint8Array.from(this.opts.random(this.opts.cidLength));
+      const cid = this.random(this.cidLength);
       const seq = this.nextSequence++;
-      this.active.push({ sequenceNumber: seq, cid });
+      this.active.push({ sequenceNumber: seq, key: toByteString(cid) });
       this.queueAnnouncement(seq);
       this.routing.push({ type: 'add', cid });
     }
@@ -113,13 +125,14 @@ export class LocalConnectionIds {
       this.unqueueAnnouncement(seq);
       const entry = this.entry(seq);
       if (!entry) continue;
+      const cid = fromByteString(entry.key);
       return {
         type: FrameType.NewConnectionId,
         sequenceNumber: seq,
         retirePriorTo: 0,
-        connectionId: entry.cid,
+        connectionId: cid,
         // RFC 9000 §10.3.2: the same token every time, derived from the CID under a static key.
-        statelessResetToken: this.opts.resetToken(entry.cid),
+        statelessResetToken: this.resetToken(cid),
       };
     }
     return undefined;
@@ -144,7 +157,7 @@ export class LocalConnectionIds {
     }
     const entry = this.entry(sequenceNumber);
     if (!entry) return; // already retired
-    if (equalBytes(entry.cid, packetDcid)) {
+    if (entry.key === toByteString(packetDcid)) {
       throw transportError(
         TransportErrorCode.PROTOCOL_VIOLATION,
         'RETIRE_CONNECTION_ID retires the connection ID the packet was sent to',
@@ -153,7 +166,7 @@ export class LocalConnectionIds {
     }
     this.active.splice(this.active.indexOf(entry), 1);
     this.unqueueAnnouncement(sequenceNumber);
-    this.routing.push({ type: 'remove', cid: entry.cid });
+    this.routing.push({ type: 'remove', cid: fromByteString(entry.key) });
   }
 
   /** Drain routing-table changes for the endpoint. */

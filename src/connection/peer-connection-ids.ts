@@ -3,20 +3,19 @@
  * stateless reset tokens, retirement, and the active_connection_id_limit we advertised.
  */
 import { TransportErrorCode, transportError } from '../errors/transport-error.js';
+import { fromByteString, toByteString } from '../util/byte-string.js';
 import { FrameType, type NewConnectionIdFrame, type RetireConnectionIdFrame } from '../wire/frames.js';
-import { equalBytes } from './local-connection-ids.js';
 
+/**
+ * An active CID as kept: the CID and its stateless reset token as latin1 strings (16-40 bytes of
+ * heap each where a Uint8Array costs ~0.1 KiB, util/byte-string.ts; issue 13, idle memory). The
+ * token is only compared, when a datagram fails to decrypt.
+ */
 interface PeerCid {
   readonly sequenceNumber: number;
-  readonly cid: Uint8Array;
-  /**
-   * The stateless reset token as a latin1 string: 32 bytes of heap where a 16-byte view costs ~0.1
-   * KiB, and it is only compared, when a datagram fails to decrypt (issue 13, idle memory).
-   */
+  readonly key: string;
   resetToken: string | undefined;
 }
-
-const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 
 /**
  * Bound on connection IDs retired but not yet acknowledged as retired, against NEW_CONNECTION_ID
@@ -28,8 +27,9 @@ const MIN_UNACKED_RETIREMENTS = 64;
 export class PeerConnectionIds {
   /** Active CIDs; an array, not a Map: a handful of entries (issue 13, idle memory). */
   private readonly cids: PeerCid[] = [];
-  /** The active CID packets are sent to. */
+  /** The active CID packets are sent to, and its bytes (written into every packet). */
   private cur: PeerCid;
+  private curBytes: Uint8Array;
   private retirePriorTo = 0;
   /** Retirements to send (RETIRE_CONNECTION_ID not yet written, or lost). */
   private pendingRetire: Set<number> | undefined;
@@ -42,14 +42,21 @@ export class PeerConnectionIds {
     initial: Uint8Array,
     private readonly limit: number,
   ) {
-    this.cur = { sequenceNumber: 0, cid: initial, resetToken: undefined };
+    this.cur = { sequenceNumber: 0, key: toByteString(initial), resetToken: undefined };
+    this.curBytes = initial;
     this.cids.push(this.cur);
     this.maxUnackedRetirements = Math.max(MIN_UNACKED_RETIREMENTS, 2 * limit);
   }
 
   /** The DCID for outgoing packets. */
   get current(): Uint8Array {
-    return this.cur.cid;
+    return this.curBytes;
+  }
+
+  private setCurrent(entry: PeerCid): void {
+    if (entry === this.cur) return;
+    this.cur = entry;
+    this.curBytes = fromByteString(entry.key);
   }
 
   private entry(sequenceNumber: number): PeerCid | undefined {
@@ -67,16 +74,19 @@ export class PeerConnectionIds {
    */
   setInitial(cid: Uint8Array): void {
     const old = this.entry(0);
-    const entry: PeerCid = { sequenceNumber: 0, cid, resetToken: old?.resetToken };
+    const entry: PeerCid = { sequenceNumber: 0, key: toByteString(cid), resetToken: old?.resetToken };
     if (old) this.cids[this.cids.indexOf(old)] = entry;
     else this.cids.push(entry);
-    if (this.cur === old) this.cur = entry;
+    if (this.cur === old) {
+      this.cur = entry;
+      this.curBytes = cid;
+    }
   }
 
   /** The server's stateless_reset_token transport parameter belongs to sequence 0 (RFC 9000 §18.2). */
   setInitialResetToken(token: Uint8Array): void {
     const entry = this.entry(0);
-    if (entry) entry.resetToken = latin1(token);
+    if (entry) entry.resetToken = toByteString(token);
   }
 
   /**
@@ -102,12 +112,13 @@ export class PeerConnectionIds {
         FrameType.NewConnectionId,
       );
     }
+    const key = toByteString(frame.connectionId);
     const existing = this.entry(frame.sequenceNumber);
     if (existing) {
       // A repeat must carry the same CID and token (RFC 9000 §19.15).
       if (
-        !equalBytes(existing.cid, frame.connectionId) ||
-        (existing.resetToken !== undefined && existing.resetToken !== latin1(frame.statelessResetToken))
+        existing.key !== key ||
+        (existing.resetToken !== undefined && existing.resetToken !== toByteString(frame.statelessResetToken))
       ) {
         throw transportError(
           TransportErrorCode.PROTOCOL_VIOLATION,
@@ -118,7 +129,7 @@ export class PeerConnectionIds {
       return;
     }
     for (const c of this.cids) {
-      if (equalBytes(c.cid, frame.connectionId)) {
+      if (c.key === key) {
         throw transportError(
           TransportErrorCode.PROTOCOL_VIOLATION,
           'NEW_CONNECTION_ID repeats a connection ID with another sequence number',
@@ -132,12 +143,11 @@ export class PeerConnectionIds {
       this.checkRetirementBound();
       return;
     }
-    // Real copies: frames are views of the packet (a Buffer, whose slice() would be a view too). A
-    // small Uint8Array of its own keeps its bytes inside the object (issue 13: no separate buffer).
+    // Strings are copies: frames are views of the packet.
     this.cids.push({
       sequenceNumber: frame.sequenceNumber,
-      cid: Uint8Array.from(frame.connectionId),
-      resetToken: latin1(frame.statelessResetToken),
+      key,
+      resetToken: toByteString(frame.statelessResetToken),
     });
     if (frame.retirePriorTo > this.retirePriorTo) {
       // RFC 9000 §5.1.2: stop using every CID below Retire Prior To and retire it. The new CID is at
@@ -167,7 +177,7 @@ export class PeerConnectionIds {
     for (const c of this.cids)
       if (lowest === undefined || c.sequenceNumber < lowest.sequenceNumber) lowest = c;
     // Unreachable: callers keep at least one CID active.
-    if (lowest !== undefined) this.cur = lowest;
+    if (lowest !== undefined) this.setCurrent(lowest);
   }
 
   private queueRetire(seq: number): void {
@@ -222,7 +232,7 @@ export class PeerConnectionIds {
 
   /** Is `token` the stateless reset token of any CID the peer gave us? (RFC 9000 §10.3.1) */
   isStatelessResetToken(token: Uint8Array): boolean {
-    const t = latin1(token);
+    const t = toByteString(token);
     for (const c of this.cids) if (c.resetToken === t) return true;
     return false;
   }
@@ -240,7 +250,9 @@ export class PeerConnectionIds {
 
   /** The connection ID with this sequence number, if it is still active. */
   cidFor(sequenceNumber: number): Uint8Array | undefined {
-    return this.entry(sequenceNumber)?.cid;
+    const entry = this.entry(sequenceNumber);
+    if (entry === undefined) return undefined;
+    return entry === this.cur ? this.curBytes : fromByteString(entry.key);
   }
 
   /** The lowest active sequence number not in `inUse`. */
@@ -255,7 +267,7 @@ export class PeerConnectionIds {
   /** Send with this (active) connection ID from now on. */
   use(sequenceNumber: number): void {
     const entry = this.entry(sequenceNumber);
-    if (entry) this.cur = entry;
+    if (entry) this.setCurrent(entry);
   }
 
   /** Retire a connection ID no path uses any more (RFC 9000 §5.1.2); never the current one. */
