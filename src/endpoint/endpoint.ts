@@ -543,7 +543,7 @@ export class Endpoint {
     const conn: Connection = new Connection({
       role: 'server',
       version: initial.version,
-      originalDcid: originalDcid === initial.dcid ? initialDcid : new Uint8Array(originalDcid),
+      originalDcid: retrySourceCid === undefined ? initialDcid : new Uint8Array(originalDcid),
       initialDcid,
       initialKeys: {
         client: clientInitialKeys,
