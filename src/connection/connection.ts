@@ -875,6 +875,7 @@ export class Connection {
     const next = closed(this.lifecycle, info);
     if (!next) return;
     this.lifecycle = next;
+    this.oneRtt?.releaseCiphers();
     this.events.push({ type: 'terminated' });
   }
 
