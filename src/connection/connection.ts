@@ -294,6 +294,7 @@ export class Connection {
     this.sender = new ConnectionSender(this);
     this.recovery = new ConnectionRecovery(this);
     this.receiver = new ConnectionReceiver(this.receiverHost());
+    if (side.kind === 'server') this.receiver.expectOpened(side.takeFirstPacket());
     if (side.kind === 'client') this.handshake.startClient(config.now);
     this.rearmTimers();
   }
