@@ -617,7 +617,7 @@ export class Connection {
   }
 
   get localCid(): Uint8Array {
-    return this.localCids.all()[0]!.cid;
+    return this.localCids.firstCid;
   }
 
   /** Whether 0-RTT data was sent and accepted (client) or received under accepted 0-RTT (server). */
