@@ -250,11 +250,10 @@ export class HandshakeDriver {
           this.onHandshakeComplete();
           break;
         case 'session-ticket':
-          // RFC 9002 §6.2.2: remember this connection's RTT for the initial RTT of a resumption.
-          this.c.pushEvent({
-            type: 'session-ticket',
-            session: this.c.rtt.hasSample ? { ...e.session, rtt: this.c.rtt.smoothedRtt } : e.session,
-          });
+          // RFC 9002 §6.2.2: remember this connection's RTT for the initial RTT of a resumption. Set
+          // on the engine's fresh object, not a spread copy: a spread would read (derive) its PSK.
+          if (this.c.rtt.hasSample) e.session.rtt = this.c.rtt.smoothedRtt;
+          this.c.pushEvent({ type: 'session-ticket', session: e.session });
           break;
       }
     }
