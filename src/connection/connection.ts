@@ -282,6 +282,7 @@ export class Connection {
     this.sender = new ConnectionSender(this);
     this.recovery = new ConnectionRecovery(this);
     this.receiver = new ConnectionReceiver(this.receiverHost());
+    if (side.kind === 'server') this.receiver.expectOpened(side.takeFirstPacket());
     if (side.kind === 'client') this.handshake.startClient(config.now);
     this.rearmTimers();
   }
@@ -604,7 +605,7 @@ export class Connection {
   }
 
   get localCid(): Uint8Array {
-    return this.localCids.all()[0]!.cid;
+    return this.localCids.firstCid;
   }
 
   /** Whether 0-RTT data was sent and accepted (client) or received under accepted 0-RTT (server). */

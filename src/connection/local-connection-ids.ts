@@ -46,6 +46,7 @@ export class LocalConnectionIds {
   private pendingAnnouncements: number[] | undefined;
   private readonly routing: CidRoutingChange[] = [];
   private readonly initialKey: string;
+  private initialToken: string | undefined;
   private readonly cidLength: number;
   private readonly random: RandomBytes;
   private readonly resetToken: (cid: Uint8Array) => Uint8Array;
@@ -63,6 +64,11 @@ export class LocalConnectionIds {
     return this.active.map((e) => ({ sequenceNumber: e.sequenceNumber, cid: fromByteString(e.key) }));
   }
 
+  /** The CID issued first of those still active (sequence 0 until the peer retires it; a new array). */
+  get firstCid(): Uint8Array {
+    return fromByteString(this.active[0]!.key);
+  }
+
   /** The CID chosen at connection start (sequence number 0), retired or not (a new array). */
   get initialCid(): Uint8Array {
     return fromByteString(this.initialKey);
@@ -70,10 +76,12 @@ export class LocalConnectionIds {
 
   /**
    * The stateless reset token of the first CID (a server's stateless_reset_token, RFC 9000 §18.2),
-   * derived on each call (once per handshake).
+   * derived when first asked for (a client never asks: it never sends it) and kept as a string.
    */
   get initialResetToken(): Uint8Array {
-    return this.resetToken(fromByteString(this.initialKey));
+    if (this.initialToken === undefined)
+      this.initialToken = toByteString(this.resetToken(fromByteString(this.initialKey)));
+    return fromByteString(this.initialToken);
   }
 
   get count(): number {
