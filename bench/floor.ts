@@ -197,7 +197,7 @@ s.bind(0, '127.0.0.1', () => {
  * Sends `count` datagrams of `size` bytes on a connected socket in bursts of 32 per event-loop turn
  * to a receiver process; returns the sender's and the receiver's CPU microseconds per datagram.
  */
-async function udpStep(
+export async function udpStep(
   size: number,
   count: number,
 ): Promise<{ send: number; recv: number; delivered: number }> {

@@ -10,7 +10,7 @@
  *
  * Options:
  *   --only name[,name]   run only these benchmarks (repeatable): compare, wire, qpack, crypto, tls, core, udp,
- *                        zero-rtt, http3, faults, floor
+ *                        zero-rtt, http3, faults, floor, handshake-floor
  *   --all                run all of them
  *   --runs N             runs per figure, median taken (default 3)
  *   --size MiB           core and udp: bytes per transfer (default 200)
@@ -27,6 +27,9 @@
  *   floor only: --datagrams N (per UDP measurement, default 200000), --ack-ratio r (default 0.1),
  *             --compare-json FILE (quic-go's figures from a compare JSON instead of a run of --size MiB),
  *             --no-quic-go; --duration is its CPU time per micro-measurement (default 1000)
+ *   handshake-floor only: --connections N (counted, default 50), --compare-json FILE (tsquic's and
+ *             quic-go's CPU per connection, default bench/results/compare.json); --duration: CPU time
+ *             per call measured (default 300)
  *   http3 only: --h3-size MiB (download size, default 100; --quick: 20)
  *   udp only: --stacks tsquic,quic-go,tls (default all), --no-stgc (no single-threaded-GC column),
  *             --warmup ms (default 500), --tsquic-max-datagram-size N (diagnosis; see bench/README.md)
@@ -37,6 +40,7 @@ import { formatCore, formatMachine, machineInfo, numberFlag, run as runCore } fr
 import { run as runCrypto } from './crypto.js';
 import { PAIRS as FAULT_PAIRS, formatFaults, run as runFaults } from './faults.js';
 import { floorOptions, formatFloor, run as runFloor } from './floor.js';
+import { formatHandshakeFloor, run as runHandshakeFloor } from './handshake-floor.js';
 import { formatHttp3, CONCURRENCY as H3_CONCURRENCY, run as runHttp3 } from './http3.js';
 import { run as runQpack } from './qpack.js';
 import { run as runTls } from './tls.js';
@@ -423,10 +427,31 @@ const BENCHES: Bench[] = [
       return out;
     },
   },
+  {
+    name: 'handshake-floor',
+    run: async (o) => {
+      const i = o.argv.indexOf('--compare-json');
+      const r = await runHandshakeFloor({
+        durationMs: duration(o, 300, 50),
+        connections: numberFlag(o.argv, '--connections') ?? (o.quick ? 10 : 50),
+        ...(o.quick ? { datagrams: 5000 } : {}),
+        ...(i >= 0 && o.argv[i + 1] ? { compareJson: o.argv[i + 1]! } : {}),
+      });
+      console.log(formatHandshakeFloor(r));
+      return r.rows.map((row) => ({
+        bench: 'handshake-floor',
+        name: `${row.kind} connection, ${row.side}: node:crypto + socket calls`,
+        value: row.floorMs,
+        unit: 'ms CPU',
+        digits: 3,
+        headline: true,
+      }));
+    },
+  },
 ];
 
 /** Benches that print their own side-by-side output instead of the generic table. */
-const SELF_PRINTING = new Set(['compare', 'core', 'udp', 'zero-rtt', 'floor']);
+const SELF_PRINTING = new Set(['compare', 'core', 'udp', 'zero-rtt', 'floor', 'handshake-floor']);
 
 function formatValue(f: Figure): string {
   return f.value.toLocaleString('en-US', {

@@ -5,6 +5,7 @@
  * (frames, dropped packets, path and recovery events) for qlog and tests.
  */
 import type { PacketKeys } from '../crypto/packet-keys.js';
+import type { OpenedPacket } from '../crypto/packet-protection.js';
 import type { EarlyDataContext, TlsClientConfig, TlsServerConfig } from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
@@ -86,6 +87,13 @@ export interface ServerConnectionConfig extends CommonConfig {
    * the first Initial (client-hello-check.ts): not derived a second time. Absent: derived here.
    */
   initialKeys?: { client: PacketKeys; server: PacketKeys };
+  /**
+   * The Initial packet at `packetStart` of `datagram`, the datagram the endpoint creates the
+   * connection for and hands to its receive() next, as the endpoint's check opened it with
+   * `initialKeys.client` (client-hello-check.ts): the connection takes it over instead of opening the
+   * packet again. Absent: the connection opens it.
+   */
+  firstPacket?: PreOpenedPacket;
   clientScid: Uint8Array;
   localCid: Uint8Array;
   retrySourceCid?: Uint8Array;
@@ -96,6 +104,13 @@ export interface ServerConnectionConfig extends CommonConfig {
   acceptEarlyData?: (ctx: EarlyDataContext) => boolean;
   /** Produces a NEW_TOKEN token for the client after the handshake (RFC 9000 §8.1.3), if any. */
   newToken?: () => Uint8Array | undefined;
+}
+
+/** A packet of `datagram` that was already opened (see ServerConnectionConfig.firstPacket). */
+export interface PreOpenedPacket {
+  readonly datagram: Uint8Array;
+  readonly packetStart: number;
+  readonly opened: OpenedPacket;
 }
 
 export type ConnectionConfig = ClientConnectionConfig | ServerConnectionConfig;

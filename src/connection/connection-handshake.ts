@@ -186,6 +186,8 @@ export class HandshakeDriver {
       offerEarlyData: tlsOptions.offerEarlyData === true && this.rememberedParams !== undefined,
       transportParameters: this.encodedLocalParams(),
       random: this.c.random,
+      // RFC 9002 §6.2.2: each ticket's session remembers this connection's RTT for a resumption.
+      sessionRtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : undefined),
     });
   }
 
@@ -250,11 +252,9 @@ export class HandshakeDriver {
           this.onHandshakeComplete();
           break;
         case 'session-ticket':
-          // RFC 9002 §6.2.2: remember this connection's RTT for the initial RTT of a resumption.
-          this.c.pushEvent({
-            type: 'session-ticket',
-            session: this.c.rtt.hasSample ? { ...e.session, rtt: this.c.rtt.smoothedRtt } : e.session,
-          });
+          // The session carries this connection's RTT (createClientTls's sessionRtt), and is passed
+          // on as it is: a spread copy would read (derive) its PSK.
+          this.c.pushEvent({ type: 'session-ticket', session: e.session });
           break;
       }
     }

@@ -30,7 +30,12 @@ import { decodePacketNumber } from '../wire/packet-number.js';
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
 import type { AckManager } from './ack-manager.js';
 import { ClosingAnswers } from './closing-answers.js';
-import type { FrameTraceEvent, PacketDropReason, PacketDropTraceEvent } from './connection-config.js';
+import type {
+  FrameTraceEvent,
+  PacketDropReason,
+  PacketDropTraceEvent,
+  PreOpenedPacket,
+} from './connection-config.js';
 import type { CloseInfo, ConnectionEvent } from './connection-events.js';
 import type { HandshakeDriver } from './connection-handshake.js';
 import type { TransportOptions } from './connection-options.js';
@@ -154,6 +159,18 @@ export class ConnectionReceiver {
 
   constructor(private readonly c: ReceiverHost) {}
 
+  /** A packet of the next datagram that is already open (a server's first Initial), until then. */
+  private preOpened: PreOpenedPacket | undefined;
+
+  /**
+   * Server: the endpoint opened the first Initial of the datagram it created the connection for
+   * (endpoint/client-hello-check.ts); the next receiveDatagram() of that same datagram uses it
+   * instead of opening the packet again (issue 13: one decryption per packet).
+   */
+  expectOpened(packet: PreOpenedPacket | undefined): void {
+    this.preOpened = packet;
+  }
+
   /** Packets that failed authentication, across all keys of this connection (RFC 9001 §6.6). */
   private authenticationFailures = 0;
 
@@ -171,6 +188,15 @@ export class ConnectionReceiver {
   }
 
   receiveDatagram(datagram: Uint8Array, from: string, now: Millis): void {
+    try {
+      this.receivePackets(datagram, from, now);
+    } finally {
+      // Only ever for the datagram it came with.
+      this.preOpened = undefined;
+    }
+  }
+
+  private receivePackets(datagram: Uint8Array, from: string, now: Millis): void {
     const c = this.c;
     if (c.state === 'closing') {
       this.receiveWhileClosing(datagram, from, now);
@@ -404,14 +430,14 @@ export class ConnectionReceiver {
         keys = space.readKeys;
         if (!keys) return 'no-keys';
       }
-      const opened = openPacket(
-        keys,
-        buf,
-        p.packetStart,
-        p.pnOffset,
-        p.packetEnd,
-        space.acks.largestReceived,
-      );
+      const pre = this.preOpened;
+      const opened =
+        pre !== undefined &&
+        pre.datagram === buf &&
+        pre.packetStart === p.packetStart &&
+        p.type === PacketType.Initial
+          ? pre.opened
+          : openPacket(keys, buf, p.packetStart, p.pnOffset, p.packetEnd, space.acks.largestReceived);
       if (!opened) return 'decryption_failure';
       pn = opened.packetNumber;
       firstByte = opened.firstByte;

@@ -124,6 +124,8 @@ export class ServerRole {
   private readonly newToken: (() => Uint8Array | undefined) | undefined;
   /** The endpoint's Initial keys for `initialDcid`, until the connection installs them. */
   private initialKeys: ServerConnectionConfig['initialKeys'];
+  /** The first Initial as the endpoint opened it, until the receiver takes it. */
+  private firstPacket: ServerConnectionConfig['firstPacket'];
 
   constructor(config: ServerConnectionConfig) {
     this.tls = config.tls;
@@ -135,6 +137,14 @@ export class ServerRole {
     this.addressValidated = config.addressValidated;
     this.newToken = config.newToken;
     this.initialKeys = config.initialKeys;
+    this.firstPacket = config.firstPacket;
+  }
+
+  /** The first Initial as the endpoint's check opened it (ServerConnectionConfig.firstPacket), once. */
+  takeFirstPacket(): ServerConnectionConfig['firstPacket'] {
+    const p = this.firstPacket;
+    this.firstPacket = undefined;
+    return p;
   }
 
   /**

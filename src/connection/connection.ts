@@ -301,6 +301,7 @@ export class Connection {
     this.sender = new ConnectionSender(this);
     this.recovery = new ConnectionRecovery(this);
     this.receiver = new ConnectionReceiver(this.receiverHost());
+    if (side.kind === 'server') this.receiver.expectOpened(side.takeFirstPacket());
     if (side.kind === 'client') this.handshake.startClient(config.now);
     this.rearmTimers();
   }
@@ -637,7 +638,7 @@ export class Connection {
   }
 
   get localCid(): Uint8Array {
-    return this.localCids.all()[0]!.cid;
+    return this.localCids.firstCid;
   }
 
   /** Whether 0-RTT data was sent and accepted (client) or received under accepted 0-RTT (server). */
@@ -896,6 +897,7 @@ export class Connection {
     const next = closed(this.lifecycle, info);
     if (!next) return;
     this.lifecycle = next;
+    this.oneRtt?.releaseCiphers();
     this.events.push({ type: 'terminated' });
   }
 

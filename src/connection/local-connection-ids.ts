@@ -24,28 +24,52 @@ export interface LocalConnectionIdsOptions {
 /** Changes the endpoint must apply to its CID routing table. */
 export type CidRoutingChange = { type: 'add' | 'remove'; cid: Uint8Array };
 
+/** An issued CID; the first one's token is derived on first use (`initialResetToken`). */
+interface IssuedId {
+  readonly sequenceNumber: number;
+  readonly cid: Uint8Array;
+  readonly resetToken: Uint8Array | undefined;
+}
+
 export class LocalConnectionIds {
-  private readonly active = new Map<number, LocalConnectionId>();
+  private readonly active = new Map<number, IssuedId>();
   private nextSequence = 1;
   /** NEW_CONNECTION_ID frames waiting to be sent (or re-sent after loss), by sequence number. */
   private readonly pendingAnnouncements = new Set<number>();
   private readonly routing: CidRoutingChange[] = [];
   private readonly opts: LocalConnectionIdsOptions;
-  private readonly initialToken: Uint8Array;
+  /**
+   * The first CID's token, derived when first asked for: a server sends it (stateless_reset_token,
+   * RFC 9000 §18.2), a client never does (issue 13: an HMAC per client connection saved).
+   */
+  private initialToken: Uint8Array | undefined;
 
   constructor(opts: LocalConnectionIdsOptions) {
     this.opts = opts;
-    this.initialToken = opts.resetToken(opts.initial);
-    this.active.set(0, { sequenceNumber: 0, cid: opts.initial, resetToken: this.initialToken });
+    this.active.set(0, { sequenceNumber: 0, cid: opts.initial, resetToken: undefined });
   }
 
   /** All CIDs the peer may currently use to reach us. */
   all(): LocalConnectionId[] {
-    return [...this.active.values()];
+    const out: LocalConnectionId[] = [];
+    for (const e of this.active.values()) {
+      out.push({
+        sequenceNumber: e.sequenceNumber,
+        cid: e.cid,
+        resetToken: e.resetToken ?? this.initialResetToken,
+      });
+    }
+    return out;
+  }
+
+  /** The CID issued first of those still active (sequence 0 until the peer retires it). */
+  get firstCid(): Uint8Array {
+    return this.active.values().next().value!.cid;
   }
 
   /** The stateless reset token of the first CID (a server's stateless_reset_token, RFC 9000 §18.2). */
   get initialResetToken(): Uint8Array {
+    this.initialToken ??= this.opts.resetToken(this.opts.initial);
     return this.initialToken;
   }
 
@@ -86,7 +110,7 @@ export class LocalConnectionIds {
         sequenceNumber: seq,
         retirePriorTo: 0,
         connectionId: entry.cid,
-        statelessResetToken: entry.resetToken,
+        statelessResetToken: entry.resetToken ?? this.initialResetToken,
       };
     }
     return undefined;

@@ -56,13 +56,22 @@ export function deriveAead(suite: CipherSuite, secret: Uint8Array, version: numb
   return new Aead(suite, key, iv);
 }
 
-/** Packet protection keys for `secret` under `suite` and QUIC `version` (RFC 9001 §5.1). */
-export function derivePacketKeys(suite: CipherSuite, secret: Uint8Array, version: number): PacketKeys {
+/**
+ * Packet protection keys for `secret` under `suite` and QUIC `version` (RFC 9001 §5.1).
+ * `pooledHp`: the header protection cipher counts against the process-wide bound of
+ * header-protection.ts (keys that live as long as a connection: 1-RTT).
+ */
+export function derivePacketKeys(
+  suite: CipherSuite,
+  secret: Uint8Array,
+  version: number,
+  pooledHp = false,
+): PacketKeys {
   const m = derivePacketKeyMaterial(suite, secret, version);
   return {
     suite,
     aead: new Aead(suite, m.key, m.iv),
-    hp: new HeaderProtection(suite, m.hp),
+    hp: new HeaderProtection(suite, m.hp, pooledHp),
     secret: Uint8Array.from(secret),
   };
 }

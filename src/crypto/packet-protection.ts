@@ -154,3 +154,46 @@ export function openPacket(
   if (payload === null) return null;
   return { packetNumber, firstByte: header.firstByte, pnLength: header.pnLength, headerEnd, payload };
 }
+
+/**
+ * openPacket without writing to `buf`: header protection is removed in a copy of the header only
+ * (RFC 9001 §5.4; the AEAD's associated data is the unprotected header, §5.3) and the payload is
+ * decrypted from `buf` into a new buffer. A server checks a client's first Initial this way before
+ * it spends any state (endpoint/client-hello-check.ts), and the connection it then creates takes
+ * over the result instead of opening the packet a second time; a datagram that fails the check is
+ * left as it arrived. null = drop the packet.
+ */
+export function openPacketIntact(
+  keys: PacketKeys,
+  buf: Uint8Array,
+  packetStart: number,
+  pnOffset: number,
+  packetEnd: number,
+  largestPn: number,
+): OpenedPacket | null {
+  const sampleStart = pnOffset + SAMPLE_OFFSET;
+  // RFC 9001 §5.4.2: an endpoint MUST discard packets that are not long enough to contain a sample.
+  if (packetStart < 0 || pnOffset <= packetStart || sampleStart + HP_SAMPLE_LENGTH > packetEnd) return null;
+  if (packetEnd > buf.length) return null;
+  const mask = keys.hp.maskAt(buf, sampleStart);
+  const protectedFirst = buf[packetStart]!;
+  const firstByte = protectedFirst ^ (mask[0]! & firstByteMask(protectedFirst));
+  // RFC 9001 §5.4.1: the packet number length comes from the unprotected first byte.
+  const pnLength = (firstByte & 0x03) + 1;
+  const headerEnd = pnOffset + pnLength;
+  // A real copy (a Buffer's slice() would be a view of `buf`).
+  const header = new Uint8Array(headerEnd - packetStart);
+  for (let i = 0; i < header.length; i++) header[i] = buf[packetStart + i]!;
+  header[0] = firstByte;
+  const at = pnOffset - packetStart;
+  let truncatedPn = 0;
+  for (let i = 0; i < pnLength; i++) {
+    const b = header[at + i]! ^ mask[1 + i]!;
+    header[at + i] = b;
+    truncatedPn = truncatedPn * 256 + b;
+  }
+  const packetNumber = decodePacketNumber(largestPn, truncatedPn, pnLength * 8);
+  const payload = keys.aead.open(packetNumber, header, buf.subarray(headerEnd, packetEnd));
+  if (payload === null) return null;
+  return { packetNumber, firstByte, pnLength, headerEnd, payload };
+}

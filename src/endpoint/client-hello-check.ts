@@ -6,12 +6,13 @@
  * Initial keys are public, so this authenticates nothing; it only makes sure that a server spends
  * connection state on a datagram that a QUIC client could have sent, not on any 1200 bytes that
  * look like a long header (half-open exhaustion, RFC 9000 §21.6 and issue 10, defect 4). The packet
- * is opened in a copy: the connection that is then created opens the original again. The caller
- * derives the client's Initial keys (RFC 9001 §5.2) and hands them to that connection afterwards, so
- * they are derived once per accepted connection.
+ * is opened without writing to the datagram (openPacketIntact): one that fails stays as it arrived.
+ * The caller derives the client's Initial keys (RFC 9001 §5.2) and hands them, and the opened
+ * packet, to the connection it then creates, so both the keys and the packet's decryption happen
+ * once per accepted connection (issue 13).
  */
 import type { PacketKeys } from '../crypto/packet-keys.js';
-import { openPacket } from '../crypto/packet-protection.js';
+import { type OpenedPacket, openPacketIntact } from '../crypto/packet-protection.js';
 import { BufferReader } from '../wire/buffer-reader.js';
 import { decodeFrame } from '../wire/frame-codec.js';
 import { type Frame, FrameType } from '../wire/frames.js';
@@ -28,23 +29,34 @@ const MIN_CLIENT_HELLO_BODY = 43;
 /** RFC 8446 §4.1.2: legacy_version is 0x0303. */
 const LEGACY_VERSION = 0x0303;
 
-/** `clientKeys`: the client's Initial packet keys for `initial.dcid` and `initial.version`. */
-export function carriesClientHello(
+/**
+ * The opened packet when `initial` (a packet of `datagram`) passes the check, else null.
+ * `clientKeys`: the client's Initial packet keys for `initial.dcid` and `initial.version`.
+ */
+export function openClientHello(
   datagram: Uint8Array,
   initial: LongHeaderPacket,
   clientKeys: PacketKeys,
-): boolean {
-  // A real copy: the shell passes a Buffer, whose slice() is a view, and opening removes header
-  // protection in place (the connection must open the original again).
-  const copy = Uint8Array.from(datagram.subarray(initial.packetStart, initial.packetEnd));
-  const keys = clientKeys;
-  const opened = openPacket(keys, copy, 0, initial.pnOffset - initial.packetStart, copy.length, -1);
-  if (opened === null) return false;
+): OpenedPacket | null {
+  // The first packet of its space: largest_pn -1 (RFC 9000 §17.1), as in the connection.
+  const opened = openPacketIntact(
+    clientKeys,
+    datagram,
+    initial.packetStart,
+    initial.pnOffset,
+    initial.packetEnd,
+    -1,
+  );
+  if (opened === null) return null;
   // RFC 9000 §17.2: reserved bits are zero once the packet is authenticated.
-  if ((opened.firstByte & 0x0c) !== 0) return false;
+  if ((opened.firstByte & 0x0c) !== 0) return null;
+  return startsClientHello(opened.payload) ? opened : null;
+}
+
+function startsClientHello(payload: Uint8Array): boolean {
   // Frames are read only up to the ClientHello: what follows it is the connection's to judge (a
   // malformed frame after it closes the connection with the RFC's code, issue 10 defect 1).
-  const r = new BufferReader(opened.payload);
+  const r = new BufferReader(payload);
   while (r.offset < r.end) {
     let f: Frame;
     try {

@@ -39,7 +39,7 @@ import {
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
 import { AddressTokens } from './address-token.js';
 import { type EarlyDataReplayStore, InMemoryReplayStore } from './anti-replay.js';
-import { carriesClientHello } from './client-hello-check.js';
+import { openClientHello } from './client-hello-check.js';
 import { encodeRefusal } from './connection-refusal.js';
 import { DeadlineHeap } from './deadline-heap.js';
 
@@ -489,14 +489,16 @@ export class Endpoint {
     // No state, and no answer, for a datagram that no QUIC client could have sent: it must decrypt
     // with the Initial keys and start a ClientHello (issue 10, defect 4).
     // RFC 9001 §5.2: the Initial secrets of both directions come from this DCID; the client's keys
-    // open the check's copy, and the server's are derived only for a connection that is created.
+    // open the packet (leaving the datagram as it arrived), and the server's are derived only for a
+    // connection that is created, which takes over the opened packet too.
     const initialSecrets = deriveInitialSecrets(initial.version, initial.dcid);
     const clientInitialKeys = derivePacketKeys(
       CipherSuite.AES_128_GCM_SHA256,
       initialSecrets.client,
       initial.version,
     );
-    if (!carriesClientHello(datagram, initial, clientInitialKeys)) {
+    const opened = openClientHello(datagram, initial, clientInitialKeys);
+    if (opened === null) {
       this.acceptStats.notClientHello++;
       return;
     }
@@ -547,6 +549,8 @@ export class Endpoint {
         client: clientInitialKeys,
         server: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, initialSecrets.server, initial.version),
       },
+      // conn.receive(datagram) below: its first packet is not opened again.
+      firstPacket: { datagram, packetStart: initial.packetStart, opened },
       clientScid: new Uint8Array(initial.scid),
       localCid,
       ...(retrySourceCid ? { retrySourceCid: new Uint8Array(retrySourceCid) } : {}),

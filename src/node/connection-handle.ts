@@ -204,11 +204,17 @@ export class ConnectionHandle implements ConnectionOwner {
             }
           }
           break;
-        case 'session-ticket':
+        case 'session-ticket': {
+          const listened = (this.current?.listenerCount('session') ?? 0) > 0;
+          // Nobody keeps it: dropped with its PSK never derived (tls-client.ts, issue 13).
+          if (!this.sessionStore && !listened) break;
+          // Whoever keeps it gets the PSK derived now: a kept session refers to no TLS engine.
+          void e.session.psk;
           this.sessionStore?.saveSession(e.session);
           // After the store has it: a listener may persist the store (SessionCache.export()).
-          this.current?.emit('session', e.session);
+          if (listened) this.current?.emit('session', e.session);
           break;
+        }
         case 'new-token':
           if (this.serverKey) this.sessionStore?.saveToken?.(this.serverKey, e.token);
           break;

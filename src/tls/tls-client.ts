@@ -462,7 +462,8 @@ export class TlsClient extends TlsEngineBase {
     );
     this.transcript.add(fin);
     this.send(EncryptionLevel.Handshake, fin);
-    this.resumptionMasterSecret = schedule.resumptionMasterSecret(this.transcript.digest());
+    // The resumption master secret (RFC 8446 §7.1) is derived when a ticket's PSK is first read
+    // (resumptionSecret()): a client that keeps no sessions never needs it (issue 13).
     this.state = ClientState.Connected;
     this.emit({
       type: 'handshake-complete',
@@ -471,6 +472,15 @@ export class TlsClient extends TlsEngineBase {
       resumed: this.resumed,
       peerCertificates: this.peerCertificates,
     });
+  }
+
+  /**
+   * RFC 8446 §7.1: resumption_master_secret, over the transcript through the client Finished (the
+   * last message added to it), derived on first use.
+   */
+  private resumptionSecret(): Buffer {
+    this.resumptionMasterSecret ??= this.schedule!.resumptionMasterSecret(this.transcript.finish());
+    return this.resumptionMasterSecret;
   }
 
   private onNewSessionTicket(msg: HandshakeMessage, now: Millis): void {
@@ -491,6 +501,15 @@ export class TlsClient extends TlsEngineBase {
     // RFC 8446 §4.6.1: a zero lifetime means discard immediately.
     if (nst.lifetime === 0) return;
     const suite = this.suite!;
+    const nonce = Buffer.from(nst.nonce);
+    // The PSK (RFC 8446 §4.6.1) is derived when first read: a client without a session store drops
+    // the session unread (issue 13: two HKDF steps and a transcript digest per connection saved).
+    // A property with a getter and a setter, so to its readers (spread, JSON, the codec) it is
+    // a plain field. Once derived, the session no longer refers to this engine: whoever keeps a
+    // session reads its PSK first (node/connection-handle.ts), so a cache does not keep engines alive.
+    let source: TlsClient | undefined = this;
+    let psk: Uint8Array | undefined;
+    const rtt = this.config.sessionRtt?.();
     const session: ResumptionSession = {
       serverName: this.config.serverName ?? '',
       ticket: Buffer.from(nst.ticket),
@@ -498,10 +517,21 @@ export class TlsClient extends TlsEngineBase {
       lifetime: nst.lifetime,
       receivedAt: now,
       suite,
-      psk: resumptionPsk(hashOf(suite), this.resumptionMasterSecret!, nst.nonce),
+      get psk(): Uint8Array {
+        if (psk === undefined) {
+          psk = resumptionPsk(hashOf(suite), source!.resumptionSecret(), nonce);
+          source = undefined;
+        }
+        return psk;
+      },
+      set psk(value: Uint8Array) {
+        psk = value;
+        source = undefined;
+      },
       maxEarlyDataSize,
       alpn: this.alpn!,
       transportParameters: Buffer.from(this.serverTransportParameters),
+      ...(rtt !== undefined ? { rtt } : {}),
     };
     this.emit({ type: 'session-ticket', session });
   }

@@ -368,7 +368,6 @@ export class TlsServer extends TlsEngineBase {
       throw new TlsAlertError(AlertDescription.decrypt_error, 'client Finished is invalid');
     }
     this.transcript.add(msg.raw);
-    const resumptionMasterSecret = schedule.resumptionMasterSecret(this.transcript.digest());
     this.state = ServerState.Connected;
     this.emit({
       type: 'handshake-complete',
@@ -380,6 +379,8 @@ export class TlsServer extends TlsEngineBase {
     const keys = this.config.ticketKeys;
     // RFC 8446 §4.2.9: no tickets the client cannot use (it did not offer psk_dhe_ke).
     if (!keys || !this.clientSupportsTickets || this.ticketLifetime === 0) return;
+    // RFC 8446 §7.1: over the whole handshake, the client Finished included; derived only for tickets.
+    const resumptionMasterSecret = schedule.resumptionMasterSecret(this.transcript.finish());
     const tickets = issueTickets({
       keys,
       random: this.random,

@@ -12,6 +12,15 @@ export class TranscriptHash {
   private hash: Hash | undefined;
   private name: HashName | undefined;
   private pending: Uint8Array[] = [];
+  /**
+   * The digest of everything added so far, until the next add(): a handshake asks for the same
+   * transcript hash more than once (a server's application secrets and the client Finished it then
+   * checks; a client's application secrets and its own Finished), and each digest costs a copy of
+   * the node:crypto Hash object (issue 13). Callers only read it.
+   */
+  private last: Buffer | undefined;
+  /** finish() was called: nothing more can be added. */
+  private finished = false;
 
   get hashName(): HashName | undefined {
     return this.name;
@@ -30,14 +39,29 @@ export class TranscriptHash {
   }
 
   add(message: Uint8Array): void {
+    if (this.finished) throw new Error('transcript hash already finished');
+    this.last = undefined;
     if (this.hash) this.hash.update(message);
     else this.pending.push(Buffer.from(message));
   }
 
   /** Transcript-Hash of everything added so far. */
   digest(): Buffer {
+    if (this.last) return this.last;
     if (!this.hash) throw new Error('transcript hash not initialised');
-    return this.hash.copy().digest();
+    this.last = this.hash.copy().digest();
+    return this.last;
+  }
+
+  /**
+   * Transcript-Hash of the whole handshake, for its last use (the resumption master secret, RFC 8446
+   * §7.1): the hash is finalised without a copy, and nothing can be added afterwards.
+   */
+  finish(): Buffer {
+    if (!this.hash) throw new Error('transcript hash not initialised');
+    if (!this.last) this.last = this.hash.digest();
+    this.finished = true;
+    return this.last;
   }
 
   /**
@@ -45,6 +69,7 @@ export class TranscriptHash {
    * binders over a truncated ClientHello). Works before `init` with an explicit hash.
    */
   digestWith(extra: Uint8Array, name?: HashName): Buffer {
+    if (this.finished) throw new Error('transcript hash already finished');
     if (this.hash) {
       if (name && name !== this.name) throw new Error('transcript hash mismatch');
       return this.hash.copy().update(extra).digest();
@@ -63,6 +88,7 @@ export class TranscriptHash {
     const name = this.name;
     if (!name) throw new Error('transcript hash not initialised');
     const ch1Hash = this.digest();
+    this.last = undefined;
     const synthetic = Buffer.allocUnsafe(4 + ch1Hash.length);
     synthetic[0] = HandshakeType.message_hash;
     synthetic.writeUIntBE(ch1Hash.length, 1, 3);

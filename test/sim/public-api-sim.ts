@@ -12,6 +12,7 @@
 import type { Connection } from '../../src/connection/connection.js';
 import { bindClientConnection, type ClientConnection } from '../../src/node/client-connection.js';
 import { ConnectionHandle } from '../../src/node/connection-handle.js';
+import type { SessionStore } from '../../src/node/session-cache.js';
 import type { Millis } from '../../src/util/time.js';
 import { settleTicks } from './process-errors.js';
 import type { QuicSim } from './quic-harness.js';
@@ -29,9 +30,11 @@ export class PublicClient {
     sim: QuicSim,
     readonly core: Connection,
     wantEarly: boolean,
+    /** As ClientOptions.sessionCache. */
+    store?: SessionStore,
   ) {
     const driver = { kick: (c: Connection) => sim.client.markActive(c) };
-    this.handle = new ConnectionHandle(core, driver, undefined, undefined, () => sim.now);
+    this.handle = new ConnectionHandle(core, driver, store, undefined, () => sim.now);
     this.client = bindClientConnection(this.handle, wantEarly);
     // As in QuicEndpoint.start(): the early epoch exists as soon as the ClientHello is built.
     this.handle.drainEvents();

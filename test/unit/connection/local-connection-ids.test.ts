@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DatagramBuilder } from '../../../src/connection/datagram-builder.js';
 import { LocalConnectionIds } from '../../../src/connection/local-connection-ids.js';
+import { StatelessResetTokens } from '../../../src/crypto/stateless-reset.js';
 import { QuicTransportError, TransportErrorCode } from '../../../src/errors/transport-error.js';
 import { PacketNumberSpace } from '../../../src/recovery/types.js';
 import { FrameType, type NewConnectionIdFrame } from '../../../src/wire/frames.js';
@@ -21,6 +22,7 @@ const tokenOf = (cid: Uint8Array) =>
 function make(cidLength = 8) {
   const random = seededRandomBytes(new Prng(5));
   const drawn: number[] = [];
+  const tokensFor: Uint8Array[] = [];
   const ids = new LocalConnectionIds({
     initial: INITIAL,
     cidLength,
@@ -28,9 +30,12 @@ function make(cidLength = 8) {
       drawn.push(n);
       return random(n);
     },
-    resetToken: tokenOf,
+    resetToken: (cid) => {
+      tokensFor.push(Uint8Array.from(cid));
+      return tokenOf(cid);
+    },
   });
-  return { ids, drawn };
+  return { ids, drawn, tokensFor };
 }
 
 function announcements(ids: LocalConnectionIds): NewConnectionIdFrame[] {
@@ -54,6 +59,42 @@ test('the handshake CID is sequence 0 with its reset token; nothing is announced
   assert.equal(ids.hasPendingFrames(), false);
   assert.equal(ids.nextAnnouncement(), undefined);
   assert.deepEqual(ids.takeRoutingChanges(), []);
+});
+
+test("the first CID's reset token is derived when first asked for, once", () => {
+  const { ids, tokensFor } = make();
+  assert.deepEqual(ids.firstCid, INITIAL);
+  ids.replenish(2);
+  announcements(ids);
+  assert.equal(tokensFor.length, 1, 'only the new CID');
+  assert.ok(!tokensFor.some((c) => Buffer.from(c).equals(INITIAL)));
+  assert.deepEqual(ids.initialResetToken, tokenOf(INITIAL));
+  assert.deepEqual(ids.initialResetToken, tokenOf(INITIAL));
+  assert.equal(tokensFor.length, 2, 'derived once');
+});
+
+test('in a connection: a client never derives the token of its first CID (it never sends it); a server does', () => {
+  const original = StatelessResetTokens.prototype.tokenFor;
+  const asked: string[] = [];
+  StatelessResetTokens.prototype.tokenFor = function (this: StatelessResetTokens, cid: Uint8Array) {
+    asked.push(Buffer.from(cid).toString('hex'));
+    return original.call(this, cid);
+  };
+  try {
+    const sim = new QuicSim({ seed: 32 });
+    const conn = sim.dial();
+    const clientFirst = Buffer.from(conn.localCid).toString('hex');
+    const server = sim.handshake(conn);
+    sim.net.runFor(100);
+    assert.ok(!asked.includes(clientFirst), 'no token for the client first CID');
+    // RFC 9000 §18.2: the server's stateless_reset_token is that of its first CID.
+    const serverFirst = Buffer.from(server.localCid).toString('hex');
+    assert.equal(asked.filter((c) => c === serverFirst).length, 1);
+    // The client's other CIDs, announced in NEW_CONNECTION_ID, have theirs.
+    assert.ok(asked.length >= 2);
+  } finally {
+    StatelessResetTokens.prototype.tokenFor = original;
+  }
 });
 
 test("replenish issues CIDs up to the peer's active_connection_id_limit, announced once each", () => {

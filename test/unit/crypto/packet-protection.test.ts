@@ -5,6 +5,7 @@ import { deriveInitialKeys, derivePacketKeys, type PacketKeys } from '../../../s
 import {
   decryptPayload,
   openPacket,
+  openPacketIntact,
   removeHeaderProtection,
   sealPacket,
 } from '../../../src/crypto/packet-protection.js';
@@ -77,6 +78,41 @@ test('coalesced packets: each is protected and opened at its own offset', () => 
   assert.equal(o2.packetNumber, 5);
   assert.equal(o2.headerEnd, e1 + 10);
   assert.deepEqual(o2.payload, Buffer.alloc(20, 2));
+});
+
+test('openPacketIntact opens like openPacket and leaves the datagram as it arrived (Buffer or not)', () => {
+  const keys = deriveInitialKeys(QUIC_V1, DCID);
+  const one = Buffer.concat([hex(V1.clientHeader), Buffer.alloc(30, 1), Buffer.alloc(16)]);
+  const two = shortPacket(1, 5, Buffer.alloc(20, 2));
+  const datagram = Buffer.concat([Buffer.alloc(3, 0xaa), one, two]);
+  const e1 = sealPacket(keys.client, datagram, 3, 3 + 18, 4, 2, 3 + 22 + 30);
+  sealPacket(keys.client, datagram, e1, e1 + 9, 1, 5, e1 + 10 + 20);
+  for (const view of [Buffer.from(datagram), new Uint8Array(datagram)]) {
+    const intact = openPacketIntact(keys.client, view, 3, 3 + 18, e1, -1);
+    assert.deepEqual(Buffer.from(view), datagram, 'not a byte written');
+    const second = openPacketIntact(keys.client, view, e1, e1 + 9, view.length, 4);
+    assert.deepEqual(Buffer.from(view), datagram, 'not a byte written');
+    const inPlace = openPacket(keys.client, view, 3, 3 + 18, e1, -1);
+    assert.ok(intact && inPlace && second);
+    assert.deepEqual(
+      { ...intact, payload: [...intact.payload] },
+      { ...inPlace, payload: [...inPlace.payload] },
+    );
+    assert.equal(intact.packetNumber, 2);
+    assert.equal(second.packetNumber, 5);
+    assert.deepEqual(second.payload, Buffer.alloc(20, 2));
+  }
+  // Any flipped bit, a wrong largest_pn or a packet too short to sample: null, and still nothing written.
+  for (const i of [3, 20, 25, 40, e1 - 1]) {
+    const copy = Buffer.from(datagram);
+    copy[i]! ^= 0x04;
+    const before = Buffer.from(copy);
+    assert.equal(openPacketIntact(keys.client, copy, 3, 3 + 18, e1, -1), null, `byte ${i}`);
+    assert.deepEqual(copy, before);
+  }
+  assert.equal(openPacketIntact(keys.client, datagram, e1, e1 + 9, datagram.length, 300), null);
+  assert.equal(openPacketIntact(keys.client, datagram, 3, 3 + 18, 3 + 18 + 19, -1), null);
+  assert.equal(openPacketIntact(keys.client, datagram, 3, 3 + 18, datagram.length + 1, -1), null);
 });
 
 test('a flipped byte in the header, payload or tag, or a wrong key, gives null', () => {

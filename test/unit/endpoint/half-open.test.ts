@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Aead } from '../../../src/crypto/aead.js';
 import { deriveInitialKeys } from '../../../src/crypto/packet-keys.js';
 import { openPacket } from '../../../src/crypto/packet-protection.js';
 import { Endpoint, type ServerEndpointOptions } from '../../../src/endpoint/endpoint.js';
@@ -107,14 +108,14 @@ describe('no state before an Initial decrypts and starts a ClientHello', () => {
     bad[200]! ^= 0x01;
     e.receive(bad, CLIENT_ADDRESS, NOW);
     assert.equal(e.connections.size, 0);
-    // The check opened a copy: the real datagram still makes a connection that answers.
+    // The check wrote nothing into the datagram: the real one still makes a connection that answers.
     e.receive(datagrams[0]!, CLIENT_ADDRESS, NOW);
     assert.equal(e.connections.size, 1);
     assert.ok(drain(e).length >= 1);
     assert.deepEqual([...e.connections][0]!.internalErrors, []);
   });
 
-  test('a real first Initial in a Node Buffer is read at once: the check opens a real copy', () => {
+  test('a real first Initial in a Node Buffer is read at once: the check writes nothing into it', () => {
     // The UDP shell hands the endpoint a Buffer, whose slice() is a view: a check that removed header
     // protection in such a "copy" left the connection unable to open the packet, and every dial over
     // UDP waited a PTO (about 300 ms) for the client's retransmission.
@@ -131,6 +132,71 @@ describe('no state before an Initial decrypts and starts a ClientHello', () => {
       'the server has Handshake keys: it read the ClientHello',
     );
     assert.deepEqual(conn.internalErrors, []);
+  });
+
+  test('the check leaves a datagram it turns away as it arrived: the same bytes are accepted later', () => {
+    // A full half-open table turns a real ClientHello away after the check; the client's next copy
+    // (or the same bytes again) must still open once there is room.
+    const e = server({ maxHalfOpen: 1, retryThreshold: 10 });
+    const { datagrams } = clientHellos(2);
+    e.receive(datagrams[0]!, CLIENT_ADDRESS, NOW);
+    const second = datagrams[1]!;
+    const before = Uint8Array.from(second);
+    e.receive(second, '10.6.0.2:1000', NOW);
+    assert.equal(e.acceptStats.halfOpenFull, 1);
+    assert.deepEqual(second, before, 'not a byte of the turned-away datagram changed');
+    // A flipped bit (fails authentication) and a PING-only Initial: left as they arrived, too.
+    const bad = Uint8Array.from(datagrams[1]!);
+    bad[300]! ^= 0x01;
+    const badBefore = Uint8Array.from(bad);
+    e.receive(bad, '10.6.0.3:1000', NOW);
+    assert.deepEqual(bad, badBefore);
+    const ping = forgeInitial({ dcid: dcidOf(9), size: 1200, hello: false });
+    const pingBefore = Uint8Array.from(ping);
+    e.receive(ping, '10.6.0.4:1000', NOW);
+    assert.deepEqual(ping, pingBefore);
+    assert.equal(e.acceptStats.notClientHello, 2);
+    // Room again: the very same bytes make a connection that reads the ClientHello.
+    const first = [...e.connections][0]!;
+    first.close(0, 'bye', NOW);
+    for (let t = NOW; e.connections.has(first) && t < NOW + 60_000; t += 100) e.handleTimeout(t);
+    e.receive(second, '10.6.0.2:1000', NOW);
+    assert.equal(e.connections.size, 1);
+    const conn = [...e.connections][0]!;
+    assert.ok(conn.spaces[1].readKeys !== undefined, 'the server read the ClientHello');
+    assert.deepEqual(conn.internalErrors, []);
+  });
+
+  test("a client's first Initial is decrypted once: by the check, and the connection takes it over", () => {
+    const { datagrams } = clientHellos(3);
+    const opens = (d: Uint8Array, from: string, e: Endpoint): number => {
+      const original = Aead.prototype.open;
+      let n = 0;
+      Aead.prototype.open = function (this: Aead, ...args: Parameters<Aead['open']>) {
+        n++;
+        return original.apply(this, args);
+      };
+      try {
+        e.receive(d, from, NOW);
+      } finally {
+        Aead.prototype.open = original;
+      }
+      return n;
+    };
+    const e = server();
+    // Accepted: one open (was two: the check's copy, then the connection's).
+    assert.equal(opens(datagrams[0]!, CLIENT_ADDRESS, e), 1);
+    assert.equal(e.connections.size, 1);
+    const conn = [...e.connections][0]!;
+    assert.ok(conn.spaces[1].readKeys !== undefined, 'the server read the ClientHello');
+    assert.ok(drain(e).length >= 1, 'and answers it');
+    // A Buffer (the UDP shell's datagrams): the same.
+    assert.equal(opens(Buffer.from(datagrams[1]!), '10.7.0.1:1000', e), 1);
+    assert.equal(e.connections.size, 2);
+    // A retransmitted copy of the first datagram reaches the connection: opened there, once.
+    assert.equal(opens(Uint8Array.from(datagrams[0]!), CLIENT_ADDRESS, e), 1);
+    assert.equal(e.connections.size, 2);
+    for (const c of e.connections) assert.deepEqual(c.internalErrors, []);
   });
 
   test('memory: a junk flood leaves the heap flat; a half-open connection costs under 48 KiB', () => {

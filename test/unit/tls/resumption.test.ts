@@ -8,6 +8,7 @@ import { CipherSuite } from '../../../src/crypto/cipher-suite.js';
 import { QuicTransportError, TransportErrorCode } from '../../../src/errors/transport-error.js';
 import { AlertDescription, TlsAlertError } from '../../../src/tls/alert.js';
 import { ExtensionType, HandshakeType } from '../../../src/tls/codepoints.js';
+import { KeySchedule } from '../../../src/tls/key-schedule.js';
 import { decodeClientHello } from '../../../src/tls/messages/client-hello.js';
 import {
   decodeNewSessionTicket,
@@ -80,6 +81,47 @@ test('tickets: NewSessionTicket at the Application level becomes a ResumptionSes
   assert.equal(s.ticketAgeAdd, nst.ageAdd);
   assert.notDeepEqual(Buffer.from(list[0]!.psk), Buffer.from(list[1]!.psk));
   assert.notEqual(list[0]!.ticketAgeAdd, list[1]!.ticketAgeAdd);
+});
+
+test("a ticket's PSK is derived when first read; the resumption master secret once per connection", () => {
+  const original = KeySchedule.prototype.resumptionMasterSecret;
+  let derived = 0;
+  KeySchedule.prototype.resumptionMasterSecret = function (this: KeySchedule, th: Uint8Array) {
+    derived++;
+    return original.call(this, th);
+  };
+  try {
+    const keys = ticketKeys();
+    const r = handshake(clientConfig(pki), serverConfig(pki, { ticketKeys: keys, ticketsPerConnection: 2 }));
+    const list = sessions(r.client);
+    assert.equal(list.length, 2);
+    // The server's, for the tickets it sealed; the client has derived nothing yet (a client that
+    // keeps no sessions never does).
+    assert.equal(derived, 1);
+    const psk0 = Buffer.from(list[0]!.psk);
+    assert.equal(derived, 2);
+    const psk1 = Buffer.from(list[1]!.psk);
+    assert.equal(derived, 2, 'one resumption master secret for both tickets');
+    assert.equal(psk0.length, 32);
+    assert.notDeepEqual(psk0, psk1);
+    assert.deepEqual(Buffer.from(list[0]!.psk), psk0, 'stable');
+    // To its readers it is a plain field: spread, JSON, assignment.
+    assert.deepEqual(Buffer.from({ ...list[1]! }.psk), psk1);
+    assert.ok(Object.keys(list[0]!).includes('psk'));
+    const replaced = { ...list[0]! };
+    replaced.psk = Buffer.alloc(32, 1);
+    assert.deepEqual(Buffer.from(replaced.psk), Buffer.alloc(32, 1));
+    // Each resumes (the server's ticket holds the PSK the client derived lazily).
+    for (const session of list) {
+      const again = handshake(clientConfig(pki, { session }), serverConfig(pki, { ticketKeys: keys }), {
+        now: NOW + 1000,
+      });
+      assert.equal(eventsOfType(again.client, 'handshake-complete')[0]!.resumed, true);
+      for (const [name, a, b] of secretPairs(again)) assert.equal(a, b, name);
+    }
+  } finally {
+    KeySchedule.prototype.resumptionMasterSecret = original;
+  }
 });
 
 test('tickets: none without ticketKeys; no early_data extension unless issueEarlyDataTickets', () => {
