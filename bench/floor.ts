@@ -21,9 +21,10 @@
  *   sender   = seal(1452) + hp + send(1452) + ratio * (recv(ACK) + open(ACK) + hp)
  *   receiver = recv(1452) + open(1452) + hp + ratio * (seal(ACK) + hp + send(ACK))
  * and CPU s/GiB = per-packet seconds * GiB / PAYLOAD_PER_PACKET (the STREAM bytes one 1452-byte
- * datagram carries). quic-go 0.29 column: one `--size` MiB upload between its own client and server
- * (bench/peers/quicgo, 1452-byte packets), client CPU = sender, server CPU = receiver; or the
- * quic-go figures of a compare JSON given with `--compare-json FILE` (bench/results/compare.json).
+ * datagram carries). quic-go 0.29 columns: one `--size` MiB upload (client CPU = sender, server CPU
+ * = receiver) and one download (server = sender, client = receiver) between its own client and
+ * server (bench/peers/quicgo, 1452-byte packets); or the quic-go figures of a compare JSON given with
+ * `--compare-json FILE` (bench/results/compare.json: its cpu-upload-* and cpu-download-* rows).
  *
  *   npx tsx bench/floor.ts [--duration ms] [--size MiB] [--ack-ratio r] [--compare-json FILE | --no-quic-go]
  *   npm run bench -- --only floor
@@ -84,6 +85,13 @@ export interface FloorSteps {
   deliveredAck: number;
 }
 
+export interface QuicGoFigures {
+  source: string;
+  senderSPerGiB: number;
+  receiverSPerGiB: number;
+  mbps?: number;
+}
+
 export interface FloorResult {
   steps: FloorSteps;
   ackRatio: number;
@@ -93,7 +101,10 @@ export interface FloorResult {
   /** CPU seconds per GiB of stream payload. */
   senderSPerGiB: number;
   receiverSPerGiB: number;
-  quicGo?: { source: string; senderSPerGiB: number; receiverSPerGiB: number; mbps?: number };
+  /** quic-go's upload: its client is the sender, its server the receiver. */
+  quicGo?: QuicGoFigures;
+  /** quic-go's download: its server is the sender, its client the receiver. */
+  quicGoDownload?: QuicGoFigures;
   quicGoMissing?: string;
   load: [number, number];
 }
@@ -256,9 +267,13 @@ export async function udpStep(
   }
 }
 
-/** quic-go 0.29's client uploading `sizeMiB` to its own server, both capped at 1452-byte packets. */
-async function quicGoUpload(
+/**
+ * quic-go 0.29's client uploading `sizeMiB` to its own server or downloading it, both capped at
+ * 1452-byte packets; CPU per GiB of the side that sends and of the side that receives.
+ */
+async function quicGoTransfer(
   sizeMiB: number,
+  mode: 'upload' | 'download',
 ): Promise<{ senderSPerGiB: number; receiverSPerGiB: number; mbps: number } | string> {
   const missing = buildGoPeer();
   if (missing) return missing;
@@ -273,15 +288,17 @@ async function quicGoUpload(
     const r = await runClient(
       {
         file: GO_BINARY,
-        args: ['client', '-addr', server.address, '-ca', pki.ca, '-mode', 'upload', '-size', String(bytes)],
+        args: ['client', '-addr', server.address, '-ca', pki.ca, '-mode', mode, '-size', String(bytes)],
       },
       600_000,
     );
     const cpu1 = processCpuSeconds(server.pid);
     const gib = (r.bytes ?? bytes) / GiB;
+    const clientCpu = r.cpuSeconds / gib;
+    const serverCpu = cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / gib : Number.NaN;
     return {
-      senderSPerGiB: r.cpuSeconds / gib,
-      receiverSPerGiB: cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / gib : Number.NaN,
+      senderSPerGiB: mode === 'upload' ? clientCpu : serverCpu,
+      receiverSPerGiB: mode === 'upload' ? serverCpu : clientCpu,
       mbps: ((r.bytes ?? bytes) * 8) / 1e6 / r.seconds,
     };
   } finally {
@@ -290,17 +307,30 @@ async function quicGoUpload(
   }
 }
 
-/** quic-go's upload CPU per GiB (client = sender, server = receiver) from a compare JSON. */
-function quicGoFromJson(file: string): { senderSPerGiB: number; receiverSPerGiB: number } {
+/**
+ * quic-go's CPU per GiB from a compare JSON: the upload rows (client = sender, server = receiver)
+ * and, when present, the download rows (server = sender, client = receiver).
+ */
+function quicGoFromJson(file: string): { upload: QuicGoFigures; download?: QuicGoFigures } {
   const json = JSON.parse(readFileSync(file, 'utf8')) as {
     rows: Array<{ key: string; cells: Record<string, { median?: number } | undefined> }>;
   };
+  const find = (key: string) => json.rows.find((r) => r.key === key)?.cells['quic-go']?.median;
   const cell = (key: string) => {
-    const v = json.rows.find((r) => r.key === key)?.cells['quic-go']?.median;
+    const v = find(key);
     if (v === undefined) throw new Error(`${file}: no quic-go figure for ${key}`);
     return v;
   };
-  return { senderSPerGiB: cell('cpu-upload-client'), receiverSPerGiB: cell('cpu-upload-server') };
+  const upload = {
+    source: file,
+    senderSPerGiB: cell('cpu-upload-client'),
+    receiverSPerGiB: cell('cpu-upload-server'),
+  };
+  const sender = find('cpu-download-server');
+  const receiver = find('cpu-download-client');
+  return sender !== undefined && receiver !== undefined
+    ? { upload, download: { source: file, senderSPerGiB: sender, receiverSPerGiB: receiver } }
+    : { upload };
 }
 
 export async function run(opts: FloorOptions = {}): Promise<FloorResult> {
@@ -359,12 +389,20 @@ export async function run(opts: FloorOptions = {}): Promise<FloorResult> {
   };
   const q = opts.quicGo ?? 'run';
   if (q === 'run') {
-    log(`floor: quic-go 0.29 ${opts.sizeMiB ?? 100} MiB upload ...`);
-    const g = await quicGoUpload(opts.sizeMiB ?? 100);
-    if (typeof g === 'string') result.quicGoMissing = g;
-    else result.quicGo = { source: `measured, ${opts.sizeMiB ?? 100} MiB upload, this run`, ...g };
+    const size = opts.sizeMiB ?? 100;
+    log(`floor: quic-go 0.29 ${size} MiB upload and download ...`);
+    const up = await quicGoTransfer(size, 'upload');
+    if (typeof up === 'string') result.quicGoMissing = up;
+    else {
+      result.quicGo = { source: `measured, ${size} MiB upload, this run`, ...up };
+      const down = await quicGoTransfer(size, 'download');
+      if (typeof down !== 'string')
+        result.quicGoDownload = { source: `measured, ${size} MiB download, this run`, ...down };
+    }
   } else if (q !== 'none') {
-    result.quicGo = { source: q.compareJson, ...quicGoFromJson(q.compareJson) };
+    const g = quicGoFromJson(q.compareJson);
+    result.quicGo = g.upload;
+    if (g.download) result.quicGoDownload = g.download;
   }
   result.load[1] = loadavg()[0]!;
   return result;
@@ -383,15 +421,16 @@ export function formatFloor(r: FloorResult): string {
     `  sender   floor ${us(r.senderUs)} us = ${r.senderSPerGiB.toFixed(2)} CPU s/GiB`,
     `  receiver floor ${us(r.receiverUs)} us = ${r.receiverSPerGiB.toFixed(2)} CPU s/GiB`,
   ];
-  if (r.quicGo) {
-    const g = r.quicGo;
+  const quicGo = (g: QuicGoFigures, what: string, sender: string, receiver: string) =>
     lines.push(
-      `quic-go 0.29 whole process, upload at <= ${CAP} B (${g.source}${g.mbps ? `, ${g.mbps.toFixed(0)} Mbit/s` : ''}):`,
-      `  sender (client) ${g.senderSPerGiB.toFixed(2)} CPU s/GiB: floor / quic-go ${(r.senderSPerGiB / g.senderSPerGiB).toFixed(2)}`,
-      `  receiver (server) ${g.receiverSPerGiB.toFixed(2)} CPU s/GiB: floor / quic-go ${(r.receiverSPerGiB / g.receiverSPerGiB).toFixed(2)}`,
+      `quic-go 0.29 whole process, ${what} at <= ${CAP} B (${g.source}${g.mbps ? `, ${g.mbps.toFixed(0)} Mbit/s` : ''}):`,
+      `  sender (${sender}) ${g.senderSPerGiB.toFixed(2)} CPU s/GiB: floor / quic-go ${(r.senderSPerGiB / g.senderSPerGiB).toFixed(2)}`,
+      `  receiver (${receiver}) ${g.receiverSPerGiB.toFixed(2)} CPU s/GiB: floor / quic-go ${(r.receiverSPerGiB / g.receiverSPerGiB).toFixed(2)}`,
       `  both sides: floor ${(r.senderSPerGiB + r.receiverSPerGiB).toFixed(2)} vs quic-go ${(g.senderSPerGiB + g.receiverSPerGiB).toFixed(2)} CPU s/GiB`,
     );
-  } else if (r.quicGoMissing) {
+  if (r.quicGo) quicGo(r.quicGo, 'upload', 'client', 'server');
+  if (r.quicGoDownload) quicGo(r.quicGoDownload, 'download', 'server', 'client');
+  if (r.quicGoMissing) {
     lines.push(`quic-go column: ${r.quicGoMissing}`);
   }
   lines.push(`load average ${r.load[0].toFixed(2)} -> ${r.load[1].toFixed(2)}`);
