@@ -363,7 +363,8 @@ export class HandshakeDriver {
     const o = c.options;
     const config: StreamManagerConfig = {
       role: this.c.role,
-      local: flowLimitsOf(this.c.localParams),
+      // Our limits come from the options alone (not the connection IDs of localParams).
+      local: flowLimitsOf(localTransportParameters(o)),
       peer: flowLimitsOf(peer),
       maxConnectionReceiveWindow: o.maxConnectionReceiveWindow,
       maxStreamReceiveWindow: o.maxStreamReceiveWindow,
