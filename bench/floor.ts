@@ -4,7 +4,8 @@
  * GiB they add up to for a sender and a receiver, next to quic-go 0.29's whole cost per GiB measured
  * in the same run.
  *
- * Measured, each as CPU time (process.cpuUsage, user + system) per call over many calls:
+ * Measured, each as CPU time (process.cpuUsage, user + system) per call over many calls (the crypto
+ * steps in 5 interleaved rounds, the median of each kept):
  *  - the AES-128-GCM seal of one packet through node:crypto, as the suites negotiate it:
  *    createCipheriv + setAAD + update + final + getAuthTag, for a 1452-byte datagram and for an
  *    ACK-only one (ACK_DATAGRAM bytes); the open (createDecipheriv + setAuthTag + setAAD + update +
@@ -20,9 +21,10 @@
  *   sender   = seal(1452) + hp + send(1452) + ratio * (recv(ACK) + open(ACK) + hp)
  *   receiver = recv(1452) + open(1452) + hp + ratio * (seal(ACK) + hp + send(ACK))
  * and CPU s/GiB = per-packet seconds * GiB / PAYLOAD_PER_PACKET (the STREAM bytes one 1452-byte
- * datagram carries). quic-go 0.29 column: one `--size` MiB upload between its own client and server
- * (bench/peers/quicgo, 1452-byte packets), client CPU = sender, server CPU = receiver; or the
- * quic-go figures of a compare JSON given with `--compare-json FILE` (bench/results/compare.json).
+ * datagram carries). quic-go 0.29 columns: one `--size` MiB upload (client CPU = sender, server CPU
+ * = receiver) and one download (server = sender, client = receiver) between its own client and
+ * server (bench/peers/quicgo, 1452-byte packets); or the quic-go figures of a compare JSON given with
+ * `--compare-json FILE` (bench/results/compare.json: its cpu-upload-* and cpu-download-* rows).
  *
  *   npx tsx bench/floor.ts [--duration ms] [--size MiB] [--ack-ratio r] [--compare-json FILE | --no-quic-go]
  *   npm run bench -- --only floor
@@ -56,7 +58,7 @@ export const ACK_DATAGRAM = HEADER + 10 + TAG;
 export const DEFAULT_ACK_RATIO = 0.1;
 
 export interface FloorOptions {
-  /** CPU time per micro-measurement (default 1000 ms). */
+  /** CPU time per micro-measurement, spread over 5 interleaved rounds, median kept (default 1000 ms). */
   durationMs?: number;
   /** Datagrams per UDP measurement (default 200,000). */
   datagrams?: number;
@@ -83,6 +85,13 @@ export interface FloorSteps {
   deliveredAck: number;
 }
 
+export interface QuicGoFigures {
+  source: string;
+  senderSPerGiB: number;
+  receiverSPerGiB: number;
+  mbps?: number;
+}
+
 export interface FloorResult {
   steps: FloorSteps;
   ackRatio: number;
@@ -92,9 +101,21 @@ export interface FloorResult {
   /** CPU seconds per GiB of stream payload. */
   senderSPerGiB: number;
   receiverSPerGiB: number;
-  quicGo?: { source: string; senderSPerGiB: number; receiverSPerGiB: number; mbps?: number };
+  /** quic-go's upload: its client is the sender, its server the receiver. */
+  quicGo?: QuicGoFigures;
+  /** quic-go's download: its server is the sender, its client the receiver. */
+  quicGoDownload?: QuicGoFigures;
   quicGoMissing?: string;
   load: [number, number];
+}
+
+/** Rounds of the micro-measurements (each `durationMs / ROUNDS` of CPU); the median is kept. */
+const ROUNDS = 5;
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >>> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 const cpuNow = (): number => {
@@ -104,7 +125,7 @@ const cpuNow = (): number => {
 
 /** CPU microseconds per call of `op`, run in batches until `durationMs` of CPU have passed. */
 export function cpuPerCall(durationMs: number, op: (i: number) => void): number {
-  for (let i = 0; i < 2000; i++) op(i);
+  for (let i = 0; i < 500; i++) op(i);
   let calls = 0;
   const start = cpuNow();
   let used = 0;
@@ -116,7 +137,7 @@ export function cpuPerCall(durationMs: number, op: (i: number) => void): number 
 }
 
 /** The node:crypto calls of one AES-128-GCM seal and open of a `size`-byte datagram (no code of ours). */
-function aeadSteps(durationMs: number, size: number): { seal: number; open: number } {
+function aeadSteps(size: number): { seal: (i: number) => void; open: (i: number) => void } {
   const key = randomBytes(16);
   const iv = randomBytes(12);
   const nonce = Buffer.alloc(12);
@@ -127,40 +148,40 @@ function aeadSteps(durationMs: number, size: number): { seal: number; open: numb
     iv.copy(nonce);
     nonce.writeUInt32BE((nonce.readUInt32BE(8) ^ pn) >>> 0, 8);
   };
-  const seal = cpuPerCall(durationMs, (pn) => {
+  const seal = (pn: number) => {
     setNonce(pn);
     const c = createCipheriv('aes-128-gcm', key, nonce, { authTagLength: TAG });
     c.setAAD(aad);
     c.update(plaintext);
     c.final();
     c.getAuthTag();
-  });
+  };
   // One genuine packet, opened over and over.
   setNonce(7);
   const c = createCipheriv('aes-128-gcm', key, nonce, { authTagLength: TAG });
   c.setAAD(aad);
   const ct = Buffer.concat([c.update(plaintext), c.final()]);
   const tag = c.getAuthTag();
-  const open = cpuPerCall(durationMs, () => {
+  const open = () => {
     setNonce(7);
     const d = createDecipheriv('aes-128-gcm', key, nonce, { authTagLength: TAG });
     d.setAuthTag(tag);
     d.setAAD(aad);
     d.update(ct);
     d.final();
-  });
+  };
   return { seal, open };
 }
 
 /** The header-protection mask: AES-128-ECB of a 16-byte sample on a reused cipher (RFC 9001 §5.4.3). */
-function hpStep(durationMs: number): number {
+function hpStep(): (i: number) => void {
   const ecb = createCipheriv('aes-128-ecb', randomBytes(16), null);
   ecb.setAutoPadding(false);
   const sample = randomBytes(16);
-  return cpuPerCall(durationMs, (i) => {
+  return (i) => {
     sample[0] = i & 0xff;
     ecb.update(sample);
-  });
+  };
 }
 
 /** The receiving process: counts datagrams and reports its CPU from the first to the end marker. */
@@ -246,9 +267,13 @@ export async function udpStep(
   }
 }
 
-/** quic-go 0.29's client uploading `sizeMiB` to its own server, both capped at 1452-byte packets. */
-async function quicGoUpload(
+/**
+ * quic-go 0.29's client uploading `sizeMiB` to its own server or downloading it, both capped at
+ * 1452-byte packets; CPU per GiB of the side that sends and of the side that receives.
+ */
+async function quicGoTransfer(
   sizeMiB: number,
+  mode: 'upload' | 'download',
 ): Promise<{ senderSPerGiB: number; receiverSPerGiB: number; mbps: number } | string> {
   const missing = buildGoPeer();
   if (missing) return missing;
@@ -263,15 +288,17 @@ async function quicGoUpload(
     const r = await runClient(
       {
         file: GO_BINARY,
-        args: ['client', '-addr', server.address, '-ca', pki.ca, '-mode', 'upload', '-size', String(bytes)],
+        args: ['client', '-addr', server.address, '-ca', pki.ca, '-mode', mode, '-size', String(bytes)],
       },
       600_000,
     );
     const cpu1 = processCpuSeconds(server.pid);
     const gib = (r.bytes ?? bytes) / GiB;
+    const clientCpu = r.cpuSeconds / gib;
+    const serverCpu = cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / gib : Number.NaN;
     return {
-      senderSPerGiB: r.cpuSeconds / gib,
-      receiverSPerGiB: cpu0 !== undefined && cpu1 !== undefined ? (cpu1 - cpu0) / gib : Number.NaN,
+      senderSPerGiB: mode === 'upload' ? clientCpu : serverCpu,
+      receiverSPerGiB: mode === 'upload' ? serverCpu : clientCpu,
       mbps: ((r.bytes ?? bytes) * 8) / 1e6 / r.seconds,
     };
   } finally {
@@ -280,17 +307,30 @@ async function quicGoUpload(
   }
 }
 
-/** quic-go's upload CPU per GiB (client = sender, server = receiver) from a compare JSON. */
-function quicGoFromJson(file: string): { senderSPerGiB: number; receiverSPerGiB: number } {
+/**
+ * quic-go's CPU per GiB from a compare JSON: the upload rows (client = sender, server = receiver)
+ * and, when present, the download rows (server = sender, client = receiver).
+ */
+function quicGoFromJson(file: string): { upload: QuicGoFigures; download?: QuicGoFigures } {
   const json = JSON.parse(readFileSync(file, 'utf8')) as {
     rows: Array<{ key: string; cells: Record<string, { median?: number } | undefined> }>;
   };
+  const find = (key: string) => json.rows.find((r) => r.key === key)?.cells['quic-go']?.median;
   const cell = (key: string) => {
-    const v = json.rows.find((r) => r.key === key)?.cells['quic-go']?.median;
+    const v = find(key);
     if (v === undefined) throw new Error(`${file}: no quic-go figure for ${key}`);
     return v;
   };
-  return { senderSPerGiB: cell('cpu-upload-client'), receiverSPerGiB: cell('cpu-upload-server') };
+  const upload = {
+    source: file,
+    senderSPerGiB: cell('cpu-upload-client'),
+    receiverSPerGiB: cell('cpu-upload-server'),
+  };
+  const sender = find('cpu-download-server');
+  const receiver = find('cpu-download-client');
+  return sender !== undefined && receiver !== undefined
+    ? { upload, download: { source: file, senderSPerGiB: sender, receiverSPerGiB: receiver } }
+    : { upload };
 }
 
 export async function run(opts: FloorOptions = {}): Promise<FloorResult> {
@@ -300,17 +340,33 @@ export async function run(opts: FloorOptions = {}): Promise<FloorResult> {
   const log = opts.log ?? (() => {});
   const load0 = loadavg()[0]!;
   log('floor: AEAD calls ...');
-  const data = aeadSteps(durationMs, DATA_DATAGRAM);
-  const ack = aeadSteps(durationMs, ACK_DATAGRAM);
-  const hp = hpStep(durationMs);
+  const ops = [
+    aeadSteps(DATA_DATAGRAM).seal,
+    aeadSteps(DATA_DATAGRAM).open,
+    aeadSteps(ACK_DATAGRAM).seal,
+    aeadSteps(ACK_DATAGRAM).open,
+    hpStep(),
+  ];
+  // Rounds of every step in turn, the median per step: the steps share the machine's moods.
+  const perRound: number[][] = ops.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < ops.length; k++) perRound[k]!.push(cpuPerCall(durationMs / ROUNDS, ops[k]!));
+  }
+  const [sealData, openData, sealAck, openAck, hp] = perRound.map(median) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   log('floor: UDP send/receive over loopback ...');
   const udpData = await udpStep(DATA_DATAGRAM, datagrams);
   const udpAck = await udpStep(ACK_DATAGRAM, datagrams);
   const steps: FloorSteps = {
-    sealData: data.seal,
-    openData: data.open,
-    sealAck: ack.seal,
-    openAck: ack.open,
+    sealData,
+    openData,
+    sealAck,
+    openAck,
     hp,
     sendData: udpData.send,
     recvData: udpData.recv,
@@ -333,12 +389,20 @@ export async function run(opts: FloorOptions = {}): Promise<FloorResult> {
   };
   const q = opts.quicGo ?? 'run';
   if (q === 'run') {
-    log(`floor: quic-go 0.29 ${opts.sizeMiB ?? 100} MiB upload ...`);
-    const g = await quicGoUpload(opts.sizeMiB ?? 100);
-    if (typeof g === 'string') result.quicGoMissing = g;
-    else result.quicGo = { source: `measured, ${opts.sizeMiB ?? 100} MiB upload, this run`, ...g };
+    const size = opts.sizeMiB ?? 100;
+    log(`floor: quic-go 0.29 ${size} MiB upload and download ...`);
+    const up = await quicGoTransfer(size, 'upload');
+    if (typeof up === 'string') result.quicGoMissing = up;
+    else {
+      result.quicGo = { source: `measured, ${size} MiB upload, this run`, ...up };
+      const down = await quicGoTransfer(size, 'download');
+      if (typeof down !== 'string')
+        result.quicGoDownload = { source: `measured, ${size} MiB download, this run`, ...down };
+    }
   } else if (q !== 'none') {
-    result.quicGo = { source: q.compareJson, ...quicGoFromJson(q.compareJson) };
+    const g = quicGoFromJson(q.compareJson);
+    result.quicGo = g.upload;
+    if (g.download) result.quicGoDownload = g.download;
   }
   result.load[1] = loadavg()[0]!;
   return result;
@@ -357,15 +421,16 @@ export function formatFloor(r: FloorResult): string {
     `  sender   floor ${us(r.senderUs)} us = ${r.senderSPerGiB.toFixed(2)} CPU s/GiB`,
     `  receiver floor ${us(r.receiverUs)} us = ${r.receiverSPerGiB.toFixed(2)} CPU s/GiB`,
   ];
-  if (r.quicGo) {
-    const g = r.quicGo;
+  const quicGo = (g: QuicGoFigures, what: string, sender: string, receiver: string) =>
     lines.push(
-      `quic-go 0.29 whole process, upload at <= ${CAP} B (${g.source}${g.mbps ? `, ${g.mbps.toFixed(0)} Mbit/s` : ''}):`,
-      `  sender (client) ${g.senderSPerGiB.toFixed(2)} CPU s/GiB: floor / quic-go ${(r.senderSPerGiB / g.senderSPerGiB).toFixed(2)}`,
-      `  receiver (server) ${g.receiverSPerGiB.toFixed(2)} CPU s/GiB: floor / quic-go ${(r.receiverSPerGiB / g.receiverSPerGiB).toFixed(2)}`,
+      `quic-go 0.29 whole process, ${what} at <= ${CAP} B (${g.source}${g.mbps ? `, ${g.mbps.toFixed(0)} Mbit/s` : ''}):`,
+      `  sender (${sender}) ${g.senderSPerGiB.toFixed(2)} CPU s/GiB: floor / quic-go ${(r.senderSPerGiB / g.senderSPerGiB).toFixed(2)}`,
+      `  receiver (${receiver}) ${g.receiverSPerGiB.toFixed(2)} CPU s/GiB: floor / quic-go ${(r.receiverSPerGiB / g.receiverSPerGiB).toFixed(2)}`,
       `  both sides: floor ${(r.senderSPerGiB + r.receiverSPerGiB).toFixed(2)} vs quic-go ${(g.senderSPerGiB + g.receiverSPerGiB).toFixed(2)} CPU s/GiB`,
     );
-  } else if (r.quicGoMissing) {
+  if (r.quicGo) quicGo(r.quicGo, 'upload', 'client', 'server');
+  if (r.quicGoDownload) quicGo(r.quicGoDownload, 'download', 'server', 'client');
+  if (r.quicGoMissing) {
     lines.push(`quic-go column: ${r.quicGoMissing}`);
   }
   lines.push(`load average ${r.load[0].toFixed(2)} -> ${r.load[1].toFixed(2)}`);

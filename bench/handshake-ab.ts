@@ -26,6 +26,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { processCpuSeconds, type Server, startServer } from './compare.js';
 import { median, type PeerResult } from './peers/protocol.js';
 import { buildTsquicJs } from './tsquic-build.js';
@@ -41,7 +42,7 @@ function option(argv: readonly string[], name: string): string | undefined {
 }
 
 /** Compiles `ref`'s src/ and bench/peers/ (once per commit); returns its JavaScript directory. */
-function buildBase(ref: string): { dir: string; sha: string } {
+export function buildBase(ref: string): { dir: string; sha: string } {
   const sha = execFileSync('git', ['rev-parse', ref], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
   const tree = join(REPO_ROOT, '.bench', 'ab', sha.slice(0, 12));
   const js = join(tree, '.bench', 'js');
@@ -217,4 +218,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

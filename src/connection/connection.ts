@@ -161,6 +161,13 @@ export class Connection {
 
   // ---- timers: every deadline is in `timers` (timer-table.ts), written when state changes ----
   private readonly timers = new TimerTable();
+  /**
+   * An input changed state since the table was last written: the next read (nextTimeout,
+   * handleTimeout, deadlineOf) writes it first. Deadlines depend on state only, so writing once
+   * before a read gives what writing after every input gave, at one write per read instead of per
+   * datagram (a driver reads once per batch or event-loop turn; issue 13).
+   */
+  private timersStale = true;
   private readonly createdAt: Millis;
   private lastActivity: Millis;
   private lastSendTime: Millis;
@@ -364,10 +371,11 @@ export class Connection {
    * A read: the table is written whenever the state its deadlines depend on changes (rearmTimers).
    */
   nextTimeout(): Millis | undefined {
-    return this.timers.next();
+    return this.currentTimers().next();
   }
 
   handleTimeout(now: Millis): void {
+    this.currentTimers();
     this.onTimeout(now);
     // A failed path validation may have moved the connection back to another path.
     this.onAllowanceChanged();
@@ -411,20 +419,33 @@ export class Connection {
   }
 
   /**
-   * Writes every timer from the state its owner keeps; called at the end of each input that changes
-   * state (construction, a datagram in or out, a timeout, a close), so that nextTimeout() and
-   * handleTimeout() only read the table. Deadlines depend on state only, never on the time of
-   * the call. Closing and draining have only their own timer.
+   * Marks every timer for rewriting from the state its owner keeps; called at the end of each input
+   * that changes state (construction, a datagram in or out, a timeout, a close). The table is
+   * written from that state before its next read (currentTimers), so nextTimeout() and
+   * handleTimeout() see every change of every input before it. Deadlines depend on state only,
+   * never on the time of the call. Closing and draining have only their own timer.
    */
   private rearmTimers(): void {
-    this.writeTimers(this.timers);
+    this.timersStale = true;
+  }
+
+  /** The timer table, written first if an input changed state since it was last written. */
+  private currentTimers(): TimerTable {
+    if (this.timersStale) {
+      this.timersStale = false;
+      this.writeTimers(this.timers);
+    }
+    return this.timers;
   }
 
   /**
-   * For tests (a self-check, no side effects): whether every entry of the timer table is what the
-   * owners' state says now, i.e. no input changed a deadline without re-arming the table.
+   * For tests (a self-check, no side effects): whether the timer table a read would see is what the
+   * owners' state says now, i.e. no input changed a deadline without marking the table for
+   * rewriting. True while marked (the next read rewrites it); otherwise the table as last written
+   * is compared with a fresh one.
    */
   timersCurrent(): boolean {
+    if (this.timersStale) return true;
     const fresh = new TimerTable();
     this.writeTimers(fresh);
     return ALL_TIMERS.every((timer) => fresh.get(timer) === this.timers.get(timer));
@@ -432,7 +453,7 @@ export class Connection {
 
   /** The table's entry for `timer` (for tests and diagnostics). */
   deadlineOf(timer: Timer): Millis | undefined {
-    return this.timers.get(timer);
+    return this.currentTimers().get(timer);
   }
 
   private writeTimers(t: TimerTable): void {

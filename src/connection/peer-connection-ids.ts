@@ -3,7 +3,7 @@
  * stateless reset tokens, retirement, and the active_connection_id_limit we advertised.
  */
 import { TransportErrorCode, transportError } from '../errors/transport-error.js';
-import { fromByteString, toByteString } from '../util/byte-string.js';
+import { bytesEqualConstantTime, fromByteString, toByteString } from '../util/byte-string.js';
 import { FrameType, type NewConnectionIdFrame, type RetireConnectionIdFrame } from '../wire/frames.js';
 
 /**
@@ -230,11 +230,16 @@ export class PeerConnectionIds {
     if (this.unackedRetire?.has(seq)) this.pendingRetire?.add(seq);
   }
 
-  /** Is `token` the stateless reset token of any CID the peer gave us? (RFC 9000 §10.3.1) */
+  /**
+   * Is `token` the stateless reset token of any CID the peer gave us? RFC 9000 §10.3.1: compared
+   * without leaking information about the tokens: every token in full, none skipped.
+   */
   isStatelessResetToken(token: Uint8Array): boolean {
-    const t = toByteString(token);
-    for (const c of this.cids) if (c.resetToken === t) return true;
-    return false;
+    let found = false;
+    for (const c of this.cids) {
+      if (c.resetToken !== undefined && bytesEqualConstantTime(c.resetToken, token)) found = true;
+    }
+    return found;
   }
 
   get activeCount(): number {

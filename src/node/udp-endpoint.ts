@@ -332,20 +332,24 @@ export class UdpEndpoint {
     this.sendPending();
     // Sending may have finished closes; drain again so owners see terminations. Connections that
     // sent stay touched in the endpoint: the next flush polls their events.
-    for (const conn of [...touched, ...this.endpoint.peekTouched()]) {
-      const owner = this.owners.get(conn);
-      if (owner && (conn.isTerminated || (this.prompt && closeSent(conn)))) {
-        owner.drainEvents();
-        this.owners.delete(conn);
-        this.unrefd.delete(conn);
-        this.qlog?.close(conn);
-        owner.onTerminated();
-      }
-    }
+    for (const conn of touched) this.releaseIfDone(conn);
+    for (const conn of this.endpoint.peekTouched()) this.releaseIfDone(conn);
     touched.clear();
     this.armTimer();
     this.updateLinger();
     this.maybeClose();
+  }
+
+  /** Hands a terminated connection (or, closing promptly, one whose close is sent) back to its owner. */
+  private releaseIfDone(conn: Connection): void {
+    const owner = this.owners.get(conn);
+    if (owner && (conn.isTerminated || (this.prompt && closeSent(conn)))) {
+      owner.drainEvents();
+      this.owners.delete(conn);
+      this.unrefd.delete(conn);
+      this.qlog?.close(conn);
+      owner.onTerminated();
+    }
   }
 
   /** A flush from the next check phase that sends whatever drainEvents() reports. */
@@ -406,8 +410,11 @@ export class UdpEndpoint {
    */
   private updateLinger(): void {
     if (!this.autoClose || this.closing) return;
-    const lingering =
-      this.owners.size > 0 && [...this.owners.keys()].every((c) => closeSent(c) || this.unrefd.has(c));
+    let lingering = this.owners.size > 0;
+    for (const c of this.owners.keys()) {
+      if (!lingering) break;
+      lingering = closeSent(c) || this.unrefd.has(c);
+    }
     if (lingering === this.lingering) return;
     this.lingering = lingering;
     if (lingering) {

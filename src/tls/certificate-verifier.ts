@@ -228,8 +228,39 @@ export function createTrustStore(ca: ReadonlyArray<string | Uint8Array>): TrustS
 const storeCache = new Map<string, TrustStore>();
 const STORE_CACHE_SIZE = 8;
 
+/**
+ * The CA list of the last lookup (strings as given, byte arrays copied) and its store: a client
+ * dials with the same list each time, and comparing it costs less than building the cache key (a
+ * base64 string of every certificate, hashed for the Map; issue 13, twice per dial).
+ */
+let lastCa: ReadonlyArray<string | Uint8Array> | undefined;
+let lastStore: TrustStore | undefined;
+
+function sameCaList(a: ReadonlyArray<string | Uint8Array>, b: ReadonlyArray<string | Uint8Array>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (typeof x === 'string' || typeof y === 'string') {
+      if (x !== y) return false;
+    } else if (!Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(y)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** createTrustStore(), cached by content. */
 export function cachedTrustStore(ca: ReadonlyArray<string | Uint8Array>): TrustStore {
+  if (lastStore !== undefined && lastCa !== undefined && sameCaList(ca, lastCa)) return lastStore;
+  const store = storeFor(ca);
+  // Copies: the caller may change its byte arrays later.
+  lastCa = ca.map((e) => (typeof e === 'string' ? e : Uint8Array.from(e)));
+  lastStore = store;
+  return store;
+}
+
+function storeFor(ca: ReadonlyArray<string | Uint8Array>): TrustStore {
   const key = ca
     .map((e) => (typeof e === 'string' ? `s${e}` : `b${Buffer.from(e).toString('base64')}`))
     .join('\0');

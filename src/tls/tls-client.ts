@@ -538,7 +538,19 @@ export class TlsClient extends TlsEngineBase {
 }
 
 /** The SNI host for a configured server name: none for IP literals (RFC 6066 §3), no trailing dot. */
+let lastServerName: string | undefined;
+let lastSniHost: string | undefined;
+
+/** sniHost() of the last server name again: a client dials the same name each time (issue 13). */
 function sniHostFor(serverName: string | undefined): string | undefined {
+  if (serverName !== undefined && serverName === lastServerName) return lastSniHost;
+  const host = sniHost(serverName);
+  lastServerName = serverName;
+  lastSniHost = host;
+  return host;
+}
+
+function sniHost(serverName: string | undefined): string | undefined {
   if (serverName === undefined || serverName === '') return undefined;
   if (isIP(serverName.replace(/^\[|\]$/g, '')) !== 0) return undefined;
   const host = serverName.replace(/\.$/, '').toLowerCase();

@@ -17,3 +17,15 @@ export function fromByteString(s: string): Uint8Array {
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
+
+/**
+ * Whether `bytes` equal the byte string `s`, in time that depends on their lengths only: every byte
+ * is compared, whatever differs first (RFC 9000 §10.3.1: a stateless reset token is compared
+ * "without leaking information about the value of the token").
+ */
+export function bytesEqualConstantTime(s: string, bytes: Uint8Array): boolean {
+  if (s.length !== bytes.length) return false;
+  let diff = 0;
+  for (let i = 0; i < bytes.length; i++) diff |= s.charCodeAt(i) ^ bytes[i]!;
+  return diff === 0;
+}

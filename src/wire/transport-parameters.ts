@@ -10,7 +10,7 @@ import type { RandomBytes } from '../util/random.js';
 import { unpooledCopy } from '../util/unpooled.js';
 import { BufferReader, TruncatedInputError } from './buffer-reader.js';
 import { BufferWriter } from './buffer-writer.js';
-import { MAX_VARINT, varintLength } from './varint.js';
+import { MAX_VARINT, varintLength, writeVarint } from './varint.js';
 
 export interface PreferredAddress {
   /** 4 bytes, all zero when absent. */
@@ -124,37 +124,42 @@ const MAX_STREAMS_LIMIT_BIG = 1n << 60n;
 /** IPv4 address + port + IPv6 address + port + CID length (RFC 9000 §18.2 preferred_address). */
 const PREFERRED_ADDRESS_FIXED = 4 + 2 + 16 + 2 + 1;
 
+/**
+ * Writes parameters one after another into one scratch buffer (grown when a parameter does not
+ * fit) and copies the result out once: no Buffer per parameter (issue 13: both sides encode their
+ * parameters on every connection).
+ */
 class ParameterWriter {
-  private readonly parts: Uint8Array[] = [];
-  private size = 0;
+  private static scratch = new Uint8Array(512);
+  private buf = ParameterWriter.scratch;
+  private pos = 0;
 
-  private push(id: number, value: Uint8Array): void {
-    const header = BufferWriter.alloc(varintLength(id) + varintLength(value.length));
-    header.varint(id);
-    header.varint(value.length);
-    this.parts.push(header.buffer, value);
-    this.size += header.buffer.length + value.length;
+  private header(id: number, length: number): void {
+    const need = this.pos + varintLength(id) + varintLength(length) + length;
+    if (need > this.buf.length) {
+      const grown = new Uint8Array(Math.max(need, this.buf.length * 2));
+      grown.set(this.buf.subarray(0, this.pos));
+      this.buf = grown;
+      ParameterWriter.scratch = grown;
+    }
+    this.pos = writeVarint(this.buf, this.pos, id);
+    this.pos = writeVarint(this.buf, this.pos, length);
   }
 
   bytes(id: number, value: Uint8Array): void {
-    this.push(id, value);
+    this.header(id, value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
   }
 
   int(id: number, value: number): void {
-    const w = BufferWriter.alloc(varintLength(value));
-    w.varint(value);
-    this.push(id, w.buffer);
+    this.header(id, varintLength(value));
+    this.pos = writeVarint(this.buf, this.pos, value);
   }
 
   finish(): Uint8Array {
-    // Exact size and not from the shared Buffer pool: a connection keeps its encoded parameters.
-    const out = new Uint8Array(this.size);
-    let offset = 0;
-    for (const part of this.parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
+    // A copy of exact size, not from the shared Buffer pool: a connection keeps its encoded parameters.
+    return this.buf.slice(0, this.pos);
   }
 }
 

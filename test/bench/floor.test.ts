@@ -25,6 +25,8 @@ test('floor: every step measured, the floors are their documented sums, quic-go 
       rows: [
         { key: 'cpu-upload-client', cells: { 'quic-go': { median: 10.5 }, tsquic: { median: 23 } } },
         { key: 'cpu-upload-server', cells: { 'quic-go': { median: 7.5 }, tsquic: { median: 17 } } },
+        { key: 'cpu-download-client', cells: { 'quic-go': { median: 8 }, tsquic: { median: 24 } } },
+        { key: 'cpu-download-server', cells: { 'quic-go': { median: 9.9 }, tsquic: { median: 19 } } },
       ],
     }),
   );
@@ -40,10 +42,13 @@ test('floor: every step measured, the floors are their documented sums, quic-go 
   assert.equal(r.senderSPerGiB, (sender / 1e6) * (1024 ** 3 / PAYLOAD_PER_PACKET));
   assert.equal(r.receiverSPerGiB, (receiver / 1e6) * (1024 ** 3 / PAYLOAD_PER_PACKET));
   assert.deepEqual(r.quicGo, { source: json, senderSPerGiB: 10.5, receiverSPerGiB: 7.5 });
+  // A download's sender is quic-go's server, its receiver the client.
+  assert.deepEqual(r.quicGoDownload, { source: json, senderSPerGiB: 9.9, receiverSPerGiB: 8 });
   const text = formatFloor(r);
   assert.match(text, /seal 1452 B .* open 1452 B .* header protection/);
   assert.match(text, /1417 B of stream data in a 1452-byte datagram, 0\.25 ACK-only datagrams/);
   assert.match(text, /sender \(client\) 10\.50 CPU s\/GiB/);
+  assert.match(text, /download at <= 1452 B[^\n]*\n {2}sender \(server\) 9\.90 CPU s\/GiB/);
 });
 
 test('npm run bench -- --only floor --quick: prints the floor next to a run of quic-go 0.29', async () => {
@@ -53,5 +58,6 @@ test('npm run bench -- --only floor --quick: prints the floor next to a run of q
   assert.match(r.stdout, /sender {3}floor +[\d.]+ us = [\d.]+ CPU s\/GiB/);
   assert.match(r.stdout, /receiver floor +[\d.]+ us = [\d.]+ CPU s\/GiB/);
   assert.match(r.stdout, /quic-go 0\.29 whole process, upload at <= 1452 B \(measured, 0\.25 MiB upload/);
+  assert.match(r.stdout, /quic-go 0\.29 whole process, download at <= 1452 B \(measured, 0\.25 MiB download/);
   assert.match(r.stdout, /floor +sender floor \(seal \+ hp \+ send, its ACKs opened\) +[\d.]+ CPU s\/GiB/);
 });

@@ -5,6 +5,7 @@ import { AlertDescription } from '../../../src/tls/alert.js';
 import {
   type CertificateVerifyOptions,
   type CertificateVerifyResult,
+  cachedTrustStore,
   checkServerName,
   createTrustStore,
   defaultTrustStore,
@@ -646,4 +647,31 @@ test('the certificate cache is bounded and verification stays right after evicti
   // The leaf's key, for CertificateVerify, is the leaf's own.
   const r = verify([first, inter], { serverName: 'first.example.com' });
   assert.ok(r.ok && r.leafKey.equals(first.publicKey));
+});
+
+test('cachedTrustStore: the same CA list gives the same store; a changed one (even the same Buffer changed) does not', () => {
+  const a = ca('Cache Root A');
+  const b = ca('Cache Root B');
+  const s1 = cachedTrustStore([a.certPem]);
+  assert.equal(cachedTrustStore([a.certPem]), s1);
+  assert.equal(cachedTrustStore([`${a.certPem}`]), s1, 'equal strings, not only the same one');
+  const sb = cachedTrustStore([b.certPem]);
+  assert.notEqual(sb, s1);
+  assert.equal(sb.byDer.has(b.certDer.toString('latin1')), true);
+  // Byte arrays: compared by content, so a Buffer the caller changes after a dial is not stale.
+  const derOf = (c: GeneratedCertificate) => c.certDer.toString('latin1');
+  const room = Math.max(a.certPem.length, b.certPem.length) + 8;
+  const bytes = Buffer.alloc(room, '\n');
+  bytes.write(a.certPem);
+  const sa = cachedTrustStore([bytes]);
+  assert.equal(sa.byDer.has(derOf(a)), true);
+  assert.equal(cachedTrustStore([Buffer.from(bytes)]), sa);
+  assert.equal(cachedTrustStore([bytes]), sa);
+  bytes.fill('\n');
+  bytes.write(b.certPem);
+  const changed = cachedTrustStore([bytes]);
+  assert.notEqual(changed, sa);
+  assert.equal(changed.byDer.has(derOf(b)), true);
+  assert.equal(changed.byDer.has(derOf(a)), false);
+  assert.equal(cachedTrustStore([a.certPem, b.certPem]).size, 2);
 });

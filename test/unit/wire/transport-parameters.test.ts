@@ -228,3 +228,25 @@ test('the encoder rejects values the decoder would reject', () => {
   for (const p of bad)
     assert.throws(() => encodeTransportParameters(p), RangeError, JSON.stringify(plain(p)));
 });
+
+test('parameters larger than the encoder scratch buffer: encoded whole, and the next encoding is right', () => {
+  const d = defaultTransportParameters();
+  const many = Array.from({ length: 400 }, (_, i) => 0x0a0a0a0a + i);
+  const big: TransportParameters = {
+    ...d,
+    initialMaxData: 123456,
+    initialSourceConnectionId: hex('0102030405060708'),
+    versionInformation: { chosenVersion: QUIC_V1, availableVersions: [QUIC_V1, ...many] },
+  };
+  const encoded = encodeTransportParameters(big);
+  // id (1) + length (2) + 4 * 402 bytes, and the other two.
+  assert.ok(encoded.length > 1600, `${encoded.length} bytes`);
+  assert.deepEqual(plain(decodeTransportParameters(encoded, 'client')), plain(big));
+  // Each result is its own copy of exact size: encoding again does not change an earlier result.
+  const small: TransportParameters = { ...d, initialSourceConnectionId: hex('aa') };
+  const before = toHex(encoded);
+  const smallEncoded = encodeTransportParameters(small);
+  assert.equal(toHex(encoded), before);
+  assert.equal(toHex(smallEncoded), '0f01aa');
+  assert.equal(smallEncoded.byteLength, smallEncoded.buffer.byteLength);
+});
