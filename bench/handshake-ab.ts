@@ -21,7 +21,7 @@
  *
  * Figures are printed, never asserted. See bench/README.md.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
@@ -30,7 +30,7 @@ import { pathToFileURL } from 'node:url';
 import { processCpuSeconds, type Server, startServer } from './compare.js';
 import { median, type PeerResult } from './peers/protocol.js';
 import { buildTsquicJs } from './tsquic-build.js';
-import { buildGoPeer, type Command, GO_BINARY, REPO_ROOT, runClient, track, writePki } from './udp.js';
+import { buildGoPeer, type Command, GO_BINARY, REPO_ROOT, runClient, writePki } from './udp.js';
 
 const CAP = 1452;
 type Mode = 'full' | 'resumed' | '0rtt';

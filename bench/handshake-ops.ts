@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { numberFlag } from './core.js';
 
 /** The node:crypto functions counted: every per-handshake primitive tsquic uses. */
-const COUNTED = [
+export const COUNTED = [
   'createHmac',
   'createHash',
   'createCipheriv',
@@ -37,21 +37,26 @@ export type OpCounts = Record<string, number>;
 
 /**
  * Wraps the counted functions of node:crypto (the ES module bindings follow through
- * syncBuiltinESMExports), so it must run before the code under test is imported.
+ * syncBuiltinESMExports), so it must run before the code under test is imported. `onCall` hears
+ * every counted call by name (bench/handshake-floor.ts counts them per side). Returns the undo.
  */
-function instrument(): Map<string, number> {
-  const counts = new Map<string, number>();
+export function instrument(onCall: (name: string) => void): () => void {
   const target = crypto as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const originals = new Map<string, (...args: unknown[]) => unknown>();
   for (const name of COUNTED) {
     const original = target[name];
     if (typeof original !== 'function') continue;
+    originals.set(name, original);
     target[name] = function counted(this: unknown, ...args: unknown[]) {
-      counts.set(name, (counts.get(name) ?? 0) + 1);
+      onCall(name);
       return original.apply(this, args);
     };
   }
   syncBuiltinESMExports();
-  return counts;
+  return () => {
+    for (const [name, original] of originals) target[name] = original;
+    syncBuiltinESMExports();
+  };
 }
 
 /**
@@ -93,7 +98,8 @@ async function instrumentMethods(counts: Map<string, number>): Promise<void> {
 }
 
 export async function run(connections = 50): Promise<Record<HandshakeKind, OpCounts>> {
-  const counts = instrument();
+  const counts = new Map<string, number>();
+  instrument((name) => counts.set(name, (counts.get(name) ?? 0) + 1));
   // Imported only now: src/ must bind the wrapped functions.
   const { BackToBack } = await import('./zero-rtt.js');
   await instrumentMethods(counts);

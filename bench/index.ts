@@ -10,7 +10,7 @@
  *
  * Options:
  *   --only name[,name]   run only these benchmarks (repeatable): compare, wire, qpack, crypto, tls, core, udp,
- *                        zero-rtt, http3, faults
+ *                        zero-rtt, http3, faults, floor, handshake-floor
  *   --all                run all of them
  *   --runs N             runs per figure, median taken (default 3)
  *   --size MiB           core and udp: bytes per transfer (default 200)
@@ -24,6 +24,12 @@
  *             --warmup ms (client warm-up of the handshake rows, default 10000; the cold rows: 500),
  *             --server-warmup ms (each handshake kind against each server before run 1, default 3000),
  *             --handshakes-only (no transfers, no idle connections), --tsx (add tsquic through tsx)
+ *   floor only: --datagrams N (per UDP measurement, default 200000), --ack-ratio r (default 0.1),
+ *             --compare-json FILE (quic-go's figures from a compare JSON instead of a run of --size MiB),
+ *             --no-quic-go; --duration is its CPU time per micro-measurement (default 1000)
+ *   handshake-floor only: --connections N (counted, default 50), --compare-json FILE (tsquic's and
+ *             quic-go's CPU per connection, default bench/results/compare.json); --duration: CPU time
+ *             per call measured (default 300)
  *   http3 only: --h3-size MiB (download size, default 100; --quick: 20)
  *   udp only: --stacks tsquic,quic-go,tls (default all), --no-stgc (no single-threaded-GC column),
  *             --warmup ms (default 500), --tsquic-max-datagram-size N (diagnosis; see bench/README.md)
@@ -33,6 +39,8 @@ import { compareOptions, formatCompare, run as runCompare } from './compare.js';
 import { formatCore, formatMachine, machineInfo, numberFlag, run as runCore } from './core.js';
 import { run as runCrypto } from './crypto.js';
 import { PAIRS as FAULT_PAIRS, formatFaults, run as runFaults } from './faults.js';
+import { floorOptions, formatFloor, run as runFloor } from './floor.js';
+import { formatHandshakeFloor, run as runHandshakeFloor } from './handshake-floor.js';
 import { formatHttp3, CONCURRENCY as H3_CONCURRENCY, run as runHttp3 } from './http3.js';
 import { run as runQpack } from './qpack.js';
 import { run as runTls } from './tls.js';
@@ -396,10 +404,54 @@ const BENCHES: Bench[] = [
       return out;
     },
   },
+  {
+    name: 'floor',
+    run: async (o) => {
+      const r = await runFloor({
+        ...floorOptions(o.argv),
+        durationMs: duration(o, 1000, 250),
+        sizeMiB: numberFlag(o.argv, '--size') ?? (o.quick ? 20 : 100),
+        ...(o.quick && numberFlag(o.argv, '--datagrams') === undefined ? { datagrams: 20_000 } : {}),
+        log: (line) => console.error(line),
+      });
+      console.log(formatFloor(r));
+      const out: Figure[] = [];
+      const f = (name: string, value: number, unit: string, digits: number, headline: boolean) =>
+        out.push({ bench: 'floor', name, value, unit, digits, headline });
+      f('sender floor (seal + hp + send, its ACKs opened)', r.senderSPerGiB, 'CPU s/GiB', 2, true);
+      f('receiver floor (recv + open + hp, its ACKs sent)', r.receiverSPerGiB, 'CPU s/GiB', 2, true);
+      if (r.quicGo) {
+        f('quic-go 0.29 sender, whole process', r.quicGo.senderSPerGiB, 'CPU s/GiB', 2, false);
+        f('quic-go 0.29 receiver, whole process', r.quicGo.receiverSPerGiB, 'CPU s/GiB', 2, false);
+      }
+      return out;
+    },
+  },
+  {
+    name: 'handshake-floor',
+    run: async (o) => {
+      const i = o.argv.indexOf('--compare-json');
+      const r = await runHandshakeFloor({
+        durationMs: duration(o, 300, 50),
+        connections: numberFlag(o.argv, '--connections') ?? (o.quick ? 10 : 50),
+        ...(o.quick ? { datagrams: 5000 } : {}),
+        ...(i >= 0 && o.argv[i + 1] ? { compareJson: o.argv[i + 1]! } : {}),
+      });
+      console.log(formatHandshakeFloor(r));
+      return r.rows.map((row) => ({
+        bench: 'handshake-floor',
+        name: `${row.kind} connection, ${row.side}: node:crypto + socket calls`,
+        value: row.floorMs,
+        unit: 'ms CPU',
+        digits: 3,
+        headline: true,
+      }));
+    },
+  },
 ];
 
 /** Benches that print their own side-by-side output instead of the generic table. */
-const SELF_PRINTING = new Set(['compare', 'core', 'udp', 'zero-rtt']);
+const SELF_PRINTING = new Set(['compare', 'core', 'udp', 'zero-rtt', 'floor', 'handshake-floor']);
 
 function formatValue(f: Figure): string {
   return f.value.toLocaleString('en-US', {

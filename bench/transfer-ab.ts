@@ -20,7 +20,7 @@
  * The roots' bench/peers must report packetsReceived (copy this checkout's bench/peers into an old
  * one). Figures are printed, never asserted.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,7 +28,7 @@ import { pathToFileURL } from 'node:url';
 import { CAP, processCpuSeconds, type Server, startServer } from './compare.js';
 import { formatMachine } from './core.js';
 import type { PeerResult } from './peers/protocol.js';
-import { buildGoPeer, type Command, GO_BINARY, runClient, track, writePki } from './udp.js';
+import { buildGoPeer, type Command, GO_BINARY, runClient, writePki } from './udp.js';
 
 type Case = 'go-ts' | 'ts-go' | 'ts-go-down' | 'ts-ts';
 const CASES: readonly Case[] = ['go-ts', 'ts-go', 'ts-go-down', 'ts-ts'];

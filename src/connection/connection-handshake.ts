@@ -186,6 +186,8 @@ export class HandshakeDriver {
       offerEarlyData: tlsOptions.offerEarlyData === true && this.rememberedParams !== undefined,
       transportParameters: this.encodedLocalParams(),
       random: this.c.random,
+      // RFC 9002 §6.2.2: each ticket's session remembers this connection's RTT for a resumption.
+      sessionRtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : undefined),
     });
   }
 
@@ -250,9 +252,8 @@ export class HandshakeDriver {
           this.onHandshakeComplete();
           break;
         case 'session-ticket':
-          // RFC 9002 §6.2.2: remember this connection's RTT for the initial RTT of a resumption. Set
-          // on the engine's fresh object, not a spread copy: a spread would read (derive) its PSK.
-          if (this.c.rtt.hasSample) e.session.rtt = this.c.rtt.smoothedRtt;
+          // The session carries this connection's RTT (createClientTls's sessionRtt), and is passed
+          // on as it is: a spread copy would read (derive) its PSK.
           this.c.pushEvent({ type: 'session-ticket', session: e.session });
           break;
       }
@@ -362,7 +363,8 @@ export class HandshakeDriver {
     const o = c.options;
     const config: StreamManagerConfig = {
       role: this.c.role,
-      local: flowLimitsOf(this.c.localParams),
+      // Our limits come from the options alone (not the connection IDs of localParams).
+      local: flowLimitsOf(localTransportParameters(o)),
       peer: flowLimitsOf(peer),
       maxConnectionReceiveWindow: o.maxConnectionReceiveWindow,
       maxStreamReceiveWindow: o.maxStreamReceiveWindow,

@@ -57,6 +57,7 @@ import type { OneRttKeys } from './one-rtt-keys.js';
 import { MIN_INITIAL_DATAGRAM } from './packet-packer.js';
 import { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
+import { PathsView } from './paths-view.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
 import { ReceiverView } from './receiver-view.js';
 import { RecoveryReporter } from './recovery-trace.js';
@@ -147,9 +148,6 @@ export class Connection {
   readonly localCids: LocalConnectionIds;
   readonly peerCids: PeerConnectionIds;
 
-  // ---- transport parameters (the peer's: `handshake`) ----
-  readonly localParams: TransportParameters;
-
   // ---- recovery ----
   readonly rtt: RttEstimator;
   readonly congestion: CongestionController;
@@ -163,6 +161,13 @@ export class Connection {
 
   // ---- timers: every deadline is in `timers` (timer-table.ts), written when state changes ----
   private readonly timers = new TimerTable();
+  /**
+   * An input changed state since the table was last written: the next read (nextTimeout,
+   * handleTimeout, deadlineOf) writes it first. Deadlines depend on state only, so writing once
+   * before a read gives what writing after every input gave, at one write per read instead of per
+   * datagram (a driver reads once per batch or event-loop turn; issue 13).
+   */
+  private timersStale = true;
   private readonly createdAt: Millis;
   private lastActivity: Millis;
   private lastSendTime: Millis;
@@ -182,6 +187,28 @@ export class Connection {
   readonly recovery: ConnectionRecovery;
   /** Packets and bytes sent, received and lost (the counts of ConnectionStats). */
   readonly counters = new TrafficCounters();
+
+  /**
+   * Our transport parameters (the peer's: `handshake`), made on each use: the handshake encodes them
+   * once, and a connection does not keep the object (~0.8 KiB, issue 13 idle memory).
+   * RFC 9000 §7.3: both sides name their first source CID; a server also the client's first
+   * destination CID, the Retry's source CID if it sent one, and its stateless reset token (§18.2).
+   */
+  get localParams(): TransportParameters {
+    const side = this.side;
+    const localCid = this.localCids.initialCid;
+    return localTransportParameters(
+      this.options,
+      side.kind === 'client'
+        ? { initialSourceConnectionId: localCid }
+        : {
+            initialSourceConnectionId: localCid,
+            originalDestinationConnectionId: side.originalDcid,
+            ...(side.retrySourceCid ? { retrySourceConnectionId: side.retrySourceCid } : {}),
+            statelessResetToken: this.localCids.initialResetToken,
+          },
+    );
+  }
 
   constructor(config: ConnectionConfig) {
     this.options = resolveTransportOptions(config.transport);
@@ -241,19 +268,6 @@ export class Connection {
     }
 
     this.handshake = new HandshakeDriver(this, config.testRewriteTransportParameters);
-    // RFC 9000 §7.3: both sides name their first source CID; a server also the client's first
-    // destination CID, the Retry's source CID if it sent one, and its stateless reset token (§18.2).
-    this.localParams = localTransportParameters(
-      o,
-      side.kind === 'client'
-        ? { initialSourceConnectionId: localCid }
-        : {
-            initialSourceConnectionId: localCid,
-            originalDestinationConnectionId: side.originalDcid,
-            ...(side.retrySourceCid ? { retrySourceConnectionId: side.retrySourceCid } : {}),
-            statelessResetToken: this.localCids.initialResetToken,
-          },
-    );
 
     if (side.kind === 'client') {
       this.peerCids = new PeerConnectionIds(side.originalDcid, o.activeConnectionIdLimit);
@@ -265,28 +279,9 @@ export class Connection {
       this.handshake.initServer(side);
     }
     // The client chose the server's address; a server validates the client's (RFC 9000 §8.1).
-    const conn = this;
+    // A class view, not an object literal of methods: no closures kept per connection (issue 13).
     this.paths = new ConnectionPaths(
-      {
-        role: side.kind,
-        random: config.random,
-        cids: this.peerCids,
-        // Methods, not arrow functions: under tsx (esbuild keepNames) each arrow function costs a
-        // dictionary of properties, about 0.3 KiB per connection (issue 13, idle memory).
-        ptoPeriod() {
-          return conn.ptoPeriod();
-        },
-        initialPtoPeriod() {
-          return conn.initialPtoPeriod();
-        },
-        onNewPathValidated(portOnly, now) {
-          conn.onNewPathValidated(portOnly, now);
-        },
-        closeSilently(reason) {
-          conn.closeSilently(reason);
-        },
-        trace: config.pathTrace,
-      },
+      new PathsView(this, side.kind, config.random, this.peerCids, config.pathTrace),
       config.remoteAddress,
       side.kind === 'client' || side.addressValidated,
     );
@@ -376,10 +371,11 @@ export class Connection {
    * A read: the table is written whenever the state its deadlines depend on changes (rearmTimers).
    */
   nextTimeout(): Millis | undefined {
-    return this.timers.next();
+    return this.currentTimers().next();
   }
 
   handleTimeout(now: Millis): void {
+    this.currentTimers();
     this.onTimeout(now);
     // A failed path validation may have moved the connection back to another path.
     this.onAllowanceChanged();
@@ -423,20 +419,33 @@ export class Connection {
   }
 
   /**
-   * Writes every timer from the state its owner keeps; called at the end of each input that changes
-   * state (construction, a datagram in or out, a timeout, a close), so that nextTimeout() and
-   * handleTimeout() only read the table. Deadlines depend on state only, never on the time of
-   * the call. Closing and draining have only their own timer.
+   * Marks every timer for rewriting from the state its owner keeps; called at the end of each input
+   * that changes state (construction, a datagram in or out, a timeout, a close). The table is
+   * written from that state before its next read (currentTimers), so nextTimeout() and
+   * handleTimeout() see every change of every input before it. Deadlines depend on state only,
+   * never on the time of the call. Closing and draining have only their own timer.
    */
   private rearmTimers(): void {
-    this.writeTimers(this.timers);
+    this.timersStale = true;
+  }
+
+  /** The timer table, written first if an input changed state since it was last written. */
+  private currentTimers(): TimerTable {
+    if (this.timersStale) {
+      this.timersStale = false;
+      this.writeTimers(this.timers);
+    }
+    return this.timers;
   }
 
   /**
-   * For tests (a self-check, no side effects): whether every entry of the timer table is what the
-   * owners' state says now, i.e. no input changed a deadline without re-arming the table.
+   * For tests (a self-check, no side effects): whether the timer table a read would see is what the
+   * owners' state says now, i.e. no input changed a deadline without marking the table for
+   * rewriting. True while marked (the next read rewrites it); otherwise the table as last written
+   * is compared with a fresh one.
    */
   timersCurrent(): boolean {
+    if (this.timersStale) return true;
     const fresh = new TimerTable();
     this.writeTimers(fresh);
     return ALL_TIMERS.every((timer) => fresh.get(timer) === this.timers.get(timer));
@@ -444,7 +453,7 @@ export class Connection {
 
   /** The table's entry for `timer` (for tests and diagnostics). */
   deadlineOf(timer: Timer): Millis | undefined {
-    return this.timers.get(timer);
+    return this.currentTimers().get(timer);
   }
 
   private writeTimers(t: TimerTable): void {
@@ -662,7 +671,6 @@ export class Connection {
 
   /** The receiver's view: each part from its owner, and the connection's answers to what it reports. */
   private receiverHost(): ReceiverHost {
-    const conn = this;
     return new ReceiverView(this, {
       role: this.role,
       options: this.options,
@@ -676,24 +684,6 @@ export class Connection {
       recovery: this.recovery,
       counters: this.counters,
       framer: this.framer,
-      // Methods, not arrow functions: see the paths host above.
-      events: {
-        pushEvent(e) {
-          conn.events.push(e);
-        },
-        onPacketProcessed(now) {
-          conn.onPacketProcessed(now);
-        },
-        onHandshakePacket(from, now) {
-          conn.onClientHandshakePacket(from, now);
-        },
-        onHandshakeDone() {
-          conn.onHandshakeConfirmed();
-        },
-        onPeerClosed(info, now) {
-          conn.startDraining(info, now);
-        },
-      },
       client: this.side.kind === 'client' ? this.clientPackets(this.side) : undefined,
     });
   }
@@ -728,7 +718,8 @@ export class Connection {
    * Server: a Handshake packet arrived from `from`. RFC 9000 §8.1: from the current path's address it
    * proves that address (no more amplification limit); RFC 9001 §4.9.1: the Initial keys go.
    */
-  private onClientHandshakePacket(from: string, now: Millis): void {
+  /** @internal For the receiver's and paths' views (receiver-view.ts, paths-view.ts). */
+  onClientHandshakePacket(from: string, now: Millis): void {
     if (from === this.remoteAddress) {
       this.paths.validateCurrent();
       this.onAllowanceChanged();
@@ -756,7 +747,8 @@ export class Connection {
    * (most likely NAT rebinding), congestion control, RTT and the path MTU start again. RFC 9000
    * §9.3: a server sends a new address validation token for the new address.
    */
-  private onNewPathValidated(portOnly: boolean, now: Millis): void {
+  /** @internal For the receiver's and paths' views (receiver-view.ts, paths-view.ts). */
+  onNewPathValidated(portOnly: boolean, now: Millis): void {
     if (!portOnly) {
       this.mtu.restart();
       this.congestion.setMaxDatagramSize(this.maxDatagramSize);
@@ -768,7 +760,8 @@ export class Connection {
   }
 
   /** RFC 9000 §9.3.2: no validated path is left: the connection ends without a word. */
-  private closeSilently(reason: string): void {
+  /** @internal For the receiver's and paths' views (receiver-view.ts, paths-view.ts). */
+  closeSilently(reason: string): void {
     this.abandon({
       source: 'local',
       application: false,
@@ -840,7 +833,8 @@ export class Connection {
   }
 
   /** The peer closed (CONNECTION_CLOSE) or reset: enter draining (RFC 9000 §10.2.2). */
-  private startDraining(info: CloseInfo, now: Millis): void {
+  /** @internal For the receiver's and paths' views (receiver-view.ts, paths-view.ts). */
+  startDraining(info: CloseInfo, now: Millis): void {
     // RFC 9000 §10.2.2: draining entered from closing ends when closing would have ended.
     const l = this.lifecycle;
     const deadline = l.kind === 'closing' ? l.deadline : now + 3 * this.ptoPeriod();
@@ -884,6 +878,7 @@ export class Connection {
     const next = closed(this.lifecycle, info);
     if (!next) return;
     this.lifecycle = next;
+    this.oneRtt?.releaseCiphers();
     this.events.push({ type: 'terminated' });
   }
 
@@ -898,7 +893,8 @@ export class Connection {
   }
 
   /** RFC 9000 §10.1: the idle timer restarts on receiving a packet, and on sending the first ack-eliciting one after that. */
-  private onPacketProcessed(now: Millis): void {
+  /** @internal For the receiver's and paths' views (receiver-view.ts, paths-view.ts). */
+  onPacketProcessed(now: Millis): void {
     this.lastActivity = now;
     this.ackElicitingSentSinceReceive = false;
   }
@@ -993,7 +989,8 @@ export class Connection {
     }
   }
 
-  private onHandshakeConfirmed(): void {
+  /** @internal For the receiver's and paths' views (receiver-view.ts, paths-view.ts). */
+  onHandshakeConfirmed(): void {
     if (!this.handshake.confirm()) return;
     this.lossDetector.setHandshakeConfirmed();
     this.lossDetector.setPeerCompletedAddressValidation();

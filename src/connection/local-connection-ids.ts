@@ -3,13 +3,13 @@
  * reset tokens, NEW_CONNECTION_ID to send and RETIRE_CONNECTION_ID to honour.
  */
 import { TransportErrorCode, transportError } from '../errors/transport-error.js';
+import { fromByteString, toByteString } from '../util/byte-string.js';
 import type { RandomBytes } from '../util/random.js';
 import { FrameType, type NewConnectionIdFrame } from '../wire/frames.js';
 
 export interface LocalConnectionId {
-  sequenceNumber: number;
-  cid: Uint8Array;
-  resetToken: Uint8Array;
+  readonly sequenceNumber: number;
+  readonly cid: Uint8Array;
 }
 
 export interface LocalConnectionIdsOptions {
@@ -24,57 +24,73 @@ export interface LocalConnectionIdsOptions {
 /** Changes the endpoint must apply to its CID routing table. */
 export type CidRoutingChange = { type: 'add' | 'remove'; cid: Uint8Array };
 
-/** An issued CID; the first one's token is derived on first use (`initialResetToken`). */
-interface IssuedId {
+/** An active CID as kept: its bytes as a latin1 string (util/byte-string.ts). */
+interface Entry {
   readonly sequenceNumber: number;
-  readonly cid: Uint8Array;
-  readonly resetToken: Uint8Array | undefined;
+  readonly key: string;
 }
 
 export class LocalConnectionIds {
-  private readonly active = new Map<number, IssuedId>();
-  private nextSequence = 1;
-  /** NEW_CONNECTION_ID frames waiting to be sent (or re-sent after loss), by sequence number. */
-  private readonly pendingAnnouncements = new Set<number>();
-  private readonly routing: CidRoutingChange[] = [];
-  private readonly opts: LocalConnectionIdsOptions;
   /**
-   * The first CID's token, derived when first asked for: a server sends it (stateless_reset_token,
-   * RFC 9000 §18.2), a client never does (issue 13: an HMAC per client connection saved).
+   * Active CIDs by ascending sequence number. An array, not a Map; each CID a string, not a
+   * Uint8Array; no reset token kept per CID: the token is derived again when a NEW_CONNECTION_ID
+   * frame is written (issue 13, idle memory: a Map of a few entries is ~0.3 KiB, a CID with its
+   * token and their buffer ~0.35 KiB, as a string ~60 bytes).
    */
-  private initialToken: Uint8Array | undefined;
+  private readonly active: Entry[] = [];
+  private nextSequence = 1;
+  /**
+   * NEW_CONNECTION_ID frames waiting to be sent (or re-sent after loss), by sequence number, in the
+   * order queued; undefined when none (most of a connection's life).
+   */
+  private pendingAnnouncements: number[] | undefined;
+  private readonly routing: CidRoutingChange[] = [];
+  private readonly initialKey: string;
+  private initialToken: string | undefined;
+  private readonly cidLength: number;
+  private readonly random: RandomBytes;
+  private readonly resetToken: (cid: Uint8Array) => Uint8Array;
 
   constructor(opts: LocalConnectionIdsOptions) {
-    this.opts = opts;
-    this.active.set(0, { sequenceNumber: 0, cid: opts.initial, resetToken: undefined });
+    this.cidLength = opts.cidLength;
+    this.random = opts.random;
+    this.resetToken = opts.resetToken;
+    this.initialKey = toByteString(opts.initial);
+    this.active.push({ sequenceNumber: 0, key: this.initialKey });
   }
 
-  /** All CIDs the peer may currently use to reach us. */
+  /** All CIDs the peer may currently use to reach us (new arrays). */
   all(): LocalConnectionId[] {
-    const out: LocalConnectionId[] = [];
-    for (const e of this.active.values()) {
-      out.push({
-        sequenceNumber: e.sequenceNumber,
-        cid: e.cid,
-        resetToken: e.resetToken ?? this.initialResetToken,
-      });
-    }
-    return out;
+    return this.active.map((e) => ({ sequenceNumber: e.sequenceNumber, cid: fromByteString(e.key) }));
   }
 
-  /** The CID issued first of those still active (sequence 0 until the peer retires it). */
+  /** The CID issued first of those still active (sequence 0 until the peer retires it; a new array). */
   get firstCid(): Uint8Array {
-    return this.active.values().next().value!.cid;
+    return fromByteString(this.active[0]!.key);
   }
 
-  /** The stateless reset token of the first CID (a server's stateless_reset_token, RFC 9000 §18.2). */
+  /** The CID chosen at connection start (sequence number 0), retired or not (a new array). */
+  get initialCid(): Uint8Array {
+    return fromByteString(this.initialKey);
+  }
+
+  /**
+   * The stateless reset token of the first CID (a server's stateless_reset_token, RFC 9000 §18.2),
+   * derived when first asked for (a client never asks: it never sends it) and kept as a string.
+   */
   get initialResetToken(): Uint8Array {
-    this.initialToken ??= this.opts.resetToken(this.opts.initial);
-    return this.initialToken;
+    if (this.initialToken === undefined)
+      this.initialToken = toByteString(this.resetToken(fromByteString(this.initialKey)));
+    return fromByteString(this.initialToken);
   }
 
   get count(): number {
-    return this.active.size;
+    return this.active.length;
+  }
+
+  private entry(sequenceNumber: number): Entry | undefined {
+    for (const e of this.active) if (e.sequenceNumber === sequenceNumber) return e;
+    return undefined;
   }
 
   /**
@@ -83,34 +99,48 @@ export class LocalConnectionIds {
    */
   replenish(peerLimit: number): void {
     const target = Math.min(peerLimit, 8);
-    while (this.active.size < target) {
-      const drawn = this.opts.random(this.opts.cidLength);
+    while (this.active.length < target) {
+      const cid = this.random(this.cidLength);
       const seq = this.nextSequence++;
-      // The CID and its token as views of one buffer (issue 13: instead of the random bytes' and the
-      // token digest's own buffers, one allocation per CID kept for the connection's lifetime).
-      const [cid, resetToken] = copyTogether(drawn, this.opts.resetToken(drawn));
-      this.active.set(seq, { sequenceNumber: seq, cid, resetToken });
-      this.pendingAnnouncements.add(seq);
+      this.active.push({ sequenceNumber: seq, key: toByteString(cid) });
+      this.queueAnnouncement(seq);
       this.routing.push({ type: 'add', cid });
     }
   }
 
+  private queueAnnouncement(seq: number): void {
+    const pending = this.pendingAnnouncements;
+    if (pending === undefined) this.pendingAnnouncements = [seq];
+    else if (!pending.includes(seq)) pending.push(seq);
+  }
+
+  private unqueueAnnouncement(seq: number): void {
+    const pending = this.pendingAnnouncements;
+    if (pending === undefined) return;
+    const i = pending.indexOf(seq);
+    if (i >= 0) pending.splice(i, 1);
+    if (pending.length === 0) this.pendingAnnouncements = undefined;
+  }
+
   hasPendingFrames(): boolean {
-    return this.pendingAnnouncements.size > 0;
+    return this.pendingAnnouncements !== undefined;
   }
 
   /** The next NEW_CONNECTION_ID frame to send. */
   nextAnnouncement(): NewConnectionIdFrame | undefined {
-    for (const seq of this.pendingAnnouncements) {
-      this.pendingAnnouncements.delete(seq);
-      const entry = this.active.get(seq);
+    while (this.pendingAnnouncements !== undefined) {
+      const seq = this.pendingAnnouncements[0]!;
+      this.unqueueAnnouncement(seq);
+      const entry = this.entry(seq);
       if (!entry) continue;
+      const cid = fromByteString(entry.key);
       return {
         type: FrameType.NewConnectionId,
         sequenceNumber: seq,
         retirePriorTo: 0,
-        connectionId: entry.cid,
-        statelessResetToken: entry.resetToken ?? this.initialResetToken,
+        connectionId: cid,
+        // RFC 9000 §10.3.2: the same token every time, derived from the CID under a static key.
+        statelessResetToken: this.resetToken(cid),
       };
     }
     return undefined;
@@ -118,7 +148,7 @@ export class LocalConnectionIds {
 
   /** A NEW_CONNECTION_ID frame was lost: announce again if the CID is still active. */
   onAnnouncementLost(sequenceNumber: number): void {
-    if (this.active.has(sequenceNumber)) this.pendingAnnouncements.add(sequenceNumber);
+    if (this.entry(sequenceNumber)) this.queueAnnouncement(sequenceNumber);
   }
 
   /**
@@ -133,32 +163,24 @@ export class LocalConnectionIds {
         FrameType.RetireConnectionId,
       );
     }
-    const entry = this.active.get(sequenceNumber);
+    const entry = this.entry(sequenceNumber);
     if (!entry) return; // already retired
-    if (equalBytes(entry.cid, packetDcid)) {
+    if (entry.key === toByteString(packetDcid)) {
       throw transportError(
         TransportErrorCode.PROTOCOL_VIOLATION,
         'RETIRE_CONNECTION_ID retires the connection ID the packet was sent to',
         FrameType.RetireConnectionId,
       );
     }
-    this.active.delete(sequenceNumber);
-    this.pendingAnnouncements.delete(sequenceNumber);
-    this.routing.push({ type: 'remove', cid: entry.cid });
+    this.active.splice(this.active.indexOf(entry), 1);
+    this.unqueueAnnouncement(sequenceNumber);
+    this.routing.push({ type: 'remove', cid: fromByteString(entry.key) });
   }
 
   /** Drain routing-table changes for the endpoint. */
   takeRoutingChanges(): CidRoutingChange[] {
     return this.routing.splice(0, this.routing.length);
   }
-}
-
-/** Copies of `a` and `b`, as views of one new buffer. */
-export function copyTogether(a: Uint8Array, b: Uint8Array): [Uint8Array, Uint8Array] {
-  const bytes = new Uint8Array(a.length + b.length);
-  bytes.set(a);
-  bytes.set(b, a.length);
-  return [bytes.subarray(0, a.length), bytes.subarray(a.length)];
 }
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -30,8 +30,19 @@ export class OneRttKeys {
     readSecret: Uint8Array,
     writeSecret: Uint8Array,
   ) {
-    this._read = derivePacketKeys(suite, readSecret, version);
-    this._write = derivePacketKeys(suite, writeSecret, version);
+    // The header protection ciphers of 1-RTT keys live in a bounded pool (header-protection.ts):
+    // an idle connection does not hold two OpenSSL contexts (issue 13).
+    this._read = derivePacketKeys(suite, readSecret, version, true);
+    this._write = derivePacketKeys(suite, writeSecret, version, true);
+  }
+
+  /**
+   * The connection has ended: its header protection ciphers leave the pool now rather than when
+   * the pool's hand reaches them (every phase shares the same two, RFC 9001 §6).
+   */
+  releaseCiphers(): void {
+    this._read.hp.release();
+    this._write.hp.release();
   }
 
   /** Key phase bit of the keys we send with. */

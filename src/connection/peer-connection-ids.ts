@@ -3,13 +3,18 @@
  * stateless reset tokens, retirement, and the active_connection_id_limit we advertised.
  */
 import { TransportErrorCode, transportError } from '../errors/transport-error.js';
+import { bytesEqualConstantTime, fromByteString, toByteString } from '../util/byte-string.js';
 import { FrameType, type NewConnectionIdFrame, type RetireConnectionIdFrame } from '../wire/frames.js';
-import { copyTogether, equalBytes } from './local-connection-ids.js';
 
+/**
+ * An active CID as kept: the CID and its stateless reset token as latin1 strings (16-40 bytes of
+ * heap each where a Uint8Array costs ~0.1 KiB, util/byte-string.ts; issue 13, idle memory). The
+ * token is only compared, when a datagram fails to decrypt.
+ */
 interface PeerCid {
-  sequenceNumber: number;
-  cid: Uint8Array;
-  resetToken: Uint8Array | undefined;
+  readonly sequenceNumber: number;
+  readonly key: string;
+  resetToken: string | undefined;
 }
 
 /**
@@ -20,8 +25,11 @@ interface PeerCid {
 const MIN_UNACKED_RETIREMENTS = 64;
 
 export class PeerConnectionIds {
-  private readonly cids = new Map<number, PeerCid>();
-  private currentSequence = 0;
+  /** Active CIDs; an array, not a Map: a handful of entries (issue 13, idle memory). */
+  private readonly cids: PeerCid[] = [];
+  /** The active CID packets are sent to, and its bytes (written into every packet). */
+  private cur: PeerCid;
+  private curBytes: Uint8Array;
   private retirePriorTo = 0;
   /** Retirements to send (RETIRE_CONNECTION_ID not yet written, or lost). */
   private pendingRetire: Set<number> | undefined;
@@ -34,13 +42,30 @@ export class PeerConnectionIds {
     initial: Uint8Array,
     private readonly limit: number,
   ) {
-    this.cids.set(0, { sequenceNumber: 0, cid: initial, resetToken: undefined });
+    this.cur = { sequenceNumber: 0, key: toByteString(initial), resetToken: undefined };
+    this.curBytes = initial;
+    this.cids.push(this.cur);
     this.maxUnackedRetirements = Math.max(MIN_UNACKED_RETIREMENTS, 2 * limit);
   }
 
   /** The DCID for outgoing packets. */
   get current(): Uint8Array {
-    return this.cids.get(this.currentSequence)!.cid;
+    return this.curBytes;
+  }
+
+  private setCurrent(entry: PeerCid): void {
+    if (entry === this.cur) return;
+    this.cur = entry;
+    this.curBytes = fromByteString(entry.key);
+  }
+
+  private entry(sequenceNumber: number): PeerCid | undefined {
+    for (const c of this.cids) if (c.sequenceNumber === sequenceNumber) return c;
+    return undefined;
+  }
+
+  private remove(entry: PeerCid): void {
+    this.cids.splice(this.cids.indexOf(entry), 1);
   }
 
   /**
@@ -48,13 +73,20 @@ export class PeerConnectionIds {
    * RFC 9000 §7.2.
    */
   setInitial(cid: Uint8Array): void {
-    this.cids.set(0, { sequenceNumber: 0, cid, resetToken: this.cids.get(0)?.resetToken });
+    const old = this.entry(0);
+    const entry: PeerCid = { sequenceNumber: 0, key: toByteString(cid), resetToken: old?.resetToken };
+    if (old) this.cids[this.cids.indexOf(old)] = entry;
+    else this.cids.push(entry);
+    if (this.cur === old) {
+      this.cur = entry;
+      this.curBytes = cid;
+    }
   }
 
   /** The server's stateless_reset_token transport parameter belongs to sequence 0 (RFC 9000 §18.2). */
   setInitialResetToken(token: Uint8Array): void {
-    const entry = this.cids.get(0);
-    if (entry) entry.resetToken = token;
+    const entry = this.entry(0);
+    if (entry) entry.resetToken = toByteString(token);
   }
 
   /**
@@ -80,12 +112,13 @@ export class PeerConnectionIds {
         FrameType.NewConnectionId,
       );
     }
-    const existing = this.cids.get(frame.sequenceNumber);
+    const key = toByteString(frame.connectionId);
+    const existing = this.entry(frame.sequenceNumber);
     if (existing) {
       // A repeat must carry the same CID and token (RFC 9000 §19.15).
       if (
-        !equalBytes(existing.cid, frame.connectionId) ||
-        (existing.resetToken && !equalBytes(existing.resetToken, frame.statelessResetToken))
+        existing.key !== key ||
+        (existing.resetToken !== undefined && existing.resetToken !== toByteString(frame.statelessResetToken))
       ) {
         throw transportError(
           TransportErrorCode.PROTOCOL_VIOLATION,
@@ -95,8 +128,8 @@ export class PeerConnectionIds {
       }
       return;
     }
-    for (const c of this.cids.values()) {
-      if (equalBytes(c.cid, frame.connectionId)) {
+    for (const c of this.cids) {
+      if (c.key === key) {
         throw transportError(
           TransportErrorCode.PROTOCOL_VIOLATION,
           'NEW_CONNECTION_ID repeats a connection ID with another sequence number',
@@ -110,28 +143,29 @@ export class PeerConnectionIds {
       this.checkRetirementBound();
       return;
     }
-    // Real copies: frames are views of the packet (a Buffer, whose slice() would be a view too).
-    // One buffer holds both, the CID and its token are views of it (issue 13: one allocation less
-    // per CID kept for the connection's lifetime).
-    const [cid, resetToken] = copyTogether(frame.connectionId, frame.statelessResetToken);
-    this.cids.set(frame.sequenceNumber, { sequenceNumber: frame.sequenceNumber, cid, resetToken });
+    // Strings are copies: frames are views of the packet.
+    this.cids.push({
+      sequenceNumber: frame.sequenceNumber,
+      key,
+      resetToken: toByteString(frame.statelessResetToken),
+    });
     if (frame.retirePriorTo > this.retirePriorTo) {
       // RFC 9000 §5.1.2: stop using every CID below Retire Prior To and retire it. The new CID is at
       // or above it, so at least one CID stays active.
       this.retirePriorTo = frame.retirePriorTo;
-      for (const seq of [...this.cids.keys()]) {
-        if (seq < this.retirePriorTo) {
-          this.cids.delete(seq);
-          this.queueRetire(seq);
+      for (const c of this.cids.slice()) {
+        if (c.sequenceNumber < this.retirePriorTo) {
+          this.remove(c);
+          this.queueRetire(c.sequenceNumber);
         }
       }
-      if (!this.cids.has(this.currentSequence)) this.switchToLowest();
+      if (!this.cids.includes(this.cur)) this.switchToLowest();
     }
     // RFC 9000 §5.1.1: more active CIDs than our limit is CONNECTION_ID_LIMIT_ERROR.
-    if (this.cids.size > this.limit) {
+    if (this.cids.length > this.limit) {
       throw transportError(
         TransportErrorCode.CONNECTION_ID_LIMIT_ERROR,
-        `peer issued ${this.cids.size} active connection IDs, limit is ${this.limit}`,
+        `peer issued ${this.cids.length} active connection IDs, limit is ${this.limit}`,
         FrameType.NewConnectionId,
       );
     }
@@ -139,10 +173,11 @@ export class PeerConnectionIds {
   }
 
   private switchToLowest(): void {
-    let lowest: number | undefined;
-    for (const seq of this.cids.keys()) if (lowest === undefined || seq < lowest) lowest = seq;
+    let lowest: PeerCid | undefined;
+    for (const c of this.cids)
+      if (lowest === undefined || c.sequenceNumber < lowest.sequenceNumber) lowest = c;
     // Unreachable: callers keep at least one CID active.
-    if (lowest !== undefined) this.currentSequence = lowest;
+    if (lowest !== undefined) this.setCurrent(lowest);
   }
 
   private queueRetire(seq: number): void {
@@ -195,34 +230,40 @@ export class PeerConnectionIds {
     if (this.unackedRetire?.has(seq)) this.pendingRetire?.add(seq);
   }
 
-  /** Is `token` the stateless reset token of any CID the peer gave us? (RFC 9000 §10.3.1) */
+  /**
+   * Is `token` the stateless reset token of any CID the peer gave us? RFC 9000 §10.3.1: compared
+   * without leaking information about the tokens: every token in full, none skipped.
+   */
   isStatelessResetToken(token: Uint8Array): boolean {
-    for (const c of this.cids.values()) {
-      if (c.resetToken && equalBytes(c.resetToken, token)) return true;
+    let found = false;
+    for (const c of this.cids) {
+      if (c.resetToken !== undefined && bytesEqualConstantTime(c.resetToken, token)) found = true;
     }
-    return false;
+    return found;
   }
 
   get activeCount(): number {
-    return this.cids.size;
+    return this.cids.length;
   }
 
   // ---- per-path connection IDs (RFC 9000 §9.5), for connection-paths.ts ----
 
   /** The sequence number of `current`. */
   get currentSequenceNumber(): number {
-    return this.currentSequence;
+    return this.cur.sequenceNumber;
   }
 
   /** The connection ID with this sequence number, if it is still active. */
   cidFor(sequenceNumber: number): Uint8Array | undefined {
-    return this.cids.get(sequenceNumber)?.cid;
+    const entry = this.entry(sequenceNumber);
+    if (entry === undefined) return undefined;
+    return entry === this.cur ? this.curBytes : fromByteString(entry.key);
   }
 
   /** The lowest active sequence number not in `inUse`. */
   unusedSequenceNumber(inUse: ReadonlySet<number>): number | undefined {
     let best: number | undefined;
-    for (const seq of this.cids.keys()) {
+    for (const { sequenceNumber: seq } of this.cids) {
       if (!inUse.has(seq) && (best === undefined || seq < best)) best = seq;
     }
     return best;
@@ -230,12 +271,15 @@ export class PeerConnectionIds {
 
   /** Send with this (active) connection ID from now on. */
   use(sequenceNumber: number): void {
-    if (this.cids.has(sequenceNumber)) this.currentSequence = sequenceNumber;
+    const entry = this.entry(sequenceNumber);
+    if (entry) this.setCurrent(entry);
   }
 
   /** Retire a connection ID no path uses any more (RFC 9000 §5.1.2); never the current one. */
   retire(sequenceNumber: number): void {
-    if (sequenceNumber === this.currentSequence || !this.cids.delete(sequenceNumber)) return;
+    const entry = this.entry(sequenceNumber);
+    if (entry === undefined || entry === this.cur) return;
+    this.remove(entry);
     this.queueRetire(sequenceNumber);
   }
 }

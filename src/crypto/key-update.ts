@@ -5,7 +5,7 @@
  */
 import { type CipherSuite, cipherSuiteParams } from './cipher-suite.js';
 import { hashLength, hkdfExpandLabel } from './hkdf.js';
-import { deriveAead, type PacketKeys } from './packet-keys.js';
+import { deriveAead, type PacketKeys, StoredPacketKeys } from './packet-keys.js';
 import { quicKeyLabels } from './quic-version.js';
 
 const EMPTY = new Uint8Array(0);
@@ -19,5 +19,5 @@ export function nextTrafficSecret(suite: CipherSuite, secret: Uint8Array, versio
 /** Next-phase keys share the header protection key of the current ones (RFC 9001 §6). */
 export function updatePacketKeys(keys: PacketKeys, version: number): PacketKeys {
   const secret = nextTrafficSecret(keys.suite, keys.secret, version);
-  return { suite: keys.suite, aead: deriveAead(keys.suite, secret, version), hp: keys.hp, secret };
+  return new StoredPacketKeys(keys.suite, deriveAead(keys.suite, secret, version), keys.hp, secret);
 }

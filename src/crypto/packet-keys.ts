@@ -3,6 +3,8 @@
  * key ("quic key"), the IV ("quic iv") and the header protection key ("quic hp"); QUIC v2 uses
  * "quicv2 key" / "quicv2 iv" / "quicv2 hp" (RFC 9369 §3.3.2).
  */
+
+import { fromByteString, toByteString } from '../util/byte-string.js';
 import { Aead } from './aead.js';
 import { CipherSuite, cipherSuiteParams } from './cipher-suite.js';
 import { HeaderProtection } from './header-protection.js';
@@ -20,6 +22,28 @@ export interface PacketKeys {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * PacketKeys as kept for a connection's lifetime: the traffic secret, read only by a key update
+ * (RFC 9001 §6.1), as a latin1 string (32-48 bytes of heap where a Uint8Array handed to HKDF costs
+ * ~0.23 KiB with its buffer; issue 13, idle memory). `secret` gives a new array on each read.
+ */
+export class StoredPacketKeys implements PacketKeys {
+  private readonly secretString: string;
+
+  constructor(
+    readonly suite: CipherSuite,
+    readonly aead: Aead,
+    readonly hp: HeaderProtection,
+    secret: Uint8Array,
+  ) {
+    this.secretString = toByteString(secret);
+  }
+
+  get secret(): Uint8Array {
+    return fromByteString(this.secretString);
+  }
+}
 
 /** The raw key material of one traffic secret (RFC 9001 §5.1), e.g. for tests and key logging. */
 export interface PacketKeyMaterial {
@@ -56,15 +80,24 @@ export function deriveAead(suite: CipherSuite, secret: Uint8Array, version: numb
   return new Aead(suite, key, iv);
 }
 
-/** Packet protection keys for `secret` under `suite` and QUIC `version` (RFC 9001 §5.1). */
-export function derivePacketKeys(suite: CipherSuite, secret: Uint8Array, version: number): PacketKeys {
+/**
+ * Packet protection keys for `secret` under `suite` and QUIC `version` (RFC 9001 §5.1).
+ * `pooledHp`: the header protection cipher counts against the process-wide bound of
+ * header-protection.ts (keys that live as long as a connection: 1-RTT).
+ */
+export function derivePacketKeys(
+  suite: CipherSuite,
+  secret: Uint8Array,
+  version: number,
+  pooledHp = false,
+): PacketKeys {
   const m = derivePacketKeyMaterial(suite, secret, version);
-  return {
+  return new StoredPacketKeys(
     suite,
-    aead: new Aead(suite, m.key, m.iv),
-    hp: new HeaderProtection(suite, m.hp),
-    secret: Uint8Array.from(secret),
-  };
+    new Aead(suite, m.key, m.iv),
+    new HeaderProtection(suite, m.hp, pooledHp),
+    secret,
+  );
 }
 
 /**

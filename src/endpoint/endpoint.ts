@@ -539,12 +539,14 @@ export class Endpoint {
 
     const localCid = this.random(this.cidLength);
     const endpoint = this;
+    // Real copies (Buffer#slice is a view): the connection keeps these for its lifetime. Without a
+    // Retry both DCIDs are the same bytes: one copy (issue 13, idle memory).
+    const initialDcid = new Uint8Array(initial.dcid);
     const conn: Connection = new Connection({
       role: 'server',
       version: initial.version,
-      // Real copies (Buffer#slice is a view): the connection keeps these for its lifetime.
-      originalDcid: new Uint8Array(originalDcid),
-      initialDcid: new Uint8Array(initial.dcid),
+      originalDcid: retrySourceCid === undefined ? initialDcid : new Uint8Array(originalDcid),
+      initialDcid,
       initialKeys: {
         client: clientInitialKeys,
         server: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, initialSecrets.server, initial.version),

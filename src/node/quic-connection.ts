@@ -52,6 +52,47 @@ interface Waiter<T> {
   reject: (failure: () => Error) => void;
 }
 
+const ITERATION_DONE: IteratorResult<never, undefined> = Object.freeze({ done: true, value: undefined });
+
+/** What a waiting `for await (const stream of conn)` leaves in the accept queue. */
+class IteratorWaiter implements Waiter<QuicStream> {
+  constructor(private readonly settle: (r: IteratorResult<QuicStream, undefined>) => void) {}
+
+  resolve(s: QuicStream): void {
+    this.settle({ done: false, value: s });
+  }
+
+  /** The connection failed: the loop ends without an error (its error is not even built). */
+  reject(): void {
+    this.settle(ITERATION_DONE);
+  }
+}
+
+/**
+ * The iterator of `for await (const stream of conn)`: a class, not an async generator (issue 13,
+ * idle memory: a generator waiting in an await keeps its frame, the promise it awaits and its own
+ * request queue, about 1 KiB per idle connection whose application waits for a stream).
+ */
+class IncomingStreams implements AsyncIterableIterator<QuicStream> {
+  private finished = false;
+
+  constructor(private readonly conn: QuicConnection) {}
+
+  next(): Promise<IteratorResult<QuicStream, undefined>> {
+    return this.finished ? Promise.resolve(ITERATION_DONE) : this.conn._nextStream();
+  }
+
+  /** `break` out of the loop: later next() calls are done, as with a generator. */
+  return(): Promise<IteratorResult<QuicStream, undefined>> {
+    this.finished = true;
+    return Promise.resolve(ITERATION_DONE);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<QuicStream> {
+    return this;
+  }
+}
+
 export class QuicConnection extends EventEmitter {
   /** Resolves when the handshake completes; rejects with the error that ended the attempt. */
   readonly handshakeComplete: Promise<void>;
@@ -183,25 +224,22 @@ export class QuicConnection extends EventEmitter {
   }
 
   /** Incoming bidirectional streams, as they arrive, until the connection ends. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<QuicStream> {
-    for (;;) {
-      const s = await this.nextStream();
-      if (s === undefined) return;
-      yield s;
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<QuicStream> {
+    return new IncomingStreams(this);
   }
 
-  /** acceptStream() for the iterator: undefined once the connection failed, its error not built. */
-  private nextStream(): Promise<QuicStream | undefined> {
+  /**
+   * @internal acceptStream() for the iterator: done once the connection failed, its error not
+   * built.
+   */
+  _nextStream(): Promise<IteratorResult<QuicStream, undefined>> {
     const s = this.incomingBidi.shift();
     if (s) {
       markAccepted(s);
-      return Promise.resolve(s);
+      return Promise.resolve({ done: false, value: s });
     }
-    if (this.failure) return Promise.resolve(undefined);
-    return new Promise((resolve) =>
-      this.acceptBidiWaiters.push({ resolve, reject: () => resolve(undefined) }),
-    );
+    if (this.failure) return Promise.resolve(ITERATION_DONE);
+    return new Promise((settle) => this.acceptBidiWaiters.push(new IteratorWaiter(settle)));
   }
 
   /**

@@ -5,14 +5,16 @@
  * let it write again. What a connection holds for a peer that does not read stays bounded however
  * many streams write.
  */
+
+import { addTo, sharedEmptySet } from '../util/shared-empty-set.js';
 import type { SendStream } from './send-stream.js';
 import type { SendingEntry } from './stream-entry.js';
 
 export class SendBudget {
   /** Sum of every stream's unackedBytes: what this connection holds for the peer. */
   private queued = 0;
-  /** Streams whose writes wait for room in the connection's budget. */
-  private readonly waiters = new Set<SendingEntry>();
+  /** Streams whose writes wait for room in the connection's budget (shared empty set until one does). */
+  private waiters = sharedEmptySet<SendingEntry>();
 
   constructor(
     /** Per-stream bound on unacknowledged bytes. */
@@ -46,7 +48,7 @@ export class SendBudget {
   /** The stream waits for 'writable': from its own acks, or from room in the connection budget. */
   park(entry: SendingEntry): void {
     entry.send.waitForWritable();
-    this.waiters.add(entry);
+    this.waiters = addTo(this.waiters, entry);
   }
 
   /** The stream no longer waits (reset, closed). */

@@ -4,6 +4,7 @@
  * and new stream data, round-robin between streams (send-scheduler.ts). It owns which streams wait
  * to send; the StreamManager tells it when a stream changed.
  */
+import { addTo, sharedEmptySet } from '../util/shared-empty-set.js';
 import type { Millis } from '../util/time.js';
 import type { StreamFrame } from '../wire/frames.js';
 import type { ConnectionFlow } from './connection-flow.js';
@@ -15,8 +16,11 @@ import type { PoppedFrame } from './stream-types.js';
 
 export class StreamSendQueue {
   private readonly scheduler = new SendScheduler<SendingEntry>();
-  /** Streams with a pending RESET_STREAM, STOP_SENDING, MAX_STREAM_DATA or STREAM_DATA_BLOCKED. */
-  private readonly controlQueue = new Set<StreamEntry>();
+  /**
+   * Streams with a pending RESET_STREAM, STOP_SENDING, MAX_STREAM_DATA or STREAM_DATA_BLOCKED (the
+   * shared empty set until the first: issue 13, idle memory).
+   */
+  private controlQueue = sharedEmptySet<StreamEntry>();
 
   constructor(
     /** The StreamManager: the owner of every record (records of another epoch are ignored). */
@@ -33,18 +37,18 @@ export class StreamSendQueue {
       this.scheduler.newData.add(entry);
       this.checkConnectionBlocked();
     }
-    if (send.checkBlocked()) this.controlQueue.add(entry);
+    if (send.checkBlocked()) this.controlQueue = addTo(this.controlQueue, entry);
   }
 
   /** The stream may have a control frame to send. */
   addControl(entry: StreamEntry): void {
-    this.controlQueue.add(entry);
+    this.controlQueue = addTo(this.controlQueue, entry);
   }
 
   /** The sending part was reset: no more data, a RESET_STREAM instead. */
   onSendReset(entry: SendingEntry): void {
     this.scheduler.remove(entry);
-    this.controlQueue.add(entry);
+    this.controlQueue = addTo(this.controlQueue, entry);
   }
 
   /** The stream was freed. */
@@ -128,7 +132,7 @@ export class StreamSendQueue {
       if (frame === undefined) continue;
       this.conn.send.onSent(frame.data.length);
       queue.served(entry, send.wantsNew());
-      if (send.checkBlocked()) this.controlQueue.add(entry);
+      if (send.checkBlocked()) this.controlQueue = addTo(this.controlQueue, entry);
       this.checkConnectionBlocked();
       return { frame, record: this.streamRecord(entry, frame) };
     }

@@ -509,6 +509,7 @@ export class TlsClient extends TlsEngineBase {
     // session reads its PSK first (node/connection-handle.ts), so a cache does not keep engines alive.
     let source: TlsClient | undefined = this;
     let psk: Uint8Array | undefined;
+    const rtt = this.config.sessionRtt?.();
     const session: ResumptionSession = {
       serverName: this.config.serverName ?? '',
       ticket: Buffer.from(nst.ticket),
@@ -530,6 +531,7 @@ export class TlsClient extends TlsEngineBase {
       maxEarlyDataSize,
       alpn: this.alpn!,
       transportParameters: Buffer.from(this.serverTransportParameters),
+      ...(rtt !== undefined ? { rtt } : {}),
     };
     this.emit({ type: 'session-ticket', session });
   }

@@ -148,6 +148,11 @@ export interface TlsClientConfig extends TlsCommonConfig {
   session?: ResumptionSession;
   /** Offer early data when `session` allows it (RFC 8446 §4.2.10). */
   offerEarlyData?: boolean;
+  /**
+   * The connection's smoothed RTT, read when a ticket arrives and kept in its session as `rtt`
+   * (RFC 9002 §6.2.2); undefined: no sample yet.
+   */
+  sessionRtt?: () => Millis | undefined;
 }
 
 export interface ServerIdentity {

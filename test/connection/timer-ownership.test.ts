@@ -1,7 +1,8 @@
 /**
  * The timer table is the owner of a connection's deadlines (issue 15, issue 13): every input that
- * changes state (a datagram in or out, a timeout, a close) writes the table before it returns, so
- * nextTimeout() and handleTimeout() only read it, and reading a deadline changes nothing.
+ * changes state (a datagram in or out, a timeout, a close) marks the table for rewriting before it
+ * returns, and the next read (nextTimeout, handleTimeout, deadlineOf) writes it from the owners'
+ * state first, once however many inputs came before; reading a deadline changes nothing else.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -30,6 +31,12 @@ function transferWithChecks(opts: {
     for (const e of [sim.client, sim.server]) {
       for (const c of e.connections) {
         checks++;
+        // First, before a read below rewrites a table marked stale: a table not marked must match.
+        if (!c.timersCurrent()) {
+          assert.fail(
+            `${c.role} at ${sim.now} (${where}): a deadline changed without the table being marked for rewriting`,
+          );
+        }
         for (const t of [
           Timer.Idle,
           Timer.LossDetection,
@@ -40,11 +47,6 @@ function transferWithChecks(opts: {
           Timer.Pacing,
         ]) {
           if (c.deadlineOf(t) !== undefined) timers.add(t);
-        }
-        if (!c.timersCurrent()) {
-          assert.fail(
-            `${c.role} at ${sim.now} (${where}): a deadline changed without the table being written`,
-          );
         }
       }
     }
@@ -157,4 +159,40 @@ test('asking for deadlines changes nothing: an unvalidated server connection', (
   for (let i = 0; i < 5; i++) assert.equal(conn.nextTimeout(), first);
   server.nextTimeout();
   assert.deepEqual(calls, [], 'reading deadlines called into the loss detector');
+});
+
+test('the table is written once per read, however many inputs came before it (issue 13)', () => {
+  const sim = new QuicSim({ seed: 5, link: { delay: 10 } });
+  const conn = sim.dial();
+  const server = sim.handshake(conn);
+  sim.net.runFor(100);
+  // Count the writes through one owner every write asks (the loss detector's deadline).
+  const ld = server.lossDetector as unknown as { lossDetectionTimeout: () => unknown };
+  const original = ld.lossDetectionTimeout;
+  let writes = 0;
+  ld.lossDetectionTimeout = function (this: unknown) {
+    writes++;
+    return original.call(this);
+  };
+  server.nextTimeout();
+  writes = 0;
+  // Five PINGs from the client, each answered: ten inputs on the server, no read in between.
+  for (let i = 0; i < 5; i++) {
+    conn.framer.queuePing();
+    const d = conn.transmit(sim.now);
+    assert.ok(d);
+    server.receive(d, CLIENT_ADDRESS, sim.now);
+    while (server.transmit(sim.now)) {
+      // the ACKs go nowhere
+    }
+  }
+  assert.equal(writes, 0, 'an input wrote the table');
+  assert.ok(server.timersCurrent());
+  const next = server.nextTimeout();
+  assert.equal(writes, 1);
+  // Reads after that write nothing, and what they see is what the owners' state says.
+  assert.equal(server.nextTimeout(), next);
+  assert.equal(server.deadlineOf(Timer.LossDetection), server.lossDetector.lossDetectionTimeout());
+  assert.equal(writes, 2); // the direct call just above
+  assert.ok(server.timersCurrent());
 });

@@ -436,3 +436,41 @@ test('a stream the peer opens and resets at once cannot crash the server (errors
   assert.equal(errors.length, 3);
   for (const e of errors) assert.ok(e instanceof StreamResetError && e.errorCode === 7);
 });
+
+test('for await over a connection: streams in order, break ends the iterator, a close ends a waiting loop', async () => {
+  const s = await server();
+  const seen: string[] = [];
+  let afterBreak: IteratorResult<unknown> | undefined;
+  let twoSeen: () => void = () => {};
+  const gotTwo = new Promise<void>((r) => {
+    twoSeen = r;
+  });
+  let loopEnded: () => void = () => {};
+  const ended = new Promise<void>((r) => {
+    loopEnded = r;
+  });
+  serve(s, async (conn) => {
+    const it = conn[Symbol.asyncIterator]();
+    // Two streams through one iterator, then break: later next() calls are done.
+    for await (const st of it) {
+      seen.push(`stream ${st.id}`);
+      st.resume();
+      if (seen.length === 2) break;
+    }
+    afterBreak = await it.next();
+    twoSeen();
+    // A fresh loop waits for the next stream; closing the connection ends it without an error.
+    for await (const st of conn) seen.push(`late ${st.id}`);
+    loopEnded();
+  });
+  const conn = await dial({ host: '127.0.0.1', port: s.address().port }, clientOptions());
+  for (let i = 0; i < 2; i++) {
+    const st = await conn.openStream();
+    st.end('x');
+  }
+  await within(gotTwo, 5_000, 'two streams accepted');
+  assert.deepEqual(afterBreak, { done: true, value: undefined });
+  await conn.close();
+  await within(ended, 5_000, 'the waiting loop ends when the connection closes');
+  assert.deepEqual(seen, ['stream 0', 'stream 4']);
+});

@@ -17,45 +17,30 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { Client, createServer } from '../../src/http3/index.js';
 import type { Http3ServerResponse } from '../../src/http3/node/server-response.js';
-import { listenEarly } from '../../src/node/api.js';
 import type { QuicConnection } from '../../src/node/quic-connection.js';
-import { testPki, within } from './helpers.js';
+import { directH3Server } from './h3-direct-server.js';
+import { within } from './helpers.js';
 
 const REQUESTS = 20;
 
 async function serve(answer: (res: Http3ServerResponse, url: string) => void) {
-  const pki = testPki();
-  const h3 = createServer({ cert: pki.leaf.certPem, key: pki.leaf.keyPem }, (req, res) =>
-    answer(res, req.url),
-  );
-  const quic = await listenEarly({
-    host: '127.0.0.1',
-    port: 0,
-    cert: pki.leaf.certPem,
-    key: pki.leaf.keyPem,
-    alpn: ['h3'],
-  });
   let conn: QuicConnection | undefined;
-  quic.on('connection', (c: QuicConnection) => {
-    conn = c;
-    h3.serveConnection(c, quic.address());
+  const s = await directH3Server({
+    handler: (req, res) => answer(res, req.url),
+    onConnection: (c, serveIt) => {
+      conn = c;
+      serveIt();
+    },
   });
-  const client = new Client({ ca: pki.ca.certPem });
-  const base = `https://localhost:${quic.address().port}`;
   return {
     sent: () => conn?.stats().packetsSent ?? 0,
     remotePort: () => conn?.remoteAddress.port ?? 0,
     async get(path: string) {
-      const res = await within(client.fetch(`${base}${path}`), 10_000, `GET ${path}`);
+      const res = await within(s.client.fetch(`${s.base}${path}`), 10_000, `GET ${path}`);
       return res.text();
     },
-    async close() {
-      await client.close();
-      await h3.close();
-      await quic.close();
-    },
+    close: () => s.close(),
   };
 }
 

@@ -17,10 +17,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Client, createServer } from '../../src/http3/index.js';
-import { listenEarly } from '../../src/node/api.js';
-import type { QuicConnection } from '../../src/node/quic-connection.js';
-import { testPki, within } from './helpers.js';
+import { directH3Server } from './h3-direct-server.js';
+import { within } from './helpers.js';
 
 const BURST = 10;
 
@@ -82,21 +80,9 @@ class HoldingRelay {
 test('a burst of requests: the ACK due mid-batch carries answers, not an ACK alone', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'tsquic-h3-burst-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const pki = testPki();
-  const h3 = createServer({ cert: pki.leaf.certPem, key: pki.leaf.keyPem }, (req, res) => {
-    res.end(`ok ${req.url}`);
-  });
-  const quic = await listenEarly({
-    host: '127.0.0.1',
-    port: 0,
-    cert: pki.leaf.certPem,
-    key: pki.leaf.keyPem,
-    alpn: ['h3'],
-    qlogDir: dir,
-  });
-  quic.on('connection', (c: QuicConnection) => h3.serveConnection(c, quic.address()));
-  const relay = await HoldingRelay.start(quic.address().port);
-  const client = new Client({ ca: pki.ca.certPem });
+  const server = await directH3Server({ qlogDir: dir });
+  const relay = await HoldingRelay.start(server.port);
+  const client = server.client;
   const base = `https://localhost:${relay.port}`;
   let burstStreams: number[] = [];
   try {
@@ -131,9 +117,7 @@ test('a burst of requests: the ACK due mid-batch carries answers, not an ACK alo
     );
     burstStreams = Array.from({ length: BURST }, (_, i) => 4 * (i + 1));
   } finally {
-    await client.close();
-    await h3.close();
-    await quic.close();
+    await server.close();
     relay.close();
   }
   // The server's qlog is complete once its socket has closed.

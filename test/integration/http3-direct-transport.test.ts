@@ -10,37 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Client, createServer } from '../../src/http3/index.js';
-import { listenEarly } from '../../src/node/api.js';
 import type { QuicConnection } from '../../src/node/quic-connection.js';
-import { testPki, within } from './helpers.js';
+import { directH3Server } from './h3-direct-server.js';
+import { within } from './helpers.js';
 
-async function h3Server(onConnection: (conn: QuicConnection, serve: () => void) => void) {
-  const pki = testPki();
-  const h3 = createServer({ cert: pki.leaf.certPem, key: pki.leaf.keyPem }, (req, res) => {
-    res.end(`ok ${req.url}`);
-  });
-  const quic = await listenEarly({
-    host: '127.0.0.1',
-    port: 0,
-    cert: pki.leaf.certPem,
-    key: pki.leaf.keyPem,
-    alpn: ['h3'],
-  });
-  quic.on('connection', (conn: QuicConnection) =>
-    onConnection(conn, () => h3.serveConnection(conn, quic.address())),
-  );
-  const client = new Client({ ca: pki.ca.certPem });
-  const base = `https://localhost:${quic.address().port}`;
-  return {
-    base,
-    client,
-    async close() {
-      await client.close();
-      await h3.close();
-      await quic.close();
-    },
-  };
+function h3Server(onConnection: (conn: QuicConnection, serve: () => void) => void) {
+  return directH3Server({ onConnection });
 }
 
 /** The peer's bidirectional streams waiting for acceptStream() (internal state of QuicConnection). */
