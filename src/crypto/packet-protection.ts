@@ -171,29 +171,23 @@ export function openPacketIntact(
   packetEnd: number,
   largestPn: number,
 ): OpenedPacket | null {
-  const sampleStart = pnOffset + SAMPLE_OFFSET;
-  // RFC 9001 §5.4.2: an endpoint MUST discard packets that are not long enough to contain a sample.
-  if (packetStart < 0 || pnOffset <= packetStart || sampleStart + HP_SAMPLE_LENGTH > packetEnd) return null;
-  if (packetEnd > buf.length) return null;
-  const mask = keys.hp.maskAt(buf, sampleStart);
-  const protectedFirst = buf[packetStart]!;
-  const firstByte = protectedFirst ^ (mask[0]! & firstByteMask(protectedFirst));
-  // RFC 9001 §5.4.1: the packet number length comes from the unprotected first byte.
-  const pnLength = (firstByte & 0x03) + 1;
+  const sampleEnd = pnOffset + SAMPLE_OFFSET + HP_SAMPLE_LENGTH;
+  if (packetStart < 0 || sampleEnd > packetEnd || packetEnd > buf.length) return null;
+  // A real copy of the header and the sample (a Buffer's slice() would be a view of `buf`), whose
+  // header protection is removed as openPacket removes it in place.
+  const head = new Uint8Array(sampleEnd - packetStart);
+  for (let i = 0; i < head.length; i++) head[i] = buf[packetStart + i]!;
+  const header = removeHeaderProtection(keys.hp, head, 0, pnOffset - packetStart, head.length);
+  if (header === null) return null;
+  const { firstByte, pnLength } = header;
   const headerEnd = pnOffset + pnLength;
-  // A real copy (a Buffer's slice() would be a view of `buf`).
-  const header = new Uint8Array(headerEnd - packetStart);
-  for (let i = 0; i < header.length; i++) header[i] = buf[packetStart + i]!;
-  header[0] = firstByte;
-  const at = pnOffset - packetStart;
-  let truncatedPn = 0;
-  for (let i = 0; i < pnLength; i++) {
-    const b = header[at + i]! ^ mask[1 + i]!;
-    header[at + i] = b;
-    truncatedPn = truncatedPn * 256 + b;
-  }
-  const packetNumber = decodePacketNumber(largestPn, truncatedPn, pnLength * 8);
-  const payload = keys.aead.open(packetNumber, header, buf.subarray(headerEnd, packetEnd));
+  const packetNumber = decodePacketNumber(largestPn, header.truncatedPn, pnLength * 8);
+  // RFC 9001 §5.3: the associated data is the unprotected header.
+  const payload = keys.aead.open(
+    packetNumber,
+    head.subarray(0, headerEnd - packetStart),
+    buf.subarray(headerEnd, packetEnd),
+  );
   if (payload === null) return null;
   return { packetNumber, firstByte, pnLength, headerEnd, payload };
 }

@@ -7,8 +7,6 @@ import { createSocket } from 'node:dgram';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, describe, test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import {
   AbortError,
   ConnectionClosedError,
@@ -21,6 +19,7 @@ import {
   StreamResetError,
 } from '../../src/index.js';
 import { createTestPki } from '../../src/tls/x509-builder.js';
+import { collectGarbage } from '../support/memory.js';
 import { clientOptions, echoServer, readAll, serve, startServer, testPki, within } from './helpers.js';
 
 const servers: QuicServer[] = [];
@@ -312,12 +311,6 @@ describe('connections', () => {
     await conn.close();
   });
 });
-
-/** A real garbage collection, whatever flags the test process got (so the heap check below can fail). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 test('1,000 sequential connections leave no state behind on the server', async () => {
   const s = await server();

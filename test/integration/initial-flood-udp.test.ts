@@ -11,12 +11,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { after, test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { Endpoint } from '../../src/endpoint/endpoint.js';
 import { dial, type QuicServer } from '../../src/index.js';
 import { forgeInitial, junkInitial } from '../sim/forged-initials.js';
 import { Prng } from '../sim/network.js';
+import { collectGarbage } from '../support/memory.js';
 import { clientOptions, echoServer, readAll, startServer, within } from './helpers.js';
 
 const DATAGRAMS = 4_000;
@@ -32,12 +31,6 @@ after(async () => {
   for (const s of sockets) s.close();
   await Promise.all(servers.map((s) => s.close()));
 });
-
-/** A real garbage collection, whatever flags the test process got (so the heap check can fail). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
-}
 
 /** The JS heap plus ArrayBuffer memory (Node Buffers live outside the heap). */
 function jsMemory(): number {

@@ -7,8 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Aead } from '../../../src/crypto/aead.js';
 import { deriveInitialKeys } from '../../../src/crypto/packet-keys.js';
 import { openPacket } from '../../../src/crypto/packet-protection.js';
@@ -22,6 +20,7 @@ import { QUIC_V1 } from '../../../src/wire/version.js';
 import { forgeInitial, junkInitial } from '../../sim/forged-initials.js';
 import { DEFAULT_START_TIME, Prng, seededRandomBytes } from '../../sim/network.js';
 import { CLIENT_ADDRESS, SERVER_ADDRESS, SERVER_NAME, simPki } from '../../sim/quic-harness.js';
+import { collectGarbage, memoryAfterGc } from '../../support/memory.js';
 
 const NOW = DEFAULT_START_TIME;
 
@@ -63,21 +62,7 @@ function clientHellos(n: number, seed = 2): { client: Endpoint; datagrams: Uint8
 
 const dcidOf = (n: number) => Uint8Array.from({ length: 8 }, (_, i) => (n * 31 + i) & 0xff);
 
-let gcFn: (() => void) | undefined;
-function gc(): void {
-  if (!gcFn) {
-    setFlagsFromString('--expose-gc');
-    gcFn = runInNewContext('gc') as () => void;
-  }
-  gcFn();
-  gcFn();
-}
-
-function memory(): number {
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
+const memory = memoryAfterGc;
 
 describe('no state before an Initial decrypts and starts a ClientHello', () => {
   test('junk with an Initial header creates nothing and gets no answer', () => {
@@ -297,11 +282,11 @@ describe('half-open connections keep no Buffer pool slab alive', () => {
     // Warm up (caches, the first slabs) with 20 of them.
     for (let i = N; i < N + 20; i++) e.receive(buffers[i]!, `10.6.1.${i - N}:1000`, NOW);
     drain(e);
-    gc();
+    collectGarbage();
     const before = process.memoryUsage().arrayBuffers;
     for (let i = 0; i < N; i++) e.receive(buffers[i]!, `10.6.${i >> 8}.${i & 255}:1000`, NOW);
     drain(e);
-    gc();
+    collectGarbage();
     const perHalfOpen = (process.memoryUsage().arrayBuffers - before) / N;
     assert.equal(e.halfOpenCount, N + 20);
     console.log(`# ArrayBuffer memory per half-open connection: ${(perHalfOpen / 1024).toFixed(1)} KiB`);

@@ -8,27 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { ecbPoolStats, setEcbPoolCapacity } from '../../../src/crypto/header-protection.js';
 import { Endpoint } from '../../../src/endpoint/endpoint.js';
 import { DEFAULT_START_TIME, Prng, seededRandomBytes } from '../../sim/network.js';
 import { CLIENT_ADDRESS, SERVER_ADDRESS, SERVER_NAME, simPki } from '../../sim/quic-harness.js';
+import { memoryAfterGc } from '../../support/memory.js';
 
 const NOW = DEFAULT_START_TIME;
 const ALPN = ['hq-interop'];
 
-let gcFn: (() => void) | undefined;
-function heapAfterGc(): number {
-  if (!gcFn) {
-    setFlagsFromString('--expose-gc');
-    gcFn = runInNewContext('gc') as () => void;
-  }
-  gcFn();
-  gcFn();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
+const heapAfterGc = memoryAfterGc;
 
 function newServer(): Endpoint {
   const pki = simPki();
