@@ -462,9 +462,11 @@ function formatValue(f: Figure): string {
 
 function table(figures: readonly Figure[]): string {
   const nameWidth = Math.max(...figures.map((f) => f.name.length));
+  const benchWidth = Math.max(8, ...figures.map((f) => f.bench.length)) + 1;
   return figures
     .map(
-      (f) => `  ${f.bench.padEnd(9)}${f.name.padEnd(nameWidth + 2)}${formatValue(f).padStart(10)} ${f.unit}`,
+      (f) =>
+        `  ${f.bench.padEnd(benchWidth)}${f.name.padEnd(nameWidth + 2)}${formatValue(f).padStart(10)} ${f.unit}`,
     )
     .join('\n');
 }
