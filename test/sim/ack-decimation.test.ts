@@ -13,7 +13,7 @@ import { FrameType } from '../../src/wire/frames.js';
 import { PacketType } from '../../src/wire/packet-header.js';
 import type { LinkConditions } from './network.js';
 import { QuicSim } from './quic-harness.js';
-import { TransferClient, TransferServer } from './stream-apps.js';
+import { runTransferApps } from './stream-apps.js';
 import { MiB } from './transfer-matrix.js';
 
 /** Our max_ack_delay (the default transport parameter, RFC 9000 §18.2). */
@@ -64,15 +64,7 @@ function upload(seed: number, bytes: number, up: LinkConditions): UploadRun {
         p.ack = e.frame.ranges.map((r) => ({ smallest: r.smallest, largest: r.largest }));
     },
   });
-  const conn = sim.dial();
-  const client = new TransferClient(conn, { streams: 1, upload: bytes, download: 0 });
-  const server = new TransferServer();
-  sim.onServerConnection = (c) => server.add(c);
-  sim.appHooks.push(() => {
-    client.pump();
-    server.pump();
-  });
-  sim.run(() => client.done || client.closed, 10 * 60_000);
+  const { client, server } = runTransferApps(sim, { streams: 1, upload: bytes, download: 0 });
   assert.deepEqual(client.failures, []);
   assert.deepEqual(server.failures, []);
   assert.equal(server.uploadsVerified, 1);

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { type LinkConditions, Prng, simSeed, withSimSeed } from './network.js';
 import { CLIENT_ADDRESS, QuicSim, SERVER_ADDRESS } from './quic-harness.js';
-import { TransferClient, TransferServer, type TransferSpec } from './stream-apps.js';
+import { runTransferApps, type TransferSpec } from './stream-apps.js';
 
 const KiB = 1024;
 const RUNS = 40;
@@ -54,15 +54,7 @@ function runSeed(seed: number): void {
     const sim = new QuicSim({ seed });
     sim.net.setLink(CLIENT_ADDRESS, SERVER_ADDRESS, sc.up);
     sim.net.setLink(SERVER_ADDRESS, CLIENT_ADDRESS, sc.down);
-    const conn = sim.dial();
-    const client = new TransferClient(conn, sc.spec);
-    const server = new TransferServer();
-    sim.onServerConnection = (c) => server.add(c);
-    sim.appHooks.push(() => {
-      client.pump();
-      server.pump();
-    });
-    sim.run(() => client.done || client.closed, 10 * 60_000);
+    const { conn, client, server } = runTransferApps(sim, sc.spec);
     assert.deepEqual(client.failures, [], `client failures in ${describe}`);
     assert.deepEqual(server.failures, [], `server failures in ${describe}`);
     assert.equal(client.done, true, `not every stream completed in ${describe}`);

@@ -8,6 +8,7 @@
  */
 import type { Connection } from '../../src/connection/connection.js';
 import type { StreamEpoch } from '../../src/connection/stream-epoch.js';
+import type { QuicSim } from './quic-harness.js';
 
 /** Byte `offset` of the pattern of stream `streamId`. */
 export function patternByte(streamId: number, offset: number): number {
@@ -260,4 +261,26 @@ export class TransferServer {
       }
     }
   }
+}
+
+/**
+ * The usual transfer on a simulator: the client dials, a TransferClient of `spec` runs against a
+ * TransferServer until the client is done or its connection closed (at most `limitMs` of virtual
+ * time). Returns the apps, the client connection and the end time; the caller asserts.
+ */
+export function runTransferApps(
+  sim: QuicSim,
+  spec: TransferSpec,
+  limitMs = 10 * 60_000,
+): { conn: Connection; client: TransferClient; server: TransferServer; end: number } {
+  const conn = sim.dial();
+  const client = new TransferClient(conn, spec);
+  const server = new TransferServer();
+  sim.onServerConnection = (c) => server.add(c);
+  sim.appHooks.push(() => {
+    client.pump();
+    server.pump();
+  });
+  const end = sim.run(() => client.done || client.closed, limitMs);
+  return { conn, client, server, end };
 }
