@@ -359,10 +359,19 @@ export class HandshakeDriver {
   }
 
   private startEpoch(peer: TransportParameters, early: boolean): void {
+    // RFC 9221 §3: 0-RTT DATAGRAMs rely on the remembered max_datagram_frame_size.
+    // The epoch builds its StreamManager from streamConfig() on first use (issue 13).
+    const epoch = new StreamEpoch(++this.epochCounter, this, peer, early, peer.maxDatagramFrameSize);
+    this._epoch = epoch;
+    this.c.pushEvent({ type: 'epoch', epoch });
+  }
+
+  /** The configuration of an epoch's StreamManager, `peer` being the parameters the epoch relies on. */
+  streamConfig(peer: TransportParameters): StreamManagerConfig {
     const c = this.c;
     const o = c.options;
-    const config: StreamManagerConfig = {
-      role: this.c.role,
+    return {
+      role: c.role,
       // Our limits come from the options alone (not the connection IDs of localParams).
       local: flowLimitsOf(localTransportParameters(o)),
       peer: flowLimitsOf(peer),
@@ -375,10 +384,6 @@ export class HandshakeDriver {
         return c.rtt.hasSample ? c.rtt.smoothedRtt : o.initialRtt;
       },
     };
-    // RFC 9221 §3: 0-RTT DATAGRAMs rely on the remembered max_datagram_frame_size.
-    const epoch = new StreamEpoch(++this.epochCounter, config, early, peer.maxDatagramFrameSize);
-    this._epoch = epoch;
-    this.c.pushEvent({ type: 'epoch', epoch });
   }
 
   private onHandshakeComplete(): void {

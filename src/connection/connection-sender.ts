@@ -204,7 +204,11 @@ export class ConnectionSender {
     const c = this.c;
     if (oneRtt && c.framer.hasControlFrames()) return true;
     const epoch = c.epoch;
-    return !!epoch && !epoch.rejected && (epoch.datagrams.length > 0 || epoch.streams.hasPendingFrames());
+    return (
+      !!epoch &&
+      !epoch.rejected &&
+      (epoch.datagrams.length > 0 || epoch.builtStreams?.hasPendingFrames() === true)
+    );
   }
 
   private fillSpace(s: PacketSpace, now: Millis, allowData: boolean, maxSize: number): void {

@@ -663,7 +663,7 @@ export class Connection {
       rttVariance: this.rtt.rttVar,
       congestionWindow: this.congestion.congestionWindow,
       bytesInFlight: this.congestion.bytesInFlight,
-      sendBufferedBytes: this.epoch?.streams.queuedSendBytes ?? 0,
+      sendBufferedBytes: this.epoch?.builtStreams?.queuedSendBytes ?? 0,
     };
   }
 

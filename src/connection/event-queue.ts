@@ -25,7 +25,8 @@ export class ConnectionEventQueue {
   constructor(private readonly owner: { readonly epoch: StreamEpoch | undefined }) {}
 
   push(event: ConnectionEvent): void {
-    const streams = this.owner.epoch?.streams;
+    // Not built yet (issue 13): no stream event was emitted before this one, as with mark 0.
+    const streams = this.owner.epoch?.builtStreams;
     this.items.push({ event, streams, mark: streams?.eventsEmitted ?? 0 });
   }
 
@@ -37,8 +38,9 @@ export class ConnectionEventQueue {
     const streamFirst =
       next !== undefined &&
       live !== undefined &&
-      live.streams === next.streams &&
-      live.streams.emittedBefore(next.mark);
+      next.streams !== undefined &&
+      live.builtStreams === next.streams &&
+      next.streams.emittedBefore(next.mark);
     if (next !== undefined && !streamFirst) {
       this.head++;
       if (this.head === this.items.length) {
@@ -47,8 +49,7 @@ export class ConnectionEventQueue {
       }
       return next.event;
     }
-    if (live === undefined) return undefined;
-    const event = live.streams.pollEvent();
-    return event === undefined ? undefined : { type: 'stream', epoch: live, event };
+    const event = live?.builtStreams?.pollEvent();
+    return event === undefined || live === undefined ? undefined : { type: 'stream', epoch: live, event };
   }
 }

@@ -217,8 +217,10 @@ export class Framer {
       epoch.shiftDatagram();
       if (fits) sink.write(f);
     }
-    while (sink.remaining > 3) {
-      const next = epoch.streams.popFrame(sink.remaining, now);
+    // Not built: no stream was opened and no stream frame arrived, so nothing to send (issue 13).
+    const streams = epoch.builtStreams;
+    while (streams !== undefined && sink.remaining > 3) {
+      const next = streams.popFrame(sink.remaining, now);
       if (!next) break;
       sink.write(next.frame, { kind: 'stream', epoch, record: next.record });
     }

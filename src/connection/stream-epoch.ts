@@ -8,6 +8,14 @@
  * server's actual transport parameters. Public stream objects keep a reference to *their* epoch, so an
  * operation on a stream of a rejected attempt can only ever reach the dead epoch, which the packet
  * packer no longer reads from. Nothing of it can reach the next connection.
+ *
+ * The StreamManager is built on first use (issue 13): an idle connection that never opens or
+ * receives a stream holds no flow controllers, scheduler, stream maps or event queue (about 1.7 KiB
+ * per connection), only what it is built from. Building it later gives the same manager as building
+ * it at once: its limits come from the options and the transport parameters the epoch was started
+ * with, none of which change. The core's per-packet paths (the framer, the sender's "anything to
+ * send", the event queue) read `builtStreams` and so never build it; whatever changes stream state
+ * (a stream frame, opening a stream, the peer's new limits) reads `streams` and builds it.
  */
 import { type FlowLimits, StreamManager, type StreamManagerConfig } from '../streams/stream-manager.js';
 import type { TransportParameters } from '../wire/transport-parameters.js';
@@ -15,7 +23,9 @@ import type { TransportParameters } from '../wire/transport-parameters.js';
 export class StreamEpoch {
   /** Distinguishes the epochs of one connection in logs and tests (1, 2, ...). */
   readonly id: number;
-  readonly streams: StreamManager;
+  private _streams: StreamManager | undefined;
+  /** What the StreamManager is built from, until it is (then dropped). */
+  private source: StreamConfigSource | undefined;
   /** True for the epoch the client opened under remembered (0-RTT) limits. */
   readonly early: boolean;
   private _rejected = false;
@@ -24,16 +34,41 @@ export class StreamEpoch {
   private _datagramBytes = 0;
   private _peerMaxDatagramFrameSize: number | undefined;
 
+  /**
+   * `source.streamConfig(peer)` makes the StreamManager's configuration, `peer` being the
+   * transport parameters this epoch relies on (remembered ones for the early epoch).
+   */
   constructor(
     id: number,
-    config: StreamManagerConfig,
+    source: StreamConfigSource,
+    private peer: TransportParameters | undefined,
     early: boolean,
     peerMaxDatagramFrameSize: number | undefined,
   ) {
     this.id = id;
-    this.streams = new StreamManager(config);
+    this.source = source;
     this.early = early;
     this._peerMaxDatagramFrameSize = peerMaxDatagramFrameSize;
+  }
+
+  /** The epoch's streams, flow control and stream events; built here on first use. */
+  get streams(): StreamManager {
+    let streams = this._streams;
+    if (streams === undefined) {
+      streams = new StreamManager(this.source!.streamConfig(this.peer!));
+      this._streams = streams;
+      this.source = undefined;
+      this.peer = undefined;
+    }
+    return streams;
+  }
+
+  /**
+   * The StreamManager if anything has used it yet. Undefined means no stream was opened, no stream
+   * frame arrived and nothing was queued: there is nothing to send and no stream event to report.
+   */
+  get builtStreams(): StreamManager | undefined {
+    return this._streams;
   }
 
   /** Set when 0-RTT was rejected: the epoch is dead, nothing from it is ever sent. */
@@ -97,6 +132,11 @@ export class StreamEpoch {
     const data = this.queued.shift();
     if (data) this._datagramBytes -= data.length;
   }
+}
+
+/** Makes the configuration of an epoch's StreamManager (the connection's handshake driver). */
+export interface StreamConfigSource {
+  streamConfig(peer: TransportParameters): StreamManagerConfig;
 }
 
 /** Bounds of an epoch's DATAGRAM send queue (what waits for congestion window). */

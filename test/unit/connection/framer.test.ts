@@ -19,6 +19,7 @@ import { EncryptionLevel } from '../../../src/tls/types.js';
 import { frameLength } from '../../../src/wire/frame-codec.js';
 import { isAckEliciting } from '../../../src/wire/frame-rules.js';
 import { type Frame, FrameType, type NewConnectionIdFrame } from '../../../src/wire/frames.js';
+import { defaultTransportParameters } from '../../../src/wire/transport-parameters.js';
 import { limits } from '../streams/harness.js';
 
 /** A packet with `room` bytes for frames. */
@@ -319,7 +320,8 @@ test('epoch frames: DATAGRAM never split; one too large for any packet now is dr
   const { framer } = setup();
   const epoch = new StreamEpoch(
     1,
-    { role: 'client', local: limits(), peer: limits(), rtt: () => 100 },
+    { streamConfig: () => ({ role: 'client', local: limits(), peer: limits(), rtt: () => 100 }) },
+    defaultTransportParameters(),
     false,
     65535,
   );
