@@ -27,6 +27,7 @@ import {
   nextConnectionId,
   startChannel,
 } from './diagnostics.js';
+import { LazyOutcome } from './lazy-outcome.js';
 import type { QuicConnection } from './quic-connection.js';
 import type { SessionStore } from './session-cache.js';
 import type { ConnectionOwner } from './udp-endpoint.js';
@@ -52,21 +53,6 @@ export interface HandleCallbacks {
   onTerminated?(): void;
 }
 
-/** One no-op rejection handler for every deferred (not a new function per connection). */
-function ignoreRejection(): void {}
-
-function deferred<T>() {
-  let resolve!: (v: T) => void;
-  let reject!: (e: Error) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Rejections are also reported through other paths; an unobserved one must not crash the process.
-  promise.catch(ignoreRejection);
-  return { promise, resolve, reject };
-}
-
 export class ConnectionHandle implements ConnectionOwner {
   /** The public connection of each epoch, from the `onEpoch` callback. */
   private readonly publics = new Map<StreamEpoch, QuicConnection>();
@@ -78,8 +64,9 @@ export class ConnectionHandle implements ConnectionOwner {
    */
   private closeErrorOf: (() => QuicError) | undefined;
   private closeInfo: CloseInfo | undefined;
-  private readonly handshake = deferred<void>();
-  private readonly closedDeferred = deferred<CloseReason>();
+  /** Promises made when first asked for (lazy-outcome.ts): an idle server's are never asked. */
+  private readonly handshake = new LazyOutcome<void>();
+  private readonly closedOutcome = new LazyOutcome<CloseReason>();
   private terminated = false;
   /** Who creates the public connections: the client (client-connection.ts) or the server; see bind(). */
   private callbacks: HandleCallbacks | undefined;
@@ -135,7 +122,7 @@ export class ConnectionHandle implements ConnectionOwner {
   }
 
   get closed(): Promise<CloseReason> {
-    return this.closedDeferred.promise;
+    return this.closedOutcome.promise;
   }
 
   kick(): void {
@@ -250,7 +237,10 @@ export class ConnectionHandle implements ConnectionOwner {
     // A clean local close (code 0) ends streams quietly, like destroying a socket; anything else
     // fails them with the error.
     for (const pub of this.publics.values()) pub._onClosed(error, isCleanClose(info));
-    this.closedDeferred.resolve(reason);
+    // 'close' fires before the reactions to `closed` run, as when each public connection listened
+    // to it from the start.
+    for (const pub of this.publics.values()) pub._onClosedWith(reason);
+    this.closedOutcome.resolve(reason);
     if (closeChannel.hasSubscribers) {
       closeChannel.publish({
         ...this.diagnostics(),

@@ -94,11 +94,6 @@ class IncomingStreams implements AsyncIterableIterator<QuicStream> {
 }
 
 export class QuicConnection extends EventEmitter {
-  /** Resolves when the handshake completes; rejects with the error that ended the attempt. */
-  readonly handshakeComplete: Promise<void>;
-  /** Resolves (never rejects) when the connection has closed, with how it ended. */
-  readonly closed: Promise<CloseReason>;
-
   /** @internal */
   protected readonly host: ConnectionHost;
   /** @internal */
@@ -122,21 +117,30 @@ export class QuicConnection extends EventEmitter {
     super();
     this.host = host;
     this.epoch = epoch;
-    this.handshakeComplete = host.handshakeComplete;
-    this.closed = host.closed;
     // A class and a bound method, not an object literal with getters (V8 keeps it in dictionary
     // mode) nor arrow functions (tsx's keepNames gives each a property dictionary): issue 13.
     this.streamHost = new StreamHostView(host);
     this.datagramChannel = new DatagramChannel(this, host.core, epoch, host.kick.bind(host));
-    // 'close' fires with the value `closed` resolves to. A microtask later: EarlyConnection sets its
-    // own `closed` after this constructor has run.
-    queueMicrotask(() => {
-      this.closed.then(this.emitClose.bind(this));
-    });
   }
 
-  private emitClose(reason: CloseReason): void {
-    this.emit('close', reason);
+  /** Resolves when the handshake completes; rejects with the error that ended the attempt. */
+  get handshakeComplete(): Promise<void> {
+    // Made when first read (connection-handle.ts, lazy-outcome.ts): issue 13, idle memory.
+    return this.host.handshakeComplete;
+  }
+
+  /** Resolves (never rejects) when the connection has closed, with how it ended. */
+  get closed(): Promise<CloseReason> {
+    return this.host.closed;
+  }
+
+  /**
+   * @internal The QUIC connection ended with `reason`, which `closed` resolves to: 'close' fires
+   * with it a microtask later, before the reactions to `closed` (the handle calls this before it
+   * resolves `closed`). Not listening to `closed` leaves that promise unmade while nobody asks.
+   */
+  _onClosedWith(reason: CloseReason): void {
+    queueMicrotask(() => this.emit('close', reason));
   }
 
   /**
@@ -538,8 +542,7 @@ function closeOptions(codeOrOptions: number | CloseOptions, reason: string): Req
  * nothing else can close it, so `close()` does.
  */
 export class EarlyConnection extends QuicConnection {
-  /** Resolves at the rejection (source 'early-data-rejected'), or like the QUIC connection's `closed`. */
-  override readonly closed: Promise<CloseReason>;
+  private readonly ownClosed: Promise<CloseReason>;
   private readonly next: Promise<QuicConnection>;
   private resolveClosed!: (r: CloseReason) => void;
   private rejected = false;
@@ -550,11 +553,21 @@ export class EarlyConnection extends QuicConnection {
   constructor(host: ConnectionHost, epoch: StreamEpoch, next: Promise<QuicConnection>) {
     super(host, epoch);
     this.next = next;
-    this.closed = new Promise<CloseReason>((resolve) => {
+    this.ownClosed = new Promise<CloseReason>((resolve) => {
       this.resolveClosed = resolve;
     });
     host.closed.then((r) => this.resolveClosed(r));
+    // 'close' fires with the value `closed` resolves to (the rejection, or the QUIC connection's).
+    this.ownClosed.then((r) => this.emit('close', r));
   }
+
+  /** Resolves at the rejection (source 'early-data-rejected'), or like the QUIC connection's `closed`. */
+  override get closed(): Promise<CloseReason> {
+    return this.ownClosed;
+  }
+
+  /** @internal 'close' follows this connection's own `closed` (above), not the QUIC connection's. */
+  override _onClosedWith(_reason: CloseReason): void {}
 
   /**
    * After the handshake: this same connection when 0-RTT was accepted (or not attempted), or a new
