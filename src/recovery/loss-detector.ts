@@ -86,6 +86,19 @@ interface SpaceState<P> {
  */
 const discardedQueue: SentPacketQueue<never> = deepFreeze(new SentPacketQueue<never>());
 
+/**
+ * The state of every discarded space, after releaseDiscarded (issue 13: a connection keeps nothing
+ * of its Initial and Handshake spaces, RFC 9001 §4.9): shared and frozen like discardedQueue.
+ */
+const discardedState: SpaceState<never> = deepFreeze({
+  sent: discardedQueue,
+  largestAcked: undefined,
+  lastAckElicitingTime: undefined,
+  lossTime: undefined,
+  ecnCe: 0,
+  discarded: true,
+});
+
 export class LossDetector<P> {
   private readonly rtt: RttEstimator;
   private readonly cc: CongestionController;
@@ -361,12 +374,12 @@ export class LossDetector<P> {
   }
 
   /**
-   * After discardSpace, once the call that discarded the space has returned: its (empty) sent-packet
-   * queue gives way to the shared inert one, so a discarded space costs no memory of its own.
+   * After discardSpace, once the call that discarded the space has returned: its state (with its
+   * empty sent-packet queue) gives way to the shared inert one, so a discarded space costs no memory
+   * of its own.
    */
   releaseDiscarded(space: PacketNumberSpace): void {
-    const st = this.spaces[space]!;
-    if (st.discarded) st.sent = discardedQueue as SentPacketQueue<P>;
+    if (this.spaces[space]!.discarded) this.spaces[space] = discardedState as SpaceState<P>;
   }
 
   /**

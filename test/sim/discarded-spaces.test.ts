@@ -46,6 +46,9 @@ test('discarded Initial and Handshake spaces hold nothing, and their late packet
         assert.ok(Object.isFrozen(space.acks), `space ${index} keeps its own ACK state`);
         assert.ok(Object.isFrozen(space.crypto), `space ${index} keeps its own CRYPTO stream`);
         assert.equal(conn.lossDetector.sentPacketCount(index), 0);
+        // The loss detector's state of the space is the shared inert one too.
+        const detectorSpaces = (conn.lossDetector as unknown as { spaces: object[] }).spaces;
+        assert.ok(Object.isFrozen(detectorSpaces[index]), `space ${index} keeps its own loss state`);
       }
     };
     checkDiscarded(server);
