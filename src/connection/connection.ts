@@ -55,7 +55,7 @@ import { LocalConnectionIds } from './local-connection-ids.js';
 import { MtuDiscovery } from './mtu-discovery.js';
 import type { OneRttKeys } from './one-rtt-keys.js';
 import { MIN_INITIAL_DATAGRAM } from './packet-packer.js';
-import { PacketSpace } from './packet-space.js';
+import { discardedSpace, PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
 import { PathsView } from './paths-view.js';
 import { PeerConnectionIds } from './peer-connection-ids.js';
@@ -984,7 +984,8 @@ export class Connection {
     this.releasePending = false;
     for (const s of this.spaces) {
       if (!s.discarded) continue;
-      s.releaseDiscarded();
+      // The shared inert space takes its place: nothing of it is kept per connection.
+      if (s.space !== PacketNumberSpace.ApplicationData) this.spaces[s.space] = discardedSpace(s.space);
       this.lossDetector.releaseDiscarded(s.space);
     }
   }

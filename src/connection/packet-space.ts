@@ -107,7 +107,7 @@ export class PacketSpace {
 
   /** An ack-eliciting packet was sent in this space: it counts as one of the probes owed, if any. */
   onAckElicitingSent(): void {
-    if (this._probesPending > 0) this._probesPending--;
+    if (this._probesPending > 0 && !this._discarded) this._probesPending--;
   }
 
   get level(): EncryptionLevel {
@@ -127,8 +127,9 @@ export class PacketSpace {
     else this._writeKeys = keys;
   }
 
-  /** At least `count` probe packets are owed (RFC 9002 §6.2.4). */
+  /** At least `count` probe packets are owed (RFC 9002 §6.2.4); none in a discarded space. */
   requestProbes(count: number): void {
+    if (this._discarded) return;
     this._probesPending = Math.max(this._probesPending, count);
   }
 
@@ -157,4 +158,24 @@ export class PacketSpace {
     this._acks = parts.acks;
     this._crypto = parts.crypto;
   }
+}
+
+const discardedSpaces = new Map<PacketNumberSpace, PacketSpace>();
+
+/**
+ * The discarded space of a kind (Initial or Handshake), shared by every connection and deep-frozen
+ * (issue 13): once the call that discarded its own space has returned, a connection puts this in
+ * its place and keeps nothing of that space (RFC 9001 §4.9). Discarded, it sends nothing, owes no
+ * probes and holds no keys; a write into it would throw.
+ */
+export function discardedSpace(space: PacketNumberSpace): PacketSpace {
+  let s = discardedSpaces.get(space);
+  if (s === undefined) {
+    s = new PacketSpace(space, 0);
+    s.discard();
+    s.releaseDiscarded();
+    deepFreeze(s);
+    discardedSpaces.set(space, s);
+  }
+  return s;
 }

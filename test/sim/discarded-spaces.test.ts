@@ -43,6 +43,7 @@ test('discarded Initial and Handshake spaces hold nothing, and their late packet
         assert.equal(space.writeKeys, undefined);
         // The shared inert state: nothing received is remembered, nothing can be written into it.
         assert.equal(space.acks.largestReceived, -1, `space ${index} keeps its received packet numbers`);
+        assert.ok(Object.isFrozen(space), `space ${index} keeps its own space record`);
         assert.ok(Object.isFrozen(space.acks), `space ${index} keeps its own ACK state`);
         assert.ok(Object.isFrozen(space.crypto), `space ${index} keeps its own CRYPTO stream`);
         assert.equal(conn.lossDetector.sentPacketCount(index), 0);
