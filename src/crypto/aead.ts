@@ -18,18 +18,26 @@ const TAG_LENGTH = 16;
 /** Shared, never modified: avoids an options object per packet. */
 const CIPHER_OPTIONS = { authTagLength: TAG_LENGTH } as const;
 const TWO_POW_32 = 0x1_0000_0000;
+/**
+ * The nonce of the packet being sealed or opened, shared by every key: createCipheriv copies it
+ * before returning, and nothing runs between writing it and that call (issue 13: one typed array
+ * less per key, two per idle connection).
+ */
+const NONCE = Buffer.allocUnsafeSlow(12);
+/** Reused setAAD options, set just before each call (only CCM needs the length, but the ChaCha20-Poly1305 typing asks for it). */
+const AAD_OPTIONS = { plaintextLength: 0 };
 
 export class Aead {
   readonly suite: CipherSuite;
   private readonly algorithm: 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
   private readonly key: Buffer;
-  /** IV bytes 4..7 and 8..11 as big-endian integers; bytes 0..3 are copied into `nonce` once. */
+  /**
+   * IV bytes 0..3, 4..7 and 8..11 as big-endian signed 32-bit integers (small integers in V8, no
+   * boxed number per field); XORed with the packet number into NONCE per packet.
+   */
+  private readonly ivTop: number;
   private readonly ivHigh: number;
   private readonly ivLow: number;
-  /** Reused for every packet: createCipheriv copies the nonce it is given. */
-  private readonly nonce: Buffer;
-  /** Reused setAAD options (only CCM needs the length, but the ChaCha20-Poly1305 typing asks for it). */
-  private readonly aadOptions = { plaintextLength: 0 };
   private seals = 0;
   private failures = 0;
 
@@ -43,15 +51,13 @@ export class Aead {
     }
     this.suite = suite;
     this.algorithm = params.aead;
-    // Key and nonce are views of one unpooled buffer: one allocation per key instead of two
-    // (issue 13, idle memory). The nonce bytes are rewritten per packet; the key's never are.
-    const both = Buffer.allocUnsafeSlow(key.length + iv.length);
-    both.set(key);
-    both.set(iv, key.length);
-    this.key = both.subarray(0, key.length);
-    this.nonce = both.subarray(key.length);
-    this.ivHigh = this.nonce.readUInt32BE(4);
-    this.ivLow = this.nonce.readUInt32BE(8);
+    // An unpooled copy: a pooled Buffer would keep its whole 8 KiB pool slab alive (issue 13).
+    this.key = Buffer.allocUnsafeSlow(key.length);
+    this.key.set(key);
+    const v = new DataView(iv.buffer, iv.byteOffset, iv.byteLength);
+    this.ivTop = v.getInt32(0);
+    this.ivHigh = v.getInt32(4);
+    this.ivLow = v.getInt32(8);
   }
 
   /** Packets sealed with this key so far (confidentiality limit, RFC 9001 §6.6). */
@@ -76,8 +82,8 @@ export class Aead {
     outOffset: number,
   ): number {
     const cipher = this.newCipher(packetNumber);
-    this.aadOptions.plaintextLength = plaintext.length;
-    cipher.setAAD(aad, this.aadOptions);
+    AAD_OPTIONS.plaintextLength = plaintext.length;
+    cipher.setAAD(aad, AAD_OPTIONS);
     // update() returns a new buffer, so reading plaintext before overwriting it in place is safe.
     const ciphertext = cipher.update(plaintext);
     out.set(ciphertext, outOffset);
@@ -101,8 +107,8 @@ export class Aead {
     }
     const decipher = this.newDecipher(packetNumber);
     decipher.setAuthTag(ciphertextAndTag.subarray(ctLength));
-    this.aadOptions.plaintextLength = ctLength;
-    decipher.setAAD(aad, this.aadOptions);
+    AAD_OPTIONS.plaintextLength = ctLength;
+    decipher.setAAD(aad, AAD_OPTIONS);
     const plaintext = decipher.update(ciphertextAndTag.subarray(0, ctLength));
     try {
       // final() verifies the tag (in constant time) and throws when it does not match.
@@ -137,9 +143,14 @@ export class Aead {
   private setNonce(packetNumber: number): Buffer {
     const high = Math.floor(packetNumber / TWO_POW_32);
     const low = packetNumber >>> 0;
-    const n = this.nonce;
+    const n = NONCE;
+    const t = this.ivTop;
     const h = (this.ivHigh ^ high) >>> 0;
     const l = (this.ivLow ^ low) >>> 0;
+    n[0] = t >>> 24;
+    n[1] = (t >>> 16) & 0xff;
+    n[2] = (t >>> 8) & 0xff;
+    n[3] = t & 0xff;
     n[4] = h >>> 24;
     n[5] = (h >>> 16) & 0xff;
     n[6] = (h >>> 8) & 0xff;

@@ -136,3 +136,22 @@ test('the key is copied: later changes to the caller buffer do not matter', () =
   aead.seal(3, AAD, PLAINTEXT, out, 0);
   assert.deepEqual(out, referenceSeal('aes-128-gcm', KEY_128, referenceNonce(IV, 3n), AAD, PLAINTEXT));
 });
+
+test('keys used in turn each seal with their own whole IV (the nonce buffer is shared by all keys)', () => {
+  const ivB = hex('0f0e0d0c0b0a090807060504');
+  const a = new Aead(CipherSuite.AES_128_GCM_SHA256, KEY_128, IV);
+  const b = new Aead(CipherSuite.AES_128_GCM_SHA256, KEY_128, ivB);
+  for (const pn of [0, 1, 2 ** 32 + 5]) {
+    for (const [aead, iv] of [
+      [a, IV],
+      [b, ivB],
+      [a, IV],
+    ] as const) {
+      const out = Buffer.alloc(PLAINTEXT.length + 16);
+      aead.seal(pn, AAD, PLAINTEXT, out, 0);
+      const want = referenceSeal('aes-128-gcm', KEY_128, referenceNonce(iv, BigInt(pn)), AAD, PLAINTEXT);
+      assert.deepEqual(out, want, `packet ${pn}`);
+      assert.deepEqual(aead.open(pn, AAD, out), PLAINTEXT);
+    }
+  }
+});
