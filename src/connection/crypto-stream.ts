@@ -29,9 +29,13 @@ export class CryptoStream {
   private sendOffset = 0;
   /** Lost ranges to send again. */
   private readonly retransmit = new RangeSet();
-  /** Acknowledged ranges. */
+  /**
+   * Acknowledged ranges at or above `sendBase` (everything below it was acknowledged and dropped):
+   * emptied when all is acknowledged, so an idle connection keeps no range arrays (issue 13).
+   */
   private readonly acked = new RangeSet();
-  private readonly receiveBuffer = new ReassemblyBuffer(CRYPTO_RECEIVE_LIMIT);
+  /** Made on the first CRYPTO frame received (a server's 1-RTT level never gets one; issue 13). */
+  private receiveBuffer: ReassemblyBuffer | undefined;
 
   constructor(private readonly keepAcknowledged = false) {}
 
@@ -77,22 +81,29 @@ export class CryptoStream {
 
   /** A packet carrying [offset, offset+length) was declared lost: send what of it is unacknowledged again. */
   onLost(offset: number, length: number): void {
-    this.acked.forEachGap(offset, offset + length, (s, e) => this.retransmit.add(s, e));
+    // Below sendBase everything was acknowledged.
+    const start = Math.max(offset, this.sendBase);
+    const end = offset + length;
+    if (start < end) this.acked.forEachGap(start, end, (s, e) => this.retransmit.add(s, e));
   }
 
   onAcked(offset: number, length: number): void {
-    this.acked.add(offset, offset + length);
-    this.retransmit.remove(offset, offset + length);
+    const end = offset + length;
+    const start = Math.max(offset, this.sendBase);
+    if (start < end) this.acked.add(start, end);
+    this.retransmit.remove(offset, end);
     // Everything written so far was sent and acknowledged: nothing of it can be needed again.
     if (
       !this.keepAcknowledged &&
       this.sendData !== EMPTY &&
       this.sendOffset === this.sendLength &&
-      this.acked.firstStart === 0 &&
+      !this.acked.isEmpty &&
+      this.acked.firstStart <= this.sendBase &&
       this.acked.firstEnd >= this.sendLength
     ) {
       this.sendData = EMPTY;
       this.sendBase = this.sendLength;
+      this.acked.clear();
     }
   }
 
@@ -121,6 +132,7 @@ export class CryptoStream {
    * RFC 9000 §7.5: data beyond what we are willing to buffer is CRYPTO_BUFFER_EXCEEDED.
    */
   receive(offset: number, data: Uint8Array): Uint8Array | undefined {
+    this.receiveBuffer ??= new ReassemblyBuffer(CRYPTO_RECEIVE_LIMIT);
     if (offset + data.length > this.receiveBuffer.readOffset + CRYPTO_RECEIVE_LIMIT) {
       throw transportError(
         TransportErrorCode.CRYPTO_BUFFER_EXCEEDED,

@@ -205,3 +205,33 @@ test('acknowledged CRYPTO data is dropped; later writes continue at the right of
   assert.equal(s.hasDataToSend(), false);
   assert.throws(() => s.resendAll(), /already acknowledged/);
 });
+
+test('once all is acknowledged it keeps no ranges; late losses and ACKs of dropped data change nothing', () => {
+  const s = new CryptoStream();
+  const ranges = () => (s as unknown as { acked: { rangeCount: number } }).acked.rangeCount;
+  const bytes = (n: number, from: number) => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
+  s.write(bytes(300, 0));
+  s.nextChunk(1000);
+  s.onAcked(0, 100);
+  s.onAcked(200, 100);
+  assert.equal(ranges(), 2);
+  s.onAcked(100, 100);
+  // Everything acknowledged and dropped: no range is kept (issue 13: idle connections).
+  assert.equal(ranges(), 0);
+  // A packet carrying dropped bytes is declared lost, or acknowledged, late: nothing to send again.
+  s.onLost(0, 300);
+  s.onAcked(50, 100);
+  assert.equal(s.hasDataToSend(), false);
+  assert.equal(ranges(), 0);
+  // The next message (a session ticket): sent, its first half and a stale range acknowledged in
+  // one ACK, its second half lost: only that half goes again, and once acknowledged nothing is kept.
+  s.write(bytes(100, 300));
+  assert.deepEqual(s.nextChunk(1000), { offset: 300, data: bytes(100, 300) });
+  s.onAcked(250, 100);
+  s.onLost(250, 150);
+  assert.deepEqual(s.nextChunk(1000), { offset: 350, data: bytes(50, 350) });
+  assert.equal(s.nextChunk(1000), undefined);
+  s.onAcked(350, 50);
+  assert.equal(ranges(), 0);
+  assert.equal(s.hasDataToSend(), false);
+});
