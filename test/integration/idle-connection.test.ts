@@ -1,8 +1,10 @@
 /**
- * A connection's `handshakeComplete` and `closed` promises are made when first read (issue 13: an
- * idle server connection whose application never reads them holds neither; src/node/lazy-outcome.ts).
- * Read late they settle as if read at once, and 'close' fires once, with the value `closed` resolves
- * to, before the reactions to `closed`.
+ * What an idle connection does not hold until it is used (issue 13, idle memory), used late:
+ * - `handshakeComplete` and `closed` are made when first read (src/node/lazy-outcome.ts). Read late
+ *   they settle as if read at once, and 'close' fires once, with the value `closed` resolves to,
+ *   before the reactions to `closed`.
+ * - the stream map and the accept queues are made with the first stream: streams opened after the
+ *   connection sat idle reach the loops and acceptStream() calls that waited all along.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -88,4 +90,47 @@ test("'close' fires once, before the reactions to closed registered earlier", as
   await within(finished, TIMEOUT, 'server closed');
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(order, ['close', 'closed']);
+});
+
+test('streams opened after the connection sat idle reach a waiting for-await loop and acceptStream()', async () => {
+  let accepted: QuicConnection | undefined;
+  const s = await startServer();
+  servers.push(s);
+  const echoed: string[] = [];
+  serve(s, async (conn) => {
+    accepted = conn;
+    for await (const st of conn) {
+      st.on('error', () => {});
+      echoed.push('loop');
+      st.pipe(st);
+    }
+  });
+  const client = await dial({ host: '127.0.0.1', port: s.address().port }, clientOptions());
+  await within(
+    new Promise<void>((r) => {
+      const t = setInterval(() => {
+        if (accepted) {
+          clearInterval(t);
+          r();
+        }
+      }, 5);
+    }),
+    TIMEOUT,
+    'accepted',
+  );
+  // Idle for a while: nothing sent either way.
+  await new Promise((r) => setTimeout(r, 200));
+  for (const text of ['one', 'two']) {
+    const st = await client.openStream();
+    st.end(text);
+    assert.equal((await within(readAll(st), TIMEOUT, `echo ${text}`)).toString(), text);
+  }
+  assert.deepEqual(echoed, ['loop', 'loop']);
+  // The server opens one late too: the client, idle since, accepts it.
+  const waiting = client.acceptStream();
+  const fromServer = await accepted!.openStream();
+  fromServer.end('late');
+  const got = await within(waiting, TIMEOUT, 'client acceptStream');
+  assert.equal((await within(readAll(got), TIMEOUT, 'server stream')).toString(), 'late');
+  await client.close();
 });
