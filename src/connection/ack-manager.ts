@@ -346,8 +346,15 @@ export class AckManager {
     const los = this.los;
     const his = this.his;
     const n = los.length;
+    if (n === 0) {
+      // Arrays of exactly one slot (a push into an empty array reserves 17): the one range of a
+      // connection gone quiet costs 16 bytes, not 0.3 KiB (issue 13, idle memory).
+      this.los = [pn];
+      this.his = [pn];
+      return 0;
+    }
     // Fast path: in-order arrival extends or follows the top range.
-    if (n === 0 || pn > his[n - 1]! + 1) {
+    if (pn > his[n - 1]! + 1) {
       los.push(pn);
       his.push(pn);
       return n;
