@@ -63,9 +63,18 @@ export class SentPacketQueue<P> {
     if (!(pn > this.lastPn) || !Number.isSafeInteger(pn)) return false;
     if (pn > this.lastPn + 1) this.addGap(this.lastPn + 1, pn - 1);
     this.lastPn = pn;
-    this.items.push(packet);
-    this.pns.push(pn);
-    this.flags.push(this.pendingAckedBefore ? LIVE | ACKED_BEFORE : LIVE);
+    const flag = this.pendingAckedBefore ? LIVE | ACKED_BEFORE : LIVE;
+    if (this.pns.length === 0) {
+      // Arrays of exactly one slot (a push into an empty array reserves 17): a quiet connection
+      // often tracks a single packet, its last ACK (issue 13, idle memory). More grow as before.
+      this.items = [packet];
+      this.pns = [pn];
+      this.flags = [flag];
+    } else {
+      this.items.push(packet);
+      this.pns.push(pn);
+      this.flags.push(flag);
+    }
     this.pendingAckedBefore = false;
     this.liveCount++;
     if (packet.ackEliciting) this.ackEliciting++;
