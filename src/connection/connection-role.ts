@@ -8,6 +8,7 @@
  * packets said and how the address was validated, and may issue NEW_TOKEN tokens (§8.1.3). Both
  * check that the peer's transport parameters name the connection IDs seen on the wire (§7.3).
  */
+import { fromByteString, toByteString } from '../util/byte-string.js';
 import type { Millis } from '../util/time.js';
 import type { TransportParameters } from '../wire/transport-parameters.js';
 import type { ClientTlsOptions, ServerConnectionConfig, ServerTlsOptions } from './connection-config.js';
@@ -106,14 +107,16 @@ export class ClientRole {
 
 export class ServerRole {
   readonly kind = 'server' as const;
-  /** The DCID of the client's very first Initial (from the Retry token, or that Initial). */
-  readonly originalDcid: Uint8Array;
-  /** The SCID of the Retry the client followed, if it did (RFC 9000 §17.2.5.2). */
-  readonly retrySourceCid: Uint8Array | undefined;
-  /** The client's SCID. */
-  readonly peerInitialScid: Uint8Array;
-  /** The DCID of the Initial that created the connection: the Initial keys derive from it (RFC 9001 §5.2). */
-  readonly initialDcid: Uint8Array;
+  /**
+   * The connection IDs of the first flight, read when the handshake starts and when our transport
+   * parameters are encoded: kept as latin1 strings (util/byte-string.ts; a Uint8Array kept for the
+   * connection's life costs about 0.2 KiB with its buffer, issue 13), given as new arrays on read.
+   * Without a Retry the original and the initial DCID are the same string.
+   */
+  private readonly originalDcidBytes: string;
+  private readonly retrySourceCidBytes: string | undefined;
+  private readonly peerInitialScidBytes: string;
+  private readonly initialDcidBytes: string;
   /** A valid Retry or NEW_TOKEN token proved the address: no amplification limit (RFC 9000 §8.1). */
   readonly addressValidated: boolean;
   /** No RTT is remembered on this side. */
@@ -130,14 +133,37 @@ export class ServerRole {
   constructor(config: ServerConnectionConfig) {
     this.tls = config.tls;
     this.acceptEarlyData = config.acceptEarlyData;
-    this.originalDcid = config.originalDcid;
-    this.retrySourceCid = config.retrySourceCid;
-    this.peerInitialScid = config.clientScid;
-    this.initialDcid = config.initialDcid;
+    this.initialDcidBytes = toByteString(config.initialDcid);
+    this.originalDcidBytes =
+      config.originalDcid === config.initialDcid ? this.initialDcidBytes : toByteString(config.originalDcid);
+    this.retrySourceCidBytes =
+      config.retrySourceCid === undefined ? undefined : toByteString(config.retrySourceCid);
+    this.peerInitialScidBytes = toByteString(config.clientScid);
     this.addressValidated = config.addressValidated;
     this.newToken = config.newToken;
     this.initialKeys = config.initialKeys;
     this.firstPacket = config.firstPacket;
+  }
+
+  /** The DCID of the client's very first Initial (from the Retry token, or that Initial). */
+  get originalDcid(): Uint8Array {
+    return fromByteString(this.originalDcidBytes);
+  }
+
+  /** The SCID of the Retry the client followed, if it did (RFC 9000 §17.2.5.2). */
+  get retrySourceCid(): Uint8Array | undefined {
+    const b = this.retrySourceCidBytes;
+    return b === undefined ? undefined : fromByteString(b);
+  }
+
+  /** The client's SCID. */
+  get peerInitialScid(): Uint8Array {
+    return fromByteString(this.peerInitialScidBytes);
+  }
+
+  /** The DCID of the Initial that created the connection: the Initial keys derive from it (RFC 9001 §5.2). */
+  get initialDcid(): Uint8Array {
+    return fromByteString(this.initialDcidBytes);
   }
 
   /** The first Initial as the endpoint's check opened it (ServerConnectionConfig.firstPacket), once. */
