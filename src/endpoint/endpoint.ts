@@ -165,14 +165,21 @@ export class Endpoint {
   private readonly stateless: Array<{ datagram: Uint8Array; to: string }> = [];
   private readonly events: EndpointEvent[] = [];
 
+  /** The server connections' options, resolved once (connection-options.ts). */
+  private readonly serverTransport: TransportOptions | undefined;
+
   constructor(private readonly config: EndpointConfig) {
     this.random = config.random;
     this.cidLength = config.connectionIdLength ?? 8;
     // Bad transport options are the caller's error: report them here (RangeError), not as an exception
     // out of receive() when the first Initial arrives.
     resolveTransportOptions({ ...config.transport, connectionIdLength: this.cidLength });
+    // Resolved once, shared by every server connection unless transportFor adds per-peer options.
     if (config.server)
-      resolveTransportOptions({ ...config.server.transport, connectionIdLength: this.cidLength });
+      this.serverTransport = resolveTransportOptions({
+        ...config.server.transport,
+        connectionIdLength: this.cidLength,
+      });
     this.resetTokens = new StatelessResetTokens(config.statelessResetKey ?? config.random(32));
     this.tokens = new AddressTokens({ key: config.tokenKey ?? config.random(32), random: config.random });
     this.replayStore = config.server?.replayStore ?? new InMemoryReplayStore();
@@ -559,11 +566,10 @@ export class Endpoint {
       addressValidated: validated,
       remoteAddress: from,
       tls: server.tls,
-      transport: {
-        ...server.transport,
-        ...this.config.transportFor?.(from),
-        connectionIdLength: this.cidLength,
-      },
+      transport:
+        this.config.transportFor === undefined
+          ? this.serverTransport
+          : { ...server.transport, ...this.config.transportFor(from), connectionIdLength: this.cidLength },
       random: this.random,
       now,
       statelessResetToken: this.resetTokenFor,

@@ -16,12 +16,19 @@ import {
   encodeTransportParameters,
 } from '../../../src/wire/transport-parameters.js';
 
-test('no options: the defaults, as a fresh object', () => {
+test('no options: the defaults, as a fresh frozen object that connections may share', () => {
   const a = resolveTransportOptions(undefined);
   assert.deepEqual(a, { ...DEFAULT_TRANSPORT_OPTIONS });
   assert.notEqual(a, DEFAULT_TRANSPORT_OPTIONS);
-  a.maxStreamsBidi = 1;
+  // Frozen: one connection cannot change what the others sharing it (issue 13) or the defaults see.
+  assert.throws(() => {
+    a.maxStreamsBidi = 1;
+  }, TypeError);
   assert.equal(resolveTransportOptions({}).maxStreamsBidi, DEFAULT_TRANSPORT_OPTIONS.maxStreamsBidi);
+  // Resolved options given back are taken as they are, not copied again.
+  assert.equal(resolveTransportOptions(a), a);
+  const partial = { maxStreamsBidi: 3 };
+  assert.notEqual(resolveTransportOptions(partial), resolveTransportOptions(partial));
 });
 
 test('partial options override only what they set; undefined values keep the default', () => {
