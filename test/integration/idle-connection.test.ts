@@ -134,3 +134,45 @@ test('streams opened after the connection sat idle reach a waiting for-await loo
   assert.equal((await within(readAll(got), TIMEOUT, 'server stream')).toString(), 'late');
   await client.close();
 });
+
+test('the datagram channel, made on first use: late on an idle connection it works; after the close it is ended', async () => {
+  let accepted: QuicConnection | undefined;
+  const s = await startServer({ maxDatagramFrameSize: 65535 });
+  servers.push(s);
+  serve(s, (conn) => {
+    accepted = conn;
+  });
+  const client = await dial(
+    { host: '127.0.0.1', port: s.address().port },
+    clientOptions({ maxDatagramFrameSize: 65535 }),
+  );
+  await within(
+    new Promise<void>((r) => {
+      const t = setInterval(() => {
+        if (accepted) {
+          clearInterval(t);
+          r();
+        }
+      }, 5);
+    }),
+    TIMEOUT,
+    'accepted',
+  );
+  await new Promise((r) => setTimeout(r, 100));
+  // The first datagram reaches a connection that has not touched datagrams yet: held for its loop.
+  assert.equal(client.sendDatagram(Buffer.from('late')), true);
+  const it = accepted!.datagrams();
+  const first = await within(it.next(), TIMEOUT, 'first datagram');
+  assert.equal(Buffer.from(first.value as Buffer).toString(), 'late');
+  await client.close();
+  // A connection that never touched datagrams, closed: its channel, first used now, is ended at
+  // once: its loop finishes instead of waiting forever.
+  const other = await dial(
+    { host: '127.0.0.1', port: s.address().port },
+    clientOptions({ maxDatagramFrameSize: 65535 }),
+  );
+  await other.close();
+  const done = await within(other.datagrams().next(), TIMEOUT, 'datagrams() after close');
+  assert.equal(done.done, true);
+  assert.equal(other.sendDatagram(Buffer.from('x')), false);
+});
