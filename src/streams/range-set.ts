@@ -3,9 +3,16 @@
  * Used by the send side for acknowledged data and for data waiting for retransmission.
  * The common in-order cases (append at the end, remove from the front) avoid splicing.
  */
+/**
+ * The arrays of every empty set: shared and frozen (a write would throw). A set makes its own on its
+ * first range, of exactly one slot (a push into an empty array reserves 17), and gives them up
+ * when cleared (issue 13, idle memory: a connection's CRYPTO streams keep two sets each).
+ */
+const NONE: number[] = Object.freeze([] as number[]) as number[];
+
 export class RangeSet {
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
+  private starts: number[] = NONE;
+  private ends: number[] = NONE;
 
   get isEmpty(): boolean {
     return this.starts.length === 0;
@@ -27,8 +34,8 @@ export class RangeSet {
   }
 
   clear(): void {
-    this.starts.length = 0;
-    this.ends.length = 0;
+    this.starts = NONE;
+    this.ends = NONE;
   }
 
   /** First index whose end is >= offset (ranges touching or after `offset`). */
@@ -47,7 +54,12 @@ export class RangeSet {
   add(start: number, end: number): void {
     if (end <= start) return;
     const n = this.starts.length;
-    if (n === 0 || start > this.ends[n - 1]!) {
+    if (n === 0) {
+      this.starts = [start];
+      this.ends = [end];
+      return;
+    }
+    if (start > this.ends[n - 1]!) {
       this.starts.push(start);
       this.ends.push(end);
       return;
@@ -97,6 +109,7 @@ export class RangeSet {
         this.ends.splice(i, 1);
       }
     }
+    if (this.starts.length === 0) this.clear();
   }
 
   /** Whether every offset of [start, end) is in the set. */

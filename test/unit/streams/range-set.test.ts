@@ -97,3 +97,29 @@ test('SendBuffer: small writes go into blocks that start small and double up to 
   // The blocks have grown to the largest size.
   assert.equal(b.slice(data.length - 1, data.length).buffer.byteLength, 16384);
 });
+
+test('an empty RangeSet keeps no arrays of its own; cleared or emptied it gives them up and works on', () => {
+  const own = (r: RangeSet) => !Object.isFrozen((r as unknown as { starts: number[] }).starts);
+  const r = new RangeSet();
+  assert.equal(own(r), false, 'a new set shares the frozen empty arrays');
+  r.remove(0, 10);
+  r.clear();
+  assert.equal(r.isEmpty, true);
+  r.add(5, 10);
+  assert.equal(own(r), true);
+  r.add(20, 30);
+  r.remove(0, 100);
+  assert.equal(r.isEmpty, true);
+  assert.equal(own(r), false, 'emptied by remove: arrays given up (issue 13, idle memory)');
+  r.add(1, 2);
+  r.add(3, 4);
+  assert.deepEqual(r.toArray(), [
+    [1, 2],
+    [3, 4],
+  ]);
+  r.clear();
+  assert.equal(own(r), false, 'cleared: arrays given up');
+  r.add(7, 9);
+  assert.deepEqual(r.toArray(), [[7, 9]]);
+  assert.equal(r.covers(7, 9), true);
+});
