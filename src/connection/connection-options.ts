@@ -82,16 +82,15 @@ export const DEFAULT_TRANSPORT_OPTIONS: Readonly<TransportOptions> = {
   initialRtt: 100,
 };
 
-/** Options objects made by resolveTransportOptions: frozen, so connections may share one. */
-const resolvedOptions = new WeakSet<object>();
+/** Options objects made by sharedTransportOptions: frozen, so connections may share one. */
+const sharedOptions = new WeakSet<object>();
 
 /**
- * The options with their defaults, checked (RangeError for a bad one). The result is frozen; given
- * one back, it is returned as is, so an endpoint can resolve its options once and every connection
- * shares that object (issue 13: about 0.2 KiB per idle connection otherwise).
+ * The options with their defaults, checked (RangeError for a bad one), as a new object; given one
+ * that sharedTransportOptions made, that object as is.
  */
 export function resolveTransportOptions(partial: Partial<TransportOptions> | undefined): TransportOptions {
-  if (partial !== undefined && resolvedOptions.has(partial)) return partial as TransportOptions;
+  if (partial !== undefined && sharedOptions.has(partial)) return partial as TransportOptions;
   const o: TransportOptions = { ...DEFAULT_TRANSPORT_OPTIONS };
   if (partial) {
     for (const [k, v] of Object.entries(partial) as Array<[keyof TransportOptions, unknown]>) {
@@ -99,8 +98,20 @@ export function resolveTransportOptions(partial: Partial<TransportOptions> | und
     }
   }
   validateTransportOptions(o);
+  return o;
+}
+
+/**
+ * resolveTransportOptions, frozen, for many connections to share: an endpoint resolves its options
+ * once and every connection keeps that object (issue 13: about 0.2 KiB per idle connection
+ * otherwise). Only for objects made a few times: freezing gives an object its own hidden class
+ * when V8 cannot share one, which costs more than the copy it saves.
+ */
+export function sharedTransportOptions(partial: Partial<TransportOptions> | undefined): TransportOptions {
+  const o = resolveTransportOptions(partial);
+  if (sharedOptions.has(o)) return o;
   Object.freeze(o);
-  resolvedOptions.add(o);
+  sharedOptions.add(o);
   return o;
 }
 

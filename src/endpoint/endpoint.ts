@@ -16,7 +16,11 @@ import {
   type PacketDropTraceEvent,
   type ServerTlsOptions,
 } from '../connection/connection.js';
-import { resolveTransportOptions, type TransportOptions } from '../connection/connection-options.js';
+import {
+  resolveTransportOptions,
+  sharedTransportOptions,
+  type TransportOptions,
+} from '../connection/connection-options.js';
 import type { PathEvent } from '../connection/connection-paths.js';
 import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
 import { CipherSuite } from '../crypto/cipher-suite.js';
@@ -131,6 +135,9 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
  */
 export const ACK_BATCH_LIMIT = 8;
 
+/** Distinct transportFor answers whose resolved options are shared (Endpoint.serverTransportFor). */
+const MAX_SHARED_PEER_OPTIONS = 16;
+
 export class Endpoint {
   private readonly random: RandomBytes;
   private readonly cidLength: number;
@@ -167,6 +174,28 @@ export class Endpoint {
 
   /** The server connections' options, resolved once (connection-options.ts). */
   private readonly serverTransport: TransportOptions | undefined;
+  /** Options resolved for transportFor's answers, by their JSON (a few distinct ones: per address family, say). */
+  private readonly transportByPeerOptions = new Map<string, TransportOptions>();
+
+  /**
+   * The options of a server connection from `from`: one shared object per distinct answer of
+   * transportFor (issue 13: a copy per connection costs about 0.2 KiB of an idle one).
+   */
+  private serverTransportFor(from: string): TransportOptions | Partial<TransportOptions> | undefined {
+    const transportFor = this.config.transportFor;
+    if (transportFor === undefined) return this.serverTransport;
+    const extra = transportFor(from);
+    const key = JSON.stringify(extra);
+    let o = this.transportByPeerOptions.get(key);
+    if (o === undefined) {
+      const partial = { ...this.config.server?.transport, ...extra, connectionIdLength: this.cidLength };
+      // Beyond a few distinct answers, per-connection copies as before (nothing grows without bound).
+      if (this.transportByPeerOptions.size >= MAX_SHARED_PEER_OPTIONS) return partial;
+      o = sharedTransportOptions(partial);
+      this.transportByPeerOptions.set(key, o);
+    }
+    return o;
+  }
 
   constructor(private readonly config: EndpointConfig) {
     this.random = config.random;
@@ -176,7 +205,7 @@ export class Endpoint {
     resolveTransportOptions({ ...config.transport, connectionIdLength: this.cidLength });
     // Resolved once, shared by every server connection unless transportFor adds per-peer options.
     if (config.server)
-      this.serverTransport = resolveTransportOptions({
+      this.serverTransport = sharedTransportOptions({
         ...config.server.transport,
         connectionIdLength: this.cidLength,
       });
@@ -566,10 +595,7 @@ export class Endpoint {
       addressValidated: validated,
       remoteAddress: from,
       tls: server.tls,
-      transport:
-        this.config.transportFor === undefined
-          ? this.serverTransport
-          : { ...server.transport, ...this.config.transportFor(from), connectionIdLength: this.cidLength },
+      transport: this.serverTransportFor(from),
       random: this.random,
       now,
       statelessResetToken: this.resetTokenFor,

@@ -36,6 +36,8 @@ function newServer(): Endpoint {
       retryThreshold: 100_000,
     },
     transport: { maxIdleTimeout: 600_000 },
+    // Per-peer options as the Node shell's server gives them (its PMTU ceiling per address).
+    transportFor: () => ({ mtuDiscoveryMax: 1452 }),
   });
 }
 
@@ -106,7 +108,8 @@ describe('memory of an idle server connection (sans-IO core)', () => {
     );
     // What the cuts of session 25 rely on, each a part built once or on first use:
     const conns = [...server.connections];
-    // one options object for every server connection (connection-options.ts);
+    // one options object for every server connection, transportFor's answer included
+    // (connection-options.ts, Endpoint.serverTransportFor);
     assert.ok(conns.every((c) => c.options === conns[0]!.options));
     // no stream machinery on a connection that never had a stream (stream-epoch.ts);
     assert.ok(conns.every((c) => c.epoch !== undefined && c.epoch.builtStreams === undefined));
