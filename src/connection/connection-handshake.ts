@@ -181,14 +181,17 @@ export class HandshakeDriver {
         this.rememberedParams = undefined;
       }
     }
-    return new TlsClient({
-      ...tlsOptions,
-      offerEarlyData: tlsOptions.offerEarlyData === true && this.rememberedParams !== undefined,
-      transportParameters: this.encodedLocalParams(),
-      random: this.c.random,
-      // RFC 9002 §6.2.2: each ticket's session remembers this connection's RTT for a resumption.
-      sessionRtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : undefined),
-    });
+    // Object.assign, not a spread literal (Node 20 builds those on V8's slow path; once per
+    // connection, issue 13).
+    return new TlsClient(
+      Object.assign({}, tlsOptions, {
+        offerEarlyData: tlsOptions.offerEarlyData === true && this.rememberedParams !== undefined,
+        transportParameters: this.encodedLocalParams(),
+        random: this.c.random,
+        // RFC 9002 §6.2.2: each ticket's session remembers this connection's RTT for a resumption.
+        sessionRtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : undefined),
+      }),
+    );
   }
 
   private createServerTls(config: ServerTlsConfig): TlsEngine {

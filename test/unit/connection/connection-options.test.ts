@@ -42,6 +42,50 @@ test('partial options override only what they set; undefined values keep the def
   assert.equal(o.initialMaxStreamData, DEFAULT_TRANSPORT_OPTIONS.initialMaxStreamData);
 });
 
+test('every option given is used: a full set of non-default values comes back as given', () => {
+  const given: TransportOptions = {
+    maxIdleTimeout: 1,
+    handshakeTimeout: 2,
+    initialMaxData: 3,
+    initialMaxStreamData: 4,
+    maxConnectionReceiveWindow: 5,
+    maxStreamReceiveWindow: 6,
+    maxStreamsBidi: 7,
+    maxStreamsUni: 8,
+    sendBufferSize: 9,
+    connectionSendBufferSize: 10,
+    ackDelayExponent: 11,
+    maxAckDelay: 12,
+    activeConnectionIdLimit: 13,
+    maxDatagramFrameSize: 14,
+    maxUdpPayloadSize: 1215,
+    maxDatagramSize: 1216,
+    mtuDiscoveryMax: 1217,
+    congestionControl: 'newreno',
+    keyUpdateInterval: 19,
+    keepAlivePeriod: 20,
+    connectionIdLength: 5,
+    initialRtt: 22,
+  };
+  // The same keys as the defaults: an option added to one and not the other turns this red.
+  assert.deepEqual(Object.keys(given).sort(), Object.keys(DEFAULT_TRANSPORT_OPTIONS).sort());
+  for (const [k, v] of Object.entries(given)) {
+    assert.notEqual(
+      v,
+      DEFAULT_TRANSPORT_OPTIONS[k as keyof TransportOptions],
+      `${k} differs from its default`,
+    );
+  }
+  assert.deepEqual(resolveTransportOptions(given), given);
+});
+
+test('null is not a missing option: it is validated (and refused), not replaced by the default', () => {
+  assert.throws(
+    () => resolveTransportOptions({ maxIdleTimeout: null as unknown as number }),
+    /invalid transport option: maxIdleTimeout/,
+  );
+});
+
 test('boundary values are accepted', () => {
   const ok: Array<Partial<TransportOptions>> = [
     { maxIdleTimeout: 0 },
