@@ -184,20 +184,26 @@ export class Endpoint {
 
   /** Start a client connection from this endpoint. */
   connect(opts: DialOptions, now: Millis): Connection {
+    // Every field named and Object.assign for the transport options: no spread literal, which
+    // Node 20 builds on V8's slow path (0.5-10 us each; once per dial, issue 13).
+    const { trace, pathTrace, dropTrace, recoveryTrace } = this.traceHooks((): Connection => conn);
     const conn: Connection = new Connection({
       role: 'client',
       remoteAddress: opts.remoteAddress,
       tls: opts.tls,
-      transport: { ...this.config.transport, ...opts.transport, connectionIdLength: this.cidLength },
-      ...(opts.token ? { token: opts.token } : {}),
-      ...(opts.version !== undefined ? { version: opts.version } : {}),
-      ...(opts.testRewriteTransportParameters
-        ? { testRewriteTransportParameters: opts.testRewriteTransportParameters }
-        : {}),
+      transport: Object.assign({}, this.config.transport, opts.transport, {
+        connectionIdLength: this.cidLength,
+      }),
+      token: opts.token,
+      version: opts.version,
+      testRewriteTransportParameters: opts.testRewriteTransportParameters,
       random: this.random,
       now,
       statelessResetToken: this.resetTokenFor,
-      ...this.traceHooks((): Connection => conn),
+      trace,
+      pathTrace,
+      dropTrace,
+      recoveryTrace,
     });
     this.adopt(conn, [conn.localCid]);
     return conn;
@@ -597,11 +603,12 @@ export class Endpoint {
     recoveryTrace?: (e: RecoveryTraceEvent) => void;
   } {
     const { trace, pathTrace, dropTrace, recoveryTrace } = this.config;
+    // Named fields (undefined when not configured), not conditional spreads (issue 13).
     return {
-      ...(trace ? { trace: (e: FrameTraceEvent) => trace(conn(), e) } : {}),
-      ...(pathTrace ? { pathTrace: (e: PathEvent) => pathTrace(conn(), e) } : {}),
-      ...(dropTrace ? { dropTrace: (e: PacketDropTraceEvent) => dropTrace(conn(), e) } : {}),
-      ...(recoveryTrace ? { recoveryTrace: (e: RecoveryTraceEvent) => recoveryTrace(conn(), e) } : {}),
+      trace: trace ? (e: FrameTraceEvent) => trace(conn(), e) : undefined,
+      pathTrace: pathTrace ? (e: PathEvent) => pathTrace(conn(), e) : undefined,
+      dropTrace: dropTrace ? (e: PacketDropTraceEvent) => dropTrace(conn(), e) : undefined,
+      recoveryTrace: recoveryTrace ? (e: RecoveryTraceEvent) => recoveryTrace(conn(), e) : undefined,
     };
   }
 

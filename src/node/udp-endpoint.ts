@@ -78,7 +78,7 @@ export class UdpEndpoint {
             dropTrace: (conn, e) => qlog.dropped(conn, e),
             recoveryTrace: (conn, e) => qlog.recovery(conn, e),
           }
-        : { ...config, trackTouched: true },
+        : Object.assign({}, config, { trackTouched: true }),
     );
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.onMessage(msg, rinfo));
     // Send errors (unreachable, message too long) are packet loss for QUIC: recovery handles them,
@@ -119,7 +119,7 @@ export class UdpEndpoint {
     try {
       return new UdpEndpoint(
         socket,
-        { ...opts.endpoint, random: pooledRandomBytes },
+        Object.assign({}, opts.endpoint, { random: pooledRandomBytes }),
         opts.autoClose ?? false,
         opts.qlogDir ? new QlogWriter(opts.qlogDir) : undefined,
       );
