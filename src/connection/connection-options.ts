@@ -3,7 +3,7 @@
  * (RFC 9000 §18.2).
  */
 import type { Millis } from '../util/time.js';
-import { defaultTransportParameters, type TransportParameters } from '../wire/transport-parameters.js';
+import type { TransportParameters } from '../wire/transport-parameters.js';
 
 export type CongestionControlAlgorithm = 'cubic' | 'newreno';
 
@@ -193,8 +193,10 @@ export function localTransportParameters(
   o: TransportOptions,
   ids: LocalConnectionIdParameters = {},
 ): TransportParameters {
+  // Every parameter named (an absent optional one is undefined, which the encoder skips), not
+  // spreads of the defaults and the IDs: Node 20 builds spread literals on V8's slow path, and both
+  // sides make these on every connection (issue 13).
   return {
-    ...defaultTransportParameters(),
     maxIdleTimeout: o.maxIdleTimeout,
     maxUdpPayloadSize: o.maxUdpPayloadSize,
     initialMaxData: o.initialMaxData,
@@ -205,9 +207,12 @@ export function localTransportParameters(
     initialMaxStreamsUni: o.maxStreamsUni,
     ackDelayExponent: o.ackDelayExponent,
     maxAckDelay: o.maxAckDelay,
-    activeConnectionIdLimit: o.activeConnectionIdLimit,
     disableActiveMigration: true,
-    ...(o.maxDatagramFrameSize !== undefined ? { maxDatagramFrameSize: o.maxDatagramFrameSize } : {}),
-    ...ids,
+    activeConnectionIdLimit: o.activeConnectionIdLimit,
+    maxDatagramFrameSize: o.maxDatagramFrameSize,
+    originalDestinationConnectionId: ids.originalDestinationConnectionId,
+    initialSourceConnectionId: ids.initialSourceConnectionId,
+    retrySourceConnectionId: ids.retrySourceConnectionId,
+    statelessResetToken: ids.statelessResetToken,
   };
 }

@@ -178,6 +178,28 @@ for (const [name, options] of bad) {
   });
 }
 
+test("localTransportParameters carries the connection's IDs and token as given", () => {
+  const ids = {
+    initialSourceConnectionId: new Uint8Array([1, 2, 3, 4]),
+    originalDestinationConnectionId: new Uint8Array([5, 6, 7, 8]),
+    retrySourceConnectionId: new Uint8Array([9, 10, 11, 12]),
+    statelessResetToken: new Uint8Array(16).fill(7),
+  };
+  const p = localTransportParameters(resolveTransportOptions({}), ids);
+  assert.equal(p.initialSourceConnectionId, ids.initialSourceConnectionId);
+  assert.equal(p.originalDestinationConnectionId, ids.originalDestinationConnectionId);
+  assert.equal(p.retrySourceConnectionId, ids.retrySourceConnectionId);
+  assert.equal(p.statelessResetToken, ids.statelessResetToken);
+  const decoded = decodeTransportParameters(encodeTransportParameters(p), 'server');
+  assert.deepEqual([...(decoded.retrySourceConnectionId ?? [])], [...ids.retrySourceConnectionId]);
+  // A client names only its first source CID.
+  const c = localTransportParameters(resolveTransportOptions({}), {
+    initialSourceConnectionId: ids.initialSourceConnectionId,
+  });
+  assert.equal(c.originalDestinationConnectionId, undefined);
+  assert.equal(c.statelessResetToken, undefined);
+});
+
 test('localTransportParameters maps every option to its transport parameter', () => {
   const o = resolveTransportOptions({
     maxIdleTimeout: 12_345,
