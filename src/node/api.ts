@@ -35,7 +35,8 @@ export type DialTarget = string | { host: string; port: number };
 
 /** Connect and complete the handshake. */
 export async function dial(target: DialTarget, options: ClientOptions): Promise<QuicConnection> {
-  await prepareClient(target, options, 'dial');
+  const files = prepareClient(target, options, 'dial');
+  if (files) await files;
   const endpoint = await QuicEndpoint.ephemeral(target, options);
   try {
     return await endpoint._dial(target, options, true);
@@ -51,7 +52,8 @@ export async function dial(target: DialTarget, options: ClientOptions): Promise<
  * on the returned connection go out as 0-RTT. Without one, this behaves like dial().
  */
 export async function dialEarly(target: DialTarget, options: ClientOptions): Promise<EarlyConnection> {
-  await prepareClient(target, options, 'dialEarly');
+  const files = prepareClient(target, options, 'dialEarly');
+  if (files) await files;
   const endpoint = await QuicEndpoint.ephemeral(target, options);
   try {
     return await endpoint._dialEarly(target, options, true);
@@ -63,12 +65,15 @@ export async function dialEarly(target: DialTarget, options: ClientOptions): Pro
 
 /**
  * Every option checked and the files they name opened, before any socket is bound: a bad option
- * throws and leaves nothing behind.
+ * throws and leaves nothing behind. The checks are synchronous; only options that name files
+ * return a promise to wait for (a dial without them makes no promise here, issue 13).
  */
-async function prepareClient(target: DialTarget, options: ClientOptions, fn: string): Promise<void> {
+function prepareClient(target: DialTarget, options: ClientOptions, fn: string): Promise<void> | undefined {
   checkClientOptions(target, options, fn);
   if (options.signal?.aborted) throw abortError(options.signal);
-  await prepareFiles(options);
+  return typeof options.keylog === 'string' || options.qlogDir !== undefined
+    ? prepareFiles(options)
+    : undefined;
 }
 
 /** A client UDP socket from which many connections can be dialled. */
@@ -155,7 +160,10 @@ export class QuicEndpoint {
 
   private async start(target: DialTarget, options: ClientOptions, wantEarly: boolean, prepared: boolean) {
     // dial() and dialEarly() have done this before binding their socket: once per dial is enough.
-    if (!prepared) await prepareClient(target, options, wantEarly ? 'dialEarly' : 'dial');
+    if (!prepared) {
+      const files = prepareClient(target, options, wantEarly ? 'dialEarly' : 'dial');
+      if (files) await files;
+    }
     const { host, port } = parseTarget(target);
     const address = isIP(host) ? host : (await lookup(host, { family: this.driver.isIPv6 ? 0 : 4 })).address;
     if (options.signal?.aborted) throw abortError(options.signal);

@@ -135,16 +135,17 @@ export class UdpEndpoint {
    * unreachable as ECONNREFUSED; a handshake to a port where nothing listens then fails at once.
    * Datagrams from other addresses are no longer delivered.
    */
-  async connect(address: string, port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
+  connect(address: string, port: number): Promise<void> {
+    // One promise, not an async function around it (issue 13: promises per dial).
+    return new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.socket.once('error', onError);
       this.socket.connect(port, address, () => {
         this.socket.off('error', onError);
+        this.connectedTo = formatAddress(address, port);
         resolve();
       });
     });
-    this.connectedTo = formatAddress(address, port);
   }
 
   private connectedTo: string | undefined;
