@@ -178,8 +178,9 @@ export class QuicEndpoint {
     const ca = options.ca;
     // The core's options with every field named (undefined = not set), not conditional spreads:
     // Node 20 builds spread literals on V8's slow path, 0.5-10 us each (issue 13).
-    const transport = transportOptions(options, isIP(address) === 6);
-    transport.mtuDiscoveryMax = mtuCeiling(address, options);
+    const transport = Object.assign(transportOptions(options, isIP(address) === 6), {
+      mtuDiscoveryMax: mtuCeiling(address, options),
+    });
     const core = this.driver.endpoint.connect(
       {
         remoteAddress: remote,
