@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/handshake-ab.ts [--base REF (main)] [--rounds N (4)] [--modes full,resumed,0rtt]
  *        [--sides server,client] [--parallel N (1)] [--warmup MS (3000)] [--duration MS (3000)]
- *        [--server-warmup MS (2000)] [--cpu-prof DIR]
+ *        [--server-warmup MS (2000)] [--cpu-prof DIR] [--allocs]
  *
  * Server side: a tsquic server of each build runs for the whole script (warmed with every mode first,
  * as a server runs for long); per round and mode quic-go's client dials it for warmup + duration ms, and
@@ -18,6 +18,10 @@
  * Both builds are compiled like bench/tsquic-build.ts does (tsc with the package's settings): the
  * working tree into .bench/js, the base (`git archive REF`) into .bench/ab/<sha>/.bench/js.
  * --cpu-prof DIR starts the servers and clients under `node --cpu-prof` (profiles named by build).
+ * --allocs (server side only) measures bytes allocated per connection instead of CPU: the servers run
+ * with 1 GiB semi-spaces, so no GC runs during a client run (a GC is reported), and the growth of new
+ * space and the large-object spaces over the run (STATS of bench/peers/quic-server.ts) is what the
+ * whole server process allocated, its Node shell included: a figure the load does not move.
  *
  * Figures are printed, never asserted. See bench/README.md.
  */
@@ -71,6 +75,10 @@ async function main(): Promise<void> {
   const durationMs = Number(option(argv, '--duration') ?? 3000);
   const serverWarmupMs = Number(option(argv, '--server-warmup') ?? 2000);
   const profDir = option(argv, '--cpu-prof');
+  // Bytes the server allocates per connection instead of its CPU: semi-spaces too large to fill in
+  // a client run, so no GC runs while it counts (bench/peers/quic-server.ts STATS).
+  const allocs = argv.includes('--allocs');
+  if (allocs && sides.includes('client')) throw new Error('--allocs measures servers: use --sides server');
 
   const goProblem = buildGoPeer();
   if (goProblem) throw new Error(goProblem);
@@ -95,9 +103,13 @@ async function main(): Promise<void> {
           `${build}-${script}-${Date.now()}.cpuprofile`,
         ]
       : [];
+    const heap =
+      allocs && script === 'quic-server.js'
+        ? ['--expose-gc', '--min-semi-space-size=1024', '--max-semi-space-size=1024']
+        : [];
     return {
       file: process.execPath,
-      args: [...prof, join(builds[build], 'bench', 'peers', script), ...args],
+      args: [...prof, ...heap, join(builds[build], 'bench', 'peers', script), ...args],
     };
   };
   const ms = (v: number) => `${v}ms`;
@@ -176,13 +188,22 @@ async function main(): Promise<void> {
             let perConn: number;
             if (side === 'server') {
               const s = servers[b]!;
+              const s0 = allocs ? await s.stats() : undefined;
               const c0 = processCpuSeconds(s.pid)!;
               const r: PeerResult = await runClient(
                 goClient(mode, s.address, warmupMs),
                 warmupMs + durationMs + 60_000,
               );
               const c1 = processCpuSeconds(s.pid)!;
-              perConn = ((c1 - c0) * 1000) / (r.total ?? r.count);
+              if (s0) {
+                const s1 = await s.stats();
+                // One GC is the forced one of the first STATS; more and the figure is not exact.
+                if (s1.gcs! - s0.gcs! > 1)
+                  console.log(`  (${b}: ${s1.gcs! - s0.gcs! - 1} GC while counting)`);
+                perConn = (s1.allocated! - s0.allocatedAfterGc!) / (r.total ?? r.count);
+              } else {
+                perConn = ((c1 - c0) * 1000) / (r.total ?? r.count);
+              }
             } else {
               const r = await runClient(tsClient(b, mode, goServer!.address), warmupMs + durationMs + 60_000);
               perConn = (r.cpuSeconds * 1000) / r.count;
@@ -197,7 +218,7 @@ async function main(): Promise<void> {
           const ratio = median(got.B)! / median(got.A)!;
           ratios.set(key, [...(ratios.get(key) ?? []), ratio]);
           console.log(
-            `round ${round + 1} load ${load}  ${key.padEnd(14)} ms CPU/conn  A ${got.A.map((v) => v.toFixed(3)).join(' ')}  B ${got.B.map((v) => v.toFixed(3)).join(' ')}  B/A ${ratio.toFixed(3)}`,
+            `round ${round + 1} load ${load}  ${key.padEnd(14)} ${allocs ? 'B/conn' : 'ms CPU/conn'}  A ${got.A.map((v) => v.toFixed(3)).join(' ')}  B ${got.B.map((v) => v.toFixed(3)).join(' ')}  B/A ${ratio.toFixed(3)}`,
           );
         }
       }
@@ -205,7 +226,7 @@ async function main(): Promise<void> {
     console.log(
       `\nsummary (load average now ${loadavg()
         .map((v) => v.toFixed(1))
-        .join(' ')}): median ms CPU per connection, B/A per round`,
+        .join(' ')}): median ${allocs ? 'bytes allocated' : 'ms CPU'} per connection, B/A per round`,
     );
     for (const [key, f] of figures) {
       const r = ratios.get(key)!;

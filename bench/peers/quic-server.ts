@@ -11,7 +11,8 @@
  * connections that have ended); exits when stdin closes.
  */
 import { readFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { listenEarly, type QuicConnection, type QuicStream } from '../../src/index.js';
 import {
   BENCH_ALPN,
@@ -25,6 +26,15 @@ import {
 } from './protocol.js';
 
 const CHUNK = uploadChunk();
+
+/** Bytes used in new space and the large-object spaces (where objects are allocated). */
+function allocatedSpaces(): number {
+  let n = 0;
+  for (const s of getHeapSpaceStatistics()) {
+    if (s.space_name === 'new_space' || s.space_name.endsWith('large_object_space')) n += s.space_used_size;
+  }
+  return n;
+}
 
 /** Writes `total` bytes with backpressure, then FIN. */
 function sendBytes(stream: QuicStream, total: number): void {
@@ -102,8 +112,17 @@ async function main(): Promise<void> {
   });
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
+  // Garbage collections so far (the A/B's --allocs mode checks that none ran while it counted).
+  let gcs = 0;
+  new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  }).observe({ entryTypes: ['gc'] });
   const stats = () => {
     const gc = (globalThis as { gc?: () => void }).gc;
+    // Bytes in the spaces new objects go to, before and after the GC below: with semi-spaces too
+    // large to fill between two STATS, the difference across them is what the server allocated.
+    const allocated = allocatedSpaces();
+    const gcsBefore = gcs;
     gc?.();
     const m = process.memoryUsage();
     const p99 = delay.count > 0 ? delay.percentile(99) / 1e6 : undefined;
@@ -115,6 +134,9 @@ async function main(): Promise<void> {
       eventLoopP99Ms: p99,
       packetsSent: ended.packetsSent,
       packetsReceived: ended.packetsReceived,
+      allocated,
+      allocatedAfterGc: allocatedSpaces(),
+      gcs: gcsBefore,
     };
   };
   const { address, port } = server.address();
