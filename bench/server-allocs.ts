@@ -74,12 +74,15 @@ class Meter {
     this.overhead = min;
   }
 
+  /** False while only the sampling profiler counts: the brackets' own reads would show in it. */
+  measuring = true;
+
   enter(): void {
-    if (this.depth++ === 0) this.start = allocatedSpaces();
+    if (this.depth++ === 0 && this.measuring) this.start = allocatedSpaces();
   }
 
   leave(): void {
-    if (--this.depth === 0) {
+    if (--this.depth === 0 && this.measuring) {
       this.bytes += allocatedSpaces() - this.start - this.overhead;
       this.calls++;
     }
@@ -154,7 +157,7 @@ export async function sites(kind: ConnectionKind, connections: number, top: numb
   const wantTicket = kind !== 'full';
   let session = wantTicket ? pair.connection('full', undefined, true) : undefined;
   for (let i = 0; i < 300; i++) session = pair.connection(kind, session, wantTicket);
-  meterServer(pair);
+  meterServer(pair).meter.measuring = false;
   const inspector = new Session();
   inspector.connect();
   const post = (method: string, params?: object) =>
@@ -170,17 +173,20 @@ export async function sites(kind: ConnectionKind, connections: number, top: numb
   const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: { head: ProfileNode } };
   inspector.disconnect();
   const bySite = new Map<string, number>();
-  const walk = (n: ProfileNode, server: boolean): void => {
+  const name = (f: ProfileNode['callFrame']): string =>
+    `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(src|bench|test)\//, '$1/')}`;
+  // Allocations inside Node's or V8's own functions (Buffer#subarray, Array#push, ...) are named
+  // with the nearest caller of tsquic's, which is what can change.
+  const walk = (n: ProfileNode, server: boolean, caller: string): void => {
     const inServer = server || n.callFrame.functionName === 'serverCall';
+    const ours = /\/(src|bench|test)\//.test(n.callFrame.url);
     if (inServer && n.selfSize > 0) {
-      const f = n.callFrame;
-      const file = f.url.replace(/^.*\/(src|bench|test)\//, '$1/');
-      const key = `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;
+      const key = ours ? name(n.callFrame) : `${name(n.callFrame)} <- ${caller}`;
       bySite.set(key, (bySite.get(key) ?? 0) + n.selfSize);
     }
-    for (const c of n.children) walk(c, inServer);
+    for (const c of n.children) walk(c, inServer, ours ? name(n.callFrame) : caller);
   };
-  walk(profile.head, false);
+  walk(profile.head, false, '');
   return [...bySite.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
@@ -188,7 +194,7 @@ export async function sites(kind: ConnectionKind, connections: number, top: numb
 }
 
 interface ProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string };
   selfSize: number;
   children: ProfileNode[];
 }
