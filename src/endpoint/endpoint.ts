@@ -598,6 +598,12 @@ export class Endpoint {
     this.serverConnections++;
     this.events.push({ type: 'connection', connection: conn });
     conn.receive(datagram, from, now);
+    // RFC 9000 §13.2.1: an ack-eliciting Initial is acknowledged at once, and the ACK rides with the
+    // server's first flight. A batching driver must not hold it to the end of its batch: with many
+    // ClientHellos in one read (a burst of new clients), the first client would wait for every other
+    // handshake of the batch, and a client whose PTO fires meanwhile sends its ClientHello again
+    // (issue 13: quic-go's resumed clients remember a ~2 ms RTT, so their PTO is ~10 ms).
+    if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this._ackNow = true;
     this.afterConnectionActivity(conn);
   }
 
