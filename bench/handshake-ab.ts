@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/handshake-ab.ts [--base REF (main)] [--rounds N (4)] [--modes full,resumed,0rtt]
  *        [--sides server,client] [--parallel N (1)] [--warmup MS (3000)] [--duration MS (3000)]
- *        [--server-warmup MS (2000)] [--cpu-prof DIR] [--allocs]
+ *        [--server-warmup MS (2000)] [--cpu-prof DIR] [--allocs] [--packets]
  *
  * Server side: a tsquic server of each build runs for the whole script (warmed with every mode first,
  * as a server runs for long); per round and mode quic-go's client dials it for warmup + duration ms, and
@@ -18,6 +18,7 @@
  * Both builds are compiled like bench/tsquic-build.ts does (tsc with the package's settings): the
  * working tree into .bench/js, the base (`git archive REF`) into .bench/ab/<sha>/.bench/js.
  * --cpu-prof DIR starts the servers and clients under `node --cpu-prof` (profiles named by build).
+ * --packets (server side) also prints the packets the server received and sent per connection.
  * --allocs (server side only) measures bytes allocated per connection instead of CPU: the servers run
  * with 1 GiB semi-spaces, so no GC runs during a client run (a GC is reported), and the growth of new
  * space and the large-object spaces over the run (STATS of bench/peers/quic-server.ts) is what the
@@ -78,6 +79,8 @@ async function main(): Promise<void> {
   // Bytes the server allocates per connection instead of its CPU: semi-spaces too large to fill in
   // a client run, so no GC runs while it counts (bench/peers/quic-server.ts STATS).
   const allocs = argv.includes('--allocs');
+  // Packets the server received and sent per connection (its STATS; e.g. ClientHellos sent again).
+  const packets = argv.includes('--packets');
   if (allocs && sides.includes('client')) throw new Error('--allocs measures servers: use --sides server');
 
   const goProblem = buildGoPeer();
@@ -188,15 +191,24 @@ async function main(): Promise<void> {
             let perConn: number;
             if (side === 'server') {
               const s = servers[b]!;
-              const s0 = allocs ? await s.stats() : undefined;
+              const s0 = allocs || packets ? await s.stats() : undefined;
               const c0 = processCpuSeconds(s.pid)!;
               const r: PeerResult = await runClient(
                 goClient(mode, s.address, warmupMs),
                 warmupMs + durationMs + 60_000,
               );
               const c1 = processCpuSeconds(s.pid)!;
-              if (s0) {
-                const s1 = await s.stats();
+              const s1 = s0 ? await s.stats() : undefined;
+              if (s0 && s1) {
+                const n = r.total ?? r.count;
+                const rx = (s1.packetsReceived! - s0.packetsReceived!) / n;
+                const tx = (s1.packetsSent! - s0.packetsSent!) / n;
+                if (packets)
+                  console.log(
+                    `  ${b} ${mode}: packets per connection received ${rx.toFixed(2)}, sent ${tx.toFixed(2)}`,
+                  );
+              }
+              if (allocs && s0 && s1) {
                 // One GC is the forced one of the first STATS; more and the figure is not exact.
                 if (s1.gcs! - s0.gcs! > 1)
                   console.log(`  (${b}: ${s1.gcs! - s0.gcs! - 1} GC while counting)`);
