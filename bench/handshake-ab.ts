@@ -19,10 +19,10 @@
  * working tree into .bench/js, the base (`git archive REF`) into .bench/ab/<sha>/.bench/js.
  * --cpu-prof DIR starts the servers and clients under `node --cpu-prof` (profiles named by build).
  * --packets (server side) also prints the packets the server received and sent per connection.
- * --allocs (server side only) measures bytes allocated per connection instead of CPU: the servers run
- * with 1 GiB semi-spaces, so no GC runs during a client run (a GC is reported), and the growth of new
- * space and the large-object spaces over the run (STATS of bench/peers/quic-server.ts) is what the
- * whole server process allocated, its Node shell included: a figure the load does not move.
+ * --allocs (server side only) measures bytes allocated per connection instead of CPU: the growth of
+ * new space and the large-object spaces between GCs over the client run (v8.GCProfiler, STATS of
+ * bench/peers/quic-server.ts), what the whole server process allocated, its Node shell included: a
+ * figure the load moves little (retransmissions aside).
  *
  * Figures are printed, never asserted. See bench/README.md.
  */
@@ -76,8 +76,8 @@ async function main(): Promise<void> {
   const durationMs = Number(option(argv, '--duration') ?? 3000);
   const serverWarmupMs = Number(option(argv, '--server-warmup') ?? 2000);
   const profDir = option(argv, '--cpu-prof');
-  // Bytes the server allocates per connection instead of its CPU: semi-spaces too large to fill in
-  // a client run, so no GC runs while it counts (bench/peers/quic-server.ts STATS).
+  // Bytes the server allocates per connection instead of its CPU (bench/peers/quic-server.ts STATS:
+  // new-space growth between GCs, from V8's GC profiler).
   const allocs = argv.includes('--allocs');
   // Packets the server received and sent per connection (its STATS; e.g. ClientHellos sent again).
   const packets = argv.includes('--packets');
@@ -106,13 +106,9 @@ async function main(): Promise<void> {
           `${build}-${script}-${Date.now()}.cpuprofile`,
         ]
       : [];
-    const heap =
-      allocs && script === 'quic-server.js'
-        ? ['--expose-gc', '--min-semi-space-size=1024', '--max-semi-space-size=1024']
-        : [];
     return {
       file: process.execPath,
-      args: [...prof, ...heap, join(builds[build], 'bench', 'peers', script), ...args],
+      args: [...prof, join(builds[build], 'bench', 'peers', script), ...args],
     };
   };
   const ms = (v: number) => `${v}ms`;
@@ -209,10 +205,7 @@ async function main(): Promise<void> {
                   );
               }
               if (allocs && s0 && s1) {
-                // One GC is the forced one of the first STATS; more and the figure is not exact.
-                if (s1.gcs! - s0.gcs! > 1)
-                  console.log(`  (${b}: ${s1.gcs! - s0.gcs! - 1} GC while counting)`);
-                perConn = (s1.allocated! - s0.allocatedAfterGc!) / (r.total ?? r.count);
+                perConn = (s1.allocated! - s0.allocated!) / (r.total ?? r.count);
               } else {
                 perConn = ((c1 - c0) * 1000) / (r.total ?? r.count);
               }
