@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/handshake-ab.ts [--base REF (main)] [--rounds N (4)] [--modes full,resumed,0rtt]
  *        [--sides server,client] [--parallel N (1)] [--warmup MS (3000)] [--duration MS (3000)]
- *        [--server-warmup MS (2000)] [--cpu-prof DIR] [--allocs] [--packets]
+ *        [--server-warmup MS (2000)] [--cpu-prof DIR] [--allocs] [--packets] [--rates]
  *
  * Server side: a tsquic server of each build runs for the whole script (warmed with every mode first,
  * as a server runs for long); per round and mode quic-go's client dials it for warmup + duration ms, and
@@ -18,6 +18,7 @@
  * Both builds are compiled like bench/tsquic-build.ts does (tsc with the package's settings): the
  * working tree into .bench/js, the base (`git archive REF`) into .bench/ab/<sha>/.bench/js.
  * --cpu-prof DIR starts the servers and clients under `node --cpu-prof` (profiles named by build).
+ * --rates (server side) also prints quic-go's client's handshakes per second in each run.
  * --packets (server side) also prints the packets the server received and sent per connection.
  * --allocs (server side only) measures bytes allocated per connection instead of CPU: the growth of
  * new space and the large-object spaces between GCs over the client run (v8.GCProfiler, STATS of
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
   const allocs = argv.includes('--allocs');
   // Packets the server received and sent per connection (its STATS; e.g. ClientHellos sent again).
   const packets = argv.includes('--packets');
+  // The client's handshakes per second beside the server's CPU (server side; moves with the load).
+  const rates = argv.includes('--rates');
   if (allocs && sides.includes('client')) throw new Error('--allocs measures servers: use --sides server');
 
   const goProblem = buildGoPeer();
@@ -182,6 +185,8 @@ async function main(): Promise<void> {
       for (const side of sides) {
         for (const mode of modes) {
           const got: { A: number[]; B: number[] } = { A: [], B: [] };
+          const rateOf: { A: number[]; B: number[] } = { A: [], B: [] };
+          let lastRate = 0;
           const load = loadavg()[0]!.toFixed(1);
           for (const b of order) {
             let perConn: number;
@@ -194,6 +199,7 @@ async function main(): Promise<void> {
                 warmupMs + durationMs + 60_000,
               );
               const c1 = processCpuSeconds(s.pid)!;
+              lastRate = r.count / r.seconds;
               const s1 = s0 ? await s.stats() : undefined;
               if (s0 && s1) {
                 const n = r.total ?? r.count;
@@ -214,6 +220,7 @@ async function main(): Promise<void> {
               perConn = (r.cpuSeconds * 1000) / r.count;
             }
             got[b].push(perConn);
+            if (side === 'server' && rates) rateOf[b].push(lastRate);
           }
           const key = `${side} ${mode}`;
           const f = figures.get(key) ?? { A: [], B: [] };
@@ -221,6 +228,11 @@ async function main(): Promise<void> {
           f.B.push(...got.B);
           figures.set(key, f);
           const ratio = median(got.B)! / median(got.A)!;
+          if (rates && rateOf.A.length > 0) {
+            console.log(
+              `  handshakes/s (quic-go's client, counted time)  A ${rateOf.A.map((v) => v.toFixed(0)).join(' ')}  B ${rateOf.B.map((v) => v.toFixed(0)).join(' ')}  B/A ${(median(rateOf.B)! / median(rateOf.A)!).toFixed(3)}`,
+            );
+          }
           ratios.set(key, [...(ratios.get(key) ?? []), ratio]);
           console.log(
             `round ${round + 1} load ${load}  ${key.padEnd(14)} ${allocs ? 'B/conn' : 'ms CPU/conn'}  A ${got.A.map((v) => v.toFixed(3)).join(' ')}  B ${got.B.map((v) => v.toFixed(3)).join(' ')}  B/A ${ratio.toFixed(3)}`,
