@@ -84,6 +84,7 @@ export const DEFAULT_TRANSPORT_OPTIONS: Readonly<TransportOptions> = {
 
 /** The options given, each missing (undefined) one from `DEFAULT_TRANSPORT_OPTIONS`. */
 export function resolveTransportOptions(partial: Partial<TransportOptions> | undefined): TransportOptions {
+  if (partial !== undefined && sharedOptions.has(partial)) return partial as TransportOptions;
   const p = partial ?? NO_OPTIONS;
   const d = DEFAULT_TRANSPORT_OPTIONS;
   // Every field named, not a spread of the defaults and a loop over the given entries: in Node 20 a
@@ -188,14 +189,16 @@ export type LocalConnectionIdParameters = Pick<
   | 'statelessResetToken'
 >;
 
-/** Our transport parameters: the options' limits, and the connection's IDs and token when given. */
+/**
+ * Our transport parameters: the options' limits, and the connection's IDs and token when given.
+ * Built field by field: an object spread followed by more fields takes V8's slow path in Node 20
+ * (0.5-2 µs each; issue 13), and every connection builds these a few times.
+ */
 export function localTransportParameters(
   o: TransportOptions,
-  ids: LocalConnectionIdParameters = {},
+  ids?: LocalConnectionIdParameters,
 ): TransportParameters {
-  // Every parameter named (an absent optional one is undefined, which the encoder skips), not
-  // spreads of the defaults and the IDs: Node 20 builds spread literals on V8's slow path, and both
-  // sides make these on every connection (issue 13).
+  // An absent optional parameter is undefined, which the encoder skips.
   return {
     maxIdleTimeout: o.maxIdleTimeout,
     maxUdpPayloadSize: o.maxUdpPayloadSize,
@@ -210,9 +213,46 @@ export function localTransportParameters(
     disableActiveMigration: true,
     activeConnectionIdLimit: o.activeConnectionIdLimit,
     maxDatagramFrameSize: o.maxDatagramFrameSize,
-    originalDestinationConnectionId: ids.originalDestinationConnectionId,
-    initialSourceConnectionId: ids.initialSourceConnectionId,
-    retrySourceConnectionId: ids.retrySourceConnectionId,
-    statelessResetToken: ids.statelessResetToken,
+    originalDestinationConnectionId: ids?.originalDestinationConnectionId,
+    initialSourceConnectionId: ids?.initialSourceConnectionId,
+    retrySourceConnectionId: ids?.retrySourceConnectionId,
+    statelessResetToken: ids?.statelessResetToken,
   };
+}
+
+const optionParameters = new WeakMap<TransportOptions, Readonly<TransportParameters>>();
+
+/**
+ * The transport parameters of the options alone (no connection IDs), as `localTransportParameters(o)`
+ * gives them, made once per options object: a server's TLS engine remembers them in its tickets, its
+ * 0-RTT check compares a ticket's against them, and each epoch takes its flow limits from them, on
+ * every connection (issue 13). Frozen: shared by the connections of one set of options.
+ */
+export function optionTransportParameters(o: TransportOptions): Readonly<TransportParameters> {
+  let p = optionParameters.get(o);
+  if (p === undefined) {
+    p = Object.freeze(localTransportParameters(o));
+    // Only shared (frozen) options: a mutable object could change under the cached parameters.
+    if (sharedOptions.has(o)) optionParameters.set(o, p);
+  }
+  return p;
+}
+
+/**
+ * Options objects resolved and validated by sharedTransportOptions(), frozen: resolveTransportOptions()
+ * hands them back as they are.
+ */
+const sharedOptions = new WeakSet<object>();
+
+/**
+ * Resolved options for many connections to share (an endpoint's accepted connections): frozen, and
+ * taken as they are by resolveTransportOptions(), so a connection created with them neither copies
+ * the 23 defaults nor checks them again (issue 13: a few µs per connection).
+ */
+export function sharedTransportOptions(
+  partial: Partial<TransportOptions> | undefined,
+): Readonly<TransportOptions> {
+  const o = Object.freeze(resolveTransportOptions(partial));
+  sharedOptions.add(o);
+  return o;
 }

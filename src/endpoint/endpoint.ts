@@ -16,7 +16,11 @@ import {
   type PacketDropTraceEvent,
   type ServerTlsOptions,
 } from '../connection/connection.js';
-import { resolveTransportOptions, type TransportOptions } from '../connection/connection-options.js';
+import {
+  resolveTransportOptions,
+  sharedTransportOptions,
+  type TransportOptions,
+} from '../connection/connection-options.js';
 import type { PathEvent } from '../connection/connection-paths.js';
 import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
 import { CipherSuite } from '../crypto/cipher-suite.js';
@@ -163,6 +167,11 @@ export class Endpoint {
   /** Connections touched since the driver's last takeTouched() (only with trackTouched). */
   private readonly touched = new Set<Connection>();
   private readonly stateless: Array<{ datagram: Uint8Array; to: string }> = [];
+  /** The transport options of accepted connections, resolved and validated once (server only). */
+  private readonly serverTransport: Readonly<TransportOptions> | undefined;
+  /** The last per-peer adjustments (transportFor) and the options they resolved to. */
+  private lastPeerTransport: Partial<TransportOptions> | undefined;
+  private lastPeerResolved: Readonly<TransportOptions> | undefined;
   private readonly events: EndpointEvent[] = [];
 
   constructor(private readonly config: EndpointConfig) {
@@ -171,8 +180,12 @@ export class Endpoint {
     // Bad transport options are the caller's error: report them here (RangeError), not as an exception
     // out of receive() when the first Initial arrives.
     resolveTransportOptions({ ...config.transport, connectionIdLength: this.cidLength });
+    // Resolved once: every accepted connection shares them (see acceptedTransport()).
     if (config.server)
-      resolveTransportOptions({ ...config.server.transport, connectionIdLength: this.cidLength });
+      this.serverTransport = sharedTransportOptions({
+        ...config.server.transport,
+        connectionIdLength: this.cidLength,
+      });
     this.resetTokens = new StatelessResetTokens(config.statelessResetKey ?? config.random(32));
     this.tokens = new AddressTokens({ key: config.tokenKey ?? config.random(32), random: config.random });
     this.replayStore = config.server?.replayStore ?? new InMemoryReplayStore();
@@ -548,6 +561,9 @@ export class Endpoint {
     // Real copies (Buffer#slice is a view): the connection keeps these for its lifetime. Without a
     // Retry both DCIDs are the same bytes: one copy (issue 13, idle memory).
     const initialDcid = new Uint8Array(initial.dcid);
+    const { trace, pathTrace, dropTrace, recoveryTrace } = this.config;
+    // Every field named, no spread: in Node 20 an object literal with a spread and more fields takes
+    // V8's slow path (0.5-10 µs each, issue 13), and this one is built per accepted connection.
     const conn: Connection = new Connection({
       role: 'server',
       version: initial.version,
@@ -561,15 +577,11 @@ export class Endpoint {
       firstPacket: { datagram, packetStart: initial.packetStart, opened },
       clientScid: new Uint8Array(initial.scid),
       localCid,
-      ...(retrySourceCid ? { retrySourceCid: new Uint8Array(retrySourceCid) } : {}),
+      retrySourceCid: retrySourceCid === undefined ? undefined : new Uint8Array(retrySourceCid),
       addressValidated: validated,
       remoteAddress: from,
       tls: server.tls,
-      transport: {
-        ...server.transport,
-        ...this.config.transportFor?.(from),
-        connectionIdLength: this.cidLength,
-      },
+      transport: this.acceptedTransport(from),
       random: this.random,
       now,
       statelessResetToken: this.resetTokenFor,
@@ -578,21 +590,48 @@ export class Endpoint {
       acceptEarlyData(ctx) {
         return endpoint.decideEarlyData(conn, ctx, now);
       },
-      ...(server.issueNewTokens === false
-        ? {}
-        : {
-            newToken() {
-              return endpoint.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now });
-            },
-          }),
-      ...this.traceHooks((): Connection => conn),
+      newToken() {
+        if (server.issueNewTokens === false) return undefined;
+        return endpoint.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now });
+      },
+      trace: trace ? (e: FrameTraceEvent) => trace(conn, e) : undefined,
+      pathTrace: pathTrace ? (e: PathEvent) => pathTrace(conn, e) : undefined,
+      dropTrace: dropTrace ? (e: PacketDropTraceEvent) => dropTrace(conn, e) : undefined,
+      recoveryTrace: recoveryTrace ? (e: RecoveryTraceEvent) => recoveryTrace(conn, e) : undefined,
     });
     this.adopt(conn, [initial.dcid, localCid]);
     this.halfOpen.add(conn);
     this.serverConnections++;
     this.events.push({ type: 'connection', connection: conn });
     conn.receive(datagram, from, now);
+    // RFC 9000 §13.2.1: an ack-eliciting Initial is acknowledged at once, and the ACK rides with the
+    // server's first flight. A batching driver must not hold it to the end of its batch: with many
+    // ClientHellos in one read (a burst of new clients), the first client would wait for every other
+    // handshake of the batch, and a client whose PTO fires meanwhile sends its ClientHello again
+    // (issue 13: quic-go's resumed clients remember a ~2 ms RTT, so their PTO is ~10 ms).
+    if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this._ackNow = true;
     this.afterConnectionActivity(conn);
+  }
+
+  /**
+   * The transport options of a connection accepted from `from`: the server's, resolved once, with the
+   * endpoint's per-peer adjustments (transportFor); the same adjustments as the previous connection's
+   * give the same resolved object (a server's clients mostly get the same ones), so an accepted
+   * connection neither copies nor checks the options again (issue 13).
+   */
+  private acceptedTransport(from: string): TransportOptions {
+    const base = this.serverTransport!;
+    const extra = this.config.transportFor?.(from);
+    if (extra === undefined) return base;
+    const last = this.lastPeerTransport;
+    if (last !== undefined && sameOptions(last, extra)) return this.lastPeerResolved!;
+    const resolved = sharedTransportOptions(
+      Object.assign({}, this.config.server?.transport, extra, { connectionIdLength: this.cidLength }),
+    );
+    // A copy: the caller's object may change after it was returned.
+    this.lastPeerTransport = { ...extra };
+    this.lastPeerResolved = resolved;
+    return resolved;
   }
 
   /** The connection's trace hooks, bound to it (`conn` is read when an event fires). */
@@ -656,6 +695,14 @@ export class Endpoint {
     if (this.stateless.length >= MAX_STATELESS_QUEUE) return;
     this.stateless.push({ datagram, to });
   }
+}
+
+/** The same options, field by field (transportFor's results are small flat objects). */
+function sameOptions(a: Partial<TransportOptions>, b: Partial<TransportOptions>): boolean {
+  const keys = Object.keys(a) as Array<keyof TransportOptions>;
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (!Object.is(a[k], b[k])) return false;
+  return true;
 }
 
 function hex(b: Uint8Array): string {
