@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/handshake-ab.ts [--base REF (main)] [--rounds N (4)] [--modes full,resumed,0rtt]
  *        [--sides server,client] [--parallel N (1)] [--warmup MS (3000)] [--duration MS (3000)]
- *        [--server-warmup MS (2000)] [--cpu-prof DIR]
+ *        [--server-warmup MS (2000)] [--cpu-prof DIR] [--allocs] [--packets] [--rates]
  *
  * Server side: a tsquic server of each build runs for the whole script (warmed with every mode first,
  * as a server runs for long); per round and mode quic-go's client dials it for warmup + duration ms, and
@@ -18,6 +18,12 @@
  * Both builds are compiled like bench/tsquic-build.ts does (tsc with the package's settings): the
  * working tree into .bench/js, the base (`git archive REF`) into .bench/ab/<sha>/.bench/js.
  * --cpu-prof DIR starts the servers and clients under `node --cpu-prof` (profiles named by build).
+ * --rates (server side) also prints quic-go's client's handshakes per second in each run.
+ * --packets (server side) also prints the packets the server received and sent per connection.
+ * --allocs (server side only) measures bytes allocated per connection instead of CPU: the growth of
+ * new space and the large-object spaces between GCs over the client run (v8.GCProfiler, STATS of
+ * bench/peers/quic-server.ts), what the whole server process allocated, its Node shell included: a
+ * figure the load moves little (retransmissions aside).
  *
  * Figures are printed, never asserted. See bench/README.md.
  */
@@ -71,6 +77,14 @@ async function main(): Promise<void> {
   const durationMs = Number(option(argv, '--duration') ?? 3000);
   const serverWarmupMs = Number(option(argv, '--server-warmup') ?? 2000);
   const profDir = option(argv, '--cpu-prof');
+  // Bytes the server allocates per connection instead of its CPU (bench/peers/quic-server.ts STATS:
+  // new-space growth between GCs, from V8's GC profiler).
+  const allocs = argv.includes('--allocs');
+  // Packets the server received and sent per connection (its STATS; e.g. ClientHellos sent again).
+  const packets = argv.includes('--packets');
+  // The client's handshakes per second beside the server's CPU (server side; moves with the load).
+  const rates = argv.includes('--rates');
+  if (allocs && sides.includes('client')) throw new Error('--allocs measures servers: use --sides server');
 
   const goProblem = buildGoPeer();
   if (goProblem) throw new Error(goProblem);
@@ -171,23 +185,42 @@ async function main(): Promise<void> {
       for (const side of sides) {
         for (const mode of modes) {
           const got: { A: number[]; B: number[] } = { A: [], B: [] };
+          const rateOf: { A: number[]; B: number[] } = { A: [], B: [] };
+          let lastRate = 0;
           const load = loadavg()[0]!.toFixed(1);
           for (const b of order) {
             let perConn: number;
             if (side === 'server') {
               const s = servers[b]!;
+              const s0 = allocs || packets ? await s.stats() : undefined;
               const c0 = processCpuSeconds(s.pid)!;
               const r: PeerResult = await runClient(
                 goClient(mode, s.address, warmupMs),
                 warmupMs + durationMs + 60_000,
               );
               const c1 = processCpuSeconds(s.pid)!;
-              perConn = ((c1 - c0) * 1000) / (r.total ?? r.count);
+              lastRate = r.count / r.seconds;
+              const s1 = s0 ? await s.stats() : undefined;
+              if (s0 && s1) {
+                const n = r.total ?? r.count;
+                const rx = (s1.packetsReceived! - s0.packetsReceived!) / n;
+                const tx = (s1.packetsSent! - s0.packetsSent!) / n;
+                if (packets)
+                  console.log(
+                    `  ${b} ${mode}: packets per connection received ${rx.toFixed(2)}, sent ${tx.toFixed(2)}`,
+                  );
+              }
+              if (allocs && s0 && s1) {
+                perConn = (s1.allocated! - s0.allocated!) / (r.total ?? r.count);
+              } else {
+                perConn = ((c1 - c0) * 1000) / (r.total ?? r.count);
+              }
             } else {
               const r = await runClient(tsClient(b, mode, goServer!.address), warmupMs + durationMs + 60_000);
               perConn = (r.cpuSeconds * 1000) / r.count;
             }
             got[b].push(perConn);
+            if (side === 'server' && rates) rateOf[b].push(lastRate);
           }
           const key = `${side} ${mode}`;
           const f = figures.get(key) ?? { A: [], B: [] };
@@ -195,9 +228,14 @@ async function main(): Promise<void> {
           f.B.push(...got.B);
           figures.set(key, f);
           const ratio = median(got.B)! / median(got.A)!;
+          if (rates && rateOf.A.length > 0) {
+            console.log(
+              `  handshakes/s (quic-go's client, counted time)  A ${rateOf.A.map((v) => v.toFixed(0)).join(' ')}  B ${rateOf.B.map((v) => v.toFixed(0)).join(' ')}  B/A ${(median(rateOf.B)! / median(rateOf.A)!).toFixed(3)}`,
+            );
+          }
           ratios.set(key, [...(ratios.get(key) ?? []), ratio]);
           console.log(
-            `round ${round + 1} load ${load}  ${key.padEnd(14)} ms CPU/conn  A ${got.A.map((v) => v.toFixed(3)).join(' ')}  B ${got.B.map((v) => v.toFixed(3)).join(' ')}  B/A ${ratio.toFixed(3)}`,
+            `round ${round + 1} load ${load}  ${key.padEnd(14)} ${allocs ? 'B/conn' : 'ms CPU/conn'}  A ${got.A.map((v) => v.toFixed(3)).join(' ')}  B ${got.B.map((v) => v.toFixed(3)).join(' ')}  B/A ${ratio.toFixed(3)}`,
           );
         }
       }
@@ -205,7 +243,7 @@ async function main(): Promise<void> {
     console.log(
       `\nsummary (load average now ${loadavg()
         .map((v) => v.toFixed(1))
-        .join(' ')}): median ms CPU per connection, B/A per round`,
+        .join(' ')}): median ${allocs ? 'bytes allocated' : 'ms CPU'} per connection, B/A per round`,
     );
     for (const [key, f] of figures) {
       const r = ratios.get(key)!;

@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { GCProfiler, getHeapSpaceStatistics } from 'node:v8';
 import { listenEarly, type QuicConnection, type QuicStream } from '../../src/index.js';
 import {
   BENCH_ALPN,
@@ -25,6 +26,49 @@ import {
 } from './protocol.js';
 
 const CHUNK = uploadChunk();
+
+/** Bytes used in new space and the large-object spaces (where objects are allocated). */
+function allocatedSpaces(): number {
+  let n = 0;
+  for (const s of getHeapSpaceStatistics()) {
+    if (s.space_name === 'new_space' || s.space_name.endsWith('large_object_space')) n += s.space_used_size;
+  }
+  return n;
+}
+
+function allocatedIn(spaces: ReadonlyArray<{ spaceName: string; spaceUsedSize: number }>): number {
+  let n = 0;
+  for (const s of spaces) {
+    if (s.spaceName === 'new_space' || s.spaceName.endsWith('large_object_space')) n += s.spaceUsedSize;
+  }
+  return n;
+}
+
+/**
+ * Bytes allocated since the process started, as far as V8's GC records tell (the A/B's --allocs):
+ * the growth of new space and the large-object spaces between garbage collections, summed (each
+ * GC's "before" less the previous GC's "after"), plus the growth since the last GC. Objects V8
+ * pretenures straight into old space are not seen.
+ */
+class AllocationCounter {
+  private profiler = new GCProfiler();
+  private total = 0;
+  private lastAfter = allocatedSpaces();
+
+  constructor() {
+    this.profiler.start();
+  }
+
+  read(): number {
+    for (const g of this.profiler.stop().statistics) {
+      this.total += allocatedIn(g.beforeGC.heapSpaceStatistics) - this.lastAfter;
+      this.lastAfter = allocatedIn(g.afterGC.heapSpaceStatistics);
+    }
+    this.profiler = new GCProfiler();
+    this.profiler.start();
+    return this.total + allocatedSpaces() - this.lastAfter;
+  }
+}
 
 /** Writes `total` bytes with backpressure, then FIN. */
 function sendBytes(stream: QuicStream, total: number): void {
@@ -102,8 +146,11 @@ async function main(): Promise<void> {
   });
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
+  const allocations = new AllocationCounter();
   const stats = () => {
     const gc = (globalThis as { gc?: () => void }).gc;
+    // Bytes allocated so far (the A/B's --allocs takes the difference across a client run).
+    const allocated = allocations.read();
     gc?.();
     const m = process.memoryUsage();
     const p99 = delay.count > 0 ? delay.percentile(99) / 1e6 : undefined;
@@ -115,6 +162,7 @@ async function main(): Promise<void> {
       eventLoopP99Ms: p99,
       packetsSent: ended.packetsSent,
       packetsReceived: ended.packetsReceived,
+      allocated,
     };
   };
   const { address, port } = server.address();

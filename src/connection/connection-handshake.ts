@@ -20,13 +20,30 @@ import {
 } from '../wire/transport-parameters.js';
 import type { ClientTlsOptions, ServerConnectionConfig } from './connection-config.js';
 import type { ConnectionEvent } from './connection-events.js';
-import { localTransportParameters, type TransportOptions } from './connection-options.js';
+import { optionTransportParameters, type TransportOptions } from './connection-options.js';
 import { OneRttKeys } from './one-rtt-keys.js';
 import { flowLimitsOf, StreamEpoch } from './stream-epoch.js';
 import { reducedZeroRttLimit } from './transport-parameter-checks.js';
 
 /** What the server's TLS engine is made from: its TLS options and the application's 0-RTT policy. */
 export type ServerTlsConfig = Pick<ServerConnectionConfig, 'tls' | 'acceptEarlyData'>;
+
+const rememberedBytes = new WeakMap<object, Uint8Array>();
+
+/**
+ * The encoded transport parameters a server's tickets remember, once per set of options (they depend
+ * on nothing else; issue 13: every server connection encoded them again). Read-only: sealed into
+ * each ticket.
+ */
+function rememberedParameterBytes(o: TransportOptions): Uint8Array {
+  const params = optionTransportParameters(o);
+  let bytes = rememberedBytes.get(params);
+  if (bytes === undefined) {
+    bytes = encodeTransportParameters(params);
+    rememberedBytes.set(params, bytes);
+  }
+  return bytes;
+}
 
 /** What 0-RTT became. Client: offered, then accepted or rejected. Server: accepted or none. */
 export type EarlyDataState = 'none' | 'offered' | 'accepted' | 'rejected';
@@ -181,27 +198,31 @@ export class HandshakeDriver {
         this.rememberedParams = undefined;
       }
     }
-    return new TlsClient({
-      ...tlsOptions,
-      offerEarlyData: tlsOptions.offerEarlyData === true && this.rememberedParams !== undefined,
-      transportParameters: this.encodedLocalParams(),
-      random: this.c.random,
-      // RFC 9002 §6.2.2: each ticket's session remembers this connection's RTT for a resumption.
-      sessionRtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : undefined),
-    });
+    // Object.assign, not a spread literal (Node 20 builds those on V8's slow path; once per
+    // connection, issue 13).
+    return new TlsClient(
+      Object.assign({}, tlsOptions, {
+        offerEarlyData: tlsOptions.offerEarlyData === true && this.rememberedParams !== undefined,
+        transportParameters: this.encodedLocalParams(),
+        random: this.c.random,
+        // RFC 9002 §6.2.2: each ticket's session remembers this connection's RTT for a resumption.
+        sessionRtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : undefined),
+      }),
+    );
   }
 
   private createServerTls(config: ServerTlsConfig): TlsEngine {
     // What the server remembers in its tickets: the limits 0-RTT may rely on (RFC 9000 §7.4.1).
-    const remembered = localTransportParameters(this.c.options);
-    const rememberedBytes = encodeTransportParameters(remembered);
-    return new TlsServer({
-      ...config.tls,
-      transportParameters: this.encodedLocalParams(),
-      random: this.c.random,
-      ticketAppData: () => rememberedBytes,
-      acceptEarlyData: (ctx) => this.decideEarlyData(ctx, config),
-    });
+    const rememberedBytes = rememberedParameterBytes(this.c.options);
+    // Object.assign, not a spread followed by fields: V8's slow path in Node 20 (issue 13).
+    return new TlsServer(
+      Object.assign({}, config.tls, {
+        transportParameters: this.encodedLocalParams(),
+        random: this.c.random,
+        ticketAppData: () => rememberedBytes,
+        acceptEarlyData: (ctx: EarlyDataContext) => this.decideEarlyData(ctx, config),
+      }),
+    );
   }
 
   /**
@@ -216,7 +237,7 @@ export class HandshakeDriver {
     } catch {
       return false;
     }
-    const current = localTransportParameters(this.c.options);
+    const current = optionTransportParameters(this.c.options);
     if (reducedZeroRttLimit(remembered, current) !== undefined) return false;
     return config.acceptEarlyData(ctx);
   }
@@ -373,7 +394,7 @@ export class HandshakeDriver {
     return {
       role: c.role,
       // Our limits come from the options alone (not the connection IDs of localParams).
-      local: flowLimitsOf(localTransportParameters(o)),
+      local: flowLimitsOf(optionTransportParameters(o)),
       peer: flowLimitsOf(peer),
       maxConnectionReceiveWindow: o.maxConnectionReceiveWindow,
       maxStreamReceiveWindow: o.maxStreamReceiveWindow,

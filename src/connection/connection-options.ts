@@ -3,7 +3,7 @@
  * (RFC 9000 §18.2).
  */
 import type { Millis } from '../util/time.js';
-import { defaultTransportParameters, type TransportParameters } from '../wire/transport-parameters.js';
+import type { TransportParameters } from '../wire/transport-parameters.js';
 
 export type CongestionControlAlgorithm = 'cubic' | 'newreno';
 
@@ -82,45 +82,62 @@ export const DEFAULT_TRANSPORT_OPTIONS: Readonly<TransportOptions> = {
   initialRtt: 100,
 };
 
-/** Options objects made by sharedTransportOptions: frozen, so connections may share one. */
-const sharedOptions = new WeakSet<object>();
-
-/**
- * The options with their defaults, checked (RangeError for a bad one), as a new object; given one
- * that sharedTransportOptions made, that object as is.
- */
+/** The options given, each missing (undefined) one from `DEFAULT_TRANSPORT_OPTIONS`. */
 export function resolveTransportOptions(partial: Partial<TransportOptions> | undefined): TransportOptions {
   if (partial !== undefined && sharedOptions.has(partial)) return partial as TransportOptions;
-  const o: TransportOptions = { ...DEFAULT_TRANSPORT_OPTIONS };
-  if (partial) {
-    for (const [k, v] of Object.entries(partial) as Array<[keyof TransportOptions, unknown]>) {
-      if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
-    }
-  }
+  const p = partial ?? NO_OPTIONS;
+  const d = DEFAULT_TRANSPORT_OPTIONS;
+  // Every field named, not a spread of the defaults and a loop over the given entries: in Node 20 a
+  // spread literal takes V8's slow path (about 2 us here), and every connection resolves its options
+  // (issue 13). Only undefined falls back to the default, as before: anything else is validated.
+  const o: TransportOptions = {
+    maxIdleTimeout: p.maxIdleTimeout === undefined ? d.maxIdleTimeout : p.maxIdleTimeout,
+    handshakeTimeout: p.handshakeTimeout === undefined ? d.handshakeTimeout : p.handshakeTimeout,
+    initialMaxData: p.initialMaxData === undefined ? d.initialMaxData : p.initialMaxData,
+    initialMaxStreamData:
+      p.initialMaxStreamData === undefined ? d.initialMaxStreamData : p.initialMaxStreamData,
+    maxConnectionReceiveWindow:
+      p.maxConnectionReceiveWindow === undefined
+        ? d.maxConnectionReceiveWindow
+        : p.maxConnectionReceiveWindow,
+    maxStreamReceiveWindow:
+      p.maxStreamReceiveWindow === undefined ? d.maxStreamReceiveWindow : p.maxStreamReceiveWindow,
+    maxStreamsBidi: p.maxStreamsBidi === undefined ? d.maxStreamsBidi : p.maxStreamsBidi,
+    maxStreamsUni: p.maxStreamsUni === undefined ? d.maxStreamsUni : p.maxStreamsUni,
+    sendBufferSize: p.sendBufferSize === undefined ? d.sendBufferSize : p.sendBufferSize,
+    connectionSendBufferSize:
+      p.connectionSendBufferSize === undefined ? d.connectionSendBufferSize : p.connectionSendBufferSize,
+    ackDelayExponent: p.ackDelayExponent === undefined ? d.ackDelayExponent : p.ackDelayExponent,
+    maxAckDelay: p.maxAckDelay === undefined ? d.maxAckDelay : p.maxAckDelay,
+    activeConnectionIdLimit:
+      p.activeConnectionIdLimit === undefined ? d.activeConnectionIdLimit : p.activeConnectionIdLimit,
+    maxDatagramFrameSize:
+      p.maxDatagramFrameSize === undefined ? d.maxDatagramFrameSize : p.maxDatagramFrameSize,
+    maxUdpPayloadSize: p.maxUdpPayloadSize === undefined ? d.maxUdpPayloadSize : p.maxUdpPayloadSize,
+    maxDatagramSize: p.maxDatagramSize === undefined ? d.maxDatagramSize : p.maxDatagramSize,
+    mtuDiscoveryMax: p.mtuDiscoveryMax === undefined ? d.mtuDiscoveryMax : p.mtuDiscoveryMax,
+    congestionControl: p.congestionControl === undefined ? d.congestionControl : p.congestionControl,
+    keyUpdateInterval: p.keyUpdateInterval === undefined ? d.keyUpdateInterval : p.keyUpdateInterval,
+    keepAlivePeriod: p.keepAlivePeriod === undefined ? d.keepAlivePeriod : p.keepAlivePeriod,
+    connectionIdLength: p.connectionIdLength === undefined ? d.connectionIdLength : p.connectionIdLength,
+    initialRtt: p.initialRtt === undefined ? d.initialRtt : p.initialRtt,
+  };
   validateTransportOptions(o);
   return o;
 }
 
-/**
- * resolveTransportOptions, frozen, for many connections to share: an endpoint resolves its options
- * once and every connection keeps that object (issue 13: about 0.2 KiB per idle connection
- * otherwise). Only for objects made a few times: freezing gives an object its own hidden class
- * when V8 cannot share one, which costs more than the copy it saves.
- */
-export function sharedTransportOptions(partial: Partial<TransportOptions> | undefined): TransportOptions {
-  const o = resolveTransportOptions(partial);
-  if (sharedOptions.has(o)) return o;
-  Object.freeze(o);
-  sharedOptions.add(o);
-  return o;
+const NO_OPTIONS: Partial<TransportOptions> = Object.freeze({});
+
+function need(ok: boolean, what: string): void {
+  if (!ok) throw new RangeError(`invalid transport option: ${what}`);
+}
+
+function nonNegInt(v: number): boolean {
+  return Number.isSafeInteger(v) && v >= 0;
 }
 
 /** Bad options are programming errors of the caller: a RangeError naming the option. */
 function validateTransportOptions(o: TransportOptions): void {
-  const need = (ok: boolean, what: string) => {
-    if (!ok) throw new RangeError(`invalid transport option: ${what}`);
-  };
-  const nonNegInt = (v: number) => Number.isSafeInteger(v) && v >= 0;
   // Values sent as transport parameters are varints: whole numbers (RFC 9000 §18.2).
   need(nonNegInt(o.maxIdleTimeout), 'maxIdleTimeout must be an integer >= 0');
   need(o.handshakeTimeout > 0, 'handshakeTimeout must be > 0');
@@ -172,13 +189,17 @@ export type LocalConnectionIdParameters = Pick<
   | 'statelessResetToken'
 >;
 
-/** Our transport parameters: the options' limits, and the connection's IDs and token when given. */
+/**
+ * Our transport parameters: the options' limits, and the connection's IDs and token when given.
+ * Built field by field: an object spread followed by more fields takes V8's slow path in Node 20
+ * (0.5-2 µs each; issue 13), and every connection builds these a few times.
+ */
 export function localTransportParameters(
   o: TransportOptions,
-  ids: LocalConnectionIdParameters = {},
+  ids?: LocalConnectionIdParameters,
 ): TransportParameters {
+  // An absent optional parameter is undefined, which the encoder skips.
   return {
-    ...defaultTransportParameters(),
     maxIdleTimeout: o.maxIdleTimeout,
     maxUdpPayloadSize: o.maxUdpPayloadSize,
     initialMaxData: o.initialMaxData,
@@ -189,9 +210,49 @@ export function localTransportParameters(
     initialMaxStreamsUni: o.maxStreamsUni,
     ackDelayExponent: o.ackDelayExponent,
     maxAckDelay: o.maxAckDelay,
-    activeConnectionIdLimit: o.activeConnectionIdLimit,
     disableActiveMigration: true,
-    ...(o.maxDatagramFrameSize !== undefined ? { maxDatagramFrameSize: o.maxDatagramFrameSize } : {}),
-    ...ids,
+    activeConnectionIdLimit: o.activeConnectionIdLimit,
+    maxDatagramFrameSize: o.maxDatagramFrameSize,
+    originalDestinationConnectionId: ids?.originalDestinationConnectionId,
+    initialSourceConnectionId: ids?.initialSourceConnectionId,
+    retrySourceConnectionId: ids?.retrySourceConnectionId,
+    statelessResetToken: ids?.statelessResetToken,
   };
+}
+
+const optionParameters = new WeakMap<TransportOptions, Readonly<TransportParameters>>();
+
+/**
+ * The transport parameters of the options alone (no connection IDs), as `localTransportParameters(o)`
+ * gives them, made once per options object: a server's TLS engine remembers them in its tickets, its
+ * 0-RTT check compares a ticket's against them, and each epoch takes its flow limits from them, on
+ * every connection (issue 13). Frozen: shared by the connections of one set of options.
+ */
+export function optionTransportParameters(o: TransportOptions): Readonly<TransportParameters> {
+  let p = optionParameters.get(o);
+  if (p === undefined) {
+    p = Object.freeze(localTransportParameters(o));
+    // Only shared (frozen) options: a mutable object could change under the cached parameters.
+    if (sharedOptions.has(o)) optionParameters.set(o, p);
+  }
+  return p;
+}
+
+/**
+ * Options objects resolved and validated by sharedTransportOptions(), frozen: resolveTransportOptions()
+ * hands them back as they are.
+ */
+const sharedOptions = new WeakSet<object>();
+
+/**
+ * Resolved options for many connections to share (an endpoint's accepted connections): frozen, and
+ * taken as they are by resolveTransportOptions(), so a connection created with them neither copies
+ * the 23 defaults nor checks them again (issue 13: a few µs per connection).
+ */
+export function sharedTransportOptions(
+  partial: Partial<TransportOptions> | undefined,
+): Readonly<TransportOptions> {
+  const o = Object.freeze(resolveTransportOptions(partial));
+  sharedOptions.add(o);
+  return o;
 }

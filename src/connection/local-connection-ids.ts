@@ -21,6 +21,17 @@ export interface LocalConnectionIdsOptions {
   resetToken: (cid: Uint8Array) => Uint8Array;
 }
 
+/**
+ * How many of our CIDs the peer holds at once: the handshake's and one spare (wire change of issue 13,
+ * session 25; it was up to 8, i.e. 3 NEW_CONNECTION_ID frames at the usual limit of 4). Every
+ * connection advertises disable_active_migration (connection-options.ts), so a peer never moves to a
+ * new path on purpose (RFC 9000 §9); a NAT rebinding keeps the CID it uses (§9.5). One spare lets
+ * it still switch CIDs, and each one it retires is replaced (RETIRE_CONNECTION_ID, §19.16). A CID
+ * issued costs a random draw, a routing entry, a stateless reset token (an HMAC) and a frame
+ * (sent, acknowledged, tracked for loss) on every connection, short ones included.
+ */
+export const MAX_ACTIVE_ISSUED = 2;
+
 /** Changes the endpoint must apply to its CID routing table. */
 export type CidRoutingChange = { type: 'add' | 'remove'; cid: Uint8Array };
 
@@ -94,11 +105,11 @@ export class LocalConnectionIds {
   }
 
   /**
-   * Issue new CIDs until the peer holds `peerLimit` of ours (its active_connection_id_limit),
-   * RFC 9000 §5.1.1. Capped at 8: more buys nothing without active migration.
+   * Issue new CIDs until the peer holds `peerLimit` of ours (its active_connection_id_limit), at most
+   * MAX_ACTIVE_ISSUED: RFC 9000 §5.1.1 lets an endpoint issue fewer than the limit.
    */
   replenish(peerLimit: number): void {
-    const target = Math.min(peerLimit, 8);
+    const target = Math.min(peerLimit, MAX_ACTIVE_ISSUED);
     while (this.active.length < target) {
       const cid = this.random(this.cidLength);
       const seq = this.nextSequence++;

@@ -135,9 +135,6 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
  */
 export const ACK_BATCH_LIMIT = 8;
 
-/** Distinct transportFor answers whose resolved options are shared (Endpoint.serverTransportFor). */
-const MAX_SHARED_PEER_OPTIONS = 16;
-
 export class Endpoint {
   private readonly random: RandomBytes;
   private readonly cidLength: number;
@@ -170,32 +167,12 @@ export class Endpoint {
   /** Connections touched since the driver's last takeTouched() (only with trackTouched). */
   private readonly touched = new Set<Connection>();
   private readonly stateless: Array<{ datagram: Uint8Array; to: string }> = [];
+  /** The transport options of accepted connections, resolved and validated once (server only). */
+  private readonly serverTransport: Readonly<TransportOptions> | undefined;
+  /** The last per-peer adjustments (transportFor) and the options they resolved to. */
+  private lastPeerTransport: Partial<TransportOptions> | undefined;
+  private lastPeerResolved: Readonly<TransportOptions> | undefined;
   private readonly events: EndpointEvent[] = [];
-
-  /** The server connections' options, resolved once (connection-options.ts). */
-  private readonly serverTransport: TransportOptions | undefined;
-  /** Options resolved for transportFor's answers, by their JSON (a few distinct ones: per address family, say). */
-  private readonly transportByPeerOptions = new Map<string, TransportOptions>();
-
-  /**
-   * The options of a server connection from `from`: one shared object per distinct answer of
-   * transportFor (issue 13: a copy per connection costs about 0.2 KiB of an idle one).
-   */
-  private serverTransportFor(from: string): TransportOptions | Partial<TransportOptions> | undefined {
-    const transportFor = this.config.transportFor;
-    if (transportFor === undefined) return this.serverTransport;
-    const extra = transportFor(from);
-    const key = JSON.stringify(extra);
-    let o = this.transportByPeerOptions.get(key);
-    if (o === undefined) {
-      const partial = { ...this.config.server?.transport, ...extra, connectionIdLength: this.cidLength };
-      // Beyond a few distinct answers, per-connection copies as before (nothing grows without bound).
-      if (this.transportByPeerOptions.size >= MAX_SHARED_PEER_OPTIONS) return partial;
-      o = sharedTransportOptions(partial);
-      this.transportByPeerOptions.set(key, o);
-    }
-    return o;
-  }
 
   constructor(private readonly config: EndpointConfig) {
     this.random = config.random;
@@ -203,7 +180,7 @@ export class Endpoint {
     // Bad transport options are the caller's error: report them here (RangeError), not as an exception
     // out of receive() when the first Initial arrives.
     resolveTransportOptions({ ...config.transport, connectionIdLength: this.cidLength });
-    // Resolved once, shared by every server connection unless transportFor adds per-peer options.
+    // Resolved once: every accepted connection shares them (see acceptedTransport()).
     if (config.server)
       this.serverTransport = sharedTransportOptions({
         ...config.server.transport,
@@ -220,20 +197,26 @@ export class Endpoint {
 
   /** Start a client connection from this endpoint. */
   connect(opts: DialOptions, now: Millis): Connection {
+    // Every field named and Object.assign for the transport options: no spread literal, which
+    // Node 20 builds on V8's slow path (0.5-10 us each; once per dial, issue 13).
+    const { trace, pathTrace, dropTrace, recoveryTrace } = this.traceHooks((): Connection => conn);
     const conn: Connection = new Connection({
       role: 'client',
       remoteAddress: opts.remoteAddress,
       tls: opts.tls,
-      transport: { ...this.config.transport, ...opts.transport, connectionIdLength: this.cidLength },
-      ...(opts.token ? { token: opts.token } : {}),
-      ...(opts.version !== undefined ? { version: opts.version } : {}),
-      ...(opts.testRewriteTransportParameters
-        ? { testRewriteTransportParameters: opts.testRewriteTransportParameters }
-        : {}),
+      transport: Object.assign({}, this.config.transport, opts.transport, {
+        connectionIdLength: this.cidLength,
+      }),
+      token: opts.token,
+      version: opts.version,
+      testRewriteTransportParameters: opts.testRewriteTransportParameters,
       random: this.random,
       now,
       statelessResetToken: this.resetTokenFor,
-      ...this.traceHooks((): Connection => conn),
+      trace,
+      pathTrace,
+      dropTrace,
+      recoveryTrace,
     });
     this.adopt(conn, [conn.localCid]);
     return conn;
@@ -578,6 +561,9 @@ export class Endpoint {
     // Real copies (Buffer#slice is a view): the connection keeps these for its lifetime. Without a
     // Retry both DCIDs are the same bytes: one copy (issue 13, idle memory).
     const initialDcid = new Uint8Array(initial.dcid);
+    const { trace, pathTrace, dropTrace, recoveryTrace } = this.config;
+    // Every field named, no spread: in Node 20 an object literal with a spread and more fields takes
+    // V8's slow path (0.5-10 µs each, issue 13), and this one is built per accepted connection.
     const conn: Connection = new Connection({
       role: 'server',
       version: initial.version,
@@ -591,11 +577,11 @@ export class Endpoint {
       firstPacket: { datagram, packetStart: initial.packetStart, opened },
       clientScid: new Uint8Array(initial.scid),
       localCid,
-      ...(retrySourceCid ? { retrySourceCid: new Uint8Array(retrySourceCid) } : {}),
+      retrySourceCid: retrySourceCid === undefined ? undefined : new Uint8Array(retrySourceCid),
       addressValidated: validated,
       remoteAddress: from,
       tls: server.tls,
-      transport: this.serverTransportFor(from),
+      transport: this.acceptedTransport(from),
       random: this.random,
       now,
       statelessResetToken: this.resetTokenFor,
@@ -604,21 +590,48 @@ export class Endpoint {
       acceptEarlyData(ctx) {
         return endpoint.decideEarlyData(conn, ctx, now);
       },
-      ...(server.issueNewTokens === false
-        ? {}
-        : {
-            newToken() {
-              return endpoint.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now });
-            },
-          }),
-      ...this.traceHooks((): Connection => conn),
+      newToken() {
+        if (server.issueNewTokens === false) return undefined;
+        return endpoint.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now });
+      },
+      trace: trace ? (e: FrameTraceEvent) => trace(conn, e) : undefined,
+      pathTrace: pathTrace ? (e: PathEvent) => pathTrace(conn, e) : undefined,
+      dropTrace: dropTrace ? (e: PacketDropTraceEvent) => dropTrace(conn, e) : undefined,
+      recoveryTrace: recoveryTrace ? (e: RecoveryTraceEvent) => recoveryTrace(conn, e) : undefined,
     });
     this.adopt(conn, [initial.dcid, localCid]);
     this.halfOpen.add(conn);
     this.serverConnections++;
     this.events.push({ type: 'connection', connection: conn });
     conn.receive(datagram, from, now);
+    // RFC 9000 §13.2.1: an ack-eliciting Initial is acknowledged at once, and the ACK rides with the
+    // server's first flight. A batching driver must not hold it to the end of its batch: with many
+    // ClientHellos in one read (a burst of new clients), the first client would wait for every other
+    // handshake of the batch, and a client whose PTO fires meanwhile sends its ClientHello again
+    // (issue 13: quic-go's resumed clients remember a ~2 ms RTT, so their PTO is ~10 ms).
+    if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this._ackNow = true;
     this.afterConnectionActivity(conn);
+  }
+
+  /**
+   * The transport options of a connection accepted from `from`: the server's, resolved once, with the
+   * endpoint's per-peer adjustments (transportFor); the same adjustments as the previous connection's
+   * give the same resolved object (a server's clients mostly get the same ones), so an accepted
+   * connection neither copies nor checks the options again (issue 13).
+   */
+  private acceptedTransport(from: string): TransportOptions {
+    const base = this.serverTransport!;
+    const extra = this.config.transportFor?.(from);
+    if (extra === undefined) return base;
+    const last = this.lastPeerTransport;
+    if (last !== undefined && sameOptions(last, extra)) return this.lastPeerResolved!;
+    const resolved = sharedTransportOptions(
+      Object.assign({}, this.config.server?.transport, extra, { connectionIdLength: this.cidLength }),
+    );
+    // A copy: the caller's object may change after it was returned.
+    this.lastPeerTransport = { ...extra };
+    this.lastPeerResolved = resolved;
+    return resolved;
   }
 
   /** The connection's trace hooks, bound to it (`conn` is read when an event fires). */
@@ -629,11 +642,12 @@ export class Endpoint {
     recoveryTrace?: (e: RecoveryTraceEvent) => void;
   } {
     const { trace, pathTrace, dropTrace, recoveryTrace } = this.config;
+    // Named fields (undefined when not configured), not conditional spreads (issue 13).
     return {
-      ...(trace ? { trace: (e: FrameTraceEvent) => trace(conn(), e) } : {}),
-      ...(pathTrace ? { pathTrace: (e: PathEvent) => pathTrace(conn(), e) } : {}),
-      ...(dropTrace ? { dropTrace: (e: PacketDropTraceEvent) => dropTrace(conn(), e) } : {}),
-      ...(recoveryTrace ? { recoveryTrace: (e: RecoveryTraceEvent) => recoveryTrace(conn(), e) } : {}),
+      trace: trace ? (e: FrameTraceEvent) => trace(conn(), e) : undefined,
+      pathTrace: pathTrace ? (e: PathEvent) => pathTrace(conn(), e) : undefined,
+      dropTrace: dropTrace ? (e: PacketDropTraceEvent) => dropTrace(conn(), e) : undefined,
+      recoveryTrace: recoveryTrace ? (e: RecoveryTraceEvent) => recoveryTrace(conn(), e) : undefined,
     };
   }
 
@@ -681,6 +695,14 @@ export class Endpoint {
     if (this.stateless.length >= MAX_STATELESS_QUEUE) return;
     this.stateless.push({ datagram, to });
   }
+}
+
+/** The same options, field by field (transportFor's results are small flat objects). */
+function sameOptions(a: Partial<TransportOptions>, b: Partial<TransportOptions>): boolean {
+  const keys = Object.keys(a) as Array<keyof TransportOptions>;
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) if (!Object.is(a[k], b[k])) return false;
+  return true;
 }
 
 function hex(b: Uint8Array): string {

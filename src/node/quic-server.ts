@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Connection } from '../connection/connection.js';
+import type { StreamEpoch } from '../connection/stream-epoch.js';
 import type { ServerEndpointOptions } from '../endpoint/endpoint.js';
 import { QuicUsageError } from '../errors/public-errors.js';
 import { assertKeyMatchesCertificate, loadPrivateKey, parseCertificateChain } from '../tls/private-key.js';
@@ -141,53 +142,79 @@ export class QuicServer extends EventEmitter {
 
   private onConnection(core: Connection): void {
     const handle = new ConnectionHandle(core, this.driver, undefined, undefined, now, this.streamErrorCode);
-    const server = this;
-    // One object with methods per connection, not arrow functions: under tsx (esbuild keepNames)
-    // each arrow function kept per connection costs a dictionary of properties (issue 13).
-    const state: ServerHandleState = {
-      pub: undefined,
-      delivered: false,
-      deliver(c: QuicConnection): void {
-        if (server.closing) {
-          // Closing (or draining): a connection the application never saw is closed at once.
-          closeHandle(handle);
-          return;
-        }
-        state.delivered = true;
-        const w = server.waiters.shift();
-        if (w) w.resolve(c);
-        else server.ready.push(c);
-        server.emit('connection', c);
-      },
-      onEpoch(epoch) {
-        const pub = new QuicConnection(handle, epoch);
-        state.pub = pub;
-        if (server.early) state.deliver(pub);
-        return pub;
-      },
-      onHandshakeComplete() {
-        if (!server.early && state.pub) state.deliver(state.pub);
-      },
-      onTerminated() {
-        server.handles.delete(handle);
-        // A connection that was never accepted is dropped from the backlog.
-        if (state.pub) {
-          const i = server.ready.indexOf(state.pub);
-          if (i >= 0) server.ready.splice(i, 1);
-        }
-      },
-    };
+    const state = new ServerHandleState(this, handle);
     handle.bind(state);
     this.handles.set(handle, state);
     this.driver.attach(core, handle);
   }
+
+  /** @internal A connection's public object exists: hand it to accept() or a waiter. */
+  _deliver(handle: ConnectionHandle, state: ServerHandleState, c: QuicConnection): void {
+    if (this.closing) {
+      // Closing (or draining): a connection the application never saw is closed at once.
+      closeHandle(handle);
+      return;
+    }
+    state.markDelivered();
+    const w = this.waiters.shift();
+    if (w) w.resolve(c);
+    else this.ready.push(c);
+    this.emit('connection', c);
+  }
+
+  /** @internal Whether connections are handed out at their first epoch (listenEarly). */
+  get _early(): boolean {
+    return this.early;
+  }
+
+  /** @internal The connection is gone: forget it, and drop it from the backlog if never accepted. */
+  _forget(handle: ConnectionHandle, pub: QuicConnection | undefined): void {
+    this.handles.delete(handle);
+    if (pub) {
+      const i = this.ready.indexOf(pub);
+      if (i >= 0) this.ready.splice(i, 1);
+    }
+  }
 }
 
-/** What the server keeps per connection: its public connection, whether it was delivered, its callbacks. */
-interface ServerHandleState extends HandleCallbacks {
-  pub: QuicConnection | undefined;
-  delivered: boolean;
-  deliver(c: QuicConnection): void;
+/**
+ * What the server keeps per connection: its public connection, whether it was delivered, and the
+ * handle's callbacks. A class, not an object literal with methods: no four closures per connection
+ * (issue 13; under tsx each kept closure also costs a property dictionary).
+ */
+class ServerHandleState implements HandleCallbacks {
+  private pub: QuicConnection | undefined = undefined;
+  private _delivered = false;
+
+  constructor(
+    private readonly server: QuicServer,
+    private readonly handle: ConnectionHandle,
+  ) {}
+
+  /** Whether the application was handed the connection. */
+  get delivered(): boolean {
+    return this._delivered;
+  }
+
+  /** The server handed the connection to the application. */
+  markDelivered(): void {
+    this._delivered = true;
+  }
+
+  onEpoch(epoch: StreamEpoch): QuicConnection {
+    const pub = new QuicConnection(this.handle, epoch);
+    this.pub = pub;
+    if (this.server._early) this.server._deliver(this.handle, this, pub);
+    return pub;
+  }
+
+  onHandshakeComplete(): void {
+    if (!this.server._early && this.pub) this.server._deliver(this.handle, this, this.pub);
+  }
+
+  onTerminated(): void {
+    this.server._forget(this.handle, this.pub);
+  }
 }
 
 function closeHandle(h: ConnectionHandle): void {

@@ -29,7 +29,7 @@ import { MAX_TICKET_LIFETIME } from './messages/new-session-ticket.js';
 import { encodeServerHello } from './messages/server-hello.js';
 import { TlsConfigError } from './private-key.js';
 import { openOfferedTicket, type SelectedPsk, selectPsk } from './psk-selection.js';
-import { loadServerIdentity } from './server-identity.js';
+import { type LoadedIdentity, loadServerIdentity } from './server-identity.js';
 import type { SessionTicketContents } from './session-ticket.js';
 import { certificateVerifyContent, selectSignatureScheme, signWithScheme } from './signature-scheme.js';
 import { issueTickets } from './ticket-issuer.js';
@@ -57,6 +57,24 @@ function ext(type: number, body: (w: TlsWriter) => void): Extension {
   const w = new TlsWriter(64);
   body(w);
   return { type, data: w.finish() };
+}
+
+/** The Certificate message of each loaded identity (see certificateMessage()). */
+const certificateMessages = new WeakMap<LoadedIdentity, Buffer>();
+
+/**
+ * The Certificate message (RFC 8446 §4.4.2) of an identity: the same bytes on every full handshake
+ * (empty request context, no per-entry extensions), so encoded once per identity, not per
+ * connection (issue 13). Read-only: the transcript hashes it and the connection copies it into
+ * CRYPTO frames.
+ */
+function certificateMessage(loaded: LoadedIdentity): Buffer {
+  let m = certificateMessages.get(loaded);
+  if (m === undefined) {
+    m = encodeCertificate(new Uint8Array(0), loaded.chain);
+    certificateMessages.set(loaded, m);
+  }
+  return m;
 }
 
 export class TlsServer extends TlsEngineBase {
@@ -353,7 +371,7 @@ export class TlsServer extends TlsEngineBase {
         'no signature scheme fits the certificate key',
       );
     }
-    this.sendHandshake(encodeCertificate(new Uint8Array(0), loaded.chain));
+    this.sendHandshake(certificateMessage(loaded));
     const content = certificateVerifyContent('server', this.transcript.digest());
     this.sendHandshake(encodeCertificateVerify(scheme, signWithScheme(scheme, loaded.key, content)));
   }

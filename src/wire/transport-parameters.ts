@@ -357,14 +357,23 @@ export function decodeTransportParameters(
   sender: 'client' | 'server',
 ): TransportParameters {
   const p = defaultTransportParameters();
-  const r = new BufferReader(data);
+  // A plain Uint8Array view: a Buffer's subarray() builds each value's view through JavaScript, a
+  // Uint8Array's is V8's builtin. Every value is read or copied here, none is kept as a view.
+  const r = new BufferReader(
+    data instanceof Buffer ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data,
+  );
   const seen = new Set<number | bigint>();
   while (r.remaining > 0) {
     let id: number | bigint;
     let value: Uint8Array;
     try {
-      const big = r.varintBig();
-      id = big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+      // Ids below 2^30 (1, 2 or 4 bytes: every defined one) as numbers, without a BigInt each
+      // (both sides decode their peer's parameters on every connection, issue 13).
+      if (r.peekU8() < 0xc0) id = r.varint();
+      else {
+        const big = r.varintBig();
+        id = big <= MAX_SAFE_BIG ? Number(big) : big;
+      }
       value = r.bytes(r.varint());
     } catch (err) {
       if (err instanceof TruncatedInputError) throw paramError('truncated transport parameter');
@@ -456,6 +465,9 @@ export function decodeTransportParameters(
   }
   return p;
 }
+
+/** Parameter ids above this are kept as bigints (and ignored: no defined id is that large). */
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** RFC 9000 §18.2 (initial_max_streams_*): a value above 2^60 is a TRANSPORT_PARAMETER_ERROR. */
 function decodeStreamLimit(value: Uint8Array, name: string): number {

@@ -43,3 +43,46 @@ test('a lost answer is sent again by the server PTO, long before its idle timeou
     await server.close();
   }
 });
+
+test('a timer that fires before every deadline re-arms without a flush', { timeout: 30_000 }, async () => {
+  const server = await startServer();
+  echoServer(server);
+  try {
+    const conn = await dial({ host: '127.0.0.1', port: server.address().port }, clientOptions());
+    const s = await conn.openStream();
+    s.end(Buffer.from('hello'));
+    assert.equal((await within(readAll(s), 20_000, 'the echo')).toString(), 'hello');
+    // The dial's UDP driver (white box: the wake-up of its timer is what this checks).
+    const driver = (conn as unknown as { host: { driver: DriverView } }).host.driver;
+    // Quiet: the handshake's and the exchange's timers are over, the idle timeout is ahead.
+    const clock = () => performance.timeOrigin + performance.now();
+    for (let i = 0; i < 50 && !((driver.endpoint.nextTimeout() ?? 0) > clock() + 1000); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const next = driver.endpoint.nextTimeout();
+    assert.ok(next !== undefined && next > clock() + 1000, 'a deadline ahead');
+    let flushes = 0;
+    const flush = driver.flush;
+    driver.flush = function counted(this: DriverView, ...args: unknown[]) {
+      flushes++;
+      return flush.apply(this, args);
+    };
+    // Node's timers may wake the driver before its deadline (the loop's clock, whole milliseconds).
+    driver.onTimer();
+    assert.equal(flushes, 0, 'no flush for an early wake-up');
+    assert.ok(driver.timer !== undefined, 'the timer is armed again');
+    assert.equal(driver.timerAt, next);
+    driver.flush = flush;
+    await conn.close();
+  } finally {
+    await server.close();
+  }
+});
+
+interface DriverView {
+  endpoint: { nextTimeout(): number | undefined };
+  flush: (...args: unknown[]) => unknown;
+  onTimer(): void;
+  timer: unknown;
+  timerAt: number;
+}

@@ -9,7 +9,6 @@ import {
   DEFAULT_TRANSPORT_OPTIONS,
   localTransportParameters,
   resolveTransportOptions,
-  sharedTransportOptions,
   type TransportOptions,
 } from '../../../src/connection/connection-options.js';
 import {
@@ -23,20 +22,6 @@ test('no options: the defaults, as a fresh object', () => {
   assert.notEqual(a, DEFAULT_TRANSPORT_OPTIONS);
   a.maxStreamsBidi = 1;
   assert.equal(resolveTransportOptions({}).maxStreamsBidi, DEFAULT_TRANSPORT_OPTIONS.maxStreamsBidi);
-});
-
-test('shared options: frozen, and taken back as they are by resolveTransportOptions', () => {
-  const shared = sharedTransportOptions({ maxStreamsBidi: 3 });
-  assert.equal(shared.maxStreamsBidi, 3);
-  // Frozen: one connection cannot change what the others sharing it (issue 13) see.
-  assert.throws(() => {
-    shared.maxStreamsBidi = 1;
-  }, TypeError);
-  assert.equal(resolveTransportOptions(shared), shared);
-  assert.equal(sharedTransportOptions(shared), shared);
-  // Plain partial options are resolved into a new object each time.
-  const partial = { maxStreamsBidi: 3 };
-  assert.notEqual(resolveTransportOptions(partial), resolveTransportOptions(partial));
 });
 
 test('partial options override only what they set; undefined values keep the default', () => {
@@ -55,6 +40,50 @@ test('partial options override only what they set; undefined values keep the def
   assert.equal(o.maxDatagramFrameSize, 1200);
   assert.equal(o.keepAlivePeriod, DEFAULT_TRANSPORT_OPTIONS.keepAlivePeriod);
   assert.equal(o.initialMaxStreamData, DEFAULT_TRANSPORT_OPTIONS.initialMaxStreamData);
+});
+
+test('every option given is used: a full set of non-default values comes back as given', () => {
+  const given: TransportOptions = {
+    maxIdleTimeout: 1,
+    handshakeTimeout: 2,
+    initialMaxData: 3,
+    initialMaxStreamData: 4,
+    maxConnectionReceiveWindow: 5,
+    maxStreamReceiveWindow: 6,
+    maxStreamsBidi: 7,
+    maxStreamsUni: 8,
+    sendBufferSize: 9,
+    connectionSendBufferSize: 10,
+    ackDelayExponent: 11,
+    maxAckDelay: 12,
+    activeConnectionIdLimit: 13,
+    maxDatagramFrameSize: 14,
+    maxUdpPayloadSize: 1215,
+    maxDatagramSize: 1216,
+    mtuDiscoveryMax: 1217,
+    congestionControl: 'newreno',
+    keyUpdateInterval: 19,
+    keepAlivePeriod: 20,
+    connectionIdLength: 5,
+    initialRtt: 22,
+  };
+  // The same keys as the defaults: an option added to one and not the other turns this red.
+  assert.deepEqual(Object.keys(given).sort(), Object.keys(DEFAULT_TRANSPORT_OPTIONS).sort());
+  for (const [k, v] of Object.entries(given)) {
+    assert.notEqual(
+      v,
+      DEFAULT_TRANSPORT_OPTIONS[k as keyof TransportOptions],
+      `${k} differs from its default`,
+    );
+  }
+  assert.deepEqual(resolveTransportOptions(given), given);
+});
+
+test('null is not a missing option: it is validated (and refused), not replaced by the default', () => {
+  assert.throws(
+    () => resolveTransportOptions({ maxIdleTimeout: null as unknown as number }),
+    /invalid transport option: maxIdleTimeout/,
+  );
 });
 
 test('boundary values are accepted', () => {
@@ -148,6 +177,28 @@ for (const [name, options] of bad) {
     );
   });
 }
+
+test("localTransportParameters carries the connection's IDs and token as given", () => {
+  const ids = {
+    initialSourceConnectionId: new Uint8Array([1, 2, 3, 4]),
+    originalDestinationConnectionId: new Uint8Array([5, 6, 7, 8]),
+    retrySourceConnectionId: new Uint8Array([9, 10, 11, 12]),
+    statelessResetToken: new Uint8Array(16).fill(7),
+  };
+  const p = localTransportParameters(resolveTransportOptions({}), ids);
+  assert.equal(p.initialSourceConnectionId, ids.initialSourceConnectionId);
+  assert.equal(p.originalDestinationConnectionId, ids.originalDestinationConnectionId);
+  assert.equal(p.retrySourceConnectionId, ids.retrySourceConnectionId);
+  assert.equal(p.statelessResetToken, ids.statelessResetToken);
+  const decoded = decodeTransportParameters(encodeTransportParameters(p), 'server');
+  assert.deepEqual([...(decoded.retrySourceConnectionId ?? [])], [...ids.retrySourceConnectionId]);
+  // A client names only its first source CID.
+  const c = localTransportParameters(resolveTransportOptions({}), {
+    initialSourceConnectionId: ids.initialSourceConnectionId,
+  });
+  assert.equal(c.originalDestinationConnectionId, undefined);
+  assert.equal(c.statelessResetToken, undefined);
+});
 
 test('localTransportParameters maps every option to its transport parameter', () => {
   const o = resolveTransportOptions({

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DatagramBuilder } from '../../../src/connection/datagram-builder.js';
-import { LocalConnectionIds } from '../../../src/connection/local-connection-ids.js';
+import { LocalConnectionIds, MAX_ACTIVE_ISSUED } from '../../../src/connection/local-connection-ids.js';
 import { StatelessResetTokens } from '../../../src/crypto/stateless-reset.js';
 import { QuicTransportError, TransportErrorCode } from '../../../src/errors/transport-error.js';
 import { PacketNumberSpace } from '../../../src/recovery/types.js';
@@ -100,86 +100,88 @@ test('in a connection: a client never derives the token of its first CID (it nev
 
 test("replenish issues CIDs up to the peer's active_connection_id_limit, announced once each", () => {
   const { ids, drawn } = make(10);
-  ids.replenish(4);
-  assert.equal(ids.count, 4);
-  assert.deepEqual(drawn, [10, 10, 10]);
+  ids.replenish(2);
+  assert.equal(ids.count, 2);
+  assert.deepEqual(drawn, [10]);
   const frames = announcements(ids);
   assert.deepEqual(
     frames.map((f) => [f.sequenceNumber, f.retirePriorTo]),
-    [
-      [1, 0],
-      [2, 0],
-      [3, 0],
-    ],
+    [[1, 0]],
   );
   for (const f of frames) {
     assert.equal(f.type, FrameType.NewConnectionId);
     assert.equal(f.connectionId.length, 10);
     assert.deepEqual(f.statelessResetToken, tokenOf(f.connectionId));
   }
-  // Distinct CIDs; each one is routed.
-  assert.equal(new Set(frames.map((f) => Buffer.from(f.connectionId).toString('hex'))).size, 3);
+  assert.notDeepEqual(frames[0]!.connectionId, INITIAL);
+  // The new CID is routed.
   assert.deepEqual(
     ids.takeRoutingChanges(),
     frames.map((f) => ({ type: 'add', cid: f.connectionId })),
   );
   assert.deepEqual(ids.takeRoutingChanges(), [], 'changes are drained');
   // Already at the limit: nothing more.
-  ids.replenish(4);
-  assert.equal(ids.count, 4);
+  ids.replenish(2);
+  assert.equal(ids.count, 2);
   assert.equal(ids.hasPendingFrames(), false);
 });
 
-test('replenish is capped at 8 CIDs and does nothing for the minimum limit of 2 beyond one more', () => {
-  const a = make().ids;
-  a.replenish(2);
-  assert.equal(a.count, 2);
-  assert.equal(announcements(a).length, 1);
-  const b = make().ids;
-  b.replenish(1_000_000);
-  assert.equal(b.count, 8);
-  assert.deepEqual(
-    announcements(b).map((f) => f.sequenceNumber),
-    [1, 2, 3, 4, 5, 6, 7],
-  );
+test(`the peer holds at most ${MAX_ACTIVE_ISSUED} of our CIDs whatever its limit (RFC 9000 §5.1.1 allows fewer)`, () => {
+  assert.equal(MAX_ACTIVE_ISSUED, 2);
+  for (const limit of [2, 3, 4, 8, 1_000_000]) {
+    const { ids } = make();
+    ids.replenish(limit);
+    assert.equal(ids.count, 2, `limit ${limit}`);
+    assert.deepEqual(
+      announcements(ids).map((f) => f.sequenceNumber),
+      [1],
+    );
+  }
 });
 
 test('a lost NEW_CONNECTION_ID is announced again, unless the CID was retired meanwhile', () => {
   const { ids } = make();
-  ids.replenish(3);
-  const [f1, f2] = announcements(ids);
+  ids.replenish(4);
+  const [f1] = announcements(ids);
   ids.onAnnouncementLost(f1!.sequenceNumber);
-  ids.onAnnouncementLost(f2!.sequenceNumber);
-  ids.onRetire(f2!.sequenceNumber, INITIAL);
-  const again = announcements(ids);
-  assert.deepEqual(again, [f1]);
-  // Loss of a sequence number never issued is ignored.
+  assert.deepEqual(announcements(ids), [f1]);
+  // Lost, then retired before it went out again: not announced.
+  ids.onAnnouncementLost(f1!.sequenceNumber);
+  ids.onRetire(f1!.sequenceNumber, INITIAL);
+  assert.deepEqual(announcements(ids), []);
+  // Its replacement is announced; a loss of a sequence number never issued is ignored.
+  ids.replenish(4);
+  const [f2] = announcements(ids);
+  assert.equal(f2!.sequenceNumber, 2);
   ids.onAnnouncementLost(99);
   assert.equal(ids.hasPendingFrames(), false);
 });
 
 test('RETIRE_CONNECTION_ID removes the CID and its route; a repeat is a no-op', () => {
   const { ids } = make();
-  ids.replenish(3);
-  const [f1, f2] = announcements(ids);
+  ids.replenish(4);
+  const [f1] = announcements(ids);
   ids.takeRoutingChanges();
-  ids.onRetire(1, f2!.connectionId);
-  assert.equal(ids.count, 2);
+  ids.onRetire(0, f1!.connectionId);
+  assert.equal(ids.count, 1);
   assert.deepEqual(
     ids.all().map((c) => c.sequenceNumber),
-    [0, 2],
+    [1],
   );
-  assert.deepEqual(ids.takeRoutingChanges(), [{ type: 'remove', cid: f1!.connectionId }]);
-  ids.onRetire(1, f2!.connectionId);
-  assert.equal(ids.count, 2);
+  assert.deepEqual(ids.takeRoutingChanges(), [{ type: 'remove', cid: INITIAL }]);
+  ids.onRetire(0, f1!.connectionId);
+  assert.equal(ids.count, 1);
   assert.deepEqual(ids.takeRoutingChanges(), []);
-  // Sequence 0 (the handshake CID) may be retired too, from a packet sent to another CID.
-  ids.onRetire(0, f2!.connectionId);
+  // Replaced, then sequence 1 retired from a packet sent to the replacement.
+  ids.replenish(4);
+  const [f2] = announcements(ids);
+  ids.takeRoutingChanges();
+  ids.onRetire(1, f2!.connectionId);
   assert.deepEqual(
     ids.all().map((c) => c.sequenceNumber),
     [2],
   );
-  assert.deepEqual(ids.takeRoutingChanges(), [{ type: 'remove', cid: INITIAL }]);
+  assert.deepEqual(ids.takeRoutingChanges(), [{ type: 'remove', cid: f1!.connectionId }]);
 });
 
 test('RFC 9000 §19.16: retiring a sequence number never issued is PROTOCOL_VIOLATION', () => {
@@ -214,10 +216,11 @@ test('in a connection: a retired CID is replaced by a new one (RFC 9000 §5.1.1 
   const conn = sim.dial();
   const server = sim.handshake(conn);
   sim.net.runFor(100);
-  // The client's default active_connection_id_limit is 4: the server issued sequence numbers 1-3.
+  // The client's default active_connection_id_limit is 4, but the server issues one CID beyond its
+  // first (MAX_ACTIVE_ISSUED): sequence number 1 only.
   assert.deepEqual(
     sent.map((f) => f.sequenceNumber),
-    [1, 2, 3],
+    [1],
   );
   const routes = sim.server.routeCount;
   // The client retires sequence 1 in a 1-RTT packet protected with its keys, handed straight to the
@@ -239,14 +242,14 @@ test('in a connection: a retired CID is replaced by a new one (RFC 9000 §5.1.1 
     /* drop it */
   }
   assert.equal(server.isClosed, false, server.closeInfo?.reason);
-  assert.equal(server.localCids.count, 4);
+  assert.equal(server.localCids.count, 2);
   assert.deepEqual(
     server.localCids.all().map((c) => c.sequenceNumber),
-    [0, 2, 3, 4],
+    [0, 2],
   );
   assert.deepEqual(
     sent.map((f) => f.sequenceNumber),
-    [1, 2, 3, 4],
+    [1, 2],
   );
   // The retired CID is no longer routed, the new one is.
   assert.equal(sim.server.routeCount, routes);

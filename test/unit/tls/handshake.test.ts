@@ -218,6 +218,28 @@ test('SNI selects the server identity (selectIdentity), falling back to the defa
   assert.deepEqual(seen, ['b.example', 'a.example']);
 });
 
+test('each identity sends its own Certificate message, encoded once per identity and reused', () => {
+  const a = testPki('ec-p256', ['a.example']);
+  const b = testPki('ed25519', ['b.example']);
+  // The same identity objects on every handshake, as a server's options give them.
+  const idA = { certificateChain: a.leaf.certPem, privateKey: a.leaf.keyPem };
+  const idB = { certificateChain: b.leaf.certPem, privateKey: b.leaf.keyPem };
+  const server = (pki: typeof a) =>
+    serverConfig(pki, { identity: idA, selectIdentity: (name) => (name === 'b.example' ? idB : undefined) });
+  for (const [pki, name, der] of [
+    [b, 'b.example', b.leaf.certDer],
+    [a, 'a.example', a.leaf.certDer],
+    [b, 'b.example', b.leaf.certDer],
+    [a, 'a.example', a.leaf.certDer],
+  ] as const) {
+    const r = handshake(clientConfig(pki, { serverName: name }), server(pki));
+    assert.equal(r.client.complete, true, name);
+    const peer = eventsOfType(r.client, 'handshake-complete')[0]!.peerCertificates;
+    assert.equal(peer.length, 1);
+    assert.deepEqual(Buffer.from(peer[0]!), der, name);
+  }
+});
+
 test('an IP literal server name sends no SNI and is checked against the IP SAN', () => {
   const pki = testPki('ec-p256', ['192.0.2.7']);
   let sniSeen: string | undefined = 'unset';

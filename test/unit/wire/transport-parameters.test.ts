@@ -141,6 +141,15 @@ test('RFC 9000 §7.4: duplicate parameters are rejected, known or not', () => {
   expectParamError(hex('0101 05 0101 05'), 'client', /duplicate/);
   expectParamError(hex('1b00 1b01 aa'), 'client', /duplicate/);
   expectParamError(hex('01 01 05 4001 01 05'), 'client', /duplicate/);
+  // The same id in a 1-byte and an 8-byte varint (read as a number and through a bigint).
+  expectParamError(hex('01 01 05 c000000000000001 01 05'), 'client', /duplicate/);
+  expectParamError(hex('c0000000deadbeef 00 c0000000deadbeef 00'), 'client', /duplicate/);
+  // An 8-byte encoding of a defined id is that parameter; an id beyond 2^53 is unknown (ignored).
+  assert.equal(decodeTransportParameters(hex('c000000000000001 02 4100'), 'client').maxIdleTimeout, 256);
+  assert.deepEqual(
+    decodeTransportParameters(hex('ffffffffffffffff 01 05'), 'client'),
+    defaultTransportParameters(),
+  );
 });
 
 test('RFC 9000 §18.2 value rules', () => {
