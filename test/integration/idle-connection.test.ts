@@ -12,6 +12,22 @@ import { type CloseReason, dial, type QuicConnection, type QuicServer } from '..
 import { clientOptions, readAll, serve, startServer, within } from './helpers.js';
 
 const TIMEOUT = 10_000;
+
+/** Resolves once the server's connection callback has run (`get` returns what it stored). */
+function acceptedBy(get: () => QuicConnection | undefined): Promise<void> {
+  return within(
+    new Promise<void>((r) => {
+      const t = setInterval(() => {
+        if (get()) {
+          clearInterval(t);
+          r();
+        }
+      }, 5);
+    }),
+    TIMEOUT,
+    'accepted',
+  );
+}
 const servers: QuicServer[] = [];
 after(async () => {
   await Promise.all(servers.map((s) => s.close()));
@@ -106,18 +122,7 @@ test('streams opened after the connection sat idle reach a waiting for-await loo
     }
   });
   const client = await dial({ host: '127.0.0.1', port: s.address().port }, clientOptions());
-  await within(
-    new Promise<void>((r) => {
-      const t = setInterval(() => {
-        if (accepted) {
-          clearInterval(t);
-          r();
-        }
-      }, 5);
-    }),
-    TIMEOUT,
-    'accepted',
-  );
+  await acceptedBy(() => accepted);
   // Idle for a while: nothing sent either way.
   await new Promise((r) => setTimeout(r, 200));
   for (const text of ['one', 'two']) {
@@ -146,18 +151,7 @@ test('the datagram channel, made on first use: late on an idle connection it wor
     { host: '127.0.0.1', port: s.address().port },
     clientOptions({ maxDatagramFrameSize: 65535 }),
   );
-  await within(
-    new Promise<void>((r) => {
-      const t = setInterval(() => {
-        if (accepted) {
-          clearInterval(t);
-          r();
-        }
-      }, 5);
-    }),
-    TIMEOUT,
-    'accepted',
-  );
+  await acceptedBy(() => accepted);
   await new Promise((r) => setTimeout(r, 100));
   // The first datagram reaches a connection that has not touched datagrams yet: held for its loop.
   assert.equal(client.sendDatagram(Buffer.from('late')), true);
