@@ -561,9 +561,9 @@ export class Endpoint {
     // Real copies (Buffer#slice is a view): the connection keeps these for its lifetime. Without a
     // Retry both DCIDs are the same bytes: one copy (issue 13, idle memory).
     const initialDcid = new Uint8Array(initial.dcid);
-    const { trace, pathTrace, dropTrace, recoveryTrace } = this.config;
     // Every field named, no spread: in Node 20 an object literal with a spread and more fields takes
     // V8's slow path (0.5-10 µs each, issue 13), and this one is built per accepted connection.
+    const { trace, pathTrace, dropTrace, recoveryTrace } = this.traceHooks((): Connection => conn);
     const conn: Connection = new Connection({
       role: 'server',
       version: initial.version,
@@ -594,10 +594,10 @@ export class Endpoint {
         if (server.issueNewTokens === false) return undefined;
         return endpoint.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now });
       },
-      trace: trace ? (e: FrameTraceEvent) => trace(conn, e) : undefined,
-      pathTrace: pathTrace ? (e: PathEvent) => pathTrace(conn, e) : undefined,
-      dropTrace: dropTrace ? (e: PacketDropTraceEvent) => dropTrace(conn, e) : undefined,
-      recoveryTrace: recoveryTrace ? (e: RecoveryTraceEvent) => recoveryTrace(conn, e) : undefined,
+      trace,
+      pathTrace,
+      dropTrace,
+      recoveryTrace,
     });
     this.adopt(conn, [initial.dcid, localCid]);
     this.halfOpen.add(conn);
