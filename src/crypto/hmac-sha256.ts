@@ -86,17 +86,18 @@ function finish(
   state: Uint32Array,
   prefixBytes: number,
   data: Uint8Array,
+  dataLength: number,
   out: Uint8Array,
   outOffset: number,
 ): void {
   let i = 0;
-  for (; i + BLOCK <= data.length; i += BLOCK) compress(state, data, i);
-  const rest = data.length - i;
+  for (; i + BLOCK <= dataLength; i += BLOCK) compress(state, data, i);
+  const rest = dataLength - i;
   tail.fill(0);
   for (let j = 0; j < rest; j++) tail[j] = data[i + j]!;
   tail[rest] = 0x80;
   const blocks = rest + 9 <= BLOCK ? 1 : 2;
-  const bits = (prefixBytes + data.length) * 8;
+  const bits = (prefixBytes + dataLength) * 8;
   const end = blocks * BLOCK;
   // The length in bits, big-endian 64-bit (messages here are far below 2^32 bits... and 2^53 in any case).
   const hi = Math.floor(bits / 0x100000000);
@@ -143,12 +144,26 @@ function sameAsLastKey(k: Uint8Array): boolean {
 /** HMAC-SHA256(key, data) (RFC 2104): a new 32-byte Buffer, not from the shared pool. */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafeSlow(32);
+  hmacSha256Into(key, data, data.length, out);
+  return out;
+}
+
+/** Scratch for a digest that is truncated (hmacSha256Into with a shorter `out`). */
+const fullDigest = new Uint8Array(32);
+
+/**
+ * HMAC-SHA256(key, data[0, dataLength)) (RFC 2104) written to `out`, truncated to its length (at
+ * most 32): no allocation, for callers that copy the result anyway or build `data` in a scratch
+ * buffer (HKDF-Expand-Label of packet keys, issue 13).
+ */
+export function hmacSha256Into(key: Uint8Array, data: Uint8Array, dataLength: number, out: Uint8Array): void {
+  if (out.length > 32 || dataLength > data.length) throw new RangeError('hmacSha256Into: bad lengths');
   // RFC 2104 §2: a key longer than the block is hashed first.
   let k = key;
   if (k.length > BLOCK) {
     const hashed = new Uint8Array(32);
     inner.set(H0);
-    finish(inner, 0, k, hashed, 0);
+    finish(inner, 0, k, k.length, hashed, 0);
     k = hashed;
   }
   if (!sameAsLastKey(k)) {
@@ -167,11 +182,16 @@ export function hmacSha256(key: Uint8Array, data: Uint8Array): Buffer {
   }
   inner.set(lastInner);
   outer.set(lastOuter);
-  finish(inner, BLOCK, data, innerDigest, 0);
-  finish(outer, BLOCK, innerDigest, out, 0);
+  finish(inner, BLOCK, data, dataLength, innerDigest, 0);
+  if (out.length === 32) {
+    finish(outer, BLOCK, innerDigest, 32, out, 0);
+  } else {
+    finish(outer, BLOCK, innerDigest, 32, fullDigest, 0);
+    for (let i = 0; i < out.length; i++) out[i] = fullDigest[i]!;
+    fullDigest.fill(0);
+  }
   inner.fill(0);
   outer.fill(0);
   innerDigest.fill(0);
   tail.fill(0);
-  return out;
 }
