@@ -204,9 +204,19 @@ export class UdpEndpoint {
     this.updateLinger();
   }
 
-  /** Carry a connection: its events go to `owner`. */
-  attach(conn: Connection, owner: ConnectionOwner): void {
+  /**
+   * Carry a connection: its events go to `owner`. `sendNow`: flush at once instead of from the next
+   * check phase -- for a dialled connection whose first datagram nothing else can join (no early
+   * data): its ClientHello leaves inside dial(), without an event-loop turn of its own (issue 13).
+   * Inside a flush (an owner dialling from an event) that flush sends it, as always.
+   */
+  attach(conn: Connection, owner: ConnectionOwner, sendNow = false): void {
     this.owners.set(conn, owner);
+    if (sendNow && !this.draining && !this.sendTurn && !this.closing) {
+      this.endpoint.markActive(conn);
+      this.flush();
+      return;
+    }
     this.kick(conn);
   }
 
