@@ -127,3 +127,17 @@ test('hmacSha256Into: HMAC of the first dataLength bytes, truncated to the lengt
   assert.throws(() => hmacSha256Into(Buffer.from('k'), Buffer.alloc(4), 5, new Uint8Array(32)), RangeError);
   assert.throws(() => hmacSha256Into(Buffer.from('k'), Buffer.alloc(4), 4, new Uint8Array(33)), RangeError);
 });
+
+test('keys interleaved beyond the cache of pad states, and a cached key changed in place', () => {
+  // More keys than the cache holds, returning to each after others (as the key schedule does).
+  const keys = Array.from({ length: 7 }, (_, i) => Buffer.alloc(32, 0x10 + i));
+  const data = Buffer.from('tls13 derived');
+  for (const i of [0, 1, 0, 2, 1, 3, 4, 0, 5, 6, 1, 2, 3, 4, 5, 6, 0, 6, 5, 4, 3, 2, 1, 0]) {
+    assert.deepEqual(hmacSha256(keys[i]!, data), nodeHmac(keys[i]!, data), `key ${i}`);
+  }
+  // A buffer whose bytes change after it was cached is another key (compared by value).
+  const k = keys[3]!;
+  k[0] ^= 0xff;
+  assert.deepEqual(hmacSha256(k, data), nodeHmac(k, data));
+  assert.deepEqual(hmacSha256(keys[2]!, data), nodeHmac(keys[2]!, data));
+});
