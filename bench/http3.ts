@@ -44,8 +44,12 @@ const MiB = 1024 * 1024;
 export const CONCURRENCY = [1, 10, 100] as const;
 /** The largest UDP payload of both servers (the 1500-byte Ethernet MTU less IPv6 and UDP headers). */
 export const H3_CAP = 1452;
-/** Unmeasured requests before the first run, per server and concurrency. */
-const WARMUP_MS = 2000;
+/**
+ * Unmeasured requests before the first run, per server and concurrency. With 2 s each, the tsquic
+ * server's CPU per request still fell by a third over the first runs (V8 was still optimizing);
+ * after 5 s at each concurrency it is flat.
+ */
+const WARMUP_MS = 5000;
 /** A measurement during which the hypervisor took more than this share of one core is retried. */
 export const STEAL_LIMIT = 0.05;
 /** Extra attempts of a pair of measurements hit by steal. */
