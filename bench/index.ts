@@ -30,7 +30,8 @@
  *   handshake-floor only: --connections N (counted, default 50), --compare-json FILE (tsquic's and
  *             quic-go's CPU per connection, default bench/results/compare.json); --duration: CPU time
  *             per call measured (default 300)
- *   http3 only: --h3-size MiB (download size, default 100; --quick: 20)
+ *   http3 only: --h3-size MiB (download size, default 100; --quick: 20); --tsx runs its tsquic server
+ *                        through tsx instead of compiled; 5 runs unless --runs is given
  *   udp only: --stacks tsquic,quic-go,tls (default all), --no-stgc (no single-threaded-GC column),
  *             --warmup ms (default 500), --tsquic-max-datagram-size N (diagnosis; see bench/README.md)
  */
@@ -335,7 +336,10 @@ const BENCHES: Bench[] = [
     name: 'http3',
     run: async (o) => {
       const r = await runHttp3({
-        runs: o.runs,
+        // Five runs unless --runs says otherwise: this bench's pairs are short, and its ratios are
+        // the ones closest to 1.
+        runs: numberFlag(o.argv, '--runs') ?? (o.quick ? 1 : 5),
+        build: o.argv.includes('--tsx') ? 'tsx' : 'dist',
         durationMs: duration(o, 3000, 1000),
         sizeMiB: numberFlag(o.argv, '--h3-size') ?? (o.quick ? 20 : 100),
         log: (line) => console.error(line),
