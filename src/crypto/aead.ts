@@ -54,10 +54,10 @@ export class Aead {
     // An unpooled copy: a pooled Buffer would keep its whole 8 KiB pool slab alive (issue 13).
     this.key = Buffer.allocUnsafeSlow(key.length);
     this.key.set(key);
-    const v = new DataView(iv.buffer, iv.byteOffset, iv.byteLength);
-    this.ivTop = v.getInt32(0);
-    this.ivHigh = v.getInt32(4);
-    this.ivLow = v.getInt32(8);
+    // Big-endian signed 32-bit reads (`| 0` of the shifted bytes), without a DataView per key.
+    this.ivTop = (iv[0]! << 24) | (iv[1]! << 16) | (iv[2]! << 8) | iv[3]!;
+    this.ivHigh = (iv[4]! << 24) | (iv[5]! << 16) | (iv[6]! << 8) | iv[7]!;
+    this.ivLow = (iv[8]! << 24) | (iv[9]! << 16) | (iv[10]! << 8) | iv[11]!;
   }
 
   /** Packets sealed with this key so far (confidentiality limit, RFC 9001 §6.6). */

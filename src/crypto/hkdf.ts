@@ -3,7 +3,7 @@
  * (RFC 9001 §5.1) and by the TLS key schedule.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { hmacSha256 } from './hmac-sha256.js';
+import { hmacSha256, hmacSha256Into } from './hmac-sha256.js';
 
 export type HashName = 'sha256' | 'sha384';
 
@@ -22,7 +22,7 @@ export function hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Buffer 
 
 /** HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM). An empty salt means HashLen zero bytes. */
 export function hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): Buffer {
-  const key = salt.length === 0 ? Buffer.alloc(hashLength(hash)) : salt;
+  const key = salt.length === 0 ? zerosShared(hash) : salt;
   return hmac(hash, key, ikm);
 }
 
@@ -84,6 +84,12 @@ export function hkdfExpandLabel(
   context: Uint8Array,
   length: number,
 ): Buffer {
+  if (hash === 'sha256' && length <= 32) {
+    // Not from the shared Buffer pool: secrets and keys live as long as their connection (unpooled.ts).
+    const out = Buffer.allocUnsafeSlow(length);
+    hkdfExpandLabelInto(hash, secret, label, context, out);
+    return out;
+  }
   if (length > hashLength(hash)) return hkdfExpand(hash, secret, hkdfLabel(label, context, length), length);
   // One block: T(1) = HMAC(Secret, HkdfLabel | 0x01), built in place.
   const input = writeHkdfLabel(label, context, length, 1);
@@ -92,10 +98,62 @@ export function hkdfExpandLabel(
   return length === block.length ? block : block.subarray(0, length);
 }
 
+/** HkdfLabel | 0x01 of one-block expansions: "tls13 " + a label and a context are < 256 bytes each. */
+const labelScratch = new Uint8Array(2 + 1 + 255 + 1 + 255 + 1);
+
+/**
+ * HKDF-Expand-Label(Secret, Label, Context, out.length) written to `out` (RFC 8446 §7.1), for a
+ * caller that copies the result anyway (packet keys, RFC 9001 §5.1): with SHA-256 and one block
+ * (out.length <= 32), T(1) = HMAC(Secret, HkdfLabel | 0x01) is built in a scratch buffer and
+ * truncated into `out`, with no allocation (issue 13); otherwise as hkdfExpandLabel.
+ */
+export function hkdfExpandLabelInto(
+  hash: HashName,
+  secret: Uint8Array,
+  label: string,
+  context: Uint8Array,
+  out: Uint8Array,
+): void {
+  const length = out.length;
+  if (hash !== 'sha256' || length > 32) {
+    out.set(hkdfExpandLabel(hash, secret, label, context, length));
+    return;
+  }
+  const l = fullLabel(label);
+  if (l.length > 255 || context.length > 255) throw new RangeError('HkdfLabel label or context too long');
+  const b = labelScratch;
+  b[0] = length >>> 8;
+  b[1] = length & 0xff;
+  b[2] = l.length;
+  b.set(l, 3);
+  let n = 3 + l.length;
+  b[n++] = context.length;
+  b.set(context, n);
+  n += context.length;
+  b[n++] = 1;
+  hmacSha256Into(secret, b, n, out);
+}
+
 const EMPTY_HASHES: Record<HashName, Buffer> = {
   sha256: createHash('sha256').digest(),
   sha384: createHash('sha384').digest(),
 };
+
+/**
+ * Hash("") itself, not a copy, for a caller that only reads it (Derive-Secret's context, RFC 8446
+ * §7.1): it must never be written to.
+ */
+export function emptyHashShared(hash: HashName): Uint8Array {
+  return EMPTY_HASHES[hash];
+}
+
+/** HashLen zero bytes, shared (HKDF-Extract's absent salt or IKM, RFC 8446 §7.1): never written to. */
+export function zerosShared(hash: HashName): Uint8Array {
+  return hash === 'sha256' ? ZEROS_32 : ZEROS_48;
+}
+
+const ZEROS_32 = new Uint8Array(32);
+const ZEROS_48 = new Uint8Array(48);
 
 /** Transcript-Hash of nothing: Hash(""), used by Derive-Secret with empty messages. A fresh copy. */
 export function emptyHash(hash: HashName): Buffer {

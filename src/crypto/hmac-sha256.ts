@@ -86,17 +86,18 @@ function finish(
   state: Uint32Array,
   prefixBytes: number,
   data: Uint8Array,
+  dataLength: number,
   out: Uint8Array,
   outOffset: number,
 ): void {
   let i = 0;
-  for (; i + BLOCK <= data.length; i += BLOCK) compress(state, data, i);
-  const rest = data.length - i;
+  for (; i + BLOCK <= dataLength; i += BLOCK) compress(state, data, i);
+  const rest = dataLength - i;
   tail.fill(0);
   for (let j = 0; j < rest; j++) tail[j] = data[i + j]!;
   tail[rest] = 0x80;
   const blocks = rest + 9 <= BLOCK ? 1 : 2;
-  const bits = (prefixBytes + data.length) * 8;
+  const bits = (prefixBytes + dataLength) * 8;
   const end = blocks * BLOCK;
   // The length in bits, big-endian 64-bit (messages here are far below 2^32 bits... and 2^53 in any case).
   const hi = Math.floor(bits / 0x100000000);
@@ -124,54 +125,93 @@ const inner = new Uint32Array(8);
 const outer = new Uint32Array(8);
 const innerDigest = new Uint8Array(32);
 /**
- * The last key's inner and outer states after its padded block: a packet key, IV and header
- * protection key (RFC 9001 §5.1) come from one secret in a row, so two of every three calls reuse
- * them. Compared by value, not identity: a caller may reuse a buffer for another key.
+ * The inner and outer states after the padded block of the last few keys (RFC 2104 §2: they depend
+ * on the key only). A packet key, IV and header protection key (RFC 9001 §5.1) come from one secret
+ * in a row, and a TLS 1.3 handshake returns to a secret a few steps later (the handshake secret for
+ * "derived", a handshake traffic secret for its Finished key, RFC 8446 §7.1, §4.4.4): with room for
+ * four keys most calls skip the two compressions of the pads (issue 13). Compared by value, not
+ * identity: a caller may reuse a buffer for another key. Replaced round robin.
  */
-const lastKey = new Uint8Array(BLOCK);
-let lastKeyLength = -1;
-const lastInner = new Uint32Array(8);
-const lastOuter = new Uint32Array(8);
+const CACHED_KEYS = 4;
+const cachedKey = Array.from({ length: CACHED_KEYS }, () => new Uint8Array(BLOCK));
+const cachedKeyLength = new Int32Array(CACHED_KEYS).fill(-1);
+const cachedInner = Array.from({ length: CACHED_KEYS }, () => new Uint32Array(8));
+const cachedOuter = Array.from({ length: CACHED_KEYS }, () => new Uint32Array(8));
+let nextSlot = 0;
 
-function sameAsLastKey(k: Uint8Array): boolean {
-  if (k.length !== lastKeyLength) return false;
-  let diff = 0;
-  for (let i = 0; i < k.length; i++) diff |= k[i]! ^ lastKey[i]!;
-  return diff === 0;
+/** The cache slot holding key `k` (same length, same bytes), or -1. */
+function cachedSlot(k: Uint8Array): number {
+  for (let s = 0; s < CACHED_KEYS; s++) {
+    if (cachedKeyLength[s] !== k.length) continue;
+    const c = cachedKey[s]!;
+    let diff = 0;
+    for (let i = 0; i < k.length; i++) diff |= k[i]! ^ c[i]!;
+    if (diff === 0) return s;
+  }
+  return -1;
+}
+
+/** Computes the pad states of `k` (at most one block long) into a slot, replacing its oldest key. */
+function cacheKey(k: Uint8Array): number {
+  const s = nextSlot;
+  nextSlot = (nextSlot + 1) % CACHED_KEYS;
+  padded.fill(0x36);
+  for (let i = 0; i < k.length; i++) padded[i] = k[i]! ^ 0x36;
+  const ki = cachedInner[s]!;
+  ki.set(H0);
+  compress(ki, padded, 0);
+  padded.fill(0x5c);
+  for (let i = 0; i < k.length; i++) padded[i] = k[i]! ^ 0x5c;
+  const ko = cachedOuter[s]!;
+  ko.set(H0);
+  compress(ko, padded, 0);
+  padded.fill(0);
+  const c = cachedKey[s]!;
+  c.fill(0);
+  c.set(k);
+  cachedKeyLength[s] = k.length;
+  return s;
 }
 
 /** HMAC-SHA256(key, data) (RFC 2104): a new 32-byte Buffer, not from the shared pool. */
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafeSlow(32);
+  hmacSha256Into(key, data, data.length, out);
+  return out;
+}
+
+/** Scratch for a digest that is truncated (hmacSha256Into with a shorter `out`). */
+const fullDigest = new Uint8Array(32);
+
+/**
+ * HMAC-SHA256(key, data[0, dataLength)) (RFC 2104) written to `out`, truncated to its length (at
+ * most 32): no allocation, for callers that copy the result anyway or build `data` in a scratch
+ * buffer (HKDF-Expand-Label of packet keys, issue 13).
+ */
+export function hmacSha256Into(key: Uint8Array, data: Uint8Array, dataLength: number, out: Uint8Array): void {
+  if (out.length > 32 || dataLength > data.length) throw new RangeError('hmacSha256Into: bad lengths');
   // RFC 2104 §2: a key longer than the block is hashed first.
   let k = key;
   if (k.length > BLOCK) {
     const hashed = new Uint8Array(32);
     inner.set(H0);
-    finish(inner, 0, k, hashed, 0);
+    finish(inner, 0, k, k.length, hashed, 0);
     k = hashed;
   }
-  if (!sameAsLastKey(k)) {
-    padded.fill(0x36);
-    for (let i = 0; i < k.length; i++) padded[i] = k[i]! ^ 0x36;
-    lastInner.set(H0);
-    compress(lastInner, padded, 0);
-    padded.fill(0x5c);
-    for (let i = 0; i < k.length; i++) padded[i] = k[i]! ^ 0x5c;
-    lastOuter.set(H0);
-    compress(lastOuter, padded, 0);
-    padded.fill(0);
-    lastKey.fill(0);
-    lastKey.set(k);
-    lastKeyLength = k.length;
+  let slot = cachedSlot(k);
+  if (slot < 0) slot = cacheKey(k);
+  inner.set(cachedInner[slot]!);
+  outer.set(cachedOuter[slot]!);
+  finish(inner, BLOCK, data, dataLength, innerDigest, 0);
+  if (out.length === 32) {
+    finish(outer, BLOCK, innerDigest, 32, out, 0);
+  } else {
+    finish(outer, BLOCK, innerDigest, 32, fullDigest, 0);
+    for (let i = 0; i < out.length; i++) out[i] = fullDigest[i]!;
+    fullDigest.fill(0);
   }
-  inner.set(lastInner);
-  outer.set(lastOuter);
-  finish(inner, BLOCK, data, innerDigest, 0);
-  finish(outer, BLOCK, innerDigest, out, 0);
   inner.fill(0);
   outer.fill(0);
   innerDigest.fill(0);
   tail.fill(0);
-  return out;
 }

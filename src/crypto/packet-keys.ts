@@ -8,7 +8,7 @@ import { fromByteString, toByteString } from '../util/byte-string.js';
 import { Aead } from './aead.js';
 import { CipherSuite, cipherSuiteParams } from './cipher-suite.js';
 import { HeaderProtection } from './header-protection.js';
-import { hkdfExpandLabel } from './hkdf.js';
+import { hkdfExpandLabel, hkdfExpandLabelInto } from './hkdf.js';
 import { deriveInitialSecrets } from './initial-secrets.js';
 import { quicKeyLabels } from './quic-version.js';
 
@@ -91,13 +91,36 @@ export function derivePacketKeys(
   version: number,
   pooledHp = false,
 ): PacketKeys {
-  const m = derivePacketKeyMaterial(suite, secret, version);
-  return new StoredPacketKeys(
-    suite,
-    new Aead(suite, m.key, m.iv),
-    new HeaderProtection(suite, m.hp, pooledHp),
-    secret,
-  );
+  const params = cipherSuiteParams(suite);
+  const labels = quicKeyLabels(version);
+  // The AEAD and the header protection copy their key, so the material is derived into scratch
+  // buffers, cleared after use: no Buffer per key, IV and HP key (six sets per connection, issue 13).
+  const key = scratch(params.keyLength);
+  const iv = scratch(params.ivLength);
+  try {
+    hkdfExpandLabelInto(params.hash, secret, labels.key, EMPTY, key);
+    hkdfExpandLabelInto(params.hash, secret, labels.iv, EMPTY, iv);
+    const aead = new Aead(suite, key, iv);
+    const hpKey = scratch(params.hpKeyLength);
+    hkdfExpandLabelInto(params.hash, secret, labels.hp, EMPTY, hpKey);
+    return new StoredPacketKeys(suite, aead, new HeaderProtection(suite, hpKey, pooledHp), secret);
+  } finally {
+    key.fill(0);
+    iv.fill(0);
+    scratch(params.hpKeyLength).fill(0);
+  }
+}
+
+/** One scratch buffer per length (keys, IVs and HP keys are 12, 16 or 32 bytes; the IV's differs). */
+const scratches: Array<Uint8Array | undefined> = [];
+
+function scratch(length: number): Uint8Array {
+  let b = scratches[length];
+  if (b === undefined) {
+    b = new Uint8Array(length);
+    scratches[length] = b;
+  }
+  return b;
 }
 
 /**

@@ -74,6 +74,11 @@ export class DeadlineHeap<K> {
     return this.times[0];
   }
 
+  /** The key of the earliest deadline, if any. */
+  peekKey(): K | undefined {
+    return this.keys[0];
+  }
+
   /** Removes and returns every key whose deadline is <= `now`, earliest first. */
   popExpired(now: Millis): K[] {
     const out: K[] = [];

@@ -322,6 +322,16 @@ export class Endpoint {
     return this.deadlines.peek();
   }
 
+  /**
+   * Whether the only deadline left (nextTimeout()) ends a connection's closing or draining period,
+   * which RFC 9000 §10.2 asks to last at least three PTO: a driver may serve it a little late, and
+   * no other deadline is delayed by that (issue 13: a closing client's timer woke before it).
+   */
+  nextTimeoutLenient(): boolean {
+    this.updateDeadlines();
+    return this.deadlines.size === 1 && this.deadlines.peekKey()?.isClosed === true;
+  }
+
   /** Lets the connections whose deadline has come handle it, in the order they were adopted. */
   handleTimeout(now: Millis): void {
     this.updateDeadlines();

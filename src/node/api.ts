@@ -211,7 +211,10 @@ export class QuicEndpoint {
     const client = bindClientConnection(handle, wantEarly);
     // The early epoch (if 0-RTT is offered) exists as soon as the ClientHello is built.
     handle.drainEvents();
-    this.driver.attach(core, handle);
+    // Without early data nothing can share the ClientHello's datagram: it is sent now. With a
+    // ticket for dialEarly() it waits for the turn's flush, so that 0-RTT data written as soon as
+    // dialEarly() resolves is coalesced with it (RFC 9000 §12.2).
+    this.driver.attach(core, handle, !(session && wantEarly));
     if (options.signal) {
       const signal = options.signal;
       const onAbort = () => abortConnection(handle);

@@ -43,6 +43,8 @@ export interface UdpEndpointOptions {
 /** Datagrams sent per flush before yielding to the event loop (so ACKs can come in). */
 const MAX_SENDS_PER_FLUSH = 512;
 const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
+/** How late past its deadline the end of a closing period may be served (see armTimer). */
+const LENIENT_MARGIN_MS = 1;
 
 export class UdpEndpoint {
   readonly endpoint: Endpoint;
@@ -202,9 +204,19 @@ export class UdpEndpoint {
     this.updateLinger();
   }
 
-  /** Carry a connection: its events go to `owner`. */
-  attach(conn: Connection, owner: ConnectionOwner): void {
+  /**
+   * Carry a connection: its events go to `owner`. `sendNow`: flush at once instead of from the next
+   * check phase -- for a dialled connection whose first datagram nothing else can join (no early
+   * data): its ClientHello leaves inside dial(), without an event-loop turn of its own (issue 13).
+   * Inside a flush (an owner dialling from an event) that flush sends it, as always.
+   */
+  attach(conn: Connection, owner: ConnectionOwner, sendNow = false): void {
     this.owners.set(conn, owner);
+    if (sendNow && !this.draining && !this.sendTurn && !this.closing) {
+      this.endpoint.markActive(conn);
+      this.flush();
+      return;
+    }
     this.kick(conn);
   }
 
@@ -437,15 +449,34 @@ export class UdpEndpoint {
       this.timerAt = Number.POSITIVE_INFINITY;
       return;
     }
+    if (this.endpoint.nextTimeoutLenient()) {
+      // The end of a closing or draining period, the last deadline left (RFC 9000 §10.2: at least
+      // 3 PTO, so a little late is fine). Armed for it, whole milliseconds rounded up plus a
+      // margin for the event loop's clock (read when the turn began, so a timer armed late in a
+      // busy turn fires early), not left armed for an earlier deadline that no longer exists (the
+      // PTO or ACK timer of before the close): one wake-up, not two or three (issue 13).
+      const t = now();
+      const delay = Math.ceil(Math.max(0, next - t)) + LENIENT_MARGIN_MS;
+      if (this.timer && this.timerAt >= next && this.timerAt <= t + delay) return;
+      this.setTimer(t + delay, delay);
+      return;
+    }
     // A timer armed for an earlier moment stays: it fires early, finds nothing due and arms the
     // next one. Deadlines that only move later (each response re-arms its PTO, each packet the idle
     // timeout) then cost no clearTimeout/setTimeout pair per datagram.
     if (this.timer && this.timerAt <= next) return;
+    this.setTimer(next, Math.max(0, next - now()));
+  }
+
+  /** (Re-)arms the timer to fire after `delay` ms; `at`: the moment it is armed for (timerAt). */
+  private setTimer(at: number, delay: number): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timerAt = next;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - now()));
+    this.timerAt = at;
+    this.timer = setTimeout(this.timerFired, delay);
     if (this.lingering) this.timer.unref();
   }
+
+  private readonly timerFired = (): void => this.onTimer();
 
   private onTimer(): void {
     this.timer = undefined;

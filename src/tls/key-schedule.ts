@@ -4,7 +4,15 @@
  * (§4.2.11.2) and the resumption PSK (§4.6.1).
  */
 import { timingSafeEqual } from 'node:crypto';
-import { emptyHash, type HashName, hashLength, hkdfExpandLabel, hkdfExtract, hmac } from '../crypto/hkdf.js';
+import {
+  emptyHashShared,
+  type HashName,
+  hashLength,
+  hkdfExpandLabel,
+  hkdfExtract,
+  hmac,
+  zerosShared,
+} from '../crypto/hkdf.js';
 import { unpooledCopy } from '../util/unpooled.js';
 
 /** Derive-Secret(Secret, Label, Messages) with the transcript hash already computed. */
@@ -19,7 +27,7 @@ export function deriveSecret(
 
 /** RFC 8446 §4.4.4: finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length). */
 export function finishedKey(hash: HashName, baseKey: Uint8Array): Buffer {
-  return hkdfExpandLabel(hash, baseKey, 'finished', new Uint8Array(0), hashLength(hash));
+  return hkdfExpandLabel(hash, baseKey, 'finished', NO_CONTEXT, hashLength(hash));
 }
 
 /** RFC 8446 §4.4.4: verify_data = HMAC(finished_key, Transcript-Hash(...)). */
@@ -37,6 +45,9 @@ export function resumptionPsk(hash: HashName, resumptionMasterSecret: Uint8Array
   return hkdfExpandLabel(hash, resumptionMasterSecret, 'resumption', nonce, hashLength(hash));
 }
 
+/** An empty HkdfLabel context (read only). */
+const NO_CONTEXT = new Uint8Array(0);
+
 const NO_PSK: Partial<Record<HashName, { earlySecret: Buffer; derived: Buffer }>> = {};
 
 /** RFC 8446 §7.1 with PSK = 0: Early Secret and Derive-Secret(Early Secret, "derived", ""), once per hash. */
@@ -45,7 +56,7 @@ function noPskConstants(hash: HashName): { earlySecret: Buffer; derived: Buffer 
   if (c === undefined) {
     const zeros = Buffer.alloc(hashLength(hash));
     const earlySecret = hkdfExtract(hash, zeros, zeros);
-    c = { earlySecret, derived: deriveSecret(hash, earlySecret, 'derived', emptyHash(hash)) };
+    c = { earlySecret, derived: deriveSecret(hash, earlySecret, 'derived', emptyHashShared(hash)) };
     NO_PSK[hash] = c;
   }
   return c;
@@ -84,7 +95,7 @@ export class KeySchedule {
       if (known !== undefined && known.hash === hash) {
         this.earlySecret = unpooledCopy(known.earlySecret);
       } else {
-        this.earlySecret = hkdfExtract(hash, Buffer.alloc(this.hashLength), psk);
+        this.earlySecret = hkdfExtract(hash, zerosShared(hash), psk);
         PSK_EARLY_SECRETS.set(psk, { hash, earlySecret: unpooledCopy(this.earlySecret) });
       }
     }
@@ -92,7 +103,7 @@ export class KeySchedule {
 
   /** RFC 8446 §7.1: binder_key = Derive-Secret(Early Secret, "res binder", ""). */
   resumptionBinderKey(): Buffer {
-    return deriveSecret(this.hash, this.earlySecret, 'res binder', emptyHash(this.hash));
+    return deriveSecret(this.hash, this.earlySecret, 'res binder', emptyHashShared(this.hash));
   }
 
   /** RFC 8446 §4.2.11.2: the binder is computed like Finished with the binder key as BaseKey. */
@@ -108,7 +119,7 @@ export class KeySchedule {
   /** Handshake Secret = HKDF-Extract(Derive-Secret(Early Secret, "derived", ""), (EC)DHE). */
   deriveHandshakeSecret(sharedSecret: Uint8Array): Buffer {
     const salt =
-      this.earlyDerived ?? deriveSecret(this.hash, this.earlySecret, 'derived', emptyHash(this.hash));
+      this.earlyDerived ?? deriveSecret(this.hash, this.earlySecret, 'derived', emptyHashShared(this.hash));
     this.handshakeSecretValue = hkdfExtract(this.hash, salt, sharedSecret);
     return this.handshakeSecretValue;
   }
@@ -130,8 +141,8 @@ export class KeySchedule {
 
   /** Master Secret = HKDF-Extract(Derive-Secret(Handshake Secret, "derived", ""), 0). */
   deriveMasterSecret(): Buffer {
-    const salt = deriveSecret(this.hash, this.handshakeSecret, 'derived', emptyHash(this.hash));
-    this.masterSecretValue = hkdfExtract(this.hash, salt, Buffer.alloc(this.hashLength));
+    const salt = deriveSecret(this.hash, this.handshakeSecret, 'derived', emptyHashShared(this.hash));
+    this.masterSecretValue = hkdfExtract(this.hash, salt, zerosShared(this.hash));
     return this.masterSecretValue;
   }
 

@@ -79,6 +79,56 @@ test('a timer that fires before every deadline re-arms without a flush', { timeo
   }
 });
 
+test('a closing connection wakes its driver once, at the end of the closing period', {
+  timeout: 60_000,
+}, async () => {
+  const server = await startServer();
+  echoServer(server);
+  try {
+    let wakeUps = 0;
+    const dials = 6;
+    for (let i = 0; i < dials; i++) {
+      const conn = await dial({ host: '127.0.0.1', port: server.address().port }, clientOptions());
+      const s = await conn.openStream();
+      s.end(Buffer.from('hello'));
+      assert.equal((await within(readAll(s), 20_000, 'the echo')).toString(), 'hello');
+      const host = (conn as unknown as { host: { driver: DriverView; core: CoreView } }).host;
+      const driver = host.driver;
+      const onTimer = driver.onTimer;
+      driver.onTimer = function counted(this: DriverView) {
+        wakeUps++;
+        onTimer.call(this);
+      };
+      const closedAt = performance.now();
+      await conn.close();
+      assert.ok(host.core.isClosed && !host.core.isTerminated, 'closing');
+      const pto = host.core.ptoPeriod();
+      await within(
+        (async () => {
+          while (!host.core.isTerminated) await new Promise((r) => setTimeout(r, 5));
+        })(),
+        20_000,
+        'the end of the closing period',
+      );
+      // RFC 9000 §10.2: never before three PTO.
+      const lasted = performance.now() - closedAt;
+      assert.ok(lasted >= 3 * pto - 1, `closing lasted ${lasted.toFixed(1)} ms, PTO ${pto.toFixed(1)} ms`);
+    }
+    // The timer is armed for the closing period's end (not left armed for the ACK or PTO deadline
+    // of before the close) with a margin for the event loop's clock: one wake-up per connection.
+    // On a loaded machine a turn may outlast the margin, so allow one early wake-up in all.
+    assert.ok(wakeUps <= dials + 1, `${wakeUps} timer wake-ups for ${dials} closing connections`);
+  } finally {
+    await server.close();
+  }
+});
+
+interface CoreView {
+  isClosed: boolean;
+  isTerminated: boolean;
+  ptoPeriod(): number;
+}
+
 interface DriverView {
   endpoint: { nextTimeout(): number | undefined };
   flush: (...args: unknown[]) => unknown;

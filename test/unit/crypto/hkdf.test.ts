@@ -1,14 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHash, hkdfSync } from 'node:crypto';
 import { test } from 'node:test';
+import { Aead } from '../../../src/crypto/aead.js';
+import { CipherSuite } from '../../../src/crypto/cipher-suite.js';
 import {
   emptyHash,
   type HashName,
   hkdfExpand,
   hkdfExpandLabel,
+  hkdfExpandLabelInto,
   hkdfExtract,
   hkdfLabel,
 } from '../../../src/crypto/hkdf.js';
+import { derivePacketKeyMaterial, derivePacketKeys } from '../../../src/crypto/packet-keys.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -84,4 +88,60 @@ test('emptyHash is Hash("") and a copy nobody can spoil', () => {
   a.fill(0);
   assert.deepEqual(emptyHash('sha256'), createHash('sha256').digest());
   assert.deepEqual(emptyHash('sha384'), createHash('sha384').digest());
+});
+
+test('hkdfExpandLabelInto writes HKDF-Expand-Label into exactly its view, whatever the hash and length', () => {
+  for (const hash of ['sha256', 'sha384'] as HashName[]) {
+    const secret = hkdfExtract(hash, Buffer.alloc(0), Buffer.from('secret'));
+    for (const [label, context] of [
+      ['quic iv', Buffer.alloc(0)],
+      ['s ap traffic', createHash(hash).update('y').digest()],
+      ['a label that is rather long for a label', Buffer.alloc(255, 2)],
+    ] as const) {
+      for (const length of [1, 12, 16, 31, 32, 33, 48, 60]) {
+        const backing = new Uint8Array(length + 8).fill(0xee);
+        const out = backing.subarray(4, 4 + length);
+        hkdfExpandLabelInto(hash, secret, label, context, out);
+        assert.deepEqual(
+          Buffer.from(out),
+          hkdfExpandLabel(hash, secret, label, context, length),
+          `${hash} L ${length}`,
+        );
+        assert.deepEqual([...backing.subarray(0, 4), ...backing.subarray(4 + length)], Array(8).fill(0xee));
+      }
+    }
+  }
+});
+
+test('derivePacketKeys: the same keys as the material, each set its own copy of it', () => {
+  const suites = [
+    CipherSuite.AES_128_GCM_SHA256,
+    CipherSuite.AES_256_GCM_SHA384,
+    CipherSuite.CHACHA20_POLY1305_SHA256,
+  ];
+  for (const suite of suites) {
+    const hash: HashName = suite === CipherSuite.AES_256_GCM_SHA384 ? 'sha384' : 'sha256';
+    const s1 = hkdfExtract(hash, Buffer.alloc(0), Buffer.from('one'));
+    const s2 = hkdfExtract(hash, Buffer.alloc(0), Buffer.from('two'));
+    const k1 = derivePacketKeys(suite, s1, 1);
+    // A second derivation must not change the first keys (scratch buffers are copied, not kept).
+    const k2 = derivePacketKeys(suite, s2, 1);
+    for (const [keys, secret] of [
+      [k1, s1],
+      [k2, s2],
+    ] as const) {
+      const m = derivePacketKeyMaterial(suite, secret, 1);
+      const want = new Aead(suite, m.key, m.iv);
+      const aad = Buffer.from('header');
+      const plain = Buffer.from('payload of a packet');
+      const a = new Uint8Array(plain.length + 16);
+      const b = new Uint8Array(plain.length + 16);
+      keys.aead.seal(7, aad, plain, a, 0);
+      want.seal(7, aad, plain, b, 0);
+      assert.deepEqual(a, b, `suite ${suite}: AEAD key and IV`);
+      const sample = new Uint8Array(16).fill(3);
+      const ref = derivePacketKeys(suite, secret, 1).hp.mask(sample).slice(0, 5);
+      assert.deepEqual(keys.hp.mask(sample).slice(0, 5), ref, `suite ${suite}: header protection key`);
+    }
+  }
 });

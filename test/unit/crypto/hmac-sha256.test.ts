@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { hkdfExpandLabel, hkdfExtract, hmac } from '../../../src/crypto/hkdf.js';
-import { hmacSha256 } from '../../../src/crypto/hmac-sha256.js';
+import { hmacSha256, hmacSha256Into } from '../../../src/crypto/hmac-sha256.js';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 const nodeHmac = (key: Uint8Array, data: Uint8Array) => createHmac('sha256', key).update(data).digest();
@@ -106,4 +106,38 @@ test('the key schedule through hmac(): SHA-256 in TypeScript, SHA-384 through no
     createHmac('sha256', Buffer.alloc(32)).update(secret).digest(),
   );
   assert.equal(hkdfExpandLabel('sha256', secret, 'quic key', new Uint8Array(0), 16).length, 16);
+});
+
+test('hmacSha256Into: HMAC of the first dataLength bytes, truncated to the length of out', () => {
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 1, maxLength: 80 }),
+      fc.uint8Array({ maxLength: 140 }),
+      fc.nat(140),
+      fc.integer({ min: 1, max: 32 }),
+      (key, data, cut, outLength) => {
+        const n = Math.min(cut, data.length);
+        const out = new Uint8Array(outLength);
+        hmacSha256Into(key, data, n, out);
+        const want = nodeHmac(key, data.subarray(0, n)).subarray(0, outLength);
+        assert.deepEqual(Buffer.from(out), want);
+      },
+    ),
+  );
+  assert.throws(() => hmacSha256Into(Buffer.from('k'), Buffer.alloc(4), 5, new Uint8Array(32)), RangeError);
+  assert.throws(() => hmacSha256Into(Buffer.from('k'), Buffer.alloc(4), 4, new Uint8Array(33)), RangeError);
+});
+
+test('keys interleaved beyond the cache of pad states, and a cached key changed in place', () => {
+  // More keys than the cache holds, returning to each after others (as the key schedule does).
+  const keys = Array.from({ length: 7 }, (_, i) => Buffer.alloc(32, 0x10 + i));
+  const data = Buffer.from('tls13 derived');
+  for (const i of [0, 1, 0, 2, 1, 3, 4, 0, 5, 6, 1, 2, 3, 4, 5, 6, 0, 6, 5, 4, 3, 2, 1, 0]) {
+    assert.deepEqual(hmacSha256(keys[i]!, data), nodeHmac(keys[i]!, data), `key ${i}`);
+  }
+  // A buffer whose bytes change after it was cached is another key (compared by value).
+  const k = keys[3]!;
+  k[0] ^= 0xff;
+  assert.deepEqual(hmacSha256(k, data), nodeHmac(k, data));
+  assert.deepEqual(hmacSha256(keys[2]!, data), nodeHmac(keys[2]!, data));
 });

@@ -11,11 +11,13 @@ test('peek is the earliest deadline; updates move entries both ways; delete remo
   h.set('b', 100);
   h.set('c', 300);
   assert.equal(h.peek(), 100);
+  assert.equal(h.peekKey(), 'b');
   assert.equal(h.size, 3);
   h.set('b', 900); // later: sifts down
   assert.equal(h.peek(), 300);
   h.set('a', 50); // earlier: sifts up
   assert.equal(h.peek(), 50);
+  assert.equal(h.peekKey(), 'a');
   assert.equal(h.get('b'), 900);
   h.delete('a');
   assert.equal(h.peek(), 300);

@@ -90,6 +90,13 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 function check(e: Endpoint, label: string): void {
   assert.equal(e.nextTimeout(), naiveNext(e), `${label}: nextTimeout is the earliest connection deadline`);
+  // Lenient only when the one deadline left ends a closing or draining period (RFC 9000 §10.2).
+  const timed = [...e.connections].filter((c) => c.nextTimeout() !== undefined);
+  assert.equal(
+    e.nextTimeoutLenient(),
+    timed.length === 1 && timed[0]!.isClosed,
+    `${label}: nextTimeoutLenient`,
+  );
 }
 
 /** handleTimeout visits exactly the connections due at `now`, each once. */
@@ -205,4 +212,33 @@ test('many connections with different deadlines: each is handled at its own dead
     assert.equal(c.closeInfo?.source, 'handshake-timeout', `connection ${i}`);
   }
   assert.equal(client.nextTimeout(), undefined, 'a closed connection leaves no deadline behind');
+});
+
+test('nextTimeoutLenient: only while the one deadline left ends a closing period', () => {
+  const { client } = endpoints(11);
+  const tls = { alpn: ALPN, serverName: SERVER_NAME, ca: [simPki().ca.certPem] };
+  const start = DEFAULT_START_TIME;
+  const a = client.connect({ remoteAddress: SERVER_ADDRESS, tls }, start);
+  while (client.transmit(start)) {
+    // the Initial goes nowhere
+  }
+  assert.equal(client.nextTimeoutLenient(), false, 'a handshaking connection');
+  a.close(0, 'done', start);
+  while (client.transmit(start)) {
+    // CONNECTION_CLOSE
+  }
+  assert.equal(a.state, 'closing');
+  const closeAt = client.nextTimeout();
+  assert.ok(closeAt !== undefined);
+  assert.equal(client.nextTimeoutLenient(), true, 'only the closing period is left');
+  // Another connection whose first deadline comes after the closing period's end: the earliest
+  // deadline is still lenient, but serving it late would delay the other one.
+  const later = closeAt - 10;
+  const b = client.connect({ remoteAddress: SERVER_ADDRESS, tls }, later);
+  while (client.transmit(later)) {
+    // b's Initial
+  }
+  assert.ok((b.nextTimeout() ?? 0) > closeAt, 'b is due after the closing period');
+  assert.equal(client.nextTimeout(), closeAt);
+  assert.equal(client.nextTimeoutLenient(), false, 'another connection has a deadline');
 });
