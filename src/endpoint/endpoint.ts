@@ -6,7 +6,7 @@
  * Negotiation (RFC 9000 §6.1), optionally validates addresses with Retry (RFC 9000 §8.1.2), accepts
  * NEW_TOKEN tokens (§8.1.3), sends stateless resets for packets of unknown connections (§10.3) and
  * bounds the number of half-open connections. Clients use it too, to dial many connections from one
- * socket.
+ * socket. The checks of a new client's Initial are initial-admission.ts.
  */
 
 import {
@@ -24,28 +24,22 @@ import {
 import type { PathEvent } from '../connection/connection-paths.js';
 import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
 import { CipherSuite } from '../crypto/cipher-suite.js';
-import { deriveInitialSecrets } from '../crypto/initial-secrets.js';
 import { derivePacketKeys } from '../crypto/packet-keys.js';
-import { retryIntegrityTag } from '../crypto/retry.js';
 import { StatelessResetTokens } from '../crypto/stateless-reset.js';
 import type { EarlyDataContext } from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
-import {
-  encodeRetryWithoutTag,
-  encodeVersionNegotiation,
-  type LongHeaderPacket,
-  PacketType,
-  type ParsedPacket,
-  parseInvariantHeader,
-  parsePacket,
-} from '../wire/packet-header.js';
-import { SUPPORTED_VERSIONS } from '../wire/version.js';
+import { parseInvariantHeader } from '../wire/packet-header.js';
 import { AddressTokens } from './address-token.js';
 import { type EarlyDataReplayStore, InMemoryReplayStore } from './anti-replay.js';
-import { openClientHello } from './client-hello-check.js';
-import { encodeRefusal } from './connection-refusal.js';
 import { DeadlineHeap } from './deadline-heap.js';
+import { type AdmissionLoad, type AdmissionStats, InitialAdmission } from './initial-admission.js';
+
+export {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_HALF_OPEN,
+  DEFAULT_RETRY_THRESHOLD,
+} from './initial-admission.js';
 
 export interface ServerEndpointOptions {
   tls: ServerTlsOptions;
@@ -122,10 +116,6 @@ export type EndpointEvent = { type: 'connection'; connection: Connection };
 const MAX_STATELESS_QUEUE = 64;
 /** RFC 9000 §10.3: a stateless reset is at least this long (and shorter than what triggered it). */
 const MIN_STATELESS_RESET = 21;
-/** Defaults of ServerEndpointOptions (documented in docs/security.md). */
-export const DEFAULT_MAX_HALF_OPEN = 1000;
-export const DEFAULT_RETRY_THRESHOLD = 100;
-export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 /**
  * Ack-eliciting packets a batching driver may hold unacknowledged within one batch of received
@@ -189,6 +179,8 @@ export class Endpoint {
     this.resetTokens = new StatelessResetTokens(config.statelessResetKey ?? config.random(32));
     this.tokens = new AddressTokens({ key: config.tokenKey ?? config.random(32), random: config.random });
     this.replayStore = config.server?.replayStore ?? new InMemoryReplayStore();
+    if (config.server)
+      this.admission = new InitialAdmission(config.server, this.tokens, this.random, this.cidLength);
   }
 
   get isServer(): boolean {
@@ -422,7 +414,18 @@ export class Endpoint {
   }
 
   /** Datagrams dropped or answered statelessly on the accept path, by reason (for tests and stats). */
-  readonly acceptStats = { notClientHello: 0, halfOpenFull: 0, retried: 0, refused: 0 };
+  get acceptStats(): Readonly<AdmissionStats> {
+    return this.admission?.stats ?? NO_ADMISSIONS;
+  }
+
+  /** The server's checks of a new Initial (initial-admission.ts); undefined for a client. */
+  private readonly admission: InitialAdmission | undefined;
+  /** What admission asks about the server's load, counted here where the connections are. */
+  private readonly load: AdmissionLoad = {
+    halfOpen: () => this.halfOpenCount,
+    unvalidatedHalfOpen: () => this.unvalidatedHalfOpenCount,
+    serverConnections: () => this.serverConnections,
+  };
 
   /** Server connections in their handshake; kept apart so that counting them is O(half-open). */
   private readonly halfOpen = new Set<Connection>();
@@ -484,6 +487,7 @@ export class Endpoint {
 
   // ------------------------------------------------------------------ server accept
 
+  /** A new client's first datagram: admitted (a new connection), answered statelessly, or dropped. */
   private acceptInitial(
     datagram: Uint8Array,
     header: ReturnType<typeof parseInvariantHeader>,
@@ -491,81 +495,15 @@ export class Endpoint {
     now: Millis,
   ): void {
     const server = this.config.server!;
-    if (this.acceptingClosed) return;
-    const versions = server.versions ?? SUPPORTED_VERSIONS;
-    // RFC 9000 §14.1: Initials in datagrams below 1200 bytes are dropped (this also limits VN amplification).
-    if (datagram.length < 1200) return;
-    if (!versions.includes(header.version)) {
-      // RFC 9000 §6.1: Version Negotiation, echoing the CIDs swapped.
-      if (header.version !== 0) {
-        this.queueStateless(
-          encodeVersionNegotiation(header.scid, header.dcid, versions, this.random(1)[0]! & 0x7f),
-          from,
-        );
-      }
+    if (this.acceptingClosed || !this.admission) return;
+    const admission = this.admission.admit(datagram, header, from, now, this.load);
+    if (admission === undefined) return;
+    if (admission.kind === 'answer') {
+      this.queueStateless(admission.datagram, from);
       return;
     }
-    let packet: ParsedPacket;
-    try {
-      packet = parsePacket(datagram, 0, this.cidLength);
-    } catch {
-      return;
-    }
-    if (packet.type !== PacketType.Initial) return; // 0-RTT before its Initial: dropped
-    const initial = packet as LongHeaderPacket;
-    // RFC 9000 §7.2: the client's first DCID is at least 8 bytes.
-    if (initial.dcid.length < 8) return;
-    // No state, and no answer, for a datagram that no QUIC client could have sent: it must decrypt
-    // with the Initial keys and start a ClientHello (issue 10, defect 4).
-    // RFC 9001 §5.2: the Initial secrets of both directions come from this DCID; the client's keys
-    // open the packet (leaving the datagram as it arrived), and the server's are derived only for a
-    // connection that is created, which takes over the opened packet too.
-    const initialSecrets = deriveInitialSecrets(initial.version, initial.dcid);
-    const clientInitialKeys = derivePacketKeys(
-      CipherSuite.AES_128_GCM_SHA256,
-      initialSecrets.client,
-      initial.version,
-    );
-    const opened = openClientHello(datagram, initial, clientInitialKeys);
-    if (opened === null) {
-      this.acceptStats.notClientHello++;
-      return;
-    }
-
-    let originalDcid = initial.dcid;
-    let retrySourceCid: Uint8Array | undefined;
-    let validated = false;
-    if (initial.token.length > 0) {
-      const retryToken = this.tokens.validate(initial.token, 'retry', from, now);
-      if (retryToken) {
-        originalDcid = retryToken.originalDcid!;
-        retrySourceCid = initial.dcid;
-        validated = true;
-      } else if (this.tokens.validate(initial.token, 'new-token', from, now)) {
-        validated = true;
-      }
-    }
-    // RFC 9000 §8.1.2: always with `retry`, and automatically while many handshakes are pending
-    // from unvalidated addresses (a flood from spoofed addresses gets Retries, not state).
-    if (
-      !validated &&
-      (server.retry || this.unvalidatedHalfOpenCount >= (server.retryThreshold ?? DEFAULT_RETRY_THRESHOLD))
-    ) {
-      this.acceptStats.retried++;
-      this.sendRetry(initial, from, now);
-      return;
-    }
-    if (this.halfOpenCount >= (server.maxHalfOpen ?? DEFAULT_MAX_HALF_OPEN)) {
-      this.acceptStats.halfOpenFull++;
-      return;
-    }
-    if (this.serverConnections >= (server.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
-      // RFC 9000 §10.2.3: CONNECTION_CLOSE in an Initial packet, with CONNECTION_REFUSED (§20.1).
-      this.acceptStats.refused++;
-      this.queueStateless(encodeRefusal(initial, this.random(this.cidLength)), from);
-      return;
-    }
-
+    const { initial, opened, clientKeys, serverSecret, originalDcid, retrySourceCid, validated } =
+      admission.admitted;
     const localCid = this.random(this.cidLength);
     const endpoint = this;
     // Real copies (Buffer#slice is a view): the connection keeps these for its lifetime. Without a
@@ -580,8 +518,8 @@ export class Endpoint {
       originalDcid: retrySourceCid === undefined ? initialDcid : new Uint8Array(originalDcid),
       initialDcid,
       initialKeys: {
-        client: clientInitialKeys,
-        server: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, initialSecrets.server, initial.version),
+        client: clientKeys,
+        server: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, serverSecret, initial.version),
       },
       // conn.receive(datagram) below: its first packet is not opened again.
       firstPacket: { datagram, packetStart: initial.packetStart, opened },
@@ -669,23 +607,6 @@ export class Endpoint {
     return this.replayStore.claim(ctx.ticketId, now, now + 7 * 24 * 3600_000);
   }
 
-  /** RFC 9000 §17.2.5: a Retry carrying a token that binds the address and the original DCID. */
-  private sendRetry(initial: LongHeaderPacket, from: string, now: Millis): void {
-    const scid = this.random(this.cidLength);
-    const token = this.tokens.issue({
-      kind: 'retry',
-      address: from,
-      issuedAt: now,
-      originalDcid: initial.dcid,
-    });
-    const body = encodeRetryWithoutTag(initial.version, initial.scid, scid, token, this.random(1)[0]! & 0x0f);
-    const tag = retryIntegrityTag(initial.version, initial.dcid, body);
-    const packet = new Uint8Array(body.length + tag.length);
-    packet.set(body, 0);
-    packet.set(tag, body.length);
-    this.queueStateless(packet, from);
-  }
-
   /**
    * RFC 9000 §10.3: answer a short-header packet for an unknown connection with a stateless reset,
    * smaller than the packet that triggered it (so two endpoints cannot loop) and looking like a
@@ -714,6 +635,13 @@ function sameOptions(a: Partial<TransportOptions>, b: Partial<TransportOptions>)
   for (const k of keys) if (!Object.is(a[k], b[k])) return false;
   return true;
 }
+
+const NO_ADMISSIONS: Readonly<AdmissionStats> = Object.freeze({
+  notClientHello: 0,
+  halfOpenFull: 0,
+  retried: 0,
+  refused: 0,
+});
 
 function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
