@@ -58,6 +58,8 @@ export interface Figure {
   /** Decimals when printed. */
   digits: number;
   headline: boolean;
+  /** The runs this figure is the median of, when a bench sets its own (default: --runs). */
+  runs?: number;
 }
 
 export interface IndexOptions {
@@ -347,7 +349,7 @@ const BENCHES: Bench[] = [
       console.log(formatHttp3(r));
       const out: Figure[] = [];
       const f = (name: string, value: number, unit: string, digits: number, headline: boolean) =>
-        out.push({ bench: 'http3', name, value, unit, digits, headline });
+        out.push({ bench: 'http3', name, value, unit, digits, headline, runs: r.runs });
       for (const c of H3_CONCURRENCY) {
         f(`tsquic small GETs, ${c} in flight`, r.rps.tsquic[c]!, 'requests/s', 0, false);
         f(`quic-go small GETs, ${c} in flight`, r.rps['quic-go'][c]!, 'requests/s', 0, false);
@@ -475,6 +477,18 @@ function table(figures: readonly Figure[]): string {
     .join('\n');
 }
 
+/**
+ * How many runs the figures are medians of, for the summary's title: one count when they share it,
+ * else the count of each bench (http3 runs 5 by default where the others run --runs).
+ */
+export function runsNote(figures: readonly Figure[], defaultRuns: number): string {
+  const byBench = new Map<string, number>();
+  for (const f of figures) byBench.set(f.bench, f.runs ?? defaultRuns);
+  const counts = new Set(byBench.values());
+  if (counts.size <= 1) return `median of ${counts.size === 1 ? [...counts][0] : defaultRuns} run(s)`;
+  return `medians of ${[...byBench].map(([bench, n]) => `${n} run(s) for ${bench}`).join(', ')}`;
+}
+
 /** Every value of `--name` (repeatable, comma-separated). */
 function listFlag(argv: readonly string[], name: string): string[] {
   const out: string[] = [];
@@ -505,7 +519,9 @@ export async function main(argv: readonly string[]): Promise<Figure[]> {
     argv,
   };
   console.log(formatMachine(machineInfo()));
-  console.log(`median of ${o.runs} run(s) per figure; compare figures within one run only\n`);
+  console.log(
+    `median of ${o.runs} run(s) per figure unless a bench says otherwise; compare figures within one run only\n`,
+  );
   const figures: Figure[] = [];
   for (const bench of BENCHES) {
     if (only.length > 0 && !only.includes(bench.name)) continue;
@@ -515,8 +531,9 @@ export async function main(argv: readonly string[]): Promise<Figure[]> {
     else console.log('');
     figures.push(...got);
   }
-  console.log(`summary (headline figures, median of ${o.runs} run(s))`);
-  console.log(table(figures.filter((f) => f.headline)));
+  const headline = figures.filter((f) => f.headline);
+  console.log(`summary (headline figures, ${runsNote(headline, o.runs)})`);
+  console.log(table(headline));
   if (argv.includes('--json')) {
     console.log(JSON.stringify({ machine: machineInfo(), runs: o.runs, figures }, null, 2));
   }
