@@ -1,7 +1,7 @@
 /**
  * Receiving side of a connection: splits datagrams into packets (RFC 9000 §12.2), removes packet
  * protection with the right keys (RFC 9001 §5, key phases §6), drops duplicates (RFC 9000 §12.3),
- * and dispatches each frame (RFC 9000 §12.4, §19).
+ * and hands each frame to frame-dispatch.ts (RFC 9000 §12.4, §19).
  */
 
 import { integrityLimit } from '../crypto/aead-limits.js';
@@ -11,7 +11,6 @@ import { decryptPayload, openPacket, removeHeaderProtection } from '../crypto/pa
 import { verifyRetryIntegrity } from '../crypto/retry.js';
 import { TransportErrorCode, transportError } from '../errors/transport-error.js';
 import { PacketNumberSpace } from '../recovery/types.js';
-import { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
 import { splitDatagram } from '../wire/coalesced.js';
 import { decodeFrames } from '../wire/frame-codec.js';
@@ -43,6 +42,7 @@ import type { ConnectionPaths } from './connection-paths.js';
 import type { ConnectionRecovery } from './connection-recovery.js';
 import type { ConnectionState } from './connection-state.js';
 import type { CryptoStream } from './crypto-stream.js';
+import { dispatchFrame } from './frame-dispatch.js';
 import type { Framer } from './framer.js';
 import { equalBytes, type LocalConnectionIds } from './local-connection-ids.js';
 import type { PeerConnectionIds } from './peer-connection-ids.js';
@@ -276,7 +276,7 @@ export class ConnectionReceiver {
         const isClose =
           f.type === FrameType.ConnectionCloseTransport || f.type === FrameType.ConnectionCloseApplication;
         if (isClose && isFrameAllowedInPacket(f.type, p.type)) {
-          this.handleFrame(f, opened.spaceIndex, p, from, now);
+          dispatchFrame(this.c, f, opened.spaceIndex, p, from, now);
           return;
         }
       }
@@ -492,7 +492,7 @@ export class ConnectionReceiver {
         if (f.type !== FrameType.Ping) pingOnly = false;
       }
       if (!isProbingFrame(f.type)) nonProbing = true;
-      this.handleFrame(f, spaceIndex, p, from, now);
+      dispatchFrame(this.c, f, spaceIndex, p, from, now);
       if (c.state === 'draining' || c.state === 'closed') return 'processed';
     }
     space.acks.onPacketReceived(pn, ackEliciting, now, undefined, ackEliciting && pingOnly);
@@ -514,125 +514,6 @@ export class ConnectionReceiver {
       // RFC 9000 §8.1: a Handshake packet proves the client's address; RFC 9001 §4.9.1: the server
       // discards its Initial keys.
       this.c.events.onHandshakePacket(from, now);
-    }
-  }
-
-  private handleFrame(
-    f: Frame,
-    spaceIndex: PacketNumberSpace,
-    p: LongHeaderPacket | ShortHeaderPacket,
-    from: string,
-    now: Millis,
-  ): void {
-    const c = this.c;
-    switch (f.type) {
-      case FrameType.Padding:
-      case FrameType.Ping:
-        return;
-      case FrameType.Ack:
-        c.recovery.onAckFrame(spaceIndex, f, now);
-        return;
-      case FrameType.Crypto: {
-        const level =
-          spaceIndex === PacketNumberSpace.Initial
-            ? EncryptionLevel.Initial
-            : spaceIndex === PacketNumberSpace.Handshake
-              ? EncryptionLevel.Handshake
-              : EncryptionLevel.Application;
-        const bytes = c.spaces[spaceIndex].crypto.receive(f.offset, f.data);
-        if (bytes && bytes.length > 0) c.handshake.feed(level, bytes, now);
-        return;
-      }
-      case FrameType.NewToken:
-        // RFC 9000 §19.7: only servers send NEW_TOKEN.
-        if (c.role === 'server') {
-          throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client', f.type);
-        }
-        c.events.pushEvent({ type: 'new-token', token: new Uint8Array(f.token) });
-        return;
-      case FrameType.Stream:
-      case FrameType.ResetStream:
-      case FrameType.StopSending:
-      case FrameType.MaxData:
-      case FrameType.MaxStreamData:
-      case FrameType.MaxStreamsBidi:
-      case FrameType.MaxStreamsUni:
-      case FrameType.DataBlocked:
-      case FrameType.StreamDataBlocked:
-      case FrameType.StreamsBlockedBidi:
-      case FrameType.StreamsBlockedUni: {
-        const epoch = c.handshake.epoch;
-        if (!epoch || epoch.rejected) {
-          throw transportError(
-            TransportErrorCode.PROTOCOL_VIOLATION,
-            'stream frame before the handshake',
-            f.type,
-          );
-        }
-        // The frame's data is a view of the decrypted payload, a fresh buffer nobody writes again.
-        epoch.streams.handleFrame(f, now, p.type === PacketType.ZeroRtt, true);
-        return;
-      }
-      case FrameType.NewConnectionId:
-        c.peerCids.onNewConnectionId(f, c.peerCids.current.length === 0);
-        return;
-      case FrameType.RetireConnectionId:
-        c.localCids.onRetire(f.sequenceNumber, p.dcid);
-        // RFC 9000 §5.1.1: an endpoint SHOULD supply a new connection ID when the peer retires one.
-        if (c.handshake.confirmed)
-          c.localCids.replenish(c.handshake.peerParams?.activeConnectionIdLimit ?? 2);
-        return;
-      case FrameType.PathChallenge:
-        // RFC 9000 §8.2.2: answered on the path it arrived on.
-        c.paths.onChallenge(from, f.data);
-        // RFC 9000 §9.3.3: a challenge on the active path gets a non-probing packet too, so that a
-        // peer misled by a copied packet moves back here.
-        if (from === c.paths.current.address) c.framer.queuePing();
-        return;
-      case FrameType.PathResponse:
-        // RFC 9000 §8.2.3: validates the path its challenge went out on, wherever it arrives; one
-        // matching no challenge of ours is ignored (§19.18 allows that).
-        c.paths.onResponse(f.data, now);
-        return;
-      case FrameType.ConnectionCloseTransport:
-        c.events.onPeerClosed(
-          {
-            source: 'remote',
-            application: false,
-            errorCode: f.errorCode,
-            frameType: f.frameType,
-            reason: f.reason,
-            ...(f.errorCode >= 0x100 && f.errorCode <= 0x1ff ? { tlsAlert: f.errorCode - 0x100 } : {}),
-          },
-          now,
-        );
-        return;
-      case FrameType.ConnectionCloseApplication:
-        c.events.onPeerClosed(
-          { source: 'remote', application: true, errorCode: f.errorCode, reason: f.reason },
-          now,
-        );
-        return;
-      case FrameType.HandshakeDone:
-        // RFC 9000 §19.20: a server receiving HANDSHAKE_DONE treats it as PROTOCOL_VIOLATION.
-        if (c.role === 'server') {
-          throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'HANDSHAKE_DONE from a client', f.type);
-        }
-        c.events.onHandshakeDone();
-        return;
-      case FrameType.Datagram: {
-        const max = c.options.maxDatagramFrameSize;
-        // RFC 9221 §3: DATAGRAM without having advertised support (absent or 0), or larger than our
-        // limit, which counts the whole frame: PROTOCOL_VIOLATION. The decoded frame no longer says
-        // whether it carried a Length field, so its smallest encoding (type + payload) is compared.
-        if (max === undefined || max === 0 || 1 + f.data.length > max) {
-          throw transportError(TransportErrorCode.PROTOCOL_VIOLATION, 'unexpected DATAGRAM frame', f.type);
-        }
-        const epoch = c.handshake.epoch;
-        if (epoch && !epoch.rejected)
-          c.events.pushEvent({ type: 'datagram', epoch, data: new Uint8Array(f.data) });
-        return;
-      }
     }
   }
 
