@@ -33,7 +33,7 @@ import { parseInvariantHeader } from '../wire/packet-header.js';
 import { AddressTokens } from './address-token.js';
 import { type EarlyDataReplayStore, InMemoryReplayStore } from './anti-replay.js';
 import { DeadlineHeap } from './deadline-heap.js';
-import { type AdmissionLoad, type AdmissionStats, InitialAdmission } from './initial-admission.js';
+import { type AdmissionStats, InitialAdmission } from './initial-admission.js';
 
 export {
   DEFAULT_MAX_CONNECTIONS,
@@ -179,8 +179,14 @@ export class Endpoint {
     this.resetTokens = new StatelessResetTokens(config.statelessResetKey ?? config.random(32));
     this.tokens = new AddressTokens({ key: config.tokenKey ?? config.random(32), random: config.random });
     this.replayStore = config.server?.replayStore ?? new InMemoryReplayStore();
-    if (config.server)
-      this.admission = new InitialAdmission(config.server, this.tokens, this.random, this.cidLength);
+    // Server only: a client endpoint (one per dial) builds none of it.
+    if (config.server) {
+      this.admission = new InitialAdmission(config.server, this.tokens, this.random, this.cidLength, {
+        halfOpen: () => this.halfOpenCount,
+        unvalidatedHalfOpen: () => this.unvalidatedHalfOpenCount,
+        serverConnections: () => this.serverConnections,
+      });
+    }
   }
 
   get isServer(): boolean {
@@ -418,14 +424,11 @@ export class Endpoint {
     return this.admission?.stats ?? NO_ADMISSIONS;
   }
 
-  /** The server's checks of a new Initial (initial-admission.ts); undefined for a client. */
+  /**
+   * The server's checks of a new Initial (initial-admission.ts), asking this endpoint for the load
+   * it counts; undefined for a client.
+   */
   private readonly admission: InitialAdmission | undefined;
-  /** What admission asks about the server's load, counted here where the connections are. */
-  private readonly load: AdmissionLoad = {
-    halfOpen: () => this.halfOpenCount,
-    unvalidatedHalfOpen: () => this.unvalidatedHalfOpenCount,
-    serverConnections: () => this.serverConnections,
-  };
 
   /** Server connections in their handshake; kept apart so that counting them is O(half-open). */
   private readonly halfOpen = new Set<Connection>();
@@ -496,7 +499,7 @@ export class Endpoint {
   ): void {
     const server = this.config.server!;
     if (this.acceptingClosed || !this.admission) return;
-    const admission = this.admission.admit(datagram, header, from, now, this.load);
+    const admission = this.admission.admit(datagram, header, from, now);
     if (admission === undefined) return;
     if (admission.kind === 'answer') {
       this.queueStateless(admission.datagram, from);

@@ -95,6 +95,7 @@ export class InitialAdmission {
     private readonly tokens: AddressTokens,
     private readonly random: RandomBytes,
     private readonly cidLength: number,
+    private readonly load: AdmissionLoad,
   ) {}
 
   admit(
@@ -102,9 +103,9 @@ export class InitialAdmission {
     header: ReturnType<typeof parseInvariantHeader>,
     from: string,
     now: Millis,
-    load: AdmissionLoad,
   ): Admission {
     const options = this.options;
+    const load = this.load;
     const versions = options.versions ?? SUPPORTED_VERSIONS;
     // RFC 9000 §14.1: Initials in datagrams below 1200 bytes are dropped (this also limits VN amplification).
     if (datagram.length < 1200) return undefined;

@@ -56,14 +56,23 @@ function load(halfOpen = 0, unvalidated = 0, connections = 0) {
   return { load: l, asked };
 }
 
+/** The load the admission under test sees: set by admit() for each call. */
+let currentLoad: AdmissionLoad = load().load;
+
 function admission(options: AdmissionOptions = {}, seed = 1) {
   const random = seededRandomBytes(new Prng(seed));
   const tokens = new AddressTokens({ key: random(32), random });
-  return { admission: new InitialAdmission(options, tokens, random, 8), tokens };
+  const forward: AdmissionLoad = {
+    halfOpen: () => currentLoad.halfOpen(),
+    unvalidatedHalfOpen: () => currentLoad.unvalidatedHalfOpen(),
+    serverConnections: () => currentLoad.serverConnections(),
+  };
+  return { admission: new InitialAdmission(options, tokens, random, 8, forward), tokens };
 }
 
 function admit(a: InitialAdmission, datagram: Uint8Array, l = load().load, from = FROM) {
-  return a.admit(datagram, parseInvariantHeader(datagram, 0, 8), from, NOW, l);
+  currentLoad = l;
+  return a.admit(datagram, parseInvariantHeader(datagram, 0, 8), from, NOW);
 }
 
 describe('initial admission', () => {
