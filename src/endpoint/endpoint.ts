@@ -35,12 +35,6 @@ import { type EarlyDataReplayStore, InMemoryReplayStore } from './anti-replay.js
 import { DeadlineHeap } from './deadline-heap.js';
 import { type AdmissionStats, InitialAdmission } from './initial-admission.js';
 
-export {
-  DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_MAX_HALF_OPEN,
-  DEFAULT_RETRY_THRESHOLD,
-} from './initial-admission.js';
-
 export interface ServerEndpointOptions {
   tls: ServerTlsOptions;
   /** Send a Retry to every Initial that has no valid token (RFC 9000 §8.1.2). */

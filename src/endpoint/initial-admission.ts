@@ -32,20 +32,18 @@ import { SUPPORTED_VERSIONS } from '../wire/version.js';
 import type { AddressTokens } from './address-token.js';
 import { openClientHello } from './client-hello-check.js';
 import { encodeRefusal } from './connection-refusal.js';
+import type { ServerEndpointOptions } from './endpoint.js';
 
 /** Defaults of the server's admission options (documented in docs/security.md). */
 export const DEFAULT_MAX_HALF_OPEN = 1000;
 export const DEFAULT_RETRY_THRESHOLD = 100;
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
-/** The server options admission reads (a subset of ServerEndpointOptions). */
-export interface AdmissionOptions {
-  retry?: boolean;
-  retryThreshold?: number;
-  versions?: readonly number[];
-  maxHalfOpen?: number;
-  maxConnections?: number;
-}
+/** The server options admission reads (documented on ServerEndpointOptions). */
+export type AdmissionOptions = Pick<
+  ServerEndpointOptions,
+  'retry' | 'retryThreshold' | 'versions' | 'maxHalfOpen' | 'maxConnections'
+>;
 
 /** The server's load when a new Initial arrives (counted by the endpoint, which owns the connections). */
 export interface AdmissionLoad {
