@@ -1,7 +1,8 @@
 /**
- * Packet protection throughput: 1252-byte 1-RTT packets sealed and opened per second for each AEAD,
- * as whole operations (AEAD + header protection, through sealPacket / openPacket), plus the header
- * protection mask on its own.
+ * Packet protection throughput: 1-RTT packets sealed and opened per second for each AEAD, as whole
+ * operations (AEAD + header protection, through sealPacket / openPacket), at 1252 bytes (a full
+ * packet) and 100 bytes (an ACK, a small request or response: ChaCha20-Poly1305 protects those in
+ * JS, aead.ts), plus the header protection mask on its own.
  *
  *   npx tsx bench/crypto.ts [durationMs]
  *   node --single-threaded-gc --import tsx bench/crypto.ts   (see docs: halves crypto call costs here)
@@ -13,15 +14,16 @@ import { derivePacketKeys } from '../src/crypto/packet-keys.js';
 import { openPacket, sealPacket } from '../src/crypto/packet-protection.js';
 import { QUIC_V1 } from '../src/crypto/quic-version.js';
 
-export const PACKET_SIZE = 1252;
+export const PACKET_SIZES = [1252, 100] as const;
 const DCID_LENGTH = 8;
 const PN_LENGTH = 2;
 const PN_OFFSET = 1 + DCID_LENGTH;
 const HEADER_END = PN_OFFSET + PN_LENGTH;
-const PAYLOAD_END = PACKET_SIZE - 16;
 
 export interface BenchResult {
   suite: string;
+  /** Whole packet, header and tag included. */
+  packetSize: number;
   operation: 'seal' | 'open' | 'hp-mask';
   iterations: number;
   packetsPerSecond: number;
@@ -47,27 +49,29 @@ function measure(durationMs: number, op: (i: number) => void): { iterations: num
 
 function result(
   suite: string,
+  packetSize: number,
   operation: BenchResult['operation'],
   m: { iterations: number; ms: number },
 ): BenchResult {
   const perSecond = (m.iterations * 1000) / m.ms;
   return {
     suite,
+    packetSize,
     operation,
     iterations: m.iterations,
     packetsPerSecond: Math.round(perSecond),
     microsPerPacket: (m.ms * 1000) / m.iterations,
-    mbitPerSecond: operation === 'hp-mask' ? 0 : (perSecond * PACKET_SIZE * 8) / 1e6,
+    mbitPerSecond: operation === 'hp-mask' ? 0 : (perSecond * packetSize * 8) / 1e6,
   };
 }
 
 /** A 1-RTT packet with an 8-byte DCID and a 2-byte packet number, unprotected, 16 bytes of room. */
-function plainPacket(pn: number): Buffer {
-  const buf = Buffer.alloc(PACKET_SIZE);
+function plainPacket(pn: number, size: number): Buffer {
+  const buf = Buffer.alloc(size);
   buf[0] = 0x40 | (PN_LENGTH - 1);
   buf.fill(0x8a, 1, PN_OFFSET);
   buf.writeUInt16BE(pn & 0xffff, PN_OFFSET);
-  for (let i = HEADER_END; i < PAYLOAD_END; i++) buf[i] = i & 0xff;
+  for (let i = HEADER_END; i < size - 16; i++) buf[i] = i & 0xff;
   return buf;
 }
 
@@ -84,48 +88,53 @@ export function run(options: { durationMs?: number; suites?: readonly CipherSuit
     const secret = Buffer.alloc(params.hash === 'sha256' ? 32 : 48, 0x11);
     const sender = derivePacketKeys(suite, secret, QUIC_V1);
     const receiver = derivePacketKeys(suite, secret, QUIC_V1);
+    let sealed = plainPacket(0, PACKET_SIZES[0]);
+    for (const size of PACKET_SIZES) {
+      const payloadEnd = size - 16;
+      // Seal: rewrite the (protected) first byte and packet number, then protect in place.
+      const sealBuf = plainPacket(0, size);
+      const seal = measure(durationMs, (i) => {
+        sealBuf[0] = 0x40 | (PN_LENGTH - 1);
+        sealBuf[PN_OFFSET] = (i >>> 8) & 0xff;
+        sealBuf[PN_OFFSET + 1] = i & 0xff;
+        sealPacket(sender, sealBuf, 0, PN_OFFSET, PN_LENGTH, i, payloadEnd);
+      });
+      results.push(result(params.name, size, 'seal', seal));
 
-    // Seal: rewrite the (protected) first byte and packet number, then protect in place.
-    const sealBuf = plainPacket(0);
-    const seal = measure(durationMs, (i) => {
-      sealBuf[0] = 0x40 | (PN_LENGTH - 1);
-      sealBuf[PN_OFFSET] = (i >>> 8) & 0xff;
-      sealBuf[PN_OFFSET + 1] = i & 0xff;
-      sealPacket(sender, sealBuf, 0, PN_OFFSET, PN_LENGTH, i, PAYLOAD_END);
-    });
-    results.push(result(params.name, 'seal', seal));
+      // Open: one genuine packet; restore its protected header bytes before each open (removing
+      // header protection works in place, the payload is not modified).
+      const pn = 1000;
+      sealed = plainPacket(pn, size);
+      sealPacket(sender, sealed, 0, PN_OFFSET, PN_LENGTH, pn, payloadEnd);
+      const protectedHeader = Buffer.from(sealed.subarray(0, HEADER_END));
+      const packet = sealed;
+      let failures = 0;
+      const open = measure(durationMs, () => {
+        packet.set(protectedHeader, 0);
+        if (openPacket(receiver, packet, 0, PN_OFFSET, size, pn - 1) === null) failures++;
+      });
+      if (failures > 0) throw new Error(`${params.name}: ${failures} packets failed to open`);
+      results.push(result(params.name, size, 'open', open));
+    }
 
-    // Open: one genuine packet; restore its protected header bytes before each open (removing header
-    // protection works in place, the payload is not modified).
-    const pn = 1000;
-    const sealed = plainPacket(pn);
-    sealPacket(sender, sealed, 0, PN_OFFSET, PN_LENGTH, pn, PAYLOAD_END);
-    const protectedHeader = Buffer.from(sealed.subarray(0, HEADER_END));
-    let failures = 0;
-    const open = measure(durationMs, () => {
-      sealed.set(protectedHeader, 0);
-      if (openPacket(receiver, sealed, 0, PN_OFFSET, PACKET_SIZE, pn - 1) === null) failures++;
-    });
-    if (failures > 0) throw new Error(`${params.name}: ${failures} packets failed to open`);
-    results.push(result(params.name, 'open', open));
-
+    const mask = sealed;
     const hpm = measure(durationMs / 2, (i) => {
-      sealed[HEADER_END + 3] = i & 0xff;
-      receiver.hp.maskAt(sealed, PN_OFFSET + 4);
+      mask[HEADER_END + 3] = i & 0xff;
+      receiver.hp.maskAt(mask, PN_OFFSET + 4);
     });
-    results.push(result(params.name, 'hp-mask', hpm));
+    results.push(result(params.name, 0, 'hp-mask', hpm));
   }
   return results;
 }
 
 function format(results: readonly BenchResult[]): string {
   const lines = [
-    `node ${process.version}, ${PACKET_SIZE}-byte packets, whole seal/open incl. header protection`,
-    `${'suite'.padEnd(30)}${'op'.padEnd(9)}${'packets/s'.padStart(12)}${'us/packet'.padStart(11)}${'Mbit/s'.padStart(9)}`,
+    `node ${process.version}, whole seal/open incl. header protection`,
+    `${'suite'.padEnd(30)}${'bytes'.padStart(6)} ${'op'.padEnd(9)}${'packets/s'.padStart(12)}${'us/packet'.padStart(11)}${'Mbit/s'.padStart(9)}`,
   ];
   for (const r of results) {
     lines.push(
-      `${r.suite.padEnd(30)}${r.operation.padEnd(9)}${String(r.packetsPerSecond).padStart(12)}` +
+      `${r.suite.padEnd(30)}${(r.packetSize === 0 ? '-' : String(r.packetSize)).padStart(6)} ${r.operation.padEnd(9)}${String(r.packetsPerSecond).padStart(12)}` +
         `${r.microsPerPacket.toFixed(2).padStart(11)}${(r.mbitPerSecond === 0 ? '-' : r.mbitPerSecond.toFixed(0)).padStart(9)}`,
     );
   }

@@ -209,7 +209,9 @@ const BENCHES: Bench[] = [
           const suite = SHORT_SUITE[r.suite] ?? r.suite;
           const headline = r.operation !== 'hp-mask' && suite !== 'AES-256-GCM';
           const what =
-            r.operation === 'hp-mask' ? 'header-protection mask' : `1252-byte packet ${r.operation}`;
+            r.operation === 'hp-mask'
+              ? 'header-protection mask'
+              : `${r.packetSize}-byte packet ${r.operation}`;
           out.push({
             bench: 'crypto',
             name: `${suite} ${what}`,
@@ -221,7 +223,7 @@ const BENCHES: Bench[] = [
           if (r.operation !== 'hp-mask') {
             out.push({
               bench: 'crypto',
-              name: `${suite} ${r.operation} throughput`,
+              name: `${suite} ${r.packetSize}-byte ${r.operation} throughput`,
               value: r.mbitPerSecond,
               unit: 'Mbit/s',
               digits: 0,

@@ -3,7 +3,7 @@
  * ChaCha20 keyed with the sample as counter and nonce (§5.4.4).
  */
 import { type Cipher, createCipheriv } from 'node:crypto';
-import { chacha20KeyWords, chacha20Mask } from './chacha20-mask.js';
+import { chacha20KeyWords, chacha20Mask } from './chacha20.js';
 import { type CipherSuite, cipherSuiteParams } from './cipher-suite.js';
 
 /** RFC 9001 §5.4.2: every cipher suite usable with QUIC samples 16 bytes. */
@@ -55,7 +55,7 @@ export function setEcbPoolCapacity(capacity: number): number {
 
 export class HeaderProtection {
   readonly suite: CipherSuite;
-  /** ChaCha20: the key as little-endian words, for the block function in chacha20-mask.ts. */
+  /** ChaCha20: the key as little-endian words, for the block function in chacha20.ts. */
   private readonly chachaKey: Uint32Array | undefined;
   /** AES: one ECB cipher object, fed exactly one block per call; undefined while evicted. */
   private ecb: Cipher | undefined;

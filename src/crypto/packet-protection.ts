@@ -117,7 +117,7 @@ export function decryptPayload(
   headerEnd: number,
   packetEnd: number,
   packetNumber: number,
-): Buffer | null {
+): Uint8Array | null {
   if (packetStart < 0 || headerEnd <= packetStart || headerEnd > packetEnd || packetEnd > buf.length)
     return null;
   return aead.open(packetNumber, buf.subarray(packetStart, headerEnd), buf.subarray(headerEnd, packetEnd));
@@ -130,7 +130,7 @@ export interface OpenedPacket {
   pnLength: number;
   /** Offset in the buffer where the payload starts (pnOffset + pnLength). */
   headerEnd: number;
-  payload: Buffer;
+  payload: Uint8Array;
 }
 
 /**

@@ -134,7 +134,9 @@ test('Chromium loads a page with 24 subresources over HTTP/3, then resumes with 
     'the second navigation went in 0-RTT',
   );
   assert.match(log, /connected \(resumed, 0-RTT accepted, ALPN h3\)/);
-  const frames = await assertCleanHttp3(pcap, keylog, server.port);
+  // The server picks ChaCha20-Poly1305, whose 0-RTT packets this tshark cannot open (see
+  // assertCleanHttp3); the log above proves the server read them.
+  const frames = await assertCleanHttp3(pcap, keylog, server.port, { opaqueZeroRtt: true });
   assert.ok(frames.has(1) && frames.has(4));
 });
 

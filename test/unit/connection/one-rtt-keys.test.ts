@@ -29,7 +29,7 @@ function seal(keys: PacketKeys, pn: number, text: string): Uint8Array {
 
 function opens(keys: PacketKeys, pn: number, sealed: Uint8Array, text: string): boolean {
   const plain = keys.aead.open(pn, AAD, sealed);
-  return plain !== null && plain.toString() === text;
+  return plain !== null && Buffer.from(plain).toString() === text;
 }
 
 test('phase 0 keys are derived from the secrets; both sides agree', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { test } from 'node:test';
-import { Aead } from '../../../src/crypto/aead.js';
+import { Aead, JS_AEAD_LIMIT } from '../../../src/crypto/aead.js';
 import { CipherSuite } from '../../../src/crypto/cipher-suite.js';
 import { hex } from './rfc-vectors.js';
 
@@ -40,7 +40,7 @@ test('AES-256-GCM round trip, output written at an offset', () => {
   assert.deepEqual(out.subarray(0, 7), Buffer.alloc(7, 0xee));
   const sealed = out.subarray(7);
   assert.deepEqual(sealed, referenceSeal('aes-256-gcm', KEY_256, referenceNonce(IV, 42n), AAD, PLAINTEXT));
-  assert.deepEqual(aead.open(42, AAD, sealed), PLAINTEXT);
+  assert.deepEqual(Buffer.from(aead.open(42, AAD, sealed) ?? []), PLAINTEXT);
   assert.equal(aead.sealCount, 1);
   assert.equal(aead.openFailures, 0);
 });
@@ -60,7 +60,7 @@ test('seal in place over the plaintext', () => {
     buf.subarray(5),
     referenceSeal('aes-128-gcm', KEY_128, referenceNonce(IV, 7n), AAD, PLAINTEXT),
   );
-  assert.deepEqual(aead.open(7, AAD, buf.subarray(5)), PLAINTEXT);
+  assert.deepEqual(Buffer.from(aead.open(7, AAD, buf.subarray(5)) ?? []), PLAINTEXT);
 });
 
 test('empty plaintext seals to a bare tag and opens to an empty buffer', () => {
@@ -114,7 +114,7 @@ test('authentication failures return null and are counted', () => {
     assert.equal(aead.openFailures, 6);
     assert.equal(other.openFailures, 1);
     // The failures left no state behind: the genuine packet still opens.
-    assert.deepEqual(aead.open(9, AAD, sealed), PLAINTEXT);
+    assert.deepEqual(Buffer.from(aead.open(9, AAD, sealed) ?? []), PLAINTEXT);
     assert.equal(aead.openFailures, 6);
   }
 });
@@ -151,7 +151,32 @@ test('keys used in turn each seal with their own whole IV (the nonce buffer is s
       aead.seal(pn, AAD, PLAINTEXT, out, 0);
       const want = referenceSeal('aes-128-gcm', KEY_128, referenceNonce(iv, BigInt(pn)), AAD, PLAINTEXT);
       assert.deepEqual(out, want, `packet ${pn}`);
-      assert.deepEqual(aead.open(pn, AAD, out), PLAINTEXT);
+      assert.deepEqual(Buffer.from(aead.open(pn, AAD, out) ?? []), PLAINTEXT);
     }
   }
+});
+
+test('ChaCha20-Poly1305: payloads up to JS_AEAD_LIMIT (sealed in JS) and above (node:crypto) both equal the reference', () => {
+  const aead = new Aead(CipherSuite.CHACHA20_POLY1305_SHA256, KEY_256, IV);
+  for (const length of [0, 1, JS_AEAD_LIMIT - 1, JS_AEAD_LIMIT, JS_AEAD_LIMIT + 1, 1200]) {
+    const plaintext = Buffer.alloc(length);
+    for (let i = 0; i < length; i++) plaintext[i] = (i * 13) & 0xff;
+    for (const pn of [0, 7, 2 ** 32 - 1, 2 ** 32 + 5, 2 ** 40 + 3]) {
+      const out = Buffer.alloc(length + 16);
+      assert.equal(aead.seal(pn, AAD, plaintext, out, 0), length + 16);
+      const c = createCipheriv('chacha20-poly1305', KEY_256, referenceNonce(IV, BigInt(pn)), {
+        authTagLength: 16,
+      });
+      c.setAAD(AAD, { plaintextLength: length });
+      assert.deepEqual(
+        out,
+        Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]),
+        `${length} bytes, pn ${pn}`,
+      );
+      assert.deepEqual(Buffer.from(aead.open(pn, AAD, out) ?? [1]), plaintext);
+      assert.equal(aead.open(pn + 1, AAD, out), null);
+    }
+  }
+  assert.equal(aead.sealCount, 30);
+  assert.equal(aead.openFailures, 30);
 });

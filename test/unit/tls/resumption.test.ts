@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CipherSuite } from '../../../src/crypto/cipher-suite.js';
+import { CipherSuite, DEFAULT_CIPHER_SUITES } from '../../../src/crypto/cipher-suite.js';
 import { QuicTransportError, TransportErrorCode } from '../../../src/errors/transport-error.js';
 import { AlertDescription, TlsAlertError } from '../../../src/tls/alert.js';
 import { ExtensionType, HandshakeType } from '../../../src/tls/codepoints.js';
@@ -72,7 +72,7 @@ test('tickets: NewSessionTicket at the Application level becomes a ResumptionSes
   const s = list[0]!;
   assert.equal(s.serverName, 'example.com');
   assert.equal(s.alpn, 'h3');
-  assert.equal(s.suite, CipherSuite.AES_128_GCM_SHA256);
+  assert.equal(s.suite, DEFAULT_CIPHER_SUITES[0]);
   assert.equal(s.lifetime, 7200);
   assert.equal(s.receivedAt, NOW);
   assert.equal(s.maxEarlyDataSize, 0xffffffff);
@@ -201,7 +201,7 @@ test('0-RTT accepted: early secret on both sides, policy context, EncryptedExten
   const ctx = contexts[0]!;
   assert.equal(ctx.serverName, 'example.com');
   assert.equal(ctx.alpn, 'h3');
-  assert.equal(ctx.suite, CipherSuite.AES_128_GCM_SHA256);
+  assert.equal(ctx.suite, DEFAULT_CIPHER_SUITES[0]);
   assert.equal(ctx.clientTicketAge, 3000);
   assert.equal(ctx.serverTicketAge, 3000);
   assert.deepEqual(Buffer.from(ctx.ticketAppData), appData);

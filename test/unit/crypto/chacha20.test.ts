@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { test } from 'node:test';
-import { chacha20KeyWords, chacha20Mask } from '../../../src/crypto/chacha20-mask.js';
+import { chacha20KeyWords, chacha20Mask } from '../../../src/crypto/chacha20.js';
 import { hex, V1, V2 } from './rfc-vectors.js';
 
 function mask(key: Uint8Array, sample: Uint8Array, offset = 0): string {

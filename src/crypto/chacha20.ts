@@ -1,11 +1,11 @@
 /**
- * The ChaCha20 block function (RFC 8439 §2.3), reduced to what QUIC header protection needs
- * (RFC 9001 §5.4.4): the first 5 keystream bytes for a 32-bit counter and a 96-bit nonce, i.e. the
- * encryption of five zero bytes.
+ * The ChaCha20 block function (RFC 8439 §2.3) in plain JS, for QUIC header protection (RFC 9001
+ * §5.4.4) and the small-packet ChaCha20-Poly1305 of chacha20-poly1305.ts.
  *
- * Written in plain JS because creating a node:crypto cipher per packet costs ~2 us, several times the
- * block computation itself. ChaCha20 uses only 32-bit additions, rotations and XORs (no table lookups
- * or data-dependent branches), so this code runs in constant time with respect to key and sample.
+ * Written in plain JS because creating a node:crypto cipher per packet costs several microseconds,
+ * several times the block computation itself. ChaCha20 uses only 32-bit additions, rotations and
+ * XORs (no table lookups or data-dependent branches), so this code runs in constant time with
+ * respect to key, nonce and data.
  */
 
 /** The key as eight little-endian 32-bit words (RFC 8439 §2.3). */
@@ -16,16 +16,22 @@ export function chacha20KeyWords(key: Uint8Array): Uint32Array {
   return words;
 }
 
-function readLE(b: Uint8Array, o: number): number {
+export function readLE(b: Uint8Array, o: number): number {
   return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }
 
 /**
- * Writes the first 5 bytes of the ChaCha20 keystream block into `out[0..4]`, for the counter and
- * nonce taken from the 16 bytes at buf[offset..offset+16): counter = bytes 0..3 (little-endian),
- * nonce = bytes 4..15 (RFC 9001 §5.4.4).
+ * One keystream block as sixteen 32-bit words (RFC 8439 §2.3; the serialized block is each word
+ * little-endian) into `out`, for the block counter and the nonce as three little-endian words.
  */
-export function chacha20Mask(keyWords: Uint32Array, buf: Uint8Array, offset: number, out: Uint8Array): void {
+export function chacha20Block(
+  keyWords: Uint32Array,
+  counter: number,
+  n0: number,
+  n1: number,
+  n2: number,
+  out: Uint32Array,
+): void {
   // RFC 8439 §2.3: constants "expand 32-byte k", key, counter, nonce.
   const j0 = 0x61707865;
   const j1 = 0x3320646e;
@@ -39,10 +45,10 @@ export function chacha20Mask(keyWords: Uint32Array, buf: Uint8Array, offset: num
   const j9 = keyWords[5]!;
   const j10 = keyWords[6]!;
   const j11 = keyWords[7]!;
-  const j12 = readLE(buf, offset);
-  const j13 = readLE(buf, offset + 4);
-  const j14 = readLE(buf, offset + 8);
-  const j15 = readLE(buf, offset + 12);
+  const j12 = counter;
+  const j13 = n0;
+  const j14 = n1;
+  const j15 = n2;
   let x0 = j0;
   let x1 = j1;
   let x2 = j2;
@@ -170,12 +176,47 @@ export function chacha20Mask(keyWords: Uint32Array, buf: Uint8Array, offset: num
     t = x4 ^ x9;
     x4 = (t << 7) | (t >>> 25);
   }
-  // RFC 8439 §2.3: add the input state, serialize little-endian. Only words 0 and 1 are needed.
-  const w0 = (x0 + j0) | 0;
-  const w1 = (x1 + j1) | 0;
+  // RFC 8439 §2.3: add the input state.
+  out[0] = x0 + j0;
+  out[1] = x1 + j1;
+  out[2] = x2 + j2;
+  out[3] = x3 + j3;
+  out[4] = x4 + j4;
+  out[5] = x5 + j5;
+  out[6] = x6 + j6;
+  out[7] = x7 + j7;
+  out[8] = x8 + j8;
+  out[9] = x9 + j9;
+  out[10] = x10 + j10;
+  out[11] = x11 + j11;
+  out[12] = x12 + j12;
+  out[13] = x13 + j13;
+  out[14] = x14 + j14;
+  out[15] = x15 + j15;
+}
+
+/** The block of chacha20Mask; one per process (used within one synchronous call). */
+const maskBlock = new Uint32Array(16);
+
+/**
+ * Writes the first 5 bytes of the ChaCha20 keystream block into `out[0..4]`, for the counter and
+ * nonce taken from the 16 bytes at buf[offset..offset+16): counter = bytes 0..3 (little-endian),
+ * nonce = bytes 4..15 (RFC 9001 §5.4.4).
+ */
+export function chacha20Mask(keyWords: Uint32Array, buf: Uint8Array, offset: number, out: Uint8Array): void {
+  const b = maskBlock;
+  chacha20Block(
+    keyWords,
+    readLE(buf, offset),
+    readLE(buf, offset + 4),
+    readLE(buf, offset + 8),
+    readLE(buf, offset + 12),
+    b,
+  );
+  const w0 = b[0]!;
   out[0] = w0 & 0xff;
   out[1] = (w0 >>> 8) & 0xff;
   out[2] = (w0 >>> 16) & 0xff;
   out[3] = w0 >>> 24;
-  out[4] = w1 & 0xff;
+  out[4] = b[1]! & 0xff;
 }

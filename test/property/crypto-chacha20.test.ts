@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { chacha20KeyWords, chacha20Mask } from '../../src/crypto/chacha20-mask.js';
+import { chacha20KeyWords, chacha20Mask } from '../../src/crypto/chacha20.js';
 
 test('the JS ChaCha20 mask equals node:crypto ChaCha20 over five zero bytes (RFC 9001 §5.4.4)', () => {
   fc.assert(
