@@ -29,11 +29,12 @@ const TWO_POW_32 = 0x1_0000_0000;
  */
 const NONCE = Buffer.allocUnsafeSlow(12);
 /**
- * The largest ChaCha20-Poly1305 payload protected in JS: below it the JS code (about 2 us plus
- * 0.02 us per byte) beats node:crypto's cipher object per packet (8-11 us whatever the size); the
- * two meet near 400 bytes (bench/crypto-floor.ts has the figures).
+ * The largest ChaCha20-Poly1305 payload protected in JS: below it the JS code (about 1 us plus 9 ns
+ * per byte, warm) beats node:crypto's cipher object per packet (5-11 us whatever the size, and
+ * several times that when the process wakes cold); the two meet near 500 bytes (`npx tsx
+ * bench/crypto.ts` prints both sizes).
  */
-export const JS_AEAD_LIMIT = 256;
+export const JS_AEAD_LIMIT = 512;
 /** Reused setAAD options, set just before each call (only CCM needs the length, but the ChaCha20-Poly1305 typing asks for it). */
 const AAD_OPTIONS = { plaintextLength: 0 };
 

@@ -73,7 +73,7 @@ export function isSupportedCipherSuite(value: number): value is CipherSuite {
 /**
  * Default preference order: ChaCha20-Poly1305 first. In Node its small packets (ACKs, requests and
  * responses, handshake messages up to aead.ts's JS_AEAD_LIMIT) are protected in plain JS for a
- * third of the cost of node:crypto's cipher object per packet, which every AES-GCM packet pays;
+ * fraction of the cost of node:crypto's cipher object per packet, which every AES-GCM packet pays;
  * large packets cost about the same with either (docs/performance.md). A server picks the first of
  * these the client offers; a client offering ChaCha20-Poly1305 first also leads servers that honour
  * that hint (Go's crypto/tls, hence quic-go) to pick it. Initial packets use AES-128-GCM whatever

@@ -2,9 +2,9 @@
  * The Poly1305 one-time authenticator (RFC 8439 §2.5) in plain JS, for the small-packet
  * ChaCha20-Poly1305 of chacha20-poly1305.ts.
  *
- * The 130-bit accumulator `h` and the clamped key `r` are held as ten 13-bit limbs (numbers), so every
- * partial product fits a double exactly and each half-row of five products stays below 2^32 for the
- * `>>>` carries. Arithmetic modulo p = 2^130 - 5 uses 2^130 = 5 (mod p). No branch or memory index
+ * The 130-bit accumulator `h` and the clamped key `r` are held as ten 13-bit limbs, so every partial
+ * product fits 31 bits (Math.imul) and each half-row of five products stays below 2^32: the sums are
+ * kept as unsigned 32-bit integers (`>>> 0`), which V8 compiles to plain machine additions. Arithmetic modulo p = 2^130 - 5 uses 2^130 = 5 (mod p). No branch or memory index
  * depends on the key or the data: constant time.
  */
 
@@ -24,8 +24,8 @@ export class Poly1305 {
   private r7 = 0;
   private r8 = 0;
   private r9 = 0;
-  /** The accumulator h. */
-  private readonly h = new Float64Array(10);
+  /** The accumulator h, ten limbs of (about) 13 bits. */
+  private readonly h = new Int32Array(10);
   /** s, the second half of the key, as eight 16-bit words. */
   private readonly s = new Uint16Array(8);
 
@@ -131,58 +131,157 @@ export class Poly1305 {
     const s9 = 5 * r9;
     // Each row in two halves of five products (each half < 2^32), carrying 13 bits at a time.
     let c = 0;
-    let d0 = h0 * r0 + h1 * s9 + h2 * s8 + h3 * s7 + h4 * s6;
+    let d0 = Math.imul(h0, r0);
+    d0 = (d0 + Math.imul(h1, s9)) >>> 0;
+    d0 = (d0 + Math.imul(h2, s8)) >>> 0;
+    d0 = (d0 + Math.imul(h3, s7)) >>> 0;
+    d0 = (d0 + Math.imul(h4, s6)) >>> 0;
     c = d0 >>> 13;
-    d0 = (d0 & LIMB_MASK) + h5 * s5 + h6 * s4 + h7 * s3 + h8 * s2 + h9 * s1;
+    d0 = d0 & LIMB_MASK;
+    d0 = (d0 + Math.imul(h5, s5)) >>> 0;
+    d0 = (d0 + Math.imul(h6, s4)) >>> 0;
+    d0 = (d0 + Math.imul(h7, s3)) >>> 0;
+    d0 = (d0 + Math.imul(h8, s2)) >>> 0;
+    d0 = (d0 + Math.imul(h9, s1)) >>> 0;
     c += d0 >>> 13;
     d0 &= LIMB_MASK;
-    let d1 = c + h0 * r1 + h1 * r0 + h2 * s9 + h3 * s8 + h4 * s7;
+    let d1 = c;
+    d1 = (d1 + Math.imul(h0, r1)) >>> 0;
+    d1 = (d1 + Math.imul(h1, r0)) >>> 0;
+    d1 = (d1 + Math.imul(h2, s9)) >>> 0;
+    d1 = (d1 + Math.imul(h3, s8)) >>> 0;
+    d1 = (d1 + Math.imul(h4, s7)) >>> 0;
     c = d1 >>> 13;
-    d1 = (d1 & LIMB_MASK) + h5 * s6 + h6 * s5 + h7 * s4 + h8 * s3 + h9 * s2;
+    d1 = d1 & LIMB_MASK;
+    d1 = (d1 + Math.imul(h5, s6)) >>> 0;
+    d1 = (d1 + Math.imul(h6, s5)) >>> 0;
+    d1 = (d1 + Math.imul(h7, s4)) >>> 0;
+    d1 = (d1 + Math.imul(h8, s3)) >>> 0;
+    d1 = (d1 + Math.imul(h9, s2)) >>> 0;
     c += d1 >>> 13;
     d1 &= LIMB_MASK;
-    let d2 = c + h0 * r2 + h1 * r1 + h2 * r0 + h3 * s9 + h4 * s8;
+    let d2 = c;
+    d2 = (d2 + Math.imul(h0, r2)) >>> 0;
+    d2 = (d2 + Math.imul(h1, r1)) >>> 0;
+    d2 = (d2 + Math.imul(h2, r0)) >>> 0;
+    d2 = (d2 + Math.imul(h3, s9)) >>> 0;
+    d2 = (d2 + Math.imul(h4, s8)) >>> 0;
     c = d2 >>> 13;
-    d2 = (d2 & LIMB_MASK) + h5 * s7 + h6 * s6 + h7 * s5 + h8 * s4 + h9 * s3;
+    d2 = d2 & LIMB_MASK;
+    d2 = (d2 + Math.imul(h5, s7)) >>> 0;
+    d2 = (d2 + Math.imul(h6, s6)) >>> 0;
+    d2 = (d2 + Math.imul(h7, s5)) >>> 0;
+    d2 = (d2 + Math.imul(h8, s4)) >>> 0;
+    d2 = (d2 + Math.imul(h9, s3)) >>> 0;
     c += d2 >>> 13;
     d2 &= LIMB_MASK;
-    let d3 = c + h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * s9;
+    let d3 = c;
+    d3 = (d3 + Math.imul(h0, r3)) >>> 0;
+    d3 = (d3 + Math.imul(h1, r2)) >>> 0;
+    d3 = (d3 + Math.imul(h2, r1)) >>> 0;
+    d3 = (d3 + Math.imul(h3, r0)) >>> 0;
+    d3 = (d3 + Math.imul(h4, s9)) >>> 0;
     c = d3 >>> 13;
-    d3 = (d3 & LIMB_MASK) + h5 * s8 + h6 * s7 + h7 * s6 + h8 * s5 + h9 * s4;
+    d3 = d3 & LIMB_MASK;
+    d3 = (d3 + Math.imul(h5, s8)) >>> 0;
+    d3 = (d3 + Math.imul(h6, s7)) >>> 0;
+    d3 = (d3 + Math.imul(h7, s6)) >>> 0;
+    d3 = (d3 + Math.imul(h8, s5)) >>> 0;
+    d3 = (d3 + Math.imul(h9, s4)) >>> 0;
     c += d3 >>> 13;
     d3 &= LIMB_MASK;
-    let d4 = c + h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0;
+    let d4 = c;
+    d4 = (d4 + Math.imul(h0, r4)) >>> 0;
+    d4 = (d4 + Math.imul(h1, r3)) >>> 0;
+    d4 = (d4 + Math.imul(h2, r2)) >>> 0;
+    d4 = (d4 + Math.imul(h3, r1)) >>> 0;
+    d4 = (d4 + Math.imul(h4, r0)) >>> 0;
     c = d4 >>> 13;
-    d4 = (d4 & LIMB_MASK) + h5 * s9 + h6 * s8 + h7 * s7 + h8 * s6 + h9 * s5;
+    d4 = d4 & LIMB_MASK;
+    d4 = (d4 + Math.imul(h5, s9)) >>> 0;
+    d4 = (d4 + Math.imul(h6, s8)) >>> 0;
+    d4 = (d4 + Math.imul(h7, s7)) >>> 0;
+    d4 = (d4 + Math.imul(h8, s6)) >>> 0;
+    d4 = (d4 + Math.imul(h9, s5)) >>> 0;
     c += d4 >>> 13;
     d4 &= LIMB_MASK;
-    let d5 = c + h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1;
+    let d5 = c;
+    d5 = (d5 + Math.imul(h0, r5)) >>> 0;
+    d5 = (d5 + Math.imul(h1, r4)) >>> 0;
+    d5 = (d5 + Math.imul(h2, r3)) >>> 0;
+    d5 = (d5 + Math.imul(h3, r2)) >>> 0;
+    d5 = (d5 + Math.imul(h4, r1)) >>> 0;
     c = d5 >>> 13;
-    d5 = (d5 & LIMB_MASK) + h5 * r0 + h6 * s9 + h7 * s8 + h8 * s7 + h9 * s6;
+    d5 = d5 & LIMB_MASK;
+    d5 = (d5 + Math.imul(h5, r0)) >>> 0;
+    d5 = (d5 + Math.imul(h6, s9)) >>> 0;
+    d5 = (d5 + Math.imul(h7, s8)) >>> 0;
+    d5 = (d5 + Math.imul(h8, s7)) >>> 0;
+    d5 = (d5 + Math.imul(h9, s6)) >>> 0;
     c += d5 >>> 13;
     d5 &= LIMB_MASK;
-    let d6 = c + h0 * r6 + h1 * r5 + h2 * r4 + h3 * r3 + h4 * r2;
+    let d6 = c;
+    d6 = (d6 + Math.imul(h0, r6)) >>> 0;
+    d6 = (d6 + Math.imul(h1, r5)) >>> 0;
+    d6 = (d6 + Math.imul(h2, r4)) >>> 0;
+    d6 = (d6 + Math.imul(h3, r3)) >>> 0;
+    d6 = (d6 + Math.imul(h4, r2)) >>> 0;
     c = d6 >>> 13;
-    d6 = (d6 & LIMB_MASK) + h5 * r1 + h6 * r0 + h7 * s9 + h8 * s8 + h9 * s7;
+    d6 = d6 & LIMB_MASK;
+    d6 = (d6 + Math.imul(h5, r1)) >>> 0;
+    d6 = (d6 + Math.imul(h6, r0)) >>> 0;
+    d6 = (d6 + Math.imul(h7, s9)) >>> 0;
+    d6 = (d6 + Math.imul(h8, s8)) >>> 0;
+    d6 = (d6 + Math.imul(h9, s7)) >>> 0;
     c += d6 >>> 13;
     d6 &= LIMB_MASK;
-    let d7 = c + h0 * r7 + h1 * r6 + h2 * r5 + h3 * r4 + h4 * r3;
+    let d7 = c;
+    d7 = (d7 + Math.imul(h0, r7)) >>> 0;
+    d7 = (d7 + Math.imul(h1, r6)) >>> 0;
+    d7 = (d7 + Math.imul(h2, r5)) >>> 0;
+    d7 = (d7 + Math.imul(h3, r4)) >>> 0;
+    d7 = (d7 + Math.imul(h4, r3)) >>> 0;
     c = d7 >>> 13;
-    d7 = (d7 & LIMB_MASK) + h5 * r2 + h6 * r1 + h7 * r0 + h8 * s9 + h9 * s8;
+    d7 = d7 & LIMB_MASK;
+    d7 = (d7 + Math.imul(h5, r2)) >>> 0;
+    d7 = (d7 + Math.imul(h6, r1)) >>> 0;
+    d7 = (d7 + Math.imul(h7, r0)) >>> 0;
+    d7 = (d7 + Math.imul(h8, s9)) >>> 0;
+    d7 = (d7 + Math.imul(h9, s8)) >>> 0;
     c += d7 >>> 13;
     d7 &= LIMB_MASK;
-    let d8 = c + h0 * r8 + h1 * r7 + h2 * r6 + h3 * r5 + h4 * r4;
+    let d8 = c;
+    d8 = (d8 + Math.imul(h0, r8)) >>> 0;
+    d8 = (d8 + Math.imul(h1, r7)) >>> 0;
+    d8 = (d8 + Math.imul(h2, r6)) >>> 0;
+    d8 = (d8 + Math.imul(h3, r5)) >>> 0;
+    d8 = (d8 + Math.imul(h4, r4)) >>> 0;
     c = d8 >>> 13;
-    d8 = (d8 & LIMB_MASK) + h5 * r3 + h6 * r2 + h7 * r1 + h8 * r0 + h9 * s9;
+    d8 = d8 & LIMB_MASK;
+    d8 = (d8 + Math.imul(h5, r3)) >>> 0;
+    d8 = (d8 + Math.imul(h6, r2)) >>> 0;
+    d8 = (d8 + Math.imul(h7, r1)) >>> 0;
+    d8 = (d8 + Math.imul(h8, r0)) >>> 0;
+    d8 = (d8 + Math.imul(h9, s9)) >>> 0;
     c += d8 >>> 13;
     d8 &= LIMB_MASK;
-    let d9 = c + h0 * r9 + h1 * r8 + h2 * r7 + h3 * r6 + h4 * r5;
+    let d9 = c;
+    d9 = (d9 + Math.imul(h0, r9)) >>> 0;
+    d9 = (d9 + Math.imul(h1, r8)) >>> 0;
+    d9 = (d9 + Math.imul(h2, r7)) >>> 0;
+    d9 = (d9 + Math.imul(h3, r6)) >>> 0;
+    d9 = (d9 + Math.imul(h4, r5)) >>> 0;
     c = d9 >>> 13;
-    d9 = (d9 & LIMB_MASK) + h5 * r4 + h6 * r3 + h7 * r2 + h8 * r1 + h9 * r0;
+    d9 = d9 & LIMB_MASK;
+    d9 = (d9 + Math.imul(h5, r4)) >>> 0;
+    d9 = (d9 + Math.imul(h6, r3)) >>> 0;
+    d9 = (d9 + Math.imul(h7, r2)) >>> 0;
+    d9 = (d9 + Math.imul(h8, r1)) >>> 0;
+    d9 = (d9 + Math.imul(h9, r0)) >>> 0;
     c += d9 >>> 13;
     d9 &= LIMB_MASK;
     // The carry out of limb 9 is a multiple of 2^130: add 5 times it to limb 0.
-    c = c * 5 + d0;
+    c = (Math.imul(c, 5) + d0) >>> 0;
     d0 = c & LIMB_MASK;
     d1 += c >>> 13;
     h[0] = d0;
