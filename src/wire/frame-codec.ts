@@ -120,6 +120,16 @@ function readStreamCount(r: BufferReader, type: number): number {
 function decodeAck(r: BufferReader, type: number): AckFrame {
   // RFC 9000 §19.3
   const largest = readCapped(r);
+  // RFC 9000 §13.1: an acknowledgment of a packet that was never sent MAY be a PROTOCOL_VIOLATION.
+  // No tsquic packet number comes near 2^53, and above 2^53 - 1 the ranges would be rounded (two
+  // of them could touch or overlap), so such an ACK is refused here, exactly.
+  if (largest > Number.MAX_SAFE_INTEGER) {
+    throw new QuicTransportError(
+      TransportErrorCode.PROTOCOL_VIOLATION,
+      'ACK of a packet number above 2^53 - 1 (never sent)',
+      type,
+    );
+  }
   const ackDelay = readCapped(r);
   const rangeCount = r.varint();
   const firstRange = readCapped(r);

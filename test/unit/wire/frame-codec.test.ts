@@ -386,8 +386,9 @@ test('varints beyond 2^53 decode to values that can be encoded again (RFC 9000 �
   reencode(`14 ${max}`);
   reencode(`15 00 ${max}`);
   reencode(`19 ${max}`);
-  reencode(`02 ${max} ${max} 00 00`);
-  reencode(`03 ${max} 00 00 00 ${max} ${max} ${max}`);
+  // An ACK's Largest Acknowledged must stay below 2^53 (the test below); its other fields may not.
+  reencode(`02 c01fffffffffffff ${max} 00 00`);
+  reencode(`03 c01fffffffffffff 00 00 00 ${max} ${max} ${max}`);
 });
 
 test('stream IDs beyond 2^53 keep their two type bits (RFC 9000 §2.1)', () => {
@@ -406,4 +407,19 @@ test('stream IDs beyond 2^53 keep their two type bits (RFC 9000 §2.1)', () => {
       assert.ok(f.streamId <= Number.MAX_SAFE_INTEGER && f.streamId > 2 ** 52);
     }
   }
+});
+
+test('ACK: Largest Acknowledged above 2^53 - 1 is a PROTOCOL_VIOLATION (RFC 9000 §13.1), 2^53 - 1 decodes', () => {
+  const PV = TransportErrorCode.PROTOCOL_VIOLATION;
+  // type 0x02, largest (8-byte varint), ack delay 0, 0 more ranges, first range 0.
+  expectError(hex('02 c020000000000000 00 00 00'), PV, FrameType.Ack, /2\^53/);
+  expectError(hex('02 ffffffffffffffff 00 00 00'), PV, FrameType.Ack, /2\^53/);
+  // The fuzz finding: a huge largest with ranges that, rounded, would touch.
+  expectError(hex('02 f5948b3ade39ce67 00 01 00 00 00'), PV, FrameType.Ack);
+  const [ack] = decodeFrames(hex('02 c01fffffffffffff 00 01 05 02 03'));
+  assert.ok(ack && ack.type === FrameType.Ack);
+  assert.deepEqual(ack.ranges, [
+    { smallest: 2 ** 53 - 6, largest: 2 ** 53 - 1 },
+    { smallest: 2 ** 53 - 13, largest: 2 ** 53 - 10 },
+  ]);
 });
