@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 function collect(path, out) {
   const st = statSync(path);
@@ -25,7 +26,17 @@ if (files.length === 0) {
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],
+  [
+    '--import',
+    'tsx',
+    // fast-check generates inputs up to its 'large' size in every test (test/support/fast-check-size.ts).
+    '--import',
+    fileURLToPath(new URL('../test/support/fast-check-size.ts', import.meta.url)),
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-timeout=600000',
+    ...files,
+  ],
   { stdio: ['inherit', 'pipe', 'inherit'] },
 );
 
