@@ -53,7 +53,11 @@ export interface CommonOptions {
   congestionControl?: 'cubic' | 'newreno';
   /** 1-RTT key update after this many packets in one key phase. */
   keyUpdateInterval?: number;
-  /** TLS cipher suites in preference order. */
+  /**
+   * TLS cipher suites in preference order. Default: ChaCha20-Poly1305, AES-128-GCM, AES-256-GCM
+   * (ChaCha20-Poly1305 first because tsquic protects its small packets in JS, without a node:crypto
+   * cipher object per packet; Wireshark 4.0 cannot decrypt its 0-RTT packets).
+   */
   cipherSuites?: CipherSuite[];
   /** Key exchange groups in preference order. */
   groups?: NamedGroupName[];
