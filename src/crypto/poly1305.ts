@@ -299,109 +299,45 @@ export class Poly1305 {
   /** The 16-byte tag into out[offset..offset+16): (h mod p) + s mod 2^128 (RFC 8439 §2.5.1). */
   finish(out: Uint8Array, offset: number): void {
     const h = this.h;
-    let h0 = h[0]!;
-    let h1 = h[1]!;
-    let h2 = h[2]!;
-    let h3 = h[3]!;
-    let h4 = h[4]!;
-    let h5 = h[5]!;
-    let h6 = h[6]!;
-    let h7 = h[7]!;
-    let h8 = h[8]!;
-    let h9 = h[9]!;
     // Full carry propagation: every limb to 13 bits, h < 2^130 + small.
-    let c = h1 >>> 13;
-    h1 &= LIMB_MASK;
-    h2 += c;
-    c = h2 >>> 13;
-    h2 &= LIMB_MASK;
-    h3 += c;
-    c = h3 >>> 13;
-    h3 &= LIMB_MASK;
-    h4 += c;
-    c = h4 >>> 13;
-    h4 &= LIMB_MASK;
-    h5 += c;
-    c = h5 >>> 13;
-    h5 &= LIMB_MASK;
-    h6 += c;
-    c = h6 >>> 13;
-    h6 &= LIMB_MASK;
-    h7 += c;
-    c = h7 >>> 13;
-    h7 &= LIMB_MASK;
-    h8 += c;
-    c = h8 >>> 13;
-    h8 &= LIMB_MASK;
-    h9 += c;
-    c = h9 >>> 13;
-    h9 &= LIMB_MASK;
-    h0 += c * 5;
-    c = h0 >>> 13;
-    h0 &= LIMB_MASK;
-    h1 += c;
-    c = h1 >>> 13;
-    h1 &= LIMB_MASK;
-    h2 += c;
+    let c = 0;
+    for (let i = 1; i < 10; i++) {
+      h[i]! += c;
+      c = h[i]! >>> 13;
+      h[i]! &= LIMB_MASK;
+    }
+    h[0]! += c * 5;
+    c = h[0]! >>> 13;
+    h[0]! &= LIMB_MASK;
+    h[1]! += c;
+    c = h[1]! >>> 13;
+    h[1]! &= LIMB_MASK;
+    h[2]! += c;
     // g = h + 5 - 2^130 = h - p; the carry out of its top limb says whether h >= p.
-    let g0 = h0 + 5;
-    c = g0 >>> 13;
-    g0 &= LIMB_MASK;
-    let g1 = h1 + c;
-    c = g1 >>> 13;
-    g1 &= LIMB_MASK;
-    let g2 = h2 + c;
-    c = g2 >>> 13;
-    g2 &= LIMB_MASK;
-    let g3 = h3 + c;
-    c = g3 >>> 13;
-    g3 &= LIMB_MASK;
-    let g4 = h4 + c;
-    c = g4 >>> 13;
-    g4 &= LIMB_MASK;
-    let g5 = h5 + c;
-    c = g5 >>> 13;
-    g5 &= LIMB_MASK;
-    let g6 = h6 + c;
-    c = g6 >>> 13;
-    g6 &= LIMB_MASK;
-    let g7 = h7 + c;
-    c = g7 >>> 13;
-    g7 &= LIMB_MASK;
-    let g8 = h8 + c;
-    c = g8 >>> 13;
-    g8 &= LIMB_MASK;
-    let g9 = h9 + c;
-    c = g9 >>> 13;
-    g9 &= LIMB_MASK;
+    const g = MINUS_P;
+    c = 5;
+    for (let i = 0; i < 10; i++) {
+      const v = h[i]! + c;
+      c = v >>> 13;
+      g[i] = v & LIMB_MASK;
+    }
     // Select g when h >= p (c = 1) without a branch.
     const useG = -c;
-    const useH = ~useG;
-    h0 = (h0 & useH) | (g0 & useG);
-    h1 = (h1 & useH) | (g1 & useG);
-    h2 = (h2 & useH) | (g2 & useG);
-    h3 = (h3 & useH) | (g3 & useG);
-    h4 = (h4 & useH) | (g4 & useG);
-    h5 = (h5 & useH) | (g5 & useG);
-    h6 = (h6 & useH) | (g6 & useG);
-    h7 = (h7 & useH) | (g7 & useG);
-    h8 = (h8 & useH) | (g8 & useG);
-    h9 = (h9 & useH) | (g9 & useG);
+    for (let i = 0; i < 10; i++) h[i] = (h[i]! & ~useG) | (g[i]! & useG);
     // The low 128 bits as eight 16-bit words, plus s, modulo 2^128.
+    const w = WORDS;
+    w[0] = h[0]! | (h[1]! << 13);
+    w[1] = (h[1]! >>> 3) | (h[2]! << 10);
+    w[2] = (h[2]! >>> 6) | (h[3]! << 7);
+    w[3] = (h[3]! >>> 9) | (h[4]! << 4);
+    w[4] = (h[4]! >>> 12) | (h[5]! << 1) | (h[6]! << 14);
+    w[5] = (h[6]! >>> 2) | (h[7]! << 11);
+    w[6] = (h[7]! >>> 5) | (h[8]! << 8);
+    w[7] = (h[8]! >>> 8) | (h[9]! << 5);
     const s = this.s;
-    const words = [
-      (h0 | (h1 << 13)) & 0xffff,
-      ((h1 >>> 3) | (h2 << 10)) & 0xffff,
-      ((h2 >>> 6) | (h3 << 7)) & 0xffff,
-      ((h3 >>> 9) | (h4 << 4)) & 0xffff,
-      ((h4 >>> 12) | (h5 << 1) | (h6 << 14)) & 0xffff,
-      ((h6 >>> 2) | (h7 << 11)) & 0xffff,
-      ((h7 >>> 5) | (h8 << 8)) & 0xffff,
-      ((h8 >>> 8) | (h9 << 5)) & 0xffff,
-    ];
     let carry = 0;
     for (let i = 0; i < 8; i++) {
-      const f = words[i]! + s[i]! + carry;
+      const f = w[i]! + s[i]! + carry;
       carry = f >>> 16;
       out[offset + 2 * i] = f & 0xff;
       out[offset + 2 * i + 1] = (f >>> 8) & 0xff;
@@ -411,6 +347,10 @@ export class Poly1305 {
 
 /** The zero-padded last block; one per process (used within one synchronous call). */
 const PARTIAL = new Uint8Array(16);
+/** h - p in finish(); one per process. */
+const MINUS_P = new Int32Array(10);
+/** The tag's eight 16-bit words before s is added (a Uint16Array keeps the low 16 bits of each). */
+const WORDS = new Uint16Array(8);
 /** The clamped r of init(); one per process. */
 const CLAMPED = new Uint8Array(16);
 /** RFC 8439 §2.5: r &= 0x0ffffffc0ffffffc0ffffffc0fffffff, byte by byte (little-endian). */
