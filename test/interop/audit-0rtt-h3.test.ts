@@ -29,7 +29,7 @@ import { createServer } from '../../src/http3/index.js';
 import { cleanup, runCli } from '../cli/helpers.js';
 import { killAudits, startAudit } from './audit-peers.js';
 import { makeTempDir, removeDir, type TestPkiFiles, writeTestPki } from './go-peers.js';
-import { ensureH3GoPeers, freeUdpPort, jsonEvents, ngtcp2Bin, startPeer } from './h3-peers.js';
+import { ensureH3GoPeers, freeUdpPort, jsonEvents, ngtcp2Bin, startPeer, waitUdpBound } from './h3-peers.js';
 
 const TIMEOUT = 120_000;
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -362,6 +362,7 @@ describe('interop: tsquic audit-0rtt client --alpn h3 audits real HTTP/3 servers
       pki.certFile,
     ]);
     await server.waitLine(/Using document root/);
+    await waitUdpBound(port);
     const run = await auditH3Server(`https://localhost:${port}/f.txt`);
     assert.equal(run.code, 1, JSON.stringify(run.report, null, 1));
     const checks = run.report.peers[0]!.checks;

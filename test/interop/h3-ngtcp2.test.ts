@@ -10,7 +10,7 @@ import { type TestContext, test } from 'node:test';
 import { Client, createServer } from '../../src/http3/index.js';
 import { SessionCache } from '../../src/node/session-cache.js';
 import { makeTempDir, removeDir, sha256Hex, writeTestFile, writeTestPki } from './go-peers.js';
-import { freeUdpPort, ngtcp2Bin, startPeer } from './h3-peers.js';
+import { freeUdpPort, ngtcp2Bin, startPeer, waitUdpBound } from './h3-peers.js';
 
 function fixture(t: TestContext) {
   const dir = makeTempDir('tsquic-h3-ngtcp2-');
@@ -36,6 +36,7 @@ test('tsquic Client -> ngtcp2 gtlsserver: files byte-exact; 0-RTT accepted on th
     pki.certFile,
   ]);
   await server.waitLine(/Using document root/);
+  await waitUdpBound(port);
   const base = `https://localhost:${port}`;
   const cache = new SessionCache();
   const c1 = new Client({ ca: pki.caPem, sessionCache: cache });

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,24 @@ export function ngtcp2Bin(name: 'gtlsserver' | 'gtlsclient'): string {
 }
 
 /** A UDP port free right now on 127.0.0.1 (for peers that cannot bind port 0 and report it). */
+/**
+ * Resolves once a UDP socket is bound to `port` on this machine (/proc/net/udp): gtlsserver prints
+ * its "Using document root" line before it binds, and a datagram sent in between is refused.
+ */
+export async function waitUdpBound(port: number, timeoutMs = 5000): Promise<void> {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+      const rows = existsSync(table) ? readFileSync(table, 'utf8').split('\n').slice(1) : [];
+      // Column 2 is local_address (hex address:port).
+      if (rows.some((r) => `${r.trim().split(/\s+/)[1] ?? ''} `.endsWith(suffix))) return;
+    }
+    if (Date.now() > deadline) throw new Error(`nothing bound UDP port ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export async function freeUdpPort(): Promise<number> {
   const s = createSocket('udp4');
   s.bind(0, '127.0.0.1');

@@ -17,7 +17,7 @@ import {
   writeTestFile,
   writeTestPki,
 } from './go-peers.js';
-import { ensureH3GoPeers, freeUdpPort, ngtcp2Bin, startPeer } from './h3-peers.js';
+import { ensureH3GoPeers, freeUdpPort, ngtcp2Bin, startPeer, waitUdpBound } from './h3-peers.js';
 import { assertCleanHttp3, Capture } from './tshark-capture.js';
 
 interface Fx {
@@ -126,6 +126,7 @@ test('tsquic Client -> ngtcp2 gtlsserver', async (t) => {
     fx.pki.certFile,
   ]);
   await server.waitLine(/Using document root/);
+  await waitUdpBound(port);
   await tsquicFetch(fx, port);
   await capture.stop();
   assertH3Frames(await assertCleanHttp3(fx.pcap, fx.keylog, port));
