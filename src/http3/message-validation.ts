@@ -102,31 +102,62 @@ const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * A request header section (RFC 9114 §4.3.1). `extendedConnect`: we announced
- * SETTINGS_ENABLE_CONNECT_PROTOCOL, so :protocol is allowed (RFC 9220 §3).
+ * SETTINGS_ENABLE_CONNECT_PROTOCOL, so :protocol is allowed (RFC 9220 §3). One pass, no Map or
+ * array per request beyond the regular fields (it runs for every request a server reads). The
+ * content-length is checked by the message reader (contentLengthOf), which reads it anyway.
  */
 export function parseRequestHead(fields: readonly FieldLine[], extendedConnect: boolean): RequestHead {
-  const { pseudo, regular } = splitPseudo(fields);
-  for (const name of pseudo.keys()) {
-    if (
-      name !== ':method' &&
-      name !== ':scheme' &&
-      name !== ':authority' &&
-      name !== ':path' &&
-      name !== ':protocol'
-    ) {
-      throw malformed(`pseudo-header ${name} not allowed in a request`);
+  let method: string | undefined;
+  let scheme: string | undefined;
+  let authorityPseudo: string | undefined;
+  let path: string | undefined;
+  let protocol: string | undefined;
+  let host: string | undefined;
+  // RFC 9114 §4.3: pseudo-headers come first, each at most once.
+  let k = 0;
+  for (; k < fields.length; k++) {
+    const f = fields[k]!;
+    const name = f.name;
+    if (name.charCodeAt(0) !== 0x3a /* ':' */) break;
+    if (!isValidFieldValue(f.value)) throw malformed(`invalid value of ${name}`);
+    const value = f.value;
+    let twice = false;
+    switch (name) {
+      case ':method':
+        twice = method !== undefined;
+        method = value;
+        break;
+      case ':scheme':
+        twice = scheme !== undefined;
+        scheme = value;
+        break;
+      case ':authority':
+        twice = authorityPseudo !== undefined;
+        authorityPseudo = value;
+        break;
+      case ':path':
+        twice = path !== undefined;
+        path = value;
+        break;
+      case ':protocol':
+        twice = protocol !== undefined;
+        protocol = value;
+        break;
+      default:
+        throw malformed(`pseudo-header ${name} not allowed in a request`);
+    }
+    if (twice) throw malformed(`pseudo-header ${name} twice`);
+  }
+  const regular = fields.slice(k);
+  for (const f of regular) {
+    if (f.name.charCodeAt(0) === 0x3a) throw malformed(`pseudo-header ${f.name} after regular fields`);
+    checkRegularField(f, true);
+    if (f.name === 'host') {
+      if (host !== undefined) throw malformed('more than one host field');
+      host = f.value;
     }
   }
-  for (const f of regular) checkRegularField(f, true);
-  const method = pseudo.get(':method');
   if (method === undefined || !METHOD.test(method)) throw malformed('missing or invalid :method');
-  const protocol = pseudo.get(':protocol');
-  let scheme = pseudo.get(':scheme');
-  let path = pseudo.get(':path');
-  const authorityPseudo = pseudo.get(':authority');
-  const hosts = regular.filter((f) => f.name === 'host');
-  if (hosts.length > 1) throw malformed('more than one host field');
-  const host = hosts[0]?.value;
   if (protocol !== undefined && (!extendedConnect || method !== 'CONNECT')) {
     throw malformed(':protocol without Extended CONNECT');
   }
@@ -134,13 +165,10 @@ export function parseRequestHead(fields: readonly FieldLine[], extendedConnect: 
     // RFC 9114 §4.4: :scheme and :path omitted, :authority present.
     if (scheme !== undefined || path !== undefined) throw malformed('CONNECT with :scheme or :path');
     if (!authorityPseudo) throw malformed('CONNECT without :authority');
-    scheme = undefined;
-    path = undefined;
   } else {
     if (scheme === undefined || scheme.length === 0) throw malformed('missing :scheme');
     if (path === undefined || path.length === 0) throw malformed('missing or empty :path');
-    const schemeLower = scheme.toLowerCase();
-    if (schemeLower === 'http' || schemeLower === 'https') {
+    if (isHttpScheme(scheme)) {
       // RFC 9114 §4.3.1: an authority is mandatory; :authority and Host non-empty and equal.
       if (authorityPseudo === undefined && host === undefined) throw malformed('no :authority or host');
       if (authorityPseudo !== undefined && authorityPseudo.length === 0) throw malformed('empty :authority');
@@ -149,12 +177,18 @@ export function parseRequestHead(fields: readonly FieldLine[], extendedConnect: 
         throw malformed(':authority and host differ');
       }
       if ((authorityPseudo ?? host ?? '').includes('@')) throw malformed('userinfo in :authority');
-      if (path !== '*' && !path.startsWith('/')) throw malformed(':path is not absolute');
+      if (path !== '*' && path.charCodeAt(0) !== 0x2f /* '/' */) throw malformed(':path is not absolute');
       if (path === '*' && method !== 'OPTIONS') throw malformed(':path * outside OPTIONS');
     }
   }
-  checkContentLength(regular);
   return { method, scheme, authority: authorityPseudo ?? host, path, protocol, fields: regular };
+}
+
+/** 'http' or 'https' in any case (RFC 9110 §4.2.3: schemes are case-insensitive). */
+function isHttpScheme(scheme: string): boolean {
+  if (scheme === 'https' || scheme === 'http') return true;
+  const lower = scheme.toLowerCase();
+  return lower === 'https' || lower === 'http';
 }
 
 /** A response header section (RFC 9114 §4.3.2): exactly :status, three digits, not 101. */

@@ -10,6 +10,7 @@
  * are split). A reader over a complete field section treats running out as a malformed section.
  */
 import { QpackError, type QpackErrorCode } from './errors.js';
+import type { RecentLiterals } from './recent-literals.js';
 
 /** Thrown by an incremental reader that ran out of bytes: wait for more input. */
 export class IncompleteInput extends Error {
@@ -43,6 +44,8 @@ export class ByteReader {
     end: number,
     readonly errorCode: QpackErrorCode,
     readonly incremental: boolean,
+    /** Strings of literals read before, returned again for the same bytes (string-literal.ts). */
+    readonly literals?: RecentLiterals,
   ) {
     this._buf = buf;
     this._pos = pos;

@@ -31,6 +31,7 @@ import {
   type SectionPrefix,
 } from './field-lines.js';
 import { InstructionStream } from './instruction-stream.js';
+import { RecentLiterals } from './recent-literals.js';
 import { STATIC_TABLE } from './static-table.js';
 
 /** Our own settings, as sent in our SETTINGS frame. */
@@ -93,7 +94,14 @@ export class QpackDecoder {
   private knownReceivedCount = 0;
   /** Blocked streams (RFC 9204 §2.2.1) and their sections, in arrival order. */
   private readonly blocked = new Map<number, QueuedSection[]>();
-  private readonly sectionReader = new ByteReader(new Uint8Array(0), 0, 0, QPACK_DECOMPRESSION_FAILED, false);
+  private readonly sectionReader = new ByteReader(
+    new Uint8Array(0),
+    0,
+    0,
+    QPACK_DECOMPRESSION_FAILED,
+    false,
+    new RecentLiterals(),
+  );
   private readonly prefix: SectionPrefix = { ric: 0, base: 0 };
   private readonly rep: Representation = {
     kind: Rep.IndexedStatic,

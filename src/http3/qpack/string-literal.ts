@@ -67,12 +67,19 @@ export function readString(r: ByteReader, prefixBits: number, maxLength: number,
   if (!huffman) {
     if (len > maxLength) r.fail(`${what} longer than ${maxLength} bytes`);
     const start = r.take(len, what);
-    return latin1ToString(r.buf, start, start + len);
+    const recent = r.literals;
+    if (recent === undefined) return latin1ToString(r.buf, start, start + len);
+    return recent.get(r.buf, start, len, false) ?? recent.put(latin1ToString(r.buf, start, start + len));
   }
   if (huffmanMinDecodedLength(len) > maxLength) r.fail(`${what} longer than ${maxLength} bytes`);
   const start = r.take(len, what);
+  const recent = r.literals;
+  const known = recent?.get(r.buf, start, len, true);
+  // A cached string came from these very bytes: it was checked against a limit at least as large
+  // when it was decoded, unless this reader's limit is smaller.
+  if (known !== undefined && known.length <= maxLength) return known;
   const s = huffmanDecode(r.buf, start, start + len);
   if (s === undefined) r.fail(`${what}: invalid Huffman encoding`);
   if (s.length > maxLength) r.fail(`${what} longer than ${maxLength} bytes`);
-  return s;
+  return recent === undefined ? s : recent.put(s);
 }
