@@ -17,7 +17,7 @@
  * the same unmeasured handshakes of each kind (a server runs for long), each client process warms up
  * for --warmup ms (default 10 s) before it counts; the cold rows count fresh client processes from
  * 0.5 s after their first dial. Client and server CPU per connection are printed for the sequential
- * rows.
+ * and the parallel rows (a runtime that spins while it waits spends CPU on waiting one at a time).
  *
  *   npx tsx bench/compare.ts [--quick] [--runs N] [--size MiB] [--duration ms] [--idle 1000,10000]
  *                            [--no-jumbo] [--out DIR] [--warmup ms] [--server-warmup ms]
@@ -372,15 +372,19 @@ function emptyRows(sizeMiB: number, idleCounts: readonly number[]): Row[] {
     { key: 'ttfb-full', label: 'time to first byte, full handshake', unit: 'ms', better: 'lower', cells: {} },
     { key: 'ttfb-0rtt', label: 'time to first byte, 0-RTT', unit: 'ms', better: 'lower', cells: {} },
   );
-  for (const h of HANDSHAKES) {
-    for (const side of ['client', 'server'] as const) {
-      rows.push({
-        key: `cpu-hs-${h}-${side}`,
-        label: `CPU per ${h === '0rtt' ? '0-RTT' : h} connection, sequential, ${side}`,
-        unit: 'ms',
-        better: 'lower',
-        cells: {},
-      });
+  // Sequential and parallel: a runtime that spins while it waits (Go's scheduler does) spends CPU
+  // per connection on waiting when connections go one at a time, not when they overlap.
+  for (const p of [1, PARALLEL]) {
+    for (const h of HANDSHAKES) {
+      for (const side of ['client', 'server'] as const) {
+        rows.push({
+          key: cpuHandshakeKey(h, p, side),
+          label: `CPU per ${h === '0rtt' ? '0-RTT' : h} connection, ${p === 1 ? 'sequential' : `${p} in parallel`}, ${side}`,
+          unit: 'ms',
+          better: 'lower',
+          cells: {},
+        });
+      }
     }
   }
   for (const t of ['upload', 'download'] as const) {
@@ -438,6 +442,11 @@ function record(
   if (error !== undefined) cell.errors.push(error);
 }
 
+/** The row of CPU per connection of a kind of handshake, connections in flight and side. */
+function cpuHandshakeKey(h: HandshakeMode, parallel: number, side: 'client' | 'server'): string {
+  return parallel === 1 ? `cpu-hs-${h}-${side}` : `cpu-hs-${h}-parallel${parallel}-${side}`;
+}
+
 /** One client run against a running server: the figures it gives, keyed by row. */
 async function measure(
   spec: ColumnSpec,
@@ -472,12 +481,17 @@ async function measure(
   figures[handshakeRowKey(m)] = result.count / result.seconds;
   if (m.parallel === 1 && !m.cold && (m.mode === 'full' || m.mode === '0rtt'))
     figures[`ttfb-${m.mode}`] = result.ttfbMs;
-  if (m.parallel === 1 && !m.cold) {
+  if (!m.cold) {
     // The client's CPU over the counted time; the server's over the whole client run (warm-up and
     // first tickets included, /proc's 1/100 s ticks) per connection of that run.
-    if (result.count > 0) figures[`cpu-hs-${m.mode}-client`] = (result.cpuSeconds * 1000) / result.count;
-    if (cpu0 !== undefined && cpu1 !== undefined && result.total !== undefined && result.total > 0)
-      figures[`cpu-hs-${m.mode}-server`] = ((cpu1 - cpu0) * 1000) / result.total;
+    const mode = m.mode as HandshakeMode;
+    // (A key with no figure still gets its cell: a run that completed no connection shows as empty.)
+    figures[cpuHandshakeKey(mode, m.parallel, 'client')] =
+      result.count > 0 ? (result.cpuSeconds * 1000) / result.count : undefined;
+    figures[cpuHandshakeKey(mode, m.parallel, 'server')] =
+      cpu0 !== undefined && cpu1 !== undefined && result.total !== undefined && result.total > 0
+        ? ((cpu1 - cpu0) * 1000) / result.total
+        : undefined;
   }
   return { figures, result };
 }
