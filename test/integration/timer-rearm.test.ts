@@ -116,8 +116,9 @@ test('a closing connection wakes its driver once, at the end of the closing peri
     }
     // The timer is armed for the closing period's end (not left armed for the ACK or PTO deadline
     // of before the close) with a margin for the event loop's clock: one wake-up per connection.
-    // On a loaded machine a turn may outlast the margin, so allow one early wake-up in all.
-    assert.ok(wakeUps <= dials + 1, `${wakeUps} timer wake-ups for ${dials} closing connections`);
+    // On a loaded machine a turn may outlast the margin (a clean-clone CI run saw 8), so allow three
+    // early wake-ups in all; left armed for the old deadlines it takes 15-17 (checked by breaking it).
+    assert.ok(wakeUps <= dials + 3, `${wakeUps} timer wake-ups for ${dials} closing connections`);
   } finally {
     await server.close();
   }
