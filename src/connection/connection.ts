@@ -956,6 +956,12 @@ export class Connection {
       this.onHandshakeConfirmed();
       const token = this.side.issueNewToken();
       if (token) this.framer.queueNewToken(token);
+    } else {
+      // RFC 9000 §5.1.1, §12.4: a client may issue its connection IDs as soon as it can send 1-RTT
+      // packets, before the handshake is confirmed. Issued now, the NEW_CONNECTION_ID frame rides in
+      // the datagram of the client's Finished instead of an ack-eliciting packet of its own after
+      // HANDSHAKE_DONE, which the server would have to acknowledge (issue 13: 16 handshakes at once).
+      this.localCids.replenish(this.peerParams?.activeConnectionIdLimit ?? 2);
     }
   }
 

@@ -69,9 +69,10 @@ describe('peer misbehaviour closes the connection with the RFC error code', () =
       () =>
         Array.from({ length: 12 }, (_, i) => ({
           type: FrameType.NewConnectionId as const,
-          sequenceNumber: i + 1,
+          // Sequence 1 is the client's own spare CID, issued with its Finished.
+          sequenceNumber: i + 2,
           retirePriorTo: 0,
-          connectionId: new Uint8Array(8).fill(i + 1),
+          connectionId: new Uint8Array(8).fill(i + 2),
           statelessResetToken: new Uint8Array(16).fill(i + 1),
         })),
       504,

@@ -35,6 +35,10 @@ test('a resumed connection uses the remembered RTT: no spurious probe on a 500 m
   }, 10_000);
   assert.ok(session?.rtt !== undefined, 'the ticket carries the RTT');
   assert.ok(session.rtt >= 500 && session.rtt < 600, `remembered ${session.rtt} ms`);
+  // The first connection acknowledges the ticket's packet after its ACK delay: let that go out
+  // before counting the next connection's datagrams.
+  const settled = sim.now + 200;
+  sim.run(() => sim.now >= settled, 1_000);
 
   /** Client datagrams sent in the first round trip (500 ms), before any answer can arrive. */
   const beforeAnswer = (resume: boolean): { sent: number; initialRtt: number } => {
