@@ -452,47 +452,92 @@ export class QuicConnection extends EventEmitter {
    */
   private onPeerStream(id: number, early: boolean): void {
     if (isLocallyInitiated(id, this.host.core.role)) return;
-    const observed = this.listenerCount('stream') > 0;
+    let s: QuicStream | QuicReceiveStream;
+    let queue: Array<QuicStream | QuicReceiveStream> | undefined;
     if (isBidirectional(id)) {
-      const s = new QuicStream(this.epoch, id, this.streamHost);
-      s.core.markPeerOpened(early);
-      this.streams.set(id, s);
+      const bidi = new QuicStream(this.epoch, id, this.streamHost);
+      s = bidi;
+      bidi.core.markPeerOpened(early);
+      this.streams.set(id, bidi);
       const w = this.acceptBidiWaiters.shift();
       if (w) {
-        markAccepted(s);
-        w.resolve(s);
+        markAccepted(bidi);
+        w.resolve(bidi);
       } else {
-        this.queue(this.incomingBidi, s, observed);
+        this.incomingBidi.push(bidi);
+        queue = this.incomingBidi;
       }
-      this.emit('stream', s);
     } else {
-      const s = new QuicReceiveStream(this.epoch, id, this.streamHost);
-      s.core.markPeerOpened(early);
-      this.streams.set(id, s);
+      const uni = new QuicReceiveStream(this.epoch, id, this.streamHost);
+      s = uni;
+      uni.core.markPeerOpened(early);
+      this.streams.set(id, uni);
       const w = this.acceptUniWaiters.shift();
       if (w) {
-        markAccepted(s);
-        w.resolve(s);
+        markAccepted(uni);
+        w.resolve(uni);
       } else {
-        this.queue(this.incomingUni, s, observed);
+        this.incomingUni.push(uni);
+        queue = this.incomingUni;
       }
-      this.emit('stream', s);
     }
+    // Held while the application may still add its listener (see holdStreamEvents), in order.
+    const held = this.heldStreams;
+    if (held !== undefined && (held.length > 0 || this.listenerCount('stream') === 0)) held.push(s);
+    else this.announce(s, queue);
   }
 
   /**
-   * Queue a peer stream for acceptStream(). One that a 'stream' listener got leaves the queue when it
-   * closes: an application that only listens for 'stream' never drains the queue, which would
-   * otherwise keep every stream of the connection alive.
+   * The 'stream' event. A stream still queued for acceptStream() that a listener got leaves the queue
+   * when it closes: an application that only listens for 'stream' never drains the queue, which
+   * would otherwise keep every stream of the connection alive.
    */
-  private queue<S extends QuicStream | QuicReceiveStream>(queue: S[], s: S, observed: boolean): void {
-    queue.push(s);
-    if (!observed) return;
-    markAccepted(s);
-    s.once('close', () => {
-      const i = queue.indexOf(s);
-      if (i >= 0) queue.splice(i, 1);
-    });
+  private announce(
+    s: QuicStream | QuicReceiveStream,
+    queue: Array<QuicStream | QuicReceiveStream> | undefined,
+  ): void {
+    if (queue !== undefined && this.listenerCount('stream') > 0) {
+      markAccepted(s);
+      s.once('close', () => {
+        const i = queue.indexOf(s);
+        if (i >= 0) queue.splice(i, 1);
+      });
+    }
+    this.emit('stream', s);
+  }
+
+  /** Peer streams whose 'stream' event waits for the application's listener (holdStreamEvents). */
+  private heldStreams: Array<QuicStream | QuicReceiveStream> | undefined;
+
+  /**
+   * @internal A server hands this connection to the application (accept(), `for await`), which adds
+   * its listeners in this turn's microtasks, after the streams that arrived in the same datagram
+   * (0-RTT requests beside the ClientHello, a request beside a client's Finished) were opened. Those
+   * that find no 'stream' listener wait for the first one (a microtask after it is added) or, at the
+   * latest, for the next check phase, so a listener added in the meantime still gets them.
+   */
+  _holdStreamEvents(): void {
+    if (this.heldStreams !== undefined) return;
+    this.heldStreams = [];
+    const release = (): void => {
+      const held = this.heldStreams;
+      if (held === undefined) return;
+      this.heldStreams = undefined;
+      this.off('newListener', onListener);
+      clearImmediate(timer);
+      if (this.failure !== undefined) return;
+      for (const s of held) {
+        const queue: Array<QuicStream | QuicReceiveStream> = isBidirectional(s.id)
+          ? this.incomingBidi
+          : this.incomingUni;
+        this.announce(s, queue.includes(s) ? queue : undefined);
+      }
+    };
+    const onListener = (event: string | symbol): void => {
+      if (event === 'stream') queueMicrotask(release);
+    };
+    this.on('newListener', onListener);
+    const timer = setImmediate(release);
   }
 
   /**

@@ -156,6 +156,7 @@ export class QuicServer extends EventEmitter {
       return;
     }
     state.markDelivered();
+    c._holdStreamEvents();
     const w = this.waiters.shift();
     if (w) w.resolve(c);
     else this.ready.push(c);
