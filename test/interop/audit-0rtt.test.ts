@@ -75,7 +75,7 @@ function verdicts(checks: CheckResult[]): string[] {
 }
 
 describe('interop: tsquic audit-0rtt server audits real clients', () => {
-  test('quic-go 0.29 with deferred cancels (#4706): check 1 FAIL, its first 1-RTT packet cancels a dead stream', {
+  test('quic-go 0.29 with deferred cancels (#4706): check 1 FAIL, its 1-RTT packets cancel dead streams', {
     timeout: TIMEOUT,
   }, async () => {
     const audit = await startAudit(auditArgs());
@@ -96,9 +96,9 @@ describe('interop: tsquic audit-0rtt server audits real clients', () => {
     const c1 = checks[0]!;
     assert.equal(c1.name, 'no-dead-stream-frames');
     assert.equal(c1.verdict, 'FAIL');
-    // The first 1-RTT packet of the client carries a RESET_STREAM and a STOP_SENDING of a dead stream.
-    const first = c1.evidence.filter((e) => /\(in the first 1-RTT packet\)/.test(e.note));
-    const kinds = new Set(first.map((e) => e.frame?.split(' ')[0]));
+    // The client's 1-RTT packets carry a RESET_STREAM and a STOP_SENDING of a dead stream: usually its
+    // first one; on a loaded machine ACKs may go first (a full test run saw them in packets 3 and 4).
+    const kinds = new Set(c1.evidence.map((e) => e.frame?.split(' ')[0]));
     assert.ok(kinds.has('RESET_STREAM') && kinds.has('STOP_SENDING'), JSON.stringify(c1.evidence, null, 1));
     for (const e of c1.evidence) {
       assert.match(e.packet!, /^1-RTT pn \d+$/);
