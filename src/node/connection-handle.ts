@@ -36,6 +36,11 @@ import type { ConnectionOwner } from './udp-endpoint.js';
 export interface ConnectionDriver {
   /** Something changed for `conn` (the application wrote, opened, closed): let it send soon. */
   kick(conn: Connection): void;
+  /**
+   * `conn` is about to close: what it has queued and the driver holds back for a send turn (a
+   * client's Finished waiting for its first request) goes now, before the CONNECTION_CLOSE.
+   */
+  sendQueued?(conn: Connection): void;
   /** The local socket's address (a UdpEndpoint has one; the simulator need not). */
   address?(): SocketAddress;
   /** Whether `conn` keeps the process alive (QuicConnection.ref()/unref()). */
@@ -139,6 +144,10 @@ export class ConnectionHandle implements ConnectionOwner {
     this.driver.kick(this.core);
   }
 
+  sendQueued(): void {
+    this.driver.sendQueued?.(this.core);
+  }
+
   setRef(ref: boolean): void {
     this.driver.setRef?.(this.core, ref);
   }
@@ -150,8 +159,9 @@ export class ConnectionHandle implements ConnectionOwner {
   /**
    * Dispatch the core's events. Returns whether the application may write in reaction within this
    * event-loop turn: the peer opened a stream (an HTTP/3 server answering a request) that the
-   * application has not ended yet, or the whole answer on a bidirectional stream we opened has
-   * arrived (an HTTP/3 client sending its next request). A request stream whose answer was written
+   * application has not ended yet, the whole answer on a bidirectional stream we opened has
+   * arrived (an HTTP/3 client sending its next request), or a client's handshake completed (its
+   * first request). A request stream whose answer was written
    * and ended during the drain (a handler that answers at once) needs no later turn.
    */
   drainEvents(): boolean {
@@ -187,6 +197,8 @@ export class ConnectionHandle implements ConnectionOwner {
           this.callbacks?.onEarlyData?.(e.accepted);
           break;
         case 'handshake-complete':
+          // A client's `await dial()` goes on in this turn's microtasks, usually with a request.
+          if (c.role === 'client') answerSoon = true;
           this.handshake.resolve();
           this.callbacks?.onHandshakeComplete?.();
           if (handshakeChannel.hasSubscribers) {

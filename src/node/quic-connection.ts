@@ -30,6 +30,8 @@ import { invalidArgType, outOfRange } from './validation-errors.js';
 export interface ConnectionHost {
   readonly core: Connection;
   kick(): void;
+  /** Before a close: send what is queued and held back for a send turn (ConnectionDriver.sendQueued). */
+  sendQueued(): void;
   /** The clock the core runs on. */
   now(): Millis;
   /** The error that ended the connection (built on first read, close-errors.ts). */
@@ -326,6 +328,10 @@ export class QuicConnection extends EventEmitter {
 
   /** @internal Close the QUIC connection itself; resolves when it is closed. */
   protected closeCore(code: number, reason: string): Promise<CloseReason> {
+    // A close right after `await dial()`: the client's Finished may still wait for its send turn.
+    // It goes first, or the server, without it, could read no 1-RTT packet and hence not the
+    // application's code (RFC 9000 §10.2.3).
+    this.host.sendQueued();
     this.host.core.close(code, reason, this.host.now());
     this.host.kick();
     return this.host.closed;

@@ -220,6 +220,17 @@ export class UdpEndpoint {
     this.kick(conn);
   }
 
+  /**
+   * `conn` is about to close. A send turn put off (so that an application's reaction could share
+   * the datagram: a client's Finished and its first request) sends what is queued now, so that the
+   * CONNECTION_CLOSE does not overtake it. Inside a flush nothing is held back.
+   */
+  sendQueued(conn: Connection): void {
+    if (!this.sendTurnScheduled || this.draining || this.sendTurn || this.closing) return;
+    this.endpoint.markActive(conn);
+    this.sendPending();
+  }
+
   /** Something changed for `conn` (the application wrote, opened, closed): flush soon. */
   kick(conn?: Connection): void {
     if (conn) this.endpoint.markActive(conn);
@@ -286,11 +297,28 @@ export class UdpEndpoint {
         this.flush(true);
         return;
       }
+      if (this.clientHandshakesComplete()) {
+        // A client whose handshake this datagram completed: its Finished (with the ACKs of the
+        // server's flight) goes from the send turn after the application has heard of the handshake
+        // (drainEvents), so the first request that `await dial()` makes rides in the same datagram
+        // instead of following it in a second one (issue 13). The ACKs wait for no timer: one turn
+        // of the event loop (RFC 9000 §13.2.1 forbids delaying those of Initial and Handshake
+        // packets on purpose).
+        this.flush();
+        return;
+      }
       // During a handshake the ACK goes alone, and the application hears of the handshake at the
       // end of the batch, as always.
       this.sendPending();
     }
     this.scheduleFlush();
+  }
+
+  /** Every connection something happened to since the last flush is a client whose handshake is complete. */
+  private clientHandshakesComplete(): boolean {
+    for (const conn of this.endpoint.peekTouched())
+      if (conn.role !== 'client' || !conn.handshakeComplete) return false;
+    return true;
   }
 
   /** Every connection something happened to since the last flush has its handshake confirmed. */

@@ -1,0 +1,99 @@
+/**
+ * Issue 13: the request an application makes right after `await dial()` rides in the datagram of the
+ * client's Finished. The client's Finished (with the ACKs of the server's flight and its spare
+ * connection ID) goes from the send turn after the application has heard of the handshake, so a
+ * full handshake with one request is three client datagrams: ClientHello, Finished + request,
+ * CONNECTION_CLOSE. Checked over real UDP on 127.0.0.1 through a relay that records the order of
+ * the datagrams it forwards, so the figure does not come from tsquic's own accounting. And a close
+ * right after `await dial()` still sends the Finished first (the server then reads the
+ * application's code in 1-RTT, not a transport close: RFC 9000 §10.2.3).
+ */
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { test } from 'node:test';
+import { dial } from '../../src/index.js';
+import { clientOptions, echoServer, readAll, startServer, within } from './helpers.js';
+
+const TIMEOUT = 10_000;
+
+/** What the relay saw of one client (one dial: one socket), in order: 'up' sizes and 'down' marks. */
+type Flow = Array<{ dir: 'up' | 'down'; size: number }>;
+
+async function relay(serverPort: number): Promise<{ port: number; flows: Flow[]; close(): Promise<void> }> {
+  const front = createSocket('udp4');
+  const backs = new Map<string, { socket: Socket; flow: Flow }>();
+  const flows: Flow[] = [];
+  front.on('message', (msg, from) => {
+    const key = `${from.address}:${from.port}`;
+    let back = backs.get(key);
+    if (!back) {
+      const flow: Flow = [];
+      flows.push(flow);
+      const socket = createSocket('udp4');
+      socket.on('message', (m) => {
+        flow.push({ dir: 'down', size: m.length });
+        front.send(m, from.port, from.address);
+      });
+      socket.bind(0, '127.0.0.1');
+      back = { socket, flow };
+      backs.set(key, back);
+    }
+    back.flow.push({ dir: 'up', size: msg.length });
+    back.socket.send(msg, serverPort, '127.0.0.1');
+  });
+  await new Promise<void>((done) => front.bind(0, '127.0.0.1', done));
+  return {
+    port: front.address().port,
+    flows,
+    async close() {
+      for (const s of [front, ...[...backs.values()].map((b) => b.socket)])
+        await new Promise<void>((done) => s.close(() => done()));
+    },
+  };
+}
+
+test('a request made right after `await dial()` shares the datagram of the Finished', async () => {
+  const server = await startServer({ pmtuDiscoveryMax: 0 });
+  const errors = echoServer(server);
+  const r = await relay(server.address().port);
+  const DIALS = 5;
+  try {
+    for (let i = 0; i < DIALS; i++) {
+      const conn = await dial({ host: '127.0.0.1', port: r.port }, clientOptions({ pmtuDiscoveryMax: 0 }));
+      const s = await conn.openStream();
+      s.end(`request ${i}`);
+      assert.equal((await within(readAll(s), TIMEOUT, 'echo')).toString(), `request ${i}`);
+      await conn.close();
+    }
+    assert.deepEqual(errors, []);
+  } finally {
+    await server.close();
+    await r.close();
+  }
+  assert.equal(r.flows.length, DIALS);
+  for (const flow of r.flows) {
+    const up = flow.filter((d) => d.dir === 'up');
+    // ClientHello, then the Initial ACK, the Finished and the request (padded: it carries an
+    // Initial packet), then nothing until the server has answered.
+    assert.ok(up[0]!.size >= 1200 && up[1]!.size >= 1200, JSON.stringify(flow));
+    const second = flow.indexOf(up[1]!);
+    assert.equal(flow[second + 1]?.dir, 'down', `the client waited for the answer: ${JSON.stringify(flow)}`);
+    assert.equal(up.length, 3, `ClientHello, Finished + request, CONNECTION_CLOSE: ${JSON.stringify(flow)}`);
+  }
+});
+
+test('a close right after `await dial()` sends the Finished first: the server reads the application code', async () => {
+  const server = await startServer();
+  const closed = (async () => {
+    for await (const conn of server) return conn.closed;
+    throw new Error('no connection');
+  })();
+  try {
+    const conn = await dial({ host: '127.0.0.1', port: server.address().port }, clientOptions());
+    await conn.close(7, 'done');
+    const reason = await within(closed, TIMEOUT, 'the server side closed');
+    assert.deepEqual([reason.source, reason.errorCode, reason.application], ['remote', 7, true]);
+  } finally {
+    await server.close();
+  }
+});
