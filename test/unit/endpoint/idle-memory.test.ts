@@ -23,9 +23,11 @@ const heapAfterGc = memoryAfterGc;
 /**
  * KiB of heap per idle server connection this test allows. Session 25 measured 11.4-12.2 KiB here
  * (through tsx; 12.3-12.8 before the server handshake cuts of the same session); the tree before its
- * cuts 15.4 KiB, which fails.
+ * cuts 15.4 KiB, which fails. Since session 30 the client's spare connection ID comes with its
+ * Finished, so the server holds it here too (before, these clients went quiet before sending it;
+ * a real client always did): 12.4-12.8 KiB alone, 14.1-14.2 in a full test run (13.6 at most before).
  */
-const BOUND_KIB = 14.0;
+const BOUND_KIB = 15.0;
 
 function newServer(): Endpoint {
   const pki = simPki();
