@@ -161,8 +161,8 @@ export class ConnectionHandle implements ConnectionOwner {
    * event-loop turn: the peer opened a stream (an HTTP/3 server answering a request) that the
    * application has not ended yet, the whole answer on a bidirectional stream we opened has
    * arrived (an HTTP/3 client sending its next request), or a client's handshake completed (its
-   * first request). A request stream whose answer was written
-   * and ended during the drain (a handler that answers at once) needs no later turn.
+   * first request). A request stream whose answer was written and ended during the drain (a
+   * handler that answers at once) needs no later turn.
    */
   drainEvents(): boolean {
     const c = this.core;

@@ -487,7 +487,7 @@ export class QuicConnection extends EventEmitter {
         queue = this.incomingUni;
       }
     }
-    // Held while the application may still add its listener (see holdStreamEvents), in order.
+    // Held while the application may still add its listener (see _holdStreamEvents), in order.
     const held = this.heldStreams;
     if (held !== undefined && (held.length > 0 || this.listenerCount('stream') === 0)) held.push(s);
     else this.announce(s, queue);
@@ -512,7 +512,7 @@ export class QuicConnection extends EventEmitter {
     this.emit('stream', s);
   }
 
-  /** Peer streams whose 'stream' event waits for the application's listener (holdStreamEvents). */
+  /** Peer streams whose 'stream' event waits for the application's listener (_holdStreamEvents). */
   private heldStreams: Array<QuicStream | QuicReceiveStream> | undefined;
 
   /**
