@@ -108,6 +108,8 @@ export type EndpointEvent = { type: 'connection'; connection: Connection };
 
 /** Stateless packets waiting to go out (VN, Retry, resets); bounded so a flood cannot grow memory. */
 const MAX_STATELESS_QUEUE = 64;
+/** takeAckNow() when no connection owes an ACK at once. */
+const NONE_DUE: readonly Connection[] = Object.freeze([]);
 /** RFC 9000 §10.3: a stateless reset is at least this long (and shorter than what triggered it). */
 const MIN_STATELESS_RESET = 21;
 
@@ -225,7 +227,7 @@ export class Endpoint {
     if (conn) {
       this.touch(conn);
       conn.receive(datagram, from, now);
-      if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this._ackNow = true;
+      if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this.ackDue.add(conn);
       // What arrived usually calls for an answer (ACK, handshake data): let transmit() look at it.
       this.active.add(conn);
       this.afterConnectionActivity(conn);
@@ -270,18 +272,21 @@ export class Endpoint {
     return this.lastRouteKey;
   }
 
-  private _ackNow = false;
+  /** Connections a datagram received since the last takeAckNow() made owe an ACK at once. */
+  private readonly ackDue = new Set<Connection>();
 
   /**
-   * For a driver that receives several datagrams before it transmits: true (once) when a datagram
-   * received since the last call makes an ACK due at once, so the driver should transmit now rather
-   * than at the end of its batch. A connection acknowledges at least every ACK_BATCH_LIMIT
-   * ack-eliciting packets, and at once after a gap (a loss, or a peer's PTO probe that skipped a
-   * packet number) or ECN-CE (RFC 9000 §13.2.1, §13.2.2; docs/recovery.md).
+   * For a driver that receives several datagrams before it transmits: the connections (once each)
+   * that a datagram received since the last call made owe an ACK at once, so the driver should let
+   * them transmit now (transmitOf) rather than at the end of its batch; empty when none does. A
+   * connection acknowledges at least every ACK_BATCH_LIMIT ack-eliciting packets, and at once after
+   * a gap (a loss, or a peer's PTO probe that skipped a packet number) or ECN-CE (RFC 9000 §13.2.1,
+   * §13.2.2; docs/recovery.md), and an ack-eliciting Initial or Handshake packet at once.
    */
-  takeAckNow(): boolean {
-    const due = this._ackNow;
-    this._ackNow = false;
+  takeAckNow(): readonly Connection[] {
+    if (this.ackDue.size === 0) return NONE_DUE;
+    const due = [...this.ackDue];
+    this.ackDue.clear();
     return due;
   }
 
@@ -305,6 +310,21 @@ export class Endpoint {
       this.active.delete(conn);
       this.afterConnectionActivity(conn);
     }
+    return undefined;
+  }
+
+  /**
+   * Next datagram of `conn` alone (takeAckNow: the connections whose ACK is due send before the
+   * others of a batch, whose applications may still add to theirs). Stateless responses wait for
+   * transmit().
+   */
+  transmitOf(conn: Connection, now: Millis): { datagram: Uint8Array; to: string } | undefined {
+    if (!this.active.has(conn)) return undefined;
+    this.touch(conn);
+    const out = conn.transmitTo(now);
+    if (out) return out;
+    this.active.delete(conn);
+    this.afterConnectionActivity(conn);
     return undefined;
   }
 
@@ -472,6 +492,7 @@ export class Endpoint {
     this.routesOf.delete(conn);
     if (this._connections.delete(conn) && conn.role === 'server') this.serverConnections--;
     this.active.delete(conn);
+    this.ackDue.delete(conn);
     this.halfOpen.delete(conn);
     this.deadlines.delete(conn);
     this.timersStale.delete(conn);
@@ -554,7 +575,7 @@ export class Endpoint {
     // ClientHellos in one read (a burst of new clients), the first client would wait for every other
     // handshake of the batch, and a client whose PTO fires meanwhile sends its ClientHello again
     // (issue 13: quic-go's resumed clients remember a ~2 ms RTT, so their PTO is ~10 ms).
-    if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this._ackNow = true;
+    if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this.ackDue.add(conn);
     this.afterConnectionActivity(conn);
   }
 

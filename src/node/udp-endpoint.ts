@@ -223,10 +223,14 @@ export class UdpEndpoint {
   /**
    * `conn` is about to close. A send turn put off (so that an application's reaction could share
    * the datagram: a client's Finished and its first request) sends what is queued now, so that the
-   * CONNECTION_CLOSE does not overtake it. Inside a flush nothing is held back.
+   * CONNECTION_CLOSE does not overtake a Finished. Inside a flush nothing is held back.
    */
   sendQueued(conn: Connection): void {
     if (!this.sendTurnScheduled || this.draining || this.sendTurn || this.closing) return;
+    // Once the handshake is confirmed the CONNECTION_CLOSE is a 1-RTT packet the peer reads
+    // whatever came before it; what is queued (an ACK of the last answer) would only cost a
+    // datagram of its own, and the peer a reply to it (issue 13).
+    if (conn.handshakeConfirmed) return;
     this.endpoint.markActive(conn);
     this.sendPending();
   }
@@ -289,7 +293,8 @@ export class UdpEndpoint {
     const datagram = new Uint8Array(msg.buffer, msg.byteOffset, msg.length);
     this.endpoint.receive(datagram, this.lastFrom, now());
     // An ACK that must not wait for the end of the batch (a gap, a probe, 8 packets unacknowledged).
-    if (this.endpoint.takeAckNow()) {
+    const due = this.endpoint.takeAckNow();
+    if (due.length > 0) {
       if (this.handshakesConfirmed()) {
         // From a flush: what the owners answer to the datagrams read so far (requests that came
         // in a burst) rides in the same datagram instead of an ACK alone, and the peer can use
@@ -308,8 +313,12 @@ export class UdpEndpoint {
         return;
       }
       // During a handshake the ACK goes alone, and the application hears of the handshake at the
-      // end of the batch, as always.
-      this.sendPending();
+      // end of the batch, as always. Only the connections whose ACK is due send now: the others of
+      // the batch wait for its end, where their applications' answers join them (issue 13: with
+      // other clients' ClientHellos in the batch, a server sent its HANDSHAKE_DONE before the
+      // application had answered the request that came with the client's Finished, and the
+      // answer followed in a packet of its own).
+      this.sendPendingOf(due);
     }
     this.scheduleFlush();
   }
@@ -416,19 +425,35 @@ export class UdpEndpoint {
     const t = now();
     let sent = 0;
     for (let d = this.endpoint.transmit(t); d; d = this.endpoint.transmit(t)) {
-      // While closing promptly, the socket closes only once the last CONNECTION_CLOSE has left it.
-      const done = this.prompt ? this.trackSend() : undefined;
-      if (this.connectedTo !== undefined) {
-        if (d.to === this.connectedTo) this.socket.send(d.datagram, done);
-        else done?.();
-      } else {
-        const to = this.sendAddress(d.to);
-        this.socket.send(d.datagram, to.port, to.address, done);
-      }
+      this.sendDatagram(d.datagram, d.to);
       if (++sent >= MAX_SENDS_PER_FLUSH) {
         this.scheduleFlush();
         break;
       }
+    }
+  }
+
+  /** Sends what `conns` have to send now (the same bound); the flush that follows sends the rest. */
+  private sendPendingOf(conns: readonly Connection[]): void {
+    const t = now();
+    let sent = 0;
+    for (const conn of conns) {
+      for (let d = this.endpoint.transmitOf(conn, t); d; d = this.endpoint.transmitOf(conn, t)) {
+        this.sendDatagram(d.datagram, d.to);
+        if (++sent >= MAX_SENDS_PER_FLUSH) return;
+      }
+    }
+  }
+
+  private sendDatagram(datagram: Uint8Array, toAddress: string): void {
+    // While closing promptly, the socket closes only once the last CONNECTION_CLOSE has left it.
+    const done = this.prompt ? this.trackSend() : undefined;
+    if (this.connectedTo !== undefined) {
+      if (toAddress === this.connectedTo) this.socket.send(datagram, done);
+      else done?.();
+    } else {
+      const to = this.sendAddress(toAddress);
+      this.socket.send(datagram, to.port, to.address, done);
     }
   }
 

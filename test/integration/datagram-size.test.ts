@@ -5,59 +5,30 @@
  * not come from tsquic's own accounting.
  */
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { describe, test } from 'node:test';
 import { dial } from '../../src/index.js';
 import { clientOptions, echoServer, readAll, startServer, within } from './helpers.js';
+import { UdpRelay } from './udp-relay.js';
 
-/** A UDP relay on 127.0.0.1: one socket facing the client, one (per client address) facing the server. */
-interface Relay {
-  port: number;
-  /** Largest UDP payload seen in each direction, and how many datagrams. */
+/** Largest UDP payload the relay saw in each direction, and how many datagrams. */
+interface Seen {
   up: { max: number; count: number };
   down: { max: number; count: number };
-  close(): Promise<void>;
 }
 
-async function relay(serverPort: number): Promise<Relay> {
-  const front = createSocket('udp4');
-  const backs = new Map<string, Socket>();
-  const r: Relay = {
-    port: 0,
-    up: { max: 0, count: 0 },
-    down: { max: 0, count: 0 },
-    async close() {
-      for (const s of [front, ...backs.values()]) await new Promise<void>((done) => s.close(() => done()));
-    },
+function seen(r: UdpRelay): Seen {
+  const of = (dir: 'up' | 'down') => {
+    const sizes = r.flows.flatMap((_, i) => r.sizes(i, dir));
+    return { max: Math.max(0, ...sizes), count: sizes.length };
   };
-  front.on('message', (msg, from) => {
-    const key = `${from.address}:${from.port}`;
-    let back = backs.get(key);
-    if (!back) {
-      const s = createSocket('udp4');
-      s.on('message', (m) => {
-        r.down.max = Math.max(r.down.max, m.length);
-        r.down.count++;
-        front.send(m, from.port, from.address);
-      });
-      s.bind(0, '127.0.0.1');
-      backs.set(key, s);
-      back = s;
-    }
-    r.up.max = Math.max(r.up.max, msg.length);
-    r.up.count++;
-    back.send(msg, serverPort, '127.0.0.1');
-  });
-  await new Promise<void>((done) => front.bind(0, '127.0.0.1', done));
-  r.port = front.address().port;
-  return r;
+  return { up: of('up'), down: of('down') };
 }
 
 /** 1 MiB up and back through the relay, both ends with `opts`; returns what the relay saw. */
-async function echoThroughRelay(opts: Record<string, unknown>): Promise<Relay> {
+async function echoThroughRelay(opts: Record<string, unknown>): Promise<Seen> {
   const server = await startServer(opts);
   const errors = echoServer(server);
-  const r = await relay(server.address().port);
+  const r = await UdpRelay.start(server.address().port);
   try {
     const conn = await dial({ host: '127.0.0.1', port: r.port }, clientOptions(opts));
     const s = await conn.openStream();
@@ -68,7 +39,7 @@ async function echoThroughRelay(opts: Record<string, unknown>): Promise<Relay> {
     assert.equal(got.length, data.length);
     await conn.close();
     assert.deepEqual(errors, []);
-    return r;
+    return seen(r);
   } finally {
     await server.close();
     await r.close();

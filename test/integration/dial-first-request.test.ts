@@ -9,53 +9,17 @@
  * application's code in 1-RTT, not a transport close: RFC 9000 §10.2.3).
  */
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { test } from 'node:test';
 import { dial } from '../../src/index.js';
 import { clientOptions, echoServer, readAll, startServer, within } from './helpers.js';
+import { UdpRelay } from './udp-relay.js';
 
 const TIMEOUT = 10_000;
-
-/** What the relay saw of one client (one dial: one socket), in order: 'up' sizes and 'down' marks. */
-type Flow = Array<{ dir: 'up' | 'down'; size: number }>;
-
-async function relay(serverPort: number): Promise<{ port: number; flows: Flow[]; close(): Promise<void> }> {
-  const front = createSocket('udp4');
-  const backs = new Map<string, { socket: Socket; flow: Flow }>();
-  const flows: Flow[] = [];
-  front.on('message', (msg, from) => {
-    const key = `${from.address}:${from.port}`;
-    let back = backs.get(key);
-    if (!back) {
-      const flow: Flow = [];
-      flows.push(flow);
-      const socket = createSocket('udp4');
-      socket.on('message', (m) => {
-        flow.push({ dir: 'down', size: m.length });
-        front.send(m, from.port, from.address);
-      });
-      socket.bind(0, '127.0.0.1');
-      back = { socket, flow };
-      backs.set(key, back);
-    }
-    back.flow.push({ dir: 'up', size: msg.length });
-    back.socket.send(msg, serverPort, '127.0.0.1');
-  });
-  await new Promise<void>((done) => front.bind(0, '127.0.0.1', done));
-  return {
-    port: front.address().port,
-    flows,
-    async close() {
-      for (const s of [front, ...[...backs.values()].map((b) => b.socket)])
-        await new Promise<void>((done) => s.close(() => done()));
-    },
-  };
-}
 
 test('a request made right after `await dial()` shares the datagram of the Finished', async () => {
   const server = await startServer({ pmtuDiscoveryMax: 0 });
   const errors = echoServer(server);
-  const r = await relay(server.address().port);
+  const r = await UdpRelay.start(server.address().port);
   const DIALS = 5;
   try {
     for (let i = 0; i < DIALS; i++) {

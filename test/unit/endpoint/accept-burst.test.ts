@@ -35,9 +35,9 @@ function readBurst(e: Endpoint, clients: number): Array<{ after: number; to: str
   const sent: Array<{ after: number; to: string; type: PacketType }> = [];
   for (let i = 0; i < clients; i++) {
     e.receive(forgeInitial({ dcid: dcidOf(i), size: 1200 }), `192.0.2.1:${1000 + i}`, NOW);
-    if (!e.takeAckNow()) continue;
-    for (let d = e.transmit(NOW); d; d = e.transmit(NOW))
-      sent.push({ after: i, to: d.to, type: parsePacket(d.datagram, 0, 8).type });
+    for (const conn of e.takeAckNow())
+      for (let d = e.transmitOf(conn, NOW); d; d = e.transmitOf(conn, NOW))
+        sent.push({ after: i, to: d.to, type: parsePacket(d.datagram, 0, 8).type });
   }
   return sent;
 }
@@ -46,9 +46,10 @@ test('accepting a connection makes its ACK and first flight due at once (takeAck
   const e = server();
   e.receive(forgeInitial({ dcid: dcidOf(1), size: 1200 }), '192.0.2.1:1000', NOW);
   assert.equal(e.serverConnectionCount, 1);
-  assert.equal(e.takeAckNow(), true);
-  assert.equal(e.takeAckNow(), false, 'reported once');
-  const first = e.transmit(NOW);
+  const due = e.takeAckNow();
+  assert.deepEqual(due, [...e.connections], 'the new connection owes its ACK now');
+  assert.equal(e.takeAckNow().length, 0, 'reported once');
+  const first = e.transmitOf(due[0]!, NOW);
   assert.ok(first, 'the first flight is ready');
   assert.equal(parsePacket(first.datagram, 0, 8).type, PacketType.Initial);
 });
@@ -57,7 +58,7 @@ test('a datagram that creates no connection makes nothing due', () => {
   const e = server();
   e.receive(forgeInitial({ dcid: dcidOf(1), size: 1200, hello: false }), '192.0.2.1:1000', NOW);
   assert.equal(e.serverConnectionCount, 0);
-  assert.equal(e.takeAckNow(), false);
+  assert.equal(e.takeAckNow().length, 0);
 });
 
 test('in a burst of ClientHellos each client is answered before the next ClientHello is read', () => {

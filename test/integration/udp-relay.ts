@@ -1,0 +1,81 @@
+/**
+ * A UDP relay on 127.0.0.1 for tests that check what goes on the wire without trusting tsquic's own
+ * accounting: one socket faces the clients, one socket per client address faces the server (so the
+ * server sees each client as its own peer). It records every datagram it forwards, per client in
+ * the order seen, and can hold a client's datagram to forward it later (`hold`).
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+
+/** What the relay saw of one client (one client address), in order. */
+export type Flow = Array<{ dir: 'up' | 'down'; size: number }>;
+
+/**
+ * Decides, for each datagram a client sends, whether the relay forwards it now (false) or holds it
+ * (true: the test forwards it later with `UdpRelay.forward`). `flow`: the client's index in order of
+ * first appearance; `up`: the datagram's index among that client's.
+ */
+export type HoldRule = (flow: number, up: number, datagram: Buffer) => boolean;
+
+export class UdpRelay {
+  /** Per client, in order of first appearance. */
+  readonly flows: Flow[] = [];
+  private readonly backs: Socket[] = [];
+  /** Per client, the datagrams it has sent so far (held ones included). */
+  private readonly seen: number[] = [];
+  private readonly byAddress = new Map<string, number>();
+
+  private constructor(
+    private readonly front: Socket,
+    private readonly serverPort: number,
+    private readonly hold: HoldRule | undefined,
+  ) {
+    front.on('message', (msg, from) => {
+      const key = `${from.address}:${from.port}`;
+      let flow = this.byAddress.get(key);
+      if (flow === undefined) {
+        flow = this.flows.length;
+        const record: Flow = [];
+        this.flows.push(record);
+        const back = createSocket('udp4');
+        back.on('message', (m) => {
+          record.push({ dir: 'down', size: m.length });
+          front.send(m, from.port, from.address);
+        });
+        back.bind(0, '127.0.0.1');
+        this.backs.push(back);
+        this.seen.push(0);
+        this.byAddress.set(key, flow);
+      }
+      const up = this.seen[flow]!++;
+      if (this.hold?.(flow, up, msg)) return;
+      this.forward(flow, msg);
+    });
+  }
+
+  static async start(serverPort: number, hold?: HoldRule): Promise<UdpRelay> {
+    const front = createSocket('udp4');
+    front.bind(0, '127.0.0.1');
+    await once(front, 'listening');
+    return new UdpRelay(front, serverPort, hold);
+  }
+
+  get port(): number {
+    return this.front.address().port;
+  }
+
+  /** Sends a client's datagram on to the server (and records it). */
+  forward(flow: number, datagram: Buffer): void {
+    this.flows[flow]!.push({ dir: 'up', size: datagram.length });
+    this.backs[flow]!.send(datagram, this.serverPort, '127.0.0.1');
+  }
+
+  /** The sizes of one direction of a client's datagrams. */
+  sizes(flow: number, dir: 'up' | 'down'): number[] {
+    return (this.flows[flow] ?? []).filter((d) => d.dir === dir).map((d) => d.size);
+  }
+
+  async close(): Promise<void> {
+    for (const s of [this.front, ...this.backs]) await new Promise<void>((done) => s.close(() => done()));
+  }
+}
