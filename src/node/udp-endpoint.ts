@@ -299,7 +299,7 @@ export class UdpEndpoint {
         // From a flush: what the owners answer to the datagrams read so far (requests that came
         // in a burst) rides in the same datagram instead of an ACK alone, and the peer can use
         // those answers while the rest of the batch is still being read.
-        this.flush(true);
+        this.flush(due);
         return;
       }
       if (this.clientHandshakesComplete()) {
@@ -353,11 +353,19 @@ export class UdpEndpoint {
   /** A flush is letting the owners drain their events. */
   private draining = false;
 
-  /** `ackNow`: something must be sent now, even when an application may still answer in this turn. */
-  private flush(ackNow = false): void {
+  /**
+   * Connections whose application heard of something in the current flush (a request, the end of a
+   * response) and may answer in this turn; the ones a sending flush held back for the next send turn.
+   */
+  private answering = new Set<Connection>();
+  private heldBack = new Set<Connection>();
+
+  /** `due`: connections whose ACK must go now, even when their application may still answer in this turn. */
+  private flush(due?: readonly Connection[]): void {
     if (this.closing) return;
     const touched = this.touched;
-    let answerSoon = false;
+    const answering = this.answering;
+    answering.clear();
     this.draining = true;
     try {
       for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
@@ -366,20 +374,33 @@ export class UdpEndpoint {
       // Only connections something happened to since the last flush can have events (issue 13: no
       // work per idle connection per turn).
       for (const conn of this.endpoint.takeTouched()) touched.add(conn);
-      for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answerSoon = true;
+      for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answering.add(conn);
     } finally {
       this.draining = false;
     }
-    if (answerSoon && !this.sendTurn) {
+    if (answering.size > 0) {
       // A peer opened a stream (a request), or a response ended (a client's next request
       // follows): its application reacts after this callback, in the process's ticks and
       // microtasks (stream 'readable' events, promise continuations). Sending from a fresh
       // immediate, after them, lets the answer share the datagram that acknowledges the request
       // (and carries MAX_STREAMS) instead of following it in a second one.
-      this.scheduleSendTurn();
-      if (!ackNow) return;
+      if (!this.sendTurn && due === undefined) {
+        this.scheduleSendTurn();
+        return;
+      }
+      // This is the send turn, or an ACK is due now: what is ready goes now, except from the
+      // connections whose application heard of something only now (their requests came while the
+      // send turn waited, or from the batch of the due ACK): they wait for the next send turn (issue
+      // 13: a server's HANDSHAKE_DONE went before its answer to the request that came with the
+      // Finished). Once: a connection held back by the previous sending flush goes now, so one that
+      // hears of something new in every turn still sends; and so does one whose ACK is due.
+      for (const conn of due ?? []) answering.delete(conn);
+      for (const conn of this.heldBack) answering.delete(conn);
+      if (answering.size > 0) this.scheduleSendTurn();
     }
-    this.sendPending();
+    this.sendPending(answering.size > 0 ? answering : undefined);
+    this.answering = this.heldBack;
+    this.heldBack = answering;
     // Sending may have finished closes; drain again so owners see terminations. Connections that
     // sent stay touched in the endpoint: the next flush polls their events.
     for (const conn of touched) this.releaseIfDone(conn);
@@ -420,11 +441,14 @@ export class UdpEndpoint {
     });
   }
 
-  /** Sends what the endpoint has to send now (at most MAX_SENDS_PER_FLUSH, then flushes again). */
-  private sendPending(): void {
+  /**
+   * Sends what the endpoint has to send now, but from the connections in `hold` (at most
+   * MAX_SENDS_PER_FLUSH, then flushes again).
+   */
+  private sendPending(hold?: ReadonlySet<Connection>): void {
     const t = now();
     let sent = 0;
-    for (let d = this.endpoint.transmit(t); d; d = this.endpoint.transmit(t)) {
+    for (let d = this.endpoint.transmit(t, hold); d; d = this.endpoint.transmit(t, hold)) {
       this.sendDatagram(d.datagram, d.to);
       if (++sent >= MAX_SENDS_PER_FLUSH) {
         this.scheduleFlush();

@@ -8,6 +8,14 @@
  *   The ClientHello makes an ACK due at once (RFC 9000 §13.2.1); only that connection sends then,
  *   the others of the batch wait for their applications' answers. Before, everything queued went
  *   at once: HANDSHAKE_DONE alone, the answer in a second datagram.
+ * - The same when the Finished and request arrive while a send turn waits (another connection's
+ *   application was answering): the send turn sends what was ready before and holds back the
+ *   connection whose application heard of its first request only then, for one more turn.
+ * - Liveness: a connection whose requests keep arriving while each send turn waits still gets
+ *   answers out while they keep coming. (Held back at most once in a row; here its ACK timer's
+ *   flush sends them too, so removing that bound alone does not turn this test red: the bound
+ *   matters when every flush finds something new, and an ACK due after ACK_BATCH_LIMIT packets
+ *   bounds that case as well.)
  * - A client that closes once the handshake is confirmed sends the CONNECTION_CLOSE alone: no
  *   datagram with only the ACK of the last answer before it (that cost the client a send and the
  *   server a reply).
@@ -15,7 +23,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dial } from '../../src/index.js';
-import { clientOptions, echoServer, readAll, startServer, within } from './helpers.js';
+import { clientOptions, echoServer, readAll, serve, startServer, within } from './helpers.js';
 import { UdpRelay } from './udp-relay.js';
 
 const TIMEOUT = 10_000;
@@ -77,6 +85,134 @@ test("a server answers a client's first request in the datagram of its HANDSHAKE
     1,
     `one datagram answers A's Finished and request (HANDSHAKE_DONE and the answer): ${JSON.stringify(flowA)}`,
   );
+});
+
+test("a server answers a client's first request in the datagram of its HANDSHAKE_DONE when they arrive while a send turn waits", async () => {
+  const server = await startServer({ pmtuDiscoveryMax: 0 });
+  let release: () => void = () => {};
+  // Echo; a stream saying 'release' also lets client A's Finished and request go to the server,
+  // from the handler, so they arrive in the event-loop turn before the send turn that answers it.
+  const errors = serve(server, async (conn) => {
+    for await (const st of conn) {
+      st.on('error', () => {});
+      st.on('data', (chunk: Buffer) => {
+        if (chunk.toString() === 'release') release();
+      });
+      st.pipe(st);
+    }
+  });
+  let heldFinished: Buffer | undefined;
+  let onHeld: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    onHeld = resolve;
+  });
+  // Flow 0: client X, connected first. Flow 1: client A, whose second datagram waits.
+  const relay = await UdpRelay.start(server.address().port, (flow, up, datagram) => {
+    if (flow !== 1 || up !== 1) return false;
+    heldFinished = datagram;
+    onHeld();
+    return true;
+  });
+  release = () => {
+    if (heldFinished) relay.forward(1, heldFinished);
+    heldFinished = undefined;
+  };
+  try {
+    const opts = clientOptions({ pmtuDiscoveryMax: 0 });
+    const x = await dial({ host: '127.0.0.1', port: relay.port }, opts);
+    const warm = await x.openStream();
+    warm.end('warm up');
+    assert.equal((await within(readAll(warm), TIMEOUT, 'the echo of X')).toString(), 'warm up');
+    const a = await dial({ host: '127.0.0.1', port: relay.port }, opts);
+    const s = await a.openStream();
+    s.end('request A');
+    await within(held, TIMEOUT, "the relay holds A's Finished");
+    const go = await x.openStream();
+    go.end('release');
+    assert.equal((await within(readAll(go), TIMEOUT, 'the echo of release')).toString(), 'release');
+    assert.equal((await within(readAll(s), TIMEOUT, 'the echo of A')).toString(), 'request A');
+    await a.close();
+    await x.close();
+    assert.deepEqual(errors, []);
+  } finally {
+    await server.close();
+    await relay.close();
+  }
+  const flowA = relay.flows[1]!;
+  const released = flowA.findIndex(
+    (d, i) => d.dir === 'up' && flowA.slice(0, i).some((e) => e.dir === 'down'),
+  );
+  assert.ok(released > 0, JSON.stringify(flowA));
+  assert.equal(
+    runAfter(flowA, released, 'down'),
+    1,
+    `one datagram answers A's Finished and request (HANDSHAKE_DONE and the answer): ${JSON.stringify(flowA)}`,
+  );
+});
+
+test("answers keep going out while a connection's requests arrive before every send turn", async () => {
+  const server = await startServer({ pmtuDiscoveryMax: 0 });
+  const REQUESTS = 6;
+  const BIG = 200;
+  let releaseNext: () => void = () => {};
+  // Echo; each request lets the next one go to the server, from the handler: it arrives in the
+  // event-loop turn before the send turn that would answer the one before.
+  const errors = serve(server, async (conn) => {
+    for await (const st of conn) {
+      st.on('error', () => {});
+      st.on('data', () => releaseNext());
+      st.pipe(st);
+    }
+  });
+  let holding = false;
+  const queue: Buffer[] = [];
+  const relay = await UdpRelay.start(server.address().port, (_flow, _up, datagram) => {
+    if (!holding) return false;
+    queue.push(datagram);
+    return true;
+  });
+  // The next request (the held datagrams up to the next large one: smaller ones are ACKs).
+  releaseNext = () => {
+    while (queue.length > 0) {
+      const d = queue.shift()!;
+      relay.forward(0, d);
+      if (d.length >= BIG) return;
+    }
+  };
+  const flow = relay.flows;
+  let firstRelease = -1;
+  try {
+    const conn = await dial({ host: '127.0.0.1', port: relay.port }, clientOptions({ pmtuDiscoveryMax: 0 }));
+    holding = true;
+    const answers: Array<Promise<Buffer>> = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const s = await conn.openStream();
+      s.end(`r${i}`.padEnd(BIG, '.'));
+      answers.push(readAll(s));
+      // One datagram per request: the client sends from the next check phase.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(queue.filter((d) => d.length >= BIG).length >= REQUESTS, 'the requests are held');
+    holding = false;
+    firstRelease = flow[0]!.length;
+    releaseNext();
+    const got = await within(Promise.all(answers), TIMEOUT, 'the echoes');
+    assert.deepEqual(
+      got.map((b) => b.toString().slice(0, 2)),
+      Array.from({ length: REQUESTS }, (_, i) => `r${i}`),
+    );
+    await conn.close();
+    assert.deepEqual(errors, []);
+  } finally {
+    await server.close();
+    await relay.close();
+  }
+  // Between the first request and the last, answers went out.
+  const f = flow[0]!;
+  const lastRequest = f.map((d) => d.dir === 'up' && d.size >= BIG).lastIndexOf(true);
+  const between = f.slice(firstRelease, lastRequest).filter((d) => d.dir === 'down').length;
+  assert.ok(between >= 1, `answers while the requests kept coming: ${JSON.stringify(f.slice(firstRelease))}`);
 });
 
 test('a client that closes after its answer sends the CONNECTION_CLOSE alone, no ACK-only datagram first', async () => {
