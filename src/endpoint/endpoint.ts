@@ -290,15 +290,11 @@ export class Endpoint {
     return due;
   }
 
-  /**
-   * Next datagram to send from any connection, or a stateless response. `hold`: connections that
-   * are not to send now (they stay ready for a later call).
-   */
-  transmit(now: Millis, hold?: ReadonlySet<Connection>): { datagram: Uint8Array; to: string } | undefined {
+  /** Next datagram to send from any connection, or a stateless response. */
+  transmit(now: Millis): { datagram: Uint8Array; to: string } | undefined {
     const s = this.stateless.shift();
     if (s) return s;
     for (const conn of this.active) {
-      if (hold?.has(conn)) continue;
       this.touch(conn);
       // Usually to the peer's address; to another one for path validation (RFC 9000 §8.2).
       const out = conn.transmitTo(now);

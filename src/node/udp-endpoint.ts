@@ -299,7 +299,7 @@ export class UdpEndpoint {
         // From a flush: what the owners answer to the datagrams read so far (requests that came
         // in a burst) rides in the same datagram instead of an ACK alone, and the peer can use
         // those answers while the rest of the batch is still being read.
-        this.flush(due);
+        this.flush(true);
         return;
       }
       if (this.clientHandshakesComplete()) {
@@ -343,6 +343,12 @@ export class UdpEndpoint {
     if (this.flushScheduled || this.draining || this.sendTurnScheduled || this.closing) return;
     this.flushScheduled = true;
     setImmediate(this.scheduledFlush);
+    // And a place for a send turn right after it, in the same check phase: an immediate queued
+    // while the check phase runs waits for the next turn of the event loop, after its poll phase,
+    // which may read and process many datagrams first (issue 13: with 16 handshakes in flight the
+    // server's answer waited for other clients' ClientHellos, and went after the HANDSHAKE_DONE it
+    // should have shared a datagram with).
+    this.queueTurn();
   }
 
   private readonly scheduledFlush = (): void => {
@@ -353,19 +359,11 @@ export class UdpEndpoint {
   /** A flush is letting the owners drain their events. */
   private draining = false;
 
-  /**
-   * Connections whose application heard of something in the current flush (a request, the end of a
-   * response) and may answer in this turn; the ones a sending flush held back for the next send turn.
-   */
-  private answering = new Set<Connection>();
-  private heldBack = new Set<Connection>();
-
-  /** `due`: connections whose ACK must go now, even when their application may still answer in this turn. */
-  private flush(due?: readonly Connection[]): void {
+  /** `ackNow`: something must be sent now, even when an application may still answer in this turn. */
+  private flush(ackNow = false): void {
     if (this.closing) return;
     const touched = this.touched;
-    const answering = this.answering;
-    answering.clear();
+    let answerSoon = false;
     this.draining = true;
     try {
       for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
@@ -374,33 +372,20 @@ export class UdpEndpoint {
       // Only connections something happened to since the last flush can have events (issue 13: no
       // work per idle connection per turn).
       for (const conn of this.endpoint.takeTouched()) touched.add(conn);
-      for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answering.add(conn);
+      for (const conn of touched) if (this.owners.get(conn)?.drainEvents()) answerSoon = true;
     } finally {
       this.draining = false;
     }
-    if (answering.size > 0) {
+    if (answerSoon && !this.sendTurn) {
       // A peer opened a stream (a request), or a response ended (a client's next request
       // follows): its application reacts after this callback, in the process's ticks and
       // microtasks (stream 'readable' events, promise continuations). Sending from a fresh
       // immediate, after them, lets the answer share the datagram that acknowledges the request
       // (and carries MAX_STREAMS) instead of following it in a second one.
-      if (!this.sendTurn && due === undefined) {
-        this.scheduleSendTurn();
-        return;
-      }
-      // This is the send turn, or an ACK is due now: what is ready goes now, except from the
-      // connections whose application heard of something only now (their requests came while the
-      // send turn waited, or from the batch of the due ACK): they wait for the next send turn (issue
-      // 13: a server's HANDSHAKE_DONE went before its answer to the request that came with the
-      // Finished). Once: a connection held back by the previous sending flush goes now, so one that
-      // hears of something new in every turn still sends; and so does one whose ACK is due.
-      for (const conn of due ?? []) answering.delete(conn);
-      for (const conn of this.heldBack) answering.delete(conn);
-      if (answering.size > 0) this.scheduleSendTurn();
+      this.scheduleSendTurn();
+      if (!ackNow) return;
     }
-    this.sendPending(answering.size > 0 ? answering : undefined);
-    this.answering = this.heldBack;
-    this.heldBack = answering;
+    this.sendPending();
     // Sending may have finished closes; drain again so owners see terminations. Connections that
     // sent stay touched in the endpoint: the next flush polls their events.
     for (const conn of touched) this.releaseIfDone(conn);
@@ -423,32 +408,44 @@ export class UdpEndpoint {
     }
   }
 
-  /** A flush from the next check phase that sends whatever drainEvents() reports. */
+  /**
+   * A flush from an immediate queued after the one that asked for it (the application's reactions,
+   * in ticks and microtasks, come in between) that sends whatever drainEvents() reports.
+   */
   private sendTurn = false;
   private sendTurnScheduled = false;
+  /** Immediates queued that run a send turn if one is scheduled by then (turnFn). */
+  private queuedTurns = 0;
 
   private scheduleSendTurn(): void {
     if (this.sendTurnScheduled) return;
     this.sendTurnScheduled = true;
-    setImmediate(() => {
-      this.sendTurnScheduled = false;
-      this.sendTurn = true;
-      try {
-        this.flush();
-      } finally {
-        this.sendTurn = false;
-      }
-    });
+    // One queued already (by scheduleFlush, behind the flush asking now) runs after this callback.
+    if (this.queuedTurns === 0) this.queueTurn();
   }
 
-  /**
-   * Sends what the endpoint has to send now, but from the connections in `hold` (at most
-   * MAX_SENDS_PER_FLUSH, then flushes again).
-   */
-  private sendPending(hold?: ReadonlySet<Connection>): void {
+  private queueTurn(): void {
+    this.queuedTurns++;
+    setImmediate(this.turnFn);
+  }
+
+  private readonly turnFn = (): void => {
+    this.queuedTurns--;
+    if (!this.sendTurnScheduled) return;
+    this.sendTurnScheduled = false;
+    this.sendTurn = true;
+    try {
+      this.flush();
+    } finally {
+      this.sendTurn = false;
+    }
+  };
+
+  /** Sends what the endpoint has to send now (at most MAX_SENDS_PER_FLUSH, then flushes again). */
+  private sendPending(): void {
     const t = now();
     let sent = 0;
-    for (let d = this.endpoint.transmit(t, hold); d; d = this.endpoint.transmit(t, hold)) {
+    for (let d = this.endpoint.transmit(t); d; d = this.endpoint.transmit(t)) {
       this.sendDatagram(d.datagram, d.to);
       if (++sent >= MAX_SENDS_PER_FLUSH) {
         this.scheduleFlush();
