@@ -26,7 +26,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { dial } from '../../src/index.js';
 import { clientOptions, echoServer, readAll, serve, startServer, within } from './helpers.js';
-import { UdpRelay } from './udp-relay.js';
+import { type Flow, UdpRelay } from './udp-relay.js';
 
 const TIMEOUT = 10_000;
 
@@ -37,52 +37,42 @@ function runAfter(flow: ReadonlyArray<{ dir: 'up' | 'down' }>, after: number, di
   return n;
 }
 
-test("a server answers a client's first request in the datagram of its HANDSHAKE_DONE while another client's ClientHello shares the batch", async () => {
-  const server = await startServer({ pmtuDiscoveryMax: 0 });
-  const errors = echoServer(server);
-  let heldFinished: Buffer | undefined;
-  let onHeld: () => void = () => {};
-  const held = new Promise<void>((resolve) => {
-    onHeld = resolve;
+/**
+ * Client A's second datagram (Initial ACK, Finished, first request), held by the relay until the
+ * test lets it go. What A sends after it, while it is held and until the server's next datagram
+ * (A's PTO may fire: its first RTT sample was the server's quick flight), is lost: the server hears
+ * of A's Finished from that datagram, and what it sends back comes right after it in A's flow.
+ */
+class HeldFinished {
+  private datagram: Buffer | undefined;
+  /** Where the released datagram is in A's flow (-1: not released). */
+  private releasedAt = -1;
+  private onHeld: () => void = () => {};
+  readonly held = new Promise<void>((resolve) => {
+    this.onHeld = resolve;
   });
-  // Client A (flow 0): its second datagram (Initial ACK, Finished, request) waits for client B's
-  // ClientHello (flow 1); both then go to the server back to back, from one callback, so the server
-  // reads them in one batch: A's first.
-  let releasedB = false;
-  const relay = await UdpRelay.start(server.address().port, (flow, up, datagram) => {
-    if (flow === 0 && up === 1) {
-      heldFinished = datagram;
-      onHeld();
+
+  /** The relay's rule for A's datagram number `up` (`flow`: what the relay saw of A): true to hold or lose it. */
+  hold(up: number, datagram: Buffer, flow: Flow | undefined): boolean {
+    if (up === 1) {
+      this.datagram = datagram;
+      this.onHeld();
       return true;
     }
-    // What A sends meanwhile (its PTO may fire) is lost: the server hears of its Finished from
-    // the held datagram.
-    if (flow === 0 && up > 1 && !releasedB) return true;
-    if (flow === 1 && up === 0 && heldFinished) {
-      releasedB = true;
-      relay.forward(0, heldFinished);
-      relay.forward(1, datagram);
-      return true;
-    }
-    return false;
-  });
-  try {
-    const opts = clientOptions({ pmtuDiscoveryMax: 0 });
-    const a = await dial({ host: '127.0.0.1', port: relay.port }, opts);
-    const s = await a.openStream();
-    s.end('request A');
-    await within(held, TIMEOUT, "the relay holds A's Finished");
-    // B's ClientHello releases them.
-    const b = await within(dial({ host: '127.0.0.1', port: relay.port }, opts), TIMEOUT, 'B connects');
-    assert.equal((await within(readAll(s), TIMEOUT, 'the echo of A')).toString(), 'request A');
-    await a.close();
-    await b.close();
-    assert.deepEqual(errors, []);
-  } finally {
-    await server.close();
-    await relay.close();
+    if (up < 1) return false;
+    return this.releasedAt < 0 || !flow?.slice(this.releasedAt).some((d) => d.dir === 'down');
   }
-  const flowA = relay.flows[0]!;
+
+  /** The held datagram, once (undefined before it is held or once taken); `flow`: A's. */
+  take(flow: Flow | undefined): Buffer | undefined {
+    if (this.datagram === undefined || this.releasedAt >= 0) return undefined;
+    this.releasedAt = flow?.length ?? 0;
+    return this.datagram;
+  }
+}
+
+/** After A's released datagram, one datagram from the server (HANDSHAKE_DONE and the answer). */
+function assertOneAnswer(flowA: Flow): void {
   const released = flowA.findIndex(
     (d, i) => d.dir === 'up' && flowA.slice(0, i).some((e) => e.dir === 'down'),
   );
@@ -92,6 +82,40 @@ test("a server answers a client's first request in the datagram of its HANDSHAKE
     1,
     `one datagram answers A's Finished and request (HANDSHAKE_DONE and the answer): ${JSON.stringify(flowA)}`,
   );
+}
+
+test("a server answers a client's first request in the datagram of its HANDSHAKE_DONE while another client's ClientHello shares the batch", async () => {
+  const server = await startServer({ pmtuDiscoveryMax: 0 });
+  const errors = echoServer(server);
+  const a = new HeldFinished();
+  // Client A (flow 0): its second datagram (Initial ACK, Finished, request) waits for client B's
+  // ClientHello (flow 1); both then go to the server back to back, from one callback, so the server
+  // reads them in one batch: A's first.
+  const relay = await UdpRelay.start(server.address().port, (flow, up, datagram) => {
+    if (flow === 0) return a.hold(up, datagram, relay.flows[0]);
+    const finished = flow === 1 && up === 0 ? a.take(relay.flows[0]) : undefined;
+    if (!finished) return false;
+    relay.forward(0, finished);
+    relay.forward(1, datagram);
+    return true;
+  });
+  try {
+    const opts = clientOptions({ pmtuDiscoveryMax: 0 });
+    const connA = await dial({ host: '127.0.0.1', port: relay.port }, opts);
+    const s = await connA.openStream();
+    s.end('request A');
+    await within(a.held, TIMEOUT, "the relay holds A's Finished");
+    // B's ClientHello releases them.
+    const b = await within(dial({ host: '127.0.0.1', port: relay.port }, opts), TIMEOUT, 'B connects');
+    assert.equal((await within(readAll(s), TIMEOUT, 'the echo of A')).toString(), 'request A');
+    await connA.close();
+    await b.close();
+    assert.deepEqual(errors, []);
+  } finally {
+    await server.close();
+    await relay.close();
+  }
+  assertOneAnswer(relay.flows[0]!);
 });
 
 test("a server answers a client's first request in the datagram of its HANDSHAKE_DONE when they arrive just after a flush that scheduled a send turn", async () => {
@@ -108,23 +132,15 @@ test("a server answers a client's first request in the datagram of its HANDSHAKE
       st.pipe(st);
     }
   });
-  let heldFinished: Buffer | undefined;
-  let onHeld: () => void = () => {};
-  const held = new Promise<void>((resolve) => {
-    onHeld = resolve;
-  });
+  const a = new HeldFinished();
   // Flow 0: client X, connected first. Flow 1: client A, whose second datagram waits.
-  const relay = await UdpRelay.start(server.address().port, (flow, up, datagram) => {
-    // What A sends while its Finished is held (its PTO may fire) is lost.
-    if (flow === 1 && up > 1 && heldFinished) return true;
-    if (flow !== 1 || up !== 1) return false;
-    heldFinished = datagram;
-    onHeld();
-    return true;
-  });
+  const relay = await UdpRelay.start(
+    server.address().port,
+    (flow, up, datagram) => flow === 1 && a.hold(up, datagram, relay.flows[1]),
+  );
   release = () => {
-    if (heldFinished) relay.forward(1, heldFinished);
-    heldFinished = undefined;
+    const finished = a.take(relay.flows[1]);
+    if (finished) relay.forward(1, finished);
   };
   try {
     const opts = clientOptions({ pmtuDiscoveryMax: 0 });
@@ -132,31 +148,22 @@ test("a server answers a client's first request in the datagram of its HANDSHAKE
     const warm = await x.openStream();
     warm.end('warm up');
     assert.equal((await within(readAll(warm), TIMEOUT, 'the echo of X')).toString(), 'warm up');
-    const a = await dial({ host: '127.0.0.1', port: relay.port }, opts);
-    const s = await a.openStream();
+    const connA = await dial({ host: '127.0.0.1', port: relay.port }, opts);
+    const s = await connA.openStream();
     s.end('request A');
-    await within(held, TIMEOUT, "the relay holds A's Finished");
+    await within(a.held, TIMEOUT, "the relay holds A's Finished");
     const go = await x.openStream();
     go.end('release');
     assert.equal((await within(readAll(go), TIMEOUT, 'the echo of release')).toString(), 'release');
     assert.equal((await within(readAll(s), TIMEOUT, 'the echo of A')).toString(), 'request A');
-    await a.close();
+    await connA.close();
     await x.close();
     assert.deepEqual(errors, []);
   } finally {
     await server.close();
     await relay.close();
   }
-  const flowA = relay.flows[1]!;
-  const released = flowA.findIndex(
-    (d, i) => d.dir === 'up' && flowA.slice(0, i).some((e) => e.dir === 'down'),
-  );
-  assert.ok(released > 0, JSON.stringify(flowA));
-  assert.equal(
-    runAfter(flowA, released, 'down'),
-    1,
-    `one datagram answers A's Finished and request (HANDSHAKE_DONE and the answer): ${JSON.stringify(flowA)}`,
-  );
+  assertOneAnswer(relay.flows[1]!);
 });
 
 test("answers keep going out while a connection's requests arrive just after each flush", async () => {
