@@ -295,9 +295,7 @@ export class Endpoint {
     const s = this.stateless.shift();
     if (s) return s;
     for (const conn of this.active) {
-      this.touch(conn);
-      // Usually to the peer's address; to another one for path validation (RFC 9000 §8.2).
-      const out = conn.transmitTo(now);
+      const out = this.transmitActive(conn, now);
       if (out) {
         // Round robin: move the connection to the back of the active set (a no-op for a single
         // one, the bulk-transfer case: two Set operations per datagram saved, issue 13).
@@ -307,8 +305,6 @@ export class Endpoint {
         }
         return out;
       }
-      this.active.delete(conn);
-      this.afterConnectionActivity(conn);
     }
     return undefined;
   }
@@ -319,8 +315,13 @@ export class Endpoint {
    * transmit().
    */
   transmitOf(conn: Connection, now: Millis): { datagram: Uint8Array; to: string } | undefined {
-    if (!this.active.has(conn)) return undefined;
+    return this.active.has(conn) ? this.transmitActive(conn, now) : undefined;
+  }
+
+  /** Next datagram of an active connection; one with nothing to send leaves the active set. */
+  private transmitActive(conn: Connection, now: Millis): { datagram: Uint8Array; to: string } | undefined {
     this.touch(conn);
+    // Usually to the peer's address; to another one for path validation (RFC 9000 §8.2).
     const out = conn.transmitTo(now);
     if (out) return out;
     this.active.delete(conn);
