@@ -226,8 +226,10 @@ export class Endpoint {
     const conn = this.routes.get(this.routeKey(header.dcid));
     if (conn) {
       this.touch(conn);
+      const wasComplete = conn.handshakeComplete;
       conn.receive(datagram, from, now);
       if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this.ackDue.add(conn);
+      if (!wasComplete && conn.role === 'server' && conn.handshakeComplete) this.completedNow.push(conn);
       // What arrived usually calls for an answer (ACK, handshake data): let transmit() look at it.
       this.active.add(conn);
       this.afterConnectionActivity(conn);
@@ -283,6 +285,22 @@ export class Endpoint {
    * a gap (a loss, or a peer's PTO probe that skipped a packet number) or ECN-CE (RFC 9000 §13.2.1,
    * §13.2.2; docs/recovery.md), and an ack-eliciting Initial or Handshake packet at once.
    */
+  /**
+   * For the same driver: the server connections whose handshake a datagram received since the last
+   * call completed. Their HANDSHAKE_DONE is due at once (RFC 9001 §4.1.2), and what came with the
+   * client's Finished (a request) is for their applications to answer: neither need wait for the
+   * end of a batch of other clients' datagrams.
+   */
+  takeCompletedHandshakes(): readonly Connection[] {
+    if (this.completedNow.length === 0) return NONE_DUE;
+    const done = this.completedNow;
+    this.completedNow = [];
+    return done;
+  }
+
+  /** Server connections whose handshake completed since the last takeCompletedHandshakes(). */
+  private completedNow: Connection[] = [];
+
   takeAckNow(): readonly Connection[] {
     if (this.ackDue.size === 0) return NONE_DUE;
     const due = [...this.ackDue];

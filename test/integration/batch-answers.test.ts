@@ -19,14 +19,25 @@
  * - A client that closes once the handshake is confirmed sends the CONNECTION_CLOSE alone: no
  *   datagram with only the ACK of the last answer before it (that cost the client a send and the
  *   server a reply).
+ * - A server's answer to 0-RTT requests that came with a ClientHello rides in its flight's
+ *   datagram (0.5-RTT data) when other clients' datagrams follow in the batch: the application gets
+ *   the requests in the middle of the batch, and the flight waits for the next datagram's callback.
+ *   Before, the requests reached it at the end of the batch, and the answers went separately.
+ * - Without waiting for the end of the batch either: the answer to a client's Finished and request,
+ *   and the HANDSHAKE_DONE of a client whose 0-RTT requests were answered already (RFC 9001
+ *   §4.1.2: sent as soon as the handshake completes).
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { test } from 'node:test';
-import { dial } from '../../src/index.js';
+import { after, test } from 'node:test';
+import { dial, dialEarly } from '../../src/index.js';
+import { PacketType } from '../../src/wire/packet-header.js';
 import { clientOptions, echoServer, readAll, serve, startServer, within } from './helpers.js';
-import { type Flow, UdpRelay } from './udp-relay.js';
+import { type Flow, packetTypes, UdpRelay } from './udp-relay.js';
+import { cleanupZeroRtt, earlyEchoServer, getTicket, TicketCache } from './zero-rtt-helpers.js';
+
+after(cleanupZeroRtt);
 
 const TIMEOUT = 10_000;
 
@@ -71,17 +82,38 @@ class HeldFinished {
   }
 }
 
-/** After A's released datagram, one datagram from the server (HANDSHAKE_DONE and the answer). */
-function assertOneAnswer(flowA: Flow): void {
+/** A flow without the datagrams' bytes, for messages. */
+function show(flow: Flow): string {
+  return JSON.stringify(flow.map(({ dir, size, at }) => ({ dir, size, at })));
+}
+
+/** Where A's released datagram (its first after the server's flight) is in A's flow. */
+function releasedAt(flowA: Flow): number {
   const released = flowA.findIndex(
     (d, i) => d.dir === 'up' && flowA.slice(0, i).some((e) => e.dir === 'down'),
   );
-  assert.ok(released > 0, JSON.stringify(flowA));
+  assert.ok(released > 0, show(flowA));
+  return released;
+}
+
+/** After A's released datagram, one datagram from the server (HANDSHAKE_DONE and the answer). */
+function assertOneAnswer(flowA: Flow): void {
   assert.equal(
-    runAfter(flowA, released, 'down'),
+    runAfter(flowA, releasedAt(flowA), 'down'),
     1,
-    `one datagram answers A's Finished and request (HANDSHAKE_DONE and the answer): ${JSON.stringify(flowA)}`,
+    `one datagram answers A's Finished and request (HANDSHAKE_DONE and the answer): ${show(flowA)}`,
   );
+}
+
+/**
+ * The server answered A's released datagram before B's ClientHello, which came right after it in
+ * the same batch: A's answer did not wait for the end of the batch.
+ */
+function assertAnsweredFirst(flowA: Flow, flowB: Flow): void {
+  const answer = flowA[releasedAt(flowA) + 1];
+  const flightB = flowB.find((d) => d.dir === 'down');
+  assert.ok(answer?.dir === 'down' && flightB !== undefined, `${show(flowA)} ${show(flowB)}`);
+  assert.ok(answer.at < flightB.at, `A answered before B's flight: ${show(flowA)} ${show(flowB)}`);
 }
 
 test("a server answers a client's first request in the datagram of its HANDSHAKE_DONE while another client's ClientHello shares the batch", async () => {
@@ -116,6 +148,7 @@ test("a server answers a client's first request in the datagram of its HANDSHAKE
     await relay.close();
   }
   assertOneAnswer(relay.flows[0]!);
+  assertAnsweredFirst(relay.flows[0]!, relay.flows[1]!);
 });
 
 test("a server answers a client's first request in the datagram of its HANDSHAKE_DONE when they arrive just after a flush that scheduled a send turn", async () => {
@@ -228,7 +261,7 @@ test("answers keep going out while a connection's requests arrive just after eac
   const f = flow[0]!;
   const lastRequest = f.map((d) => d.dir === 'up' && d.size >= BIG).lastIndexOf(true);
   const between = f.slice(firstRelease, lastRequest).filter((d) => d.dir === 'down').length;
-  assert.ok(between >= 1, `answers while the requests kept coming: ${JSON.stringify(f.slice(firstRelease))}`);
+  assert.ok(between >= 1, `answers while the requests kept coming: ${show(f.slice(firstRelease))}`);
 });
 
 test("an answer written in a promise continuation leaves before the event loop's next poll phase", async () => {
@@ -290,6 +323,99 @@ test('a client that closes after its answer sends the CONNECTION_CLOSE alone, no
   assert.equal(
     runAfter(flow, lastDown, 'up'),
     1,
-    `only the CONNECTION_CLOSE after the answer: ${JSON.stringify(flow)}`,
+    `only the CONNECTION_CLOSE after the answer: ${show(flow)}`,
   );
+});
+
+test("a server's answer to 0-RTT requests rides in its flight's datagram while another client's ClientHello shares the batch", async () => {
+  const view = await earlyEchoServer({ allow0RTT: () => true, pmtuDiscoveryMax: 0 });
+  const cache = new TicketCache();
+  let heldA: Buffer | undefined;
+  let onHeld: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    onHeld = resolve;
+  });
+  // Flow 0: the client that gets the ticket. Flow 1: client A, whose first datagram (ClientHello
+  // and 0-RTT request) waits for client B's ClientHello (flow 2); both then go to the server back
+  // to back, from one callback, so the server reads them in one batch: A's first. What A sends
+  // while its first datagram is held (its PTO) is lost.
+  const relay = await UdpRelay.start(view.port, (flow, up, datagram) => {
+    if (flow === 1 && heldA === undefined && up === 0) {
+      heldA = datagram;
+      onHeld();
+      return true;
+    }
+    if (flow === 1) return relay.sizes(1, 'up').length === 0;
+    if (flow === 2 && up === 0 && heldA !== undefined) {
+      relay.forward(1, heldA);
+      relay.forward(2, datagram);
+      return true;
+    }
+    return false;
+  });
+  try {
+    const opts = clientOptions({ pmtuDiscoveryMax: 0 });
+    await getTicket(relay.port, cache, { pmtuDiscoveryMax: 0 });
+    const connA = await dialEarly({ host: '127.0.0.1', port: relay.port }, { ...opts, sessionCache: cache });
+    const s = await connA.openStream();
+    s.end('early A');
+    await within(held, TIMEOUT, "the relay holds A's ClientHello");
+    const b = await within(dial({ host: '127.0.0.1', port: relay.port }, opts), TIMEOUT, 'B connects');
+    assert.equal((await within(readAll(s), TIMEOUT, 'the echo of A')).toString(), 'early A');
+    await within(connA.handshakeComplete, TIMEOUT, "A's handshake");
+    assert.equal(connA.used0RTT, true);
+    await connA.close();
+    await b.close();
+    assert.deepEqual(view.errors, []);
+  } finally {
+    await relay.close();
+  }
+  const flowA = relay.flows[1]!;
+  assert.ok(
+    packetTypes(flowA[0]!.data).includes(PacketType.ZeroRtt),
+    'the request came with the ClientHello',
+  );
+  const flight = flowA.find((d) => d.dir === 'down');
+  assert.deepEqual(
+    flight && packetTypes(flight.data),
+    [PacketType.Initial, PacketType.Handshake, PacketType.OneRtt],
+    `the answer (1-RTT) rides in the flight's datagram: ${show(flowA)}`,
+  );
+});
+
+test('a server sends the HANDSHAKE_DONE of a client whose 0-RTT requests it answered before the rest of the batch', async () => {
+  const view = await earlyEchoServer({ allow0RTT: () => true, pmtuDiscoveryMax: 0 });
+  const cache = new TicketCache();
+  const a = new HeldFinished();
+  // Flow 0: the client that gets the ticket. Flow 1: client A (0-RTT), whose second datagram
+  // (Initial ACK, Finished) waits for client B's ClientHello (flow 2); both then go to the server
+  // back to back, A's first.
+  const relay = await UdpRelay.start(view.port, (flow, up, datagram) => {
+    if (flow === 1) return a.hold(up, datagram, relay.flows[1]);
+    const finished = flow === 2 && up === 0 ? a.take(relay.flows[1]) : undefined;
+    if (!finished) return false;
+    relay.forward(1, finished);
+    relay.forward(2, datagram);
+    return true;
+  });
+  try {
+    const opts = clientOptions({ pmtuDiscoveryMax: 0 });
+    await getTicket(relay.port, cache, { pmtuDiscoveryMax: 0 });
+    const connA = await dialEarly({ host: '127.0.0.1', port: relay.port }, { ...opts, sessionCache: cache });
+    const confirmed = once(connA, 'session');
+    const s = await connA.openStream();
+    s.end('early A');
+    assert.equal((await within(readAll(s), TIMEOUT, 'the echo of A')).toString(), 'early A');
+    await within(a.held, TIMEOUT, "the relay holds A's Finished");
+    const b = await within(dial({ host: '127.0.0.1', port: relay.port }, opts), TIMEOUT, 'B connects');
+    // The ticket comes with the HANDSHAKE_DONE.
+    await within(confirmed, TIMEOUT, "A's ticket");
+    assert.equal(connA.used0RTT, true);
+    await connA.close();
+    await b.close();
+    assert.deepEqual(view.errors, []);
+  } finally {
+    await relay.close();
+  }
+  assertAnsweredFirst(relay.flows[1]!, relay.flows[2]!);
 });

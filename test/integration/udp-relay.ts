@@ -6,9 +6,14 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { splitDatagram } from '../../src/wire/coalesced.js';
+import type { PacketType } from '../../src/wire/packet-header.js';
 
-/** What the relay saw of one client (one client address), in order. */
-export type Flow = Array<{ dir: 'up' | 'down'; size: number }>;
+/**
+ * What the relay saw of one client (one client address), in order: `at` orders datagrams across
+ * clients (the relay's count when it forwarded this one), `data` is the datagram.
+ */
+export type Flow = Array<{ dir: 'up' | 'down'; size: number; at: number; data: Buffer }>;
 
 /**
  * Decides, for each datagram a client sends, whether the relay forwards it now (false) or holds it
@@ -24,6 +29,8 @@ export class UdpRelay {
   /** Per client, the datagrams it has sent so far (held ones included). */
   private readonly seen: number[] = [];
   private readonly byAddress = new Map<string, number>();
+  /** Datagrams forwarded so far, both ways, every client. */
+  private count = 0;
 
   private constructor(
     private readonly front: Socket,
@@ -39,7 +46,7 @@ export class UdpRelay {
         this.flows.push(record);
         const back = createSocket('udp4');
         back.on('message', (m) => {
-          record.push({ dir: 'down', size: m.length });
+          record.push({ dir: 'down', size: m.length, at: this.count++, data: m });
           front.send(m, from.port, from.address);
         });
         back.bind(0, '127.0.0.1');
@@ -66,7 +73,7 @@ export class UdpRelay {
 
   /** Sends a client's datagram on to the server (and records it). */
   forward(flow: number, datagram: Buffer): void {
-    this.flows[flow]!.push({ dir: 'up', size: datagram.length });
+    this.flows[flow]!.push({ dir: 'up', size: datagram.length, at: this.count++, data: datagram });
     this.backs[flow]!.send(datagram, this.serverPort, '127.0.0.1');
   }
 
@@ -78,4 +85,12 @@ export class UdpRelay {
   async close(): Promise<void> {
     for (const s of [this.front, ...this.backs]) await new Promise<void>((done) => s.close(() => done()));
   }
+}
+
+/** The types of the packets coalesced in a datagram (RFC 9000 §12.2), read from their headers. */
+export function packetTypes(datagram: Uint8Array): PacketType[] {
+  // A short header packet after long ones has the same Destination Connection ID (RFC 9000 §12.2),
+  // whose length the first long header gives (RFC 9000 §17.2); one that comes alone is one packet.
+  const dcidLength = (datagram[0]! & 0x80) !== 0 ? datagram[5]! : 0;
+  return splitDatagram(datagram, dcidLength).map((p) => p.type);
 }
