@@ -419,3 +419,50 @@ test('a server sends the HANDSHAKE_DONE of a client whose 0-RTT requests it answ
   }
   assertAnsweredFirst(relay.flows[1]!, relay.flows[2]!);
 });
+
+test("a client's PTO that comes due while its process is busy waits for the datagrams that arrived meanwhile", async () => {
+  const server = await startServer({ pmtuDiscoveryMax: 0 });
+  const errors = echoServer(server);
+  const cache = new TicketCache();
+  const relay = await UdpRelay.start(server.address().port);
+  try {
+    const opts = clientOptions({ pmtuDiscoveryMax: 0 });
+    // Flow 0: the ticket, which remembers the RTT of its connection: the resumed client's first PTO
+    // is about three times that (RFC 9002 §6.2.2), tens of milliseconds in a test process.
+    await getTicket(relay.port, cache, { pmtuDiscoveryMax: 0 });
+    let busy = false;
+    relay.afterDown = (flow) => {
+      if (flow !== 1 || busy) return;
+      busy = true;
+      // Once the server's flight is in the client's socket (the relay's send completes its address
+      // lookup in a tick), the process is busy for 400 ms: the client's PTO comes due meanwhile, and
+      // its timer fires in the next turn of the event loop, before the poll phase reads the flight.
+      process.nextTick(() => {
+        const end = performance.now() + 400;
+        while (performance.now() < end);
+      });
+    };
+    const conn = await within(
+      dial({ host: '127.0.0.1', port: relay.port }, { ...opts, sessionCache: cache }),
+      TIMEOUT,
+      'the resumed handshake',
+    );
+    assert.equal(conn.resumed, true);
+    assert.ok(busy, "the server's flight came through the relay");
+    const s = await conn.openStream();
+    s.end('after the flight');
+    assert.equal((await within(readAll(s), TIMEOUT, 'the echo')).toString(), 'after the flight');
+    await conn.close();
+    assert.deepEqual(errors, []);
+  } finally {
+    await server.close();
+    await relay.close();
+  }
+  // After its ClientHello the client sends its Finished (Initial ACK and Handshake), not a probe.
+  const up = relay.flows[1]!.filter((d) => d.dir === 'up');
+  assert.deepEqual(
+    packetTypes(up[1]!.data).slice(0, 2),
+    [PacketType.Initial, PacketType.Handshake],
+    `the Finished follows the ClientHello: ${show(relay.flows[1]!)}`,
+  );
+});

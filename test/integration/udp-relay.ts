@@ -25,6 +25,8 @@ export type HoldRule = (flow: number, up: number, datagram: Buffer) => boolean;
 export class UdpRelay {
   /** Per client, in order of first appearance. */
   readonly flows: Flow[] = [];
+  /** Called after each datagram from the server is sent on to its client (`flow`). */
+  afterDown: ((flow: number, datagram: Buffer) => void) | undefined;
   private readonly backs: Socket[] = [];
   /** Per client, the datagrams it has sent so far (held ones included). */
   private readonly seen: number[] = [];
@@ -41,13 +43,15 @@ export class UdpRelay {
       const key = `${from.address}:${from.port}`;
       let flow = this.byAddress.get(key);
       if (flow === undefined) {
-        flow = this.flows.length;
+        const index = this.flows.length;
+        flow = index;
         const record: Flow = [];
         this.flows.push(record);
         const back = createSocket('udp4');
         back.on('message', (m) => {
           record.push({ dir: 'down', size: m.length, at: this.count++, data: m });
           front.send(m, from.port, from.address);
+          this.afterDown?.(index, m);
         });
         back.bind(0, '127.0.0.1');
         this.backs.push(back);
