@@ -82,6 +82,23 @@ class HeldFinished {
   }
 }
 
+/**
+ * A relay in which client A's (flow `a`) held Finished waits for the ClientHello of the next client
+ * (flow `a + 1`); both then go to the server back to back, from one callback, so the server reads
+ * them in one batch, A's first.
+ */
+async function releasedByNextClient(serverPort: number, held: HeldFinished, a: number): Promise<UdpRelay> {
+  const relay = await UdpRelay.start(serverPort, (flow, up, datagram) => {
+    if (flow === a) return held.hold(up, datagram, relay.flows[a]);
+    const finished = flow === a + 1 && up === 0 ? held.take(relay.flows[a]) : undefined;
+    if (!finished) return false;
+    relay.forward(a, finished);
+    relay.forward(a + 1, datagram);
+    return true;
+  });
+  return relay;
+}
+
 /** A flow without the datagrams' bytes, for messages. */
 function show(flow: Flow): string {
   return JSON.stringify(flow.map(({ dir, size, at }) => ({ dir, size, at })));
@@ -121,16 +138,8 @@ test("a server answers a client's first request in the datagram of its HANDSHAKE
   const errors = echoServer(server);
   const a = new HeldFinished();
   // Client A (flow 0): its second datagram (Initial ACK, Finished, request) waits for client B's
-  // ClientHello (flow 1); both then go to the server back to back, from one callback, so the server
-  // reads them in one batch: A's first.
-  const relay = await UdpRelay.start(server.address().port, (flow, up, datagram) => {
-    if (flow === 0) return a.hold(up, datagram, relay.flows[0]);
-    const finished = flow === 1 && up === 0 ? a.take(relay.flows[0]) : undefined;
-    if (!finished) return false;
-    relay.forward(0, finished);
-    relay.forward(1, datagram);
-    return true;
-  });
+  // ClientHello (flow 1).
+  const relay = await releasedByNextClient(server.address().port, a, 0);
   try {
     const opts = clientOptions({ pmtuDiscoveryMax: 0 });
     const connA = await dial({ host: '127.0.0.1', port: relay.port }, opts);
@@ -388,16 +397,8 @@ test('a server sends the HANDSHAKE_DONE of a client whose 0-RTT requests it answ
   const cache = new TicketCache();
   const a = new HeldFinished();
   // Flow 0: the client that gets the ticket. Flow 1: client A (0-RTT), whose second datagram
-  // (Initial ACK, Finished) waits for client B's ClientHello (flow 2); both then go to the server
-  // back to back, A's first.
-  const relay = await UdpRelay.start(view.port, (flow, up, datagram) => {
-    if (flow === 1) return a.hold(up, datagram, relay.flows[1]);
-    const finished = flow === 2 && up === 0 ? a.take(relay.flows[1]) : undefined;
-    if (!finished) return false;
-    relay.forward(1, finished);
-    relay.forward(2, datagram);
-    return true;
-  });
+  // (Initial ACK, Finished) waits for client B's ClientHello (flow 2).
+  const relay = await releasedByNextClient(view.port, a, 1);
   try {
     const opts = clientOptions({ pmtuDiscoveryMax: 0 });
     await getTicket(relay.port, cache, { pmtuDiscoveryMax: 0 });
