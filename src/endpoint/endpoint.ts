@@ -216,6 +216,15 @@ export class Endpoint {
     return conn;
   }
 
+  /** The connection `datagram` would be routed to, if any (by its Destination Connection ID). */
+  connectionOf(datagram: Uint8Array): Connection | undefined {
+    try {
+      return this.routes.get(this.routeKey(parseInvariantHeader(datagram, 0, this.cidLength).dcid));
+    } catch {
+      return undefined;
+    }
+  }
+
   receive(datagram: Uint8Array, from: string, now: Millis): void {
     let header: ReturnType<typeof parseInvariantHeader>;
     try {

@@ -294,9 +294,13 @@ export class UdpEndpoint {
     // The applications handed requests by earlier datagrams of this batch (onCompleted, holdEarly)
     // have had their ticks and microtasks, which run after each 'message' callback: what they
     // answered goes now, with what waited for it. Even when this datagram is for the same
-    // connection: a connection whose datagrams keep coming must not wait for them to stop.
-    if (this.answering.length > 0) this.sendAnswering();
+    // connection (a connection whose datagrams keep coming must not wait for them to stop), except
+    // during its handshake: a client may send its 0-RTT requests in datagrams after its ClientHello
+    // (quic-go does), and the flight then waits for the answers to those too.
+    const kept =
+      this.answering.length > 0 ? this.sendAnswering(this.endpoint.connectionOf(datagram)) : undefined;
     this.endpoint.receive(datagram, this.lastFrom, now());
+    if (kept !== undefined && this.drainNow(kept)) this.handedRequests = true;
     // A server's handshake this datagram completed: its application hears of it, and of the request
     // that usually came with the client's Finished, now rather than at the end of the batch.
     const completed = this.endpoint.takeCompletedHandshakes();
@@ -403,10 +407,16 @@ export class UdpEndpoint {
     }
   }
 
-  private sendAnswering(): void {
+  /**
+   * Sends what the connections in `answering` have, except `next`'s while its handshake is not
+   * complete (more of its first flight is coming); returns `next` if it stays.
+   */
+  private sendAnswering(next: Connection | undefined): Connection | undefined {
     const conns = this.answering;
-    this.answering = [];
-    this.sendPendingOf(conns);
+    const keep = next !== undefined && !next.handshakeComplete && conns.includes(next);
+    this.answering = keep ? [next] : [];
+    this.sendPendingOf(keep ? conns.filter((c) => c !== next) : conns);
+    return keep ? next : undefined;
   }
 
   /** Every connection something happened to since the last flush is a client whose handshake is complete. */

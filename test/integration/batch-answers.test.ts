@@ -32,9 +32,10 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
 import { dial, dialEarly } from '../../src/index.js';
+import { splitDatagram } from '../../src/wire/coalesced.js';
 import { PacketType } from '../../src/wire/packet-header.js';
 import { clientOptions, echoServer, readAll, serve, startServer, within } from './helpers.js';
-import { type Flow, packetTypes, UdpRelay } from './udp-relay.js';
+import { type Flow, packetTypes, showFlow as show, UdpRelay } from './udp-relay.js';
 import { cleanupZeroRtt, earlyEchoServer, getTicket, TicketCache } from './zero-rtt-helpers.js';
 
 after(cleanupZeroRtt);
@@ -97,11 +98,6 @@ async function releasedByNextClient(serverPort: number, held: HeldFinished, a: n
     return true;
   });
   return relay;
-}
-
-/** A flow without the datagrams' bytes, for messages. */
-function show(flow: Flow): string {
-  return JSON.stringify(flow.map(({ dir, size, at }) => ({ dir, size, at })));
 }
 
 /** Where A's released datagram (its first after the server's flight) is in A's flow. */
@@ -465,5 +461,49 @@ test("a client's PTO that comes due while its process is busy waits for the data
     packetTypes(up[1]!.data).slice(0, 2),
     [PacketType.Initial, PacketType.Handshake],
     `the Finished follows the ClientHello: ${show(relay.flows[1]!)}`,
+  );
+});
+
+test("a server's answer to 0-RTT requests that follow the ClientHello in a datagram of their own rides in the flight's datagram", async () => {
+  const view = await earlyEchoServer({ allow0RTT: () => true, pmtuDiscoveryMax: 0 });
+  const cache = new TicketCache();
+  // Flow 0: the client that gets the ticket. Flow 1: client A, whose first datagram (ClientHello
+  // and 0-RTT request, coalesced) the relay splits in two, as quic-go's client sends them: the
+  // Initial packet with zeros after it to keep the datagram at 1200 bytes (RFC 9000 §14.1), then the
+  // 0-RTT packet. Both go to the server back to back, so it reads them in one batch.
+  const relay = await UdpRelay.start(view.port, (flow, up, datagram) => {
+    if (flow !== 1 || up !== 0) return false;
+    const packets = splitDatagram(datagram, datagram[5]!);
+    assert.deepEqual(
+      packets.map((p) => p.type),
+      [PacketType.Initial, PacketType.ZeroRtt],
+    );
+    const initialEnd = packets[0]!.packetEnd;
+    const first = Buffer.alloc(Math.max(1200, initialEnd));
+    datagram.copy(first, 0, 0, initialEnd);
+    relay.forward(1, first);
+    relay.forward(1, datagram.subarray(initialEnd));
+    return true;
+  });
+  try {
+    const opts = clientOptions({ pmtuDiscoveryMax: 0 });
+    await getTicket(relay.port, cache, { pmtuDiscoveryMax: 0 });
+    const connA = await dialEarly({ host: '127.0.0.1', port: relay.port }, { ...opts, sessionCache: cache });
+    const s = await connA.openStream();
+    s.end('early A');
+    assert.equal((await within(readAll(s), TIMEOUT, 'the echo of A')).toString(), 'early A');
+    await within(connA.handshakeComplete, TIMEOUT, "A's handshake");
+    assert.equal(connA.used0RTT, true);
+    await connA.close();
+    assert.deepEqual(view.errors, []);
+  } finally {
+    await relay.close();
+  }
+  const flowA = relay.flows[1]!;
+  const flight = flowA.find((d) => d.dir === 'down');
+  assert.deepEqual(
+    flight && packetTypes(flight.data),
+    [PacketType.Initial, PacketType.Handshake, PacketType.OneRtt],
+    `the answer (1-RTT) rides in the flight's datagram: ${show(flowA)}`,
   );
 });

@@ -11,8 +11,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { dial } from '../../src/index.js';
+import { PacketType } from '../../src/wire/packet-header.js';
 import { clientOptions, echoServer, readAll, startServer, within } from './helpers.js';
-import { UdpRelay } from './udp-relay.js';
+import { packetTypes, showFlow, UdpRelay } from './udp-relay.js';
 
 const TIMEOUT = 10_000;
 
@@ -36,13 +37,19 @@ test('a request made right after `await dial()` shares the datagram of the Finis
   }
   assert.equal(r.flows.length, DIALS);
   for (const flow of r.flows) {
-    const up = flow.filter((d) => d.dir === 'up');
+    // Without the client's PTO probes (Handshake packets alone, RFC 9002 §6.2.4): its first RTT
+    // sample is the server's quick flight, and a server busy with other tests may answer the
+    // Finished later than three times that.
+    const up = flow.filter(
+      (d) => d.dir === 'up' && !packetTypes(d.data).every((t) => t === PacketType.Handshake),
+    );
     // ClientHello, then the Initial ACK, the Finished and the request (padded: it carries an
     // Initial packet), then nothing until the server has answered.
-    assert.ok(up[0]!.size >= 1200 && up[1]!.size >= 1200, JSON.stringify(flow));
+    assert.ok(up[0]!.size >= 1200 && up[1]!.size >= 1200, showFlow(flow));
     const second = flow.indexOf(up[1]!);
-    assert.equal(flow[second + 1]?.dir, 'down', `the client waited for the answer: ${JSON.stringify(flow)}`);
-    assert.equal(up.length, 3, `ClientHello, Finished + request, CONNECTION_CLOSE: ${JSON.stringify(flow)}`);
+    const next = flow.slice(second + 1).find((d) => d.dir === 'down' || up.includes(d));
+    assert.equal(next?.dir, 'down', `the client waited for the answer: ${showFlow(flow)}`);
+    assert.equal(up.length, 3, `ClientHello, Finished + request, CONNECTION_CLOSE: ${showFlow(flow)}`);
   }
 });
 

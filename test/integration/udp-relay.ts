@@ -98,3 +98,8 @@ export function packetTypes(datagram: Uint8Array): PacketType[] {
   const dcidLength = (datagram[0]! & 0x80) !== 0 ? datagram[5]! : 0;
   return splitDatagram(datagram, dcidLength).map((p) => p.type);
 }
+
+/** A flow without the datagrams' bytes, for assertion messages. */
+export function showFlow(flow: Flow): string {
+  return JSON.stringify(flow.map(({ dir, size, at }) => ({ dir, size, at })));
+}
