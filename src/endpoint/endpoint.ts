@@ -287,16 +287,8 @@ export class Endpoint {
   private readonly ackDue = new Set<Connection>();
 
   /**
-   * For a driver that receives several datagrams before it transmits: the connections (once each)
-   * that a datagram received since the last call made owe an ACK at once, so the driver should let
-   * them transmit now (transmitOf) rather than at the end of its batch; empty when none does. A
-   * connection acknowledges at least every ACK_BATCH_LIMIT ack-eliciting packets, and at once after
-   * a gap (a loss, or a peer's PTO probe that skipped a packet number) or ECN-CE (RFC 9000 §13.2.1,
-   * §13.2.2; docs/recovery.md), and an ack-eliciting Initial or Handshake packet at once.
-   */
-  /**
-   * For the same driver: the server connections whose handshake a datagram received since the last
-   * call completed. Their HANDSHAKE_DONE is due at once (RFC 9001 §4.1.2), and what came with the
+   * For a driver that receives several datagrams before it transmits (as with takeAckNow()): the
+   * server connections whose handshake a datagram received since the last call completed. Their HANDSHAKE_DONE is due at once (RFC 9001 §4.1.2), and what came with the
    * client's Finished (a request) is for their applications to answer: neither need wait for the
    * end of a batch of other clients' datagrams.
    */
@@ -310,6 +302,14 @@ export class Endpoint {
   /** Server connections whose handshake completed since the last takeCompletedHandshakes(). */
   private completedNow: Connection[] = [];
 
+  /**
+   * For a driver that receives several datagrams before it transmits: the connections (once each)
+   * that a datagram received since the last call made owe an ACK at once, so the driver should let
+   * them transmit now (transmitOf) rather than at the end of its batch; empty when none does. A
+   * connection acknowledges at least every ACK_BATCH_LIMIT ack-eliciting packets, and at once after
+   * a gap (a loss, or a peer's PTO probe that skipped a packet number) or ECN-CE (RFC 9000 §13.2.1,
+   * §13.2.2; docs/recovery.md), and an ack-eliciting Initial or Handshake packet at once.
+   */
   takeAckNow(): readonly Connection[] {
     if (this.ackDue.size === 0) return NONE_DUE;
     const due = [...this.ackDue];

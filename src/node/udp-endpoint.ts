@@ -300,7 +300,7 @@ export class UdpEndpoint {
     const kept =
       this.answering.length > 0 ? this.sendAnswering(this.endpoint.connectionOf(datagram)) : undefined;
     this.endpoint.receive(datagram, this.lastFrom, now());
-    if (kept !== undefined && this.drainNow(kept)) this.handedRequests = true;
+    if (kept !== undefined) this.handOver(kept);
     // A server's handshake this datagram completed: its application hears of it, and of the request
     // that usually came with the client's Finished, now rather than at the end of the batch.
     const completed = this.endpoint.takeCompletedHandshakes();
@@ -337,9 +337,9 @@ export class UdpEndpoint {
   }
 
   /**
-   * Server connections handed their events in the middle of a batch (onCompleted, holdEarly), whose applications
-   * may answer in this callback's ticks and microtasks: what they send waits for those answers,
-   * until the next datagram's callback or the flush, whichever comes first.
+   * Server connections handed their events in the middle of a batch (handOver), whose
+   * applications may answer in this callback's ticks and microtasks: what they send waits for those
+   * answers, until the next datagram's callback or the flush, whichever comes first.
    */
   private answering: Connection[] = [];
 
@@ -363,9 +363,7 @@ export class UdpEndpoint {
   private onCompleted(conns: readonly Connection[]): void {
     for (const conn of conns) {
       if (this.answering.includes(conn)) continue;
-      const request = this.drainNow(conn);
-      if (request || conn.used0RTT) this.answering.push(conn);
-      if (request) this.handedRequests = true;
+      if (this.handOver(conn) || conn.used0RTT) this.answering.push(conn);
     }
   }
 
@@ -381,10 +379,11 @@ export class UdpEndpoint {
     let send: Connection[] | undefined;
     for (let i = 0; i < due.length; i++) {
       const conn = due[i] as Connection;
-      if (this.answering.includes(conn) || earlyRequests(conn)) {
+      const held = this.answering.includes(conn);
+      if (held || earlyRequests(conn)) {
         send ??= due.slice(0, i);
-        if (!this.answering.includes(conn)) {
-          if (this.drainNow(conn)) this.handedRequests = true;
+        if (!held) {
+          this.handOver(conn);
           this.answering.push(conn);
         }
       } else {
@@ -394,17 +393,24 @@ export class UdpEndpoint {
     return send ?? due;
   }
 
-  /** Hands new connections, and `conn`'s events, to their owners now; whether an answer is likely. */
-  private drainNow(conn: Connection): boolean {
+  /**
+   * Hands new connections, and `conn`'s events, to their owners now, in the middle of a batch;
+   * whether a request came that the application is likely to answer (the flush that follows then
+   * leaves the sending to a send turn).
+   */
+  private handOver(conn: Connection): boolean {
+    let request = false;
     this.draining = true;
     try {
       for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
         this.onConnection?.(e.connection);
       }
-      return this.owners.get(conn)?.drainEvents() ?? false;
+      request = this.owners.get(conn)?.drainEvents() ?? false;
     } finally {
       this.draining = false;
     }
+    if (request) this.handedRequests = true;
+    return request;
   }
 
   /**

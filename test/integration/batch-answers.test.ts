@@ -31,7 +31,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { after, test } from 'node:test';
-import { dial, dialEarly } from '../../src/index.js';
+import { dial, dialEarly, type EarlyConnection, type QuicStream } from '../../src/index.js';
 import { splitDatagram } from '../../src/wire/coalesced.js';
 import { PacketType } from '../../src/wire/packet-header.js';
 import { clientOptions, echoServer, readAll, serve, startServer, within } from './helpers.js';
@@ -332,9 +332,34 @@ test('a client that closes after its answer sends the CONNECTION_CLOSE alone, no
   );
 });
 
+/**
+ * Client A with 0-RTT through `relay`: a first connection (flow 0) gets the ticket, then A (flow 1)
+ * dials early and writes its request at once, so it goes with the ClientHello.
+ */
+async function earlyRequestA(relay: UdpRelay): Promise<{ connA: EarlyConnection; s: QuicStream }> {
+  const cache = new TicketCache();
+  await getTicket(relay.port, cache, { pmtuDiscoveryMax: 0 });
+  const connA = await dialEarly(
+    { host: '127.0.0.1', port: relay.port },
+    clientOptions({ pmtuDiscoveryMax: 0, sessionCache: cache }),
+  );
+  const s = await connA.openStream();
+  s.end('early A');
+  return { connA, s };
+}
+
+/** The server's first datagram to A carries its answer (1-RTT) after the flight. */
+function assertAnswerInFlight(flowA: Flow): void {
+  const flight = flowA.find((d) => d.dir === 'down');
+  assert.deepEqual(
+    flight && packetTypes(flight.data),
+    [PacketType.Initial, PacketType.Handshake, PacketType.OneRtt],
+    `the answer (1-RTT) rides in the flight's datagram: ${show(flowA)}`,
+  );
+}
+
 test("a server's answer to 0-RTT requests rides in its flight's datagram while another client's ClientHello shares the batch", async () => {
   const view = await earlyEchoServer({ allow0RTT: () => true, pmtuDiscoveryMax: 0 });
-  const cache = new TicketCache();
   let heldA: Buffer | undefined;
   let onHeld: () => void = () => {};
   const held = new Promise<void>((resolve) => {
@@ -359,13 +384,13 @@ test("a server's answer to 0-RTT requests rides in its flight's datagram while a
     return false;
   });
   try {
-    const opts = clientOptions({ pmtuDiscoveryMax: 0 });
-    await getTicket(relay.port, cache, { pmtuDiscoveryMax: 0 });
-    const connA = await dialEarly({ host: '127.0.0.1', port: relay.port }, { ...opts, sessionCache: cache });
-    const s = await connA.openStream();
-    s.end('early A');
+    const { connA, s } = await earlyRequestA(relay);
     await within(held, TIMEOUT, "the relay holds A's ClientHello");
-    const b = await within(dial({ host: '127.0.0.1', port: relay.port }, opts), TIMEOUT, 'B connects');
+    const b = await within(
+      dial({ host: '127.0.0.1', port: relay.port }, clientOptions({ pmtuDiscoveryMax: 0 })),
+      TIMEOUT,
+      'B connects',
+    );
     assert.equal((await within(readAll(s), TIMEOUT, 'the echo of A')).toString(), 'early A');
     await within(connA.handshakeComplete, TIMEOUT, "A's handshake");
     assert.equal(connA.used0RTT, true);
@@ -380,31 +405,25 @@ test("a server's answer to 0-RTT requests rides in its flight's datagram while a
     packetTypes(flowA[0]!.data).includes(PacketType.ZeroRtt),
     'the request came with the ClientHello',
   );
-  const flight = flowA.find((d) => d.dir === 'down');
-  assert.deepEqual(
-    flight && packetTypes(flight.data),
-    [PacketType.Initial, PacketType.Handshake, PacketType.OneRtt],
-    `the answer (1-RTT) rides in the flight's datagram: ${show(flowA)}`,
-  );
+  assertAnswerInFlight(flowA);
 });
 
 test('a server sends the HANDSHAKE_DONE of a client whose 0-RTT requests it answered before the rest of the batch', async () => {
   const view = await earlyEchoServer({ allow0RTT: () => true, pmtuDiscoveryMax: 0 });
-  const cache = new TicketCache();
   const a = new HeldFinished();
   // Flow 0: the client that gets the ticket. Flow 1: client A (0-RTT), whose second datagram
   // (Initial ACK, Finished) waits for client B's ClientHello (flow 2).
   const relay = await releasedByNextClient(view.port, a, 1);
   try {
-    const opts = clientOptions({ pmtuDiscoveryMax: 0 });
-    await getTicket(relay.port, cache, { pmtuDiscoveryMax: 0 });
-    const connA = await dialEarly({ host: '127.0.0.1', port: relay.port }, { ...opts, sessionCache: cache });
+    const { connA, s } = await earlyRequestA(relay);
     const confirmed = once(connA, 'session');
-    const s = await connA.openStream();
-    s.end('early A');
     assert.equal((await within(readAll(s), TIMEOUT, 'the echo of A')).toString(), 'early A');
     await within(a.held, TIMEOUT, "the relay holds A's Finished");
-    const b = await within(dial({ host: '127.0.0.1', port: relay.port }, opts), TIMEOUT, 'B connects');
+    const b = await within(
+      dial({ host: '127.0.0.1', port: relay.port }, clientOptions({ pmtuDiscoveryMax: 0 })),
+      TIMEOUT,
+      'B connects',
+    );
     // The ticket comes with the HANDSHAKE_DONE.
     await within(confirmed, TIMEOUT, "A's ticket");
     assert.equal(connA.used0RTT, true);
@@ -466,7 +485,6 @@ test("a client's PTO that comes due while its process is busy waits for the data
 
 test("a server's answer to 0-RTT requests that follow the ClientHello in a datagram of their own rides in the flight's datagram", async () => {
   const view = await earlyEchoServer({ allow0RTT: () => true, pmtuDiscoveryMax: 0 });
-  const cache = new TicketCache();
   // Flow 0: the client that gets the ticket. Flow 1: client A, whose first datagram (ClientHello
   // and 0-RTT request, coalesced) the relay splits in two, as quic-go's client sends them: the
   // Initial packet with zeros after it to keep the datagram at 1200 bytes (RFC 9000 §14.1), then the
@@ -486,11 +504,7 @@ test("a server's answer to 0-RTT requests that follow the ClientHello in a datag
     return true;
   });
   try {
-    const opts = clientOptions({ pmtuDiscoveryMax: 0 });
-    await getTicket(relay.port, cache, { pmtuDiscoveryMax: 0 });
-    const connA = await dialEarly({ host: '127.0.0.1', port: relay.port }, { ...opts, sessionCache: cache });
-    const s = await connA.openStream();
-    s.end('early A');
+    const { connA, s } = await earlyRequestA(relay);
     assert.equal((await within(readAll(s), TIMEOUT, 'the echo of A')).toString(), 'early A');
     await within(connA.handshakeComplete, TIMEOUT, "A's handshake");
     assert.equal(connA.used0RTT, true);
@@ -500,10 +514,5 @@ test("a server's answer to 0-RTT requests that follow the ClientHello in a datag
     await relay.close();
   }
   const flowA = relay.flows[1]!;
-  const flight = flowA.find((d) => d.dir === 'down');
-  assert.deepEqual(
-    flight && packetTypes(flight.data),
-    [PacketType.Initial, PacketType.Handshake, PacketType.OneRtt],
-    `the answer (1-RTT) rides in the flight's datagram: ${show(flowA)}`,
-  );
+  assertAnswerInFlight(flowA);
 });
