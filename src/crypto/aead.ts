@@ -3,8 +3,9 @@
  *
  * node:crypto AEAD cipher objects cannot be rekeyed with a new nonce, so each packet creates one
  * (createCipheriv / createDecipheriv); everything else (key, IV, nonce buffer) is kept per key.
- * With ChaCha20-Poly1305, payloads up to JS_AEAD_LIMIT bytes are protected in plain JS instead
- * (chacha20-poly1305.ts), which costs less than creating that object.
+ * ChaCha20-Poly1305 packets go through tsquic's WebAssembly module instead
+ * (wasm-chacha20-poly1305.ts), which needs no object per packet and costs a half to a tenth of that
+ * call; node:crypto remains for AES-GCM and where WebAssembly is unavailable.
  */
 import {
   type CipherChaCha20Poly1305,
@@ -14,9 +15,8 @@ import {
   type DecipherChaCha20Poly1305,
   type DecipherGCM,
 } from 'node:crypto';
-import { readLE } from './chacha20.js';
-import { ChaCha20Poly1305 } from './chacha20-poly1305.js';
 import { type CipherSuite, cipherSuiteParams } from './cipher-suite.js';
+import { WasmChaCha20Poly1305, wasmChaCha20Poly1305 } from './wasm-chacha20-poly1305.js';
 
 const TAG_LENGTH = 16;
 /** Shared, never modified: avoids an options object per packet. */
@@ -28,13 +28,6 @@ const TWO_POW_32 = 0x1_0000_0000;
  * less per key, two per idle connection).
  */
 const NONCE = Buffer.allocUnsafeSlow(12);
-/**
- * The largest ChaCha20-Poly1305 payload protected in JS: below it the JS code (about 1 us plus 9 ns
- * per byte, warm) beats node:crypto's cipher object per packet (5-11 us whatever the size, and
- * several times that when the process wakes cold); the two meet near 500 bytes (`npx tsx
- * bench/crypto.ts` prints both sizes).
- */
-export const JS_AEAD_LIMIT = 512;
 /** Reused setAAD options, set just before each call (only CCM needs the length, but the ChaCha20-Poly1305 typing asks for it). */
 const AAD_OPTIONS = { plaintextLength: 0 };
 
@@ -51,8 +44,8 @@ export class Aead {
   private readonly ivLow: number;
   private seals = 0;
   private failures = 0;
-  /** ChaCha20-Poly1305 in JS, for small payloads (undefined for AES-GCM). */
-  private readonly small: ChaCha20Poly1305 | undefined;
+  /** ChaCha20-Poly1305 in WebAssembly (undefined for AES-GCM, or without WebAssembly). */
+  private readonly wasm: WasmChaCha20Poly1305 | undefined;
 
   constructor(suite: CipherSuite, key: Uint8Array, iv: Uint8Array) {
     const params = cipherSuiteParams(suite);
@@ -67,7 +60,10 @@ export class Aead {
     // An unpooled copy: a pooled Buffer would keep its whole 8 KiB pool slab alive (issue 13).
     this.key = Buffer.allocUnsafeSlow(key.length);
     this.key.set(key);
-    this.small = params.aead === 'chacha20-poly1305' ? new ChaCha20Poly1305(key) : undefined;
+    this.wasm =
+      params.aead === 'chacha20-poly1305' && wasmChaCha20Poly1305 !== undefined
+        ? new WasmChaCha20Poly1305(wasmChaCha20Poly1305, key)
+        : undefined;
     // Big-endian signed 32-bit reads (`| 0` of the shifted bytes), without a DataView per key.
     this.ivTop = (iv[0]! << 24) | (iv[1]! << 16) | (iv[2]! << 8) | iv[3]!;
     this.ivHigh = (iv[4]! << 24) | (iv[5]! << 16) | (iv[6]! << 8) | iv[7]!;
@@ -95,11 +91,10 @@ export class Aead {
     out: Uint8Array,
     outOffset: number,
   ): number {
-    const small = this.small;
-    if (small !== undefined && plaintext.length <= JS_AEAD_LIMIT) {
-      const n = this.setNonce(packetNumber);
+    const wasm = this.wasm;
+    if (wasm !== undefined && WasmChaCha20Poly1305.fits(aad.length, plaintext.length)) {
       this.seals++;
-      return small.seal(readLE(n, 0), readLE(n, 4), readLE(n, 8), aad, plaintext, out, outOffset);
+      return wasm.seal(this.setNonce(packetNumber), aad, plaintext, out, outOffset);
     }
     const cipher = this.newCipher(packetNumber);
     AAD_OPTIONS.plaintextLength = plaintext.length;
@@ -125,10 +120,9 @@ export class Aead {
       this.failures++;
       return null;
     }
-    const small = this.small;
-    if (small !== undefined && ctLength <= JS_AEAD_LIMIT) {
-      const n = this.setNonce(packetNumber);
-      const plaintext = small.open(readLE(n, 0), readLE(n, 4), readLE(n, 8), aad, ciphertextAndTag);
+    const wasm = this.wasm;
+    if (wasm !== undefined && WasmChaCha20Poly1305.fits(aad.length, ctLength)) {
+      const plaintext = wasm.open(this.setNonce(packetNumber), aad, ciphertextAndTag);
       if (plaintext === null) this.failures++;
       return plaintext;
     }

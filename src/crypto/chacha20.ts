@@ -1,6 +1,7 @@
 /**
  * The ChaCha20 block function (RFC 8439 §2.3) in plain JS, for QUIC header protection (RFC 9001
- * §5.4.4) and the small-packet ChaCha20-Poly1305 of chacha20-poly1305.ts.
+ * §5.4.4): one block per packet, of which 5 bytes are used. (Payloads go through the WebAssembly
+ * ChaCha20-Poly1305 of wasm-chacha20-poly1305.ts.)
  *
  * Written in plain JS because creating a node:crypto cipher per packet costs several microseconds,
  * several times the block computation itself. ChaCha20 uses only 32-bit additions, rotations and
@@ -16,7 +17,7 @@ export function chacha20KeyWords(key: Uint8Array): Uint32Array {
   return words;
 }
 
-export function readLE(b: Uint8Array, o: number): number {
+function readLE(b: Uint8Array, o: number): number {
   return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 }
 
@@ -24,7 +25,7 @@ export function readLE(b: Uint8Array, o: number): number {
  * One keystream block as sixteen 32-bit words (RFC 8439 §2.3; the serialized block is each word
  * little-endian) into `out`, for the block counter and the nonce as three little-endian words.
  */
-export function chacha20Block(
+function chacha20Block(
   keyWords: Uint32Array,
   counter: number,
   n0: number,

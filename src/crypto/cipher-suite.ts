@@ -71,13 +71,12 @@ export function isSupportedCipherSuite(value: number): value is CipherSuite {
 }
 
 /**
- * Default preference order: ChaCha20-Poly1305 first. In Node its small packets (ACKs, requests and
- * responses, handshake messages up to aead.ts's JS_AEAD_LIMIT) are protected in plain JS for a
- * fraction of the cost of node:crypto's cipher object per packet, which every AES-GCM packet pays;
- * large packets cost about the same with either (docs/performance.md). A server picks the first of
- * these the client offers; a client offering ChaCha20-Poly1305 first also leads servers that honour
- * that hint (Go's crypto/tls, hence quic-go) to pick it. Initial packets use AES-128-GCM whatever
- * this says (RFC 9001 §5.2).
+ * Default preference order: ChaCha20-Poly1305 first. tsquic protects its packets in WebAssembly
+ * (wasm-chacha20-poly1305.ts) for a half to a tenth of the cost of node:crypto's cipher object per
+ * packet, which every AES-GCM packet pays (docs/performance.md). A server picks the first of these
+ * the client offers; a client offering ChaCha20-Poly1305 first also leads servers that honour that
+ * hint (Go's crypto/tls, hence quic-go) to pick it. Initial packets use AES-128-GCM whatever this
+ * says (RFC 9001 §5.2).
  */
 export const DEFAULT_CIPHER_SUITES: readonly CipherSuite[] = [
   CipherSuite.CHACHA20_POLY1305_SHA256,

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
 import { test } from 'node:test';
-import { Aead, JS_AEAD_LIMIT } from '../../../src/crypto/aead.js';
+import { fileURLToPath } from 'node:url';
+import { Aead } from '../../../src/crypto/aead.js';
 import { CipherSuite } from '../../../src/crypto/cipher-suite.js';
+import { WASM_AEAD_MAX_AAD, WASM_AEAD_MAX_PAYLOAD } from '../../../src/crypto/wasm-chacha20-poly1305.js';
 import { hex } from './rfc-vectors.js';
 
 const KEY_256 = hex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
@@ -156,9 +159,9 @@ test('keys used in turn each seal with their own whole IV (the nonce buffer is s
   }
 });
 
-test('ChaCha20-Poly1305: payloads up to JS_AEAD_LIMIT (sealed in JS) and above (node:crypto) both equal the reference', () => {
+test('ChaCha20-Poly1305: payloads sealed in WebAssembly and the few above its limit (node:crypto) equal the reference', () => {
   const aead = new Aead(CipherSuite.CHACHA20_POLY1305_SHA256, KEY_256, IV);
-  for (const length of [0, 1, JS_AEAD_LIMIT - 1, JS_AEAD_LIMIT, JS_AEAD_LIMIT + 1, 1200]) {
+  for (const length of [0, 1, 511, 1200, 1452, WASM_AEAD_MAX_PAYLOAD, WASM_AEAD_MAX_PAYLOAD + 1]) {
     const plaintext = Buffer.alloc(length);
     for (let i = 0; i < length; i++) plaintext[i] = (i * 13) & 0xff;
     for (const pn of [0, 7, 2 ** 32 - 1, 2 ** 32 + 5, 2 ** 40 + 3]) {
@@ -177,6 +180,55 @@ test('ChaCha20-Poly1305: payloads up to JS_AEAD_LIMIT (sealed in JS) and above (
       assert.equal(aead.open(pn + 1, AAD, out), null);
     }
   }
-  assert.equal(aead.sealCount, 30);
-  assert.equal(aead.openFailures, 30);
+  assert.equal(aead.sealCount, 35);
+  assert.equal(aead.openFailures, 35);
+});
+
+test('ChaCha20-Poly1305: additional data longer than the WebAssembly module takes goes through node:crypto, same bytes', () => {
+  const aead = new Aead(CipherSuite.CHACHA20_POLY1305_SHA256, KEY_256, IV);
+  for (const aadLength of [WASM_AEAD_MAX_AAD, WASM_AEAD_MAX_AAD + 1, 2000]) {
+    const aad = Buffer.alloc(aadLength, 0x5a);
+    const out = Buffer.alloc(PLAINTEXT.length + 16);
+    aead.seal(9, aad, PLAINTEXT, out, 0);
+    const c = createCipheriv('chacha20-poly1305', KEY_256, referenceNonce(IV, 9n), { authTagLength: 16 });
+    c.setAAD(aad, { plaintextLength: PLAINTEXT.length });
+    assert.deepEqual(out, Buffer.concat([c.update(PLAINTEXT), c.final(), c.getAuthTag()]), `${aadLength}`);
+    assert.deepEqual(Buffer.from(aead.open(9, aad, out) ?? []), PLAINTEXT);
+  }
+});
+
+test('without WebAssembly (node --jitless) ChaCha20-Poly1305 packets go through node:crypto, same bytes', () => {
+  const script = `
+    import { Aead } from './src/crypto/aead.ts';
+    import { CipherSuite } from './src/crypto/cipher-suite.ts';
+    import { wasmChaCha20Poly1305 } from './src/crypto/wasm-chacha20-poly1305.ts';
+    const aead = new Aead(CipherSuite.CHACHA20_POLY1305_SHA256, Buffer.alloc(32, 7), Buffer.alloc(12, 9));
+    const out = Buffer.alloc(116);
+    aead.seal(3, Buffer.from('head'), Buffer.alloc(100, 1), out, 0);
+    console.log(JSON.stringify({ wasm: wasmChaCha20Poly1305 !== undefined, sealed: out.toString('hex'),
+      opened: Buffer.from(aead.open(3, Buffer.from('head'), out) ?? []).toString('hex') }));`;
+  const run = spawnSync(
+    process.execPath,
+    ['--jitless', '--no-warnings', '--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      encoding: 'utf8',
+      cwd: fileURLToPath(new URL('../../..', import.meta.url)),
+      timeout: 60_000,
+    },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  const result = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as {
+    wasm: boolean;
+    sealed: string;
+    opened: string;
+  };
+  assert.equal(result.wasm, false);
+  const nonce = referenceNonce(Buffer.alloc(12, 9), 3n);
+  const c = createCipheriv('chacha20-poly1305', Buffer.alloc(32, 7), nonce, { authTagLength: 16 });
+  c.setAAD(Buffer.from('head'), { plaintextLength: 100 });
+  assert.equal(
+    result.sealed,
+    Buffer.concat([c.update(Buffer.alloc(100, 1)), c.final(), c.getAuthTag()]).toString('hex'),
+  );
+  assert.equal(result.opened, Buffer.alloc(100, 1).toString('hex'));
 });

@@ -1,0 +1,115 @@
+/**
+ * ChaCha20-Poly1305 (RFC 8439 §2.8) in WebAssembly, for QUIC packet payloads of any size.
+ *
+ * node:crypto creates a cipher object per packet (Node 20 cannot give one a new nonce): 5-8 us per
+ * call whatever the size, and garbage to collect. The module in wasm/chacha20-poly1305.wat (generated
+ * by scripts/wasm/) keeps the key, nonce, additional data and payload in its own memory; a call copies
+ * them in, seals or opens in place, and copies the result out, with no object per call.
+ *
+ * One module instance serves every key: JavaScript runs one call at a time, and each call writes its
+ * key and nonce first. Where WebAssembly is unavailable (`node --jitless`), `wasmChaCha20Poly1305`
+ * is undefined and packets go through node:crypto.
+ */
+import { CHACHA20_POLY1305_WASM } from './wasm/chacha20-poly1305-bytes.js';
+import { CHACHA20_POLY1305_LAYOUT as L } from './wasm/chacha20-poly1305-layout.js';
+
+export const WASM_AEAD_TAG_LENGTH = 16;
+/** The largest additional data (a QUIC packet header) the module takes. */
+export const WASM_AEAD_MAX_AAD = L.aadMax;
+/** The largest payload the module takes. */
+export const WASM_AEAD_MAX_PAYLOAD = L.dataMax;
+
+interface Exports {
+  readonly memory: { readonly buffer: ArrayBuffer };
+  readonly seal: (aadLength: number, length: number) => void;
+  readonly open: (aadLength: number, length: number) => number;
+  readonly poly1305: (length: number) => void;
+  readonly chacha20: (length: number, counter: number) => void;
+}
+
+/** The instantiated module: its exports and a view of its memory (which never grows). */
+export interface ChaCha20Poly1305Module {
+  readonly exports: Exports;
+  readonly memory: Uint8Array;
+}
+
+/** The part of the WebAssembly global used here (the project's TypeScript libs do not declare it). */
+interface WebAssemblyApi {
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object) => { readonly exports: unknown };
+}
+
+function instantiate(): ChaCha20Poly1305Module | undefined {
+  const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+  if (api === undefined) return undefined;
+  const bytes = Buffer.from(CHACHA20_POLY1305_WASM, 'base64');
+  const exports = new api.Instance(new api.Module(bytes)).exports as Exports;
+  return { exports, memory: new Uint8Array(exports.memory.buffer) };
+}
+
+/** The process's one instance, or undefined where WebAssembly is not available. */
+export const wasmChaCha20Poly1305: ChaCha20Poly1305Module | undefined = instantiate();
+
+export class WasmChaCha20Poly1305 {
+  private readonly key: Uint8Array;
+  private readonly module: ChaCha20Poly1305Module;
+
+  constructor(module: ChaCha20Poly1305Module, key: Uint8Array) {
+    if (key.length !== 32) throw new RangeError(`ChaCha20-Poly1305 key must be 32 bytes, got ${key.length}`);
+    this.module = module;
+    this.key = Uint8Array.from(key);
+  }
+
+  /** Whether seal() and open() take these sizes (else the caller uses node:crypto). */
+  static fits(aadLength: number, payloadLength: number): boolean {
+    return aadLength <= WASM_AEAD_MAX_AAD && payloadLength <= WASM_AEAD_MAX_PAYLOAD;
+  }
+
+  /**
+   * Encrypts `plaintext` into out[outOffset..] followed by the 16-byte tag; returns the bytes written.
+   * `out` may hold the plaintext at the same position (in place). `nonce` is the 12-byte nonce.
+   */
+  seal(
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+    outOffset: number,
+  ): number {
+    const len = plaintext.length;
+    checkSizes(aad.length, len);
+    const mem = this.load(nonce, aad);
+    mem.set(plaintext, L.data);
+    this.module.exports.seal(aad.length, len);
+    const written = len + WASM_AEAD_TAG_LENGTH;
+    out.set(mem.subarray(L.data, L.data + written), outOffset);
+    return written;
+  }
+
+  /** The plaintext (a new array), or null when the tag does not authenticate `aad` and the ciphertext. */
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
+    const len = ciphertextAndTag.length - WASM_AEAD_TAG_LENGTH;
+    if (len < 0) return null;
+    checkSizes(aad.length, len);
+    const mem = this.load(nonce, aad);
+    mem.set(ciphertextAndTag, L.data);
+    if (this.module.exports.open(aad.length, len) === 0) return null;
+    return mem.slice(L.data, L.data + len);
+  }
+
+  private load(nonce: Uint8Array, aad: Uint8Array): Uint8Array {
+    const mem = this.module.memory;
+    mem.set(this.key, L.key);
+    mem.set(nonce, L.nonce);
+    mem.set(aad, L.aad);
+    return mem;
+  }
+}
+
+function checkSizes(aadLength: number, payloadLength: number): void {
+  if (!WasmChaCha20Poly1305.fits(aadLength, payloadLength)) {
+    throw new RangeError(
+      `ChaCha20-Poly1305 in WebAssembly takes up to ${WASM_AEAD_MAX_AAD} bytes of AAD and ${WASM_AEAD_MAX_PAYLOAD} of payload, got ${aadLength} and ${payloadLength}`,
+    );
+  }
+}
