@@ -15,6 +15,9 @@
  *    and the receive of it in another process (its 'message' callback), both sizes, over loopback;
  *    each side's CPU is its own process's.
  * None of this is tsquic's code: it is what any QUIC stack on node:crypto and node:dgram pays.
+ * A second floor swaps the node:crypto AEAD for the cheapest one tsquic has: its WebAssembly
+ * ChaCha20-Poly1305 (src/crypto/wasm-chacha20-poly1305.ts, no object per call; ChaCha20 header
+ * protection in JS), which a stack on Node can also write for itself: what tsquic's packets pay now.
  *
  * From those, per data packet (RFC 9000 §13.2: the receiver acknowledges at the decimated rate,
  * `--ack-ratio` ACK-only datagrams per data packet, 0.10 by default as tsquic's receiver sends):
@@ -37,6 +40,8 @@ import { createSocket } from 'node:dgram';
 import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { chacha20KeyWords, chacha20Mask } from '../src/crypto/chacha20.js';
+import { WasmChaCha20Poly1305, wasmChaCha20Poly1305 } from '../src/crypto/wasm-chacha20-poly1305.js';
 import { CAP, processCpuSeconds, startServer } from './compare.js';
 import { formatMachine, numberFlag } from './core.js';
 import { buildGoPeer, GO_BINARY, runClient, writePki } from './udp.js';
@@ -76,6 +81,12 @@ export interface FloorSteps {
   sealAck: number;
   openAck: number;
   hp: number;
+  /** The same with tsquic's WebAssembly ChaCha20-Poly1305 and ChaCha20 header protection. */
+  wasmSealData: number;
+  wasmOpenData: number;
+  wasmSealAck: number;
+  wasmOpenAck: number;
+  hpChaCha: number;
   sendData: number;
   recvData: number;
   sendAck: number;
@@ -101,6 +112,11 @@ export interface FloorResult {
   /** CPU seconds per GiB of stream payload. */
   senderSPerGiB: number;
   receiverSPerGiB: number;
+  /** The same floors with the WebAssembly AEAD instead of node:crypto's. */
+  wasmSenderUs: number;
+  wasmReceiverUs: number;
+  wasmSenderSPerGiB: number;
+  wasmReceiverSPerGiB: number;
   /** quic-go's upload: its client is the sender, its server the receiver. */
   quicGo?: QuicGoFigures;
   /** quic-go's download: its server is the sender, its client the receiver. */
@@ -171,6 +187,40 @@ function aeadSteps(size: number): { seal: (i: number) => void; open: (i: number)
     d.final();
   };
   return { seal, open };
+}
+
+/** tsquic's WebAssembly ChaCha20-Poly1305 seal and open of a `size`-byte datagram (aead.ts's path). */
+function wasmAeadSteps(size: number): { seal: (i: number) => void; open: (i: number) => void } {
+  if (wasmChaCha20Poly1305 === undefined) throw new Error('WebAssembly is not available');
+  const aead = new WasmChaCha20Poly1305(wasmChaCha20Poly1305, randomBytes(32));
+  const nonce = randomBytes(12);
+  const datagram = randomBytes(size);
+  const aad = datagram.subarray(0, HEADER);
+  const plaintext = datagram.subarray(HEADER, size - TAG);
+  const out = new Uint8Array(size);
+  const seal = (pn: number) => {
+    nonce[11] = pn & 0xff;
+    aead.seal(nonce, aad, plaintext, out, HEADER);
+  };
+  // One genuine packet, opened over and over (not in place: the bytes must stay the ciphertext).
+  nonce[11] = 7;
+  aead.seal(nonce, aad, plaintext, datagram, HEADER);
+  const ciphertext = datagram.subarray(HEADER);
+  const open = () => {
+    if (aead.open(nonce, aad, ciphertext) === null) throw new Error('the floor packet failed to open');
+  };
+  return { seal, open };
+}
+
+/** The ChaCha20 header-protection mask (RFC 9001 §5.4.4): one keystream block in JS (chacha20.ts). */
+function hpChaChaStep(): (i: number) => void {
+  const key = chacha20KeyWords(randomBytes(32));
+  const sample = randomBytes(16);
+  const mask = new Uint8Array(5);
+  return (i) => {
+    sample[0] = i & 0xff;
+    chacha20Mask(key, sample, 0, mask);
+  };
 }
 
 /** The header-protection mask: AES-128-ECB of a 16-byte sample on a reused cipher (RFC 9001 §5.4.3). */
@@ -346,13 +396,34 @@ export async function run(opts: FloorOptions = {}): Promise<FloorResult> {
     aeadSteps(ACK_DATAGRAM).seal,
     aeadSteps(ACK_DATAGRAM).open,
     hpStep(),
+    wasmAeadSteps(DATA_DATAGRAM).seal,
+    wasmAeadSteps(DATA_DATAGRAM).open,
+    wasmAeadSteps(ACK_DATAGRAM).seal,
+    wasmAeadSteps(ACK_DATAGRAM).open,
+    hpChaChaStep(),
   ];
   // Rounds of every step in turn, the median per step: the steps share the machine's moods.
   const perRound: number[][] = ops.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     for (let k = 0; k < ops.length; k++) perRound[k]!.push(cpuPerCall(durationMs / ROUNDS, ops[k]!));
   }
-  const [sealData, openData, sealAck, openAck, hp] = perRound.map(median) as [
+  const [
+    sealData,
+    openData,
+    sealAck,
+    openAck,
+    hp,
+    wasmSealData,
+    wasmOpenData,
+    wasmSealAck,
+    wasmOpenAck,
+    hpChaCha,
+  ] = perRound.map(median) as [
+    number,
+    number,
+    number,
+    number,
+    number,
     number,
     number,
     number,
@@ -368,6 +439,11 @@ export async function run(opts: FloorOptions = {}): Promise<FloorResult> {
     sealAck,
     openAck,
     hp,
+    wasmSealData,
+    wasmOpenData,
+    wasmSealAck,
+    wasmOpenAck,
+    hpChaCha,
     sendData: udpData.send,
     recvData: udpData.recv,
     sendAck: udpAck.send,
@@ -377,6 +453,9 @@ export async function run(opts: FloorOptions = {}): Promise<FloorResult> {
   };
   const senderUs = steps.sealData + hp + steps.sendData + ackRatio * (steps.recvAck + steps.openAck + hp);
   const receiverUs = steps.recvData + steps.openData + hp + ackRatio * (steps.sealAck + hp + steps.sendAck);
+  const h = hpChaCha;
+  const wasmSenderUs = wasmSealData + h + steps.sendData + ackRatio * (steps.recvAck + wasmOpenAck + h);
+  const wasmReceiverUs = steps.recvData + wasmOpenData + h + ackRatio * (wasmSealAck + h + steps.sendAck);
   const perGiB = (us: number) => (us / 1e6) * (GiB / PAYLOAD_PER_PACKET);
   const result: FloorResult = {
     steps,
@@ -385,6 +464,10 @@ export async function run(opts: FloorOptions = {}): Promise<FloorResult> {
     receiverUs,
     senderSPerGiB: perGiB(senderUs),
     receiverSPerGiB: perGiB(receiverUs),
+    wasmSenderUs,
+    wasmReceiverUs,
+    wasmSenderSPerGiB: perGiB(wasmSenderUs),
+    wasmReceiverSPerGiB: perGiB(wasmReceiverUs),
     load: [load0, 0],
   };
   const q = opts.quicGo ?? 'run';
@@ -420,6 +503,11 @@ export function formatFloor(r: FloorResult): string {
     `per data packet (${PAYLOAD_PER_PACKET} B of stream data in a ${DATA_DATAGRAM}-byte datagram, ${r.ackRatio} ACK-only datagrams per data packet):`,
     `  sender   floor ${us(r.senderUs)} us = ${r.senderSPerGiB.toFixed(2)} CPU s/GiB`,
     `  receiver floor ${us(r.receiverUs)} us = ${r.receiverSPerGiB.toFixed(2)} CPU s/GiB`,
+    `with tsquic's WebAssembly ChaCha20-Poly1305 instead (no object per call; ChaCha20 header protection), CPU us per call:`,
+    `  seal ${DATA_DATAGRAM} B ${us(s.wasmSealData)}   open ${DATA_DATAGRAM} B ${us(s.wasmOpenData)}   header protection ${us(s.hpChaCha)}`,
+    `  seal ${ACK_DATAGRAM} B   ${us(s.wasmSealAck)}   open ${ACK_DATAGRAM} B   ${us(s.wasmOpenAck)}`,
+    `  sender   floor ${us(r.wasmSenderUs)} us = ${r.wasmSenderSPerGiB.toFixed(2)} CPU s/GiB`,
+    `  receiver floor ${us(r.wasmReceiverUs)} us = ${r.wasmReceiverSPerGiB.toFixed(2)} CPU s/GiB`,
   ];
   const quicGo = (g: QuicGoFigures, what: string, sender: string, receiver: string) =>
     lines.push(
@@ -427,6 +515,7 @@ export function formatFloor(r: FloorResult): string {
       `  sender (${sender}) ${g.senderSPerGiB.toFixed(2)} CPU s/GiB: floor / quic-go ${(r.senderSPerGiB / g.senderSPerGiB).toFixed(2)}`,
       `  receiver (${receiver}) ${g.receiverSPerGiB.toFixed(2)} CPU s/GiB: floor / quic-go ${(r.receiverSPerGiB / g.receiverSPerGiB).toFixed(2)}`,
       `  both sides: floor ${(r.senderSPerGiB + r.receiverSPerGiB).toFixed(2)} vs quic-go ${(g.senderSPerGiB + g.receiverSPerGiB).toFixed(2)} CPU s/GiB`,
+      `  with the WebAssembly AEAD: sender ${(r.wasmSenderSPerGiB / g.senderSPerGiB).toFixed(2)}, receiver ${(r.wasmReceiverSPerGiB / g.receiverSPerGiB).toFixed(2)} (floor / quic-go)`,
     );
   if (r.quicGo) quicGo(r.quicGo, 'upload', 'client', 'server');
   if (r.quicGoDownload) quicGo(r.quicGoDownload, 'download', 'server', 'client');

@@ -428,6 +428,8 @@ const BENCHES: Bench[] = [
         out.push({ bench: 'floor', name, value, unit, digits, headline });
       f('sender floor (seal + hp + send, its ACKs opened)', r.senderSPerGiB, 'CPU s/GiB', 2, true);
       f('receiver floor (recv + open + hp, its ACKs sent)', r.receiverSPerGiB, 'CPU s/GiB', 2, true);
+      f('sender floor, WebAssembly ChaCha20-Poly1305', r.wasmSenderSPerGiB, 'CPU s/GiB', 2, true);
+      f('receiver floor, WebAssembly ChaCha20-Poly1305', r.wasmReceiverSPerGiB, 'CPU s/GiB', 2, true);
       if (r.quicGo) {
         f('quic-go 0.29 sender, whole process', r.quicGo.senderSPerGiB, 'CPU s/GiB', 2, false);
         f('quic-go 0.29 receiver, whole process', r.quicGo.receiverSPerGiB, 'CPU s/GiB', 2, false);

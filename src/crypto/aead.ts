@@ -113,8 +113,17 @@ export class Aead {
     return written + TAG_LENGTH;
   }
 
-  /** Returns the plaintext (a new buffer), or null when authentication fails (never throws for bad input). */
-  open(packetNumber: number, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
+  /**
+   * Returns the plaintext, or null when authentication fails (never throws for bad input; the
+   * ciphertext is then left as it was). The plaintext is a new buffer, or with `inPlace` possibly
+   * written over the ciphertext and returned as a view of it (ChaCha20-Poly1305 in WebAssembly).
+   */
+  open(
+    packetNumber: number,
+    aad: Uint8Array,
+    ciphertextAndTag: Uint8Array,
+    inPlace = false,
+  ): Uint8Array | null {
     const ctLength = ciphertextAndTag.length - TAG_LENGTH;
     if (ctLength < 0) {
       this.failures++;
@@ -122,7 +131,7 @@ export class Aead {
     }
     const wasm = this.wasm;
     if (wasm !== undefined && WasmChaCha20Poly1305.fits(aad.length, ctLength)) {
-      const plaintext = wasm.open(this.setNonce(packetNumber), aad, ciphertextAndTag);
+      const plaintext = wasm.open(this.setNonce(packetNumber), aad, ciphertextAndTag, inPlace);
       if (plaintext === null) this.failures++;
       return plaintext;
     }

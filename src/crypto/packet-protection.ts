@@ -108,7 +108,8 @@ export function removeHeaderProtection(
 
 /**
  * Decrypts the payload of a packet whose header protection was removed; null on authentication failure
- * (counted in `aead.openFailures`) or when the offsets lie outside `buf`.
+ * (counted in `aead.openFailures`) or when the offsets lie outside `buf`. The plaintext may be written
+ * over the ciphertext in `buf` and returned as a view of it.
  */
 export function decryptPayload(
   aead: Aead,
@@ -120,7 +121,13 @@ export function decryptPayload(
 ): Uint8Array | null {
   if (packetStart < 0 || headerEnd <= packetStart || headerEnd > packetEnd || packetEnd > buf.length)
     return null;
-  return aead.open(packetNumber, buf.subarray(packetStart, headerEnd), buf.subarray(headerEnd, packetEnd));
+  // In place: the datagram is read once, and its header protection was removed in place already.
+  return aead.open(
+    packetNumber,
+    buf.subarray(packetStart, headerEnd),
+    buf.subarray(headerEnd, packetEnd),
+    true,
+  );
 }
 
 export interface OpenedPacket {

@@ -86,15 +86,21 @@ export class WasmChaCha20Poly1305 {
     return written;
   }
 
-  /** The plaintext (a new array), or null when the tag does not authenticate `aad` and the ciphertext. */
-  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null {
+  /**
+   * The plaintext, or null when the tag does not authenticate `aad` and the ciphertext (which is then
+   * left as it was). With `inPlace` the plaintext is written over the ciphertext and a view of it is
+   * returned (no allocation: for a received datagram that is read once); else a new array.
+   */
+  open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array, inPlace = false): Uint8Array | null {
     const len = ciphertextAndTag.length - WASM_AEAD_TAG_LENGTH;
     if (len < 0) return null;
     checkSizes(aad.length, len);
     const mem = this.load(nonce, aad);
     mem.set(ciphertextAndTag, L.data);
     if (this.module.exports.open(aad.length, len) === 0) return null;
-    return mem.slice(L.data, L.data + len);
+    if (!inPlace) return mem.slice(L.data, L.data + len);
+    ciphertextAndTag.set(mem.subarray(L.data, L.data + len));
+    return ciphertextAndTag.subarray(0, len);
   }
 
   private load(nonce: Uint8Array, aad: Uint8Array): Uint8Array {

@@ -41,11 +41,19 @@ test('floor: every step measured, the floors are their documented sums, quic-go 
   assert.equal(PAYLOAD_PER_PACKET, 1452 - 11 - 16 - 8);
   assert.equal(r.senderSPerGiB, (sender / 1e6) * (1024 ** 3 / PAYLOAD_PER_PACKET));
   assert.equal(r.receiverSPerGiB, (receiver / 1e6) * (1024 ** 3 / PAYLOAD_PER_PACKET));
+  // The same sums with the WebAssembly AEAD and ChaCha20 header protection.
+  const h = s.hpChaCha;
+  const wasmSender = s.wasmSealData + h + s.sendData + 0.25 * (s.recvAck + s.wasmOpenAck + h);
+  const wasmReceiver = s.recvData + s.wasmOpenData + h + 0.25 * (s.wasmSealAck + h + s.sendAck);
+  assert.equal(r.wasmSenderUs, wasmSender);
+  assert.equal(r.wasmReceiverUs, wasmReceiver);
+  assert.equal(r.wasmSenderSPerGiB, (wasmSender / 1e6) * (1024 ** 3 / PAYLOAD_PER_PACKET));
   assert.deepEqual(r.quicGo, { source: json, senderSPerGiB: 10.5, receiverSPerGiB: 7.5 });
   // A download's sender is quic-go's server, its receiver the client.
   assert.deepEqual(r.quicGoDownload, { source: json, senderSPerGiB: 9.9, receiverSPerGiB: 8 });
   const text = formatFloor(r);
   assert.match(text, /seal 1452 B .* open 1452 B .* header protection/);
+  assert.match(text, /WebAssembly ChaCha20-Poly1305 instead[^\n]*\n {2}seal 1452 B .* open 1452 B/);
   assert.match(text, /1417 B of stream data in a 1452-byte datagram, 0\.25 ACK-only datagrams/);
   assert.match(text, /sender \(client\) 10\.50 CPU s\/GiB/);
   assert.match(text, /download at <= 1452 B[^\n]*\n {2}sender \(server\) 9\.90 CPU s\/GiB/);

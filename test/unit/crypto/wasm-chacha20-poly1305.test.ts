@@ -127,3 +127,20 @@ test('keys do not leak between objects sharing the module: each call uses its ow
 test('the key must be 32 bytes', () => {
   assert.throws(() => new ChaCha20Poly1305(new Uint8Array(16)), RangeError);
 });
+
+test('open in place: the plaintext over the ciphertext, returned as a view of it; a forgery leaves the bytes as they were', () => {
+  const aead = new ChaCha20Poly1305(KEY);
+  const datagram = Buffer.concat([Buffer.from([1, 2, 3]), nodeSeal(KEY, NONCE, AAD, PLAINTEXT)]);
+  const sealed = datagram.subarray(3);
+  const forged = Buffer.from(datagram);
+  forged[forged.length - 1]! ^= 0x80;
+  const before = Buffer.from(forged);
+  assert.equal(aead.open(NONCE, AAD, forged.subarray(3), true), null);
+  assert.deepEqual(forged, before);
+  const plain = aead.open(NONCE, AAD, sealed, true);
+  assert.ok(plain !== null);
+  assert.equal(plain.buffer, datagram.buffer, 'a view of the datagram');
+  assert.equal(plain.byteOffset, datagram.byteOffset + 3);
+  assert.deepEqual(Buffer.from(plain), PLAINTEXT);
+  assert.deepEqual(datagram.subarray(0, 3), Buffer.from([1, 2, 3]));
+});
