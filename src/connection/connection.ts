@@ -301,7 +301,12 @@ export class Connection {
 
   // ===================================================================== public driving interface
 
-  /** A UDP datagram arrived from `from`. */
+  /**
+   * A UDP datagram arrived from `from`. The connection takes `datagram` over: packets are opened in
+   * place (header protection and payload) and stream data may stay a view of it until the
+   * application reads it, so the caller must not write to it again (node:dgram gives a new buffer per
+   * message; the simulator delivers copies).
+   */
   receive(datagram: Uint8Array, from: string, now: Millis): void {
     if (this.state === 'draining' || this.state === 'closed') return;
     // RFC 9000 §9: a client discards packets from an address other than its server's.

@@ -225,6 +225,11 @@ export class Endpoint {
     }
   }
 
+  /**
+   * A UDP datagram arrived from `from`. Like Connection.receive, this takes `datagram` over: it is
+   * opened in place and may be kept (as views of stream data), so the caller must not write to it
+   * again.
+   */
   receive(datagram: Uint8Array, from: string, now: Millis): void {
     let header: ReturnType<typeof parseInvariantHeader>;
     try {

@@ -272,8 +272,9 @@ export class StreamManager {
   /**
    * Processes a stream-related frame; throws QuicTransportError with the RFC 9000 §20 code.
    * (`now` is part of the contract; window auto-tuning reads the clock when updates are sent.)
-   * `ownedData`: a STREAM frame's data is a view of a buffer that nobody writes again (a decrypted
-   * packet payload), so the receive buffer may keep the view instead of a copy.
+   * `ownedData`: a STREAM frame's data is a view of a buffer that nobody writes again (a packet
+   * payload, decrypted in place in a datagram the connection took over, or into a new buffer), so the
+   * receive buffer may keep the view instead of a copy.
    */
   handleFrame(frame: StreamManagerFrame, _now: Millis, earlyData = false, ownedData = false): void {
     // Streams this frame opens are reported as opened in 0-RTT data (the request was replayable).
