@@ -40,6 +40,27 @@ function quarterRound(a: number, b: number, c: number, d: number): string {
 const range16 = Array.from({ length: 16 }, (_, i) => i);
 /** The initial state's words: the constant "expand 32-byte k", the key, the counter, the nonce (§2.3). */
 const CONSTANTS = [0x61707865, 0x3320646e, 0x79622d32, 0x6b206574];
+/** A double round: four column rounds, then four diagonal rounds (§2.3), as state word indices. */
+const QUARTER_ROUNDS: readonly (readonly [number, number, number, number])[] = [
+  [0, 4, 8, 12],
+  [1, 5, 9, 13],
+  [2, 6, 10, 14],
+  [3, 7, 11, 15],
+  [0, 5, 10, 15],
+  [1, 6, 11, 12],
+  [2, 7, 8, 13],
+  [3, 4, 9, 14],
+];
+
+/** The key's eight words into $k0..$k7 and the nonce's three into $n0..$n2. */
+function loadKeyAndNonce(): string {
+  const key = Array.from(
+    { length: 8 },
+    (_, i) => `    (local.set $k${i} (i32.load (i32.const ${L.key + 4 * i})))`,
+  );
+  const nonce = [0, 1, 2].map((i) => `    (local.set $n${i} (i32.load (i32.const ${L.nonce + 4 * i})))`);
+  return [...key, ...nonce].join('\n');
+}
 
 function initialWord(i: number): string {
   if (i < 4) return `(i32.const ${CONSTANTS[i]! | 0})`;
@@ -102,24 +123,8 @@ function xorKeyStream4(): string {
     ...Array.from({ length: 8 }, (_, i) => `(local $k${i} i32)`),
     '(local $n0 i32) (local $n1 i32) (local $n2 i32) (local $round i32)',
   ].join(' ');
-  const loadKey = Array.from(
-    { length: 8 },
-    (_, i) => `    (local.set $k${i} (i32.load (i32.const ${L.key + 4 * i})))`,
-  ).join('\n');
-  const loadNonce = [0, 1, 2]
-    .map((i) => `    (local.set $n${i} (i32.load (i32.const ${L.nonce + 4 * i})))`)
-    .join('\n');
   const init = range16.map((i) => `    (local.set $v${i} ${initialVector(i)})`).join('\n');
-  const rounds = [
-    quarterRound4(0, 4, 8, 12),
-    quarterRound4(1, 5, 9, 13),
-    quarterRound4(2, 6, 10, 14),
-    quarterRound4(3, 7, 11, 15),
-    quarterRound4(0, 5, 10, 15),
-    quarterRound4(1, 6, 11, 12),
-    quarterRound4(2, 7, 8, 13),
-    quarterRound4(3, 4, 9, 14),
-  ].join('\n');
+  const rounds = QUARTER_ROUNDS.map(([a, b, c, d]) => quarterRound4(a, b, c, d)).join('\n');
   const addInitial = range16
     .map((i) => `    (local.set $v${i} (i32x4.add ${g(`v${i}`)} ${initialVector(i)}))`)
     .join('\n');
@@ -146,8 +151,7 @@ function xorKeyStream4(): string {
   }
   return `  ;; XORs keystream blocks $ctr .. $ctr + 3 into the 256 bytes at $p, four blocks side by side (SIMD).
   (func $xorKeyStream4 (param $p i32) (param $ctr i32) ${locals}
-${loadKey}
-${loadNonce}
+${loadKeyAndNonce()}
 ${init}
     (local.set $round (i32.const 10))
     (loop $doubleRounds
@@ -165,24 +169,8 @@ function xorKeyStream(): string {
     ...Array.from({ length: 8 }, (_, i) => `(local $k${i} i32)`),
     '(local $n0 i32) (local $n1 i32) (local $n2 i32) (local $i i32) (local $round i32)',
   ].join(' ');
-  const loadKey = Array.from(
-    { length: 8 },
-    (_, i) => `    (local.set $k${i} (i32.load (i32.const ${L.key + 4 * i})))`,
-  ).join('\n');
-  const loadNonce = [0, 1, 2]
-    .map((i) => `    (local.set $n${i} (i32.load (i32.const ${L.nonce + 4 * i})))`)
-    .join('\n');
   const init = range16.map((i) => `        (local.set $x${i} ${initialWord(i)})`).join('\n');
-  const rounds = [
-    quarterRound(0, 4, 8, 12),
-    quarterRound(1, 5, 9, 13),
-    quarterRound(2, 6, 10, 14),
-    quarterRound(3, 7, 11, 15),
-    quarterRound(0, 5, 10, 15),
-    quarterRound(1, 6, 11, 12),
-    quarterRound(2, 7, 8, 13),
-    quarterRound(3, 4, 9, 14),
-  ].join('\n');
+  const rounds = QUARTER_ROUNDS.map(([a, b, c, d]) => quarterRound(a, b, c, d)).join('\n');
   const addInitial = range16
     .map((i) => `        (local.set $x${i} (i32.add ${g(`x${i}`)} ${initialWord(i)}))`)
     .join('\n');
@@ -225,8 +213,7 @@ function xorKeyStream(): string {
               (local.set $i (i32.add ${g('i')} (i32.const 1)))
               (br $bytes))))
         (local.set $len (i32.const 0))))
-${loadKey}
-${loadNonce}
+${loadKeyAndNonce()}
     (block $done
       (loop $blocks
         (br_if $done (i32.eqz ${g('len')}))

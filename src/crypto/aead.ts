@@ -62,7 +62,7 @@ export class Aead {
     this.key.set(key);
     this.wasm =
       params.aead === 'chacha20-poly1305' && wasmChaCha20Poly1305 !== undefined
-        ? new WasmChaCha20Poly1305(wasmChaCha20Poly1305, key)
+        ? new WasmChaCha20Poly1305(wasmChaCha20Poly1305, this.key)
         : undefined;
     // Big-endian signed 32-bit reads (`| 0` of the shifted bytes), without a DataView per key.
     this.ivTop = (iv[0]! << 24) | (iv[1]! << 16) | (iv[2]! << 8) | iv[3]!;

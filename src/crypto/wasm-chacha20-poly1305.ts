@@ -54,10 +54,11 @@ export class WasmChaCha20Poly1305 {
   private readonly key: Uint8Array;
   private readonly module: ChaCha20Poly1305Module;
 
+  /** Keeps `key` itself (no copy): the caller must not change it afterwards. */
   constructor(module: ChaCha20Poly1305Module, key: Uint8Array) {
     if (key.length !== 32) throw new RangeError(`ChaCha20-Poly1305 key must be 32 bytes, got ${key.length}`);
     this.module = module;
-    this.key = Uint8Array.from(key);
+    this.key = key;
   }
 
   /** Whether seal() and open() take these sizes (else the caller uses node:crypto). */
