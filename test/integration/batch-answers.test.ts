@@ -444,7 +444,10 @@ test("a client's PTO that comes due while its process is busy waits for the data
   try {
     const opts = clientOptions({ pmtuDiscoveryMax: 0 });
     // Flow 0: the ticket, which remembers the RTT of its connection: the resumed client's first PTO
-    // is about three times that (RFC 9002 §6.2.2), tens of milliseconds in a test process.
+    // is about three times that (RFC 9002 §6.2.2). The relay holds that flow's datagrams for 20 ms each
+    // way, so the PTO (over 100 ms) comes well after a prompt server's flight, even on a loaded machine
+    // (a PTO before the flight would rightly probe), and well before the 400 ms busy period ends.
+    relay.delayFor = (flow) => (flow === 0 ? 20 : 0);
     await getTicket(relay.port, cache, { pmtuDiscoveryMax: 0 });
     let busy = false;
     relay.afterDown = (flow) => {

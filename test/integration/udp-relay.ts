@@ -27,6 +27,8 @@ export class UdpRelay {
   readonly flows: Flow[] = [];
   /** Called after each datagram from the server is sent on to its client (`flow`). */
   afterDown: ((flow: number, datagram: Buffer) => void) | undefined;
+  /** Milliseconds each datagram of `flow` waits in the relay, both ways (default none). */
+  delayFor: ((flow: number) => number) | undefined;
   private readonly backs: Socket[] = [];
   /** Per client, the datagrams it has sent so far (held ones included). */
   private readonly seen: number[] = [];
@@ -49,9 +51,14 @@ export class UdpRelay {
         this.flows.push(record);
         const back = createSocket('udp4');
         back.on('message', (m) => {
-          record.push({ dir: 'down', size: m.length, at: this.count++, data: m });
-          front.send(m, from.port, from.address);
-          this.afterDown?.(index, m);
+          const down = () => {
+            record.push({ dir: 'down', size: m.length, at: this.count++, data: m });
+            front.send(m, from.port, from.address);
+            this.afterDown?.(index, m);
+          };
+          const delay = this.delayFor?.(index) ?? 0;
+          if (delay > 0) setTimeout(down, delay);
+          else down();
         });
         back.bind(0, '127.0.0.1');
         this.backs.push(back);
@@ -60,7 +67,9 @@ export class UdpRelay {
       }
       const up = this.seen[flow]!++;
       if (this.hold?.(flow, up, msg)) return;
-      this.forward(flow, msg);
+      const delay = this.delayFor?.(flow) ?? 0;
+      if (delay > 0) setTimeout(() => this.forward(flow, msg), delay);
+      else this.forward(flow, msg);
     });
   }
 
