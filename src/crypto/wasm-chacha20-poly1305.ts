@@ -7,8 +7,8 @@
  * them in, seals or opens in place, and copies the result out, with no object per call.
  *
  * One module instance serves every key: JavaScript runs one call at a time, and each call writes its
- * key and nonce first. Where WebAssembly is unavailable (`node --jitless`), `wasmChaCha20Poly1305`
- * is undefined and packets go through node:crypto.
+ * key and nonce first. Where WebAssembly is unavailable (`node --jitless`) or cannot compile the
+ * module (no SIMD), `wasmChaCha20Poly1305` is undefined and packets go through node:crypto.
  */
 import { CHACHA20_POLY1305_WASM } from './wasm/chacha20-poly1305-bytes.js';
 import { CHACHA20_POLY1305_LAYOUT as L } from './wasm/chacha20-poly1305-layout.js';
@@ -42,9 +42,15 @@ interface WebAssemblyApi {
 function instantiate(): ChaCha20Poly1305Module | undefined {
   const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
   if (api === undefined) return undefined;
-  const bytes = Buffer.from(CHACHA20_POLY1305_WASM, 'base64');
-  const exports = new api.Instance(new api.Module(bytes)).exports as Exports;
-  return { exports, memory: new Uint8Array(exports.memory.buffer) };
+  try {
+    const bytes = Buffer.from(CHACHA20_POLY1305_WASM, 'base64');
+    const exports = new api.Instance(new api.Module(bytes)).exports as Exports;
+    return { exports, memory: new Uint8Array(exports.memory.buffer) };
+  } catch {
+    // A runtime without WebAssembly SIMD (V8 needs SSE4.1 on x64) cannot compile the module:
+    // node:crypto takes every packet, as without WebAssembly at all.
+    return undefined;
+  }
 }
 
 /** The process's one instance, or undefined where WebAssembly is not available. */
