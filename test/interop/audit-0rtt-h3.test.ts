@@ -29,7 +29,15 @@ import { createServer } from '../../src/http3/index.js';
 import { cleanup, runCli } from '../cli/helpers.js';
 import { killAudits, startAudit } from './audit-peers.js';
 import { makeTempDir, removeDir, type TestPkiFiles, writeTestPki } from './go-peers.js';
-import { ensureH3GoPeers, freeUdpPort, jsonEvents, ngtcp2Bin, startPeer, waitUdpBound } from './h3-peers.js';
+import {
+  ensureH3GoPeers,
+  freeUdpPort,
+  jsonEvents,
+  ngtcp2Bin,
+  startPeer,
+  waitForEvents,
+  waitUdpBound,
+} from './h3-peers.js';
 
 const TIMEOUT = 120_000;
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -341,7 +349,7 @@ describe('interop: tsquic audit-0rtt client --alpn h3 audits real HTTP/3 servers
       /^the server accepted the replayed 0-RTT data and answered the replayed request with \d+ bytes$/,
     );
     // The replayed GET reached the application twice over: once from the attempt, once from the replay.
-    const served = jsonEvents(go).filter((e) => e.event === 'request' && e.early === true);
+    const served = await waitForEvents(go, (e) => e.event === 'request' && e.early === true, 2);
     assert.ok(served.length >= 2, JSON.stringify(served));
   });
 

@@ -101,6 +101,24 @@ export function startPeer(t: TestContext, bin: string, args: string[], opts: { c
 }
 
 /** JSON events a peer printed (one object per line; other lines ignored). */
+/**
+ * The JSON events of `p` that `match`, once there are at least `count` of them (or `ms` have passed):
+ * a peer writes its log line while it answers, and the line can reach us after the answer does.
+ */
+export async function waitForEvents(
+  p: Peer,
+  match: (e: Record<string, unknown>) => boolean,
+  count: number,
+  ms = 10_000,
+): Promise<Array<Record<string, unknown>>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const found = jsonEvents(p).filter(match);
+    if (found.length >= count || Date.now() >= end) return found;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 export function jsonEvents(p: Peer): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
   for (const l of p.lines) {

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { Client, createServer } from '../../src/http3/index.js';
 import { SessionCache } from '../../src/node/session-cache.js';
 import { makeTempDir, removeDir, sha256Hex, writeTestFile, writeTestPki } from './go-peers.js';
-import { ensureH3GoPeers, jsonEvents, startPeer } from './h3-peers.js';
+import { ensureH3GoPeers, jsonEvents, startPeer, waitForEvents } from './h3-peers.js';
 
 function fixture(t: import('node:test').TestContext) {
   const dir = makeTempDir('tsquic-h3-go-');
@@ -51,7 +51,8 @@ test('tsquic Client -> quic-go http3.Server: files byte-exact, POST echo, 0-RTT 
   assert.equal(sha256Hex(Buffer.from(await early.arrayBuffer())), small);
   assert.equal(early.zeroRTT, 'accepted');
   await c2.close();
-  const requests = jsonEvents(go).filter((e) => e.event === 'request');
+  // Five requests: the four of the first connection and the early GET (whose log line may come last).
+  const requests = await waitForEvents(go, (e) => e.event === 'request', 5);
   assert.ok(requests.every((r) => r.proto === 'HTTP/3.0'));
   assert.ok(
     requests.some((r) => r.path === '/small.txt' && r.early === true),
