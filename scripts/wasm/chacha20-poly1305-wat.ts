@@ -52,6 +52,12 @@ const QUARTER_ROUNDS: readonly (readonly [number, number, number, number])[] = [
   [3, 4, 9, 14],
 ];
 
+/** The locals loadKeyAndNonce() fills. */
+const KEY_AND_NONCE_LOCALS = [
+  ...Array.from({ length: 8 }, (_, i) => `(local $k${i} i32)`),
+  '(local $n0 i32) (local $n1 i32) (local $n2 i32)',
+].join(' ');
+
 /** The key's eight words into $k0..$k7 and the nonce's three into $n0..$n2. */
 function loadKeyAndNonce(): string {
   const key = Array.from(
@@ -120,8 +126,8 @@ function xorKeyStream4(): string {
   const locals = [
     ...range16.map((i) => `(local $v${i} v128)`),
     '(local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)',
-    ...Array.from({ length: 8 }, (_, i) => `(local $k${i} i32)`),
-    '(local $n0 i32) (local $n1 i32) (local $n2 i32) (local $round i32)',
+    KEY_AND_NONCE_LOCALS,
+    '(local $round i32)',
   ].join(' ');
   const init = range16.map((i) => `    (local.set $v${i} ${initialVector(i)})`).join('\n');
   const rounds = QUARTER_ROUNDS.map(([a, b, c, d]) => quarterRound4(a, b, c, d)).join('\n');
@@ -166,8 +172,8 @@ ${groups.join('\n')})`;
 function xorKeyStream(): string {
   const locals = [
     ...range16.map((i) => `(local $x${i} i32)`),
-    ...Array.from({ length: 8 }, (_, i) => `(local $k${i} i32)`),
-    '(local $n0 i32) (local $n1 i32) (local $n2 i32) (local $i i32) (local $round i32)',
+    KEY_AND_NONCE_LOCALS,
+    '(local $i i32) (local $round i32)',
   ].join(' ');
   const init = range16.map((i) => `        (local.set $x${i} ${initialWord(i)})`).join('\n');
   const rounds = QUARTER_ROUNDS.map(([a, b, c, d]) => quarterRound(a, b, c, d)).join('\n');
