@@ -16,11 +16,14 @@
  * adds a column running the TypeScript sources through tsx. Handshake rows: both servers first get
  * the same unmeasured handshakes of each kind (a server runs for long), each client process warms up
  * for --warmup ms (default 10 s) before it counts; the cold rows count fresh client processes from
- * 0.5 s after their first dial. Client and server CPU per connection are printed for the sequential
+ * 0.5 s after their first dial. Transfer rows: each client process first does the same transfer of
+ * --transfer-warmup MiB (default 32) on its own connection, unmeasured; the cold transfer rows time a
+ * fresh process's first transfer. Client and server CPU per connection are printed for the sequential
  * and the parallel rows (a runtime that spins while it waits spends CPU on waiting one at a time).
  *
  *   npx tsx bench/compare.ts [--quick] [--runs N] [--size MiB] [--duration ms] [--idle 1000,10000]
  *                            [--no-jumbo] [--out DIR] [--warmup ms] [--server-warmup ms]
+ *                            [--transfer-warmup MiB]
  *                            [--handshakes-only] [--tsx]
  *
  * Figures are printed, never asserted. See bench/README.md.
@@ -68,6 +71,12 @@ export const COLD_WARMUP_MS = 500;
 export const WARM_CLIENT_MS = 10_000;
 /** Unmeasured handshakes of each kind every server gets once, before the first measurement. */
 export const SERVER_WARMUP_MS = 3000;
+/**
+ * Default unmeasured transfer of the client before each (warm) transfer row, MiB: the same transfer
+ * on its own connection, so that the counted one runs in a process whose code V8 has compiled, as in
+ * any program that has been running for a while. The cold rows' client is a fresh process.
+ */
+export const TRANSFER_WARMUP_MIB = 32;
 
 export interface CompareOptions {
   /** Transfer size in MiB (default 100). */
@@ -83,6 +92,11 @@ export interface CompareOptions {
   warmupMs?: number;
   /** Unmeasured handshakes of each kind against each server before the first run, ms (default 3000). */
   serverWarmupMs?: number;
+  /**
+   * Unmeasured transfer of the client process before each transfer figure, MiB (default 32: warm
+   * clients). The cold transfer rows always use none.
+   */
+  transferWarmupMiB?: number;
   /** Only the handshake rows (no transfers, no idle connections). */
   handshakesOnly?: boolean;
   /** Also run tsquic from its TypeScript sources through tsx, as a labelled column outside the ratios. */
@@ -130,6 +144,8 @@ export interface CompareResult {
     durationMs: number;
     /** Client warm-up of the handshake rows; the cold rows use coldWarmupMs. */
     warmupMs: number;
+    /** Client warm-up transfer of the transfer rows, MiB; the cold transfer rows have none. */
+    transferWarmupMiB: number;
     coldWarmupMs: number;
     serverWarmupMs: number;
     /** How the tsquic peers run: compiled JavaScript (what the npm package ships) or through tsx. */
@@ -237,6 +253,8 @@ export interface Settings {
   sizeBytes: number;
   durationMs: number;
   warmupMs: number;
+  /** Transfers: the same transfer of this many bytes first, unmeasured (0: none). */
+  transferWarmupBytes: number;
 }
 
 function clientArgs(
@@ -253,6 +271,7 @@ function clientArgs(
   if (mode === 'upload' || mode === 'download' || mode === 'streams') {
     args.push(`${dash}size`, String(s.sizeBytes));
     if (mode === 'streams') args.push(`${dash}streams`, String(STREAMS));
+    if (s.transferWarmupBytes > 0) args.push(`${dash}warmup-bytes`, String(s.transferWarmupBytes));
   } else {
     args.push(
       `${dash}warmup`,
@@ -313,7 +332,10 @@ type HandshakeMode = 'full' | 'resumed' | '0rtt';
 interface Measurement {
   mode: PeerMode;
   parallel: number;
-  /** A handshake figure of a fresh client process (COLD_WARMUP_MS of warm-up instead of warmupMs). */
+  /**
+   * A figure of a fresh client process: handshakes with COLD_WARMUP_MS of warm-up instead of
+   * warmupMs, transfers with no warm-up transfer.
+   */
   cold?: boolean;
 }
 
@@ -358,6 +380,15 @@ function emptyRows(sizeMiB: number, idleCounts: readonly number[]): Row[] {
         cells: {},
       });
     }
+  }
+  for (const t of TRANSFERS) {
+    rows.push({
+      key: `${t}-goodput-cold`,
+      label: `${TRANSFER_LABEL[t]} (${sizeMiB} MiB), cold client (new process, no warm-up transfer)`,
+      unit: 'Mbit/s',
+      better: 'higher',
+      cells: {},
+    });
   }
   for (const h of HANDSHAKES) {
     rows.push({
@@ -457,15 +488,21 @@ async function measure(
 ): Promise<{ figures: Record<string, number | undefined>; result: PeerResult }> {
   const cpu0 = processCpuSeconds(server.pid);
   const transfer = TRANSFERS.includes(m.mode as TransferMode);
-  const settings = m.cold ? { ...s, warmupMs: COLD_WARMUP_MS } : s;
+  const settings = m.cold ? { ...s, warmupMs: COLD_WARMUP_MS, transferWarmupBytes: 0 } : s;
   const timeout = transfer ? 600_000 : settings.warmupMs + settings.durationMs + 60_000;
   const result = await runClient(spec.client(m.mode, server.address, pki, settings, m.parallel), timeout);
   const cpu1 = processCpuSeconds(server.pid);
   const figures: Record<string, number | undefined> = {};
   if (transfer) {
+    // The client says what it did first: a warm row's process has run the same transfer, a cold one's not.
+    if ((result.warmupBytes ?? 0) !== settings.transferWarmupBytes) {
+      throw new Error(
+        `the client did a ${result.warmupBytes ?? 0}-byte warm-up transfer, not ${settings.transferWarmupBytes}`,
+      );
+    }
     const bytes = result.bytes ?? 0;
-    figures[`${m.mode}-goodput`] = (bytes * 8) / 1e6 / result.seconds;
-    if (m.mode === 'upload' || m.mode === 'download') {
+    figures[`${m.mode}-goodput${m.cold ? '-cold' : ''}`] = (bytes * 8) / 1e6 / result.seconds;
+    if (!m.cold && (m.mode === 'upload' || m.mode === 'download')) {
       figures[`cpu-${m.mode}-client`] = result.cpuSeconds / (bytes / GiB);
       if (cpu0 !== undefined && cpu1 !== undefined)
         figures[`cpu-${m.mode}-server`] = (cpu1 - cpu0) / (bytes / GiB);
@@ -513,7 +550,13 @@ export async function idleMemory(
   try {
     // A few connections first, so that lazily loaded code and caches are not counted per connection.
     await runClient(
-      spec.client('full', server.address, pki, { sizeBytes: 0, durationMs: 0, warmupMs: 0 }, 1),
+      spec.client(
+        'full',
+        server.address,
+        pki,
+        { sizeBytes: 0, durationMs: 0, warmupMs: 0, transferWarmupBytes: 0 },
+        1,
+      ),
       60_000,
     );
     await new Promise((r) => setTimeout(r, 500));
@@ -597,6 +640,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
     sizeBytes: Math.round(sizeMiB * MiB),
     durationMs: opts.durationMs ?? 3000,
     warmupMs: opts.warmupMs ?? WARM_CLIENT_MS,
+    transferWarmupBytes: Math.round((opts.transferWarmupMiB ?? TRANSFER_WARMUP_MIB) * MiB),
   };
   const serverWarmupMs = opts.serverWarmupMs ?? SERVER_WARMUP_MS;
   const handshakesOnly = opts.handshakesOnly ?? false;
@@ -623,6 +667,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
       runs,
       durationMs: settings.durationMs,
       warmupMs: settings.warmupMs,
+      transferWarmupMiB: settings.transferWarmupBytes / MiB,
       coldWarmupMs: COLD_WARMUP_MS,
       serverWarmupMs,
       tsquicBuild: 'dist',
@@ -681,6 +726,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
     }
     const measurements: Measurement[] = [
       ...(handshakesOnly ? [] : TRANSFERS.map((mode) => ({ mode, parallel: 1 }))),
+      ...(handshakesOnly ? [] : TRANSFERS.map((mode) => ({ mode, parallel: 1, cold: true }))),
       ...HANDSHAKES.map((mode) => ({ mode, parallel: 1, cold: true })),
       ...HANDSHAKES.map((mode) => ({ mode, parallel: 1 })),
       ...HANDSHAKES.map((mode) => ({ mode, parallel: PARALLEL })),
@@ -697,7 +743,11 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
           try {
             const { figures, result: res } = await measure(spec, server, meas, pki, settings);
             for (const [k, v] of Object.entries(figures)) record(result.rows, k, spec.key, v);
-            if (res.averagePacketBytes !== undefined && (meas.mode === 'upload' || meas.mode === 'streams')) {
+            if (
+              res.averagePacketBytes !== undefined &&
+              !meas.cold &&
+              (meas.mode === 'upload' || meas.mode === 'streams')
+            ) {
               const list = packetSizes.get(`${meas.mode}-goodput ${spec.key}`) ?? [];
               list.push(res.averagePacketBytes);
               packetSizes.set(`${meas.mode}-goodput ${spec.key}`, list);
@@ -711,7 +761,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
             const msg = (e as Error).message;
             log(`  run ${r + 1}/${runs} ${name.padEnd(11)} ${spec.label.padEnd(24)} failed: ${msg}`);
             const rowKey = TRANSFERS.includes(meas.mode as TransferMode)
-              ? `${meas.mode}-goodput`
+              ? `${meas.mode}-goodput${meas.cold ? '-cold' : ''}`
               : handshakeRowKey(meas);
             record(result.rows, rowKey, spec.key, undefined, msg);
           }
@@ -772,6 +822,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
     'Ratios are oriented so that > 1 means tsquic is better (for times, CPU and memory: quic-go / tsquic).',
     `tsquic runs as compiled JavaScript, what the npm package ships (src/ compiled with tsconfig.build.json, as npm run build does; bench/tsconfig.dist.json), not through tsx${specs.some((c) => c.key === 'tsquic-tsx') ? '; the "tsquic via tsx" column runs the TypeScript sources through tsx and is not part of the ratios' : ''}.`,
     `Handshake rows: every server first did ${settings.warmupMs === 0 && serverWarmupMs === 0 ? 'no' : `${serverWarmupMs} ms of`} unmeasured handshakes of each kind; each client process did ${settings.warmupMs} ms of unmeasured handshakes before the ${settings.durationMs} ms counted (warm). The cold rows are fresh client processes counted from ${COLD_WARMUP_MS} ms after their first dial, while V8 still compiles; quic-go is compiled ahead of time. Both stacks are treated alike.`,
+    `Transfer rows: ${settings.transferWarmupBytes > 0 ? `each client process first did the same transfer of ${settings.transferWarmupBytes / MiB} MiB on its own connection, unmeasured (warm); the CPU rows are those warm transfers'. The cold transfer rows are fresh client processes, timed from their first transfer` : 'each client process is fresh (no warm-up transfer)'}; the servers run for long (every transfer row of every run goes to the same server process). Both stacks are treated alike.`,
   );
   if (idleCounts.length > 0)
     result.notes.push(
@@ -797,7 +848,7 @@ export function formatCompare(r: CompareResult): string {
   const lines = [
     `compare: tsquic vs quic-go 0.29 on ${r.settings.address}, client and server in separate processes, ` +
       `datagrams <= ${r.settings.packetCap} B; median of ${r.settings.runs} run(s), alternating; handshakes counted over ${r.settings.durationMs} ms ` +
-      `after ${r.settings.warmupMs} ms of client warm-up (cold rows: ${r.settings.coldWarmupMs} ms); tsquic as compiled JavaScript`,
+      `after ${r.settings.warmupMs} ms of client warm-up (cold rows: ${r.settings.coldWarmupMs} ms), transfers after a ${r.settings.transferWarmupMiB} MiB warm-up transfer (cold rows: none); tsquic as compiled JavaScript`,
     `  machine: nproc ${r.machine.nproc}, ${r.machine.cpu}, ${r.machine.memoryGiB} GiB, load average ${r.machine.loadAverageAtStart.join(' ')} at start`,
     `  versions: node ${r.versions.node}${r.versions.go ? `, ${r.versions.go}` : ''}${r.versions.quicGo ? `, quic-go ${r.versions.quicGo}` : ''}`,
     `${''.padEnd(width + 2)}${cols.map((c) => c.label.padStart(24)).join('')}${'tsquic/quic-go'.padStart(16)}`,
@@ -879,6 +930,7 @@ export function compareOptions(argv: readonly string[]): CompareOptions {
     durationMs: numberArg(argv, '--duration') ?? (quick ? 1000 : undefined),
     warmupMs: numberArg(argv, '--warmup') ?? (quick ? 1000 : undefined),
     serverWarmupMs: numberArg(argv, '--server-warmup') ?? (quick ? 500 : undefined),
+    transferWarmupMiB: numberArg(argv, '--transfer-warmup') ?? (quick ? 2 : undefined),
     handshakesOnly: argv.includes('--handshakes-only'),
     tsx: argv.includes('--tsx'),
     ...(idleCounts !== undefined ? { idleCounts } : {}),

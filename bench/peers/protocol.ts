@@ -78,6 +78,8 @@ export interface PeerResult {
   error?: string;
   /** CPU seconds the client process used while measuring (user + system, all threads). */
   cpuSeconds: number;
+  /** Transfers: bytes of the unmeasured transfer done first (--warmup-bytes), if any. */
+  warmupBytes?: number;
   /** Handshakes: connections in flight at once (default 1). */
   parallel?: number;
   /** Handshakes: median ms from the start of a dial to the first byte of the server's answer. */

@@ -4,10 +4,12 @@
  *   node --import tsx [--single-threaded-gc] bench/peers/quic-client.ts --addr HOST:PORT --ca FILE
  *        --mode upload|download|streams|full|resumed|0rtt [--size BYTES] [--streams N] [--request BYTES]
  *        [--warmup MS] [--duration MS] [--parallel N] [--max-datagram-size N] [--pmtu-max N]
+ *        [--warmup-bytes BYTES]
  *
  * upload: one connection (dial), one stream, --size bytes and FIN; timed from the first write to the
  * server's answer. download: one stream asking for --size bytes, timed from the request to the last
  * byte. streams: --streams (default 10) concurrent streams uploading --size bytes between them.
+ * --warmup-bytes: the same transfer of that many bytes first, on its own connection, unmeasured.
  * full / resumed / 0rtt: new connections back to back for --duration ms (after
  * --warmup ms), each carrying one request of --request bytes: `dial` without a session cache (full),
  * `dial` with one (resumed), `dialEarly` with one, the request sent as 0-RTT (0rtt; on a rejection it
@@ -148,6 +150,37 @@ async function download(conn: QuicConnection, size: number): Promise<void> {
   if (received !== size) throw new Error(`asked for ${size} bytes, received ${received}`);
 }
 
+/** One transfer of `size` bytes on a new connection (dial, transfer, close): its figures. */
+async function transfer(
+  target: { host: string; port: number },
+  options: ClientOptions,
+  mode: 'upload' | 'download' | 'streams',
+  size: number,
+  streams: number,
+): Promise<PeerResult> {
+  const conn = await dial(target, options);
+  let result: PeerResult;
+  if (mode === 'upload') result = await timeUpload(size, () => exchange(conn, uploadChunk(), size));
+  else if (mode === 'download') result = { ...(await timeUpload(size, () => download(conn, size))), mode };
+  else {
+    const each = Math.floor(size / streams);
+    const chunk = uploadChunk();
+    result = await timeUpload(each * streams, async () => {
+      await Promise.all(Array.from({ length: streams }, () => exchange(conn, chunk, each)));
+    });
+    result = { ...result, mode };
+  }
+  const stats = conn.stats();
+  await conn.close();
+  return {
+    ...result,
+    packetsSent: stats.packetsSent,
+    averagePacketBytes: stats.bytesSent / Math.max(1, stats.packetsSent),
+    packetsLost: stats.packetsLost,
+    packetsReceived: stats.packetsReceived,
+  };
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const mode = parseMode(requiredOption(argv, '--mode'));
@@ -161,44 +194,15 @@ async function main(): Promise<void> {
     ...(mds !== undefined ? { maxDatagramSize: Number(mds) } : {}),
     ...(pmtu !== undefined ? { pmtuDiscoveryMax: Number(pmtu) } : {}),
   };
-  if (mode === 'download' || mode === 'streams') {
+  if (mode === 'upload' || mode === 'download' || mode === 'streams') {
     const size = numberOption(argv, '--size', 200 * 1024 * 1024);
-    const conn = await dial(target, base);
-    let result: PeerResult;
-    if (mode === 'download') result = await timeUpload(size, () => download(conn, size));
-    else {
-      const n = Math.max(1, Math.floor(numberOption(argv, '--streams', 10)));
-      const each = Math.floor(size / n);
-      const chunk = uploadChunk();
-      result = await timeUpload(each * n, async () => {
-        await Promise.all(Array.from({ length: n }, () => exchange(conn, chunk, each)));
-      });
-    }
-    const stats = conn.stats();
-    await conn.close();
-    report({
-      ...result,
-      mode,
-      packetsSent: stats.packetsSent,
-      averagePacketBytes: stats.bytesSent / Math.max(1, stats.packetsSent),
-      packetsLost: stats.packetsLost,
-      packetsReceived: stats.packetsReceived,
-    });
-    return;
-  }
-  if (mode === 'upload') {
-    const size = numberOption(argv, '--size', 200 * 1024 * 1024);
-    const conn = await dial(target, base);
-    const result = await timeUpload(size, () => exchange(conn, uploadChunk(), size));
-    const stats = conn.stats();
-    await conn.close();
-    report({
-      ...result,
-      packetsSent: stats.packetsSent,
-      averagePacketBytes: stats.bytesSent / Math.max(1, stats.packetsSent),
-      packetsLost: stats.packetsLost,
-      packetsReceived: stats.packetsReceived,
-    });
+    const streams = Math.max(1, Math.floor(numberOption(argv, '--streams', 10)));
+    // A process that has run for a while: the same transfer first, on its own connection, unmeasured
+    // (V8 compiles the paths it takes; the handshake rows' --warmup does the same for handshakes).
+    const warmupBytes = numberOption(argv, '--warmup-bytes', 0);
+    if (warmupBytes > 0) await transfer(target, base, mode, warmupBytes, streams);
+    const result = await transfer(target, base, mode, size, streams);
+    report(warmupBytes > 0 ? { ...result, warmupBytes } : result);
     return;
   }
   const request = requestBody(numberOption(argv, '--request', 32));

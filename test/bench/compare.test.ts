@@ -31,6 +31,9 @@ const EXPECTED_ROWS = [
   'full-parallel16',
   'resumed-parallel16',
   '0rtt-parallel16',
+  'upload-goodput-cold',
+  'download-goodput-cold',
+  'streams-goodput-cold',
   'full-sequential-cold',
   'resumed-sequential-cold',
   '0rtt-sequential-cold',
@@ -66,6 +69,8 @@ test('npm run bench -- --quick (tiny): tsquic and quic-go side by side, JSON and
     '300',
     '--warmup',
     '0',
+    '--transfer-warmup',
+    '0.5',
     '--idle',
     '4',
     '--out',
@@ -85,6 +90,9 @@ test('npm run bench -- --quick (tiny): tsquic and quic-go side by side, JSON and
   // tsquic runs as users of the package run it (compiled JavaScript); the cold rows are fresh clients.
   assert.equal(json.settings.tsquicBuild, 'dist');
   assert.equal(json.settings.coldWarmupMs, 500);
+  // Warm transfer rows: each client first did a 0.5 MiB transfer (compare.ts checks each client's
+  // report of it); the cold transfer rows' clients did none.
+  assert.equal(json.settings.transferWarmupMiB, 0.5);
   assert.ok(json.machine.nproc >= 1 && typeof json.machine.cpu === 'string');
   assert.match(json.versions.node, /^v\d+/);
   assert.match(json.versions.quicGo ?? '', /^0\.29/);

@@ -7,6 +7,7 @@
 //	quicgo server -cert FILE -key FILE [-listen 127.0.0.1:0] [-idle-timeout D]
 //	quicgo client -addr HOST:PORT -ca FILE [-sni NAME] -mode upload|download|streams|full|resumed|0rtt
 //	              [-size BYTES] [-streams N] [-request BYTES] [-warmup D] [-duration D] [-parallel N]
+//	              [-warmup-bytes BYTES]
 //	quicgo client -addr HOST:PORT -ca FILE -mode idle -count N [-parallel N] [-idle-timeout D]
 //
 // A request of the form "DOWNLOAD <n>" is answered with n bytes instead of the count (download).
@@ -202,6 +203,8 @@ type result struct {
 	CPUSeconds float64 `json:"cpuSeconds"`
 	Parallel   int     `json:"parallel,omitempty"`
 	TTFBMs     float64 `json:"ttfbMs,omitempty"`
+	// Transfers: bytes of the unmeasured transfer done first (-warmup-bytes), if any.
+	WarmupBytes int64 `json:"warmupBytes,omitempty"`
 	// Handshakes: every connection completed in the process's life (the first tickets' and the
 	// warm-up's included), which the server's CPU over the whole run is divided by.
 	Total int `json:"total,omitempty"`
@@ -227,6 +230,7 @@ func client(args []string) {
 	warmup := fs.Duration("warmup", 500*time.Millisecond, "handshakes: time before measuring")
 	duration := fs.Duration("duration", 3*time.Second, "handshakes: time measured")
 	streams := fs.Int("streams", 10, "streams: concurrent streams")
+	warmupBytes := fs.Int64("warmup-bytes", 0, "transfers: the same transfer of this many bytes first, unmeasured")
 	parallel := fs.Int("parallel", 1, "handshakes, idle: connections in flight at once")
 	count := fs.Int("count", 1000, "idle: connections to open")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "max idle timeout")
@@ -243,12 +247,15 @@ func client(args []string) {
 	c := &benchClient{addr: *addr, tlsConf: tlsConf}
 	var r result
 	switch *mode {
-	case "upload":
-		r, err = c.upload(*size)
-	case "download":
-		r, err = c.download(*size)
-	case "streams":
-		r, err = c.streams(*size, *streams)
+	case "upload", "download", "streams":
+		// A process that has run for a while: the same transfer first, on its own connection.
+		if *warmupBytes > 0 {
+			if _, err := c.transfer(*mode, *warmupBytes, *streams); err != nil {
+				fail("%s warm-up: %v", *mode, err)
+			}
+		}
+		r, err = c.transfer(*mode, *size, *streams)
+		r.WarmupBytes = *warmupBytes
 	case "full", "resumed", "0rtt":
 		r, err = handshakes(*addr, tlsConf, *mode, *request, *warmup, *duration, *parallel)
 	default:
@@ -328,6 +335,18 @@ func exchangeTimed(ctx context.Context, conn quic.Connection, data []byte, total
 		return fmt.Errorf("sent %d bytes, the server counted %q", total, answer)
 	}
 	return nil
+}
+
+// transfer runs one upload, download or streams transfer of size bytes on a new connection.
+func (c *benchClient) transfer(mode string, size int64, streams int) (result, error) {
+	switch mode {
+	case "upload":
+		return c.upload(size)
+	case "download":
+		return c.download(size)
+	default:
+		return c.streams(size, streams)
+	}
 }
 
 func (c *benchClient) upload(size int64) (result, error) {
