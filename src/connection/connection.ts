@@ -314,7 +314,13 @@ export class Connection {
     this.counters.onDatagramReceived(datagram.length);
     // In the closing state the receiver only attributes packets and answers at a limited rate
     // (RFC 9000 §10.2.1): connection-receiver.ts.
-    this.guard(now, () => this.receiver.receiveDatagram(datagram, from, now));
+    // Per datagram: the guard's try/catch inline, without a closure (issue 13).
+    if (this.releasePending) this.releaseDiscardedSpaces();
+    try {
+      this.receiver.receiveDatagram(datagram, from, now);
+    } catch (err) {
+      this.fail(err, now);
+    }
     this.afterActivity(now);
     this.recoveryReporter?.update(now);
     this.onAllowanceChanged();
@@ -338,9 +344,13 @@ export class Connection {
    */
   transmitTo(now: Millis): { datagram: Uint8Array; to: string } | undefined {
     let out: { datagram: Uint8Array; path: Path } | undefined;
-    this.guard(now, () => {
+    // Per datagram: the guard's try/catch inline, without a closure (issue 13).
+    if (this.releasePending) this.releaseDiscardedSpaces();
+    try {
       out = this.sender.transmit(now);
-    });
+    } catch (err) {
+      this.fail(err, now);
+    }
     if (!out) {
       // Nothing to send: the ACK and pacing timers say when to ask again.
       this.rearmTimers();
@@ -781,43 +791,48 @@ export class Connection {
     try {
       fn();
     } catch (err) {
-      if (err instanceof QuicTransportError) {
-        this.startClosing(
-          {
-            source: 'local',
-            application: false,
-            errorCode: err.errorCode,
-            frameType: err.frameType ?? 0,
-            reason: err.reason,
-          },
-          now,
-        );
-      } else if (err instanceof TlsAlertError) {
-        this.startClosing(
-          {
-            source: 'local',
-            application: false,
-            errorCode: cryptoErrorCode(err.alert),
-            reason: err.message,
-            tlsAlert: err.alert,
-          },
-          now,
-        );
-      } else {
-        // The reason phrase goes to the peer: the message of a bug (paths, internal state) does not.
-        this.startClosing(
-          {
-            source: 'local',
-            application: false,
-            errorCode: TransportErrorCode.INTERNAL_ERROR,
-            reason: 'internal error',
-            internalError: err,
-          },
-          now,
-        );
-        // An internal error is a bug: keep it visible to tests and the shell.
-        this.caughtErrors.push(err);
-      }
+      this.fail(err, now);
+    }
+  }
+
+  /** What guard() does with an exception thrown while processing an input: the connection closes. */
+  private fail(err: unknown, now: Millis): void {
+    if (err instanceof QuicTransportError) {
+      this.startClosing(
+        {
+          source: 'local',
+          application: false,
+          errorCode: err.errorCode,
+          frameType: err.frameType ?? 0,
+          reason: err.reason,
+        },
+        now,
+      );
+    } else if (err instanceof TlsAlertError) {
+      this.startClosing(
+        {
+          source: 'local',
+          application: false,
+          errorCode: cryptoErrorCode(err.alert),
+          reason: err.message,
+          tlsAlert: err.alert,
+        },
+        now,
+      );
+    } else {
+      // The reason phrase goes to the peer: the message of a bug (paths, internal state) does not.
+      this.startClosing(
+        {
+          source: 'local',
+          application: false,
+          errorCode: TransportErrorCode.INTERNAL_ERROR,
+          reason: 'internal error',
+          internalError: err,
+        },
+        now,
+      );
+      // An internal error is a bug: keep it visible to tests and the shell.
+      this.caughtErrors.push(err);
     }
   }
 

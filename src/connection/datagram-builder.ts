@@ -15,7 +15,7 @@ import {
   PacketType,
   patchLongHeaderLength,
   writeLongHeader,
-  writeShortHeader,
+  writeShortHeaderFields,
 } from '../wire/packet-header.js';
 import { varintLength } from '../wire/varint.js';
 import type { SentFrame } from './sent-frames.js';
@@ -151,13 +151,14 @@ export class DatagramBuilder {
   ): boolean {
     const start = this.writer.offset;
     if (start + 1 + spec.dcid.length + pnLength + TAG_LENGTH + 4 > this.maxSize) return false;
-    const { pnOffset } = writeShortHeader(this.writer, {
-      dcid: spec.dcid,
+    const pnOffset = writeShortHeaderFields(
+      this.writer,
+      spec.dcid,
       packetNumber,
-      packetNumberLength: pnLength,
-      keyPhase: spec.keyPhase,
-      spin: spec.spin,
-    });
+      pnLength,
+      spec.keyPhase,
+      spec.spin,
+    );
     this.current = this.newPacket(
       space,
       PacketType.OneRtt,

@@ -21,6 +21,16 @@ import type { SentFrame } from './sent-frames.js';
 /** Sealed datagrams of every connection of the process are copied out here (short-lived bytes). */
 const outgoing = new DatagramSlab();
 
+/**
+ * The 1-RTT header fields of the packet being opened: one object per packer, rewritten for each
+ * packet (the builder reads it and keeps nothing of it), so a packet costs no object for them.
+ */
+interface ShortHeaderFields {
+  dcid: Uint8Array;
+  keyPhase: boolean;
+  spin: boolean;
+}
+
 /** RFC 9000 §14.1: datagrams carrying ack-eliciting Initial packets are at least this large. */
 export const MIN_INITIAL_DATAGRAM = 1200;
 
@@ -46,6 +56,7 @@ export class PacketPacker implements FrameSink {
   private packetNumber = 0;
   /** Whether the open packet holds an ack-eliciting frame (RFC 9002 §2): a property of each packet. */
   private ackEliciting = false;
+  private readonly shortSpec: ShortHeaderFields = { dcid: new Uint8Array(0), keyPhase: false, spin: false };
 
   constructor(
     private readonly header: PacketHeaderSource,
@@ -76,13 +87,10 @@ export class PacketPacker implements FrameSink {
     const pnLength = packetNumberLength(packetNumber, h.largestAcked(space));
     let opened: boolean;
     if (type === PacketType.OneRtt) {
-      opened = this.builder.openShort(
-        { dcid, keyPhase: h.keyPhase, spin: false },
-        space,
-        keys,
-        packetNumber,
-        pnLength,
-      );
+      const spec = this.shortSpec;
+      spec.dcid = dcid;
+      spec.keyPhase = h.keyPhase;
+      opened = this.builder.openShort(spec, space, keys, packetNumber, pnLength);
     } else if (type === PacketType.Initial || type === PacketType.Handshake || type === PacketType.ZeroRtt) {
       opened = this.builder.openLong(
         {
@@ -154,11 +162,19 @@ export class PacketPacker implements FrameSink {
    * bytes (we use the whole datagram size); a server pads those with an ack-eliciting Initial.
    */
   padInitial(maxSize: number): void {
+    // Loops, not some() with a callback: this runs for every datagram (issue 13: no closure each).
     const packets = this.builder.packets;
-    if (!packets.some((p) => p.type === PacketType.Initial)) return;
+    let initial = false;
+    let ackElicitingInitial = false;
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i] as Readonly<BuiltPacket>;
+      if (p.type !== PacketType.Initial) continue;
+      initial = true;
+      if (p.ackEliciting) ackElicitingInitial = true;
+    }
+    if (!initial) return;
     if (this.header.role === 'client') this.padTo(Math.max(MIN_INITIAL_DATAGRAM, maxSize));
-    else if (packets.some((p) => p.type === PacketType.Initial && p.ackEliciting))
-      this.padTo(MIN_INITIAL_DATAGRAM);
+    else if (ackElicitingInitial) this.padTo(MIN_INITIAL_DATAGRAM);
   }
 
   /** Seal every packet and return a copy of the datagram (the buffer is reused for the next). */

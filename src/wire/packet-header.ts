@@ -400,14 +400,28 @@ export function writeShortHeader(
     spin: boolean;
   },
 ): { pnOffset: number } {
-  checkCid(h.dcid, MAX_CID_LENGTH);
-  checkPacketNumberLength(h.packetNumberLength);
+  return {
+    pnOffset: writeShortHeaderFields(w, h.dcid, h.packetNumber, h.packetNumberLength, h.keyPhase, h.spin),
+  };
+}
+
+/** writeShortHeader with the fields as arguments, returning pnOffset: no object per packet (issue 13). */
+export function writeShortHeaderFields(
+  w: BufferWriter,
+  dcid: Uint8Array,
+  packetNumber: number,
+  packetNumberLength: 1 | 2 | 3 | 4,
+  keyPhase: boolean,
+  spin: boolean,
+): number {
+  checkCid(dcid, MAX_CID_LENGTH);
+  checkPacketNumberLength(packetNumberLength);
   // Header Form 0, Fixed Bit 1, Spin Bit (0x20), Reserved Bits 0, Key Phase (0x04), PN Length - 1.
-  w.u8(FIXED_BIT | (h.spin ? 0x20 : 0) | (h.keyPhase ? 0x04 : 0) | (h.packetNumberLength - 1));
-  w.bytes(h.dcid);
+  w.u8(FIXED_BIT | (spin ? 0x20 : 0) | (keyPhase ? 0x04 : 0) | (packetNumberLength - 1));
+  w.bytes(dcid);
   const pnOffset = w.offset;
-  writeTruncatedPacketNumber(w, h.packetNumber, h.packetNumberLength);
-  return { pnOffset };
+  writeTruncatedPacketNumber(w, packetNumber, packetNumberLength);
+  return pnOffset;
 }
 
 /**
