@@ -504,8 +504,9 @@ async function measure(
     figures[`${m.mode}-goodput${m.cold ? '-cold' : ''}`] = (bytes * 8) / 1e6 / result.seconds;
     if (!m.cold && (m.mode === 'upload' || m.mode === 'download')) {
       figures[`cpu-${m.mode}-client`] = result.cpuSeconds / (bytes / GiB);
+      // The server's CPU is read around the whole client run: the warm-up transfer's bytes count too.
       if (cpu0 !== undefined && cpu1 !== undefined)
-        figures[`cpu-${m.mode}-server`] = (cpu1 - cpu0) / (bytes / GiB);
+        figures[`cpu-${m.mode}-server`] = (cpu1 - cpu0) / ((bytes + settings.transferWarmupBytes) / GiB);
     }
     return { figures, result };
   }
@@ -822,7 +823,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
     'Ratios are oriented so that > 1 means tsquic is better (for times, CPU and memory: quic-go / tsquic).',
     `tsquic runs as compiled JavaScript, what the npm package ships (src/ compiled with tsconfig.build.json, as npm run build does; bench/tsconfig.dist.json), not through tsx${specs.some((c) => c.key === 'tsquic-tsx') ? '; the "tsquic via tsx" column runs the TypeScript sources through tsx and is not part of the ratios' : ''}.`,
     `Handshake rows: every server first did ${settings.warmupMs === 0 && serverWarmupMs === 0 ? 'no' : `${serverWarmupMs} ms of`} unmeasured handshakes of each kind; each client process did ${settings.warmupMs} ms of unmeasured handshakes before the ${settings.durationMs} ms counted (warm). The cold rows are fresh client processes counted from ${COLD_WARMUP_MS} ms after their first dial, while V8 still compiles; quic-go is compiled ahead of time. Both stacks are treated alike.`,
-    `Transfer rows: ${settings.transferWarmupBytes > 0 ? `each client process first did the same transfer of ${settings.transferWarmupBytes / MiB} MiB on its own connection, unmeasured (warm); the CPU rows are those warm transfers'. The cold transfer rows are fresh client processes, timed from their first transfer` : 'each client process is fresh (no warm-up transfer)'}; the servers run for long (every transfer row of every run goes to the same server process). Both stacks are treated alike.`,
+    `Transfer rows: ${settings.transferWarmupBytes > 0 ? `each client process first did the same transfer of ${settings.transferWarmupBytes / MiB} MiB on its own connection, unmeasured (warm); the CPU rows are those warm transfers' (a client's over its counted transfer; a server's over the whole client run, divided by both transfers' bytes). The cold transfer rows are fresh client processes, timed from their first transfer` : 'each client process is fresh (no warm-up transfer)'}; the servers run for long (every transfer row of every run goes to the same server process). Both stacks are treated alike.`,
   );
   if (idleCounts.length > 0)
     result.notes.push(
