@@ -10,9 +10,9 @@
  *   npx tsx bench/core-ab.ts --root OLD --root NEW [--rounds 9] [--size 50]
  */
 import { loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { formatMachine, numberFlag } from './core.js';
+import { formatMachine, numberFlag, rootFlags } from './core.js';
 
 interface CoreModule {
   runBackToBack(bytes: number, seed: number): { cpuMsPerMiB: number };
@@ -26,11 +26,7 @@ function median(v: readonly number[]): number {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const argv = process.argv.slice(2);
-  const roots: string[] = [];
-  argv.forEach((a, i) => {
-    if (a === '--root' && argv[i + 1] !== undefined) roots.push(resolve(argv[i + 1]!));
-  });
-  if (roots.length === 0) throw new Error('give at least one --root');
+  const roots = rootFlags(argv);
   const rounds = numberFlag(argv, '--rounds') ?? 9;
   const sizeMiB = numberFlag(argv, '--size') ?? 50;
   console.log(formatMachine());

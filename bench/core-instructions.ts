@@ -20,9 +20,9 @@
  * Figures are printed, never asserted.
  */
 import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatMachine, numberFlag } from './core.js';
+import { formatMachine, numberFlag, rootFlags } from './core.js';
 
 interface CoreModule {
   runBackToBack(bytes: number, seed: number): { cpuMsPerMiB: number };
@@ -85,11 +85,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   if (argv[0] === '--child') {
     await child(argv[1]!, Number(argv[2]), Number(argv[3]));
   } else {
-    const roots: string[] = [];
-    argv.forEach((a, i) => {
-      if (a === '--root' && argv[i + 1] !== undefined) roots.push(resolve(argv[i + 1]!));
-    });
-    if (roots.length === 0) throw new Error('give at least one --root');
+    const roots = rootFlags(argv);
     const sizeMiB = numberFlag(argv, '--size') ?? 64;
     const warmupMiB = numberFlag(argv, '--warmup') ?? 32;
     console.log(formatMachine());

@@ -19,6 +19,7 @@
  *   node --import tsx --single-threaded-gc bench/core.ts --size 50
  */
 import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { Connection } from '../src/connection/connection.js';
@@ -523,6 +524,16 @@ export function formatCore(r: CoreBenchResult): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Every `--root DIR` of argv, resolved (the A/B benches: core-ab, core-instructions); throws if none. */
+export function rootFlags(argv: readonly string[]): string[] {
+  const roots: string[] = [];
+  argv.forEach((a, i) => {
+    if (a === '--root' && argv[i + 1] !== undefined) roots.push(resolve(argv[i + 1]!));
+  });
+  if (roots.length === 0) throw new Error('give at least one --root');
+  return roots;
 }
 
 /** `--name value` from argv as a positive number, or undefined. */
