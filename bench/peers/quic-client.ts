@@ -159,21 +159,21 @@ async function transfer(
   streams: number,
 ): Promise<PeerResult> {
   const conn = await dial(target, options);
-  let result: PeerResult;
-  if (mode === 'upload') result = await timeUpload(size, () => exchange(conn, uploadChunk(), size));
-  else if (mode === 'download') result = { ...(await timeUpload(size, () => download(conn, size))), mode };
-  else {
-    const each = Math.floor(size / streams);
-    const chunk = uploadChunk();
-    result = await timeUpload(each * streams, async () => {
-      await Promise.all(Array.from({ length: streams }, () => exchange(conn, chunk, each)));
-    });
-    result = { ...result, mode };
-  }
+  const each = Math.floor(size / streams);
+  const result =
+    mode === 'upload'
+      ? await timeUpload(size, () => exchange(conn, uploadChunk(), size))
+      : mode === 'download'
+        ? await timeUpload(size, () => download(conn, size))
+        : await timeUpload(each * streams, async () => {
+            const chunk = uploadChunk();
+            await Promise.all(Array.from({ length: streams }, () => exchange(conn, chunk, each)));
+          });
   const stats = conn.stats();
   await conn.close();
   return {
     ...result,
+    mode,
     packetsSent: stats.packetsSent,
     averagePacketBytes: stats.bytesSent / Math.max(1, stats.packetsSent),
     packetsLost: stats.packetsLost,

@@ -118,6 +118,30 @@ function lanes(...l: number[]): string {
 }
 
 /**
+ * The twenty rounds of a block state (RFC 8439 §2.3): its sixteen locals set from the initial
+ * state, ten double rounds, the initial state added. `simd`: four blocks side by side in $v0..$v15,
+ * else one block in $x0..$x15. `indent`: the indentation of the statements.
+ */
+function twentyRounds(simd: boolean, indent: string): string {
+  const word = simd ? 'v' : 'x';
+  const initial = simd ? initialVector : initialWord;
+  const add = simd ? 'i32x4.add' : 'i32.add';
+  const quarter = simd ? quarterRound4 : quarterRound;
+  const init = range16.map((i) => `${indent}(local.set $${word}${i} ${initial(i)})`).join('\n');
+  const rounds = QUARTER_ROUNDS.map(([a, b, c, d]) => quarter(a, b, c, d)).join('\n');
+  const addInitial = range16
+    .map((i) => `${indent}(local.set $${word}${i} (${add} ${g(`${word}${i}`)} ${initial(i)}))`)
+    .join('\n');
+  return `${init}
+${indent}(local.set $round (i32.const 10))
+${indent}(loop $doubleRounds
+${rounds}
+${indent}  (local.set $round (i32.sub ${g('round')} (i32.const 1)))
+${indent}  (br_if $doubleRounds ${g('round')}))
+${addInitial}`;
+}
+
+/**
  * XORs four keystream blocks (counters $ctr to $ctr + 3) into the 256 bytes at $p, computed side by
  * side in 128-bit lanes; then each group of four words is transposed from "one word of four blocks"
  * to "four words of one block".
@@ -129,11 +153,6 @@ function xorKeyStream4(): string {
     KEY_AND_NONCE_LOCALS,
     '(local $round i32)',
   ].join(' ');
-  const init = range16.map((i) => `    (local.set $v${i} ${initialVector(i)})`).join('\n');
-  const rounds = QUARTER_ROUNDS.map(([a, b, c, d]) => quarterRound4(a, b, c, d)).join('\n');
-  const addInitial = range16
-    .map((i) => `    (local.set $v${i} (i32x4.add ${g(`v${i}`)} ${initialVector(i)}))`)
-    .join('\n');
   const groups: string[] = [];
   for (let w = 0; w < 16; w += 4) {
     const [a, b, c, d] = [g(`v${w}`), g(`v${w + 1}`), g(`v${w + 2}`), g(`v${w + 3}`)];
@@ -158,13 +177,7 @@ function xorKeyStream4(): string {
   return `  ;; XORs keystream blocks $ctr .. $ctr + 3 into the 256 bytes at $p, four blocks side by side (SIMD).
   (func $xorKeyStream4 (param $p i32) (param $ctr i32) ${locals}
 ${loadKeyAndNonce()}
-${init}
-    (local.set $round (i32.const 10))
-    (loop $doubleRounds
-${rounds}
-      (local.set $round (i32.sub ${g('round')} (i32.const 1)))
-      (br_if $doubleRounds ${g('round')}))
-${addInitial}
+${twentyRounds(true, '    ')}
 ${groups.join('\n')})`;
 }
 
@@ -175,11 +188,6 @@ function xorKeyStream(): string {
     KEY_AND_NONCE_LOCALS,
     '(local $i i32) (local $round i32)',
   ].join(' ');
-  const init = range16.map((i) => `        (local.set $x${i} ${initialWord(i)})`).join('\n');
-  const rounds = QUARTER_ROUNDS.map(([a, b, c, d]) => quarterRound(a, b, c, d)).join('\n');
-  const addInitial = range16
-    .map((i) => `        (local.set $x${i} (i32.add ${g(`x${i}`)} ${initialWord(i)}))`)
-    .join('\n');
   const xorFull = range16
     .map(
       (i) =>
@@ -223,13 +231,7 @@ ${loadKeyAndNonce()}
     (block $done
       (loop $blocks
         (br_if $done (i32.eqz ${g('len')}))
-${init}
-        (local.set $round (i32.const 10))
-        (loop $doubleRounds
-${rounds}
-          (local.set $round (i32.sub ${g('round')} (i32.const 1)))
-          (br_if $doubleRounds ${g('round')}))
-${addInitial}
+${twentyRounds(false, '        ')}
         (if (i32.ge_u ${g('len')} (i32.const 64))
           (then
 ${xorFull}

@@ -13,23 +13,13 @@ import type { Frame } from '../wire/frames.js';
 import { PacketType } from '../wire/packet-header.js';
 import { packetNumberLength } from '../wire/packet-number.js';
 import type { FrameTraceEvent } from './connection.js';
-import { type BuiltPacket, DatagramBuilder } from './datagram-builder.js';
+import { type BuiltPacket, DatagramBuilder, type ShortHeaderSpec } from './datagram-builder.js';
 import { DatagramSlab } from './datagram-slab.js';
 import type { FrameSink } from './framer.js';
 import type { SentFrame } from './sent-frames.js';
 
 /** Sealed datagrams of every connection of the process are copied out here (short-lived bytes). */
 const outgoing = new DatagramSlab();
-
-/**
- * The 1-RTT header fields of the packet being opened: one object per packer, rewritten for each
- * packet (the builder reads it and keeps nothing of it), so a packet costs no object for them.
- */
-interface ShortHeaderFields {
-  dcid: Uint8Array;
-  keyPhase: boolean;
-  spin: boolean;
-}
 
 /** RFC 9000 §14.1: datagrams carrying ack-eliciting Initial packets are at least this large. */
 export const MIN_INITIAL_DATAGRAM = 1200;
@@ -56,7 +46,11 @@ export class PacketPacker implements FrameSink {
   private packetNumber = 0;
   /** Whether the open packet holds an ack-eliciting frame (RFC 9002 §2): a property of each packet. */
   private ackEliciting = false;
-  private readonly shortSpec: ShortHeaderFields = { dcid: new Uint8Array(0), keyPhase: false, spin: false };
+  /**
+   * The 1-RTT header fields of the last short header: a new object only when the DCID or the key
+   * phase changes, not per packet (issue 13).
+   */
+  private shortSpec: ShortHeaderSpec = { dcid: new Uint8Array(0), keyPhase: false, spin: false };
 
   constructor(
     private readonly header: PacketHeaderSource,
@@ -87,9 +81,11 @@ export class PacketPacker implements FrameSink {
     const pnLength = packetNumberLength(packetNumber, h.largestAcked(space));
     let opened: boolean;
     if (type === PacketType.OneRtt) {
-      const spec = this.shortSpec;
-      spec.dcid = dcid;
-      spec.keyPhase = h.keyPhase;
+      let spec = this.shortSpec;
+      if (spec.dcid !== dcid || spec.keyPhase !== h.keyPhase) {
+        spec = { dcid, keyPhase: h.keyPhase, spin: false };
+        this.shortSpec = spec;
+      }
       opened = this.builder.openShort(spec, space, keys, packetNumber, pnLength);
     } else if (type === PacketType.Initial || type === PacketType.Handshake || type === PacketType.ZeroRtt) {
       opened = this.builder.openLong(

@@ -32,15 +32,11 @@ export class RoundRobin<T> {
   /** After `item` was served: to the back of the round if it still has something, else out. */
   served(item: T, stillActive: boolean): void {
     const items = this.items;
-    if (items === undefined) {
-      if (stillActive) this.add(item);
-      return;
-    }
     // Alone in its round it is already at the back: a delete and an add per packet of a bulk
     // transfer cost a rehash of the Set now and then (issue 13).
-    if (stillActive && items.size === 1 && items.has(item)) return;
-    items.delete(item);
-    if (stillActive) items.add(item);
+    if (stillActive && items?.size === 1 && items.has(item)) return;
+    items?.delete(item);
+    if (stillActive) this.add(item);
   }
 
   /** Items in turn order. Deleting the current item while iterating is allowed. */
