@@ -213,19 +213,7 @@ function xorKeyStream(): string {
       (then
         (memory.fill (i32.const ${L.blocks4}) (i32.const 0) (i32.const 256))
         (call $xorKeyStream4 (i32.const ${L.blocks4}) ${g('ctr')})
-        (local.set $i (i32.const 0))
-        (loop $words
-          (i64.store (i32.add ${g('p')} ${g('i')})
-            (i64.xor (i64.load (i32.add ${g('p')} ${g('i')})) (i64.load offset=${L.blocks4} ${g('i')})))
-          (local.set $i (i32.add ${g('i')} (i32.const 8)))
-          (br_if $words (i32.le_u (i32.add ${g('i')} (i32.const 8)) ${g('len')})))
-        (loop $bytes
-          (if (i32.lt_u ${g('i')} ${g('len')})
-            (then
-              (i32.store8 (i32.add ${g('p')} ${g('i')})
-                (i32.xor (i32.load8_u (i32.add ${g('p')} ${g('i')})) (i32.load8_u offset=${L.blocks4} ${g('i')})))
-              (local.set $i (i32.add ${g('i')} (i32.const 1)))
-              (br $bytes))))
+        (call $xorBytes ${g('p')} (i32.const ${L.blocks4}) ${g('len')})
         (local.set $len (i32.const 0))))
 ${loadKeyAndNonce()}
     (block $done
@@ -250,6 +238,28 @@ ${storeBlock}
         (local.set $ctr (i32.add ${g('ctr')} (i32.const 1)))
         (br $blocks))))`;
 }
+
+/** XORs the $len bytes at $src into the $len bytes at $p: 16 at a time, then one at a time. */
+function xorBytes(): string {
+  const at = (base: string) => `(i32.add ${g(base)} ${g('i')})`;
+  return `  ;; XORs the $len bytes at $src into the $len bytes at $p.
+  (func $xorBytes (param $p i32) (param $src i32) (param $len i32) (local $i i32)
+    (block $wideDone
+      (loop $wide
+        (br_if $wideDone (i32.gt_u (i32.add ${g('i')} (i32.const 16)) ${g('len')}))
+        (v128.store ${at('p')} (v128.xor (v128.load ${at('p')}) (v128.load ${at('src')})))
+        (local.set $i (i32.add ${g('i')} (i32.const 16)))
+        (br $wide)))
+    (block $done
+      (loop $bytes
+        (br_if $done (i32.ge_u ${g('i')} ${g('len')}))
+        (i32.store8 ${at('p')} (i32.xor (i32.load8_u ${at('p')}) (i32.load8_u ${at('src')})))
+        (local.set $i (i32.add ${g('i')} (i32.const 1)))
+        (br $bytes))))`;
+}
+
+/** The payload bytes the first four keystream blocks encrypt (blocks 1-3; block 0 keys Poly1305). */
+const FIRST_PAYLOAD_BYTES = 192;
 
 const M26 = '(i64.const 0x3ffffff)';
 
@@ -404,20 +414,33 @@ ${xorKeyStream4()}
 
 ${xorKeyStream()}
 
-  ;; The Poly1305 one-time key: the first 32 bytes of keystream block 0 (RFC 8439 §2.6).
-  (func $oneTimeKey
-    (i64.store (i32.const ${L.oneTimeKey}) (i64.const 0))
-    (i64.store (i32.const ${L.oneTimeKey + 8}) (i64.const 0))
-    (i64.store (i32.const ${L.oneTimeKey + 16}) (i64.const 0))
-    (i64.store (i32.const ${L.oneTimeKey + 24}) (i64.const 0))
-    (call $xorKeyStream (i32.const ${L.oneTimeKey}) (i32.const 32) (i32.const 0)))
+${xorBytes()}
+
+  ;; Keystream blocks 0-3 (RFC 8439 §2.4), four side by side, at blocks4: block 0's first 32 bytes
+  ;; are the Poly1305 one-time key (§2.6), copied to oneTimeKey; blocks 1-3 are the first
+  ;; ${FIRST_PAYLOAD_BYTES} bytes of the payload's keystream (§2.8: the payload starts at counter 1).
+  ;; One SIMD call instead of a block computed alone for the key (issue 13).
+  (func $firstBlocks
+    (memory.fill (i32.const ${L.blocks4}) (i32.const 0) (i32.const 256))
+    (call $xorKeyStream4 (i32.const ${L.blocks4}) (i32.const 0))
+    (memory.copy (i32.const ${L.oneTimeKey}) (i32.const ${L.blocks4}) (i32.const 32)))
+
+  ;; Encrypts or decrypts the $len bytes at data: the first ${FIRST_PAYLOAD_BYTES} with blocks 1-3
+  ;; from $firstBlocks, the rest from block 4 on.
+  (func $cryptPayload (param $len i32)
+    (if (i32.le_u (local.get $len) (i32.const ${FIRST_PAYLOAD_BYTES}))
+      (then
+        (call $xorBytes (i32.const ${L.data}) (i32.const ${L.blocks4 + 64}) (local.get $len))
+        (return)))
+    (call $xorBytes (i32.const ${L.data}) (i32.const ${L.blocks4 + 64}) (i32.const ${FIRST_PAYLOAD_BYTES}))
+    (call $xorKeyStream (i32.const ${L.data + FIRST_PAYLOAD_BYTES}) (i32.sub (local.get $len) (i32.const ${FIRST_PAYLOAD_BYTES})) (i32.const 4)))
 
 ${mac()}
 
   ;; Encrypts the $len bytes at data in place and writes the tag after them (§2.8).
   (func (export "seal") (param $aadLen i32) (param $len i32)
-    (call $oneTimeKey)
-    (call $xorKeyStream (i32.const ${L.data}) (local.get $len) (i32.const 1))
+    (call $firstBlocks)
+    (call $cryptPayload (local.get $len))
     (call $mac (i32.const ${L.aad}) (local.get $aadLen) (i32.const ${L.data}) (local.get $len) (i32.const 1)
       (i32.add (i32.const ${L.data}) (local.get $len))))
 
@@ -425,7 +448,7 @@ ${mac()}
   ;; authenticates them, decrypts them in place: 1; else 0, the ciphertext left as it was.
   (func (export "open") (param $aadLen i32) (param $len i32) (result i32)
     (local $end i32)
-    (call $oneTimeKey)
+    (call $firstBlocks)
     (call $mac (i32.const ${L.aad}) (local.get $aadLen) (i32.const ${L.data}) (local.get $len) (i32.const 1)
       (i32.const ${L.tag}))
     (local.set $end (i32.add (i32.const ${L.data}) (local.get $len)))
@@ -434,7 +457,7 @@ ${mac()}
             (i64.xor (i64.load (i32.const ${L.tag})) (i64.load (local.get $end)))
             (i64.xor (i64.load (i32.const ${L.tag + 8})) (i64.load offset=8 (local.get $end)))))
       (then (return (i32.const 0))))
-    (call $xorKeyStream (i32.const ${L.data}) (local.get $len) (i32.const 1))
+    (call $cryptPayload (local.get $len))
     (i32.const 1))
 
   ;; Poly1305 alone (§2.5) of the $len bytes at data with the key at oneTimeKey; the tag at tag.

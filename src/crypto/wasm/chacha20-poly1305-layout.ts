@@ -19,7 +19,8 @@ export const CHACHA20_POLY1305_LAYOUT = {
   aad: 256,
   /** The largest additional data (a QUIC header is at most about 60 bytes without a token). */
   aadMax: 512,
-  /** Four keystream blocks for a last part of 129-255 bytes, 256 bytes. */
+  /** Four keystream blocks, 256 bytes: blocks 0-3 of a packet (the one-time key and the payload's
+   * first 192 bytes), or those for a last part of 129-255 bytes. */
   blocks4: 768,
   /** The plaintext or ciphertext, then the tag. */
   data: 1024,

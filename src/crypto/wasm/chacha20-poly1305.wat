@@ -201,19 +201,7 @@
       (then
         (memory.fill (i32.const 768) (i32.const 0) (i32.const 256))
         (call $xorKeyStream4 (i32.const 768) (local.get $ctr))
-        (local.set $i (i32.const 0))
-        (loop $words
-          (i64.store (i32.add (local.get $p) (local.get $i))
-            (i64.xor (i64.load (i32.add (local.get $p) (local.get $i))) (i64.load offset=768 (local.get $i))))
-          (local.set $i (i32.add (local.get $i) (i32.const 8)))
-          (br_if $words (i32.le_u (i32.add (local.get $i) (i32.const 8)) (local.get $len))))
-        (loop $bytes
-          (if (i32.lt_u (local.get $i) (local.get $len))
-            (then
-              (i32.store8 (i32.add (local.get $p) (local.get $i))
-                (i32.xor (i32.load8_u (i32.add (local.get $p) (local.get $i))) (i32.load8_u offset=768 (local.get $i))))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br $bytes))))
+        (call $xorBytes (local.get $p) (i32.const 768) (local.get $len))
         (local.set $len (i32.const 0))))
     (local.set $k0 (i32.load (i32.const 0)))
     (local.set $k1 (i32.load (i32.const 4)))
@@ -377,13 +365,39 @@
         (local.set $ctr (i32.add (local.get $ctr) (i32.const 1)))
         (br $blocks))))
 
-  ;; The Poly1305 one-time key: the first 32 bytes of keystream block 0 (RFC 8439 §2.6).
-  (func $oneTimeKey
-    (i64.store (i32.const 64) (i64.const 0))
-    (i64.store (i32.const 72) (i64.const 0))
-    (i64.store (i32.const 80) (i64.const 0))
-    (i64.store (i32.const 88) (i64.const 0))
-    (call $xorKeyStream (i32.const 64) (i32.const 32) (i32.const 0)))
+  ;; XORs the $len bytes at $src into the $len bytes at $p.
+  (func $xorBytes (param $p i32) (param $src i32) (param $len i32) (local $i i32)
+    (block $wideDone
+      (loop $wide
+        (br_if $wideDone (i32.gt_u (i32.add (local.get $i) (i32.const 16)) (local.get $len)))
+        (v128.store (i32.add (local.get $p) (local.get $i)) (v128.xor (v128.load (i32.add (local.get $p) (local.get $i))) (v128.load (i32.add (local.get $src) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $wide)))
+    (block $done
+      (loop $bytes
+        (br_if $done (i32.ge_u (local.get $i) (local.get $len)))
+        (i32.store8 (i32.add (local.get $p) (local.get $i)) (i32.xor (i32.load8_u (i32.add (local.get $p) (local.get $i))) (i32.load8_u (i32.add (local.get $src) (local.get $i)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $bytes))))
+
+  ;; Keystream blocks 0-3 (RFC 8439 §2.4), four side by side, at blocks4: block 0's first 32 bytes
+  ;; are the Poly1305 one-time key (§2.6), copied to oneTimeKey; blocks 1-3 are the first
+  ;; 192 bytes of the payload's keystream (§2.8: the payload starts at counter 1).
+  ;; One SIMD call instead of a block computed alone for the key (issue 13).
+  (func $firstBlocks
+    (memory.fill (i32.const 768) (i32.const 0) (i32.const 256))
+    (call $xorKeyStream4 (i32.const 768) (i32.const 0))
+    (memory.copy (i32.const 64) (i32.const 768) (i32.const 32)))
+
+  ;; Encrypts or decrypts the $len bytes at data: the first 192 with blocks 1-3
+  ;; from $firstBlocks, the rest from block 4 on.
+  (func $cryptPayload (param $len i32)
+    (if (i32.le_u (local.get $len) (i32.const 192))
+      (then
+        (call $xorBytes (i32.const 1024) (i32.const 832) (local.get $len))
+        (return)))
+    (call $xorBytes (i32.const 1024) (i32.const 832) (i32.const 192))
+    (call $xorKeyStream (i32.const 1216) (i32.sub (local.get $len) (i32.const 192)) (i32.const 4)))
 
   ;; Poly1305 (RFC 8439 §2.5): 26-bit limbs, every product and row sum below 2^64.
   (func $mac (param $p1 i32) (param $l1 i32) (param $p2 i32) (param $l2 i32) (param $aead i32) (param $out i32)
@@ -505,8 +519,8 @@
 
   ;; Encrypts the $len bytes at data in place and writes the tag after them (§2.8).
   (func (export "seal") (param $aadLen i32) (param $len i32)
-    (call $oneTimeKey)
-    (call $xorKeyStream (i32.const 1024) (local.get $len) (i32.const 1))
+    (call $firstBlocks)
+    (call $cryptPayload (local.get $len))
     (call $mac (i32.const 256) (local.get $aadLen) (i32.const 1024) (local.get $len) (i32.const 1)
       (i32.add (i32.const 1024) (local.get $len))))
 
@@ -514,7 +528,7 @@
   ;; authenticates them, decrypts them in place: 1; else 0, the ciphertext left as it was.
   (func (export "open") (param $aadLen i32) (param $len i32) (result i32)
     (local $end i32)
-    (call $oneTimeKey)
+    (call $firstBlocks)
     (call $mac (i32.const 256) (local.get $aadLen) (i32.const 1024) (local.get $len) (i32.const 1)
       (i32.const 96))
     (local.set $end (i32.add (i32.const 1024) (local.get $len)))
@@ -523,7 +537,7 @@
             (i64.xor (i64.load (i32.const 96)) (i64.load (local.get $end)))
             (i64.xor (i64.load (i32.const 104)) (i64.load offset=8 (local.get $end)))))
       (then (return (i32.const 0))))
-    (call $xorKeyStream (i32.const 1024) (local.get $len) (i32.const 1))
+    (call $cryptPayload (local.get $len))
     (i32.const 1))
 
   ;; Poly1305 alone (§2.5) of the $len bytes at data with the key at oneTimeKey; the tag at tag.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import {
   WASM_AEAD_MAX_AAD,
   WASM_AEAD_MAX_PAYLOAD,
@@ -79,7 +80,12 @@ test('open: any flipped bit of the AAD, ciphertext or tag, another nonce or key,
 test('lengths around the 16-byte Poly1305 and 64-byte ChaCha20 block edges match node:crypto', () => {
   const aead = new ChaCha20Poly1305(KEY);
   for (const aadLength of [0, 1, 15, 16, 17, 33]) {
-    for (const length of [0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 255, 256, 257, 300, 1452]) {
+    // 192: the payload the one-time key's four-block call encrypts; 192 + 128 / 256: where the
+    // rest switches from four blocks at a time to the last part and to single blocks.
+    for (const length of [
+      0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 191, 192, 193, 255, 256, 257, 300, 319, 320, 321, 447, 448,
+      449, 1425, 1452,
+    ]) {
       const aad = Buffer.alloc(aadLength, 0xa5);
       const pt = Buffer.alloc(length);
       for (let i = 0; i < length; i++) pt[i] = (i * 7 + aadLength) & 0xff;
@@ -89,6 +95,20 @@ test('lengths around the 16-byte Poly1305 and 64-byte ChaCha20 block edges match
       assert.deepEqual(Buffer.from(aead.open(NONCE, aad, out) ?? [1]), pt);
     }
   }
+});
+
+test('any key, nonce, additional data and payload: the bytes node:crypto seals, and open gives the payload back', () => {
+  const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max });
+  fc.assert(
+    fc.property(bytes(32, 32), bytes(12, 12), bytes(0, 64), bytes(0, 1600), (key, nonce, aad, pt) => {
+      const aead = new ChaCha20Poly1305(key);
+      const out = new Uint8Array(pt.length + 16);
+      aead.seal(nonce, aad, pt, out, 0);
+      assert.deepEqual(Buffer.from(out), nodeSeal(key, nonce, aad, pt));
+      assert.deepEqual(aead.open(nonce, aad, out), pt);
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test('the largest payload and additional data the module takes; one byte more is a RangeError, nothing written', () => {
