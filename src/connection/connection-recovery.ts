@@ -6,7 +6,13 @@
  */
 import type { LossDetector } from '../recovery/loss-detector.js';
 import type { Pacer } from '../recovery/pacer.js';
-import { type CongestionController, PacketNumberSpace, type SentPacket } from '../recovery/types.js';
+import { GRANULARITY } from '../recovery/rtt-estimator.js';
+import {
+  type CongestionController,
+  PacketNumberSpace,
+  type RttView,
+  type SentPacket,
+} from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import type { Millis } from '../util/time.js';
 import type { AckFrame } from '../wire/frames.js';
@@ -43,6 +49,8 @@ export interface RecoveryHost {
   readonly mtu: Pick<MtuDiscovery, 'current' | 'onProbeAcked' | 'onProbeLost'>;
   readonly congestion: Pick<CongestionController, 'setMaxDatagramSize'>;
   readonly pacer: Pick<Pacer, 'setMaxDatagramSize'>;
+  /** The smoothed RTT spaces a 1-RTT PTO round's two probes (probeSpacing). */
+  readonly rtt: Pick<RttView, 'smoothedRtt'>;
   readonly maxDatagramSize: number;
   readonly counters: Pick<TrafficCounters, 'onPacketLost'>;
   readonly recoveryReporter: Pick<RecoveryReporter, 'lost'> | undefined;
@@ -74,6 +82,8 @@ export class ConnectionRecovery {
     const exponent = space === PacketNumberSpace.ApplicationData ? (c.peerParams?.ackDelayExponent ?? 3) : 3;
     const ackDelay = space === PacketNumberSpace.Initial ? 0 : (f.ackDelay * 2 ** exponent) / 1000;
     const result = c.lossDetector.onAckReceived(space, f.ranges, ackDelay, now, f.ecn, c.handshakeConfirmed);
+    // The probe round is over once the peer acknowledges anything new: no second probe.
+    if (result.newlyAcked.length > 0) c.spaces[space].cancelDeferredProbe();
     for (const p of result.newlyAcked) {
       this.onFramesAcked(p);
       this.onAckOfAck(space, p);
@@ -166,7 +176,15 @@ export class ConnectionRecovery {
     for (const p of result.lost) this.onFramesLost(p);
     if (result.probe) {
       const space = this.c.spaces[result.probe.space];
-      space.requestProbes(result.probe.count);
+      // A 1-RTT round's second probe goes a little after the first (probeSpacing), so that a peer
+      // that acknowledges what one read brings with one ACK sends one per probe: against a run of
+      // lost datagrams from the peer, each round then spends two of them, not one (issue 16's
+      // stall, seen again against quic-go 0.29's client in session 35).
+      if (result.probe.space === PacketNumberSpace.ApplicationData) {
+        space.requestProbes(result.probe.count, now + probeSpacing(this.c.rtt.smoothedRtt));
+      } else {
+        space.requestProbes(result.probe.count);
+      }
       // RFC 9002 §6.2.4: a probe should carry data; unacknowledged handshake data goes again.
       if (result.probe.space !== PacketNumberSpace.ApplicationData) space.crypto.resendUnacked();
       // RFC 9002 §6.2.2.1: a client without Handshake keys probes with an Initial.
@@ -179,4 +197,14 @@ export class ConnectionRecovery {
       }
     }
   }
+}
+
+/**
+ * The time between the two probes of a 1-RTT PTO round (RFC 9002 §6.2.4 allows two; it does not
+ * say they leave together): an eighth of the smoothed RTT, at least the timer granularity. Long
+ * enough for the peer to acknowledge the first before the second arrives, short beside the PTO
+ * period (at least the smoothed RTT plus max_ack_delay).
+ */
+export function probeSpacing(smoothedRtt: Millis): Millis {
+  return Math.max(GRANULARITY, smoothedRtt / 8);
 }

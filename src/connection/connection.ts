@@ -428,6 +428,8 @@ export class Connection {
       if (t.isExpired(Timer.KeyDiscard, now)) this.oneRtt?.discardPreviousIfDue(now);
       if (t.isExpired(Timer.PathValidation, now)) this.paths.handleTimeout(now);
       if (t.isExpired(Timer.LossDetection, now)) this.recovery.onLossDetectionTimeout(now);
+      if (t.isExpired(Timer.Probe, now))
+        this.spaces[PacketNumberSpace.ApplicationData].releaseDeferredProbe(now);
       this.recoveryReporter?.update(now);
       if (t.isExpired(Timer.KeepAlive, now)) this.framer.queuePing();
     });
@@ -486,6 +488,7 @@ export class Connection {
       this.handshakeComplete ? undefined : this.createdAt + this.options.handshakeTimeout,
     );
     t.set(Timer.LossDetection, this.lossDetector.lossDetectionTimeout());
+    t.set(Timer.Probe, this.spaces[PacketNumberSpace.ApplicationData].deferredProbeAt);
     t.set(Timer.Pacing, this.sender.pacingTimeout());
     t.set(Timer.AckDelay, this.sender.ackTimeout());
     t.set(Timer.KeyDiscard, this.oneRtt?.previousReadDiscardAt);

@@ -6,6 +6,7 @@ import type { PacketKeys } from '../crypto/packet-keys.js';
 import { PacketNumberSpace, type RttView } from '../recovery/types.js';
 import { EncryptionLevel } from '../tls/types.js';
 import { deepFreeze } from '../util/deep-freeze.js';
+import type { Millis } from '../util/time.js';
 import { AckManager } from './ack-manager.js';
 import { CryptoStream } from './crypto-stream.js';
 
@@ -42,6 +43,8 @@ export class PacketSpace {
   private _writeKeys: PacketKeys | undefined;
   private _discarded = false;
   private _probesPending = 0;
+  /** When one more probe is owed (the second of a 1-RTT PTO round, sent a little after the first). */
+  private _deferredProbeAt: Millis | undefined;
 
   /** `rtt`: the connection's estimate, for the delay of decimated ACKs (ack-manager.ts). */
   constructor(
@@ -128,16 +131,43 @@ export class PacketSpace {
     else this._writeKeys = keys;
   }
 
-  /** At least `count` probe packets are owed (RFC 9002 §6.2.4); none in a discarded space. */
-  requestProbes(count: number): void {
+  /**
+   * At least `count` probe packets are owed (RFC 9002 §6.2.4); none in a discarded space. With
+   * `lastAt`, the last of them is owed only from that time (deferredProbeAt), the others now.
+   */
+  requestProbes(count: number, lastAt?: Millis): void {
     if (this._discarded) return;
+    if (lastAt !== undefined && count > 1) {
+      this._probesPending = Math.max(this._probesPending, count - 1);
+      this._deferredProbeAt = lastAt;
+      return;
+    }
     this._probesPending = Math.max(this._probesPending, count);
+  }
+
+  /** When a deferred probe becomes owed (requestProbes' `lastAt`), if one is waiting. */
+  get deferredProbeAt(): Millis | undefined {
+    return this._deferredProbeAt;
+  }
+
+  /** The deferred probe is owed once its time has come. */
+  releaseDeferredProbe(now: Millis): void {
+    const at = this._deferredProbeAt;
+    if (at === undefined || now < at) return;
+    this._deferredProbeAt = undefined;
+    if (!this._discarded) this._probesPending++;
+  }
+
+  /** The peer acknowledged new packets: the probe round is over, the deferred probe not needed. */
+  cancelDeferredProbe(): void {
+    this._deferredProbeAt = undefined;
   }
 
   /** A new connection attempt (Version Negotiation): the handshake starts over, packet numbers go on. */
   restartHandshake(): void {
     this._crypto = new CryptoStream(this.space === PacketNumberSpace.Initial);
     this._probesPending = 0;
+    this._deferredProbeAt = undefined;
   }
 
   discard(): void {
@@ -146,6 +176,7 @@ export class PacketSpace {
     this._readKeys = undefined;
     this._writeKeys = undefined;
     this._probesPending = 0;
+    this._deferredProbeAt = undefined;
   }
 
   /**

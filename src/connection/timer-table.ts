@@ -19,6 +19,8 @@ export enum Timer {
   PathValidation,
   /** Loss detection or probe timeout (RFC 9002 §6.1.2, §6.2). */
   LossDetection,
+  /** The second probe of a 1-RTT PTO round is owed (connection-recovery.ts probeSpacing). */
+  Probe,
   /** A PING keeps the connection alive (keepAlivePeriod option; RFC 9000 §10.1.2). */
   KeepAlive,
   /** An ACK is due (RFC 9000 §13.2.1: max_ack_delay); handled by transmitting. */

@@ -5,7 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConnectionRecovery, type RecoveryHost } from '../../src/connection/connection-recovery.js';
+import {
+  ConnectionRecovery,
+  probeSpacing,
+  type RecoveryHost,
+} from '../../src/connection/connection-recovery.js';
 import { PacketSpace } from '../../src/connection/packet-space.js';
 import type { SentFrame, SentPacketPayload } from '../../src/connection/sent-frames.js';
 import { TrafficCounters } from '../../src/connection/traffic-counters.js';
@@ -22,6 +26,11 @@ const ackResult = (newlyAcked: AckResult['newlyAcked'], lost: AckResult['lost'])
   rttSampled: false,
   persistentCongestion: false,
 });
+const ackFrame = (largest: number) => ({
+  type: FrameType.Ack as const,
+  ackDelay: 0,
+  ranges: [{ largest, smallest: 0 }],
+});
 
 function fakeHost(role: 'client' | 'server' = 'client') {
   const log: string[] = [];
@@ -37,6 +46,7 @@ function fakeHost(role: 'client' | 'server' = 'client') {
     handshakeConfirmed: false,
     peerParams: undefined as { ackDelayExponent: number } | undefined,
     spaces,
+    rtt: { smoothedRtt: 40 },
     nextTimeout: { lost: [], probe: undefined } as unknown as Timeout,
     nextAck: ackResult([], []),
     lossDetector: {
@@ -158,7 +168,9 @@ test('a PTO asks its space for probes; a client without the handshake also probe
   const { host, recovery } = fakeHost('client');
   host.nextTimeout = { lost: [], probe: { space: PacketNumberSpace.ApplicationData, count: 2 } } as Timeout;
   recovery.onLossDetectionTimeout(0);
-  assert.equal(host.spaces[2].probesPending, 2);
+  // The second 1-RTT probe is owed an eighth of the smoothed RTT (40 ms) later.
+  assert.equal(host.spaces[2].probesPending, 1);
+  assert.equal(host.spaces[2].deferredProbeAt, 5);
   // RFC 9002 §6.2.2.1: the anti-deadlock probe of a client that has not completed the handshake.
   assert.equal(host.spaces[0].probesPending, 1);
 
@@ -178,6 +190,49 @@ test('a PTO asks its space for probes; a client without the handshake also probe
   } as Timeout;
   done.recovery.onLossDetectionTimeout(0);
   assert.equal(done.host.spaces[0].probesPending, 0);
+});
+
+test('a 1-RTT PTO round: the second probe owed from probeSpacing() on, and not at all once an ACK of something new came', () => {
+  const { host, recovery } = fakeHost('client');
+  host.handshakeComplete = true;
+  host.handshakeConfirmed = true;
+  host.nextTimeout = { lost: [], probe: { space: PacketNumberSpace.ApplicationData, count: 2 } } as Timeout;
+  recovery.onLossDetectionTimeout(100);
+  const app = host.spaces[2];
+  assert.equal(app.probesPending, 1);
+  assert.equal(app.deferredProbeAt, 100 + probeSpacing(40));
+  app.releaseDeferredProbe(104.9);
+  assert.equal(app.probesPending, 1, 'not before its time');
+  app.releaseDeferredProbe(105);
+  assert.equal(app.probesPending, 2);
+  assert.equal(app.deferredProbeAt, undefined);
+
+  // The next round: the ACK of its first probe comes before the second is due.
+  recovery.onLossDetectionTimeout(200);
+  assert.equal(app.deferredProbeAt, 205);
+  host.nextAck = ackResult([packet(PacketNumberSpace.ApplicationData, [])], []);
+  recovery.onAckFrame(PacketNumberSpace.ApplicationData, ackFrame(7), 201);
+  assert.equal(app.deferredProbeAt, undefined, 'the round is over');
+  app.releaseDeferredProbe(205);
+  assert.equal(app.probesPending, 2, 'nothing more is owed');
+
+  // An ACK of nothing new leaves the round as it is.
+  recovery.onLossDetectionTimeout(300);
+  host.nextAck = ackResult([], []);
+  recovery.onAckFrame(PacketNumberSpace.ApplicationData, ackFrame(7), 301);
+  assert.equal(app.deferredProbeAt, 305);
+
+  // Handshake rounds send both probes at once (their peers acknowledge Handshake packets at once).
+  host.nextTimeout = { lost: [], probe: { space: PacketNumberSpace.Handshake, count: 2 } } as Timeout;
+  recovery.onLossDetectionTimeout(400);
+  assert.equal(host.spaces[1].probesPending, 2);
+  assert.equal(host.spaces[1].deferredProbeAt, undefined);
+});
+
+test('probeSpacing: an eighth of the smoothed RTT, at least the timer granularity (1 ms)', () => {
+  assert.equal(probeSpacing(40), 5);
+  assert.equal(probeSpacing(4), 1);
+  assert.equal(probeSpacing(0.2), 1);
 });
 
 test('a Handshake PTO sends the unacknowledged CRYPTO data again (RFC 9002 §6.2.4)', () => {

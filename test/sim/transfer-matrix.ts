@@ -97,7 +97,8 @@ export function longestLossRun(trace: readonly TraceEntry[]): number {
 /**
  * The longest a sender with packets in flight may stay silent under a loss run of `run` datagrams
  * (RFC 9002 §6.2): each PTO round sends two probes (§6.2.4) and each probe is acknowledged at once
- * (it follows a skipped packet number, RFC 9000 §13.2.1), so a run of `run` lost datagrams in
+ * (it follows a skipped packet number, RFC 9000 §13.2.1, and the second leaves probeSpacing() after
+ * the first, so even a peer that acknowledges a whole read at once answers each), so a run of `run` lost datagrams in
  * either direction defeats at most ceil(run / 2) rounds. After k failed rounds the wait before the
  * next is PTO * 2^k (§6.2.1), so the longest gap is PTO * 2^ceil(run / 2) (one round of slack for a
  * run in the other direction overlapping it).

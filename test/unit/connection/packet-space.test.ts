@@ -41,6 +41,31 @@ test('probes owed after a PTO are paid by ack-eliciting packets, never below zer
   assert.equal(s.probesPending, 0);
 });
 
+test('a deferred probe: owed from its time on, once; cancelled by an ACK; gone with the space', () => {
+  const s = new PacketSpace(PacketNumberSpace.ApplicationData, 25);
+  s.requestProbes(2, 105);
+  assert.equal(s.probesPending, 1, 'the first now');
+  assert.equal(s.deferredProbeAt, 105);
+  s.releaseDeferredProbe(104);
+  assert.equal(s.probesPending, 1);
+  s.releaseDeferredProbe(105);
+  assert.equal(s.probesPending, 2);
+  assert.equal(s.deferredProbeAt, undefined);
+  s.releaseDeferredProbe(200);
+  assert.equal(s.probesPending, 2, 'released once');
+  s.requestProbes(1, 300);
+  assert.equal(s.deferredProbeAt, undefined, 'a single probe is never deferred');
+  s.requestProbes(2, 300);
+  s.cancelDeferredProbe();
+  s.releaseDeferredProbe(300);
+  assert.equal(s.probesPending, 2);
+  s.requestProbes(2, 400);
+  s.discard();
+  assert.equal(s.deferredProbeAt, undefined);
+  s.releaseDeferredProbe(400);
+  assert.equal(s.probesPending, 0);
+});
+
 test('discarding a space drops its keys and probes for good (RFC 9001 §4.9)', () => {
   const s = new PacketSpace(PacketNumberSpace.Initial, 25);
   const keys = derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, new Uint8Array(32).fill(1), QUIC_V1);
