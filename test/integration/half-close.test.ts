@@ -53,9 +53,9 @@ function connect(port: number, extra: Record<string, unknown> = {}): Promise<Qui
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + TIMEOUT;
+  const deadline = performance.now() + TIMEOUT;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out: ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }

@@ -111,10 +111,10 @@ export async function waitForEvents(
   count: number,
   ms = 10_000,
 ): Promise<Array<Record<string, unknown>>> {
-  const end = Date.now() + ms;
+  const end = performance.now() + ms;
   for (;;) {
     const found = jsonEvents(p).filter(match);
-    if (found.length >= count || Date.now() >= end) return found;
+    if (found.length >= count || performance.now() >= end) return found;
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -178,14 +178,15 @@ export function ngtcp2Bin(name: 'gtlsserver' | 'gtlsclient'): string {
  */
 export async function waitUdpBound(port: number, timeoutMs = 5000): Promise<void> {
   const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
       const rows = existsSync(table) ? readFileSync(table, 'utf8').split('\n').slice(1) : [];
       // Column 2 is local_address (hex address:port).
       if (rows.some((r) => `${r.trim().split(/\s+/)[1] ?? ''} `.endsWith(suffix))) return;
     }
-    if (Date.now() > deadline) throw new Error(`nothing bound UDP port ${port} within ${timeoutMs} ms`);
+    if (performance.now() > deadline)
+      throw new Error(`nothing bound UDP port ${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

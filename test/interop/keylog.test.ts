@@ -152,11 +152,11 @@ function parseKeyLog(text: string): Map<string, Map<string, string>> {
 
 /** Waits until `file` holds the four traffic secrets of a connection (key logs are written async). */
 async function readKeyLog(file: string): Promise<Map<string, Map<string, string>>> {
-  const deadline = Date.now() + 5000;
+  const deadline = performance.now() + 5000;
   for (;;) {
     const parsed = parseKeyLog(await readFile(file, 'utf8').catch(() => ''));
     if ([...parsed.values()].some((e) => TRAFFIC_LABELS.every((l) => e.has(l)))) return parsed;
-    if (Date.now() > deadline) throw new Error(`the four traffic secrets did not appear in ${file}`);
+    if (performance.now() > deadline) throw new Error(`the four traffic secrets did not appear in ${file}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -77,10 +77,10 @@ export class Capture {
   private async sync(what: string, timeoutMs: number): Promise<void> {
     const text = `tsquic-capture-${what}-${this.sequence++}`;
     const hex = Buffer.from(text).toString('hex');
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     while (!this.output.includes(hex)) {
       if (this.exited) throw new Error('tshark exited');
-      if (Date.now() > deadline) throw new Error(`no marker packet seen within ${timeoutMs} ms`);
+      if (performance.now() > deadline) throw new Error(`no marker packet seen within ${timeoutMs} ms`);
       this.marker.send(text, this.marker.address().port, '127.0.0.1');
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -40,9 +40,9 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 /** Polls `cond` every 10 ms until it holds; rejects after `ms`. */
 export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
+  const deadline = performance.now() + ms;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
