@@ -291,60 +291,9 @@ function mac(): string {
   ].join('\n    ');
   const carry = (from: string, to: string) =>
     `(local.set $c (i64.shr_u ${g(from)} (i64.const 26))) (local.set $${from} (i64.and ${g(from)} ${M26})) (local.set $${to} (i64.add ${g(to)} ${g('c')}))`;
-  return `  ;; Poly1305 (RFC 8439 §2.5): 26-bit limbs, every product and row sum below 2^64.
-  (func $mac (param $p1 i32) (param $l1 i32) (param $p2 i32) (param $l2 i32) (param $aead i32) (param $out i32)
-    ${locals}
-    ;; r, clamped (§2.5.1), and s_i = 5 r_i for the reduction modulo 2^130 - 5.
-    (local.set $lo (i64.and (i64.load (i32.const ${L.oneTimeKey})) (i64.const 0x0ffffffc0fffffff)))
-    (local.set $hi (i64.and (i64.load (i32.const ${L.oneTimeKey + 8})) (i64.const 0x0ffffffc0ffffffc)))
-    (local.set $r0 (i64.and ${g('lo')} ${M26}))
-    (local.set $r1 (i64.and (i64.shr_u ${g('lo')} (i64.const 26)) ${M26}))
-    (local.set $r2 (i64.and (i64.or (i64.shr_u ${g('lo')} (i64.const 52)) (i64.shl ${g('hi')} (i64.const 12))) ${M26}))
-    (local.set $r3 (i64.and (i64.shr_u ${g('hi')} (i64.const 14)) ${M26}))
-    (local.set $r4 (i64.shr_u ${g('hi')} (i64.const 40)))
-    (local.set $s1 (i64.mul ${g('r1')} (i64.const 5)))
-    (local.set $s2 (i64.mul ${g('r2')} (i64.const 5)))
-    (local.set $s3 (i64.mul ${g('r3')} (i64.const 5)))
-    (local.set $s4 (i64.mul ${g('r4')} (i64.const 5)))
-    (local.set $p ${g('p1')})
-    (local.set $len ${g('l1')})
-    (block $done
-      (loop $next
-        (if (i32.ge_u ${g('len')} (i32.const 16))
-          (then
-            (local.set $q ${g('p')})
-            (local.set $p (i32.add ${g('p')} (i32.const 16)))
-            (local.set $len (i32.sub ${g('len')} (i32.const 16)))
-            (local.set $hibit (i64.const 0x1000000)))
-          (else
-            (if (i32.eqz ${g('len')})
-              (then
-                ;; This segment is done: the next one, or the end.
-                (br_if $done (i32.eqz ${g('aead')}))
-                (local.set $seg (i32.add ${g('seg')} (i32.const 1)))
-                (if (i32.eq ${g('seg')} (i32.const 1))
-                  (then
-                    (local.set $p ${g('p2')})
-                    (local.set $len ${g('l2')})
-                    (br $next)))
-                (br_if $done (i32.ne ${g('seg')} (i32.const 2)))
-                (i64.store (i32.const ${L.lengths}) (i64.extend_i32_u ${g('l1')}))
-                (i64.store (i32.const ${L.lengths + 8}) (i64.extend_i32_u ${g('l2')}))
-                (local.set $p (i32.const ${L.lengths}))
-                (local.set $len (i32.const 16))
-                (br $next)))
-            ;; A partial last block: zero-padded for the AEAD (§2.8), else followed by a 1 byte (§2.5.1).
-            (i64.store (i32.const ${L.pad}) (i64.const 0))
-            (i64.store (i32.const ${L.pad + 8}) (i64.const 0))
-            (memory.copy (i32.const ${L.pad}) ${g('p')} ${g('len')})
-            (if (i32.eqz ${g('aead')})
-              (then
-                (i32.store8 (i32.add (i32.const ${L.pad}) ${g('len')}) (i32.const 1))
-                (local.set $hibit (i64.const 0)))
-              (else (local.set $hibit (i64.const 0x1000000))))
-            (local.set $q (i32.const ${L.pad}))
-            (local.set $len (i32.const 0))))
-        ;; h += block (with its high bit), in limbs.
+  /** h += the block at $q (with its high bit $hibit), then h *= r modulo 2^130 - 5 (2^130 = 5) and a partial carry. */
+  const absorb = (indent: string) =>
+    `        ;; h += block (with its high bit), in limbs.
         (local.set $lo (i64.load ${g('q')}))
         (local.set $hi (i64.load offset=8 ${g('q')}))
         (local.set $h0 (i64.add ${g('h0')} (i64.and ${g('lo')} ${M26})))
@@ -365,7 +314,67 @@ function mac(): string {
         (local.set $c (i64.shr_u ${g('d4')} (i64.const 26))) (local.set $d4 (i64.and ${g('d4')} ${M26}))
         (local.set $d0 (i64.add ${g('d0')} (i64.mul ${g('c')} (i64.const 5))))
         ${carry('d0', 'd1')}
-        (local.set $h0 ${g('d0')}) (local.set $h1 ${g('d1')}) (local.set $h2 ${g('d2')}) (local.set $h3 ${g('d3')}) (local.set $h4 ${g('d4')})
+        (local.set $h0 ${g('d0')}) (local.set $h1 ${g('d1')}) (local.set $h2 ${g('d2')}) (local.set $h3 ${g('d3')}) (local.set $h4 ${g('d4')})`
+      .split('\n')
+      .map((line) => `${indent}${line.trimStart()}`)
+      .join('\n');
+  return `  ;; Poly1305 (RFC 8439 §2.5): 26-bit limbs, every product and row sum below 2^64.
+  (func $mac (param $p1 i32) (param $l1 i32) (param $p2 i32) (param $l2 i32) (param $aead i32) (param $out i32)
+    ${locals}
+    ;; r, clamped (§2.5.1), and s_i = 5 r_i for the reduction modulo 2^130 - 5.
+    (local.set $lo (i64.and (i64.load (i32.const ${L.oneTimeKey})) (i64.const 0x0ffffffc0fffffff)))
+    (local.set $hi (i64.and (i64.load (i32.const ${L.oneTimeKey + 8})) (i64.const 0x0ffffffc0ffffffc)))
+    (local.set $r0 (i64.and ${g('lo')} ${M26}))
+    (local.set $r1 (i64.and (i64.shr_u ${g('lo')} (i64.const 26)) ${M26}))
+    (local.set $r2 (i64.and (i64.or (i64.shr_u ${g('lo')} (i64.const 52)) (i64.shl ${g('hi')} (i64.const 12))) ${M26}))
+    (local.set $r3 (i64.and (i64.shr_u ${g('hi')} (i64.const 14)) ${M26}))
+    (local.set $r4 (i64.shr_u ${g('hi')} (i64.const 40)))
+    (local.set $s1 (i64.mul ${g('r1')} (i64.const 5)))
+    (local.set $s2 (i64.mul ${g('r2')} (i64.const 5)))
+    (local.set $s3 (i64.mul ${g('r3')} (i64.const 5)))
+    (local.set $s4 (i64.mul ${g('r4')} (i64.const 5)))
+    (local.set $p ${g('p1')})
+    (local.set $len ${g('l1')})
+    (block $done
+      (loop $next
+        ;; The segment's full blocks, one after another.
+        (if (i32.ge_u ${g('len')} (i32.const 16))
+          (then
+            (local.set $hibit (i64.const 0x1000000))
+            (loop $full
+              (local.set $q ${g('p')})
+              (local.set $p (i32.add ${g('p')} (i32.const 16)))
+              (local.set $len (i32.sub ${g('len')} (i32.const 16)))
+${absorb('              ')}
+              (br_if $full (i32.ge_u ${g('len')} (i32.const 16))))))
+        (if (i32.eqz ${g('len')})
+          (then
+            ;; This segment is done: the next one, or the end.
+            (br_if $done (i32.eqz ${g('aead')}))
+            (local.set $seg (i32.add ${g('seg')} (i32.const 1)))
+            (if (i32.eq ${g('seg')} (i32.const 1))
+              (then
+                (local.set $p ${g('p2')})
+                (local.set $len ${g('l2')})
+                (br $next)))
+            (br_if $done (i32.ne ${g('seg')} (i32.const 2)))
+            (i64.store (i32.const ${L.lengths}) (i64.extend_i32_u ${g('l1')}))
+            (i64.store (i32.const ${L.lengths + 8}) (i64.extend_i32_u ${g('l2')}))
+            (local.set $p (i32.const ${L.lengths}))
+            (local.set $len (i32.const 16))
+            (br $next)))
+        ;; A partial last block: zero-padded for the AEAD (§2.8), else followed by a 1 byte (§2.5.1).
+        (i64.store (i32.const ${L.pad}) (i64.const 0))
+        (i64.store (i32.const ${L.pad + 8}) (i64.const 0))
+        (memory.copy (i32.const ${L.pad}) ${g('p')} ${g('len')})
+        (if (i32.eqz ${g('aead')})
+          (then
+            (i32.store8 (i32.add (i32.const ${L.pad}) ${g('len')}) (i32.const 1))
+            (local.set $hibit (i64.const 0)))
+          (else (local.set $hibit (i64.const 0x1000000))))
+        (local.set $q (i32.const ${L.pad}))
+        (local.set $len (i32.const 0))
+${absorb('        ')}
         (br $next)))
     ;; Full carry, then h - p chosen without a branch when h >= p = 2^130 - 5.
     ${carry('h1', 'h2')}

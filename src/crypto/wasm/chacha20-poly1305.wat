@@ -424,40 +424,64 @@
     (local.set $len (local.get $l1))
     (block $done
       (loop $next
+        ;; The segment's full blocks, one after another.
         (if (i32.ge_u (local.get $len) (i32.const 16))
           (then
-            (local.set $q (local.get $p))
-            (local.set $p (i32.add (local.get $p) (i32.const 16)))
-            (local.set $len (i32.sub (local.get $len) (i32.const 16)))
-            (local.set $hibit (i64.const 0x1000000)))
-          (else
-            (if (i32.eqz (local.get $len))
+            (local.set $hibit (i64.const 0x1000000))
+            (loop $full
+              (local.set $q (local.get $p))
+              (local.set $p (i32.add (local.get $p) (i32.const 16)))
+              (local.set $len (i32.sub (local.get $len) (i32.const 16)))
+              ;; h += block (with its high bit), in limbs.
+              (local.set $lo (i64.load (local.get $q)))
+              (local.set $hi (i64.load offset=8 (local.get $q)))
+              (local.set $h0 (i64.add (local.get $h0) (i64.and (local.get $lo) (i64.const 0x3ffffff))))
+              (local.set $h1 (i64.add (local.get $h1) (i64.and (i64.shr_u (local.get $lo) (i64.const 26)) (i64.const 0x3ffffff))))
+              (local.set $h2 (i64.add (local.get $h2) (i64.and (i64.or (i64.shr_u (local.get $lo) (i64.const 52)) (i64.shl (local.get $hi) (i64.const 12))) (i64.const 0x3ffffff))))
+              (local.set $h3 (i64.add (local.get $h3) (i64.and (i64.shr_u (local.get $hi) (i64.const 14)) (i64.const 0x3ffffff))))
+              (local.set $h4 (i64.add (local.get $h4) (i64.or (i64.shr_u (local.get $hi) (i64.const 40)) (local.get $hibit))))
+              ;; h *= r, modulo 2^130 - 5 (2^130 = 5), then a partial carry.
+              (local.set $d0 (i64.add (i64.add (i64.add (i64.add (i64.mul (local.get $h0) (local.get $r0)) (i64.mul (local.get $h1) (local.get $s4))) (i64.mul (local.get $h2) (local.get $s3))) (i64.mul (local.get $h3) (local.get $s2))) (i64.mul (local.get $h4) (local.get $s1))))
+              (local.set $d1 (i64.add (i64.add (i64.add (i64.add (i64.mul (local.get $h0) (local.get $r1)) (i64.mul (local.get $h1) (local.get $r0))) (i64.mul (local.get $h2) (local.get $s4))) (i64.mul (local.get $h3) (local.get $s3))) (i64.mul (local.get $h4) (local.get $s2))))
+              (local.set $d2 (i64.add (i64.add (i64.add (i64.add (i64.mul (local.get $h0) (local.get $r2)) (i64.mul (local.get $h1) (local.get $r1))) (i64.mul (local.get $h2) (local.get $r0))) (i64.mul (local.get $h3) (local.get $s4))) (i64.mul (local.get $h4) (local.get $s3))))
+              (local.set $d3 (i64.add (i64.add (i64.add (i64.add (i64.mul (local.get $h0) (local.get $r3)) (i64.mul (local.get $h1) (local.get $r2))) (i64.mul (local.get $h2) (local.get $r1))) (i64.mul (local.get $h3) (local.get $r0))) (i64.mul (local.get $h4) (local.get $s4))))
+              (local.set $d4 (i64.add (i64.add (i64.add (i64.add (i64.mul (local.get $h0) (local.get $r4)) (i64.mul (local.get $h1) (local.get $r3))) (i64.mul (local.get $h2) (local.get $r2))) (i64.mul (local.get $h3) (local.get $r1))) (i64.mul (local.get $h4) (local.get $r0))))
+              (local.set $c (i64.shr_u (local.get $d0) (i64.const 26))) (local.set $d0 (i64.and (local.get $d0) (i64.const 0x3ffffff))) (local.set $d1 (i64.add (local.get $d1) (local.get $c)))
+              (local.set $c (i64.shr_u (local.get $d1) (i64.const 26))) (local.set $d1 (i64.and (local.get $d1) (i64.const 0x3ffffff))) (local.set $d2 (i64.add (local.get $d2) (local.get $c)))
+              (local.set $c (i64.shr_u (local.get $d2) (i64.const 26))) (local.set $d2 (i64.and (local.get $d2) (i64.const 0x3ffffff))) (local.set $d3 (i64.add (local.get $d3) (local.get $c)))
+              (local.set $c (i64.shr_u (local.get $d3) (i64.const 26))) (local.set $d3 (i64.and (local.get $d3) (i64.const 0x3ffffff))) (local.set $d4 (i64.add (local.get $d4) (local.get $c)))
+              (local.set $c (i64.shr_u (local.get $d4) (i64.const 26))) (local.set $d4 (i64.and (local.get $d4) (i64.const 0x3ffffff)))
+              (local.set $d0 (i64.add (local.get $d0) (i64.mul (local.get $c) (i64.const 5))))
+              (local.set $c (i64.shr_u (local.get $d0) (i64.const 26))) (local.set $d0 (i64.and (local.get $d0) (i64.const 0x3ffffff))) (local.set $d1 (i64.add (local.get $d1) (local.get $c)))
+              (local.set $h0 (local.get $d0)) (local.set $h1 (local.get $d1)) (local.set $h2 (local.get $d2)) (local.set $h3 (local.get $d3)) (local.set $h4 (local.get $d4))
+              (br_if $full (i32.ge_u (local.get $len) (i32.const 16))))))
+        (if (i32.eqz (local.get $len))
+          (then
+            ;; This segment is done: the next one, or the end.
+            (br_if $done (i32.eqz (local.get $aead)))
+            (local.set $seg (i32.add (local.get $seg) (i32.const 1)))
+            (if (i32.eq (local.get $seg) (i32.const 1))
               (then
-                ;; This segment is done: the next one, or the end.
-                (br_if $done (i32.eqz (local.get $aead)))
-                (local.set $seg (i32.add (local.get $seg) (i32.const 1)))
-                (if (i32.eq (local.get $seg) (i32.const 1))
-                  (then
-                    (local.set $p (local.get $p2))
-                    (local.set $len (local.get $l2))
-                    (br $next)))
-                (br_if $done (i32.ne (local.get $seg) (i32.const 2)))
-                (i64.store (i32.const 208) (i64.extend_i32_u (local.get $l1)))
-                (i64.store (i32.const 216) (i64.extend_i32_u (local.get $l2)))
-                (local.set $p (i32.const 208))
-                (local.set $len (i32.const 16))
+                (local.set $p (local.get $p2))
+                (local.set $len (local.get $l2))
                 (br $next)))
-            ;; A partial last block: zero-padded for the AEAD (§2.8), else followed by a 1 byte (§2.5.1).
-            (i64.store (i32.const 192) (i64.const 0))
-            (i64.store (i32.const 200) (i64.const 0))
-            (memory.copy (i32.const 192) (local.get $p) (local.get $len))
-            (if (i32.eqz (local.get $aead))
-              (then
-                (i32.store8 (i32.add (i32.const 192) (local.get $len)) (i32.const 1))
-                (local.set $hibit (i64.const 0)))
-              (else (local.set $hibit (i64.const 0x1000000))))
-            (local.set $q (i32.const 192))
-            (local.set $len (i32.const 0))))
+            (br_if $done (i32.ne (local.get $seg) (i32.const 2)))
+            (i64.store (i32.const 208) (i64.extend_i32_u (local.get $l1)))
+            (i64.store (i32.const 216) (i64.extend_i32_u (local.get $l2)))
+            (local.set $p (i32.const 208))
+            (local.set $len (i32.const 16))
+            (br $next)))
+        ;; A partial last block: zero-padded for the AEAD (§2.8), else followed by a 1 byte (§2.5.1).
+        (i64.store (i32.const 192) (i64.const 0))
+        (i64.store (i32.const 200) (i64.const 0))
+        (memory.copy (i32.const 192) (local.get $p) (local.get $len))
+        (if (i32.eqz (local.get $aead))
+          (then
+            (i32.store8 (i32.add (i32.const 192) (local.get $len)) (i32.const 1))
+            (local.set $hibit (i64.const 0)))
+          (else (local.set $hibit (i64.const 0x1000000))))
+        (local.set $q (i32.const 192))
+        (local.set $len (i32.const 0))
         ;; h += block (with its high bit), in limbs.
         (local.set $lo (i64.load (local.get $q)))
         (local.set $hi (i64.load offset=8 (local.get $q)))
