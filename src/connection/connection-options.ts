@@ -42,6 +42,11 @@ export interface TransportOptions {
    */
   mtuDiscoveryMax: number;
   congestionControl: CongestionControlAlgorithm;
+  /**
+   * The initial congestion window in datagrams of maxDatagramSize; 0 (the default) for RFC 9002
+   * §7.2's, min(10 x max_datagram_size, max(14720 bytes, 2 x max_datagram_size)).
+   */
+  initialCongestionWindow: number;
   /** Initiate a 1-RTT key update after this many packets sent in one key phase (RFC 9001 §6). */
   keyUpdateInterval: number;
   /** Send a PING when nothing was sent for this long, to keep the connection alive; 0 = off. */
@@ -76,6 +81,7 @@ export const DEFAULT_TRANSPORT_OPTIONS: Readonly<TransportOptions> = {
   maxDatagramSize: 1252,
   mtuDiscoveryMax: 1452,
   congestionControl: 'cubic',
+  initialCongestionWindow: 0,
   keyUpdateInterval: 1_000_000,
   keepAlivePeriod: 0,
   connectionIdLength: 8,
@@ -117,6 +123,8 @@ export function resolveTransportOptions(partial: Partial<TransportOptions> | und
     maxDatagramSize: p.maxDatagramSize === undefined ? d.maxDatagramSize : p.maxDatagramSize,
     mtuDiscoveryMax: p.mtuDiscoveryMax === undefined ? d.mtuDiscoveryMax : p.mtuDiscoveryMax,
     congestionControl: p.congestionControl === undefined ? d.congestionControl : p.congestionControl,
+    initialCongestionWindow:
+      p.initialCongestionWindow === undefined ? d.initialCongestionWindow : p.initialCongestionWindow,
     keyUpdateInterval: p.keyUpdateInterval === undefined ? d.keyUpdateInterval : p.keyUpdateInterval,
     keepAlivePeriod: p.keepAlivePeriod === undefined ? d.keepAlivePeriod : p.keepAlivePeriod,
     connectionIdLength: p.connectionIdLength === undefined ? d.connectionIdLength : p.connectionIdLength,
@@ -170,6 +178,11 @@ function validateTransportOptions(o: TransportOptions): void {
     'mtuDiscoveryMax is 0 or in [1200, 16383]',
   );
   need(o.congestionControl === 'cubic' || o.congestionControl === 'newreno', 'congestionControl');
+  need(
+    o.initialCongestionWindow === 0 ||
+      (nonNegInt(o.initialCongestionWindow) && o.initialCongestionWindow >= 2),
+    'initialCongestionWindow must be 0 or an integer >= 2',
+  );
   need(nonNegInt(o.keyUpdateInterval) && o.keyUpdateInterval > 0, 'keyUpdateInterval > 0');
   need(o.keepAlivePeriod >= 0, 'keepAlivePeriod >= 0');
   need(

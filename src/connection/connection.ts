@@ -245,8 +245,8 @@ export class Connection {
     ];
     this.congestion =
       o.congestionControl === 'newreno'
-        ? new NewReno({ maxDatagramSize: o.maxDatagramSize })
-        : new Cubic({ maxDatagramSize: o.maxDatagramSize });
+        ? new NewReno({ maxDatagramSize: o.maxDatagramSize, initialWindowPackets: o.initialCongestionWindow })
+        : new Cubic({ maxDatagramSize: o.maxDatagramSize, initialWindowPackets: o.initialCongestionWindow });
     this.pacer = new Pacer({ maxDatagramSize: o.maxDatagramSize });
     this.mtu = new MtuDiscovery(
       o.maxDatagramSize,

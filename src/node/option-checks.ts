@@ -106,6 +106,7 @@ function checkCommon(o: Bag): void {
     }
   }
   integer(o, 'keyUpdateInterval', 1, MAX_VARINT);
+  integer(o, 'initialCongestionWindow', 2, 1000);
   integer(o, 'socketBufferSize', 1, 2 ** 31 - 1);
   integer(o, 'maxDatagramFrameSize', 0, MAX_VARINT);
   // An application error code is a varint (RFC 9000 §20.2); a JavaScript number is exact to 2^53 - 1.

@@ -51,6 +51,14 @@ export interface CommonOptions {
    */
   pmtuDiscoveryMax?: number;
   congestionControl?: 'cubic' | 'newreno';
+  /**
+   * Initial congestion window in datagrams (of the current maximum datagram size), 2 to 1000.
+   * Default: RFC 9002 §7.2's, 10 datagrams up to 14,720 bytes. quic-go 0.29 starts with 32: on a
+   * long round trip every doubling of the window in slow start costs one, so a first response of
+   * 64 KiB at a 750 ms RTT takes one round trip less; the price is a larger first burst into a
+   * congested path (docs/recovery.md).
+   */
+  initialCongestionWindow?: number;
   /** 1-RTT key update after this many packets in one key phase. */
   keyUpdateInterval?: number;
   /**
@@ -175,6 +183,7 @@ export function transportOptions(o: CommonOptions, ipv6: boolean): Partial<Trans
   if (o.sendBufferSize !== undefined) t.sendBufferSize = o.sendBufferSize;
   if (o.connectionSendBufferSize !== undefined) t.connectionSendBufferSize = o.connectionSendBufferSize;
   if (o.congestionControl !== undefined) t.congestionControl = o.congestionControl;
+  if (o.initialCongestionWindow !== undefined) t.initialCongestionWindow = o.initialCongestionWindow;
   if (o.keyUpdateInterval !== undefined) t.keyUpdateInterval = o.keyUpdateInterval;
   if (o.maxDatagramFrameSize) t.maxDatagramFrameSize = o.maxDatagramFrameSize;
   // RFC 9000 §14: 1200 bytes always fit; 1252/1232 leave room for IPv4/IPv6 + UDP headers in 1280-1300 MTUs.

@@ -15,6 +15,8 @@ export const DEFAULT_MAX_DATAGRAM_SIZE = 1200;
 export interface CongestionOptions {
   /** max_datagram_size in bytes (RFC 9002 §7.2), default 1200. */
   maxDatagramSize?: number;
+  /** The initial window in datagrams of max_datagram_size; default (0) RFC 9002 §7.2's (initialWindow). */
+  initialWindowPackets?: number;
 }
 
 /** RFC 9002 §7.2 kInitialWindow: min(10 * mds, max(14720, 2 * mds)). */
@@ -52,9 +54,18 @@ export abstract class WindowedCongestionController implements CongestionControll
   /** Packets sent before this time belong to a previous path (RFC 9000 §9.4). */
   private pathStart: Millis = Number.NEGATIVE_INFINITY;
 
+  /** The initialWindowPackets option; 0 for RFC 9002's window. */
+  private readonly initialPackets: number;
+
   constructor(opts: CongestionOptions = {}) {
     this.maxDatagramSize = opts.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM_SIZE;
-    this.cwnd = initialWindow(this.maxDatagramSize);
+    this.initialPackets = opts.initialWindowPackets ?? 0;
+    this.cwnd = this.initialWindowFor(this.maxDatagramSize);
+  }
+
+  /** The initial window for datagrams of `maxDatagramSize`: the option's, else RFC 9002 §7.2's. */
+  private initialWindowFor(maxDatagramSize: number): number {
+    return this.initialPackets > 0 ? this.initialPackets * maxDatagramSize : initialWindow(maxDatagramSize);
   }
 
   get congestionWindow(): number {
@@ -92,9 +103,10 @@ export abstract class WindowedCongestionController implements CongestionControll
    * window never falls below the new minimum.
    */
   setMaxDatagramSize(n: number): void {
-    const oldInitial = initialWindow(this.maxDatagramSize);
+    const oldInitial = this.initialWindowFor(this.maxDatagramSize);
     this.maxDatagramSize = n;
-    if (this.cwnd === oldInitial && this.recoveryStartTime === undefined) this.cwnd = initialWindow(n);
+    if (this.cwnd === oldInitial && this.recoveryStartTime === undefined)
+      this.cwnd = this.initialWindowFor(n);
     if (this.cwnd < this.minWindow) this.cwnd = this.minWindow;
   }
 
@@ -104,7 +116,7 @@ export abstract class WindowedCongestionController implements CongestionControll
 
   /** RFC 9000 §9.4, RFC 9002 B.3: a new path starts from the initial values. */
   onNewPath(now: Millis): void {
-    this.cwnd = initialWindow(this.maxDatagramSize);
+    this.cwnd = this.initialWindowFor(this.maxDatagramSize);
     this.ssthresh = Number.POSITIVE_INFINITY;
     this.recoveryStartTime = undefined;
     this.recovering = false;

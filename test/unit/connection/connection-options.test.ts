@@ -62,6 +62,7 @@ test('every option given is used: a full set of non-default values comes back as
     maxDatagramSize: 1216,
     mtuDiscoveryMax: 1217,
     congestionControl: 'newreno',
+    initialCongestionWindow: 23,
     keyUpdateInterval: 19,
     keepAlivePeriod: 20,
     connectionIdLength: 5,
@@ -97,6 +98,8 @@ test('boundary values are accepted', () => {
     { maxAckDelay: 2 ** 14 - 1 },
     { activeConnectionIdLimit: 2 },
     { maxUdpPayloadSize: 1200 },
+    { initialCongestionWindow: 0 },
+    { initialCongestionWindow: 2 },
     { maxUdpPayloadSize: 65527 },
     { maxDatagramSize: 1200 },
     { maxDatagramSize: 16383 },
@@ -162,6 +165,9 @@ const bad: Array<[string, Partial<TransportOptions>]> = [
   ['initialRtt', { initialRtt: Number.POSITIVE_INFINITY }],
   ['maxDatagramFrameSize', { maxDatagramFrameSize: -1 }],
   ['maxDatagramFrameSize', { maxDatagramFrameSize: 1.5 }],
+  ['initialCongestionWindow', { initialCongestionWindow: 1 }],
+  ['initialCongestionWindow', { initialCongestionWindow: 2.5 }],
+  ['initialCongestionWindow', { initialCongestionWindow: -2 }],
 ];
 
 for (const [name, options] of bad) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { initialWindow, minimumWindow } from '../../../src/recovery/congestion-base.js';
+import { Cubic } from '../../../src/recovery/cubic.js';
 import { NewReno } from '../../../src/recovery/new-reno.js';
 import { RttEstimator } from '../../../src/recovery/rtt-estimator.js';
 
@@ -29,6 +30,22 @@ test('RFC 9002 §7.2: initial window min(10*mds, max(14720, 2*mds)); minimum win
   assert.equal(cc.inSlowStart, true);
   assert.equal(cc.inRecovery, false);
   assert.equal(new NewReno({ maxDatagramSize: 1500 }).congestionWindow, 14720);
+});
+
+test('initialWindowPackets: the first window in datagrams, kept in step with the datagram size and on a new path', () => {
+  const cc = new NewReno({ maxDatagramSize: 1200, initialWindowPackets: 32 });
+  assert.equal(cc.congestionWindow, 32 * 1200);
+  // PMTU discovery grows the datagram: an untouched initial window follows it (RFC 9002 §7.2).
+  cc.setMaxDatagramSize(1452);
+  assert.equal(cc.congestionWindow, 32 * 1452);
+  cc.onNewPath(0);
+  assert.equal(cc.congestionWindow, 32 * 1452);
+  // 0 (the default) is RFC 9002's window.
+  assert.equal(
+    new NewReno({ maxDatagramSize: 1452, initialWindowPackets: 0 }).congestionWindow,
+    initialWindow(1452),
+  );
+  assert.equal(new Cubic({ maxDatagramSize: 1452, initialWindowPackets: 3 }).congestionWindow, 3 * 1452);
 });
 
 test('RFC 9002 §7.3.1: slow start grows the window by the bytes acknowledged', () => {
