@@ -6,11 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Connection } from '../../src/connection/connection.js';
 import { FrameType } from '../../src/wire/frames.js';
 import { PacketType } from '../../src/wire/packet-header.js';
 import { QuicSim } from './quic-harness.js';
-import { TransferClient, TransferServer } from './stream-apps.js';
+import { runTransferApps } from './stream-apps.js';
 import { MiB, specFor } from './transfer-matrix.js';
 
 const ONE_WAY = 100;
@@ -18,29 +17,20 @@ const ONE_WAY = 100;
 /** The client's 1-RTT packets with STREAM data sent within one round trip of the first one. */
 function firstRoundPackets(initialCongestionWindow?: number): number {
   const sends: number[] = [];
-  let client: Connection | undefined;
   let lastPn = -1;
   const sim = new QuicSim({
     seed: 351,
     link: { delay: ONE_WAY },
     ...(initialCongestionWindow !== undefined ? { clientTransport: { initialCongestionWindow } } : {}),
     trace: (conn, e) => {
-      if (conn !== client || e.direction !== 'sent' || e.packetType !== PacketType.OneRtt) return;
+      if (conn.role !== 'client' || e.direction !== 'sent' || e.packetType !== PacketType.OneRtt) return;
       if ((e.frame.type & ~0x07) !== FrameType.Stream || e.packetNumber === lastPn) return;
       lastPn = e.packetNumber;
       sends.push(sim.now);
     },
   });
-  client = sim.dial();
-  const app = new TransferClient(client, specFor(MiB, 1));
-  const server = new TransferServer();
-  sim.onServerConnection = (c) => server.add(c);
-  sim.appHooks.push(() => {
-    app.pump();
-    server.pump();
-  });
-  sim.run(() => app.done || app.closed, 60_000);
-  assert.equal(app.done, true);
+  const { client } = runTransferApps(sim, specFor(MiB, 1), 60_000);
+  assert.equal(client.done, true);
   const first = sends[0]!;
   return sends.filter((t) => t < first + 2 * ONE_WAY).length;
 }

@@ -20,11 +20,10 @@ test('a 1-RTT PTO round sends its first probe at once and its second probeSpacin
   const BLACKOUT_START = 400;
   const sends: number[] = [];
   let server: Connection | undefined;
-  let sim: QuicSim | undefined;
   let lastPn = -1;
   let t0 = 0;
-  const elapsed = () => sim!.now - t0;
-  sim = new QuicSim({
+  const elapsed = (): number => sim.now - t0;
+  const sim: QuicSim = new QuicSim({
     seed: 35,
     link: { delay: 10 },
     // Everything the server sends is lost from 400 ms to 3 s: it falls back to PTO rounds.
