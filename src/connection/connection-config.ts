@@ -6,6 +6,7 @@
  */
 import type { PacketKeys } from '../crypto/packet-keys.js';
 import type { OpenedPacket } from '../crypto/packet-protection.js';
+import type { KeyShareSource } from '../tls/key-exchange.js';
 import type { EarlyDataContext, TlsClientConfig, TlsServerConfig } from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
@@ -48,6 +49,8 @@ interface CommonConfig {
   remoteAddress: string;
   transport?: Partial<TransportOptions>;
   random: RandomBytes;
+  /** Key shares made ahead of time for the TLS handshake (TlsCommonConfig.keyShares). */
+  keyShares?: KeyShareSource;
   now: Millis;
   /** Stateless reset token for each CID we issue (RFC 9000 §10.3.2); derived by the endpoint. */
   statelessResetToken: (cid: Uint8Array) => Uint8Array;

@@ -8,6 +8,7 @@ import { derivePacketKeys, type PacketKeys } from '../crypto/packet-keys.js';
 import { QuicTransportError, TransportErrorCode } from '../errors/transport-error.js';
 import type { StreamManagerConfig } from '../streams/stream-manager.js';
 import { COMPLETED_SERVER_ENGINE } from '../tls/completed-server-engine.js';
+import type { KeyShareSource } from '../tls/key-exchange.js';
 import { TlsClient } from '../tls/tls-client.js';
 import { TlsServer } from '../tls/tls-server.js';
 import { type EarlyDataContext, EncryptionLevel, type TlsEngine } from '../tls/types.js';
@@ -57,6 +58,7 @@ export interface HandshakeHost {
   /** The QUIC version the keys are derived for (it changes with Version Negotiation). */
   readonly version: number;
   readonly random: RandomBytes;
+  readonly keyShares?: KeyShareSource;
   readonly options: TransportOptions;
   readonly localParams: TransportParameters;
   /** The RTT estimate: remembered with a session ticket, and the streams' initial RTT. */
@@ -205,6 +207,7 @@ export class HandshakeDriver {
         offerEarlyData: tlsOptions.offerEarlyData === true && this.rememberedParams !== undefined,
         transportParameters: this.encodedLocalParams(),
         random: this.c.random,
+        keyShares: this.c.keyShares,
         // RFC 9002 §6.2.2: each ticket's session remembers this connection's RTT for a resumption.
         sessionRtt: () => (this.c.rtt.hasSample ? this.c.rtt.smoothedRtt : undefined),
       }),
@@ -219,6 +222,7 @@ export class HandshakeDriver {
       Object.assign({}, config.tls, {
         transportParameters: this.encodedLocalParams(),
         random: this.c.random,
+        keyShares: this.c.keyShares,
         ticketAppData: () => rememberedBytes,
         acceptEarlyData: (ctx: EarlyDataContext) => this.decideEarlyData(ctx, config),
       }),

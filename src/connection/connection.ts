@@ -18,6 +18,7 @@ import { Pacer } from '../recovery/pacer.js';
 import { RttEstimator } from '../recovery/rtt-estimator.js';
 import { type CongestionController, PacketNumberSpace } from '../recovery/types.js';
 import { TlsAlertError } from '../tls/alert.js';
+import type { KeyShareSource } from '../tls/key-exchange.js';
 import { EncryptionLevel, type TlsEngine } from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
@@ -138,6 +139,7 @@ export class Connection {
   private _version: number;
   readonly options: TransportOptions;
   readonly random: RandomBytes;
+  readonly keyShares: KeyShareSource | undefined;
   /** Handshake, established, closing, draining or closed, with the close reason and deadline. */
   private lifecycle: ConnectionLifecycle = HANDSHAKE;
 
@@ -213,6 +215,7 @@ export class Connection {
   constructor(config: ConnectionConfig) {
     this.options = resolveTransportOptions(config.transport);
     this.random = config.random;
+    this.keyShares = config.keyShares;
     this.trace = config.trace;
     this.dropTrace = config.dropTrace;
     this.createdAt = config.now;

@@ -26,6 +26,7 @@ import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
 import { CipherSuite } from '../crypto/cipher-suite.js';
 import { derivePacketKeys } from '../crypto/packet-keys.js';
 import { StatelessResetTokens } from '../crypto/stateless-reset.js';
+import type { KeyShareSource } from '../tls/key-exchange.js';
 import type { EarlyDataContext } from '../tls/types.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
@@ -69,6 +70,8 @@ export interface ServerEndpointOptions {
 
 export interface EndpointConfig {
   random: RandomBytes;
+  /** Key shares made ahead of time for every connection's TLS handshake (TlsCommonConfig.keyShares). */
+  keyShares?: KeyShareSource;
   /** Key for stateless reset tokens (>= 16 bytes); random when absent. Share it across restarts to reset old connections. */
   statelessResetKey?: Uint8Array;
   /** Key for Retry and NEW_TOKEN tokens (32 bytes); random when absent. */
@@ -205,6 +208,7 @@ export class Endpoint {
       version: opts.version,
       testRewriteTransportParameters: opts.testRewriteTransportParameters,
       random: this.random,
+      keyShares: this.config.keyShares,
       now,
       statelessResetToken: this.resetTokenFor,
       trace,
@@ -582,6 +586,7 @@ export class Endpoint {
       tls: server.tls,
       transport: this.acceptedTransport(from),
       random: this.random,
+      keyShares: this.config.keyShares,
       now,
       statelessResetToken: this.resetTokenFor,
       // Methods, not arrow functions: under tsx (esbuild keepNames) each arrow function the

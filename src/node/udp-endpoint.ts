@@ -16,6 +16,7 @@ import { type SocketErrorMessage, socketErrorChannel } from './diagnostics.js';
 import { literalLookup } from './literal-lookup.js';
 import { QlogWriter } from './qlog.js';
 import { pooledRandomBytes } from './random-pool.js';
+import { spareKeyShares } from './spare-key-shares.js';
 
 /** What the driver calls back into for each connection it carries. */
 export interface ConnectionOwner {
@@ -121,7 +122,7 @@ export class UdpEndpoint {
     try {
       return new UdpEndpoint(
         socket,
-        Object.assign({}, opts.endpoint, { random: pooledRandomBytes }),
+        Object.assign({}, opts.endpoint, { random: pooledRandomBytes, keyShares: spareKeyShares }),
         opts.autoClose ?? false,
         opts.qlogDir ? new QlogWriter(opts.qlogDir) : undefined,
       );

@@ -108,7 +108,26 @@ class EcdhShare implements KeyShare {
   }
 }
 
-export function generateKeyShare(group: NamedGroup, random: RandomBytes): KeyShare {
+/**
+ * Ephemeral key shares made ahead of time: the Node shell makes the next one while its event loop
+ * would otherwise wait (node/spare-key-shares.ts), which takes a key generation (~45 us for X25519
+ * through node:crypto) off each side's handshake critical path (issue 13). A share is handed out once
+ * and never again (RFC 8446 §4.2.8: ephemeral).
+ */
+export interface KeyShareSource {
+  /** A fresh share of `group` that no one else was given, or undefined when none is ready. */
+  take(group: NamedGroup): KeyShare | undefined;
+}
+
+/** A share of `group`: from `source` when it has one ready, else made now from `random`. */
+export function generateKeyShare(group: NamedGroup, random: RandomBytes, source?: KeyShareSource): KeyShare {
+  const ready = source?.take(group);
+  if (ready !== undefined && ready.group === group) return ready;
+  return newKeyShare(group, random);
+}
+
+/** A new share of `group`, its private key from `random`. */
+export function newKeyShare(group: NamedGroup, random: RandomBytes): KeyShare {
   switch (group) {
     case NamedGroup.x25519:
       return new X25519Share(random);

@@ -123,7 +123,7 @@ export class TlsClient extends TlsEngineBase {
       const clientRandom = Buffer.from(this.random(32));
       if (clientRandom.length !== 32) throw new RangeError('RandomBytes returned the wrong length');
       this.recordClientRandom(clientRandom);
-      this.keyShare = generateKeyShare(this.common.groups[0]!, this.random);
+      this.keyShare = generateKeyShare(this.common.groups[0]!, this.random, this.config.keyShares);
       const s = this.usableSession(now);
       this.pskSession = s;
       this.earlyDataOffered =
@@ -271,7 +271,7 @@ export class TlsClient extends TlsEngineBase {
     // RFC 8446 §4.1.4: do not offer PSKs whose hash differs from the selected suite's.
     if (this.pskSession && hashOf(this.pskSession.suite) !== hashOf(hrr.cipherSuite))
       this.pskSession = undefined;
-    if (group !== undefined) this.keyShare = generateKeyShare(group, this.random);
+    if (group !== undefined) this.keyShare = generateKeyShare(group, this.random, this.config.keyShares);
     this.sendClientHello(now);
   }
 

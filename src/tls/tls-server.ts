@@ -241,7 +241,7 @@ export class TlsServer extends TlsEngineBase {
     if (offer.earlyData && !this.helloRetry) this.emit({ type: 'early-data', accepted: acceptEarly });
 
     // ServerHello (RFC 8446 §4.1.3).
-    const keyShare = generateKeyShare(group, this.random);
+    const keyShare = generateKeyShare(group, this.random, this.config.keyShares);
     const shared = keyShare.computeSecret(share.keyExchange);
     const shExtensions: Extension[] = [
       ext(ExtensionType.supported_versions, (w) => w.u16(TLS13_VERSION)),

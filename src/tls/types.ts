@@ -6,6 +6,7 @@
 import type { CipherSuite } from '../crypto/cipher-suite.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
+import type { KeyShareSource } from './key-exchange.js';
 
 /** Encryption levels (RFC 9001 §4.1.4). The numeric order is the order of the handshake. */
 export enum EncryptionLevel {
@@ -133,6 +134,11 @@ export interface TlsCommonConfig {
   /** Our encoded quic_transport_parameters extension value. */
   transportParameters: Uint8Array;
   random: RandomBytes;
+  /**
+   * Key shares made ahead of time (the Node shell's, made while its event loop is idle); absent or
+   * empty: each share is made when the handshake needs it, from `random`.
+   */
+  keyShares?: KeyShareSource;
   /** NSS key log lines (without trailing newline), e.g. "CLIENT_HANDSHAKE_TRAFFIC_SECRET <cr> <secret>". */
   keyLog?: (line: string) => void;
 }
