@@ -13,6 +13,7 @@ import { PacketType } from '../wire/packet-header.js';
 import type { Connection } from './connection.js';
 import type { BuiltPacket } from './datagram-builder.js';
 import { packetOverhead } from './datagram-limits.js';
+import { PROBE_WINDOW_SHARE } from './mtu-discovery.js';
 import { MIN_INITIAL_DATAGRAM, type PacketHeaderSource, PacketPacker } from './packet-packer.js';
 import type { PacketSpace } from './packet-space.js';
 import type { Path } from './path.js';
@@ -104,8 +105,12 @@ export class ConnectionSender {
     const size = c.mtu.nextProbe();
     if (size === undefined || size > (c.peerParams?.maxUdpPayloadSize ?? 65527)) return undefined;
     // A probe is congestion controlled like any packet (RFC 9002 §7): it waits until the whole of it
-    // fits in the window, so it never holds back data that does (e.g. the first response).
-    if (c.congestion.availableWindow() < size) return undefined;
+    // fits in the window, so it never holds back data that does (e.g. the first response), and until
+    // the window is PROBE_WINDOW_SHARE times its size: a 16,383-byte probe toward loopback in a
+    // 40 KB initial window took the room of the data paced behind it for a round trip.
+    if (c.congestion.availableWindow() < size || c.congestion.congestionWindow < PROBE_WINDOW_SHARE * size) {
+      return undefined;
+    }
     const s = c.spaces[PacketNumberSpace.ApplicationData];
     const packer = this.packer;
     packer.startDatagram(size);
