@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { QuicSim, SERVER_ADDRESS } from './quic-harness.js';
-import { TransferClient, TransferServer } from './stream-apps.js';
+import { runTransferApps } from './stream-apps.js';
 import { MiB } from './transfer-matrix.js';
 
 function transfer(mtu: number, mtuDiscoveryMax: number) {
@@ -15,15 +15,7 @@ function transfer(mtu: number, mtuDiscoveryMax: number) {
     clientTransport: { mtuDiscoveryMax },
     serverTransport: { mtuDiscoveryMax },
   });
-  const conn = sim.dial();
-  const client = new TransferClient(conn, { streams: 1, upload: 4 * MiB, download: 4 * MiB });
-  const server = new TransferServer();
-  sim.onServerConnection = (c) => server.add(c);
-  sim.appHooks.push(() => {
-    client.pump();
-    server.pump();
-  });
-  sim.run(() => client.done || client.closed, 120_000);
+  const { conn, client } = runTransferApps(sim, { streams: 1, upload: 4 * MiB, download: 4 * MiB }, 120_000);
   assert.deepEqual(client.failures, []);
   assert.equal(client.done, true);
   const stats = conn.snapshotStats();
@@ -71,15 +63,7 @@ test('a short exchange ends before either side starts PMTU probing: no padded pr
   sim.net.onSend(({ from, datagram }) => {
     sent[from === SERVER_ADDRESS ? 'server' : 'client'].push(datagram.length);
   });
-  const conn = sim.dial();
-  const client = new TransferClient(conn, { streams: 1, upload: 1000, download: 1000 });
-  const server = new TransferServer();
-  sim.onServerConnection = (c) => server.add(c);
-  sim.appHooks.push(() => {
-    client.pump();
-    server.pump();
-  });
-  sim.run(() => client.done || client.closed, 60_000);
+  const { conn, client } = runTransferApps(sim, { streams: 1, upload: 1000, download: 1000 }, 60_000);
   assert.deepEqual(client.failures, []);
   assert.equal(client.done, true);
   assert.ok(conn.handshakeConfirmed);
@@ -109,15 +93,7 @@ test('a probe waits until it is at most a quarter of the congestion window', () 
     if (server.maxDatagramSize >= datagram.length) return; // a data packet at a size already found
     probes.push({ size: datagram.length, window: server.snapshotStats().congestionWindow });
   });
-  const conn = sim.dial();
-  const client = new TransferClient(conn, { streams: 1, upload: 100, download: 2 * MiB });
-  const server = new TransferServer();
-  sim.onServerConnection = (c) => server.add(c);
-  sim.appHooks.push(() => {
-    client.pump();
-    server.pump();
-  });
-  sim.run(() => client.done || client.closed, 600_000);
+  const { client } = runTransferApps(sim, { streams: 1, upload: 100, download: 2 * MiB }, 600_000);
   assert.deepEqual(client.failures, []);
   assert.equal(client.done, true);
   assert.ok(probes.length > 0, 'the server probed');
