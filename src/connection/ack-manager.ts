@@ -52,8 +52,13 @@ export interface AckDecimation {
   quiet: number;
 }
 
-/** Defaults, as Chromium's receiver-side decimation (after 100 packets, every 10th) plus a pause after disorder. */
-export const ACK_DECIMATION: Readonly<AckDecimation> = Object.freeze({ after: 100, every: 10, quiet: 20 });
+/**
+ * Defaults: after 100 packets, every 20th (Chromium's receiver decimates to every 10th; 20 halved the
+ * ACK datagrams again for a warm tsquic download +11% goodput and -7% receiver CPU, with the
+ * simulator's goodput at 0-1% loss within 0.5%: docs/recovery.md "ACK decimation"), plus a pause
+ * after disorder.
+ */
+export const ACK_DECIMATION: Readonly<AckDecimation> = Object.freeze({ after: 100, every: 20, quiet: 20 });
 
 /**
  * The shortest decimated ACK delay, ms: RFC 9002's timer granularity (kGranularity, §6.1.2). A

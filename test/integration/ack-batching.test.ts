@@ -4,7 +4,8 @@
  * every 2, the batching trades some of that for CPU). Counted on real sockets through the fault
  * proxy (no faults): on an 8 MiB download the client sends at least one datagram per 10 it receives
  * (one per 16 or fewer before issue 16). Issue 13: once 100 packets arrived in order, ACKs are
- * decimated to one per 10 (src/connection/ack-manager.ts), and the batch limit rises to that count.
+ * decimated to one per ACK_DECIMATION.every (src/connection/ack-manager.ts), and the batch limit rises
+ * to that count.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,7 +14,7 @@ import { dial } from '../../src/index.js';
 import { FaultProxy } from '../fault/fault-proxy.js';
 import { clientOptions, serve, startServer, within } from './helpers.js';
 
-test('a downloading client acknowledges at least every 10 datagrams (decimated)', {
+test('a downloading client acknowledges at least every ACK_DECIMATION.every datagrams (decimated)', {
   timeout: 60_000,
 }, async () => {
   const size = 8 * 1024 * 1024;

@@ -300,7 +300,7 @@ describe('ACK decimation (issue 13; docs/recovery.md)', () => {
     return acks;
   }
 
-  test('the RFC rate for the first 100 ack-eliciting packets, then an ACK every 10th', () => {
+  test('the RFC rate for the first 100 ack-eliciting packets, then an ACK every ACK_DECIMATION.every-th', () => {
     const m = decimated();
     assert.equal(inOrder(m, 0, D.after), D.after / 2, 'every second packet first (RFC 9000 §13.2.2)');
     assert.equal(m.decimating, true);
