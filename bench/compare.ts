@@ -17,13 +17,13 @@
  * the same unmeasured handshakes of each kind (a server runs for long), each client process warms up
  * for --warmup ms (default 10 s) before it counts; the cold rows count fresh client processes from
  * 0.5 s after their first dial. Transfer rows: each client process first does the same transfer of
- * --transfer-warmup MiB (default 32) on its own connection, unmeasured; the cold transfer rows time a
- * fresh process's first transfer. Client and server CPU per connection are printed for the sequential
+ * --transfer-warmup MiB (default 32) over --transfer-warmup-connections connections (default 4, one
+ * after another), unmeasured; the cold transfer rows time a fresh process's first transfer. Client and server CPU per connection are printed for the sequential
  * and the parallel rows (a runtime that spins while it waits spends CPU on waiting one at a time).
  *
  *   npx tsx bench/compare.ts [--quick] [--runs N] [--size MiB] [--duration ms] [--idle 1000,10000]
  *                            [--no-jumbo] [--out DIR] [--warmup ms] [--server-warmup ms]
- *                            [--transfer-warmup MiB]
+ *                            [--transfer-warmup MiB] [--transfer-warmup-connections N]
  *                            [--handshakes-only] [--tsx]
  *
  * Figures are printed, never asserted. See bench/README.md.
@@ -77,6 +77,14 @@ export const SERVER_WARMUP_MS = 3000;
  * any program that has been running for a while. The cold rows' client is a fresh process.
  */
 export const TRANSFER_WARMUP_MIB = 32;
+/**
+ * Connections the warm-up transfer is split over, one after another. A process's second connection
+ * re-optimizes much of what V8 compiled on its first (its handshake reaches code optimized for the
+ * first one's bulk transfer): 500-640 ms of TurboFan on a helper thread, measured, which a warm-up
+ * of one connection leaves in the counted transfer (docs/performance.md, "The second connection's
+ * recompilation").
+ */
+export const TRANSFER_WARMUP_CONNECTIONS = 4;
 
 export interface CompareOptions {
   /** Transfer size in MiB (default 100). */
@@ -97,6 +105,8 @@ export interface CompareOptions {
    * clients). The cold transfer rows always use none.
    */
   transferWarmupMiB?: number;
+  /** Connections the warm-up transfer is split over, one after another (default 4). */
+  transferWarmupConnections?: number;
   /** Only the handshake rows (no transfers, no idle connections). */
   handshakesOnly?: boolean;
   /** Also run tsquic from its TypeScript sources through tsx, as a labelled column outside the ratios. */
@@ -146,6 +156,8 @@ export interface CompareResult {
     warmupMs: number;
     /** Client warm-up transfer of the transfer rows, MiB; the cold transfer rows have none. */
     transferWarmupMiB: number;
+    /** Connections the warm-up transfer was split over, one after another. */
+    transferWarmupConnections: number;
     coldWarmupMs: number;
     serverWarmupMs: number;
     /** How the tsquic peers run: compiled JavaScript (what the npm package ships) or through tsx. */
@@ -255,6 +267,8 @@ export interface Settings {
   warmupMs: number;
   /** Transfers: the same transfer of this many bytes first, unmeasured (0: none). */
   transferWarmupBytes: number;
+  /** Transfers: the connections the warm-up bytes are split over, one after another. */
+  transferWarmupConnections: number;
 }
 
 function clientArgs(
@@ -271,7 +285,10 @@ function clientArgs(
   if (mode === 'upload' || mode === 'download' || mode === 'streams') {
     args.push(`${dash}size`, String(s.sizeBytes));
     if (mode === 'streams') args.push(`${dash}streams`, String(STREAMS));
-    if (s.transferWarmupBytes > 0) args.push(`${dash}warmup-bytes`, String(s.transferWarmupBytes));
+    if (s.transferWarmupBytes > 0) {
+      args.push(`${dash}warmup-bytes`, String(s.transferWarmupBytes));
+      args.push(`${dash}warmup-connections`, String(s.transferWarmupConnections));
+    }
   } else {
     args.push(
       `${dash}warmup`,
@@ -500,6 +517,13 @@ async function measure(
         `the client did a ${result.warmupBytes ?? 0}-byte warm-up transfer, not ${settings.transferWarmupBytes}`,
       );
     }
+    const warmupConnections =
+      settings.transferWarmupBytes > 0 ? settings.transferWarmupConnections : undefined;
+    if (result.warmupConnections !== warmupConnections) {
+      throw new Error(
+        `the client split its warm-up over ${result.warmupConnections ?? 'no'} connections, not ${warmupConnections ?? 'none'}`,
+      );
+    }
     const bytes = result.bytes ?? 0;
     figures[`${m.mode}-goodput${m.cold ? '-cold' : ''}`] = (bytes * 8) / 1e6 / result.seconds;
     if (!m.cold && (m.mode === 'upload' || m.mode === 'download')) {
@@ -555,7 +579,7 @@ export async function idleMemory(
         'full',
         server.address,
         pki,
-        { sizeBytes: 0, durationMs: 0, warmupMs: 0, transferWarmupBytes: 0 },
+        { sizeBytes: 0, durationMs: 0, warmupMs: 0, transferWarmupBytes: 0, transferWarmupConnections: 1 },
         1,
       ),
       60_000,
@@ -642,6 +666,10 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
     durationMs: opts.durationMs ?? 3000,
     warmupMs: opts.warmupMs ?? WARM_CLIENT_MS,
     transferWarmupBytes: Math.round((opts.transferWarmupMiB ?? TRANSFER_WARMUP_MIB) * MiB),
+    transferWarmupConnections: Math.max(
+      1,
+      Math.floor(opts.transferWarmupConnections ?? TRANSFER_WARMUP_CONNECTIONS),
+    ),
   };
   const serverWarmupMs = opts.serverWarmupMs ?? SERVER_WARMUP_MS;
   const handshakesOnly = opts.handshakesOnly ?? false;
@@ -669,6 +697,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
       durationMs: settings.durationMs,
       warmupMs: settings.warmupMs,
       transferWarmupMiB: settings.transferWarmupBytes / MiB,
+      transferWarmupConnections: settings.transferWarmupConnections,
       coldWarmupMs: COLD_WARMUP_MS,
       serverWarmupMs,
       tsquicBuild: 'dist',
@@ -823,7 +852,7 @@ export async function run(opts: CompareOptions = {}): Promise<CompareResult> {
     'Ratios are oriented so that > 1 means tsquic is better (for times, CPU and memory: quic-go / tsquic).',
     `tsquic runs as compiled JavaScript, what the npm package ships (src/ compiled with tsconfig.build.json, as npm run build does; bench/tsconfig.dist.json), not through tsx${specs.some((c) => c.key === 'tsquic-tsx') ? '; the "tsquic via tsx" column runs the TypeScript sources through tsx and is not part of the ratios' : ''}.`,
     `Handshake rows: every server first did ${settings.warmupMs === 0 && serverWarmupMs === 0 ? 'no' : `${serverWarmupMs} ms of`} unmeasured handshakes of each kind; each client process did ${settings.warmupMs} ms of unmeasured handshakes before the ${settings.durationMs} ms counted (warm). The cold rows are fresh client processes counted from ${COLD_WARMUP_MS} ms after their first dial, while V8 still compiles; quic-go is compiled ahead of time. Both stacks are treated alike.`,
-    `Transfer rows: ${settings.transferWarmupBytes > 0 ? `each client process first did the same transfer of ${settings.transferWarmupBytes / MiB} MiB on its own connection, unmeasured (warm); the CPU rows are those warm transfers' (a client's over its counted transfer; a server's over the whole client run, divided by both transfers' bytes). The cold transfer rows are fresh client processes, timed from their first transfer` : 'each client process is fresh (no warm-up transfer)'}; the servers run for long (every transfer row of every run goes to the same server process). Both stacks are treated alike.`,
+    `Transfer rows: ${settings.transferWarmupBytes > 0 ? `each client process first did the same transfer of ${settings.transferWarmupBytes / MiB} MiB, unmeasured, split over ${settings.transferWarmupConnections} connections one after another (warm: a process's second connection re-optimizes much of what V8 compiled on its first); the CPU rows are those warm transfers' (a client's over its counted transfer; a server's over the whole client run, divided by both transfers' bytes). The cold transfer rows are fresh client processes, timed from their first transfer` : 'each client process is fresh (no warm-up transfer)'}; the servers run for long (every transfer row of every run goes to the same server process). Both stacks are treated alike.`,
   );
   if (idleCounts.length > 0)
     result.notes.push(
@@ -849,7 +878,7 @@ export function formatCompare(r: CompareResult): string {
   const lines = [
     `compare: tsquic vs quic-go 0.29 on ${r.settings.address}, client and server in separate processes, ` +
       `datagrams <= ${r.settings.packetCap} B; median of ${r.settings.runs} run(s), alternating; handshakes counted over ${r.settings.durationMs} ms ` +
-      `after ${r.settings.warmupMs} ms of client warm-up (cold rows: ${r.settings.coldWarmupMs} ms), transfers after a ${r.settings.transferWarmupMiB} MiB warm-up transfer (cold rows: none); tsquic as compiled JavaScript`,
+      `after ${r.settings.warmupMs} ms of client warm-up (cold rows: ${r.settings.coldWarmupMs} ms), transfers after a ${r.settings.transferWarmupMiB} MiB warm-up over ${r.settings.transferWarmupConnections} connections (cold rows: none); tsquic as compiled JavaScript`,
     `  machine: nproc ${r.machine.nproc}, ${r.machine.cpu}, ${r.machine.memoryGiB} GiB, load average ${r.machine.loadAverageAtStart.join(' ')} at start`,
     `  versions: node ${r.versions.node}${r.versions.go ? `, ${r.versions.go}` : ''}${r.versions.quicGo ? `, quic-go ${r.versions.quicGo}` : ''}`,
     `${''.padEnd(width + 2)}${cols.map((c) => c.label.padStart(24)).join('')}${'tsquic/quic-go'.padStart(16)}`,
@@ -932,6 +961,7 @@ export function compareOptions(argv: readonly string[]): CompareOptions {
     warmupMs: numberArg(argv, '--warmup') ?? (quick ? 1000 : undefined),
     serverWarmupMs: numberArg(argv, '--server-warmup') ?? (quick ? 500 : undefined),
     transferWarmupMiB: numberArg(argv, '--transfer-warmup') ?? (quick ? 2 : undefined),
+    transferWarmupConnections: numberArg(argv, '--transfer-warmup-connections'),
     handshakesOnly: argv.includes('--handshakes-only'),
     tsx: argv.includes('--tsx'),
     ...(idleCounts !== undefined ? { idleCounts } : {}),

@@ -80,6 +80,8 @@ export interface PeerResult {
   cpuSeconds: number;
   /** Transfers: bytes of the unmeasured transfer done first (--warmup-bytes), if any. */
   warmupBytes?: number;
+  /** Transfers: connections the warm-up bytes were split over, one after another (--warmup-connections). */
+  warmupConnections?: number;
   /** Handshakes: connections in flight at once (default 1). */
   parallel?: number;
   /** Handshakes: median ms from the start of a dial to the first byte of the server's answer. */

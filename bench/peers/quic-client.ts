@@ -4,12 +4,13 @@
  *   node --import tsx [--single-threaded-gc] bench/peers/quic-client.ts --addr HOST:PORT --ca FILE
  *        --mode upload|download|streams|full|resumed|0rtt [--size BYTES] [--streams N] [--request BYTES]
  *        [--warmup MS] [--duration MS] [--parallel N] [--max-datagram-size N] [--pmtu-max N]
- *        [--warmup-bytes BYTES]
+ *        [--warmup-bytes BYTES] [--warmup-connections N]
  *
  * upload: one connection (dial), one stream, --size bytes and FIN; timed from the first write to the
  * server's answer. download: one stream asking for --size bytes, timed from the request to the last
  * byte. streams: --streams (default 10) concurrent streams uploading --size bytes between them.
- * --warmup-bytes: the same transfer of that many bytes first, on its own connection, unmeasured.
+ * --warmup-bytes: the same transfer of that many bytes first, unmeasured, split over
+ * --warmup-connections (default 1) connections one after another.
  * full / resumed / 0rtt: new connections back to back for --duration ms (after
  * --warmup ms), each carrying one request of --request bytes: `dial` without a session cache (full),
  * `dial` with one (resumed), `dialEarly` with one, the request sent as 0-RTT (0rtt; on a rejection it
@@ -197,12 +198,18 @@ async function main(): Promise<void> {
   if (mode === 'upload' || mode === 'download' || mode === 'streams') {
     const size = numberOption(argv, '--size', 200 * 1024 * 1024);
     const streams = Math.max(1, Math.floor(numberOption(argv, '--streams', 10)));
-    // A process that has run for a while: the same transfer first, on its own connection, unmeasured
-    // (V8 compiles the paths it takes; the handshake rows' --warmup does the same for handshakes).
+    // A process that has run for a while: the same transfer first, unmeasured (V8 compiles the paths
+    // it takes; the handshake rows' --warmup does the same for handshakes). Over several connections:
+    // a process's second connection re-optimizes much of what its first left (docs/performance.md,
+    // "The second connection's recompilation").
     const warmupBytes = numberOption(argv, '--warmup-bytes', 0);
-    if (warmupBytes > 0) await transfer(target, base, mode, warmupBytes, streams);
+    const warmupConnections = Math.max(1, Math.floor(numberOption(argv, '--warmup-connections', 1)));
+    if (warmupBytes > 0) {
+      const each = Math.floor(warmupBytes / warmupConnections);
+      for (let i = 0; i < warmupConnections; i++) await transfer(target, base, mode, each, streams);
+    }
     const result = await transfer(target, base, mode, size, streams);
-    report(warmupBytes > 0 ? { ...result, warmupBytes } : result);
+    report(warmupBytes > 0 ? { ...result, warmupBytes, warmupConnections } : result);
     return;
   }
   const request = requestBody(numberOption(argv, '--request', 32));

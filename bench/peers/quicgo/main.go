@@ -7,7 +7,7 @@
 //	quicgo server -cert FILE -key FILE [-listen 127.0.0.1:0] [-idle-timeout D]
 //	quicgo client -addr HOST:PORT -ca FILE [-sni NAME] -mode upload|download|streams|full|resumed|0rtt
 //	              [-size BYTES] [-streams N] [-request BYTES] [-warmup D] [-duration D] [-parallel N]
-//	              [-warmup-bytes BYTES]
+//	              [-warmup-bytes BYTES] [-warmup-connections N]
 //	quicgo client -addr HOST:PORT -ca FILE -mode idle -count N [-parallel N] [-idle-timeout D]
 //
 // A request of the form "DOWNLOAD <n>" is answered with n bytes instead of the count (download).
@@ -203,8 +203,10 @@ type result struct {
 	CPUSeconds float64 `json:"cpuSeconds"`
 	Parallel   int     `json:"parallel,omitempty"`
 	TTFBMs     float64 `json:"ttfbMs,omitempty"`
-	// Transfers: bytes of the unmeasured transfer done first (-warmup-bytes), if any.
-	WarmupBytes int64 `json:"warmupBytes,omitempty"`
+	// Transfers: bytes of the unmeasured transfer done first (-warmup-bytes), if any, and the
+	// connections they were split over, one after another (-warmup-connections).
+	WarmupBytes       int64 `json:"warmupBytes,omitempty"`
+	WarmupConnections int   `json:"warmupConnections,omitempty"`
 	// Handshakes: every connection completed in the process's life (the first tickets' and the
 	// warm-up's included), which the server's CPU over the whole run is divided by.
 	Total int `json:"total,omitempty"`
@@ -231,6 +233,7 @@ func client(args []string) {
 	duration := fs.Duration("duration", 3*time.Second, "handshakes: time measured")
 	streams := fs.Int("streams", 10, "streams: concurrent streams")
 	warmupBytes := fs.Int64("warmup-bytes", 0, "transfers: the same transfer of this many bytes first, unmeasured")
+	warmupConns := fs.Int("warmup-connections", 1, "transfers: connections the warm-up bytes are split over")
 	parallel := fs.Int("parallel", 1, "handshakes, idle: connections in flight at once")
 	count := fs.Int("count", 1000, "idle: connections to open")
 	idle := fs.Duration("idle-timeout", 30*time.Second, "max idle timeout")
@@ -248,14 +251,23 @@ func client(args []string) {
 	var r result
 	switch *mode {
 	case "upload", "download", "streams":
-		// A process that has run for a while: the same transfer first, on its own connection.
+		// A process that has run for a while: the same transfer first, over -warmup-connections
+		// connections one after another (tsquic's peer does the same; Go has no JIT to warm).
+		if *warmupConns < 1 {
+			*warmupConns = 1
+		}
 		if *warmupBytes > 0 {
-			if _, err := c.transfer(*mode, *warmupBytes, *streams); err != nil {
-				fail("%s warm-up: %v", *mode, err)
+			for i := 0; i < *warmupConns; i++ {
+				if _, err := c.transfer(*mode, *warmupBytes/int64(*warmupConns), *streams); err != nil {
+					fail("%s warm-up: %v", *mode, err)
+				}
 			}
 		}
 		r, err = c.transfer(*mode, *size, *streams)
-		r.WarmupBytes = *warmupBytes
+		if *warmupBytes > 0 {
+			r.WarmupBytes = *warmupBytes
+			r.WarmupConnections = *warmupConns
+		}
 	case "full", "resumed", "0rtt":
 		r, err = handshakes(*addr, tlsConf, *mode, *request, *warmup, *duration, *parallel)
 	default:
