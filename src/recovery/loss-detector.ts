@@ -435,7 +435,8 @@ export class LossDetector<P> {
 
   /** A.8 GetPtoTimeAndSpace; undefined when no PTO applies. */
   private ptoTimeAndSpace(): { time: Millis; space: PacketNumberSpace } | undefined {
-    const backoff = 2 ** this._ptoCount;
+    // RFC 9002 §6.2.1: doubled per consecutive PTO; no pow call in the usual case of none.
+    const backoff = this._ptoCount === 0 ? 1 : 2 ** this._ptoCount;
     let duration = this.rtt.pto(0, false) * backoff;
     if (this.ackElicitingInFlight() === 0) {
       // RFC 9002 §6.2.2.1: the client's anti-deadlock PTO, counted from when the timer was armed.

@@ -18,12 +18,31 @@ export function packetNumberLength(packetNumber: number, largestAcked: number | 
 }
 
 /**
+ * 2^pnNbits. The encoded lengths (8, 16, 24 or 32 bits) are constants: `2 ** n` with a variable `n`
+ * is a call into V8's generic pow for every received packet (issue 13, 0.9% of a receiver's CPU).
+ */
+function packetNumberWindow(pnNbits: number): number {
+  switch (pnNbits) {
+    case 8:
+      return 0x100;
+    case 16:
+      return 0x10000;
+    case 24:
+      return 0x1000000;
+    case 32:
+      return 0x100000000;
+    default:
+      return 2 ** pnNbits;
+  }
+}
+
+/**
  * Recovers a full packet number from its truncated encoding (RFC 9000 Appendix A.3).
  * `largestPn` is the largest packet number successfully processed in this space, or -1 if none.
  */
 export function decodePacketNumber(largestPn: number, truncatedPn: number, pnNbits: number): number {
   const expected = largestPn + 1;
-  const pnWin = 2 ** pnNbits;
+  const pnWin = packetNumberWindow(pnNbits);
   const pnHwin = pnWin / 2;
   const pnMask = pnWin - 1;
   // candidate = (expected & ~mask) | truncated, computed without 32-bit bitwise operators.

@@ -12,6 +12,7 @@ import {
   writeLongHeader,
   writeShortHeader,
 } from '../../src/wire/packet-header.js';
+import { decodePacketNumber } from '../../src/wire/packet-number.js';
 import { MAX_VARINT, readVarint, varintLength, writeVarint } from '../../src/wire/varint.js';
 import { QUIC_V1, QUIC_V2 } from '../../src/wire/version.js';
 
@@ -113,5 +114,24 @@ test('property: Version Negotiation packets round-trip', () => {
       },
     ),
     { numRuns: 500 },
+  );
+});
+
+test('property: a packet number truncated to 1-4 bytes decodes back when within half a window of the next expected (RFC 9000 A.3)', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 4 }),
+      fc.integer({ min: -1, max: 2 ** 50 }),
+      fc.double({ min: -0.5, max: 0.5, noNaN: true }),
+      (bytes, largestPn, where) => {
+        const win = 2 ** (8 * bytes);
+        // Any packet number in (expected - win/2, expected + win/2] decodes to itself.
+        const expected = largestPn + 1;
+        const pn = Math.max(0, expected + Math.min(win / 2, Math.max(-win / 2 + 1, Math.round(where * win))));
+        const truncated = pn % win;
+        assert.equal(decodePacketNumber(largestPn, truncated, 8 * bytes), pn);
+      },
+    ),
+    { numRuns: 2000 },
   );
 });
