@@ -17,7 +17,7 @@
  * the same unmeasured handshakes of each kind (a server runs for long), each client process warms up
  * for --warmup ms (default 10 s) before it counts; the cold rows count fresh client processes from
  * 0.5 s after their first dial. Transfer rows: each client process first does the same transfer of
- * --transfer-warmup MiB (default 32) over --transfer-warmup-connections connections (default 4, one
+ * --transfer-warmup MiB (default 128) over --transfer-warmup-connections connections (default 4, one
  * after another), unmeasured; the cold transfer rows time a fresh process's first transfer. Client and server CPU per connection are printed for the sequential
  * and the parallel rows (a runtime that spins while it waits spends CPU on waiting one at a time).
  *
@@ -76,7 +76,13 @@ export const SERVER_WARMUP_MS = 3000;
  * on its own connection, so that the counted one runs in a process whose code V8 has compiled, as in
  * any program that has been running for a while. The cold rows' client is a fresh process.
  */
-export const TRANSFER_WARMUP_MIB = 32;
+/**
+ * The warm-up transfer, MiB. V8 optimizes the functions a transfer calls per acknowledgment or per
+ * flush (once per 20 packets or so) much later than the per-packet ones: after 32 MiB a counted
+ * 100 MiB still carried ~50 first TurboFan compilations (140-160 ms, ~18% of a download client's
+ * CPU), after 128 MiB 10 (55 ms) (docs/performance.md, "The second connection's recompilation").
+ */
+export const TRANSFER_WARMUP_MIB = 128;
 /**
  * Connections the warm-up transfer is split over, one after another. A process's second connection
  * re-optimizes much of what V8 compiled on its first (its handshake reaches code optimized for the
@@ -101,7 +107,7 @@ export interface CompareOptions {
   /** Unmeasured handshakes of each kind against each server before the first run, ms (default 3000). */
   serverWarmupMs?: number;
   /**
-   * Unmeasured transfer of the client process before each transfer figure, MiB (default 32: warm
+   * Unmeasured transfer of the client process before each transfer figure, MiB (default 128: warm
    * clients). The cold transfer rows always use none.
    */
   transferWarmupMiB?: number;
