@@ -18,8 +18,9 @@
  * for --warmup ms (default 10 s) before it counts; the cold rows count fresh client processes from
  * 0.5 s after their first dial. Transfer rows: each client process first does the same transfer of
  * --transfer-warmup MiB (default 128) over --transfer-warmup-connections connections (default 4, one
- * after another), unmeasured; the cold transfer rows time a fresh process's first transfer. Client and server CPU per connection are printed for the sequential
- * and the parallel rows (a runtime that spins while it waits spends CPU on waiting one at a time).
+ * after another), unmeasured; the cold transfer rows time a fresh process's first transfer. Client
+ * and server CPU per connection are printed for the sequential and the parallel rows (a runtime
+ * that spins while it waits spends CPU on waiting one at a time).
  *
  *   npx tsx bench/compare.ts [--quick] [--runs N] [--size MiB] [--duration ms] [--idle 1000,10000]
  *                            [--no-jumbo] [--out DIR] [--warmup ms] [--server-warmup ms]
@@ -73,14 +74,12 @@ export const WARM_CLIENT_MS = 10_000;
 export const SERVER_WARMUP_MS = 3000;
 /**
  * Default unmeasured transfer of the client before each (warm) transfer row, MiB: the same transfer
- * on its own connection, so that the counted one runs in a process whose code V8 has compiled, as in
- * any program that has been running for a while. The cold rows' client is a fresh process.
- */
-/**
- * The warm-up transfer, MiB. V8 optimizes the functions a transfer calls per acknowledgment or per
- * flush (once per 20 packets or so) much later than the per-packet ones: after 32 MiB a counted
- * 100 MiB still carried ~50 first TurboFan compilations (140-160 ms, ~18% of a download client's
- * CPU), after 128 MiB 10 (55 ms) (docs/performance.md, "The second connection's recompilation").
+ * first, so that the counted one runs in a process whose code V8 has compiled, as in any program
+ * that has been running for a while (the cold rows' client is a fresh process). 128, not 32: V8
+ * optimizes the functions a transfer calls per acknowledgment or per flush (once per 20 packets or
+ * so) much later than the per-packet ones; after 32 MiB a counted 100 MiB still carried ~50 first
+ * TurboFan compilations (140-160 ms, ~18% of a download client's CPU), after 128 MiB 10 (55 ms)
+ * (docs/performance.md, "The second connection's recompilation").
  */
 export const TRANSFER_WARMUP_MIB = 128;
 /**
