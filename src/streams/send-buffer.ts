@@ -3,7 +3,13 @@
  * the application wrote (RFC 9000 §3.1: data is kept until acknowledged so that it can be
  * retransmitted). Written bytes are copied once; small writes are packed into shared blocks so a
  * frame usually is a view (no copy) of a single chunk.
+ *
+ * Three places a write is copied to: small writes into blocks of the stream's own (growing to 16
+ * KiB); a large write on a stream that has carried less than BULK_STREAM bytes into an exact-size
+ * copy (an HTTP/3 response body holds no more memory than it needs); every large write after that
+ * into pages of the process's PagePool (send-pages.ts), which go back to the pool once acknowledged.
  */
+import { PAGE_SIZE, type PagePool, sendPages } from './send-pages.js';
 
 /** The largest block small writes are packed into. */
 const BLOCK_SIZE = 16384;
@@ -14,6 +20,8 @@ const BLOCK_SIZE = 16384;
  */
 const FIRST_BLOCK = 256;
 const SMALL_WRITE = 2048;
+/** Large writes go into pooled pages once the stream reaches this many bytes (one page). */
+export const BULK_STREAM = PAGE_SIZE;
 
 export class SendBuffer {
   private starts: number[] = [];
@@ -21,7 +29,12 @@ export class SendBuffer {
   private head = 0;
   private block: Uint8Array | undefined;
   private blockUsed = 0;
+  /** The pooled page large writes are being copied into, and how much of it is filled. */
+  private page: Uint8Array | undefined;
+  private pageUsed = 0;
   private _end = 0;
+
+  constructor(private readonly pages: PagePool = sendPages) {}
 
   /** Offset just past the last written byte (total bytes written). */
   get end(): number {
@@ -64,11 +77,43 @@ export class SendBuffer {
       this.starts.push(this._end);
       this.chunks.push(b.subarray(this.blockUsed, this.blockUsed + len));
       this.blockUsed += len;
-    } else {
+    } else if (this._end + len < BULK_STREAM) {
       this.starts.push(this._end);
       this.chunks.push(new Uint8Array(data));
+    } else {
+      this.appendToPages(data);
+      return;
     }
     this._end += len;
+  }
+
+  /** Copies `data` into the current page and, when it is full, into new ones from the pool. */
+  private appendToPages(data: Uint8Array): void {
+    const len = data.length;
+    let pos = 0;
+    while (pos < len) {
+      let page = this.page;
+      if (page === undefined || this.pageUsed === PAGE_SIZE) {
+        page = this.pages.take();
+        this.page = page;
+        this.pageUsed = 0;
+      }
+      const used = this.pageUsed;
+      const n = Math.min(len - pos, PAGE_SIZE - used);
+      page.set(n === len ? data : data.subarray(pos, pos + n), used);
+      // Consecutive writes into one page make one chunk: frames are views, not copies, within it.
+      const k = this.chunks.length - 1;
+      const last = k >= this.head ? this.chunks[k]! : undefined;
+      if (last !== undefined && last.buffer === page.buffer && last.byteOffset + last.length === used) {
+        this.chunks[k] = page.subarray(last.byteOffset, used + n);
+      } else {
+        this.starts.push(this._end);
+        this.chunks.push(page.subarray(used, used + n));
+      }
+      this.pageUsed = used + n;
+      this._end += n;
+      pos += n;
+    }
   }
 
   /** Index of the chunk holding `offset` (start <= offset < end). */
@@ -110,7 +155,14 @@ export class SendBuffer {
     let h = this.head;
     while (h < n && this.starts[h]! + this.chunks[h]!.length <= offset) h++;
     if (h === this.head) return;
+    // A full page whose last chunk goes has no bytes left in the buffer: back to the pool.
+    for (let k = this.head; k < h; k++) {
+      const c = this.chunks[k]!;
+      if (c.byteOffset + c.length === PAGE_SIZE && c.buffer.byteLength === PAGE_SIZE) this.givePage(c.buffer);
+    }
     if (h === n) {
+      // Nothing is left: the page being filled goes back as well (the next write takes a fresh one).
+      if (this.page !== undefined) this.givePage(this.page.buffer);
       this.starts = [];
       this.chunks = [];
       this.head = 0;
@@ -133,5 +185,16 @@ export class SendBuffer {
     this.head = 0;
     this.block = undefined;
     this.blockUsed = 0;
+    // The pages are left to GC: clear() is rare, and no bookkeeping says which are full.
+    this.page = undefined;
+    this.pageUsed = 0;
+  }
+
+  private givePage(buffer: ArrayBufferLike): void {
+    if (this.page !== undefined && this.page.buffer === buffer) {
+      this.page = undefined;
+      this.pageUsed = 0;
+    }
+    this.pages.give(buffer);
   }
 }
