@@ -22,7 +22,11 @@ export type ServerTlsOptions = Omit<
   'transportParameters' | 'random' | 'ticketAppData' | 'acceptEarlyData'
 >;
 
-/** A frame observed on the wire, for qlog-style tracing and for tests. */
+/**
+ * A frame observed on the wire, for qlog-style tracing and for tests. A frame's byte fields are
+ * views, valid during the call only: a sent STREAM frame's data is a view of a send page that is
+ * reused once acknowledged (streams/send-pages.ts). Copy what you keep.
+ */
 export interface FrameTraceEvent {
   direction: 'sent' | 'received';
   packetType: PacketType;

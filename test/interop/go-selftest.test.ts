@@ -275,6 +275,9 @@ describe('quic-go interop peers: Go client <-> Go server', () => {
     );
     assert.equal(of(r.events, 'file').length, 50);
     await waitForCount(server, (e) => e.event === 'closed', 50);
+    // The server reports a connection from a goroutine of its own, which may run after the tracer
+    // reported the connection closed: wait for all 50 reports, not only for the closes.
+    await waitForCount(server, (e) => e.event === 'conn', 50);
     const ids = new Set(of(server.events, 'conn').map((e) => e.id));
     assert.equal(ids.size, 50);
   });
