@@ -20,15 +20,9 @@ import type { Path } from './path.js';
 import type { SentPacketPayload } from './sent-frames.js';
 
 /** Largest datagram we ever build (bounded by connection-options validation). */
-const SCRATCH_SIZE = 16384;
+const MAX_BUILT_DATAGRAM = 16384;
 /** Room for a short header, one PATH_CHALLENGE or PATH_RESPONSE and the AEAD tag, with margin. */
 const MIN_PATH_PROBE = 64;
-/**
- * Scratch space where every connection builds its datagrams. One per process, not per connection
- * (16 KiB each would dominate the cost of a half-open connection, issue 10): a datagram is built,
- * sealed and copied out within one synchronous transmit() call, so nothing in it outlives the call.
- */
-const sharedScratch = new Uint8Array(SCRATCH_SIZE);
 
 /** A datagram and the path it goes out on. */
 export interface OutgoingDatagram {
@@ -42,7 +36,7 @@ export class ConnectionSender {
   private pacingReleaseAt: Millis | undefined;
 
   constructor(private readonly c: Connection) {
-    this.packer = new PacketPacker(new ConnectionHeaderSource(c), sharedScratch, c.trace);
+    this.packer = new PacketPacker(new ConnectionHeaderSource(c), MAX_BUILT_DATAGRAM, c.trace);
   }
 
   /** The next datagram and its path, or undefined. */

@@ -62,19 +62,37 @@ export interface ShortHeaderSpec {
 }
 
 export class DatagramBuilder {
-  private readonly writer: BufferWriter;
-  private maxSize = 0;
+  private writer: BufferWriter;
+  private target: Uint8Array;
+  /** Where the datagram starts in `buffer`, and the offset it must end by. */
+  private base = 0;
+  private limit = 0;
   private current: BuiltPacket | undefined;
   private readonly built: BuiltPacket[] = [];
 
-  constructor(readonly buffer: Uint8Array) {
+  constructor(buffer: Uint8Array) {
+    this.target = buffer;
     this.writer = new BufferWriter(buffer, 0);
   }
 
-  /** Start a new datagram of at most `maxSize` bytes. */
-  reset(maxSize: number): void {
-    this.maxSize = Math.min(maxSize, this.buffer.length);
-    this.writer.rewind(0);
+  /** The buffer the datagram is written in; packet offsets (BuiltPacket) are offsets in it. */
+  get buffer(): Uint8Array {
+    return this.target;
+  }
+
+  /**
+   * Start a new datagram of at most `maxSize` bytes, written from `base` of `buffer` (by default at
+   * the start of the buffer the last one was written in).
+   */
+  reset(maxSize: number, buffer: Uint8Array = this.target, base = 0): void {
+    if (buffer !== this.target) {
+      this.target = buffer;
+      this.writer = new BufferWriter(buffer, base);
+    } else {
+      this.writer.restart(base);
+    }
+    this.base = base;
+    this.limit = base + Math.max(0, Math.min(maxSize, buffer.length - base));
     this.current = undefined;
     this.built.length = 0;
   }
@@ -85,18 +103,18 @@ export class DatagramBuilder {
   }
 
   get datagramLength(): number {
-    return this.writer.offset + (this.current ? TAG_LENGTH : 0);
+    return this.writer.offset - this.base + (this.current ? TAG_LENGTH : 0);
   }
 
   /** Bytes left for frames in the packet being written (its tag already reserved). */
   get remaining(): number {
     if (!this.current) return 0;
-    return this.maxSize - this.writer.offset - TAG_LENGTH;
+    return this.limit - this.writer.offset - TAG_LENGTH;
   }
 
   /** Room left in the datagram for a further packet with a header of about `headerEstimate` bytes. */
   roomForPacket(headerEstimate: number): number {
-    return this.maxSize - this.writer.offset - headerEstimate - TAG_LENGTH;
+    return this.limit - this.writer.offset - headerEstimate - TAG_LENGTH;
   }
 
   openLong(
@@ -119,7 +137,7 @@ export class DatagramBuilder {
       (spec.type === PacketType.Initial
         ? varintLength(spec.token?.length ?? 0) + (spec.token?.length ?? 0)
         : 0);
-    if (start + headerSize + TAG_LENGTH + 4 > this.maxSize) return false;
+    if (start + headerSize + TAG_LENGTH + 4 > this.limit) return false;
     const { lengthOffset, pnOffset } = writeLongHeader(this.writer, {
       type: spec.type,
       version: spec.version,
@@ -150,7 +168,7 @@ export class DatagramBuilder {
     pnLength: 1 | 2 | 3 | 4,
   ): boolean {
     const start = this.writer.offset;
-    if (start + 1 + spec.dcid.length + pnLength + TAG_LENGTH + 4 > this.maxSize) return false;
+    if (start + 1 + spec.dcid.length + pnLength + TAG_LENGTH + 4 > this.limit) return false;
     const pnOffset = writeShortHeaderFields(
       this.writer,
       spec.dcid,
@@ -256,25 +274,25 @@ export class DatagramBuilder {
    */
   padDatagramTo(size: number): void {
     const last = this.built[this.built.length - 1];
-    const target = Math.min(size, this.maxSize);
+    const target = Math.min(this.base + size, this.limit);
     if (!last || this.writer.offset >= target) return;
     const extra = target - this.writer.offset;
     // Move the tag room: padding goes before the tag.
-    this.buffer.fill(0, last.payloadEnd, last.payloadEnd + extra);
+    this.target.fill(0, last.payloadEnd, last.payloadEnd + extra);
     last.payloadEnd += extra;
     last.inFlight = true;
     this.writer.advance(extra);
   }
 
-  /** Seal every packet; returns the datagram length. */
+  /** Seal every packet; returns the datagram length (it ends at `base` + that). */
   seal(): number {
     for (const p of this.built) {
       if (p.lengthOffset >= 0) {
-        patchLongHeaderLength(this.buffer, p.lengthOffset, p.payloadEnd - p.pnOffset + TAG_LENGTH);
+        patchLongHeaderLength(this.target, p.lengthOffset, p.payloadEnd - p.pnOffset + TAG_LENGTH);
       }
       const end = sealPacket(
         p.keys,
-        this.buffer,
+        this.target,
         p.packetStart,
         p.pnOffset,
         p.pnLength,
@@ -283,6 +301,6 @@ export class DatagramBuilder {
       );
       p.size = end - p.packetStart;
     }
-    return this.writer.offset;
+    return this.writer.offset - this.base;
   }
 }

@@ -18,7 +18,7 @@ import { DatagramSlab } from './datagram-slab.js';
 import type { FrameSink } from './framer.js';
 import type { SentFrame } from './sent-frames.js';
 
-/** Sealed datagrams of every connection of the process are copied out here (short-lived bytes). */
+/** Where every connection of the process builds its datagrams, in place (short-lived bytes). */
 const outgoing = new DatagramSlab();
 
 /** RFC 9000 §14.1: datagrams carrying ack-eliciting Initial packets are at least this large. */
@@ -51,18 +51,23 @@ export class PacketPacker implements FrameSink {
    * phase changes, not per packet (issue 13).
    */
   private shortSpec: ShortHeaderSpec = { dcid: new Uint8Array(0), keyPhase: false, spin: false };
+  /** Where the open datagram starts in the slab. */
+  private start = 0;
 
   constructor(
     private readonly header: PacketHeaderSource,
-    buffer: Uint8Array,
+    /** The largest datagram this packer builds, whatever startDatagram() is asked for. */
+    private readonly maxDatagram: number,
     private readonly trace?: (e: FrameTraceEvent) => void,
   ) {
-    this.builder = new DatagramBuilder(buffer);
+    this.builder = new DatagramBuilder(outgoing.buffer);
   }
 
   /** Start a datagram of at most `maxSize` bytes. */
   startDatagram(maxSize: number): void {
-    this.builder.reset(maxSize);
+    const size = Math.min(maxSize, this.maxDatagram);
+    this.start = outgoing.reserve(size);
+    this.builder.reset(size, outgoing.buffer, this.start);
   }
 
   /**
@@ -173,9 +178,8 @@ export class PacketPacker implements FrameSink {
     else if (ackElicitingInitial) this.padTo(MIN_INITIAL_DATAGRAM);
   }
 
-  /** Seal every packet and return a copy of the datagram (the buffer is reused for the next). */
+  /** Seal every packet and return the datagram (a view of the slab it was built in). */
   seal(): Uint8Array {
-    const length = this.builder.seal();
-    return outgoing.copy(this.builder.buffer.subarray(0, length));
+    return outgoing.commit(this.start, this.builder.seal());
   }
 }

@@ -9,7 +9,7 @@ export class BufferWriter {
   /** Position of the next byte to write. */
   private pos: number;
   readonly buffer: Uint8Array;
-  private readonly start: number;
+  private start: number;
 
   constructor(buf: Uint8Array, offset = 0) {
     if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
@@ -40,6 +40,18 @@ export class BufferWriter {
         `BufferWriter.rewind: invalid offset ${offset} (start ${this.start}, at ${this.pos})`,
       );
     }
+    this.pos = offset;
+  }
+
+  /**
+   * Starts over at `offset` of the same buffer (the next datagram built in a slab): what was written
+   * before it is no longer this writer's to rewind to.
+   */
+  restart(offset: number): void {
+    if (!Number.isInteger(offset) || offset < 0 || offset > this.buffer.length) {
+      throw new RangeError(`BufferWriter.restart: invalid offset ${offset} for ${this.buffer.length} bytes`);
+    }
+    this.start = offset;
     this.pos = offset;
   }
 

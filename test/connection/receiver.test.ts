@@ -142,7 +142,7 @@ const header: PacketHeaderSource = {
 
 /** One datagram holding one packet of `type` with `frames`, sealed with the keys the fake host reads. */
 function datagramOf(type: PacketType.Handshake | PacketType.OneRtt, frames: Frame[], pn = 0): Uint8Array {
-  const packer = new PacketPacker(header, new Uint8Array(1500));
+  const packer = new PacketPacker(header, 1500);
   packer.startDatagram(1500);
   const keys =
     type === PacketType.Handshake

@@ -395,3 +395,44 @@ test('reset() starts a new datagram; a packet number wider than its encoding is 
   const c = builder();
   assert.throws(() => c.writeFrame({ type: FrameType.Ping }), Error);
 });
+
+test('a datagram built at an offset of a shared buffer (the slab) is byte for byte the one built at 0', () => {
+  // The packer builds in place at the free end of a slab; sizes, padding and limits count from there.
+  const write = (b: DatagramBuilder) => {
+    assert.ok(openInitial(b, 0));
+    b.writeFrame(crypto(0, 300, 1));
+    b.closePacket();
+    assert.ok(openOneRtt(b, 9));
+    b.writeFrame({ type: FrameType.Ping });
+    b.closePacket();
+    b.padDatagramTo(1200);
+  };
+  const atZero = builder(1252);
+  write(atZero);
+  const expected = seal(atZero);
+  assert.equal(expected.length, 1200);
+
+  const shared = new Uint8Array(4096).fill(0xaa);
+  const b = new DatagramBuilder(new Uint8Array(16));
+  b.reset(1252, shared, 1000);
+  assert.equal(b.datagramLength, 0);
+  write(b);
+  const n = b.seal();
+  assert.equal(n, 1200);
+  assert.deepEqual(shared.subarray(1000, 1000 + n), expected);
+  assert.ok(
+    shared.subarray(0, 1000).every((x) => x === 0xaa),
+    'nothing written before the offset',
+  );
+  assert.ok(
+    shared.subarray(1000 + n).every((x) => x === 0xaa),
+    'nothing written after the datagram',
+  );
+  // The limit counts from the offset too: 1252 bytes at 2000 of 4096, and no more than the buffer.
+  b.reset(1252, shared, 2000);
+  assert.ok(openOneRtt(b, 10));
+  assert.equal(b.remaining, 1252 - b.datagramLength);
+  b.reset(1252, shared, 3500);
+  assert.ok(openOneRtt(b, 11));
+  assert.equal(b.remaining, 4096 - 3500 - b.datagramLength);
+});

@@ -43,7 +43,7 @@ function fakeHeader(over: Partial<PacketHeaderSource> = {}): PacketHeaderSource 
 }
 
 function packer(over: Partial<PacketHeaderSource> = {}, trace?: (e: FrameTraceEvent) => void): PacketPacker {
-  return new PacketPacker(fakeHeader(over), new Uint8Array(4096), trace);
+  return new PacketPacker(fakeHeader(over), 4096, trace);
 }
 
 const ping: Frame = { type: FrameType.Ping };

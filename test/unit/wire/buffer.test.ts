@@ -96,3 +96,19 @@ test('BufferWriter rejects out-of-range field values', () => {
   assert.throws(() => new BufferWriter(new Uint8Array(2), 3), RangeError);
   assert.equal(w.offset, 0);
 });
+
+test('BufferWriter.restart: the next datagram starts at the offset, and cannot rewind before it', () => {
+  const buf = new Uint8Array(16);
+  const w = new BufferWriter(buf, 0);
+  w.u8(1);
+  w.u8(2);
+  w.restart(8);
+  assert.equal(w.offset, 8);
+  w.u8(3);
+  assert.deepEqual([...buf.subarray(0, 10)], [1, 2, 0, 0, 0, 0, 0, 0, 3, 0]);
+  assert.throws(() => w.rewind(7), RangeError);
+  w.rewind(8);
+  assert.equal(w.offset, 8);
+  assert.throws(() => w.restart(17), RangeError);
+  assert.throws(() => w.restart(-1), RangeError);
+});
