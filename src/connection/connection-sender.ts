@@ -41,6 +41,15 @@ export class ConnectionSender {
 
   /** The next datagram and its path, or undefined. */
   transmit(now: Millis): OutgoingDatagram | undefined {
+    try {
+      return this.next(now);
+    } finally {
+      // Built, sealed and registered, or abandoned: the packer keeps no slab between calls.
+      this.packer.rest();
+    }
+  }
+
+  private next(now: Millis): OutgoingDatagram | undefined {
     const c = this.c;
     if (c.state === 'draining' || c.state === 'closed') return undefined;
     const path = c.paths.current;

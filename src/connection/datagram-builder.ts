@@ -21,6 +21,7 @@ import { varintLength } from '../wire/varint.js';
 import type { SentFrame } from './sent-frames.js';
 
 const TAG_LENGTH = 16;
+const NO_BUFFER = new Uint8Array(0);
 
 export interface BuiltPacket {
   space: PacketNumberSpace;
@@ -85,16 +86,25 @@ export class DatagramBuilder {
    * the start of the buffer the last one was written in).
    */
   reset(maxSize: number, buffer: Uint8Array = this.target, base = 0): void {
-    if (buffer !== this.target) {
-      this.target = buffer;
-      this.writer = new BufferWriter(buffer, base);
-    } else {
-      this.writer.restart(base);
-    }
+    this.target = buffer;
+    this.writer.restart(base, buffer);
     this.base = base;
     this.limit = base + Math.max(0, Math.min(maxSize, buffer.length - base));
     this.current = undefined;
     this.built.length = 0;
+  }
+
+  /**
+   * Lets go of the buffer the last datagram was written in (the packets' records stay readable): a
+   * connection at rest must not keep a shared 64 KiB slab alive (10k idle connections, each holding
+   * the slab of its last datagram, would pin hundreds of them).
+   */
+  detach(): void {
+    this.target = NO_BUFFER;
+    this.writer.restart(0, NO_BUFFER);
+    this.current = undefined;
+    this.base = 0;
+    this.limit = 0;
   }
 
   /** The packets of the datagram so far (closed ones; their records belong to the builder). */

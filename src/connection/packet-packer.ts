@@ -178,6 +178,14 @@ export class PacketPacker implements FrameSink {
     else if (ackElicitingInitial) this.padTo(MIN_INITIAL_DATAGRAM);
   }
 
+  /**
+   * The datagram is sealed (or abandoned): let go of the slab it was built in. The packets' records
+   * stay readable until the next startDatagram().
+   */
+  rest(): void {
+    this.builder.detach();
+  }
+
   /** Seal every packet and return the datagram (a view of the slab it was built in). */
   seal(): Uint8Array {
     return outgoing.commit(this.start, this.builder.seal());

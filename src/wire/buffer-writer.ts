@@ -8,16 +8,22 @@ import { varintLength, writeVarint, writeVarintFixed } from './varint.js';
 export class BufferWriter {
   /** Position of the next byte to write. */
   private pos: number;
-  readonly buffer: Uint8Array;
+  /** The buffer written into (a datagram builder moves it from slab to slab: `restart`). */
+  private buf: Uint8Array;
   private start: number;
 
   constructor(buf: Uint8Array, offset = 0) {
     if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
       throw new RangeError(`BufferWriter: invalid offset ${offset} for ${buf.length} bytes`);
     }
-    this.buffer = buf;
+    this.buf = buf;
     this.pos = offset;
     this.start = offset;
+  }
+
+  /** The buffer written into. */
+  get buffer(): Uint8Array {
+    return this.buf;
   }
 
   /** A writer over a new zero-filled Buffer of `size` bytes. */
@@ -44,13 +50,14 @@ export class BufferWriter {
   }
 
   /**
-   * Starts over at `offset` of the same buffer (the next datagram built in a slab): what was written
-   * before it is no longer this writer's to rewind to.
+   * Starts over at `offset` of `buffer` (by default the same one; the next datagram built in a slab):
+   * what was written before is no longer this writer's to rewind to.
    */
-  restart(offset: number): void {
-    if (!Number.isInteger(offset) || offset < 0 || offset > this.buffer.length) {
-      throw new RangeError(`BufferWriter.restart: invalid offset ${offset} for ${this.buffer.length} bytes`);
+  restart(offset: number, buffer: Uint8Array = this.buf): void {
+    if (!Number.isInteger(offset) || offset < 0 || offset > buffer.length) {
+      throw new RangeError(`BufferWriter.restart: invalid offset ${offset} for ${buffer.length} bytes`);
     }
+    this.buf = buffer;
     this.start = offset;
     this.pos = offset;
   }
@@ -62,13 +69,13 @@ export class BufferWriter {
   }
 
   get remaining(): number {
-    return this.buffer.length - this.pos;
+    return this.buf.length - this.pos;
   }
 
   private ensure(n: number): number {
     const o = this.pos;
-    if (o + n > this.buffer.length) {
-      throw new RangeError(`BufferWriter overflow: ${n} bytes at ${o} of ${this.buffer.length}`);
+    if (o + n > this.buf.length) {
+      throw new RangeError(`BufferWriter overflow: ${n} bytes at ${o} of ${this.buf.length}`);
     }
     return o;
   }
@@ -76,14 +83,14 @@ export class BufferWriter {
   u8(v: number): void {
     checkUint(v, 0xff);
     const o = this.ensure(1);
-    this.buffer[o] = v;
+    this.buf[o] = v;
     this.pos = o + 1;
   }
 
   u16(v: number): void {
     checkUint(v, 0xffff);
     const o = this.ensure(2);
-    const b = this.buffer;
+    const b = this.buf;
     b[o] = v >>> 8;
     b[o + 1] = v & 0xff;
     this.pos = o + 2;
@@ -92,7 +99,7 @@ export class BufferWriter {
   u24(v: number): void {
     checkUint(v, 0xff_ffff);
     const o = this.ensure(3);
-    const b = this.buffer;
+    const b = this.buf;
     b[o] = v >>> 16;
     b[o + 1] = (v >>> 8) & 0xff;
     b[o + 2] = v & 0xff;
@@ -102,7 +109,7 @@ export class BufferWriter {
   u32(v: number): void {
     checkUint(v, 0xffff_ffff);
     const o = this.ensure(4);
-    const b = this.buffer;
+    const b = this.buf;
     b[o] = v >>> 24;
     b[o + 1] = (v >>> 16) & 0xff;
     b[o + 2] = (v >>> 8) & 0xff;
@@ -114,23 +121,23 @@ export class BufferWriter {
   varint(v: number | bigint): void {
     if (typeof v === 'number' && v < 0x40 && v >= 0 && (v | 0) === v) {
       const o = this.ensure(1);
-      this.buffer[o] = v;
+      this.buf[o] = v;
       this.pos = o + 1;
       return;
     }
     this.ensure(varintLength(v));
-    this.pos = writeVarint(this.buffer, this.pos, v);
+    this.pos = writeVarint(this.buf, this.pos, v);
   }
 
   /** A QUIC varint using exactly `length` bytes (RFC 9000 §16 permits non-minimal encodings). */
   varintFixed(v: number, length: 1 | 2 | 4 | 8): void {
     this.ensure(length);
-    this.pos = writeVarintFixed(this.buffer, this.pos, v, length);
+    this.pos = writeVarintFixed(this.buf, this.pos, v, length);
   }
 
   bytes(b: Uint8Array): void {
     const o = this.ensure(b.length);
-    this.buffer.set(b, o);
+    this.buf.set(b, o);
     this.pos = o + b.length;
   }
 
@@ -139,13 +146,13 @@ export class BufferWriter {
     checkUint(byte, 0xff);
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`BufferWriter.fill: invalid count ${n}`);
     const o = this.ensure(n);
-    this.buffer.fill(byte, o, o + n);
+    this.buf.fill(byte, o, o + n);
     this.pos = o + n;
   }
 
   /** A view of what was written: [initial offset, offset). */
   toBytes(): Uint8Array {
-    return this.buffer.subarray(this.start, this.pos);
+    return this.buf.subarray(this.start, this.pos);
   }
 }
 
