@@ -63,7 +63,7 @@ export interface ShortHeaderSpec {
 }
 
 export class DatagramBuilder {
-  private writer: BufferWriter;
+  private readonly writer: BufferWriter;
   private target: Uint8Array;
   /** Where the datagram starts in `buffer`, and the offset it must end by. */
   private base = 0;
@@ -71,7 +71,8 @@ export class DatagramBuilder {
   private current: BuiltPacket | undefined;
   private readonly built: BuiltPacket[] = [];
 
-  constructor(buffer: Uint8Array) {
+  /** `buffer`: where reset() writes by default (none: every reset() names its buffer). */
+  constructor(buffer: Uint8Array = NO_BUFFER) {
     this.target = buffer;
     this.writer = new BufferWriter(buffer, 0);
   }

@@ -60,7 +60,8 @@ export class PacketPacker implements FrameSink {
     private readonly maxDatagram: number,
     private readonly trace?: (e: FrameTraceEvent) => void,
   ) {
-    this.builder = new DatagramBuilder(outgoing.buffer);
+    // No buffer until startDatagram(): a packer at rest holds no slab.
+    this.builder = new DatagramBuilder();
   }
 
   /** Start a datagram of at most `maxSize` bytes. */

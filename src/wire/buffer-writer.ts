@@ -13,12 +13,10 @@ export class BufferWriter {
   private start: number;
 
   constructor(buf: Uint8Array, offset = 0) {
-    if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
-      throw new RangeError(`BufferWriter: invalid offset ${offset} for ${buf.length} bytes`);
-    }
     this.buf = buf;
-    this.pos = offset;
-    this.start = offset;
+    this.pos = 0;
+    this.start = 0;
+    this.restart(offset);
   }
 
   /** The buffer written into. */
@@ -55,7 +53,7 @@ export class BufferWriter {
    */
   restart(offset: number, buffer: Uint8Array = this.buf): void {
     if (!Number.isInteger(offset) || offset < 0 || offset > buffer.length) {
-      throw new RangeError(`BufferWriter.restart: invalid offset ${offset} for ${buffer.length} bytes`);
+      throw new RangeError(`BufferWriter: invalid offset ${offset} for ${buffer.length} bytes`);
     }
     this.buf = buffer;
     this.start = offset;
