@@ -12,6 +12,7 @@
  */
 import { CHACHA20_POLY1305_WASM } from './wasm/chacha20-poly1305-bytes.js';
 import { CHACHA20_POLY1305_LAYOUT as L } from './wasm/chacha20-poly1305-layout.js';
+import { instantiateWasm, type WasmInstance } from './wasm-instance.js';
 
 export const WASM_AEAD_TAG_LENGTH = 16;
 /** The largest additional data (a QUIC packet header) the module takes. */
@@ -28,33 +29,11 @@ interface Exports {
 }
 
 /** The instantiated module: its exports and a view of its memory (which never grows). */
-export interface ChaCha20Poly1305Module {
-  readonly exports: Exports;
-  readonly memory: Uint8Array;
-}
-
-/** The part of the WebAssembly global used here (the project's TypeScript libs do not declare it). */
-interface WebAssemblyApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object) => { readonly exports: unknown };
-}
-
-function instantiate(): ChaCha20Poly1305Module | undefined {
-  const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
-  if (api === undefined) return undefined;
-  try {
-    const bytes = Buffer.from(CHACHA20_POLY1305_WASM, 'base64');
-    const exports = new api.Instance(new api.Module(bytes)).exports as Exports;
-    return { exports, memory: new Uint8Array(exports.memory.buffer) };
-  } catch {
-    // A runtime without WebAssembly SIMD (V8 needs SSE4.1 on x64) cannot compile the module:
-    // node:crypto takes every packet, as without WebAssembly at all.
-    return undefined;
-  }
-}
+export type ChaCha20Poly1305Module = WasmInstance<Exports>;
 
 /** The process's one instance, or undefined where WebAssembly is not available. */
-export const wasmChaCha20Poly1305: ChaCha20Poly1305Module | undefined = instantiate();
+export const wasmChaCha20Poly1305: ChaCha20Poly1305Module | undefined =
+  instantiateWasm<Exports>(CHACHA20_POLY1305_WASM);
 
 export class WasmChaCha20Poly1305 {
   private readonly key: Uint8Array;
