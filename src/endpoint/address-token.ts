@@ -22,6 +22,14 @@ export interface AddressToken {
   originalDcid?: Uint8Array;
 }
 
+/**
+ * The first byte of a token, in clear: which kind it is, so a server opens it once, with that kind's
+ * key binding, rather than trying one kind and then the other (a failed open costs a cipher object
+ * and an exception; every resumed connection with a NEW_TOKEN token paid it, issue 13). The kind is
+ * also bound by the associated data below: a token whose first byte is changed does not open.
+ */
+const KIND_BYTE: Record<AddressTokenKind, number> = { retry: 0x52, 'new-token': 0x4e };
+
 const AAD: Record<AddressTokenKind, Uint8Array> = {
   retry: Buffer.from('tsquic retry token'),
   'new-token': Buffer.from('tsquic new token'),
@@ -57,7 +65,18 @@ export class AddressTokens {
     w.bytes(address);
     w.u8(odcid.length);
     w.bytes(odcid);
-    return this.protector.seal(w.toBytes(), AAD[token.kind]);
+    const sealed = this.protector.seal(w.toBytes(), AAD[token.kind]);
+    const out = Buffer.allocUnsafe(1 + sealed.length);
+    out[0] = KIND_BYTE[token.kind];
+    out.set(sealed, 1);
+    return out;
+  }
+
+  /** The kind a token says it is (its first byte), or undefined when it is not one of ours. */
+  static kindOf(raw: Uint8Array): AddressTokenKind | undefined {
+    if (raw[0] === KIND_BYTE.retry) return 'retry';
+    if (raw[0] === KIND_BYTE['new-token']) return 'new-token';
+    return undefined;
   }
 
   /**
@@ -65,7 +84,8 @@ export class AddressTokens {
    * otherwise undefined (RFC 9000 §8.1.3: an invalid token is treated as no token).
    */
   validate(raw: Uint8Array, kind: AddressTokenKind, address: string, now: Millis): AddressToken | undefined {
-    const plain = this.protector.open(raw, AAD[kind]);
+    if (AddressTokens.kindOf(raw) !== kind) return undefined;
+    const plain = this.protector.open(raw.subarray(1), AAD[kind]);
     if (!plain) return undefined;
     try {
       const r = new BufferReader(plain);

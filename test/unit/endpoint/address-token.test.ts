@@ -54,6 +54,22 @@ test('RFC 9000 §8.1.1: one kind never validates as the other', () => {
   assert.equal(t.validate(newToken, 'retry', ADDR, T0), undefined);
 });
 
+test('a token names its kind in its first byte, and the kind is also bound by the seal', () => {
+  const t = tokens();
+  const retry = t.issue({ kind: 'retry', address: ADDR, issuedAt: T0, originalDcid: ODCID });
+  const newToken = t.issue({ kind: 'new-token', address: ADDR, issuedAt: T0 });
+  assert.equal(AddressTokens.kindOf(retry), 'retry');
+  assert.equal(AddressTokens.kindOf(newToken), 'new-token');
+  assert.equal(AddressTokens.kindOf(new Uint8Array(0)), undefined);
+  assert.equal(AddressTokens.kindOf(Uint8Array.of(0, 1, 2)), undefined);
+  // The other kind's first byte on a token: it names that kind now, but its seal does not open as it.
+  const relabelled = Buffer.from(newToken);
+  relabelled[0] = retry[0]!;
+  assert.equal(AddressTokens.kindOf(relabelled), 'retry');
+  assert.equal(t.validate(relabelled, 'retry', ADDR, T0), undefined);
+  assert.equal(t.validate(relabelled, 'new-token', ADDR, T0), undefined);
+});
+
 test('RFC 9000 §8.1.3: a token from another address (host or port) is not valid', () => {
   const t = tokens();
   for (const kind of ['retry', 'new-token'] as const) {
