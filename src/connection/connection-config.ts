@@ -4,7 +4,7 @@
  * first Initial, RFC 9000 §7.2, §8.1, §17.2.5), and the hooks through which it reports what it sees
  * (frames, dropped packets, path and recovery events) for qlog and tests.
  */
-import type { PacketKeys } from '../crypto/packet-keys.js';
+import type { InitialKeySource, PacketKeys } from '../crypto/packet-keys.js';
 import type { OpenedPacket } from '../crypto/packet-protection.js';
 import type { KeyShareSource } from '../tls/key-exchange.js';
 import type { EarlyDataContext, TlsClientConfig, TlsServerConfig } from '../tls/types.js';
@@ -76,6 +76,8 @@ export interface ClientConnectionConfig extends CommonConfig {
   role: 'client';
   version?: number;
   tls: ClientTlsOptions;
+  /** A first DCID with its Initial keys derived ahead of time; without one they are made now. */
+  initialKeys?: InitialKeySource;
   /** Our Source Connection ID; random if absent. */
   localCid?: Uint8Array;
   /** A NEW_TOKEN from an earlier connection to this server (RFC 9000 §8.1.3). */

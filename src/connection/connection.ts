@@ -9,7 +9,7 @@
  * packets and dispatches frames, `HandshakeDriver`-like logic (TLS events) lives here because it
  * ties keys, transport parameters and stream epochs together.
  */
-import { deriveInitialKeys, type PacketKeys } from '../crypto/packet-keys.js';
+import { deriveInitialKeys, type PacketKeys, type PreparedInitialKeys } from '../crypto/packet-keys.js';
 import { cryptoErrorCode, QuicTransportError, TransportErrorCode } from '../errors/transport-error.js';
 import { Cubic } from '../recovery/cubic.js';
 import { LossDetector } from '../recovery/loss-detector.js';
@@ -231,13 +231,18 @@ export class Connection {
       random: config.random,
       resetToken: config.statelessResetToken,
     });
-    // RFC 9000 §7.2: the client's first DCID is unpredictable and at least 8 bytes.
-    const side =
-      config.role === 'client'
-        ? new ClientRole(config.tls, config.random(8), config.token)
-        : new ServerRole(config);
-    this.side = side;
     this._version = config.version ?? QUIC_V1;
+    // RFC 9000 §7.2: the client's first DCID is unpredictable and at least 8 bytes (drawn ahead with
+    // its Initial keys when the driver prepares them, else now).
+    let prepared: PreparedInitialKeys | undefined;
+    let side: ClientRole | ServerRole;
+    if (config.role === 'client') {
+      prepared = config.initialKeys?.take(this._version);
+      side = new ClientRole(config.tls, prepared?.dcid ?? config.random(8), config.token);
+    } else {
+      side = new ServerRole(config);
+    }
+    this.side = side;
     // RFC 9002 §6.2.2: a resumed connection may start from the RTT remembered with its ticket.
     const remembered = side.rememberedRtt;
     this.rtt = new RttEstimator(remembered !== undefined && remembered > 0 ? remembered : o.initialRtt);
@@ -274,7 +279,7 @@ export class Connection {
 
     if (side.kind === 'client') {
       this.peerCids = new PeerConnectionIds(side.originalDcid, o.activeConnectionIdLimit);
-      this.installInitialKeys(side.originalDcid);
+      this.installInitialKeys(side.originalDcid, prepared);
       this.handshake.initClient(side.tls);
     } else {
       this.peerCids = new PeerConnectionIds(side.peerInitialScid, o.activeConnectionIdLimit);

@@ -137,3 +137,21 @@ export function deriveInitialKeys(
     server: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, secrets.server, version),
   };
 }
+
+/** A client's first Destination Connection ID with its Initial keys (RFC 9001 §5.2), derived ahead. */
+export interface PreparedInitialKeys {
+  /** 8 random bytes (RFC 9000 §7.2: unpredictable, at least 8 bytes), given to one connection only. */
+  readonly dcid: Uint8Array;
+  readonly client: PacketKeys;
+  readonly server: PacketKeys;
+}
+
+/**
+ * Initial keys derived ahead of time for a client's next connection: the Node shell derives the next
+ * ones while its event loop would otherwise wait (node/spare-initial-keys.ts), which takes their
+ * HKDF steps and cipher objects off a dial's critical path (issue 13).
+ */
+export interface InitialKeySource {
+  /** A fresh DCID and its keys for `version`, handed out once, or undefined when none is ready. */
+  take(version: number): PreparedInitialKeys | undefined;
+}

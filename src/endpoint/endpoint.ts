@@ -24,7 +24,7 @@ import {
 import type { PathEvent } from '../connection/connection-paths.js';
 import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
 import { CipherSuite } from '../crypto/cipher-suite.js';
-import { derivePacketKeys } from '../crypto/packet-keys.js';
+import { derivePacketKeys, type InitialKeySource } from '../crypto/packet-keys.js';
 import { StatelessResetTokens } from '../crypto/stateless-reset.js';
 import type { KeyShareSource } from '../tls/key-exchange.js';
 import type { EarlyDataContext } from '../tls/types.js';
@@ -72,6 +72,8 @@ export interface EndpointConfig {
   random: RandomBytes;
   /** Key shares made ahead of time for every connection's TLS handshake (TlsCommonConfig.keyShares). */
   keyShares?: KeyShareSource;
+  /** First DCIDs with their Initial keys derived ahead of time, for client connections. */
+  initialKeys?: InitialKeySource;
   /** Key for stateless reset tokens (>= 16 bytes); random when absent. Share it across restarts to reset old connections. */
   statelessResetKey?: Uint8Array;
   /** Key for Retry and NEW_TOKEN tokens (32 bytes); random when absent. */
@@ -209,6 +211,7 @@ export class Endpoint {
       testRewriteTransportParameters: opts.testRewriteTransportParameters,
       random: this.random,
       keyShares: this.config.keyShares,
+      initialKeys: this.config.initialKeys,
       now,
       statelessResetToken: this.resetTokenFor,
       trace,

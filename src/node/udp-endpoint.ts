@@ -16,6 +16,7 @@ import { type SocketErrorMessage, socketErrorChannel } from './diagnostics.js';
 import { literalLookup } from './literal-lookup.js';
 import { QlogWriter } from './qlog.js';
 import { pooledRandomBytes } from './random-pool.js';
+import { spareInitialKeys } from './spare-initial-keys.js';
 import { spareKeyShares } from './spare-key-shares.js';
 
 /** What the driver calls back into for each connection it carries. */
@@ -122,7 +123,11 @@ export class UdpEndpoint {
     try {
       return new UdpEndpoint(
         socket,
-        Object.assign({}, opts.endpoint, { random: pooledRandomBytes, keyShares: spareKeyShares }),
+        Object.assign({}, opts.endpoint, {
+          random: pooledRandomBytes,
+          keyShares: spareKeyShares,
+          initialKeys: spareInitialKeys,
+        }),
         opts.autoClose ?? false,
         opts.qlogDir ? new QlogWriter(opts.qlogDir) : undefined,
       );

@@ -100,6 +100,8 @@ export interface QuicSimOptions {
   keyType?: CertificateKeyType;
   /** Extra settings for the server endpoint (keys, ...). */
   serverEndpoint?: Partial<EndpointConfig>;
+  /** Extra settings for the client endpoint (sources of work done ahead, ...). */
+  clientEndpoint?: Partial<EndpointConfig>;
   trace?: EndpointConfig['trace'];
   recoveryTrace?: EndpointConfig['recoveryTrace'];
   /** Datagrams the network's trace keeps (default 10,000). */
@@ -123,6 +125,7 @@ export class QuicSim {
     this.server = this.createServer();
     this.client = new Endpoint({
       random: this.random,
+      ...opts.clientEndpoint,
       transport: opts.clientTransport,
       ...(opts.trace ? { trace: opts.trace } : {}),
       ...(opts.pathTrace ? { pathTrace: opts.pathTrace } : {}),
