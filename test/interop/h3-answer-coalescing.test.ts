@@ -55,9 +55,10 @@ test('quic-go RoundTripper -> tsquic server: the first datagram after a request 
   await server.close();
   // One turn per request answered at once: the flush that reads it sends the answer (no send turn,
   // no flush of its own for the handler's writes). A request whose ACK of the previous response
-  // came in a datagram of its own costs a second flush; the handshake a few. Three per request (the
-  // I/O loop before) cannot pass.
-  assert.ok(immediates <= 2 * REQUESTS + 10, `${immediates} setImmediate calls for ${REQUESTS} requests`);
+  // came in a datagram of its own costs a second flush; the handshake a few, and the server's next
+  // key share two more (node/spares.ts makes it in the turn after the one that took it): 47-51 in
+  // all, measured. Three per request (the I/O loop before: 60 and more) cannot pass.
+  assert.ok(immediates <= 2 * REQUESTS + 15, `${immediates} setImmediate calls for ${REQUESTS} requests`);
   const files = readdirSync(qlogDir).filter((f) => f.includes('server'));
   assert.equal(files.length, 1, `one server qlog: ${files}`);
   const events = readFileSync(join(qlogDir, files[0]!), 'utf8')
