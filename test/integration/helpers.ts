@@ -1,8 +1,9 @@
 /**
  * Helpers for integration tests over real UDP on loopback.
  */
+import assert from 'node:assert/strict';
 import type { Readable } from 'node:stream';
-import { listen, listenEarly, type QuicServer, type ServerOptions } from '../../src/index.js';
+import { dial, listen, listenEarly, type QuicServer, type ServerOptions } from '../../src/index.js';
 import { createTestPki, type GeneratedCertificate } from '../../src/tls/x509-builder.js';
 
 let pki: { ca: GeneratedCertificate; leaf: GeneratedCertificate } | undefined;
@@ -80,4 +81,18 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * `count` connections to `port` one after another, each dialled, echoing one stream, then closed:
+ * what the spare-* tests watch the shell's work-ahead sources through.
+ */
+export async function sequentialEchoes(port: number, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const conn = await within(dial({ host: '127.0.0.1', port }, clientOptions()), 10_000, 'the handshake');
+    const s = await conn.openStream();
+    s.end(Buffer.from(`hello ${i}`));
+    assert.equal((await within(readAll(s), 10_000, 'the echo')).toString(), `hello ${i}`);
+    await conn.close();
+  }
 }

@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PreparedInitialKeys } from '../../src/crypto/packet-keys.js';
-import { dial } from '../../src/index.js';
 import { spareInitialKeys } from '../../src/node/spare-initial-keys.js';
-import { clientOptions, echoServer, readAll, startServer, within } from './helpers.js';
+import { echoServer, sequentialEchoes, startServer } from './helpers.js';
 
 test('dials take spare Initial keys, each DCID once', { timeout: 30_000 }, async () => {
   const server = await startServer();
@@ -22,17 +21,7 @@ test('dials take spare Initial keys, each DCID once', { timeout: 30_000 }, async
     return prepared;
   };
   try {
-    for (let i = 0; i < 4; i++) {
-      const conn = await within(
-        dial({ host: '127.0.0.1', port: server.address().port }, clientOptions()),
-        10_000,
-        'the handshake',
-      );
-      const s = await conn.openStream();
-      s.end(Buffer.from(`hello ${i}`));
-      assert.equal((await within(readAll(s), 10_000, 'the echo')).toString(), `hello ${i}`);
-      await conn.close();
-    }
+    await sequentialEchoes(server.address().port, 4);
   } finally {
     spareInitialKeys.take = take;
     await server.close();

@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dial } from '../../src/index.js';
 import { spareKeyShares } from '../../src/node/spare-key-shares.js';
 import type { NamedGroup } from '../../src/tls/codepoints.js';
 import type { KeyShare } from '../../src/tls/key-exchange.js';
-import { clientOptions, echoServer, readAll, startServer, within } from './helpers.js';
+import { echoServer, sequentialEchoes, startServer } from './helpers.js';
 
 test('dial and accept take spare key shares, each one once', { timeout: 30_000 }, async () => {
   const server = await startServer();
@@ -22,17 +21,7 @@ test('dial and accept take spare key shares, each one once', { timeout: 30_000 }
     return share;
   };
   try {
-    for (let i = 0; i < 4; i++) {
-      const conn = await within(
-        dial({ host: '127.0.0.1', port: server.address().port }, clientOptions()),
-        10_000,
-        'the handshake',
-      );
-      const s = await conn.openStream();
-      s.end(Buffer.from(`hello ${i}`));
-      assert.equal((await within(readAll(s), 10_000, 'the echo')).toString(), `hello ${i}`);
-      await conn.close();
-    }
+    await sequentialEchoes(server.address().port, 4);
   } finally {
     spareKeyShares.take = take;
     await server.close();

@@ -9,18 +9,7 @@ import { test } from 'node:test';
 import { deriveInitialSecrets } from '../../../src/crypto/initial-secrets.js';
 import { SpareInitialKeys } from '../../../src/node/spare-initial-keys.js';
 import { QUIC_V1, QUIC_V2 } from '../../../src/wire/version.js';
-
-function manualTurns(): { later: (fn: () => void) => void; endTurn: () => number } {
-  const queue: Array<() => void> = [];
-  return {
-    later: (fn) => queue.push(fn),
-    endTurn: () => {
-      const n = queue.length;
-      for (const fn of queue.splice(0)) fn();
-      return n;
-    },
-  };
-}
+import { manualTurns } from './manual-turns.js';
 
 test('spare Initial keys: none before a dial asks; then a fresh 8-byte DCID with its own keys, once', () => {
   const turns = manualTurns();

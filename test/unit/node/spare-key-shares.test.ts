@@ -9,19 +9,7 @@ import { test } from 'node:test';
 import { MAX_SPARES_PER_GROUP, SpareKeyShares, spareKeyShares } from '../../../src/node/spare-key-shares.js';
 import { NamedGroup } from '../../../src/tls/codepoints.js';
 import { type KeyShare, newKeyShare } from '../../../src/tls/key-exchange.js';
-
-/** A scheduler that runs callbacks only when the test says the turn is over. */
-function manualTurns(): { later: (fn: () => void) => void; endTurn: () => number } {
-  const queue: Array<() => void> = [];
-  return {
-    later: (fn) => queue.push(fn),
-    endTurn: () => {
-      const n = queue.length;
-      for (const fn of queue.splice(0)) fn();
-      return n;
-    },
-  };
-}
+import { manualTurns } from './manual-turns.js';
 
 function spares() {
   const turns = manualTurns();
