@@ -23,8 +23,8 @@ export interface AddressToken {
 }
 
 /**
- * The first byte of a token, in clear: which kind it is, so a server opens it once, with that kind's
- * key binding, rather than trying one kind and then the other (a failed open costs a cipher object
+ * The first byte of a token, in clear: which kind it is, so validate() opens only a token of the
+ * kind asked for, rather than failing to open the other kind's (a failed open costs a cipher object
  * and an exception; every resumed connection with a NEW_TOKEN token paid it, issue 13). The kind is
  * also bound by the associated data below: a token whose first byte is changed does not open.
  */

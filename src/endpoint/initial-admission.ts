@@ -29,7 +29,7 @@ import {
   parsePacket,
 } from '../wire/packet-header.js';
 import { SUPPORTED_VERSIONS } from '../wire/version.js';
-import { AddressTokens } from './address-token.js';
+import type { AddressTokens } from './address-token.js';
 import { openClientHello } from './client-hello-check.js';
 import { encodeRefusal } from './connection-refusal.js';
 import type { ServerEndpointOptions } from './endpoint.js';
@@ -141,17 +141,15 @@ export class InitialAdmission {
     let originalDcid = initial.dcid;
     let retrySourceCid: Uint8Array | undefined;
     let validated = false;
-    // One open per token, of the kind its first byte names (address-token.ts).
-    const tokenKind = AddressTokens.kindOf(initial.token);
-    if (tokenKind === 'retry') {
+    if (initial.token.length > 0) {
       const retryToken = this.tokens.validate(initial.token, 'retry', from, now);
       if (retryToken) {
         originalDcid = retryToken.originalDcid!;
         retrySourceCid = initial.dcid;
         validated = true;
+      } else if (this.tokens.validate(initial.token, 'new-token', from, now)) {
+        validated = true;
       }
-    } else if (tokenKind === 'new-token') {
-      validated = this.tokens.validate(initial.token, 'new-token', from, now) !== undefined;
     }
     // RFC 9000 §8.1.2: always with `retry`, and automatically while many handshakes are pending
     // from unvalidated addresses (a flood from spoofed addresses gets Retries, not state).

@@ -16,8 +16,7 @@ export class SpareInitialKeys implements InitialKeySource {
 
   constructor(random: RandomBytes, later?: LaterScheduler) {
     this.spares = new Spares((version) => {
-      // A copy: the pooled source's bytes are a view into its pool.
-      const dcid = Uint8Array.from(random(8));
+      const dcid = random(8);
       if (dcid.length !== 8) throw new RangeError('RandomBytes returned the wrong length');
       const keys = deriveInitialKeys(version, dcid);
       return { dcid, client: keys.client, server: keys.server };

@@ -11,8 +11,6 @@ import type { RandomBytes } from '../util/random.js';
 import { pooledRandomBytes } from './random-pool.js';
 import { type LaterScheduler, MAX_SPARES_PER_KIND, Spares } from './spares.js';
 
-export type { LaterScheduler } from './spares.js';
-
 /** The most shares kept per group: handshakes started in one turn beyond this make their own. */
 export const MAX_SPARES_PER_GROUP = MAX_SPARES_PER_KIND;
 
