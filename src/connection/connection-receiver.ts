@@ -134,7 +134,10 @@ export interface ReceiverHost {
   >;
   readonly peerCids: Pick<PeerConnectionIds, 'current' | 'onNewConnectionId' | 'isStatelessResetToken'>;
   readonly localCids: Pick<LocalConnectionIds, 'onRetire' | 'replenish'>;
-  readonly paths: Pick<ConnectionPaths, 'current' | 'onPacket' | 'onChallenge' | 'onResponse'>;
+  readonly paths: Pick<ConnectionPaths, 'onPacket' | 'onChallenge' | 'onResponse'> & {
+    /** The peer's address on the current path: a closing connection answers only it. */
+    readonly current: { readonly address: string };
+  };
   readonly recovery: Pick<ConnectionRecovery, 'onAckFrame'>;
   readonly counters: Pick<TrafficCounters, 'onPacketReceived'>;
   readonly framer: Pick<Framer, 'queuePing' | 'queueClose'>;
@@ -154,10 +157,14 @@ export class ConnectionReceiver {
   /** Packets waiting for keys, with the address they came from. */
   private buffered: Array<{ bytes: Uint8Array; from: string }> = [];
 
-  /** Rate limit of the CONNECTION_CLOSE answers in the closing state (RFC 9000 §10.2.1). */
-  readonly closingAnswers = new ClosingAnswers();
-
-  constructor(private readonly c: ReceiverHost) {}
+  /**
+   * @param closingAnswers The rate limit of the CONNECTION_CLOSE answers in the closing state (RFC
+   *   9000 §10.2.1); a closing remnant carries on with its connection's (closing-remnant.ts).
+   */
+  constructor(
+    private readonly c: ReceiverHost,
+    readonly closingAnswers: ClosingAnswers = new ClosingAnswers(),
+  ) {}
 
   /** A packet of the next datagram that is already open (a server's first Initial), until then. */
   private preOpened: PreOpenedPacket | undefined;

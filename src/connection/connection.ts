@@ -24,6 +24,7 @@ import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
 import type { TransportParameters } from '../wire/transport-parameters.js';
 import { QUIC_V1 } from '../wire/version.js';
+import { ClosingRemnant } from './closing-remnant.js';
 import type { ConnectionConfig, FrameTraceEvent, PacketDropTraceEvent } from './connection-config.js';
 import type { CloseInfo, ConnectionEvent } from './connection-events.js';
 import { type EarlyDataState, HandshakeDriver } from './connection-handshake.js';
@@ -365,6 +366,9 @@ export class Connection {
       return undefined;
     }
     const { datagram, path } = out;
+    // A closing connection sends CONNECTION_CLOSE only: kept (a copy: the datagram's buffer is
+    // reused) for the remnant that answers in its place (retire()).
+    if (this.lifecycle.kind === 'closing') this.closeDatagram = new Uint8Array(datagram);
     this.recoveryReporter?.update(now);
     path.onDatagramSent(datagram.length);
     this.counters.onDatagramSent(datagram.length);
@@ -861,6 +865,50 @@ export class Connection {
     this.lifecycle = next;
     this.framer.queueClose();
     this.events.push({ type: 'closed', info });
+  }
+
+  /** The last datagram sent while closing: our CONNECTION_CLOSE. */
+  private closeDatagram: Uint8Array | undefined;
+
+  /**
+   * @internal For the endpoint: once a closing connection's CONNECTION_CLOSE is sent, or as soon as
+   * it drains, the rest of the period (RFC 9000 §10.2) needs little of it: the remnant returned
+   * (closing-remnant.ts) keeps that much, and the connection ends ('terminated') so that everything
+   * else can go. Undefined, and nothing changes, in any other state.
+   */
+  retire(): ClosingRemnant | undefined {
+    const l = this.lifecycle;
+    let closeDatagram: Uint8Array | undefined;
+    if (l.kind === 'closing') {
+      if (this.framer.closePending || this.closeDatagram === undefined) return undefined;
+      closeDatagram = this.closeDatagram;
+    } else if (l.kind !== 'draining') {
+      return undefined;
+    }
+    const space = (s: PacketSpace) => ({
+      discarded: s.discarded,
+      readKeys: s.readKeys,
+      largestReceived: s.acks.largestReceived,
+    });
+    const peerCids = this.peerCids;
+    const remnant = new ClosingRemnant({
+      role: this.role,
+      version: this._version,
+      connectionIdLength: this.options.connectionIdLength,
+      maxDatagramFrameSize: this.options.maxDatagramFrameSize,
+      deadline: l.deadline,
+      peerAddress: this.paths.current.address,
+      closeDatagram,
+      spaces: [space(this.spaces[0]), space(this.spaces[1]), space(this.spaces[2])],
+      oneRtt: this.handshake.oneRtt,
+      handshakeComplete: this.handshake.complete,
+      answers: this.receiver.closingAnswers,
+      isStatelessResetToken: (token) => peerCids.isStatelessResetToken(token),
+    });
+    this.closeDatagram = undefined;
+    this.terminate();
+    this.rearmTimers();
+    return remnant;
   }
 
   /** The peer closed (CONNECTION_CLOSE) or reset: enter draining (RFC 9000 §10.2.2). */

@@ -9,6 +9,7 @@
  * socket. The checks of a new client's Initial are initial-admission.ts.
  */
 
+import { ClosingRemnant } from '../connection/closing-remnant.js';
 import {
   type ClientTlsOptions,
   Connection,
@@ -134,8 +135,14 @@ export class Endpoint {
   private readonly resetTokenFor = (cid: Uint8Array): Uint8Array => this.resetTokens.tokenFor(cid);
   private readonly tokens: AddressTokens;
   private readonly replayStore: EarlyDataReplayStore;
-  /** DCID (hex) -> connection. */
-  private readonly routes = new Map<string, Connection>();
+  /** DCID (hex) -> connection, or what is left of one that is closing or draining. */
+  private readonly routes = new Map<string, Connection | ClosingRemnant>();
+  /**
+   * Connections retired in their closing or draining period (closing-remnant.ts), by the end of the
+   * period, with the routes each keeps until then.
+   */
+  private readonly remnants = new DeadlineHeap<ClosingRemnant>();
+  private readonly remnantRoutes = new Map<ClosingRemnant, string[]>();
   /** Per connection: the routes it owns (removed when it terminates) and when it was adopted. */
   // An array, not a Set: a handful of keys per connection (issue 13, idle memory).
   private readonly routesOf = new Map<Connection, { routes: string[]; order: number }>();
@@ -226,7 +233,8 @@ export class Endpoint {
   /** The connection `datagram` would be routed to, if any (by its Destination Connection ID). */
   connectionOf(datagram: Uint8Array): Connection | undefined {
     try {
-      return this.routes.get(this.routeKey(parseInvariantHeader(datagram, 0, this.cidLength).dcid));
+      const target = this.routes.get(this.routeKey(parseInvariantHeader(datagram, 0, this.cidLength).dcid));
+      return target instanceof Connection ? target : undefined;
     } catch {
       return undefined;
     }
@@ -245,6 +253,12 @@ export class Endpoint {
       return;
     }
     const conn = this.routes.get(this.routeKey(header.dcid));
+    if (conn instanceof ClosingRemnant) {
+      // RFC 9000 §10.2.1: a packet attributed to a closing connection may draw its CONNECTION_CLOSE.
+      const answer = conn.receive(datagram, from, now);
+      if (answer) this.queueStateless(answer, conn.peerAddress);
+      return;
+    }
     if (conn) {
       this.touch(conn);
       const wasComplete = conn.handshakeComplete;
@@ -368,10 +382,12 @@ export class Endpoint {
     return undefined;
   }
 
-  /** The earliest deadline of any connection: the root of the deadline heap. */
+  /** The earliest deadline of any connection (the root of the deadline heap) or remnant. */
   nextTimeout(): Millis | undefined {
     this.updateDeadlines();
-    return this.deadlines.peek();
+    const c = this.deadlines.peek();
+    const r = this.remnants.peek();
+    return c === undefined ? r : r === undefined ? c : Math.min(c, r);
   }
 
   /**
@@ -381,11 +397,54 @@ export class Endpoint {
    */
   nextTimeoutLenient(): boolean {
     this.updateDeadlines();
-    return this.deadlines.size === 1 && this.deadlines.peekKey()?.isClosed === true;
+    const size = this.deadlines.size;
+    if (size === 0) return this.remnants.size > 0;
+    return size === 1 && this.deadlines.peekKey()?.isClosed === true;
+  }
+
+  /** Connections retired in their closing or draining period, whose end the endpoint waits for. */
+  get remnantCount(): number {
+    return this.remnants.size;
+  }
+
+  /** @internal For tests: the end of the earliest closing or draining period served by a remnant. */
+  get earliestRemnantDeadline(): Millis | undefined {
+    return this.remnants.peek();
+  }
+
+  /** Ends the closing and draining periods of the retired connections now (closing promptly). */
+  dropRemnants(): void {
+    for (const r of [...this.remnantRoutes.keys()]) this.dropRemnant(r);
+  }
+
+  private dropRemnant(r: ClosingRemnant): void {
+    for (const key of this.remnantRoutes.get(r) ?? []) {
+      if (this.routes.get(key) === r) this.routes.delete(key);
+    }
+    this.remnantRoutes.delete(r);
+    this.remnants.delete(r);
+  }
+
+  /**
+   * A closing connection whose CONNECTION_CLOSE is sent, or a draining one, hands the rest of its
+   * period to a remnant (closing-remnant.ts) that takes over its routes; the connection ends.
+   */
+  private retire(conn: Connection): void {
+    const r = conn.retire();
+    if (r === undefined) return;
+    const kept: string[] = [];
+    for (const key of this.routesOf.get(conn)?.routes ?? []) {
+      if (this.routes.get(key) !== conn) continue;
+      this.routes.set(key, r);
+      kept.push(key);
+    }
+    this.remnantRoutes.set(r, kept);
+    this.remnants.set(r, r.deadline);
   }
 
   /** Lets the connections whose deadline has come handle it, in the order they were adopted. */
   handleTimeout(now: Millis): void {
+    for (const r of this.remnants.popExpired(now)) this.dropRemnant(r);
     this.updateDeadlines();
     const due = this.deadlines.popExpired(now);
     if (due.length > 1) due.sort((a, b) => this.orderOf(a) - this.orderOf(b));
@@ -426,6 +485,15 @@ export class Endpoint {
     const out = [...this.touched];
     this.touched.clear();
     return out;
+  }
+
+  /**
+   * The driver has seen that `conn` terminated (and polled its last events): the endpoint lets go of
+   * it, rather than keep it among the touched connections until the driver's next turn, which for a
+   * socket waiting out a closing period comes only at the period's end (closing-remnant.ts).
+   */
+  released(conn: Connection): void {
+    if (conn.isTerminated) this.touched.delete(conn);
   }
 
   /** Connections touched since the last takeTouched(), without taking them. */
@@ -521,6 +589,7 @@ export class Endpoint {
         if (owned && at >= 0) owned.splice(at, 1);
       }
     }
+    if (conn.isClosed && !conn.isTerminated) this.retire(conn);
     if (conn.isTerminated) this.forget(conn);
     else if (conn.handshakeComplete || conn.isClosed) this.halfOpen.delete(conn);
   }

@@ -514,6 +514,7 @@ export class UdpEndpoint {
       owner.drainEvents();
       this.owners.delete(conn);
       this.unrefd.delete(conn);
+      this.endpoint.released(conn);
       this.qlog?.close(conn);
       owner.onTerminated();
     }
@@ -608,7 +609,7 @@ export class UdpEndpoint {
    */
   private updateLinger(): void {
     if (!this.autoClose || this.closing) return;
-    let lingering = this.owners.size > 0;
+    let lingering = this.owners.size > 0 || this.endpoint.remnantCount > 0;
     for (const c of this.owners.keys()) {
       if (!lingering) break;
       lingering = closeSent(c) || this.unrefd.has(c);
@@ -712,6 +713,10 @@ export class UdpEndpoint {
   private maybeClose(): void {
     if (this.closing || this.listening || this.owners.size > 0 || this.pendingSends > 0) return;
     if (!this.autoClose && !this.closedPromise) return;
+    // The closing and draining periods of retired connections (closing-remnant.ts) keep the socket,
+    // unless closing promptly.
+    if (this.prompt) this.endpoint.dropRemnants();
+    else if (this.endpoint.remnantCount > 0) return;
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     // close() resolves once the qlog files are complete on disk, too.

@@ -5,6 +5,9 @@
  * received packets per answer); its own CONNECTION_CLOSE moves the connection to draining, which ends
  * when closing would have ended (§10.2.2). The peer is a real client cut off after a real handshake
  * (hostile-harness.ts), forging 1-RTT packets with its keys.
+ *
+ * Once its CONNECTION_CLOSE is sent, the connection hands the rest of the period to a remnant in the
+ * endpoint (closing-remnant.ts) and ends (issue 13); what the peer sees on the wire is the same.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -41,7 +44,10 @@ function closeVictim(h: HostileSim): void {
   h.victim.close(0x42, 'closing test', h.sim.now);
   h.sim.server.markActive(h.victim);
   h.runFor(5);
-  assert.equal(h.victim.state, 'closing');
+  // The close is sent: the endpoint serves the closing period in the connection's place.
+  assert.equal(h.victim.state, 'closed');
+  assert.equal(h.sim.server.remnantCount, 1);
+  assert.equal(h.sim.server.connections.has(h.victim), false);
 }
 
 const closes = (h: HostileSim, from: number): number =>
@@ -88,7 +94,7 @@ describe('closing state (RFC 9000 §10.2.1)', () => {
     h.send([stream(400, 0, 1)]);
     h.runFor(20);
 
-    assert.equal(h.victim.state, 'closing');
+    assert.equal(h.sim.server.remnantCount, 1, 'still in the closing period');
     assert.deepEqual(events, [], 'no event after the close');
     assert.deepEqual(snapshot(h), before);
     assert.equal(h.victim.closeInfo?.source, 'local');
@@ -107,7 +113,7 @@ describe('closing state (RFC 9000 §10.2.1)', () => {
       h.send([{ type: FrameType.Ping }]);
       h.runFor(1);
     }
-    assert.equal(h.victim.state, 'closing');
+    assert.equal(h.sim.server.remnantCount, 1, 'still in the closing period');
     // Answers to packets 1, 2, 4, 8, 16, 32, 64: floor(log2(100)) + 1 = 7 for 100 packets.
     assert.equal(closes(h, afterClose), 7);
     assert.equal(h.framesSince(afterClose).length, 7, 'nothing but CONNECTION_CLOSE is sent');
@@ -127,32 +133,38 @@ describe('closing state (RFC 9000 §10.2.1)', () => {
     h.runFor(20);
     assert.equal(closes(h, afterClose), 0);
     assert.equal(h.victim.receiver.closingAnswers.datagramsReceived, 0);
-    assert.equal(h.victim.state, 'closing');
+    assert.equal(h.sim.server.remnantCount, 1, 'still in the closing period');
   });
 
   test("the peer's CONNECTION_CLOSE moves us to draining, which keeps closing's end time (§10.2.2)", () => {
     const h = new HostileSim({ seed: 1504 });
     closeVictim(h);
-    const deadline = h.victim.nextTimeout();
+    const deadline = h.sim.server.earliestRemnantDeadline;
     assert.ok(deadline !== undefined);
+    // RFC 9000 §10.2: three PTO from the close.
+    assert.ok(deadline - h.sim.now >= 3 * h.victim.ptoPeriod() - 5);
     h.runFor(10);
+    const beforePeerClose = h.serverDatagrams.length;
+    // The first packet after our close would draw an answer in the closing state; with the peer's
+    // CONNECTION_CLOSE in it, it draws none: draining.
     h.send([
       { type: FrameType.Ping },
       { type: FrameType.ConnectionCloseApplication, errorCode: 9, reason: 'me too' },
     ]);
     h.runFor(1);
-    assert.equal(h.victim.state, 'draining');
-    assert.equal(h.victim.nextTimeout(), deadline);
-    // Our own close stays what the application learns.
+    assert.equal(h.serverDatagrams.length, beforePeerClose);
+    assert.equal(h.sim.server.earliestRemnantDeadline, deadline);
+    // Our own close stays what the application learned.
     assert.equal(h.victim.closeInfo?.source, 'local');
     assert.equal(h.victim.closeInfo?.errorCode, 0x42);
     // Draining sends nothing (RFC 9000 §10.2.2), whatever arrives.
-    const afterDraining = h.serverDatagrams.length;
     for (let i = 0; i < 5; i++) h.send([{ type: FrameType.Ping }]);
     h.runFor(5);
-    assert.equal(h.serverDatagrams.length, afterDraining);
-    h.runFor(deadline - h.sim.now + 1);
-    assert.equal(h.victim.state, 'closed');
+    assert.equal(h.serverDatagrams.length, beforePeerClose);
+    h.runFor(deadline - h.sim.now - 1);
+    assert.equal(h.sim.server.remnantCount, 1, 'until the end of the period');
+    h.runFor(2);
+    assert.equal(h.sim.server.remnantCount, 0);
     assert.deepEqual(h.victim.internalErrors, []);
   });
 });

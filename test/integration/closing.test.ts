@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { Connection } from '../../src/connection/connection.js';
+import type { Endpoint } from '../../src/endpoint/endpoint.js';
 import {
   ConnectionClosedError,
   ConnectionRefusedError,
@@ -34,6 +35,11 @@ after(async () => {
 /** The core connection under a public one (to assert on its state). */
 function coreOf(conn: QuicConnection): Connection {
   return (conn as unknown as { host: { core: Connection } }).host.core;
+}
+
+/** The core endpoint under a server (its closing and draining periods). */
+function endpointOf(s: QuicServer): Endpoint {
+  return (s as unknown as { driver: { endpoint: Endpoint } }).driver.endpoint;
 }
 
 /** Dial and make sure the server has accepted the connection (one echo round trip). */
@@ -143,11 +149,15 @@ describe('server.close()', () => {
     await gone.close();
     const goneReason = await within(accepted[0]!.closed, TIMEOUT, 'server side of the closed connection');
     assert.equal(goneReason.source, 'remote');
+    // The periods are served by the endpoint once each CONNECTION_CLOSE is sent (closing-remnant.ts).
+    const pto = Math.min(...accepted.map((c) => coreOf(c).ptoPeriod()));
+    const closing = performance.now();
+    assert.equal(endpointOf(s).remnantCount, 1, 'the draining period of the closed connection');
     await within(s.close(), TIMEOUT, 'server.close()');
-    for (const c of accepted) {
-      assert.equal(coreOf(c).isClosed, true);
-      assert.equal(coreOf(c).isTerminated, false, 'server.close() waited out a closing or draining period');
-    }
+    const took = performance.now() - closing;
+    for (const c of accepted) assert.equal(coreOf(c).isClosed, true);
+    assert.equal(endpointOf(s).remnantCount, 0);
+    assert.ok(took < 3 * pto, `server.close() took ${took.toFixed(0)} ms: it waited out a period of 3 PTO`);
     // The open connection heard the server's CONNECTION_CLOSE.
     const reason = await within(open.closed, TIMEOUT, 'client sees the close');
     assert.equal(reason.source, 'remote');

@@ -405,12 +405,13 @@ describe('resumption and 0-RTT through the endpoint', () => {
       assert.deepEqual(got.get(id)?.bytes.length, 2000);
       assert.equal(sim.serverConnections.length, 2);
 
-      // 2. Replayed after the connection is gone (routes removed): the endpoint builds a new
+      // 2. Replayed after the connection is gone (routes removed at the end of its draining period,
+      // which the endpoint serves once the connection has ended): the endpoint builds a new
       // connection, the ticket is valid, the policy says yes, but the ticket was already used.
       conn.close(0, 'done', sim.now);
       sim.client.markActive(conn);
       sim.net.at(sim.now, () => {});
-      sim.run(() => conn!.isTerminated && original.isTerminated, 10_000);
+      sim.run(() => conn!.isTerminated && original.isTerminated && sim.server.remnantCount === 0, 10_000);
       assert.equal(sim.server.connections.has(original), false, 'the endpoint forgot the connection');
       for (const d of captured) sim.net.inject('10.66.0.1:999', SERVER_ADDRESS, d);
       sim.net.runFor(1_000);
