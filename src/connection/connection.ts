@@ -881,6 +881,10 @@ export class Connection {
     let closeDatagram: Uint8Array | undefined;
     if (l.kind === 'closing') {
       if (this.framer.closePending || this.closeDatagram === undefined) return undefined;
+      // RFC 9000 §8.1: to an address not validated yet, each answer counts against three times what
+      // came from it; the connection's sender keeps that account, so such a connection stays whole
+      // (a server closing during the handshake: rare, and short).
+      if (!this.addressValidated) return undefined;
       closeDatagram = this.closeDatagram;
     } else if (l.kind !== 'draining') {
       return undefined;

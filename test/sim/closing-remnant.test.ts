@@ -122,6 +122,20 @@ describe('closing remnant (RFC 9000 §10.2)', () => {
     assert.equal(sim.server.remnantCount, 1);
   });
 
+  test('a server closing before the client address is validated keeps the connection (RFC 9000 §8.1)', () => {
+    const sim = new QuicSim({ seed: 4104 });
+    // No ALPN in common: the server closes in answer to the ClientHello, before any Handshake packet
+    // from the client has validated its address.
+    const client = sim.dial({ alpn: ['not-offered'] });
+    sim.run(() => client.isClosed, 5_000);
+    assert.equal(client.closeInfo?.source, 'remote');
+    assert.equal(sim.server.connections.size, 1, 'the closing server connection stays whole');
+    assert.equal(sim.server.remnantCount, 0);
+    const [server] = [...sim.server.connections];
+    assert.equal(server?.state, 'closing');
+    assert.equal(server?.addressValidated, false);
+  });
+
   test('a stateless reset from the peer ends the answers (RFC 9000 §10.3.1: draining)', () => {
     const { sim, client, seen } = closeWhilePeerSends(4103, 0);
     assert.equal(sim.client.remnantCount, 1);
