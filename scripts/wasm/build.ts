@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabtInit from 'wabt';
+import { aes128GcmWat } from './aes128-gcm-wat.js';
 import { chacha20Poly1305Wat } from './chacha20-poly1305-wat.js';
 import { sha256Wat } from './sha256-wat.js';
 
@@ -33,6 +34,12 @@ export const MODULES: readonly WasmModuleSource[] = [
     constant: 'SHA256_WASM',
     title: 'The SHA-256 and HMAC-SHA256 WebAssembly module',
     wat: sha256Wat,
+  },
+  {
+    name: 'aes128-gcm',
+    constant: 'AES128_GCM_WASM',
+    title: 'The AES-128-GCM WebAssembly module (public keys only: not constant time)',
+    wat: aes128GcmWat,
   },
 ];
 

@@ -5,7 +5,8 @@
  * (createCipheriv / createDecipheriv); everything else (key, IV, nonce buffer) is kept per key.
  * ChaCha20-Poly1305 packets go through tsquic's WebAssembly module instead
  * (wasm-chacha20-poly1305.ts), which needs no object per packet and costs a half to a tenth of that
- * call; node:crypto remains for AES-GCM and where WebAssembly is unavailable.
+ * call, and so do AES-128-GCM packets under a public key (Initial packets, wasm-aes128-gcm.ts);
+ * node:crypto remains for secret AES-GCM keys and where WebAssembly is unavailable.
  */
 import {
   type CipherChaCha20Poly1305,
@@ -16,6 +17,7 @@ import {
   type DecipherGCM,
 } from 'node:crypto';
 import { type CipherSuite, cipherSuiteParams } from './cipher-suite.js';
+import { PublicAes128Gcm, wasmAes128Gcm } from './wasm-aes128-gcm.js';
 import { WasmChaCha20Poly1305, wasmChaCha20Poly1305 } from './wasm-chacha20-poly1305.js';
 
 const TAG_LENGTH = 16;
@@ -46,8 +48,15 @@ export class Aead {
   private failures = 0;
   /** ChaCha20-Poly1305 in WebAssembly (undefined for AES-GCM, or without WebAssembly). */
   private readonly wasm: WasmChaCha20Poly1305 | undefined;
+  /** AES-128-GCM in WebAssembly, for a public key only (undefined otherwise). */
+  private readonly publicAes: PublicAes128Gcm | undefined;
 
-  constructor(suite: CipherSuite, key: Uint8Array, iv: Uint8Array) {
+  /**
+   * `publicKey`: the key is known to anyone who sees the connection's first packet (Initial keys,
+   * RFC 9001 §5.2), so AES-128-GCM may run in the WebAssembly module that is not constant time
+   * (wasm-aes128-gcm.ts). Never set it for a key derived from a TLS secret.
+   */
+  constructor(suite: CipherSuite, key: Uint8Array, iv: Uint8Array, publicKey = false) {
     const params = cipherSuiteParams(suite);
     if (key.length !== params.keyLength) {
       throw new RangeError(`${params.aead} key must be ${params.keyLength} bytes, got ${key.length}`);
@@ -64,10 +73,23 @@ export class Aead {
       params.aead === 'chacha20-poly1305' && wasmChaCha20Poly1305 !== undefined
         ? new WasmChaCha20Poly1305(wasmChaCha20Poly1305, this.key)
         : undefined;
+    this.publicAes =
+      publicKey && params.aead === 'aes-128-gcm' && wasmAes128Gcm !== undefined
+        ? new PublicAes128Gcm(wasmAes128Gcm, this.key)
+        : undefined;
     // Big-endian signed 32-bit reads (`| 0` of the shifted bytes), without a DataView per key.
     this.ivTop = (iv[0]! << 24) | (iv[1]! << 16) | (iv[2]! << 8) | iv[3]!;
     this.ivHigh = (iv[4]! << 24) | (iv[5]! << 16) | (iv[6]! << 8) | iv[7]!;
     this.ivLow = (iv[8]! << 24) | (iv[9]! << 16) | (iv[10]! << 8) | iv[11]!;
+  }
+
+  /**
+   * @internal For tests: which code seals and opens (the WebAssembly AES is for public keys only).
+   * Sizes the module does not take still go to node:crypto.
+   */
+  get implementation(): 'wasm-chacha20-poly1305' | 'wasm-aes128-gcm-public' | 'node:crypto' {
+    if (this.wasm !== undefined) return 'wasm-chacha20-poly1305';
+    return this.publicAes !== undefined ? 'wasm-aes128-gcm-public' : 'node:crypto';
   }
 
   /** Packets sealed with this key so far (confidentiality limit, RFC 9001 §6.6). */
@@ -95,6 +117,11 @@ export class Aead {
     if (wasm !== undefined && WasmChaCha20Poly1305.fits(aad.length, plaintext.length)) {
       this.seals++;
       return wasm.seal(this.setNonce(packetNumber), aad, plaintext, out, outOffset);
+    }
+    const publicAes = this.publicAes;
+    if (publicAes !== undefined && PublicAes128Gcm.fits(aad.length, plaintext.length)) {
+      this.seals++;
+      return publicAes.seal(this.setNonce(packetNumber), aad, plaintext, out, outOffset);
     }
     const cipher = this.newCipher(packetNumber);
     AAD_OPTIONS.plaintextLength = plaintext.length;
@@ -132,6 +159,12 @@ export class Aead {
     const wasm = this.wasm;
     if (wasm !== undefined && WasmChaCha20Poly1305.fits(aad.length, ctLength)) {
       const plaintext = wasm.open(this.setNonce(packetNumber), aad, ciphertextAndTag, inPlace);
+      if (plaintext === null) this.failures++;
+      return plaintext;
+    }
+    const publicAes = this.publicAes;
+    if (publicAes !== undefined && PublicAes128Gcm.fits(aad.length, ctLength)) {
+      const plaintext = publicAes.open(this.setNonce(packetNumber), aad, ciphertextAndTag, inPlace);
       if (plaintext === null) this.failures++;
       return plaintext;
     }

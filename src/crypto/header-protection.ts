@@ -5,6 +5,7 @@
 import { type Cipher, createCipheriv } from 'node:crypto';
 import { chacha20KeyWords, chacha20Mask } from './chacha20.js';
 import { type CipherSuite, cipherSuiteParams } from './cipher-suite.js';
+import { PublicAes128Gcm, wasmAes128Gcm } from './wasm-aes128-gcm.js';
 
 /** RFC 9001 §5.4.2: every cipher suite usable with QUIC samples 16 bytes. */
 export const HP_SAMPLE_LENGTH = 16;
@@ -67,26 +68,37 @@ export class HeaderProtection {
   private readonly aesKey: string | undefined;
   /** Whether the cipher lives in the bounded pool (1-RTT keys) or is owned for good. */
   private readonly pooled: boolean;
+  /** AES-128 of a public key (Initial keys) in WebAssembly: no cipher object at all. */
+  private readonly publicAes: PublicAes128Gcm | undefined;
   /** Pool bookkeeping: the index in ecbPool (-1: not there) and the CLOCK reference bit. */
   private slot = -1;
   private recent = false;
 
   /**
    * `pooled`: the AES cipher object counts against the process-wide bound and may be dropped while
-   * the key is idle (for keys held as long as a connection lives: 1-RTT keys).
+   * the key is idle (for keys held as long as a connection lives: 1-RTT keys). `publicKey`: anyone
+   * can derive the key (Initial keys, RFC 9001 §5.2), so an AES-128 key may go to the WebAssembly
+   * module that is not constant time (wasm-aes128-gcm.ts); never for a key from a TLS secret.
    */
-  constructor(suite: CipherSuite, hpKey: Uint8Array, pooled = false) {
+  constructor(suite: CipherSuite, hpKey: Uint8Array, pooled = false, publicKey = false) {
     const params = cipherSuiteParams(suite);
     if (hpKey.length !== params.hpKeyLength) {
       throw new RangeError(`header protection key must be ${params.hpKeyLength} bytes, got ${hpKey.length}`);
     }
     this.suite = suite;
     this.pooled = pooled;
+    this.publicAes = undefined;
     if (params.headerProtection === 'chacha20') {
       this.chachaKey = chacha20KeyWords(hpKey);
       this.aes = undefined;
       this.aesKey = undefined;
       this.ecb = undefined;
+    } else if (publicKey && params.headerProtection === 'aes-128-ecb' && wasmAes128Gcm !== undefined) {
+      this.chachaKey = undefined;
+      this.aes = params.headerProtection;
+      this.aesKey = undefined;
+      this.ecb = undefined;
+      this.publicAes = new PublicAes128Gcm(wasmAes128Gcm, hpKey);
     } else {
       this.chachaKey = undefined;
       this.aes = params.headerProtection;
@@ -94,6 +106,12 @@ export class HeaderProtection {
       this.aesKey = pooled ? Buffer.from(hpKey).toString('latin1') : undefined;
       this.ecb = pooled ? undefined : newEcb(params.headerProtection, hpKey);
     }
+  }
+
+  /** @internal For tests: which code makes the masks (the WebAssembly AES is for public keys only). */
+  get implementation(): 'chacha20' | 'wasm-aes128-public' | 'node:crypto' {
+    if (this.chachaKey !== undefined) return 'chacha20';
+    return this.publicAes !== undefined ? 'wasm-aes128-public' : 'node:crypto';
   }
 
   /** 5-byte mask for a 16-byte sample (may return an internal buffer reused by the next call). */
@@ -119,6 +137,11 @@ export class HeaderProtection {
       return m;
     }
     // RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample).
+    const publicAes = this.publicAes;
+    if (publicAes !== undefined) {
+      publicAes.encryptBlockAt(buf, offset, m, HP_MASK_LENGTH);
+      return m;
+    }
     const s = sampleScratch;
     for (let i = 0; i < HP_SAMPLE_LENGTH; i++) s[i] = buf[offset + i];
     this.recent = true;

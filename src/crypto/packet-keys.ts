@@ -83,13 +83,15 @@ export function deriveAead(suite: CipherSuite, secret: Uint8Array, version: numb
 /**
  * Packet protection keys for `secret` under `suite` and QUIC `version` (RFC 9001 §5.1).
  * `pooledHp`: the header protection cipher counts against the process-wide bound of
- * header-protection.ts (keys that live as long as a connection: 1-RTT).
+ * header-protection.ts (keys that live as long as a connection: 1-RTT). `publicKeys`: the secret is
+ * public (Initial secrets, RFC 9001 §5.2), so the AES work may go to code that is not constant time.
  */
 export function derivePacketKeys(
   suite: CipherSuite,
   secret: Uint8Array,
   version: number,
   pooledHp = false,
+  publicKeys = false,
 ): PacketKeys {
   const params = cipherSuiteParams(suite);
   const labels = quicKeyLabels(version);
@@ -100,10 +102,11 @@ export function derivePacketKeys(
   try {
     hkdfExpandLabelInto(params.hash, secret, labels.key, EMPTY, key);
     hkdfExpandLabelInto(params.hash, secret, labels.iv, EMPTY, iv);
-    const aead = new Aead(suite, key, iv);
+    const aead = new Aead(suite, key, iv, publicKeys);
     const hpKey = scratch(params.hpKeyLength);
     hkdfExpandLabelInto(params.hash, secret, labels.hp, EMPTY, hpKey);
-    return new StoredPacketKeys(suite, aead, new HeaderProtection(suite, hpKey, pooledHp), secret);
+    const hp = new HeaderProtection(suite, hpKey, pooledHp, publicKeys);
+    return new StoredPacketKeys(suite, aead, hp, secret);
   } finally {
     key.fill(0);
     iv.fill(0);
@@ -125,7 +128,8 @@ function scratch(length: number): Uint8Array {
 
 /**
  * Initial keys for both directions (RFC 9001 §5.2): always AES-128-GCM with SHA-256, from the
- * Destination Connection ID of the client's first Initial packet.
+ * Destination Connection ID of the client's first Initial packet. Anyone who sees that packet can
+ * derive them, so they are public keys (wasm-aes128-gcm.ts).
  */
 export function deriveInitialKeys(
   version: number,
@@ -133,9 +137,17 @@ export function deriveInitialKeys(
 ): { client: PacketKeys; server: PacketKeys } {
   const secrets = deriveInitialSecrets(version, dcid);
   return {
-    client: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, secrets.client, version),
-    server: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, secrets.server, version),
+    client: initialPacketKeys(secrets.client, version),
+    server: initialPacketKeys(secrets.server, version),
   };
+}
+
+/**
+ * The packet keys of one direction's Initial secret (RFC 9001 §5.2): AES-128-GCM, marked public
+ * (anyone who saw the client's first packet can derive them), so their AES runs in WebAssembly.
+ */
+export function initialPacketKeys(secret: Uint8Array, version: number): PacketKeys {
+  return derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, secret, version, false, true);
 }
 
 /** A client's first Destination Connection ID with its Initial keys (RFC 9001 §5.2), derived ahead. */

@@ -1,17 +1,24 @@
 /**
  * Retry Integrity Tag (RFC 9001 §5.8, RFC 9369 §3.3.3): AES-128-GCM with a fixed per-version key and
  * nonce, empty plaintext, and the Retry pseudo-packet (ODCID length, ODCID, Retry packet without its
- * tag) as associated data.
+ * tag) as associated data. The key is public (printed in the RFCs), so the tag is computed by the
+ * WebAssembly AES-128-GCM that serves Initial packets (wasm-aes128-gcm.ts): no node:crypto cipher
+ * object per Retry, which a server sends to every new address while it is under load.
  */
 import { createCipheriv, timingSafeEqual } from 'node:crypto';
 import { QUIC_V1, QUIC_V2 } from './quic-version.js';
+import { PublicAes128Gcm, wasmAes128Gcm } from './wasm-aes128-gcm.js';
 
 export const RETRY_TAG_LENGTH = 16;
 
 interface RetryKey {
   readonly key: Buffer;
   readonly nonce: Buffer;
+  /** The key in the WebAssembly module, made at the first tag (undefined without WebAssembly). */
+  wasm?: PublicAes128Gcm | undefined;
 }
+
+const EMPTY = new Uint8Array(0);
 
 // RFC 9001 §5.8 (derived from secret d9c9943e...6fca8e with "quic key" / "quic iv").
 const RETRY_V1: RetryKey = {
@@ -39,13 +46,20 @@ export function retryIntegrityTag(
   originalDcid: Uint8Array,
   retryWithoutTag: Uint8Array,
 ): Buffer {
-  const { key, nonce } = retryKey(version);
+  const k = retryKey(version);
+  const { key, nonce } = k;
   if (originalDcid.length > 255) throw new RangeError('original DCID longer than 255 bytes');
   // RFC 9001 §5.8: Retry Pseudo-Packet = ODCID Length (8) || ODCID || Retry packet without the tag.
   const pseudo = Buffer.allocUnsafe(1 + originalDcid.length + retryWithoutTag.length);
   pseudo[0] = originalDcid.length;
   pseudo.set(originalDcid, 1);
   pseudo.set(retryWithoutTag, 1 + originalDcid.length);
+  if (wasmAes128Gcm !== undefined && PublicAes128Gcm.fits(pseudo.length, 0)) {
+    k.wasm ??= new PublicAes128Gcm(wasmAes128Gcm, key);
+    const tag = Buffer.allocUnsafe(RETRY_TAG_LENGTH);
+    k.wasm.seal(nonce, pseudo, EMPTY, tag, 0);
+    return tag;
+  }
   const cipher = createCipheriv('aes-128-gcm', key, nonce, { authTagLength: RETRY_TAG_LENGTH });
   cipher.setAAD(pseudo);
   cipher.final();

@@ -24,8 +24,7 @@ import {
 } from '../connection/connection-options.js';
 import type { PathEvent } from '../connection/connection-paths.js';
 import type { RecoveryTraceEvent } from '../connection/recovery-trace.js';
-import { CipherSuite } from '../crypto/cipher-suite.js';
-import { derivePacketKeys, type InitialKeySource } from '../crypto/packet-keys.js';
+import { type InitialKeySource, initialPacketKeys } from '../crypto/packet-keys.js';
 import { StatelessResetTokens } from '../crypto/stateless-reset.js';
 import type { KeyShareSource } from '../tls/key-exchange.js';
 import type { EarlyDataContext } from '../tls/types.js';
@@ -646,7 +645,7 @@ export class Endpoint {
       initialDcid,
       initialKeys: {
         client: clientKeys,
-        server: derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, serverSecret, initial.version),
+        server: initialPacketKeys(serverSecret, initial.version),
       },
       // conn.receive(datagram) below: its first packet is not opened again.
       firstPacket: { datagram, packetStart: initial.packetStart, opened },

@@ -12,9 +12,8 @@
  *
  * Stateless: besides its counters, nothing here outlives a call. The endpoint creates the connection.
  */
-import { CipherSuite } from '../crypto/cipher-suite.js';
 import { deriveInitialSecrets } from '../crypto/initial-secrets.js';
-import { derivePacketKeys, type PacketKeys } from '../crypto/packet-keys.js';
+import { initialPacketKeys, type PacketKeys } from '../crypto/packet-keys.js';
 import type { OpenedPacket } from '../crypto/packet-protection.js';
 import { retryIntegrityTag } from '../crypto/retry.js';
 import type { RandomBytes } from '../util/random.js';
@@ -131,7 +130,7 @@ export class InitialAdmission {
     // RFC 9001 §5.2: the Initial secrets of both directions come from this DCID; the client's keys
     // open the packet (leaving the datagram as it arrived).
     const secrets = deriveInitialSecrets(initial.version, initial.dcid);
-    const clientKeys = derivePacketKeys(CipherSuite.AES_128_GCM_SHA256, secrets.client, initial.version);
+    const clientKeys = initialPacketKeys(secrets.client, initial.version);
     const opened = openClientHello(datagram, initial, clientKeys);
     if (opened === null) {
       this.stats.notClientHello++;
