@@ -3,8 +3,7 @@
  */
 import { AlertDescription, TlsAlertError } from '../alert.js';
 import { HandshakeType, LEGACY_VERSION } from '../codepoints.js';
-import { type Extension, type ExtensionBlock, readExtensions, writeExtensions } from '../extensions.js';
-import { frameHandshakeMessage } from '../handshake-message-framing.js';
+import { type Extension, type ExtensionBlock, readExtensions } from '../extensions.js';
 import { TlsReader } from '../tls-reader.js';
 import { TlsWriter } from '../tls-writer.js';
 
@@ -44,16 +43,34 @@ export interface ClientHelloFields {
   extensions: readonly Extension[];
 }
 
+/**
+ * Writes a framed ClientHello with an empty legacy_session_id (RFC 9001 §8.4) into `w`;
+ * `extensions` writes the entries of its extension list (each type, then its length-prefixed data).
+ */
+export function writeClientHello(
+  w: TlsWriter,
+  random: Uint8Array,
+  cipherSuites: readonly number[],
+  extensions: (w: TlsWriter) => void,
+): void {
+  w.u8(HandshakeType.client_hello);
+  w.vector(3, () => {
+    w.u16(LEGACY_VERSION);
+    w.bytes(random);
+    w.u8(0); // legacy_session_id: empty
+    w.vector(2, () => {
+      for (const s of cipherSuites) w.u16(s);
+    });
+    w.u8(1).u8(0); // legacy_compression_methods: the null method only
+    w.vector(2, extensions);
+  });
+}
+
 /** Encodes a framed ClientHello with an empty legacy_session_id (RFC 9001 §8.4). */
 export function encodeClientHello(f: ClientHelloFields): Buffer {
   const w = new TlsWriter(512);
-  w.u16(LEGACY_VERSION);
-  w.bytes(f.random);
-  w.vector8(new Uint8Array(0));
-  w.vector(2, () => {
-    for (const s of f.cipherSuites) w.u16(s);
+  writeClientHello(w, f.random, f.cipherSuites, () => {
+    for (const e of f.extensions) w.u16(e.type).vector16(e.data);
   });
-  w.vector8(Uint8Array.of(0));
-  writeExtensions(w, f.extensions);
-  return frameHandshakeMessage(HandshakeType.client_hello, w.finish());
+  return w.finish();
 }
