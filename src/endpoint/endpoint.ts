@@ -132,8 +132,10 @@ export class Endpoint {
   private readonly resetTokens: StatelessResetTokens;
   /** One function for every connection of this endpoint (RFC 9000 §10.3.2 tokens from the key). */
   private readonly resetTokenFor = (cid: Uint8Array): Uint8Array => this.resetTokens.tokenFor(cid);
-  private readonly tokens: AddressTokens;
-  private readonly replayStore: EarlyDataReplayStore;
+  /** Server only: Retry and NEW_TOKEN address tokens (RFC 9000 §8.1). */
+  private readonly tokens: AddressTokens | undefined;
+  /** Server only: the store that makes each 0-RTT ticket single-use (RFC 8446 §8.1). */
+  private readonly replayStore: EarlyDataReplayStore | undefined;
   /** DCID (hex) -> connection, or what is left of one that is closing or draining. */
   private readonly routes = new Map<string, Connection | ClosingRemnant>();
   /**
@@ -176,7 +178,7 @@ export class Endpoint {
     this.cidLength = config.connectionIdLength ?? 8;
     // Bad transport options are the caller's error: report them here (RangeError), not as an exception
     // out of receive() when the first Initial arrives.
-    resolveTransportOptions({ ...config.transport, connectionIdLength: this.cidLength });
+    resolveTransportOptions(Object.assign({}, config.transport, { connectionIdLength: this.cidLength }));
     // Resolved once: every accepted connection shares them (see acceptedTransport()).
     if (config.server)
       this.serverTransport = sharedTransportOptions({
@@ -184,10 +186,13 @@ export class Endpoint {
         connectionIdLength: this.cidLength,
       });
     this.resetTokens = new StatelessResetTokens(config.statelessResetKey ?? config.random(32));
-    this.tokens = new AddressTokens({ key: config.tokenKey ?? config.random(32), random: config.random });
-    this.replayStore = config.server?.replayStore ?? new InMemoryReplayStore();
-    // Server only: a client endpoint (one per dial) builds none of it.
-    if (config.server) {
+    // Server only: a client endpoint (one per dial) builds none of it (issue 13: a dialled client's
+    // endpoint lives through the closing period, long enough for V8 to promote all it holds).
+    this.replayStore = config.server ? (config.server.replayStore ?? new InMemoryReplayStore()) : undefined;
+    this.tokens = config.server
+      ? new AddressTokens({ key: config.tokenKey ?? config.random(32), random: config.random })
+      : undefined;
+    if (config.server && this.tokens) {
       this.admission = new InitialAdmission(config.server, this.tokens, this.random, this.cidLength, {
         halfOpen: () => this.halfOpenCount,
         unvalidatedHalfOpen: () => this.unvalidatedHalfOpenCount,
@@ -667,7 +672,7 @@ export class Endpoint {
       },
       newToken() {
         if (server.issueNewTokens === false) return undefined;
-        return endpoint.tokens.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now });
+        return endpoint.tokens?.issue({ kind: 'new-token', address: conn.remoteAddress, issuedAt: now });
       },
       trace,
       pathTrace,
@@ -731,7 +736,7 @@ export class Endpoint {
     const policy = this.config.server?.allowEarlyData;
     if (!policy?.({ address: conn.remoteAddress, context: ctx })) return false;
     // Remember the ticket for as long as it could still be accepted.
-    return this.replayStore.claim(ctx.ticketId, now, now + 7 * 24 * 3600_000);
+    return this.replayStore?.claim(ctx.ticketId, now, now + 7 * 24 * 3600_000) ?? false;
   }
 
   /**

@@ -20,6 +20,12 @@ export class ReassemblyFragmentationError extends RangeError {
 
 /** Small contiguous appends are packed into shared blocks of this size instead of one copy each. */
 const BLOCK_SIZE = 4096;
+/**
+ * A stream's first block when its first small piece fits: V8 keeps a typed array of at most 64
+ * bytes on its own heap, with no backing store to allocate and sweep (~40 ns against ~1.5 us for
+ * 4 KiB). Most request and response streams of short exchanges never need more (issue 13).
+ */
+const FIRST_BLOCK_SIZE = 64;
 /** Appends shorter than this go into the shared block. */
 const SMALL_APPEND = 1024;
 /** Adjacent segments are merged (copied into one) while their combined size stays within this. */
@@ -189,7 +195,8 @@ export class ReassemblyBuffer {
   private smallCopy(data: Uint8Array): Uint8Array {
     const len = data.length;
     if (this.block === undefined || this.blockUsed + len > this.block.length) {
-      this.block = new Uint8Array(BLOCK_SIZE);
+      const first = this.block === undefined && len <= FIRST_BLOCK_SIZE;
+      this.block = new Uint8Array(first ? FIRST_BLOCK_SIZE : BLOCK_SIZE);
       this.blockUsed = 0;
     }
     const b = this.block;
