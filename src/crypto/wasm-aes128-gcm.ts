@@ -17,9 +17,8 @@
  */
 import { AES128_GCM_WASM } from './wasm/aes128-gcm-bytes.js';
 import { AES128_GCM_LAYOUT as L } from './wasm/aes128-gcm-layout.js';
+import { openInMemory, sealInMemory, WASM_AEAD_TAG_LENGTH } from './wasm-aead-memory.js';
 import { instantiateWasm, type WasmInstance } from './wasm-instance.js';
-
-const TAG_LENGTH = 16;
 
 interface Exports {
   readonly memory: { readonly buffer: ArrayBuffer };
@@ -65,14 +64,9 @@ export class PublicAes128Gcm {
     out: Uint8Array,
     outOffset: number,
   ): number {
-    const len = plaintext.length;
-    checkSizes(aad.length, len);
+    checkSizes(aad.length, plaintext.length);
     const mem = this.load(nonce, aad);
-    mem.set(plaintext, L.data);
-    this.module.exports.seal(aad.length, len);
-    const written = len + TAG_LENGTH;
-    out.set(mem.subarray(L.data, L.data + written), outOffset);
-    return written;
+    return sealInMemory(mem, L.data, this.module.exports.seal, aad.length, plaintext, out, outOffset);
   }
 
   /**
@@ -81,15 +75,11 @@ export class PublicAes128Gcm {
    * returned; else a new array.
    */
   open(nonce: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array, inPlace = false): Uint8Array | null {
-    const len = ciphertextAndTag.length - TAG_LENGTH;
+    const len = ciphertextAndTag.length - WASM_AEAD_TAG_LENGTH;
     if (len < 0) return null;
     checkSizes(aad.length, len);
     const mem = this.load(nonce, aad);
-    mem.set(ciphertextAndTag, L.data);
-    if (this.module.exports.open(aad.length, len) === 0) return null;
-    if (!inPlace) return mem.slice(L.data, L.data + len);
-    ciphertextAndTag.set(mem.subarray(L.data, L.data + len));
-    return ciphertextAndTag.subarray(0, len);
+    return openInMemory(mem, L.data, this.module.exports.open, aad.length, ciphertextAndTag, inPlace);
   }
 
   /**

@@ -12,9 +12,10 @@
  */
 import { CHACHA20_POLY1305_WASM } from './wasm/chacha20-poly1305-bytes.js';
 import { CHACHA20_POLY1305_LAYOUT as L } from './wasm/chacha20-poly1305-layout.js';
+import { openInMemory, sealInMemory, WASM_AEAD_TAG_LENGTH } from './wasm-aead-memory.js';
 import { instantiateWasm, type WasmInstance } from './wasm-instance.js';
 
-export const WASM_AEAD_TAG_LENGTH = 16;
+export { WASM_AEAD_TAG_LENGTH };
 /** The largest additional data (a QUIC packet header) the module takes. */
 export const WASM_AEAD_MAX_AAD = L.aadMax;
 /** The largest payload the module takes. */
@@ -62,14 +63,9 @@ export class WasmChaCha20Poly1305 {
     out: Uint8Array,
     outOffset: number,
   ): number {
-    const len = plaintext.length;
-    checkSizes(aad.length, len);
+    checkSizes(aad.length, plaintext.length);
     const mem = this.load(nonce, aad);
-    mem.set(plaintext, L.data);
-    this.module.exports.seal(aad.length, len);
-    const written = len + WASM_AEAD_TAG_LENGTH;
-    out.set(mem.subarray(L.data, L.data + written), outOffset);
-    return written;
+    return sealInMemory(mem, L.data, this.module.exports.seal, aad.length, plaintext, out, outOffset);
   }
 
   /**
@@ -82,11 +78,7 @@ export class WasmChaCha20Poly1305 {
     if (len < 0) return null;
     checkSizes(aad.length, len);
     const mem = this.load(nonce, aad);
-    mem.set(ciphertextAndTag, L.data);
-    if (this.module.exports.open(aad.length, len) === 0) return null;
-    if (!inPlace) return mem.slice(L.data, L.data + len);
-    ciphertextAndTag.set(mem.subarray(L.data, L.data + len));
-    return ciphertextAndTag.subarray(0, len);
+    return openInMemory(mem, L.data, this.module.exports.open, aad.length, ciphertextAndTag, inPlace);
   }
 
   private load(nonce: Uint8Array, aad: Uint8Array): Uint8Array {
