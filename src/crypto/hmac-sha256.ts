@@ -9,7 +9,7 @@
  * Not constant time with respect to the message length (public: labels, lengths), which is all the
  * key schedule needs; the key and data bytes go through the same operations whatever their values.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { SHA256_WASM } from './wasm/sha256-bytes.js';
 import { SHA256_LAYOUT as L } from './wasm/sha256-layout.js';
 import { instantiateWasm, type WasmInstance } from './wasm-instance.js';
@@ -126,6 +126,25 @@ export function hmacSha256Into(key: Uint8Array, data: Uint8Array, dataLength: nu
     mem[L.digest + i] = 0;
   }
   if (k === hashedKey) hashedKey.fill(0);
+}
+
+/**
+ * SHA-256 of `data` (FIPS 180-4), a new 32-byte Buffer: in the WebAssembly module where it is
+ * available, for a one-shot hash of a message held whole (a PSK binder's truncated ClientHello,
+ * RFC 8446 §4.2.11.2) without a node:crypto Hash object; else through node:crypto.
+ */
+export function sha256(data: Uint8Array): Buffer {
+  const m = wasm;
+  if (m === undefined || data.length > L.dataMax) return createHash('sha256').update(data).digest();
+  const mem = m.memory;
+  mem.set(data, L.data);
+  m.exports.sha256(data.length);
+  const out = Buffer.allocUnsafe(DIGEST);
+  for (let i = 0; i < DIGEST; i++) {
+    out[i] = mem[L.digest + i]!;
+    mem[L.digest + i] = 0;
+  }
+  return out;
 }
 
 /** node:crypto's HMAC-SHA256, truncated into `out`. */

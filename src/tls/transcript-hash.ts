@@ -6,6 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { HashName } from '../crypto/hkdf.js';
+import { sha256 } from '../crypto/hmac-sha256.js';
 import { HandshakeType } from './codepoints.js';
 
 export class TranscriptHash {
@@ -75,6 +76,8 @@ export class TranscriptHash {
       return this.hash.copy().update(extra).digest();
     }
     if (!name) throw new Error('transcript hash not initialised');
+    // A first ClientHello's binder: the hash of the truncated message alone, in one call (issue 13).
+    if (name === 'sha256' && this.pending.length === 0) return sha256(extra);
     const h = createHash(name);
     for (const m of this.pending) h.update(m);
     return h.update(extra).digest();

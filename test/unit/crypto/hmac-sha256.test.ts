@@ -6,11 +6,11 @@
  * repeated, and a caller's buffer reused for another key).
  */
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { hkdfExpandLabel, hkdfExtract, hmac } from '../../../src/crypto/hkdf.js';
-import { hmacSha256, hmacSha256Into, useWasmSha256 } from '../../../src/crypto/hmac-sha256.js';
+import { hmacSha256, hmacSha256Into, sha256, useWasmSha256 } from '../../../src/crypto/hmac-sha256.js';
 import { SHA256_LAYOUT } from '../../../src/crypto/wasm/sha256-layout.js';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
@@ -186,3 +186,22 @@ for (const path of ['WebAssembly', 'node:crypto'] as const) {
     });
   });
 }
+
+test('sha256(): FIPS 180-4 digests, the same as node:crypto for any message (module or fallback)', () => {
+  assert.equal(
+    sha256(Buffer.from('abc')).toString('hex'),
+    'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+  );
+  assert.equal(
+    sha256(new Uint8Array(0)).toString('hex'),
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 3000 }), (m) => {
+      assert.deepEqual(sha256(m), createHash('sha256').update(m).digest());
+    }),
+    { numRuns: 200 },
+  );
+  const long = new Uint8Array(70_000).fill(7);
+  assert.deepEqual(sha256(long), createHash('sha256').update(long).digest());
+});
