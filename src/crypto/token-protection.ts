@@ -1,10 +1,10 @@
 /**
- * Sealing of self-validating tokens (Retry and NEW_TOKEN tokens, RFC 9000 §8.1.1-8.1.4): AES-256-GCM
- * under a server-wide key with a random nonce, so the server keeps no per-token state and any server
+ * Sealing of self-validating tokens (Retry and NEW_TOKEN tokens, RFC 9000 §8.1.1-8.1.4):
+ * ChaCha20-Poly1305 (secret-seal.ts) under a server-wide key with a random nonce, so the server keeps no per-token state and any server
  * holding the key can check a token (RFC 9000 §8.1.4: tokens must be integrity protected).
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { RandomBytes } from '../util/random.js';
+import { secretOpen, secretSeal } from './secret-seal.js';
 
 const NONCE_LENGTH = 12;
 const TAG_LENGTH = 16;
@@ -25,25 +25,12 @@ export class TokenProtector {
   /** `aad` binds the token to its purpose (e.g. "retry" or "new-token") so one cannot stand for the other. */
   seal(plaintext: Uint8Array, aad: Uint8Array): Buffer {
     const nonce = this.random(NONCE_LENGTH);
-    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
-    cipher.setAAD(aad);
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+    return Buffer.concat([nonce, secretSeal(this.key, nonce, aad, plaintext)]);
   }
 
   /** The plaintext, or undefined for a token this key did not seal (or that was altered). */
   open(token: Uint8Array, aad: Uint8Array): Buffer | undefined {
     if (token.length < NONCE_LENGTH + TAG_LENGTH) return undefined;
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.key, token.subarray(0, NONCE_LENGTH));
-      decipher.setAAD(aad);
-      decipher.setAuthTag(token.subarray(token.length - TAG_LENGTH));
-      return Buffer.concat([
-        decipher.update(token.subarray(NONCE_LENGTH, token.length - TAG_LENGTH)),
-        decipher.final(),
-      ]);
-    } catch {
-      return undefined;
-    }
+    return secretOpen(this.key, token.subarray(0, NONCE_LENGTH), aad, token.subarray(NONCE_LENGTH));
   }
 }

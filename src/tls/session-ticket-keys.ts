@@ -1,6 +1,7 @@
 /**
  * Rotating AEAD keys for self-contained session tickets (RFC 8446 §4.6.1, RFC 5077 §4 style): a ticket
- * is AES-256-GCM(key of its epoch, plaintext) with the header as associated data, so any server that
+ * is ChaCha20-Poly1305(key of its epoch, plaintext) with the header as associated data
+ * (crypto/secret-seal.ts), so any server that
  * holds the same keyring can open it and tampering is detected.
  *
  * Keys rotate every `rotationPeriod`: a ticket sealed in epoch E opens during epochs E and E+1, i.e.
@@ -13,10 +14,12 @@
  *   without coordination; all listed keys open tickets (to roll the shared secret over). One epoch of
  *   clock skew between servers is tolerated.
  *
- * Ticket layout: u8 version (1), f64 epoch, u32 key id, 12-byte nonce, ciphertext, 16-byte tag.
+ * Ticket layout: u8 version (2; version 1 sealed with AES-256-GCM and is no longer opened), f64
+ * epoch, u32 key id, 12-byte nonce, ciphertext, 16-byte tag.
  */
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { hkdfExpand } from '../crypto/hkdf.js';
+import { secretOpen, secretSeal } from '../crypto/secret-seal.js';
 import type { RandomBytes } from '../util/random.js';
 import type { Millis } from '../util/time.js';
 import { TlsConfigError } from './private-key.js';
@@ -24,7 +27,7 @@ import type { SessionTicketKeyring } from './types.js';
 
 export const DEFAULT_TICKET_KEY_ROTATION: Millis = 24 * 60 * 60 * 1000;
 
-const VERSION = 1;
+const VERSION = 2;
 const HEADER_LENGTH = 1 + 8 + 4;
 const NONCE_LENGTH = 12;
 const TAG_LENGTH = 16;
@@ -123,10 +126,7 @@ export class SessionTicketKeys implements SessionTicketKeyring {
     header.writeUInt32BE(id, 9);
     const nonce = Buffer.from(this.random(NONCE_LENGTH));
     if (nonce.length !== NONCE_LENGTH) throw new RangeError('RandomBytes returned the wrong length');
-    const cipher = createCipheriv('aes-256-gcm', key, nonce);
-    cipher.setAAD(header);
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return Buffer.concat([header, nonce, body, cipher.getAuthTag()]);
+    return Buffer.concat([header, nonce, secretSeal(key, nonce, header, plaintext)]);
   }
 
   open(ticket: Uint8Array, now: Millis): Uint8Array | undefined {
@@ -149,15 +149,6 @@ export class SessionTicketKeys implements SessionTicketKeyring {
     if (!key) return undefined;
     const header = buf.subarray(0, HEADER_LENGTH);
     const nonce = buf.subarray(HEADER_LENGTH, HEADER_LENGTH + NONCE_LENGTH);
-    const body = buf.subarray(HEADER_LENGTH + NONCE_LENGTH, buf.length - TAG_LENGTH);
-    const tag = buf.subarray(buf.length - TAG_LENGTH);
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-      decipher.setAAD(header);
-      decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(body), decipher.final()]);
-    } catch {
-      return undefined;
-    }
+    return secretOpen(key, nonce, header, buf.subarray(HEADER_LENGTH + NONCE_LENGTH));
   }
 }
