@@ -87,12 +87,12 @@ export class HeaderProtection {
     }
     this.suite = suite;
     this.pooled = pooled;
-    this.publicAes = undefined;
     if (params.headerProtection === 'chacha20') {
       this.chachaKey = chacha20KeyWords(hpKey);
       this.aes = undefined;
       this.aesKey = undefined;
       this.ecb = undefined;
+      this.publicAes = undefined;
     } else if (publicKey && params.headerProtection === 'aes-128-ecb' && wasmAes128Gcm !== undefined) {
       this.chachaKey = undefined;
       this.aes = params.headerProtection;
@@ -101,6 +101,7 @@ export class HeaderProtection {
       this.publicAes = new PublicAes128Gcm(wasmAes128Gcm, hpKey);
     } else {
       this.chachaKey = undefined;
+      this.publicAes = undefined;
       this.aes = params.headerProtection;
       // A pooled key keeps its bytes to make the cipher again; no cipher until the first mask.
       this.aesKey = pooled ? Buffer.from(hpKey).toString('latin1') : undefined;

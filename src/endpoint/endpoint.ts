@@ -188,16 +188,18 @@ export class Endpoint {
     this.resetTokens = new StatelessResetTokens(config.statelessResetKey ?? config.random(32));
     // Server only: a client endpoint (one per dial) builds none of it (issue 13: a dialled client's
     // endpoint lives through the closing period, long enough for V8 to promote all it holds).
-    this.replayStore = config.server ? (config.server.replayStore ?? new InMemoryReplayStore()) : undefined;
-    this.tokens = config.server
-      ? new AddressTokens({ key: config.tokenKey ?? config.random(32), random: config.random })
-      : undefined;
-    if (config.server && this.tokens) {
-      this.admission = new InitialAdmission(config.server, this.tokens, this.random, this.cidLength, {
+    if (config.server) {
+      const tokens = new AddressTokens({ key: config.tokenKey ?? config.random(32), random: config.random });
+      this.tokens = tokens;
+      this.replayStore = config.server.replayStore ?? new InMemoryReplayStore();
+      this.admission = new InitialAdmission(config.server, tokens, this.random, this.cidLength, {
         halfOpen: () => this.halfOpenCount,
         unvalidatedHalfOpen: () => this.unvalidatedHalfOpenCount,
         serverConnections: () => this.serverConnections,
       });
+    } else {
+      this.tokens = undefined;
+      this.replayStore = undefined;
     }
   }
 
