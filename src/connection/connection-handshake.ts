@@ -6,6 +6,7 @@
  */
 import { derivePacketKeys, type PacketKeys } from '../crypto/packet-keys.js';
 import { QuicTransportError, TransportErrorCode } from '../errors/transport-error.js';
+import { unqueuedWindow } from '../recovery/unqueued-window.js';
 import type { StreamManagerConfig } from '../streams/stream-manager.js';
 import { COMPLETED_SERVER_ENGINE } from '../tls/completed-server-engine.js';
 import type { KeyShareSource } from '../tls/key-exchange.js';
@@ -62,7 +63,9 @@ export interface HandshakeHost {
   readonly options: TransportOptions;
   readonly localParams: TransportParameters;
   /** The RTT estimate: remembered with a session ticket, and the streams' initial RTT. */
-  readonly rtt: { readonly hasSample: boolean; readonly smoothedRtt: Millis };
+  readonly rtt: { readonly hasSample: boolean; readonly smoothedRtt: Millis; readonly minRtt: Millis };
+  /** The congestion window: with the RTTs, what the path carries (the streams' send budget). */
+  readonly congestion: { readonly congestionWindow: number };
   /** CRYPTO data TLS produced at `level`, to send (RFC 9001 §4.1.3). */
   writeCrypto(level: EncryptionLevel, data: Uint8Array): void;
   /** Handshake packet protection keys for one direction (RFC 9001 §4.1.4). */
@@ -404,9 +407,16 @@ export class HandshakeDriver {
       maxStreamReceiveWindow: o.maxStreamReceiveWindow,
       sendBufferSize: o.sendBufferSize,
       connectionSendBufferSize: o.connectionSendBufferSize,
-      // A method, not an arrow function: no property dictionary per connection under tsx (issue 13).
+      // Methods, not arrow functions: no property dictionary per connection under tsx (issue 13).
       rtt() {
         return c.rtt.hasSample ? c.rtt.smoothedRtt : o.initialRtt;
+      },
+      // Until the first RTT sample nothing is known of the path: the budget is its ceiling.
+      pathCapacity() {
+        const r = c.rtt;
+        return r.hasSample
+          ? unqueuedWindow(c.congestion.congestionWindow, r.minRtt, r.smoothedRtt)
+          : Number.POSITIVE_INFINITY;
       },
     };
   }

@@ -33,7 +33,9 @@ export interface CommonOptions {
   /**
    * Send buffer of all streams of a connection together (default 8 MiB): writes apply backpressure
    * once the connection holds this many unacknowledged bytes, however many streams write. With
-   * `sendBufferSize` it bounds the memory a peer that never reads can make us hold. See docs/security.md.
+   * `sendBufferSize` it bounds the memory a peer that never reads can make us hold. It is a ceiling:
+   * below it the connection holds about twice what the path carries without a queue, and at least
+   * `sendBufferSize`. See docs/security.md.
    */
   connectionSendBufferSize?: number;
   /**

@@ -97,6 +97,7 @@ export class StreamManager {
       config.sendBufferSize ?? MiB,
       config.connectionSendBufferSize ?? 8 * MiB,
       this.emitWritable.bind(this),
+      config.pathCapacity,
     );
   }
 

@@ -43,9 +43,15 @@ export interface StreamManagerConfig {
   sendBufferSize?: number;
   /**
    * Unacknowledged bytes of all streams together above which write() returns false and writeSome()
-   * takes no more (default 8 MiB): the connection-wide send budget.
+   * takes no more (default 8 MiB): the ceiling of the connection-wide send budget.
    */
   connectionSendBufferSize?: number;
+  /**
+   * Bytes the path carries without a queue (recovery/unqueued-window.ts): the connection budget is
+   * twice this, at least sendBufferSize and at most connectionSendBufferSize (send-budget.ts).
+   * Absent: connectionSendBufferSize.
+   */
+  pathCapacity?: () => number;
   /** Smoothed RTT, for window auto-tuning. */
   rtt: () => Millis;
 }

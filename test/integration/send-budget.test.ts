@@ -20,7 +20,13 @@ const PER_STREAM = 50 * MiB;
 
 test('100 streams x 50 MB to a peer that never reads: the server holds at most connectionSendBufferSize', async () => {
   const budget = 2 * MiB;
-  const s = await startServer({ connectionSendBufferSize: budget, maxStreamsBidi: STREAMS });
+  // Per-stream buffers above the ceiling: the ceiling is what holds (below it the budget follows
+  // what the path carries, at least sendBufferSize; send-budget.ts).
+  const s = await startServer({
+    connectionSendBufferSize: budget,
+    sendBufferSize: 2 * budget,
+    maxStreamsBidi: STREAMS,
+  });
   servers.push(s);
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   const blocked = new Set<QuicStream>();
