@@ -1,7 +1,8 @@
 // Command h3server is the quic-go 0.29 HTTP/3 peer of tsquic's interop tests: an http3.Server
 // serving the files under -root (and echoing POST bodies on /echo), on an early listener with -0rtt
 // (ServeListener), reporting on stdout "LISTENING host:port" and then one JSON object per request:
-// {"event":"request","method":...,"path":...,"early":bool,"proto":...}.
+// {"event":"request","method":...,"path":...,"early":bool,"proto":...} ("used0RTT":bool too for
+// files: whether the request's connection had 0-RTT accepted).
 package main
 
 import (
@@ -44,6 +45,20 @@ func (l *earlyListener) Accept(ctx context.Context) (quic.EarlyConnection, error
 		l.mu.Unlock()
 	}
 	return c, err
+}
+
+// used0RTT: whether quic-go accepted 0-RTT on the connection of `addr`, once its handshake is done
+// (race-free, unlike early(): a handler may run after the handshake completed even for a request
+// that came in 0-RTT packets).
+func (l *earlyListener) used0RTT(addr string) bool {
+	l.mu.Lock()
+	c := l.conns[addr]
+	l.mu.Unlock()
+	if c == nil {
+		return false
+	}
+	<-c.HandshakeComplete().Done()
+	return c.ConnectionState().TLS.Used0RTT
 }
 
 func (l *earlyListener) early(addr string) bool {
@@ -91,7 +106,8 @@ func main() {
 		_, _ = w.Write(body)
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		report(map[string]any{"event": "request", "method": r.Method, "path": r.URL.Path, "early": el.early(r.RemoteAddr), "proto": r.Proto})
+		early := el.early(r.RemoteAddr)
+		report(map[string]any{"event": "request", "method": r.Method, "path": r.URL.Path, "early": early, "used0RTT": el.used0RTT(r.RemoteAddr), "proto": r.Proto})
 		files.ServeHTTP(w, r)
 	})
 	fmt.Printf("LISTENING %s\n", udp.LocalAddr().String())

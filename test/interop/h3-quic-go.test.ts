@@ -54,10 +54,16 @@ test('tsquic Client -> quic-go http3.Server: files byte-exact, POST echo, 0-RTT 
   // Five requests: the four of the first connection and the early GET (whose log line may come last).
   const requests = await waitForEvents(go, (e) => e.event === 'request', 5);
   assert.ok(requests.every((r) => r.proto === 'HTTP/3.0'));
+  // quic-go accepted 0-RTT on the connection of the early GET (its own TLS state). Whether the
+  // handler also ran before the handshake completed depends on scheduling (`early`, logged only: it
+  // read false once under a full test run, s33 and s42).
+  const second = requests.filter((r) => r.path === '/small.txt' && r.used0RTT === true);
+  assert.equal(second.length, 1, JSON.stringify(requests));
   assert.ok(
-    requests.some((r) => r.path === '/small.txt' && r.early === true),
-    JSON.stringify(requests),
+    requests.filter((r) => r.used0RTT === true).length === 1,
+    `only the second connection used 0-RTT: ${JSON.stringify(requests)}`,
   );
+  console.log(`# the early GET ran before quic-go's handshake completed: ${second[0]!.early}`);
 });
 
 async function tsquicServer(
