@@ -47,13 +47,18 @@ func (l *earlyListener) Accept(ctx context.Context) (quic.EarlyConnection, error
 	return c, err
 }
 
+// conn is the connection accepted from `addr`, or nil.
+func (l *earlyListener) conn(addr string) quic.EarlyConnection {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conns[addr]
+}
+
 // used0RTT: whether quic-go accepted 0-RTT on the connection of `addr`, once its handshake is done
 // (race-free, unlike early(): a handler may run after the handshake completed even for a request
 // that came in 0-RTT packets).
 func (l *earlyListener) used0RTT(addr string) bool {
-	l.mu.Lock()
-	c := l.conns[addr]
-	l.mu.Unlock()
+	c := l.conn(addr)
 	if c == nil {
 		return false
 	}
@@ -62,9 +67,7 @@ func (l *earlyListener) used0RTT(addr string) bool {
 }
 
 func (l *earlyListener) early(addr string) bool {
-	l.mu.Lock()
-	c := l.conns[addr]
-	l.mu.Unlock()
+	c := l.conn(addr)
 	if c == nil {
 		return false
 	}

@@ -35,7 +35,7 @@ export class SendBudget {
   ) {}
 
   /** The connection budget now: 2 x the path's capacity within [streamLimit, connectionLimit]. */
-  get connectionBudget(): number {
+  private get connectionBudget(): number {
     const capacity = this.pathCapacity === undefined ? Number.POSITIVE_INFINITY : this.pathCapacity();
     // NaN from a broken estimate must not stop every write: it counts as no estimate.
     const follow = capacity >= 0 ? 2 * capacity : Number.POSITIVE_INFINITY;
