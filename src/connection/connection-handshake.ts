@@ -63,7 +63,7 @@ export interface HandshakeHost {
   readonly options: TransportOptions;
   readonly localParams: TransportParameters;
   /** The RTT estimate: remembered with a session ticket, and the streams' initial RTT. */
-  readonly rtt: { readonly hasSample: boolean; readonly smoothedRtt: Millis; readonly minRtt: Millis };
+  readonly rtt: { readonly hasSample: boolean; readonly smoothedRtt: Millis; readonly recentMinRtt: Millis };
   /** The congestion window: with the RTTs, what the path carries (the streams' send budget). */
   readonly congestion: { readonly congestionWindow: number };
   /** CRYPTO data TLS produced at `level`, to send (RFC 9001 §4.1.3). */
@@ -415,7 +415,7 @@ export class HandshakeDriver {
       pathCapacity() {
         const r = c.rtt;
         return r.hasSample
-          ? unqueuedWindow(c.congestion.congestionWindow, r.minRtt, r.smoothedRtt)
+          ? unqueuedWindow(c.congestion.congestionWindow, r.recentMinRtt, r.smoothedRtt)
           : Number.POSITIVE_INFINITY;
       },
     };

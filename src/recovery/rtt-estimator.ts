@@ -11,12 +11,18 @@ import type { RttView } from './types.js';
 export const INITIAL_RTT: Millis = 333;
 /** RFC 9002 §6.1.2 kGranularity: timer granularity. */
 export const GRANULARITY: Millis = 1;
+/** How long a sample counts towards recentMinRtt: a window of this length and the one before it. */
+export const RECENT_MIN_RTT_WINDOW: Millis = 10_000;
 
 export class RttEstimator implements RttView {
   private _latestRtt: Millis = 0;
   private _smoothedRtt: Millis;
   private _rttVar: Millis;
   private _minRtt: Millis = 0;
+  /** The least sample of the current window (since recentWindowStart) and of the window before. */
+  private recentMin: Millis = 0;
+  private previousWindowMin: Millis = Number.POSITIVE_INFINITY;
+  private recentWindowStart: Millis = 0;
   private _firstSampleTime: Millis | undefined;
   private readonly initialRtt: Millis;
 
@@ -39,6 +45,15 @@ export class RttEstimator implements RttView {
   /** 0 until the first sample (RFC 9002 A.3). */
   get minRtt(): Millis {
     return this._minRtt;
+  }
+  /**
+   * The least RTT sample of the last 10 to 20 seconds (0 until the first sample): what the path's
+   * RTT without a queue is now. Unlike min_rtt (RFC 9002 §5.2, the least over the connection), it
+   * forgets a minimum the path no longer has (a new route with a longer RTT); the streams' send
+   * budget scales by it (recovery/unqueued-window.ts). Not used for loss detection.
+   */
+  get recentMinRtt(): Millis {
+    return Math.min(this.recentMin, this.previousWindowMin);
   }
   get hasSample(): boolean {
     return this._firstSampleTime !== undefined;
@@ -70,10 +85,18 @@ export class RttEstimator implements RttView {
       this._smoothedRtt = sample;
       this._rttVar = sample / 2;
       this._firstSampleTime = now;
+      this.restartRecentMin(sample, now);
       return;
     }
     // RFC 9002 §5.2: min_rtt ignores the acknowledgment delay.
     if (sample < this._minRtt) this._minRtt = sample;
+    if (now - this.recentWindowStart >= RECENT_MIN_RTT_WINDOW) {
+      this.previousWindowMin = this.recentMin;
+      this.recentMin = sample;
+      this.recentWindowStart = now;
+    } else if (sample < this.recentMin) {
+      this.recentMin = sample;
+    }
     // RFC 9002 §5.3: cap the ack delay by max_ack_delay after handshake confirmation.
     let delay = ackDelay > 0 ? ackDelay : 0;
     if (handshakeConfirmed && delay > maxAckDelay) delay = maxAckDelay;
@@ -95,7 +118,15 @@ export class RttEstimator implements RttView {
 
   /** RFC 9002 §5.2: after persistent congestion, min_rtt restarts from the newest sample. */
   onPersistentCongestion(): void {
-    if (this._firstSampleTime !== undefined) this._minRtt = this._latestRtt;
+    if (this._firstSampleTime === undefined) return;
+    this._minRtt = this._latestRtt;
+    this.restartRecentMin(this._latestRtt, this.recentWindowStart);
+  }
+
+  private restartRecentMin(sample: Millis, now: Millis): void {
+    this.recentMin = sample;
+    this.previousWindowMin = Number.POSITIVE_INFINITY;
+    this.recentWindowStart = now;
   }
 
   /**
@@ -105,6 +136,7 @@ export class RttEstimator implements RttView {
   reset(initialRtt: Millis = this.initialRtt): void {
     this._latestRtt = 0;
     this._minRtt = 0;
+    this.restartRecentMin(0, 0);
     this._smoothedRtt = initialRtt;
     this._rttVar = initialRtt / 2;
     this._firstSampleTime = undefined;

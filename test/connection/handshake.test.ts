@@ -24,7 +24,7 @@ class FakeHost implements HandshakeHost {
   readonly random = (n: number) => randomBytes(n);
   readonly options = resolveTransportOptions({});
   readonly localParams: TransportParameters;
-  readonly rtt = { hasSample: false, smoothedRtt: 100, minRtt: 0 };
+  readonly rtt = { hasSample: false, smoothedRtt: 100, recentMinRtt: 0 };
   readonly congestion = { congestionWindow: 12_000 };
   readonly crypto: Array<{ level: EncryptionLevel; data: Uint8Array }> = [];
   readonly handshakeKeys: Array<'read' | 'write'> = [];

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GRANULARITY, INITIAL_RTT, RttEstimator } from '../../../src/recovery/rtt-estimator.js';
+import {
+  GRANULARITY,
+  INITIAL_RTT,
+  RECENT_MIN_RTT_WINDOW,
+  RttEstimator,
+} from '../../../src/recovery/rtt-estimator.js';
 
 test('RFC 9002 §5.3/§6.2.2: before any sample, smoothed_rtt = 333 ms, rttvar = 166.5 ms, PTO = 999 ms', () => {
   const rtt = new RttEstimator();
@@ -100,4 +105,42 @@ test('a negative sample (clock went backwards) counts as 0; reset() forgets all 
   assert.equal(rtt.firstSampleTime, undefined);
   rtt.reset(50);
   assert.equal(rtt.smoothedRtt, 50);
+});
+
+test('recentMinRtt: the least sample of the last 10-20 s; min_rtt keeps the connection-wide least', () => {
+  const r = new RttEstimator();
+  assert.equal(r.recentMinRtt, 0, 'no sample yet');
+  r.update(10, 0, true, 25, 1_000);
+  r.update(12, 0, true, 25, 2_000);
+  assert.equal(r.recentMinRtt, 10);
+  // The route changes: every sample is now 50 ms.
+  for (let t = 3_000; t <= 40_000; t += 1_000) r.update(50, 0, true, 25, t);
+  assert.equal(r.minRtt, 10, 'RFC 9002 §5.2: min_rtt does not forget');
+  assert.equal(r.recentMinRtt, 50, 'the 10 ms samples are more than two windows old');
+  // A lower sample counts at once.
+  r.update(30, 0, true, 25, 41_000);
+  assert.equal(r.recentMinRtt, 30);
+});
+
+test('recentMinRtt: a sample counts for at least one whole window', () => {
+  const r = new RttEstimator();
+  r.update(10, 0, true, 25, 0);
+  for (let t = 1_000; t < RECENT_MIN_RTT_WINDOW * 2; t += 1_000) {
+    r.update(50, 0, true, 25, t);
+    if (t < RECENT_MIN_RTT_WINDOW) assert.equal(r.recentMinRtt, 10, `at ${t} ms`);
+  }
+  r.update(50, 0, true, 25, RECENT_MIN_RTT_WINDOW * 2);
+  assert.equal(r.recentMinRtt, 50);
+});
+
+test('recentMinRtt restarts with persistent congestion and with reset()', () => {
+  const r = new RttEstimator();
+  r.update(10, 0, true, 25, 0);
+  r.update(80, 0, true, 25, 100);
+  r.onPersistentCongestion();
+  assert.equal(r.recentMinRtt, 80);
+  r.reset();
+  assert.equal(r.recentMinRtt, 0);
+  r.update(40, 0, true, 25, 200);
+  assert.equal(r.recentMinRtt, 40);
 });
