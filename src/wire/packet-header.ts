@@ -312,19 +312,22 @@ function writeTruncatedPacketNumber(w: BufferWriter, packetNumber: number, lengt
   if (!Number.isInteger(packetNumber) || packetNumber < 0) {
     throw new RangeError(`invalid packet number ${packetNumber}`);
   }
-  const truncated = packetNumber % 2 ** (8 * length);
+  // The low 8 * length bits (RFC 9000 §17.1). `>>> 0` is the number modulo 2^32, exact for any
+  // integer below 2^53; `2 ** (8 * length)` with a variable exponent was a call into V8's generic pow
+  // and a float modulo for every packet sent (issue 13).
+  const low = packetNumber >>> 0;
   switch (length) {
     case 1:
-      w.u8(truncated);
+      w.u8(low & 0xff);
       break;
     case 2:
-      w.u16(truncated);
+      w.u16(low & 0xffff);
       break;
     case 3:
-      w.u24(truncated);
+      w.u24(low & 0xff_ffff);
       break;
     default:
-      w.u32(truncated);
+      w.u32(low);
   }
 }
 

@@ -135,3 +135,21 @@ test('property: a packet number truncated to 1-4 bytes decodes back when within 
     { numRuns: 2000 },
   );
 });
+
+test('property: a short header carries the low 8-32 bits of any packet number up to 2^53, big-endian (RFC 9000 §17.1)', () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.maxSafeNat(), fc.integer({ min: 0, max: 2 ** 33 })), pnLength, (pn, len) => {
+      const w = BufferWriter.alloc(16);
+      const { pnOffset } = writeShortHeader(w, {
+        dcid: new Uint8Array(0),
+        packetNumber: pn,
+        packetNumberLength: len,
+        keyPhase: false,
+        spin: false,
+      });
+      const expected = (BigInt(pn) % (1n << BigInt(8 * len))).toString(16).padStart(2 * len, '0');
+      assert.equal(hex(w.toBytes().subarray(pnOffset)), expected);
+    }),
+    { numRuns: 3000 },
+  );
+});
