@@ -236,7 +236,10 @@ export class ConnectionReceiver {
         ? Uint8Array.from(datagram.subarray(p.packetStart, p.packetEnd))
         : undefined;
       const outcome = this.processPacket(datagram, p, now, from);
-      this.settle(outcome, p.type, datagram.subarray(p.packetStart, p.packetEnd), from, received);
+      // The packet's view only for what settle() keeps or reports: no view per processed packet.
+      if (outcome !== 'processed') {
+        this.settle(outcome, p.type, datagram.subarray(p.packetStart, p.packetEnd), from, received);
+      }
       if (outcome === 'decryption_failure' && i === packets.length - 1 && p.form === 'short') {
         this.checkStatelessReset(datagram, now);
       }

@@ -7,6 +7,9 @@ import { fromByteString, toByteString } from '../util/byte-string.js';
 import type { RandomBytes } from '../util/random.js';
 import { FrameType, type NewConnectionIdFrame } from '../wire/frames.js';
 
+/** takeRoutingChanges() when there are none: shared, never modified. */
+const NO_ROUTING_CHANGES: readonly CidRoutingChange[] = Object.freeze([]);
+
 export interface LocalConnectionId {
   readonly sequenceNumber: number;
   readonly cid: Uint8Array;
@@ -188,8 +191,12 @@ export class LocalConnectionIds {
     this.routing.push({ type: 'remove', cid: fromByteString(entry.key) });
   }
 
-  /** Drain routing-table changes for the endpoint. */
-  takeRoutingChanges(): CidRoutingChange[] {
+  /**
+   * Drain routing-table changes for the endpoint. Asked after every datagram: none is the usual
+   * answer, and it costs no new array (issue 13).
+   */
+  takeRoutingChanges(): readonly CidRoutingChange[] {
+    if (this.routing.length === 0) return NO_ROUTING_CHANGES;
     return this.routing.splice(0, this.routing.length);
   }
 }

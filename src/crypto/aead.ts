@@ -141,6 +141,60 @@ export class Aead {
   }
 
   /**
+   * seal() of a packet in `buf`, in place (RFC 9001 §5.3): the additional data is buf[aadStart,
+   * payloadStart), the plaintext buf[payloadStart, payloadEnd); ciphertext and tag are written from
+   * payloadStart. Returns the bytes written. With the WebAssembly ChaCha20-Poly1305 no view of the
+   * header or payload is made (issue 13: allocations per packet).
+   */
+  sealInPlace(
+    packetNumber: number,
+    buf: Uint8Array,
+    aadStart: number,
+    payloadStart: number,
+    payloadEnd: number,
+  ): number {
+    const wasm = this.wasm;
+    if (wasm !== undefined && WasmChaCha20Poly1305.fits(payloadStart - aadStart, payloadEnd - payloadStart)) {
+      this.seals++;
+      return wasm.sealAt(this.setNonce(packetNumber), buf, aadStart, payloadStart, payloadEnd);
+    }
+    return this.seal(
+      packetNumber,
+      buf.subarray(aadStart, payloadStart),
+      buf.subarray(payloadStart, payloadEnd),
+      buf,
+      payloadStart,
+    );
+  }
+
+  /**
+   * open() of a packet in `buf`, in place: the additional data is buf[aadStart, payloadStart), the
+   * ciphertext and tag buf[payloadStart, end). The plaintext (possibly written over the ciphertext
+   * and returned as a view of `buf`), or null when authentication fails.
+   */
+  openInPlace(
+    packetNumber: number,
+    buf: Uint8Array,
+    aadStart: number,
+    payloadStart: number,
+    end: number,
+  ): Uint8Array | null {
+    const wasm = this.wasm;
+    const ctLength = end - payloadStart - TAG_LENGTH;
+    if (wasm !== undefined && ctLength >= 0 && WasmChaCha20Poly1305.fits(payloadStart - aadStart, ctLength)) {
+      const plaintext = wasm.openAt(this.setNonce(packetNumber), buf, aadStart, payloadStart, end);
+      if (plaintext === null) this.failures++;
+      return plaintext;
+    }
+    return this.open(
+      packetNumber,
+      buf.subarray(aadStart, payloadStart),
+      buf.subarray(payloadStart, end),
+      true,
+    );
+  }
+
+  /**
    * Returns the plaintext, or null when authentication fails (never throws for bad input; the
    * ciphertext is then left as it was). The plaintext is a new buffer, or with `inPlace` possibly
    * written over the ciphertext and returned as a view of it (ChaCha20-Poly1305 in WebAssembly).

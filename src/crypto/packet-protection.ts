@@ -60,13 +60,7 @@ export function sealPacket(
     throw new RangeError('sealPacket: packet too short for a header protection sample');
   }
   // RFC 9001 §5.3: the associated data is the header up to and including the unprotected packet number.
-  keys.aead.seal(
-    packetNumber,
-    buf.subarray(packetStart, headerEnd),
-    buf.subarray(headerEnd, payloadEnd),
-    buf,
-    headerEnd,
-  );
+  keys.aead.sealInPlace(packetNumber, buf, packetStart, headerEnd, payloadEnd);
   // RFC 9001 §5.4.1: header protection is applied after packet protection, over the ciphertext sample.
   const mask = keys.hp.maskAt(buf, sampleStart);
   buf[packetStart] = firstByte ^ (mask[0]! & firstByteMask(firstByte));
@@ -122,12 +116,7 @@ export function decryptPayload(
   if (packetStart < 0 || headerEnd <= packetStart || headerEnd > packetEnd || packetEnd > buf.length)
     return null;
   // In place: the datagram is read once, and its header protection was removed in place already.
-  return aead.open(
-    packetNumber,
-    buf.subarray(packetStart, headerEnd),
-    buf.subarray(headerEnd, packetEnd),
-    true,
-  );
+  return aead.openInPlace(packetNumber, buf, packetStart, headerEnd, packetEnd);
 }
 
 export interface OpenedPacket {

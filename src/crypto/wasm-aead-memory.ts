@@ -53,3 +53,17 @@ export function openInMemory(
   ciphertextAndTag.set(mem.subarray(data, data + len));
   return ciphertextAndTag.subarray(0, len);
 }
+
+/**
+ * Copies buf[from, from + length) to mem[at..] byte by byte: for the few bytes of a packet header,
+ * cheaper than the view that TypedArray.prototype.set needs for a range (issue 13).
+ */
+export function copyRangeInto(
+  mem: Uint8Array,
+  at: number,
+  buf: Uint8Array,
+  from: number,
+  length: number,
+): void {
+  for (let i = 0; i < length; i++) mem[at + i] = buf[from + i]!;
+}

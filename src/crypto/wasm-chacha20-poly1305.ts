@@ -12,7 +12,7 @@
  */
 import { CHACHA20_POLY1305_WASM } from './wasm/chacha20-poly1305-bytes.js';
 import { CHACHA20_POLY1305_LAYOUT as L } from './wasm/chacha20-poly1305-layout.js';
-import { openInMemory, sealInMemory, WASM_AEAD_TAG_LENGTH } from './wasm-aead-memory.js';
+import { copyRangeInto, openInMemory, sealInMemory, WASM_AEAD_TAG_LENGTH } from './wasm-aead-memory.js';
 import { instantiateWasm, type WasmInstance } from './wasm-instance.js';
 
 export { WASM_AEAD_TAG_LENGTH };
@@ -79,6 +79,60 @@ export class WasmChaCha20Poly1305 {
     checkSizes(aad.length, len);
     const mem = this.load(nonce, aad);
     return openInMemory(mem, L.data, this.module.exports.open, aad.length, ciphertextAndTag, inPlace);
+  }
+
+  /**
+   * seal() of a packet in `buf`, in place: the additional data is buf[aadStart, payloadStart), the
+   * plaintext buf[payloadStart, payloadEnd); ciphertext and tag are written from payloadStart (the
+   * caller leaves room for the tag). Returns the bytes written. No view of the header (issue 13).
+   */
+  sealAt(
+    nonce: Uint8Array,
+    buf: Uint8Array,
+    aadStart: number,
+    payloadStart: number,
+    payloadEnd: number,
+  ): number {
+    const aadLength = payloadStart - aadStart;
+    const len = payloadEnd - payloadStart;
+    checkSizes(aadLength, len);
+    const mem = this.loadAt(nonce, buf, aadStart, aadLength);
+    mem.set(buf.subarray(payloadStart, payloadEnd), L.data);
+    this.module.exports.seal(aadLength, len);
+    const written = len + WASM_AEAD_TAG_LENGTH;
+    buf.set(mem.subarray(L.data, L.data + written), payloadStart);
+    return written;
+  }
+
+  /**
+   * open() of a packet in `buf`, in place: the additional data is buf[aadStart, payloadStart), the
+   * ciphertext and tag buf[payloadStart, end). The plaintext, written over the ciphertext, as a view
+   * of `buf`; null when the tag does not authenticate it (`buf` is then left as it was).
+   */
+  openAt(
+    nonce: Uint8Array,
+    buf: Uint8Array,
+    aadStart: number,
+    payloadStart: number,
+    end: number,
+  ): Uint8Array | null {
+    const aadLength = payloadStart - aadStart;
+    const len = end - payloadStart - WASM_AEAD_TAG_LENGTH;
+    if (len < 0) return null;
+    checkSizes(aadLength, len);
+    const mem = this.loadAt(nonce, buf, aadStart, aadLength);
+    mem.set(buf.subarray(payloadStart, end), L.data);
+    if (this.module.exports.open(aadLength, len) === 0) return null;
+    buf.set(mem.subarray(L.data, L.data + len), payloadStart);
+    return buf.subarray(payloadStart, payloadStart + len);
+  }
+
+  private loadAt(nonce: Uint8Array, buf: Uint8Array, aadStart: number, aadLength: number): Uint8Array {
+    const mem = this.module.memory;
+    mem.set(this.key, L.key);
+    mem.set(nonce, L.nonce);
+    copyRangeInto(mem, L.aad, buf, aadStart, aadLength);
+    return mem;
   }
 
   private load(nonce: Uint8Array, aad: Uint8Array): Uint8Array {

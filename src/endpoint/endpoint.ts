@@ -252,6 +252,15 @@ export class Endpoint {
    * again.
    */
   receive(datagram: Uint8Array, from: string, now: Millis): void {
+    // A flow's datagrams carry one DCID: a short header repeating the last one routed goes to its
+    // connection without a parsed header or a view of its DCID (issue 13: two allocations per datagram).
+    if (this.repeatsLastShortDcid(datagram)) {
+      const target = this.routes.get(this.lastRouteKey);
+      if (target instanceof Connection) {
+        this.deliver(target, datagram, from, now);
+        return;
+      }
+    }
     let header: ReturnType<typeof parseInvariantHeader>;
     try {
       header = parseInvariantHeader(datagram, 0, this.cidLength);
@@ -266,14 +275,7 @@ export class Endpoint {
       return;
     }
     if (conn) {
-      this.touch(conn);
-      const wasComplete = conn.handshakeComplete;
-      conn.receive(datagram, from, now);
-      if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this.ackDue.add(conn);
-      if (!wasComplete && conn.role === 'server' && conn.handshakeComplete) this.completedNow.push(conn);
-      // What arrived usually calls for an answer (ACK, handshake data): let transmit() look at it.
-      this.active.add(conn);
-      this.afterConnectionActivity(conn);
+      this.deliver(conn, datagram, from, now);
       return;
     }
     if (header.form === 'short') {
@@ -290,6 +292,30 @@ export class Endpoint {
       return;
     }
     if (this.config.server) this.acceptInitial(datagram, header, from, now);
+  }
+
+  /** `datagram` reaches `conn`, its route. */
+  private deliver(conn: Connection, datagram: Uint8Array, from: string, now: Millis): void {
+    this.touch(conn);
+    const wasComplete = conn.handshakeComplete;
+    conn.receive(datagram, from, now);
+    if (conn.wantsAckNow(ACK_BATCH_LIMIT)) this.ackDue.add(conn);
+    if (!wasComplete && conn.role === 'server' && conn.handshakeComplete) this.completedNow.push(conn);
+    // What arrived usually calls for an answer (ACK, handshake data): let transmit() look at it.
+    this.active.add(conn);
+    this.afterConnectionActivity(conn);
+  }
+
+  /**
+   * Whether `datagram` starts with a short header (RFC 8999 §5.2) whose DCID is the last one routed:
+   * its route key is then `lastRouteKey`. Never with zero-length connection IDs.
+   */
+  private repeatsLastShortDcid(datagram: Uint8Array): boolean {
+    const last = this.lastDcid;
+    const n = this.cidLength;
+    if (n === 0 || last.length !== n || datagram.length < 1 + n || (datagram[0]! & 0x80) !== 0) return false;
+    for (let i = 0; i < n; i++) if (datagram[1 + i] !== last[i]) return false;
+    return true;
   }
 
   /** The last DCID routed and its key: a flow's datagrams mostly carry the same DCID. */
@@ -585,7 +611,11 @@ export class Endpoint {
 
   /** Apply CID changes and forget terminated connections. */
   private afterConnectionActivity(conn: Connection): void {
-    for (const change of conn.takeRoutingChanges()) {
+    // Indexed: this runs after every datagram, and for-of over the (usually empty, shared) array
+    // allocated an iterator each time (issue 13).
+    const changes = conn.takeRoutingChanges();
+    for (let i = 0; i < changes.length; i++) {
+      const change = changes[i]!;
       const key = hex(change.cid);
       if (change.type === 'add') this.addRoute(conn, change.cid);
       else if (this.routes.get(key) === conn) {

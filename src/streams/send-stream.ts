@@ -254,11 +254,18 @@ export class SendStream {
       const end = offset + length;
       this.lost.remove(offset, end);
       if (end > this.ackedPrefix) {
-        this.acked.add(Math.max(offset, this.ackedPrefix), end);
-        if (this.acked.firstStart <= this.ackedPrefix) {
-          this.ackedPrefix = this.acked.firstEnd;
-          this.acked.removeBelow(this.ackedPrefix);
-          this.buffer.release(this.ackedPrefix);
+        if (offset <= this.ackedPrefix && this.acked.isEmpty) {
+          // In order, the usual case: the prefix moves on and no range is kept (the set's add and
+          // remove allocated four arrays per acknowledged frame, issue 13).
+          this.ackedPrefix = end;
+          this.buffer.release(end);
+        } else {
+          this.acked.add(Math.max(offset, this.ackedPrefix), end);
+          if (this.acked.firstStart <= this.ackedPrefix) {
+            this.ackedPrefix = this.acked.firstEnd;
+            this.acked.removeBelow(this.ackedPrefix);
+            this.buffer.release(this.ackedPrefix);
+          }
         }
       }
     }

@@ -237,3 +237,56 @@ for (const flags of NO_WASM_FLAGS) {
     assert.equal(result.opened, Buffer.alloc(100, 1).toString('hex'));
   });
 }
+
+test('sealInPlace / openInPlace: the packet in a larger buffer gives the bytes of seal / open, for every suite and size', () => {
+  const suites = [
+    [CipherSuite.AES_128_GCM_SHA256, KEY_128, false],
+    [CipherSuite.AES_128_GCM_SHA256, KEY_128, true],
+    [CipherSuite.AES_256_GCM_SHA384, KEY_256, false],
+    [CipherSuite.CHACHA20_POLY1305_SHA256, KEY_256, false],
+  ] as const;
+  for (const [suite, key, publicKey] of suites) {
+    const inPlace = new Aead(suite, key, IV, publicKey);
+    const reference = new Aead(suite, key, IV, publicKey);
+    for (const [aadLength, length] of [
+      [5, 0],
+      [11, 1400],
+      [WASM_AEAD_MAX_AAD + 1, 30],
+      [9, WASM_AEAD_MAX_PAYLOAD + 1],
+    ] as const) {
+      const aad = Buffer.alloc(aadLength);
+      for (let i = 0; i < aadLength; i++) aad[i] = (i * 7 + 1) & 0xff;
+      const plaintext = Buffer.alloc(length);
+      for (let i = 0; i < length; i++) plaintext[i] = (i * 13) & 0xff;
+      const what = `suite ${suite}${publicKey ? ' public' : ''}, ${aadLength} + ${length} bytes`;
+      // The packet at offset 3 of a buffer with bytes on both sides that must stay as they are.
+      const at = 3;
+      const buf = Buffer.alloc(at + aadLength + length + 16 + 4, 0xee);
+      aad.copy(buf, at);
+      plaintext.copy(buf, at + aadLength);
+      const payloadStart = at + aadLength;
+      const written = inPlace.sealInPlace(41, buf, at, payloadStart, payloadStart + length);
+      assert.equal(written, length + 16, what);
+      const expected = Buffer.alloc(length + 16);
+      reference.seal(41, aad, plaintext, expected, 0);
+      assert.deepEqual(buf.subarray(payloadStart, payloadStart + written), expected, what);
+      assert.deepEqual(buf.subarray(at, payloadStart), aad, `${what}: header untouched`);
+      assert.deepEqual(
+        [...buf.subarray(0, at), ...buf.subarray(payloadStart + written)],
+        [0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee],
+        what,
+      );
+      // A wrong packet number fails and leaves the ciphertext as it was.
+      const sealed = Buffer.from(buf);
+      assert.equal(inPlace.openInPlace(42, buf, at, payloadStart, payloadStart + written), null, what);
+      assert.deepEqual(buf, sealed, `${what}: a failed open changes nothing`);
+      const opened = inPlace.openInPlace(41, buf, at, payloadStart, payloadStart + written);
+      assert.deepEqual(Buffer.from(opened ?? [1, 2, 3]), plaintext, what);
+    }
+    assert.equal(inPlace.sealCount, 4);
+    assert.equal(inPlace.openFailures, 4);
+    // Shorter than a tag: a failure, never a throw.
+    assert.equal(inPlace.openInPlace(1, Buffer.alloc(20), 0, 5, 20), null);
+    assert.equal(inPlace.openFailures, 5);
+  }
+});

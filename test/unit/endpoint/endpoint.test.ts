@@ -335,6 +335,29 @@ describe('stateless reset (RFC 9000 §10.3)', () => {
     }
   });
 
+  test("a short header routed after one for a connection, its DCID differing in the last byte only, is not that connection's", () => {
+    // The endpoint routes a datagram whose DCID repeats the last one routed without parsing its
+    // header (issue 13); every byte of the DCID must still decide.
+    const e = server();
+    const dcid = dcidOf(1);
+    e.receive(forgeInitial({ dcid, size: 1200 }), CLIENT_ADDRESS, NOW);
+    drain(e);
+    for (const last of [dcid[7]! ^ 0x01, dcid[7]! ^ 0x80]) {
+      // Routed by the connection's original DCID (the client has no 1-RTT keys: it is dropped there).
+      e.receive(shortHeader(dcid, 100), CLIENT_ADDRESS, NOW);
+      drain(e);
+      const other = Uint8Array.from(dcid);
+      other[7] = last;
+      e.receive(shortHeader(other, 100), CLIENT_ADDRESS, NOW);
+      const out = drain(e);
+      assert.equal(out.length, 1, 'a stateless reset for the unknown DCID');
+      assert.deepEqual(
+        Uint8Array.from(out[0]!.datagram.subarray(out[0]!.datagram.length - 16)),
+        Uint8Array.from(new StatelessResetTokens(RESET_KEY).tokenFor(other)),
+      );
+    }
+  });
+
   test('no reset for packets of 21 bytes or fewer (a reset must be smaller and at least 21 bytes)', () => {
     const e = server();
     for (let size = 1; size <= 21; size++) e.receive(shortHeader(dcidOf(size), size), CLIENT_ADDRESS, NOW);
