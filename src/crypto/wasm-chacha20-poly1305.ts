@@ -94,14 +94,10 @@ export class WasmChaCha20Poly1305 {
     payloadEnd: number,
   ): number {
     const aadLength = payloadStart - aadStart;
-    const len = payloadEnd - payloadStart;
-    checkSizes(aadLength, len);
+    checkSizes(aadLength, payloadEnd - payloadStart);
     const mem = this.loadAt(nonce, buf, aadStart, aadLength);
-    mem.set(buf.subarray(payloadStart, payloadEnd), L.data);
-    this.module.exports.seal(aadLength, len);
-    const written = len + WASM_AEAD_TAG_LENGTH;
-    buf.set(mem.subarray(L.data, L.data + written), payloadStart);
-    return written;
+    const plaintext = buf.subarray(payloadStart, payloadEnd);
+    return sealInMemory(mem, L.data, this.module.exports.seal, aadLength, plaintext, buf, payloadStart);
   }
 
   /**
@@ -121,10 +117,14 @@ export class WasmChaCha20Poly1305 {
     if (len < 0) return null;
     checkSizes(aadLength, len);
     const mem = this.loadAt(nonce, buf, aadStart, aadLength);
-    mem.set(buf.subarray(payloadStart, end), L.data);
-    if (this.module.exports.open(aadLength, len) === 0) return null;
-    buf.set(mem.subarray(L.data, L.data + len), payloadStart);
-    return buf.subarray(payloadStart, payloadStart + len);
+    return openInMemory(
+      mem,
+      L.data,
+      this.module.exports.open,
+      aadLength,
+      buf.subarray(payloadStart, end),
+      true,
+    );
   }
 
   private loadAt(nonce: Uint8Array, buf: Uint8Array, aadStart: number, aadLength: number): Uint8Array {
@@ -136,11 +136,7 @@ export class WasmChaCha20Poly1305 {
   }
 
   private load(nonce: Uint8Array, aad: Uint8Array): Uint8Array {
-    const mem = this.module.memory;
-    mem.set(this.key, L.key);
-    mem.set(nonce, L.nonce);
-    mem.set(aad, L.aad);
-    return mem;
+    return this.loadAt(nonce, aad, 0, aad.length);
   }
 }
 
