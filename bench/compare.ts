@@ -17,7 +17,7 @@
  * the same unmeasured handshakes of each kind (a server runs for long), each client process warms up
  * for --warmup ms (default 10 s) before it counts; the cold rows count fresh client processes from
  * 0.5 s after their first dial. Transfer rows: each client process first does the same transfer of
- * --transfer-warmup MiB (default 128) over --transfer-warmup-connections connections (default 4, one
+ * --transfer-warmup MiB (default 512) over --transfer-warmup-connections connections (default 8, one
  * after another), unmeasured; the cold transfer rows time a fresh process's first transfer. Client
  * and server CPU per connection are printed for the sequential and the parallel rows (a runtime
  * that spins while it waits spends CPU on waiting one at a time).
@@ -75,21 +75,24 @@ export const SERVER_WARMUP_MS = 3000;
 /**
  * Default unmeasured transfer of the client before each (warm) transfer row, MiB: the same transfer
  * first, so that the counted one runs in a process whose code V8 has compiled, as in any program
- * that has been running for a while (the cold rows' client is a fresh process). 128, not 32: V8
- * optimizes the functions a transfer calls per acknowledgment or per flush (once per 20 packets or
- * so) much later than the per-packet ones; after 32 MiB a counted 100 MiB still carried ~50 first
- * TurboFan compilations (140-160 ms, ~18% of a download client's CPU), after 128 MiB 10 (55 ms)
- * (docs/performance.md, "The second connection's recompilation").
+ * that has been running for a while (the cold rows' client is a fresh process). V8 optimizes the
+ * functions a transfer calls per acknowledgment or per flush (once per 20 packets or so) much later
+ * than the per-packet ones. After 32 MiB a counted 100 MiB still carried ~50 first TurboFan
+ * compilations (140-160 ms, ~18% of a download client's CPU); after 128 MiB over four connections
+ * 15 (115 ms) downloading and 22 (109 ms, ~10% of the client's CPU) uploading; after 512 MiB over
+ * eight, 1 (1 ms) and 3-4 (10-17 ms) (docs/performance.md, "The second connection's recompilation"
+ * and "Still compiling after 128 MiB").
  */
-export const TRANSFER_WARMUP_MIB = 128;
+export const TRANSFER_WARMUP_MIB = 512;
 /**
  * Connections the warm-up transfer is split over, one after another. A process's second connection
  * re-optimizes much of what V8 compiled on its first (its handshake reaches code optimized for the
  * first one's bulk transfer): 500-640 ms of TurboFan on a helper thread, measured, which a warm-up
- * of one connection leaves in the counted transfer (docs/performance.md, "The second connection's
- * recompilation").
+ * of one connection leaves in the counted transfer; and the first end of a stream, of a connection
+ * and of a key phase each make fields of V8's maps mutable that optimized code had taken as constant
+ * (docs/performance.md, "The second connection's recompilation").
  */
-export const TRANSFER_WARMUP_CONNECTIONS = 4;
+export const TRANSFER_WARMUP_CONNECTIONS = 8;
 
 export interface CompareOptions {
   /** Transfer size in MiB (default 100). */

@@ -93,7 +93,7 @@ test('npm run bench -- --quick (tiny): tsquic and quic-go side by side, JSON and
   // Warm transfer rows: each client first did a 0.5 MiB transfer (compare.ts checks each client's
   // report of it); the cold transfer rows' clients did none.
   assert.equal(json.settings.transferWarmupMiB, 0.5);
-  assert.equal(json.settings.transferWarmupConnections, 4);
+  assert.equal(json.settings.transferWarmupConnections, 8);
   assert.ok(json.machine.nproc >= 1 && typeof json.machine.cpu === 'string');
   assert.match(json.versions.node, /^v\d+/);
   assert.match(json.versions.quicGo ?? '', /^0\.29/);
