@@ -11,7 +11,7 @@
  * MAX_SPARES_PER_KIND). When none is ready, the caller makes its own on the spot.
  */
 
-/** Runs `fn` after the current turn of the event loop; the default lets the process exit meanwhile. */
+/** Runs `fn` after the current turn of the event loop. */
 export type LaterScheduler = (fn: () => void) => void;
 
 /**
@@ -19,11 +19,16 @@ export type LaterScheduler = (fn: () => void) => void;
  * turn's, after its poll phase. A single one would run before the immediates queued later in the
  * same turn, among them the driver's flush: a dialEarly() that took a key share and Initial keys
  * sent its ClientHello and 0-RTT request only after both had been made again (X25519 and HKDF, about
- * 0.1 ms on the critical path of every 0-RTT connection; issue 13).
+ * 0.1 ms on the critical path of every 0-RTT connection; issue 13). The second is not unref()'d: an
+ * unref()'d immediate lets the next poll phase block until the peer's answer wakes it, and the
+ * spares were then made after that answer's callback and before the reply it queued (the Finished
+ * of a 0-RTT client, a server's HANDSHAKE_DONE and ticket, the next dial after a resumed exchange;
+ * session 44). Kept alive, the next turn polls without waiting and makes them while the peer works.
+ * It costs a process that is done at most that one turn.
  */
 function afterThisTurn(fn: () => void): void {
   setImmediate(() => {
-    setImmediate(fn).unref();
+    setImmediate(fn);
   }).unref();
 }
 
