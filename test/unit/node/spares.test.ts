@@ -28,14 +28,14 @@ test('spares are made while the process waits for its peer, not after the answer
   // not keep it from blocking), the refill would run only once the peer's datagram had woken the
   // loop, after its callback and before the reply that callback queued (issue 13: ~0.1 ms of a key
   // share and Initial keys on each side's critical path of every resumed and 0-RTT connection). The
-  // peer here is a worker thread that answers 30 ms after it is asked.
+  // peer here is a worker thread that answers 200 ms after it is asked.
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const peer = new Worker(
     `const { parentPort, workerData } = require('node:worker_threads');
      const s = require('node:dgram').createSocket('udp4');
      parentPort.once('message', () =>
-       setTimeout(() => s.send('answer', workerData.port, '127.0.0.1', () => s.close()), 30));`,
+       setTimeout(() => s.send('answer', workerData.port, '127.0.0.1', () => s.close()), 200));`,
     { eval: true, workerData: { port: socket.address().port } },
   );
   try {
