@@ -125,6 +125,14 @@ test('npm run bench -- --quick (tiny): tsquic and quic-go side by side, JSON and
     for (const c of columns) {
       const cell = row.cells[c as keyof typeof row.cells];
       assert.ok(cell, `${row.key}: no ${c} cell`);
+      // quic-go 0.29's client now and then fails to resume one connection of a few hundred (CI,
+      // session 44: '1 of 193 connections did not resume' in its cold resumed row; compare runs saw
+      // it too): its own client and server, nothing of tsquic's. The bench reports that run as
+      // failed, which is what this checks for quic-go; tsquic's columns must have no error at all.
+      if (c === 'quic-go' && cell.errors.length > 0) {
+        for (const e of cell.errors) assert.match(e, /^1 of \d+ connections did not resume$/, row.key);
+        continue;
+      }
       assert.deepEqual(cell.errors, [], `${row.key} ${c}`);
       // A tiny run's 16 parallel loops may finish no connection: no CPU per connection then.
       if (row.key.startsWith('cpu-hs-') && row.key.includes('parallel') && cell.values.length === 0) continue;
@@ -133,7 +141,13 @@ test('npm run bench -- --quick (tiny): tsquic and quic-go side by side, JSON and
     }
     // (Tiny runs: 16 parallel handshakes may complete none in 300 ms, and a server may use less CPU
     // than /proc's 10 ms resolution, so those ratios can be missing.)
-    if (!row.key.startsWith('idle') && !row.key.includes('parallel') && !row.key.startsWith('cpu-')) {
+    const quicGoFailed = (row.cells['quic-go']?.errors.length ?? 0) > 0;
+    if (
+      !quicGoFailed &&
+      !row.key.startsWith('idle') &&
+      !row.key.includes('parallel') &&
+      !row.key.startsWith('cpu-')
+    ) {
       assert.ok(typeof row.ratio === 'number' && row.ratio > 0, `${row.key}: ratio ${row.ratio}`);
     }
   }
