@@ -1,9 +1,12 @@
 /**
  * 0-RTT replay protection (RFC 8446 §8, RFC 9001 §9.2): by default each session ticket may carry early
- * data once. A record of used tickets is kept for as long as a ticket could still be accepted.
+ * data once. The endpoint records a ticket's use for as long as a replay of that ClientHello could
+ * still pass the freshness check of §8.3 (about twice the ticket-age tolerance, 10 s by default, plus a
+ * second; endpoint.ts); a replay after that is rejected as stale before the store is asked. So the
+ * store holds about 21 s of a server's 0-RTT connections, not a ticket lifetime's.
  *
  * The store is an interface so that several servers sharing a ticket key can plug in a shared store
- * (a database or a cache): single-use across the whole deployment needs that.
+ * (a database or a cache): single use across the whole deployment needs that.
  */
 import type { Millis } from '../util/time.js';
 
@@ -20,9 +23,9 @@ export interface EarlyDataReplayStore {
  * succeeds as 1-RTT) rather than forgetting a ticket that could then be replayed.
  */
 export class InMemoryReplayStore implements EarlyDataReplayStore {
-  /** Records in insertion order, which is expiry order when every claim uses the same lifetime. */
+  /** Records in insertion order, which is about expiry order (lifetimes differ by a few seconds at most). */
   private readonly used = new Map<string, Millis>();
-  /** When a sweep of every record may run again (see sweep()). */
+  /** When a sweep of every record may run again (see sweepAll()). */
   private fullSweepNotBefore = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly maxEntries = 100_000) {}
@@ -31,7 +34,10 @@ export class InMemoryReplayStore implements EarlyDataReplayStore {
     const key = Buffer.from(ticketId).toString('base64');
     const existing = this.used.get(key);
     if (existing !== undefined && existing > now) return false;
-    if (this.used.size >= this.maxEntries) this.sweep(now);
+    // Expired records go as claims come, so the store's size follows the 0-RTT rate times the
+    // records' lifetime instead of growing to maxEntries and staying there.
+    this.dropExpiredFront(now);
+    if (this.used.size >= this.maxEntries) this.sweepAll(now);
     if (this.used.size >= this.maxEntries) return false;
     // Re-inserted, not updated in place: the record moves to the end, keeping the expiry order.
     if (existing !== undefined) this.used.delete(key);
@@ -44,18 +50,24 @@ export class InMemoryReplayStore implements EarlyDataReplayStore {
   }
 
   /**
-   * Frees expired records. The oldest come first, so the sweep stops at the first live one: amortised
-   * O(1) per claim, where walking every record would cost a full store (100k records by default,
-   * reached within minutes by a busy server with the 7-day records of endpoint.ts) that much on every
-   * 0-RTT attempt. Records claimed with shorter lifetimes than older ones can expire out of order;
-   * they are found by a sweep of every record, at most once a second.
+   * Frees the expired records at the front. The oldest come first, so this stops at the first live
+   * one: amortised O(1) per claim, where walking every record would cost a full store (100k records
+   * by default) that much on every 0-RTT attempt.
    */
-  private sweep(now: Millis): void {
+  private dropExpiredFront(now: Millis): void {
     for (const [k, exp] of this.used) {
       if (exp > now) break;
       this.used.delete(k);
     }
-    if (this.used.size < this.maxEntries || now < this.fullSweepNotBefore) return;
+  }
+
+  /**
+   * Records claimed with shorter lifetimes than older ones (the freshness window depends on each
+   * ClientHello's ticket age) can expire behind a live one: a full store finds them by a sweep of
+   * every record, at most once a second.
+   */
+  private sweepAll(now: Millis): void {
+    if (now < this.fullSweepNotBefore) return;
     this.fullSweepNotBefore = now + FULL_SWEEP_INTERVAL_MS;
     for (const [k, exp] of this.used) if (exp <= now) this.used.delete(k);
   }

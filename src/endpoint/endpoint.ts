@@ -117,6 +117,8 @@ const MAX_STATELESS_QUEUE = 64;
 const NONE_DUE: readonly Connection[] = Object.freeze([]);
 /** RFC 9000 §10.3: a stateless reset is at least this long (and shorter than what triggered it). */
 const MIN_STATELESS_RESET = 21;
+/** How long past the end of the freshness window a ticket's use stays recorded (decideEarlyData). */
+const REPLAY_RECORD_MARGIN_MS = 1000;
 
 /**
  * Ack-eliciting packets a batching driver may hold unacknowledged within one batch of received
@@ -767,8 +769,12 @@ export class Endpoint {
   private decideEarlyData(conn: Connection, ctx: EarlyDataContext, now: Millis): boolean {
     const policy = this.config.server?.allowEarlyData;
     if (!policy?.({ address: conn.remoteAddress, context: ctx })) return false;
-    // Remember the ticket for as long as it could still be accepted.
-    return this.replayStore?.claim(ctx.ticketId, now, now + 7 * 24 * 3600_000) ?? false;
+    // RFC 8446 §8.1, §8.3: the ticket's use is remembered while a replay of this ClientHello could
+    // still pass the freshness check (at most about twice the ticket-age tolerance), plus a second so
+    // that no rounding of a store's clock frees it early. After that a replay is refused as stale.
+    // Not for the ticket's lifetime: a busy server would fill its store within minutes and then
+    // refuse every 0-RTT attempt for days (issue 13: the bench's 0-RTT rows, after ~100k of them).
+    return this.replayStore?.claim(ctx.ticketId, now, ctx.freshUntil + REPLAY_RECORD_MARGIN_MS) ?? false;
   }
 
   /**

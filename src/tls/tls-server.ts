@@ -355,6 +355,10 @@ export class TlsServer extends TlsEngineBase {
         serverTicketAge: psk.serverAge,
         ticketAppData: Buffer.from(psk.ticket.appData),
         ticketId: Buffer.from(psk.ticket.ticketId),
+        // RFC 8446 §8.3: a ClientHello carrying this age is fresh while the server's age of the
+        // ticket is at most clientAge + tolerance. From the ticket's issue time, not the clamped age
+        // (a ticket issued by a server whose clock runs ahead has a negative age here).
+        freshUntil: psk.ticket.issuedAt + psk.clientAge + this.ticketAgeTolerance,
       }) === true
     );
   }

@@ -122,6 +122,13 @@ export interface EarlyDataContext {
   ticketAppData: Uint8Array;
   /** Unique identifier of the ticket (for single-use anti-replay). */
   ticketId: Uint8Array;
+  /**
+   * The last instant (the clock of `now`) at which a ClientHello with this ticket and this ticket age
+   * passes the freshness check (RFC 8446 §8.3): a replay of it after then has its 0-RTT rejected as
+   * stale, so a record of this use of the ticket (§8.1) is needed until then, not for the ticket's
+   * whole lifetime.
+   */
+  freshUntil: Millis;
 }
 
 export interface TlsCommonConfig {

@@ -106,10 +106,13 @@ export interface ZeroRttSimOptions {
 /** A replay store that records every claim and its outcome. */
 export class RecordingStore implements EarlyDataReplayStore {
   readonly claims: boolean[] = [];
+  /** When each claim was made and until when its record was asked to live. */
+  readonly lifetimes: Array<{ now: Millis; expiresAt: Millis }> = [];
   constructor(private readonly inner: EarlyDataReplayStore = new InMemoryReplayStore()) {}
   claim(ticketId: Uint8Array, now: Millis, expiresAt: Millis): boolean {
     const ok = this.inner.claim(ticketId, now, expiresAt);
     this.claims.push(ok);
+    this.lifetimes.push({ now, expiresAt });
     return ok;
   }
 }
