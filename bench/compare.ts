@@ -15,7 +15,7 @@
  * tsquic runs as compiled JavaScript, as users of the package run it (bench/tsquic-build.ts); `--tsx`
  * adds a column running the TypeScript sources through tsx. Handshake rows: both servers first get
  * the same unmeasured handshakes of each kind (a server runs for long), each client process warms up
- * for --warmup ms (default 10 s) before it counts; the cold rows count fresh client processes from
+ * for --warmup ms (default 20 s) before it counts; the cold rows count fresh client processes from
  * 0.5 s after their first dial. Transfer rows: each client process first does the same transfer of
  * --transfer-warmup MiB (default 512) over --transfer-warmup-connections connections (default 8, one
  * after another), unmeasured; the cold transfer rows time a fresh process's first transfer. Client
@@ -68,8 +68,17 @@ export type ColumnKey = 'tsquic' | 'quic-go' | 'tsquic-jumbo' | 'tsquic-tsx';
  * 3.5 s, V8 still compiling its code.
  */
 export const COLD_WARMUP_MS = 500;
-/** Default unmeasured time of the client before the (warm) handshake rows. */
-export const WARM_CLIENT_MS = 10_000;
+/**
+ * Default unmeasured time of the client before the (warm) handshake rows. A handshake runs hundreds
+ * of functions once or a few times per connection, and V8 gives each to TurboFan only after many
+ * calls: at about 500 connections per second a fresh client still made 140-170 first TurboFan
+ * compilations (400-580 ms of a helper thread's CPU, on a 2-core machine whose other core runs the
+ * server) in the 3 s counted after 10 s, and 8-40 per 3 s from 15 s on (closures recompiled after a
+ * garbage collection dropped their code). Counted after 20 s a 0-RTT client made 581-642
+ * connections/s against 539-556 after 10 s, against the same warmed server (docs/performance.md,
+ * "Still compiling after 10 s of handshakes").
+ */
+export const WARM_CLIENT_MS = 20_000;
 /** Unmeasured handshakes of each kind every server gets once, before the first measurement. */
 export const SERVER_WARMUP_MS = 3000;
 /**
@@ -102,18 +111,18 @@ export interface CompareOptions {
   /** Measured time of each handshake figure, ms (default 3000). */
   durationMs?: number;
   /**
-   * Unmeasured handshakes of the client process before each handshake figure, ms (default 10000:
+   * Unmeasured handshakes of the client process before each handshake figure, ms (default 20000:
    * warm clients). The cold rows always use COLD_WARMUP_MS.
    */
   warmupMs?: number;
   /** Unmeasured handshakes of each kind against each server before the first run, ms (default 3000). */
   serverWarmupMs?: number;
   /**
-   * Unmeasured transfer of the client process before each transfer figure, MiB (default 128: warm
+   * Unmeasured transfer of the client process before each transfer figure, MiB (default 512: warm
    * clients). The cold transfer rows always use none.
    */
   transferWarmupMiB?: number;
-  /** Connections the warm-up transfer is split over, one after another (default 4). */
+  /** Connections the warm-up transfer is split over, one after another (default 8). */
   transferWarmupConnections?: number;
   /** Only the handshake rows (no transfers, no idle connections). */
   handshakesOnly?: boolean;
