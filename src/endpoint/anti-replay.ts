@@ -23,7 +23,7 @@ export interface EarlyDataReplayStore {
  * succeeds as 1-RTT) rather than forgetting a ticket that could then be replayed.
  */
 export class InMemoryReplayStore implements EarlyDataReplayStore {
-  /** Records in insertion order, which is about expiry order (lifetimes differ by a few seconds at most). */
+  /** Records in insertion order: about expiry order (their lifetimes differ by at most ~3 tolerances). */
   private readonly used = new Map<string, Millis>();
   /** When a sweep of every record may run again (see sweepAll()). */
   private fullSweepNotBefore = Number.NEGATIVE_INFINITY;

@@ -770,8 +770,9 @@ export class Endpoint {
     const policy = this.config.server?.allowEarlyData;
     if (!policy?.({ address: conn.remoteAddress, context: ctx })) return false;
     // RFC 8446 §8.1, §8.3: the ticket's use is remembered while a replay of this ClientHello could
-    // still pass the freshness check (at most about twice the ticket-age tolerance), plus a second so
-    // that no rounding of a store's clock frees it early. After that a replay is refused as stale.
+    // still pass the freshness check (usually at most twice the ticket-age tolerance from now, three
+    // times for a ticket from a server whose clock runs ahead), plus a second so that no rounding of
+    // a store's clock frees it early. After that a replay is refused as stale.
     // Not for the ticket's lifetime: a busy server would fill its store within minutes and then
     // refuse every 0-RTT attempt for days (issue 13: the bench's 0-RTT rows, after ~100k of them).
     return this.replayStore?.claim(ctx.ticketId, now, ctx.freshUntil + REPLAY_RECORD_MARGIN_MS) ?? false;
